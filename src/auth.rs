@@ -1,0 +1,141 @@
+//! Bearer tokens and roles.
+//!
+//! Tokens are 256-bit random values, so a fast hash (SHA-256) is the right
+//! way to store and look them up; slow password hashes are for low-entropy
+//! secrets (DESIGN.md "Performance targets"). Handlers state the permission
+//! they need in their signature, `Authorized<ReadCases>`, so an endpoint
+//! cannot forget to check.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::db::users::{self, User};
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// A fresh token: `mla_` and 32 random bytes, base64url. The prefix lets
+/// secret scanners recognise a leaked token.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    format!(
+        "mla_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The stored form of a token: SHA-256, hex.
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Something a role may or may not do.
+pub trait Permission {
+    fn granted(role: Role) -> bool;
+}
+
+/// Read requests and their history.
+pub struct ReadCases;
+/// Create and change requests, record transitions and notes.
+pub struct WriteCases;
+/// Manage users and tokens.
+pub struct ManageUsers;
+/// Anything any signed-in user may see (vocabularies).
+pub struct SignedIn;
+
+impl Permission for ReadCases {
+    fn granted(role: Role) -> bool {
+        role.reads_cases()
+    }
+}
+impl Permission for WriteCases {
+    fn granted(role: Role) -> bool {
+        matches!(role, Role::Admin | Role::Coordinator | Role::Clerk)
+    }
+}
+impl Permission for ManageUsers {
+    fn granted(role: Role) -> bool {
+        role == Role::Admin
+    }
+}
+impl Permission for SignedIn {
+    fn granted(_: Role) -> bool {
+        true
+    }
+}
+
+/// The signed-in user, holding permission `P`: 401 without a valid token,
+/// 403 when the role lacks `P`.
+pub struct Authorized<P> {
+    pub user: User,
+    permission: PhantomData<P>,
+}
+
+impl<P: Permission + 'static> FromRequest for Authorized<P> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token.ok_or(ApiError::Unauthorized)?;
+            let state = state.expect("AppState is registered");
+            let user = state
+                .db
+                .read(move |conn| Ok(users::find_by_token(conn, &token)?))
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            if !P::granted(user.role) {
+                return Err(ApiError::Forbidden);
+            }
+            Ok(Authorized {
+                user,
+                permission: PhantomData,
+            })
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 256)
+        .then(|| token.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hash_stably() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with("mla_") && a.len() == 4 + 43, "{a}");
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), hash_token(&b));
+    }
+
+    #[test]
+    fn only_legal_staff_read_cases() {
+        assert!(ReadCases::granted(Role::Clerk));
+        assert!(!ReadCases::granted(Role::Analyst));
+        assert!(!ManageUsers::granted(Role::Coordinator));
+        assert!(SignedIn::granted(Role::Analyst));
+    }
+}

@@ -1,0 +1,225 @@
+//! Database access for both backends through one connection type.
+//!
+//! The backend is chosen from the URL scheme. SQLite writes are funnelled
+//! through a pool of one connection (see DESIGN.md "Performance targets": a
+//! single writer beats busy-waiting for SQLite's write lock); PostgreSQL uses
+//! one pool for everything. Every diesel call runs through [`Db::read`] or
+//! [`Db::write`], which move it off the async workers.
+
+pub mod events;
+pub mod requests;
+pub mod schema;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseSettings;
+use crate::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to either backend. diesel's derive covers the SQL both
+/// share; match on the variant where they differ.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` → PostgreSQL; anything else is a
+    /// SQLite file path, optionally prefixed with `sqlite://`.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// The file path behind a SQLite URL.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+/// Opens connections of the backend the URL names, and prepares SQLite ones.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Manager {
+        Manager {
+            url: url.to_string(),
+            backend: Backend::of_url(url),
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; NORMAL sync in WAL
+                // mode survives a process crash (committed data is in the WAL).
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The pools and the backend they talk to; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    reads: Pool,
+    writes: Pool,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder if needed) and runs
+    /// pending migrations.
+    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        let backend = Backend::of_url(&settings.url);
+        if backend == Backend::Sqlite {
+            if let Some(dir) = Path::new(sqlite_path(&settings.url)).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
+                    })?;
+                }
+            }
+        }
+        let timeout = Duration::from_secs(settings.timeout_seconds);
+        let build = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                .connection_timeout(timeout)
+                .test_on_check_out(false)
+                .build(Manager::new(&settings.url))
+        };
+        let reads = build(settings.pool_size)
+            .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
+        let writes = match backend {
+            Backend::Sqlite => {
+                build(1).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?
+            }
+            Backend::Postgres => reads.clone(),
+        };
+        let db = Db {
+            reads,
+            writes,
+            backend,
+        };
+        let mut conn = db.writes.get()?;
+        run_migrations(&mut conn)?;
+        Ok(db)
+    }
+
+    /// Runs `job` on a pooled connection on the blocking thread pool.
+    pub async fn read<T, F>(&self, job: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        run_blocking(self.reads.clone(), job).await
+    }
+
+    /// Like [`Db::read`], on the connection that may write.
+    pub async fn write<T, F>(&self, job: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        run_blocking(self.writes.clone(), job).await
+    }
+
+    /// A connection for command-line work that needs no async runtime.
+    pub fn blocking_conn(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+        self.writes.get().map_err(ApiError::from_pool)
+    }
+}
+
+async fn run_blocking<T, F>(pool: Pool, job: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        job(&mut conn)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// Applies the migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    if applied > 0 {
+        log::info!("applied {applied} migration(s)");
+    }
+    Ok(())
+}
+
+/// Parses a value read back from the database; a failure means the row was
+/// changed outside the application.
+pub fn stored<T: std::str::FromStr>(column: &'static str, text: &str) -> QueryResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| {
+        diesel::result::Error::DeserializationError(
+            format!("unreadable {column} `{text}`: {e}").into(),
+        )
+    })
+}

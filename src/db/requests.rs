@@ -1,0 +1,561 @@
+//! Storage of requests: insert, read, save with optimistic locking, and the
+//! keyset-paginated list.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::events::{self, EventKind, NewEvent};
+use super::schema::{reference_counters, requests};
+use super::users::now;
+use super::{DbConnection, MultiBackend, stored};
+use crate::domain::request::{
+    Change, Changes, Lifecycle, Magistrate, MlaRequest, NewRequest, RequestFields,
+};
+use crate::domain::{CountryCode, LegalBasis, Priority, Status};
+use crate::error::ApiError;
+
+/// A `requests` row, column for column.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = requests, treat_none_as_null = true)]
+pub struct RequestRow {
+    pub id: String,
+    pub reference: String,
+    pub case_reference: String,
+    pub title: String,
+    pub issuing_magistrate: String,
+    pub target_country: String,
+    pub requested_authority: Option<String>,
+    pub channel: Option<String>,
+    pub legal_basis: Option<String>,
+    pub legal_basis_detail: Option<String>,
+    pub offences: String,
+    pub measures: String,
+    pub priority: String,
+    pub coordinator_email: Option<String>,
+    pub status: String,
+    pub status_since: NaiveDate,
+    pub sent_at: Option<NaiveDate>,
+    pub first_response_at: Option<NaiveDate>,
+    pub closed_at: Option<NaiveDate>,
+    pub abandonment_reason: Option<String>,
+    pub refusal_ground: Option<String>,
+    pub outcome_note: Option<String>,
+    pub victims_identified: Option<i32>,
+    pub foreign_reference: Option<String>,
+    pub needed_by: Option<NaiveDate>,
+    pub related_request_id: Option<String>,
+    pub version: i32,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub search_text: String,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("vocabulary values serialise")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> QueryResult<T> {
+    serde_json::from_str(text).map_err(|e| {
+        diesel::result::Error::DeserializationError(
+            format!("unreadable {column} `{text}`: {e}").into(),
+        )
+    })
+}
+
+/// Parses an optional stored value.
+fn opt<T: std::str::FromStr>(column: &'static str, value: Option<String>) -> QueryResult<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    value.map(|s| stored(column, &s)).transpose()
+}
+
+impl RequestRow {
+    pub fn from_record(r: &MlaRequest) -> RequestRow {
+        let f = &r.fields;
+        let l = &r.lifecycle;
+        RequestRow {
+            id: r.id.to_string(),
+            reference: r.reference.clone(),
+            case_reference: f.case_reference.clone(),
+            title: f.title.clone(),
+            issuing_magistrate: json(&f.issuing_magistrate),
+            target_country: f.target_country.to_string(),
+            requested_authority: f.requested_authority.clone(),
+            channel: f.channel.map(|c| c.as_str().to_string()),
+            legal_basis: f.legal_basis.map(|c| c.as_str().to_string()),
+            legal_basis_detail: f.legal_basis_detail.clone(),
+            offences: json(&f.offences),
+            measures: json(&f.measures),
+            priority: f.priority.as_str().to_string(),
+            coordinator_email: f.coordinator_email.clone(),
+            status: l.status.as_str().to_string(),
+            status_since: l.status_since,
+            sent_at: l.sent_at,
+            first_response_at: l.first_response_at,
+            closed_at: l.closed_at,
+            abandonment_reason: l.abandonment_reason.map(|c| c.as_str().to_string()),
+            refusal_ground: l.refusal_ground.map(|c| c.as_str().to_string()),
+            outcome_note: f.outcome_note.clone(),
+            victims_identified: f.victims_identified,
+            foreign_reference: f.foreign_reference.clone(),
+            needed_by: f.needed_by,
+            related_request_id: f.related_request_id.map(|u| u.to_string()),
+            version: r.version,
+            created_by: r.created_by.to_string(),
+            created_at: r.created_at.naive_utc(),
+            updated_at: r.updated_at.naive_utc(),
+            search_text: search_text(&r.reference, f),
+        }
+    }
+
+    pub fn into_record(self) -> QueryResult<MlaRequest> {
+        let magistrate: Magistrate = from_json("issuing_magistrate", &self.issuing_magistrate)?;
+        Ok(MlaRequest {
+            id: stored("id", &self.id)?,
+            reference: self.reference,
+            fields: RequestFields {
+                case_reference: self.case_reference,
+                title: self.title,
+                issuing_magistrate: magistrate,
+                target_country: CountryCode::parse(&self.target_country)
+                    .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?,
+                requested_authority: self.requested_authority,
+                channel: opt("channel", self.channel)?,
+                legal_basis: opt("legal_basis", self.legal_basis)?,
+                legal_basis_detail: self.legal_basis_detail,
+                offences: from_json("offences", &self.offences)?,
+                measures: from_json("measures", &self.measures)?,
+                priority: stored("priority", &self.priority)?,
+                coordinator_email: self.coordinator_email,
+                outcome_note: self.outcome_note,
+                victims_identified: self.victims_identified,
+                foreign_reference: self.foreign_reference,
+                needed_by: self.needed_by,
+                related_request_id: opt("related_request_id", self.related_request_id)?,
+            },
+            lifecycle: Lifecycle {
+                status: stored("status", &self.status)?,
+                status_since: self.status_since,
+                sent_at: self.sent_at,
+                first_response_at: self.first_response_at,
+                closed_at: self.closed_at,
+                abandonment_reason: opt("abandonment_reason", self.abandonment_reason)?,
+                refusal_ground: opt("refusal_ground", self.refusal_ground)?,
+            },
+            version: self.version,
+            created_by: stored("created_by", &self.created_by)?,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+}
+
+/// What `q` searches: reference, case reference, title and magistrate,
+/// lower-cased in Rust so both backends match the same way (SQLite's
+/// `lower()` knows only ASCII).
+pub fn search_text(reference: &str, f: &RequestFields) -> String {
+    [
+        reference,
+        &f.case_reference,
+        &f.title,
+        &f.issuing_magistrate.name,
+    ]
+    .join("\n")
+    .to_lowercase()
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<MlaRequest, ApiError> {
+    requests::table
+        .find(id.to_string())
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("request", id))?
+        .into_record()
+        .map_err(Into::into)
+}
+
+/// Inserts a new request and its `created` event in one transaction.
+pub fn insert(
+    conn: &mut DbConnection,
+    new: NewRequest,
+    actor: Uuid,
+) -> Result<MlaRequest, ApiError> {
+    conn.transaction(|conn| {
+        if let Some(related) = new.fields.related_request_id {
+            check_exists(conn, related, "related_request_id")?;
+        }
+        let reference = match new.reference {
+            Some(reference) => {
+                if reference_taken(conn, &reference)? {
+                    return Err(ApiError::Conflict(format!(
+                        "reference `{reference}` is already used"
+                    )));
+                }
+                reference
+            }
+            None => next_reference(conn, chrono::Utc::now().year())?,
+        };
+        let now = now().and_utc();
+        let record = MlaRequest {
+            id: Uuid::new_v4(),
+            reference,
+            fields: new.fields,
+            lifecycle: new.lifecycle,
+            version: 1,
+            created_by: actor,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(requests::table)
+            .values(RequestRow::from_record(&record))
+            .execute(conn)?;
+        events::append(
+            conn,
+            NewEvent {
+                request_id: record.id,
+                kind: EventKind::Created,
+                actor_id: actor,
+                effective_date: record.lifecycle.status_since,
+                from_status: None,
+                to_status: Some(record.lifecycle.status),
+                changes: &creation_changes(&record),
+                note: None,
+            },
+        )?;
+        Ok(record)
+    })
+}
+
+/// The initial values of a new record, as changes from nothing.
+fn creation_changes(record: &MlaRequest) -> Changes {
+    let serde_json::Value::Object(map) = serde_json::to_value(record).expect("records serialise")
+    else {
+        unreachable!("a record serialises to an object")
+    };
+    map.into_iter()
+        .filter(|(key, value)| {
+            !value.is_null() && !matches!(key.as_str(), "version" | "created_at" | "updated_at")
+        })
+        .map(|(key, new)| {
+            (
+                key,
+                Change {
+                    old: serde_json::Value::Null,
+                    new,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Errors with 422 on `field` when no request has this id.
+pub fn check_exists(conn: &mut DbConnection, id: Uuid, field: &str) -> Result<(), ApiError> {
+    let found: i64 = requests::table
+        .filter(requests::id.eq(id.to_string()))
+        .count()
+        .get_result(conn)?;
+    if found == 0 {
+        return Err(ApiError::field(field, format!("no request with id `{id}`")));
+    }
+    Ok(())
+}
+
+fn reference_taken(conn: &mut DbConnection, reference: &str) -> QueryResult<bool> {
+    let n: i64 = requests::table
+        .filter(requests::reference.eq(reference))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The next free `MLA-YYYY-NNNNN`. The counter row is locked by the update, so
+/// concurrent creators on PostgreSQL get distinct numbers; a number someone
+/// already typed in by hand is skipped.
+fn next_reference(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
+    let seed = diesel::insert_into(reference_counters::table)
+        .values((
+            reference_counters::year.eq(year),
+            reference_counters::last.eq(0),
+        ))
+        .on_conflict_do_nothing();
+    match conn {
+        DbConnection::Postgresql(c) => seed.execute(c)?,
+        DbConnection::Sqlite(c) => seed.execute(c)?,
+    };
+    loop {
+        diesel::update(reference_counters::table.find(year))
+            .set(reference_counters::last.eq(reference_counters::last + 1))
+            .execute(conn)?;
+        let number: i32 = reference_counters::table
+            .find(year)
+            .select(reference_counters::last)
+            .first(conn)?;
+        let reference = crate::domain::request::generated_reference(year, number.into());
+        if !reference_taken(conn, &reference)? {
+            return Ok(reference);
+        }
+    }
+}
+
+/// Writes `record` if the stored version is still `expected_version`, and
+/// appends `event`; returns the saved record. `Ok(None)`: someone else saved
+/// first (the caller answers 412 or retries).
+pub fn save(
+    conn: &mut DbConnection,
+    record: &MlaRequest,
+    expected_version: i32,
+    event: NewEvent<'_>,
+) -> Result<Option<MlaRequest>, ApiError> {
+    let mut saved = record.clone();
+    saved.version = expected_version + 1;
+    saved.updated_at = now().and_utc();
+    let updated = diesel::update(
+        requests::table
+            .find(record.id.to_string())
+            .filter(requests::version.eq(expected_version)),
+    )
+    .set(RequestRow::from_record(&saved))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    events::append(conn, event)?;
+    Ok(Some(saved))
+}
+
+/// Takes the request's row lock (a no-op update) so an event can be appended
+/// without racing a concurrent writer; errors 404 when it does not exist.
+pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), ApiError> {
+    let n = diesel::update(requests::table.find(id.to_string()))
+        .set(requests::version.eq(requests::version))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::not_found("request", id));
+    }
+    Ok(())
+}
+
+/// The list filters of `GET /requests`.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub statuses: Vec<Status>,
+    pub country: Option<CountryCode>,
+    pub priority: Option<Priority>,
+    pub legal_basis: Option<LegalBasis>,
+    /// Already lower-cased.
+    pub q: Option<String>,
+    pub sent_from: Option<NaiveDate>,
+    pub sent_to: Option<NaiveDate>,
+}
+
+/// Columns a list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    StatusSince,
+    SentAt,
+    CreatedAt,
+    Reference,
+}
+
+/// Where the previous page ended: the last row's sort value and id.
+/// `value: None` on `sent_at` means the page ended among drafts (no
+/// `sent_at`), which always come after every dated request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    pub value: Option<String>,
+    pub id: String,
+}
+
+/// A page request.
+#[derive(Debug, Clone)]
+pub struct PageQuery {
+    pub filters: Filters,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: i64,
+    pub after: Option<Position>,
+}
+
+type Boxed = requests::BoxedQuery<
+    'static,
+    MultiBackend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<RequestRow, MultiBackend>>,
+>;
+
+fn filtered(f: &Filters) -> Boxed {
+    let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
+    if !f.statuses.is_empty() {
+        query = query.filter(
+            requests::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        );
+    }
+    if let Some(country) = f.country {
+        query = query.filter(requests::target_country.eq(country.to_string()));
+    }
+    if let Some(p) = f.priority {
+        query = query.filter(requests::priority.eq(p.as_str()));
+    }
+    if let Some(b) = f.legal_basis {
+        query = query.filter(requests::legal_basis.eq(b.as_str()));
+    }
+    if let Some(q) = &f.q {
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(requests::search_text.like(pattern).escape('\\'));
+    }
+    if let Some(from) = f.sent_from {
+        query = query.filter(requests::sent_at.ge(from));
+    }
+    if let Some(to) = f.sent_to {
+        query = query.filter(requests::sent_at.le(to));
+    }
+    query
+}
+
+/// Seeks past `(value, id)` on `$col` and orders by `($col, id)`: the
+/// `>=` bound lets the index scan start at the cursor instead of the top.
+macro_rules! seek {
+    ($query:expr, $col:expr, $after:expr, $desc:expr) => {{
+        let mut query = $query;
+        if let Some((value, id)) = $after {
+            query = if $desc {
+                query
+                    .filter($col.le(value.clone()))
+                    .filter($col.lt(value).or(requests::id.lt(id)))
+            } else {
+                query
+                    .filter($col.ge(value.clone()))
+                    .filter($col.gt(value).or(requests::id.gt(id)))
+            };
+        }
+        if $desc {
+            query.order(($col.desc(), requests::id.desc()))
+        } else {
+            query.order(($col.asc(), requests::id.asc()))
+        }
+    }};
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::BadRequest("the cursor is not valid for this query; start again without it".into())
+}
+
+fn parse_value<T: std::str::FromStr>(value: &Option<String>) -> Result<T, ApiError> {
+    value
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(bad_cursor)
+}
+
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+/// One page and where the next starts (`None` at the end).
+pub fn page(
+    conn: &mut DbConnection,
+    query: &PageQuery,
+) -> Result<(Vec<MlaRequest>, Option<Position>), ApiError> {
+    let want = query.limit + 1;
+    let desc = query.descending;
+    let after_id = query.after.as_ref().map(|p| p.id.clone());
+    let mut rows: Vec<RequestRow> = match query.sort {
+        SortKey::StatusSince => {
+            let after = match &query.after {
+                Some(p) => Some((parse_value::<NaiveDate>(&p.value)?, p.id.clone())),
+                None => None,
+            };
+            seek!(
+                filtered(&query.filters),
+                requests::status_since,
+                after,
+                desc
+            )
+            .limit(want)
+            .load(conn)?
+        }
+        SortKey::CreatedAt => {
+            let after = match &query.after {
+                Some(p) => {
+                    let value = p.value.as_deref().ok_or_else(bad_cursor)?;
+                    let at = NaiveDateTime::parse_from_str(value, TIMESTAMP_FORMAT)
+                        .map_err(|_| bad_cursor())?;
+                    Some((at, p.id.clone()))
+                }
+                None => None,
+            };
+            seek!(filtered(&query.filters), requests::created_at, after, desc)
+                .limit(want)
+                .load(conn)?
+        }
+        SortKey::Reference => {
+            let after = match &query.after {
+                Some(p) => Some((parse_value::<String>(&p.value)?, p.id.clone())),
+                None => None,
+            };
+            seek!(filtered(&query.filters), requests::reference, after, desc)
+                .limit(want)
+                .load(conn)?
+        }
+        SortKey::SentAt => {
+            // Two segments: dated requests in order, then drafts by id.
+            let mut rows = Vec::new();
+            let in_drafts = matches!(&query.after, Some(p) if p.value.is_none());
+            if !in_drafts {
+                let after = match &query.after {
+                    Some(p) => Some((parse_value::<NaiveDate>(&p.value)?, p.id.clone())),
+                    None => None,
+                };
+                let base = filtered(&query.filters).filter(requests::sent_at.is_not_null());
+                rows = seek!(base, requests::sent_at, after, desc)
+                    .limit(want)
+                    .load(conn)?;
+            }
+            let dated_filter = query.filters.sent_from.is_some() || query.filters.sent_to.is_some();
+            if (rows.len() as i64) < want && !dated_filter {
+                let mut drafts = filtered(&query.filters).filter(requests::sent_at.is_null());
+                if in_drafts {
+                    let id = after_id.clone().expect("a position has an id");
+                    drafts = if desc {
+                        drafts.filter(requests::id.lt(id))
+                    } else {
+                        drafts.filter(requests::id.gt(id))
+                    };
+                }
+                drafts = if desc {
+                    drafts.order(requests::id.desc())
+                } else {
+                    drafts.order(requests::id.asc())
+                };
+                rows.extend(drafts.limit(want - rows.len() as i64).load(conn)?);
+            }
+            rows
+        }
+    };
+    let next = if rows.len() as i64 > query.limit {
+        rows.truncate(query.limit as usize);
+        rows.last().map(|last| Position {
+            value: match query.sort {
+                SortKey::StatusSince => Some(last.status_since.to_string()),
+                SortKey::SentAt => last.sent_at.map(|d| d.to_string()),
+                SortKey::CreatedAt => Some(last.created_at.format(TIMESTAMP_FORMAT).to_string()),
+                SortKey::Reference => Some(last.reference.clone()),
+            },
+            id: last.id.clone(),
+        })
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(RequestRow::into_record)
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok((items, next))
+}

@@ -1,0 +1,78 @@
+//! Diesel's view of the tables in `migrations/` (both backends share it).
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        name -> Text,
+        email -> Text,
+        role -> Text,
+        token_hash -> Nullable<Text>,
+        token_created_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    requests (id) {
+        id -> Text,
+        reference -> Text,
+        case_reference -> Text,
+        title -> Text,
+        issuing_magistrate -> Text,
+        target_country -> Text,
+        requested_authority -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        legal_basis -> Nullable<Text>,
+        legal_basis_detail -> Nullable<Text>,
+        offences -> Text,
+        measures -> Text,
+        priority -> Text,
+        coordinator_email -> Nullable<Text>,
+        status -> Text,
+        status_since -> Date,
+        sent_at -> Nullable<Date>,
+        first_response_at -> Nullable<Date>,
+        closed_at -> Nullable<Date>,
+        abandonment_reason -> Nullable<Text>,
+        refusal_ground -> Nullable<Text>,
+        outcome_note -> Nullable<Text>,
+        victims_identified -> Nullable<Integer>,
+        foreign_reference -> Nullable<Text>,
+        needed_by -> Nullable<Date>,
+        related_request_id -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
+    reference_counters (year) {
+        year -> Integer,
+        last -> Integer,
+    }
+}
+
+diesel::table! {
+    request_events (id) {
+        id -> Text,
+        request_id -> Text,
+        seq -> Integer,
+        kind -> Text,
+        actor_id -> Text,
+        recorded_at -> Timestamp,
+        effective_date -> Date,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        changes -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(requests -> users (created_by));
+diesel::joinable!(request_events -> requests (request_id));
+diesel::joinable!(request_events -> users (actor_id));
+diesel::allow_tables_to_appear_in_same_query!(users, requests, request_events, reference_counters);

@@ -1,0 +1,171 @@
+//! Users and their bearer tokens (stored only as SHA-256 hashes).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::DbConnection;
+use super::schema::users;
+use super::stored;
+use crate::auth::{hash_token, new_token};
+use crate::domain::Role;
+
+/// A user as the API shows it; never carries the token or its hash.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub token_created_at: Option<DateTime<Utc>>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    name: String,
+    email: String,
+    role: String,
+    token_created_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    deactivated_at: Option<NaiveDateTime>,
+}
+
+impl UserRow {
+    fn into_user(self) -> QueryResult<User> {
+        Ok(User {
+            id: stored("users.id", &self.id)?,
+            name: self.name,
+            email: self.email,
+            role: stored("users.role", &self.role)?,
+            active: self.deactivated_at.is_none(),
+            created_at: self.created_at.and_utc(),
+            token_created_at: self.token_created_at.map(|t| t.and_utc()),
+            deactivated_at: self.deactivated_at.map(|t| t.and_utc()),
+        })
+    }
+}
+
+/// Now, at the precision both backends keep (microseconds), so a value reads
+/// back exactly as it was written.
+pub fn now() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    now.with_nanosecond_micros()
+}
+
+trait TruncateMicros {
+    fn with_nanosecond_micros(self) -> Self;
+}
+
+impl TruncateMicros for NaiveDateTime {
+    fn with_nanosecond_micros(self) -> Self {
+        use chrono::Timelike;
+        let micros = self.nanosecond() / 1000 * 1000;
+        self.with_nanosecond(micros).unwrap_or(self)
+    }
+}
+
+/// Creates a user and its first token; the token is returned once, here.
+pub fn create(
+    conn: &mut DbConnection,
+    name: &str,
+    email: &str,
+    role: Role,
+) -> QueryResult<(User, String)> {
+    let id = Uuid::new_v4();
+    let token = new_token();
+    let now = now();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(id.to_string()),
+            users::name.eq(name),
+            users::email.eq(email),
+            users::role.eq(role.as_str()),
+            users::token_hash.eq(hash_token(&token)),
+            users::token_created_at.eq(now),
+            users::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok((get(conn, id)?, token))
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
+    users::table
+        .find(id.to_string())
+        .select(UserRow::as_select())
+        .first(conn)?
+        .into_user()
+}
+
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
+    users::table
+        .order((users::created_at, users::id))
+        .select(UserRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(UserRow::into_user)
+        .collect()
+}
+
+/// The active user holding this token, if any.
+pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::token_hash.eq(hash_token(token)))
+        .filter(users::deactivated_at.is_null())
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(UserRow::into_user)
+        .transpose()
+}
+
+/// Replaces the user's token; the old one stops working at once.
+pub fn rotate_token(conn: &mut DbConnection, id: Uuid) -> QueryResult<String> {
+    let token = new_token();
+    let updated = diesel::update(
+        users::table
+            .find(id.to_string())
+            .filter(users::deactivated_at.is_null()),
+    )
+    .set((
+        users::token_hash.eq(hash_token(&token)),
+        users::token_created_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(diesel::result::Error::NotFound);
+    }
+    Ok(token)
+}
+
+/// Deactivates a user and drops its token. History keeps naming the user.
+pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
+    diesel::update(
+        users::table
+            .find(id.to_string())
+            .filter(users::deactivated_at.is_null()),
+    )
+    .set((
+        users::deactivated_at.eq(now()),
+        users::token_hash.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    get(conn, id)
+}
+
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+pub fn count_active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::deactivated_at.is_null())
+        .count()
+        .get_result(conn)
+}

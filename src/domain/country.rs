@@ -1,0 +1,91 @@
+//! Target countries: ISO 3166-1 alpha-2 codes, plus `XK` (Kosovo), which ISO
+//! leaves user-assigned but which every European authority uses.
+
+use std::fmt;
+
+/// A country code that is known to exist, always upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CountryCode([u8; 2]);
+
+const KOSOVO: &str = "XK";
+
+impl CountryCode {
+    /// Accepts any case (`ph`, `Ph`, `PH`); rejects codes ISO does not assign.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let upper = text.trim().to_ascii_uppercase();
+        if upper == KOSOVO || rust_iso3166::from_alpha2(&upper).is_some() {
+            let bytes = upper.as_bytes();
+            Ok(CountryCode([bytes[0], bytes[1]]))
+        } else {
+            Err(format!(
+                "unknown country `{text}`; expected an ISO 3166-1 alpha-2 code such as PH or XK"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters ever get in, through `parse`.
+        std::str::from_utf8(&self.0).expect("country codes are ASCII")
+    }
+
+    /// The English short name, for statistics and emails.
+    pub fn name(&self) -> &'static str {
+        if self.as_str() == KOSOVO {
+            return "Kosovo";
+        }
+        rust_iso3166::from_alpha2(self.as_str()).map_or("Unknown", |c| c.name)
+    }
+
+    /// Every accepted code: the 249 ISO ones and `XK`.
+    pub fn all() -> impl Iterator<Item = CountryCode> {
+        rust_iso3166::ALL_ALPHA2
+            .iter()
+            .copied()
+            .chain(std::iter::once(KOSOVO))
+            .map(|c| CountryCode::parse(c).expect("the ISO list is valid"))
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CountryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        CountryCode::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_case_and_accepts_kosovo() {
+        assert_eq!(CountryCode::parse("ph").unwrap().as_str(), "PH");
+        assert_eq!(CountryCode::parse("xk").unwrap().name(), "Kosovo");
+        assert_eq!(CountryCode::parse("PH").unwrap().name(), "Philippines");
+    }
+
+    #[test]
+    fn rejects_unassigned_codes() {
+        assert!(CountryCode::parse("ZZ").is_err());
+        assert!(CountryCode::parse("P").is_err());
+        assert!(CountryCode::parse("PHL").is_err());
+        assert!(CountryCode::parse("é").is_err());
+    }
+
+    #[test]
+    fn lists_iso_codes_and_kosovo() {
+        assert_eq!(CountryCode::all().count(), 250);
+    }
+}

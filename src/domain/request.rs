@@ -1,0 +1,528 @@
+//! An MLA request: the descriptive fields staff edit, the lifecycle fields the
+//! transitions maintain, and the JSON shapes the API accepts for both.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use super::{
+    AbandonmentReason, Channel, CountryCode, FieldErrors, LegalBasis, Measure, Offence, Priority,
+    RefusalGround, Status,
+};
+
+/// The judge or prosecutor who issued the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Magistrate {
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    pub name: String,
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    pub court: Option<String>,
+    #[serde(default)]
+    #[validate(email, length(max = 254))]
+    pub email: Option<String>,
+}
+
+/// What `POST /requests` sets and `PATCH /requests/{id}` may change: the
+/// description of the request, as opposed to where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFields {
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub case_reference: String,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    pub title: String,
+    #[validate(nested)]
+    pub issuing_magistrate: Magistrate,
+    pub target_country: CountryCode,
+    #[serde(default)]
+    #[validate(length(max = 200))]
+    pub requested_authority: Option<String>,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    #[serde(default)]
+    pub legal_basis: Option<LegalBasis>,
+    #[serde(default)]
+    #[validate(length(max = 1000))]
+    pub legal_basis_detail: Option<String>,
+    #[serde(default)]
+    pub offences: Vec<Offence>,
+    #[serde(default)]
+    pub measures: Vec<Measure>,
+    #[serde(default = "normal")]
+    pub priority: Priority,
+    #[serde(default)]
+    #[validate(email, length(max = 254))]
+    pub coordinator_email: Option<String>,
+    #[serde(default)]
+    #[validate(length(max = 10000))]
+    pub outcome_note: Option<String>,
+    #[serde(default)]
+    #[validate(range(min = 0, max = 1_000_000))]
+    pub victims_identified: Option<i32>,
+    #[serde(default)]
+    #[validate(length(max = 100))]
+    pub foreign_reference: Option<String>,
+    #[serde(default)]
+    pub needed_by: Option<NaiveDate>,
+    #[serde(default)]
+    pub related_request_id: Option<Uuid>,
+}
+
+fn normal() -> Priority {
+    Priority::Normal
+}
+
+fn not_blank(text: &str) -> Result<(), ValidationError> {
+    if text.trim().is_empty() {
+        let mut e = ValidationError::new("blank");
+        e.message = Some("must not be blank".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// A whole record, as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MlaRequest {
+    pub id: Uuid,
+    pub reference: String,
+    #[serde(flatten)]
+    pub fields: RequestFields,
+    #[serde(flatten)]
+    pub lifecycle: Lifecycle,
+    pub version: i32,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a request stands; changed only by transitions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lifecycle {
+    pub status: Status,
+    pub status_since: NaiveDate,
+    pub sent_at: Option<NaiveDate>,
+    pub first_response_at: Option<NaiveDate>,
+    pub closed_at: Option<NaiveDate>,
+    pub abandonment_reason: Option<AbandonmentReason>,
+    pub refusal_ground: Option<RefusalGround>,
+}
+
+/// A field's value before and after a change, for the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub old: Value,
+    pub new: Value,
+}
+
+/// Changed fields by name.
+pub type Changes = BTreeMap<String, Change>;
+
+/// A parsed `POST /requests` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRequest {
+    /// `None`: generate `MLA-YYYY-NNNNN`.
+    pub reference: Option<String>,
+    pub fields: RequestFields,
+    pub lifecycle: Lifecycle,
+}
+
+/// Keys of the record that only transitions (or the server) set.
+const READ_ONLY: &[&str] = &[
+    "id",
+    "status",
+    "status_since",
+    "sent_at",
+    "first_response_at",
+    "closed_at",
+    "abandonment_reason",
+    "refusal_ground",
+    "version",
+    "created_by",
+    "created_at",
+    "updated_at",
+];
+
+impl NewRequest {
+    /// Parses and checks a creation body. A request starts as a `draft`, or
+    /// directly in `sent` when `sent_at` is given (logging a past request).
+    pub fn from_json(
+        body: Map<String, Value>,
+        today: NaiveDate,
+    ) -> Result<NewRequest, FieldErrors> {
+        let mut body = body;
+        let mut errors = FieldErrors::default();
+        let reference = take::<Option<String>>(&mut body, "reference", &mut errors).flatten();
+        let status = take::<Option<Status>>(&mut body, "status", &mut errors).flatten();
+        let sent_at = take::<Option<NaiveDate>>(&mut body, "sent_at", &mut errors).flatten();
+        for key in READ_ONLY {
+            if body.remove(*key).is_some() {
+                errors.add(
+                    *key,
+                    "is set by the server or by transitions, not on creation",
+                );
+            }
+        }
+        let fields = parse_fields(Value::Object(body));
+        let fields = match fields {
+            Ok(fields) => Some(fields),
+            Err(e) => {
+                errors.merge(e);
+                None
+            }
+        };
+        if let Some(reference) = &reference {
+            if let Err(message) = check_reference(reference) {
+                errors.add("reference", message);
+            }
+        }
+        let status = match (status, sent_at) {
+            (None | Some(Status::Draft), None) => Status::Draft,
+            (None | Some(Status::Sent), Some(_)) => Status::Sent,
+            (Some(Status::Sent), None) => {
+                errors.add(
+                    "sent_at",
+                    "is required to create a request directly in `sent`",
+                );
+                Status::Sent
+            }
+            (Some(Status::Draft), Some(_)) => {
+                errors.add(
+                    "sent_at",
+                    "must be empty for a draft; leave `status` out or set it to `sent`",
+                );
+                Status::Draft
+            }
+            (Some(other), _) => {
+                errors.add(
+                    "status",
+                    format!("a request is created as `draft` or `sent`, not `{other}`; record later steps as transitions"),
+                );
+                other
+            }
+        };
+        if let Some(date) = sent_at {
+            if date > today {
+                errors.add("sent_at", "must not be in the future");
+            }
+        }
+        if let (Some(fields), Status::Sent) = (&fields, status) {
+            errors.merge(check_ready_to_send(fields));
+        }
+        errors.into_result()?;
+        let fields = fields.expect("no errors means the fields parsed");
+        Ok(NewRequest {
+            reference,
+            fields,
+            lifecycle: Lifecycle {
+                status,
+                status_since: sent_at.unwrap_or(today),
+                sent_at,
+                first_response_at: None,
+                closed_at: None,
+                abandonment_reason: None,
+                refusal_ground: None,
+            },
+        })
+    }
+}
+
+/// Applies a `PATCH` body (a JSON merge patch over the descriptive fields:
+/// absent = unchanged, `null` = cleared) and returns the new fields with what
+/// changed. Lifecycle fields are refused with a pointer to the transitions.
+pub fn apply_patch(
+    current: &MlaRequest,
+    patch: Map<String, Value>,
+) -> Result<(RequestFields, Changes), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let old = match serde_json::to_value(&current.fields) {
+        Ok(Value::Object(map)) => map,
+        _ => unreachable!("RequestFields serialises to an object"),
+    };
+    let mut merged = old.clone();
+    for (key, value) in patch {
+        if READ_ONLY.contains(&key.as_str()) {
+            errors.add(
+                key,
+                "cannot be changed with PATCH; use POST /requests/{id}/transitions",
+            );
+        } else if key == "reference" {
+            errors.add(key, "is the request's identifier and cannot be changed");
+        } else {
+            merged.insert(key, value);
+        }
+    }
+    errors.into_result()?;
+    let fields = parse_fields(Value::Object(merged))?;
+    if current.lifecycle.status != Status::Draft {
+        check_ready_to_send(&fields).into_result()?;
+    }
+    let new = match serde_json::to_value(&fields) {
+        Ok(Value::Object(map)) => map,
+        _ => unreachable!("RequestFields serialises to an object"),
+    };
+    let changes = new
+        .into_iter()
+        .filter_map(|(key, new)| {
+            let old = old.get(&key).cloned().unwrap_or(Value::Null);
+            (old != new).then_some((key, Change { old, new }))
+        })
+        .collect();
+    Ok((fields, changes))
+}
+
+/// What a request needs before it can leave for abroad.
+pub fn check_ready_to_send(fields: &RequestFields) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if fields.channel.is_none() {
+        errors.add("channel", "is required once the request is sent");
+    }
+    if fields.legal_basis.is_none() {
+        errors.add("legal_basis", "is required once the request is sent");
+    }
+    errors
+}
+
+/// Parses the descriptive fields, naming the field behind every error.
+pub fn parse_fields(value: Value) -> Result<RequestFields, FieldErrors> {
+    let mut fields: RequestFields = deserialize_named(value)?;
+    dedupe(&mut fields.offences);
+    dedupe(&mut fields.measures);
+    fields.validate()?;
+    Ok(fields)
+}
+
+fn dedupe<T: PartialEq + Copy>(list: &mut Vec<T>) {
+    let mut seen = Vec::with_capacity(list.len());
+    list.retain(|item| {
+        let fresh = !seen.contains(item);
+        if fresh {
+            seen.push(*item);
+        }
+        fresh
+    });
+}
+
+/// Removes `key` from `body` and parses it, recording a failure under `key`.
+fn take<T: DeserializeOwned + Default>(
+    body: &mut Map<String, Value>,
+    key: &str,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    let value = body.remove(key)?;
+    match serde_json::from_value(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.add(key, e.to_string());
+            None
+        }
+    }
+}
+
+/// Deserialises `value` into `T`; on failure, the error is filed under the
+/// path of the offending field (`issuing_magistrate.name`, `offences[2]`).
+pub fn deserialize_named<T: DeserializeOwned>(value: Value) -> Result<T, FieldErrors> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        // serde reports a missing field at its parent: move it onto the field.
+        if let Some(rest) = message.strip_prefix("missing field `") {
+            let field = rest.trim_end_matches('`');
+            let full = if path == "." {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            };
+            return FieldErrors::one(full, "is required");
+        }
+        // For an unknown field the path already ends with the field.
+        if message.starts_with("unknown field `") {
+            return FieldErrors::one(path, "is not a field of this resource");
+        }
+        let path = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        FieldErrors::one(path, message)
+    })
+}
+
+/// References are printed on letters and typed into foreign systems: keep
+/// them short and plain.
+pub fn check_reference(reference: &str) -> Result<(), String> {
+    let ok_chars = reference
+        .chars()
+        .all(|c| c.is_alphanumeric() || "-_/.: ".contains(c));
+    if reference.trim().is_empty()
+        || reference.len() > 64
+        || !ok_chars
+        || reference.trim() != reference
+    {
+        return Err(
+            "must be 1 to 64 letters, digits, spaces or - _ / . : with no surrounding spaces"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The reference given to the `number`th request created in `year`.
+pub fn generated_reference(year: i32, number: i64) -> String {
+    format!("MLA-{year}-{number:05}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn minimal() -> Value {
+        json!({"case_reference": "PARQUET-1", "title": "T", "issuing_magistrate": {"name": "J. Doe"}, "target_country": "ph"})
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn minimal_body_makes_a_normal_priority_draft() {
+        let r = NewRequest::from_json(body(minimal()), day("2026-01-10")).unwrap();
+        assert_eq!(r.lifecycle.status, Status::Draft);
+        assert_eq!(r.lifecycle.status_since, day("2026-01-10"));
+        assert_eq!(r.fields.priority, Priority::Normal);
+        assert_eq!(r.fields.target_country.as_str(), "PH");
+    }
+
+    #[test]
+    fn sent_at_creates_directly_in_sent_but_needs_channel_and_basis() {
+        let mut v = minimal();
+        v["sent_at"] = json!("2025-03-01");
+        let err = NewRequest::from_json(body(v.clone()), day("2026-01-10")).unwrap_err();
+        assert!(
+            err.0.contains_key("channel") && err.0.contains_key("legal_basis"),
+            "{err:?}"
+        );
+        v["channel"] = json!("central_authority");
+        v["legal_basis"] = json!("untoc");
+        let r = NewRequest::from_json(body(v), day("2026-01-10")).unwrap();
+        assert_eq!(r.lifecycle.status, Status::Sent);
+        assert_eq!(r.lifecycle.sent_at, Some(day("2025-03-01")));
+        assert_eq!(r.lifecycle.status_since, day("2025-03-01"));
+    }
+
+    #[test]
+    fn errors_name_every_bad_field() {
+        let v = json!({"title": "", "issuing_magistrate": {"email": "nope"}, "target_country": "ZZ",
+                       "channel": "pigeon", "offences": ["fraud", "jaywalking"], "status": "executed"});
+        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        // Serde stops at the first bad field of the record; the rest are
+        // reported once it parses. `status` is checked apart, so it shows too.
+        assert!(err.0.contains_key("status"), "{err:?}");
+        assert_eq!(err.0.len(), 2, "{err:?}");
+    }
+
+    #[test]
+    fn validation_reports_nested_paths() {
+        let mut v = minimal();
+        v["issuing_magistrate"] = json!({"name": " ", "email": "not-an-email"});
+        v["title"] = json!("x".repeat(201));
+        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        let keys: Vec<_> = err.0.keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "issuing_magistrate.email",
+                "issuing_magistrate.name",
+                "title"
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_required_field_is_named() {
+        let v = json!({"title": "T", "issuing_magistrate": {"name": "J"}, "target_country": "PH"});
+        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        assert_eq!(err.0["case_reference"], vec!["is required"]);
+    }
+
+    #[test]
+    fn future_sent_at_is_refused() {
+        let mut v = minimal();
+        v["sent_at"] = json!("2026-01-11");
+        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        assert!(err.0["sent_at"][0].contains("future"));
+    }
+
+    fn record() -> MlaRequest {
+        let new = NewRequest::from_json(body(minimal()), day("2026-01-10")).unwrap();
+        MlaRequest {
+            id: Uuid::nil(),
+            reference: "MLA-2026-00001".into(),
+            fields: new.fields,
+            lifecycle: new.lifecycle,
+            version: 1,
+            created_by: Uuid::nil(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn patch_changes_only_what_it_names_and_null_clears() {
+        let mut r = record();
+        r.fields.foreign_reference = Some("X-1".into());
+        let (fields, changes) = apply_patch(
+            &r,
+            body(json!({"title": "New", "foreign_reference": null, "priority": "urgent"})),
+        )
+        .unwrap();
+        assert_eq!(fields.title, "New");
+        assert_eq!(fields.foreign_reference, None);
+        assert_eq!(fields.case_reference, r.fields.case_reference);
+        let keys: Vec<_> = changes.keys().cloned().collect();
+        assert_eq!(keys, ["foreign_reference", "priority", "title"]);
+        assert_eq!(changes["title"].old, json!("T"));
+    }
+
+    #[test]
+    fn patch_refuses_lifecycle_fields_and_clearing_required_ones() {
+        let r = record();
+        let err = apply_patch(&r, body(json!({"status": "executed"}))).unwrap_err();
+        assert!(err.0["status"][0].contains("transitions"));
+        let err = apply_patch(&r, body(json!({"title": null}))).unwrap_err();
+        assert!(err.0.contains_key("title"), "{err:?}");
+        let err = apply_patch(&r, body(json!({"colour": "red"}))).unwrap_err();
+        assert!(err.0.contains_key("colour"), "{err:?}");
+    }
+
+    #[test]
+    fn duplicates_in_lists_are_dropped() {
+        let mut v = minimal();
+        v["offences"] = json!(["fraud", "cybercrime", "fraud"]);
+        let r = NewRequest::from_json(body(v), day("2026-01-10")).unwrap();
+        assert_eq!(r.fields.offences, vec![Offence::Fraud, Offence::Cybercrime]);
+    }
+
+    #[test]
+    fn references_are_plain() {
+        assert!(check_reference("MLA-2026-00001").is_ok());
+        assert!(check_reference("PARQUET/2026:17").is_ok());
+        assert!(check_reference("").is_err());
+        assert!(check_reference(" x").is_err());
+        assert!(check_reference("a\nb").is_err());
+        assert_eq!(generated_reference(2026, 7), "MLA-2026-00007");
+        assert_eq!(generated_reference(2026, 123456), "MLA-2026-123456");
+    }
+}

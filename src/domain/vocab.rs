@@ -1,0 +1,221 @@
+//! The closed vocabularies of DESIGN.md ("Vocabularies"), as enums.
+//!
+//! Each value exists only if it is valid (parse, don't validate): the API
+//! deserialises straight into these types, so an unknown value is rejected at
+//! the edge with a message listing the accepted ones, and the rest of the code
+//! never re-checks a string.
+
+/// Declares a vocabulary: an enum whose variants map one-to-one to snake_case
+/// strings, with `ALL`, `as_str`, `parse`, serde and `Display`.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident, $label:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in the order DESIGN.md lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// What this vocabulary is called in error messages.
+            pub const LABEL: &'static str = $label;
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted strings, for error messages and `/meta/vocabularies`.
+            pub fn names() -> Vec<&'static str> {
+                Self::ALL.iter().map(|v| v.as_str()).collect()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(text: &str) -> Result<Self, String> {
+                Self::parse(text).ok_or_else(|| {
+                    format!("unknown {} `{}`; expected one of: {}", $label, text, Self::names().join(", "))
+                })
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use vocabulary;
+
+vocabulary!(
+    /// How the request travels to the requested state.
+    Channel, "channel" {
+        CentralAuthority => "central_authority",
+        MinistryOfJustice => "ministry_of_justice",
+        Diplomatic => "diplomatic",
+        DirectJudicial => "direct_judicial",
+        Interpol => "interpol",
+        Eurojust => "eurojust",
+        Ejn => "ejn",
+        LiaisonMagistrate => "liaison_magistrate",
+        Other => "other",
+    }
+);
+
+vocabulary!(
+    /// The instrument the request is made under.
+    LegalBasis, "legal basis" {
+        BilateralTreaty => "bilateral_treaty",
+        EioDirective => "eio_directive",
+        EuMlaConvention2000 => "eu_mla_convention_2000",
+        Ecmla1959 => "ecmla_1959",
+        Untoc => "untoc",
+        Uncac => "uncac",
+        BudapestConvention => "budapest_convention",
+        Reciprocity => "reciprocity",
+        Other => "other",
+    }
+);
+
+vocabulary!(
+    /// Offences the case is about.
+    Offence, "offence" {
+        ChildSexualExploitation => "child_sexual_exploitation",
+        ChildSexualAbuseMaterial => "child_sexual_abuse_material",
+        TraffickingInPersons => "trafficking_in_persons",
+        SexualViolence => "sexual_violence",
+        Cybercrime => "cybercrime",
+        Fraud => "fraud",
+        MoneyLaundering => "money_laundering",
+        DrugTrafficking => "drug_trafficking",
+        Terrorism => "terrorism",
+        Homicide => "homicide",
+        Corruption => "corruption",
+        Other => "other",
+    }
+);
+
+vocabulary!(
+    /// Measures asked of the requested state.
+    Measure, "measure" {
+        IdentifyVictims => "identify_victims",
+        IdentifySuspects => "identify_suspects",
+        WitnessHearing => "witness_hearing",
+        SuspectInterview => "suspect_interview",
+        BankRecords => "bank_records",
+        ElectronicEvidence => "electronic_evidence",
+        SubscriberData => "subscriber_data",
+        SearchAndSeizure => "search_and_seizure",
+        AssetFreezing => "asset_freezing",
+        ServiceOfDocuments => "service_of_documents",
+        Other => "other",
+    }
+);
+
+vocabulary!(
+    /// Why our side gave up on a request.
+    AbandonmentReason, "abandonment reason" {
+        NoResponse => "no_response",
+        CaseClosed => "case_closed",
+        EvidenceObtainedOtherwise => "evidence_obtained_otherwise",
+        NoLongerNeeded => "no_longer_needed",
+        LimitationPeriodExpired => "limitation_period_expired",
+        SuspectDeceased => "suspect_deceased",
+        DataNoLongerAvailable => "data_no_longer_available",
+        Other => "other",
+    }
+);
+
+vocabulary!(
+    /// Why the requested state said no.
+    RefusalGround, "refusal ground" {
+        InsufficientInformation => "insufficient_information",
+        DualCriminality => "dual_criminality",
+        SovereigntyPublicOrder => "sovereignty_public_order",
+        PoliticalOffence => "political_offence",
+        FiscalOffence => "fiscal_offence",
+        NeBisInIdem => "ne_bis_in_idem",
+        DeathPenalty => "death_penalty",
+        ImmunityOrPrivilege => "immunity_or_privilege",
+        FundamentalRights => "fundamental_rights",
+        DataProtection => "data_protection",
+        DeMinimis => "de_minimis",
+        BankSecrecyInvoked => "bank_secrecy_invoked",
+        Other => "other",
+    }
+);
+
+vocabulary!(
+    /// `urgent` is for a child at risk; it shortens the alert thresholds.
+    Priority, "priority" {
+        Normal => "normal",
+        Urgent => "urgent",
+    }
+);
+
+vocabulary!(
+    /// What a user may do; see `auth.rs` for the rights of each.
+    Role, "role" {
+        Admin => "admin",
+        Coordinator => "coordinator",
+        Clerk => "clerk",
+        Analyst => "analyst",
+    }
+);
+
+impl Role {
+    /// Case-level data (requests, their history) is for legal staff only;
+    /// analysts see statistics and vocabularies, never a case.
+    pub fn reads_cases(self) -> bool {
+        !matches!(self, Role::Analyst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_round_trips_through_its_string() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(*c));
+        }
+        for r in RefusalGround::ALL {
+            assert_eq!(r.as_str().parse::<RefusalGround>(), Ok(*r));
+        }
+    }
+
+    #[test]
+    fn unknown_value_lists_the_accepted_ones() {
+        let err = "telepathy".parse::<Channel>().unwrap_err();
+        assert!(err.contains("unknown channel `telepathy`"), "{err}");
+        assert!(err.contains("central_authority"), "{err}");
+    }
+
+    #[test]
+    fn vocabularies_match_design_counts() {
+        assert_eq!(Channel::ALL.len(), 9);
+        assert_eq!(LegalBasis::ALL.len(), 9);
+        assert_eq!(Offence::ALL.len(), 12);
+        assert_eq!(Measure::ALL.len(), 11);
+        assert_eq!(AbandonmentReason::ALL.len(), 8);
+        assert_eq!(RefusalGround::ALL.len(), 13);
+    }
+}

@@ -1,0 +1,168 @@
+//! The one place that maps errors to HTTP. Every error body is
+//! `{"error": {"code", "message", "fields"?, "allowed"?}}`; causes are logged,
+//! never sent to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::domain::{FieldErrors, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("cannot move from `{from}` to `{to}`")]
+    TransitionNotAllowed {
+        from: Status,
+        to: Status,
+        allowed: &'static [Status],
+    },
+    #[error(
+        "the record changed since you read it (version {current} now); reload it and try again"
+    )]
+    PreconditionFailed { current: i32 },
+    #[error("If-Match is required: send the ETag of the version you edited")]
+    PreconditionRequired,
+    #[error("the body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("some fields are invalid")]
+    Validation(FieldErrors),
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> ApiError {
+        ApiError::NotFound(format!("no {what} with id `{id}`"))
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(FieldErrors::one(field, message))
+    }
+
+    /// No connection could be had: the database is down or saturated.
+    pub fn from_pool(e: diesel::r2d2::PoolError) -> ApiError {
+        ApiError::Unavailable(e.into())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TransitionNotAllowed { .. } => "transition_not_allowed",
+            ApiError::PreconditionFailed { .. } => "precondition_failed",
+            ApiError::PreconditionRequired => "precondition_required",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> ApiError {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        match e {
+            Error::NotFound => ApiError::NotFound("not found".into()),
+            Error::DatabaseError(Kind::UniqueViolation, info) => {
+                ApiError::Conflict(format!("already exists ({})", info.message()))
+            }
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+                ApiError::Unavailable(e.into())
+            }
+            // SQLite reports a locked database as an unknown error; treat
+            // "busy"/"locked" as a passing outage, not a bug.
+            Error::DatabaseError(_, ref info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("disk I/O") =>
+            {
+                ApiError::Unavailable(e.into())
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) | ApiError::TransitionNotAllowed { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Unavailable(cause) => log::warn!("503: {cause:#}"),
+            ApiError::Internal(cause) => log::error!("500: {cause:#}"),
+            _ => {}
+        }
+        let mut error = json!({"code": self.code(), "message": self.to_string()});
+        match self {
+            ApiError::Validation(fields) => error["fields"] = json!(fields),
+            ApiError::TransitionNotAllowed { allowed, .. } => {
+                error["allowed"] = json!(allowed);
+                let list: Vec<_> = allowed.iter().map(|s| s.as_str()).collect();
+                let hint = if list.is_empty() {
+                    "none: the status is final".to_string()
+                } else {
+                    list.join(", ")
+                };
+                error["message"] = json!(format!("{self}; allowed from here: {hint}"));
+            }
+            ApiError::PreconditionFailed { current } => error["current_version"] = json!(current),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, ApiError::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
+        response.json(json!({ "error": error }))
+    }
+}
+
+/// Turns the framework's own error responses (unknown route, wrong method,
+/// bad query string) into the JSON error shape, so clients see one format.
+pub fn json_error_for_status(status: StatusCode) -> serde_json::Value {
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    json!({"error": {"code": code, "message": message}})
+}

@@ -1,0 +1,12 @@
+//! mla-tracker: tracks outgoing international mutual legal assistance
+//! requests and raises the alarm when foreign authorities stop answering.
+//! This crate is the service's public face, for the binary, tests and benches.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod seed;
+pub mod startup;

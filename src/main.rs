@@ -1,0 +1,126 @@
+//! The `mla-tracker` command: parse, load configuration, dispatch.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mla_tracker::config::Settings;
+use mla_tracker::db::{Db, users};
+use mla_tracker::domain::Role;
+use mla_tracker::startup::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "mla-tracker",
+    version,
+    about = "Tracks outgoing mutual legal assistance requests and flags the ones that stall"
+)]
+struct Cli {
+    /// Extra configuration file, layered over config/default.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Fill the database with a synthetic, plainly fictitious portfolio.
+    Seed {
+        /// How many requests to create.
+        #[arg(long)]
+        requests: u64,
+        /// Random seed, for a reproducible portfolio.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints its token, alone, on stdout.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// admin, coordinator, clerk or analyst.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            Db::connect(&settings.database)?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::User(UserCommand::Add { name, email, role }) => {
+            let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let new = mla_tracker::routes::users::NewUser { name, email, role }
+                .checked()
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "invalid user: {}",
+                        serde_json::to_string(&e).unwrap_or_default()
+                    )
+                })?;
+            let db = Db::connect(&settings.database)?;
+            let mut conn = db.blocking_conn()?;
+            let (_, token) = users::create(&mut conn, &new.name, &new.email, new.role)
+                .with_context(|| {
+                    format!(
+                        "cannot create user {} (is the email already used?)",
+                        new.email
+                    )
+                })?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Seed { requests, seed } => {
+            let db = Db::connect(&settings.database)?;
+            mla_tracker::seed::run(&db, requests, seed)
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings.clone())?;
+    bootstrap_admin(app.db())?;
+    log::info!(
+        "mla-tracker listening on http://{}:{} ({:?} database)",
+        settings.bind_addr()?.ip(),
+        app.port(),
+        app.db().backend
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// On first start, creates an `admin` user and prints its token once.
+fn bootstrap_admin(db: &Db) -> anyhow::Result<()> {
+    let mut conn = db.blocking_conn()?;
+    if users::count(&mut conn)? > 0 {
+        return Ok(());
+    }
+    let (_, token) = users::create(&mut conn, "admin", "admin@localhost", Role::Admin)?;
+    eprintln!(
+        "\nNo users yet: created user `admin`. Its token, shown only this once:\n\n    {token}\n\n\
+         Use it as `Authorization: Bearer <token>`; create other users with POST /api/v1/users.\n"
+    );
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Request-body and header extractors that answer in the API's error shape:
+//! malformed JSON → 400, too large → 413, wrong content type → 415, a body
+//! that parses but holds bad values → 422 naming each field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::domain::request::deserialize_named;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// A JSON object body, read within `server.body_limit_bytes`.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl FromRequest for JsonObject {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1 << 20, |s| s.settings.server.body_limit_bytes);
+        let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
+            None => true,
+            Some(value) => value.to_str().is_ok_and(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            }),
+        };
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if body.is_empty() {
+                return Err(ApiError::BadRequest(
+                    "a JSON object body is required".into(),
+                ));
+            }
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(map)) => Ok(JsonObject(map)),
+                Ok(_) => Err(ApiError::BadRequest(
+                    "the body must be a JSON object".into(),
+                )),
+                Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+            }
+        })
+    }
+}
+
+/// A JSON body parsed into `T`; a bad value is a 422 naming its field.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let object = JsonObject::from_request(req, payload);
+        Box::pin(async move {
+            let JsonObject(map) = object.await?;
+            deserialize_named(Value::Object(map))
+                .map(JsonBody)
+                .map_err(ApiError::Validation)
+        })
+    }
+}
+
+/// The version named by `If-Match: "<version>"`, if the header is present.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Err(ApiError::BadRequest(
+            "If-Match: * is not accepted; send the ETag of the version you edited".into(),
+        ));
+    }
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    tag.trim_matches('"').parse::<i32>().map(Some).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "If-Match `{text}` is not an ETag of this API (\"<version>\")"
+        ))
+    })
+}
+
+/// The ETag of a record version.
+pub fn etag(version: i32) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
+/// A path id; anything that is not a UUID cannot name a record, so 404.
+pub fn parse_id(what: &str, text: &str) -> Result<uuid::Uuid, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(what, text))
+}

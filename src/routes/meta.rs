@@ -1,0 +1,63 @@
+//! `/meta/vocabularies` and the health probes.
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::auth::{Authorized, SignedIn};
+use crate::domain::{
+    AbandonmentReason, Channel, CountryCode, LegalBasis, Measure, Offence, Priority, RefusalGround,
+    Role, Status,
+};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/meta/vocabularies", web::get().to(vocabularies));
+}
+
+/// Every vocabulary and the transition table, for clients and the web UI.
+async fn vocabularies(_: Authorized<SignedIn>) -> HttpResponse {
+    let transitions: serde_json::Map<String, Value> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), json!(s.allowed_next())))
+        .collect();
+    let waiting_on: serde_json::Map<String, Value> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), json!(s.waiting_on())))
+        .collect();
+    let countries: Vec<Value> = CountryCode::all()
+        .map(|c| json!({"code": c, "name": c.name()}))
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "statuses": Status::names(),
+        "transitions": transitions,
+        "waiting_on": waiting_on,
+        "channels": Channel::names(),
+        "legal_bases": LegalBasis::names(),
+        "offences": Offence::names(),
+        "measures": Measure::names(),
+        "abandonment_reasons": AbandonmentReason::names(),
+        "refusal_grounds": RefusalGround::names(),
+        "priorities": Priority::names(),
+        "roles": Role::names(),
+        "countries": countries,
+    }))
+}
+
+/// Liveness: the process answers. Touches nothing else.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers within `database.timeout_seconds`.
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    use diesel::connection::SimpleConnection;
+    state
+        .db
+        .read(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(|e| ApiError::Unavailable(e.into()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.db.backend})))
+}

@@ -1,0 +1,16 @@
+//! HTTP routes, one module per resource. Handlers stay thin: parse,
+//! authorise (in their signature), call domain and db, shape the response.
+
+pub mod extract;
+pub mod meta;
+pub mod requests;
+pub mod users;
+
+use actix_web::web;
+
+/// Everything under `/api/v1`.
+pub fn api(cfg: &mut web::ServiceConfig) {
+    requests::routes(cfg);
+    users::routes(cfg);
+    meta::routes(cfg);
+}

@@ -1,0 +1,126 @@
+//! Builds the HTTP server: binds (port 0 picks a free port), wires routes and
+//! middleware, and runs until stopped.
+
+use std::net::TcpListener;
+
+use actix_web::body::EitherBody;
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{ApiError, json_error_for_status};
+use crate::routes;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    /// Connects to the database (running migrations) and binds the listener.
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = Db::connect(&settings.database)?;
+        Self::build_with_db(settings, db)
+    }
+
+    pub fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Application> {
+        let addr = settings.bind_addr()?;
+        let listener = TcpListener::bind(addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (server.bind): {e}"))?;
+        let port = listener.local_addr()?.port();
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()),
+                )
+                .wrap(ErrorHandlers::new().default_handler(json_errors))
+                .wrap(security_headers())
+                .wrap(access_log())
+                .route("/healthz", web::get().to(routes::meta::healthz))
+                .route("/readyz", web::get().to(routes::meta::readyz))
+                .service(web::scope("/api/v1").configure(routes::api))
+                .default_service(web::to(|| async {
+                    HttpResponse::NotFound().json(json_error_for_status(
+                        actix_web::http::StatusCode::NOT_FOUND,
+                    ))
+                }))
+        })
+        .workers(workers)
+        .client_request_timeout(std::time::Duration::from_secs(10))
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Headers that keep browsers from sniffing, framing or caching case data.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::CACHE_CONTROL, "no-store"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+}
+
+/// One line per request: method, path, status, time. No query string (it can
+/// hold searched names), no headers (they hold tokens), no bodies.
+fn access_log() -> Logger {
+    Logger::new("%{method}xi %{path}xi %s %Dms")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .custom_request_replace("path", |req| req.path().to_string())
+}
+
+/// Replaces the framework's plain-text error responses (unknown route, wrong
+/// method) with the API's JSON error shape.
+fn json_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let response = HttpResponse::build(status).json(json_error_for_status(status));
+    let response: ServiceResponse<EitherBody<B>> =
+        ServiceResponse::new(req, response).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(response))
+}
