@@ -23,7 +23,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Created => "created",
             EventKind::Updated => "updated",
@@ -80,6 +80,42 @@ pub struct Event {
     pub note: Option<String>,
 }
 
+/// A `request_events` row, as written.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = request_events)]
+pub struct EventRow {
+    pub id: String,
+    pub request_id: String,
+    pub seq: i32,
+    pub kind: &'static str,
+    pub actor_id: String,
+    pub recorded_at: NaiveDateTime,
+    pub effective_date: NaiveDate,
+    pub from_status: Option<&'static str>,
+    pub to_status: Option<&'static str>,
+    pub changes: String,
+    pub note: Option<String>,
+}
+
+impl EventRow {
+    /// The row for `event` at position `seq`, recorded at `recorded_at`.
+    pub fn new(event: &NewEvent<'_>, seq: i32, recorded_at: NaiveDateTime) -> EventRow {
+        EventRow {
+            id: Uuid::new_v4().to_string(),
+            request_id: event.request_id.to_string(),
+            seq,
+            kind: event.kind.as_str(),
+            actor_id: event.actor_id.to_string(),
+            recorded_at,
+            effective_date: event.effective_date,
+            from_status: event.from_status.map(Status::as_str),
+            to_status: event.to_status.map(Status::as_str),
+            changes: serde_json::to_string(event.changes).expect("changes serialise"),
+            note: event.note.map(str::to_owned),
+        }
+    }
+}
+
 /// Appends an event after the request's last one. Callers hold the request's
 /// row (they updated it in the same transaction), so `seq` cannot race.
 pub fn append(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
@@ -87,26 +123,13 @@ pub fn append(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
         .filter(request_events::request_id.eq(event.request_id.to_string()))
         .select(diesel::dsl::max(request_events::seq))
         .first(conn)?;
-    let changes = serde_json::to_string(event.changes).expect("changes serialise");
     diesel::insert_into(request_events::table)
-        .values((
-            request_events::id.eq(Uuid::new_v4().to_string()),
-            request_events::request_id.eq(event.request_id.to_string()),
-            request_events::seq.eq(last.unwrap_or(0) + 1),
-            request_events::kind.eq(event.kind.as_str()),
-            request_events::actor_id.eq(event.actor_id.to_string()),
-            request_events::recorded_at.eq(now()),
-            request_events::effective_date.eq(event.effective_date),
-            request_events::from_status.eq(event.from_status.map(Status::as_str)),
-            request_events::to_status.eq(event.to_status.map(Status::as_str)),
-            request_events::changes.eq(changes),
-            request_events::note.eq(event.note),
-        ))
+        .values(EventRow::new(&event, last.unwrap_or(0) + 1, now()))
         .execute(conn)?;
     Ok(())
 }
 
-type EventRow = (
+type LoadedEvent = (
     String,
     i32,
     String,
@@ -122,7 +145,7 @@ type EventRow = (
 
 /// The timeline of a request, oldest first.
 pub fn list(conn: &mut DbConnection, request_id: Uuid) -> QueryResult<Vec<Event>> {
-    let rows: Vec<EventRow> = request_events::table
+    let rows: Vec<LoadedEvent> = request_events::table
         .inner_join(users::table)
         .filter(request_events::request_id.eq(request_id.to_string()))
         .order(request_events::seq)

@@ -231,7 +231,7 @@ pub fn insert(
 }
 
 /// The initial values of a new record, as changes from nothing.
-fn creation_changes(record: &MlaRequest) -> Changes {
+pub fn creation_changes(record: &MlaRequest) -> Changes {
     let serde_json::Value::Object(map) = serde_json::to_value(record).expect("records serialise")
     else {
         unreachable!("a record serialises to an object")
