@@ -299,3 +299,227 @@ pub fn sent_body(case: &str, sent_at: &str) -> Value {
     body["sent_at"] = json!(sent_at);
     body
 }
+
+// ---------------------------------------------------------------------------
+// Helpers shared by the themed test files. Everything above is the harness.
+// ---------------------------------------------------------------------------
+
+/// The latest calendar date anywhere on Earth right now (UTC+14): the last
+/// date an effective date may carry.
+pub fn latest_today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(14)).date_naive()
+}
+
+/// The earliest calendar date anywhere on Earth right now (UTC-12): "today"
+/// for an office as far west as offices go.
+pub fn earliest_today() -> chrono::NaiveDate {
+    (chrono::Utc::now() - chrono::Duration::hours(12)).date_naive()
+}
+
+/// A URL query string from pairs, percent-encoded.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        out.append_pair(key, value);
+    }
+    out.finish()
+}
+
+/// Runs all futures concurrently and returns their outputs in order.
+pub async fn concurrently<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    futures_util::future::join_all(futures).await
+}
+
+/// A transition body to `to` on `date`, carrying the reason that `abandoned`
+/// and `refused` require (never `other`, so no note is needed).
+pub fn transition_to(to: &str, date: &str) -> Value {
+    let mut body = json!({"to": to, "effective_date": date});
+    match to {
+        "abandoned" => body["abandonment_reason"] = json!("no_response"),
+        "refused" => body["refusal_ground"] = json!("dual_criminality"),
+        _ => {}
+    }
+    body
+}
+
+/// The id of a record returned by the API.
+pub fn id_of(record: &Value) -> String {
+    record["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {record}"))
+        .to_string()
+}
+
+impl TestApp {
+    /// Like [`TestApp::send_raw`], with extra headers (e.g. `If-Match`).
+    pub async fn send_raw_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", content_type));
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        let mut res = req.send_body(body).await.expect("the server answers");
+        Self::into_resp(&mut res).await
+    }
+
+    /// Sends `body` as a chunked stream (no Content-Length), in `chunk`-byte
+    /// pieces, so the server cannot know its size up front.
+    pub async fn send_chunked(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Vec<u8>,
+        chunk: usize,
+    ) -> Resp {
+        let pieces: Vec<Result<actix_web::web::Bytes, std::io::Error>> = body
+            .chunks(chunk)
+            .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+            .collect();
+        let mut res = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", "application/json"))
+            .send_stream(futures_util::stream::iter(pieces))
+            .await
+            .expect("the server answers");
+        Self::into_resp(&mut res).await
+    }
+
+    async fn into_resp<S>(res: &mut awc::ClientResponse<S>) -> Resp
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    {
+        let bytes = res.body().limit(64 << 20).await.unwrap_or_default();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body,
+        }
+    }
+
+    /// `PATCH /requests/{id}` with `If-Match: "<version>"` when given.
+    pub async fn patch(&self, id: &str, token: &str, version: Option<i64>, body: &Value) -> Resp {
+        let path = format!("/api/v1/requests/{id}");
+        match version {
+            Some(v) => {
+                let tag = format!("\"{v}\"");
+                self.call_with(
+                    Method::PATCH,
+                    &path,
+                    Some(token),
+                    Some(body),
+                    &[("If-Match", &tag)],
+                )
+                .await
+            }
+            None => {
+                self.call(Method::PATCH, &path, Some(token), Some(body))
+                    .await
+            }
+        }
+    }
+
+    /// The request as the API returns it now (admin token); panics unless 200.
+    pub async fn fetch(&self, id: &str) -> Value {
+        let res = self
+            .get(&format!("/api/v1/requests/{id}"), &self.admin_token)
+            .await;
+        assert_eq!(res.status, 200, "{res:?}");
+        res.body
+    }
+
+    /// The history of a request, oldest first; panics unless 200.
+    pub async fn events(&self, id: &str) -> Vec<Value> {
+        let res = self
+            .get(&format!("/api/v1/requests/{id}/events"), &self.admin_token)
+            .await;
+        assert_eq!(res.status, 200, "{res:?}");
+        res.body["items"].as_array().expect("items").clone()
+    }
+
+    /// Records a transition and panics unless it succeeds; returns the record.
+    pub async fn move_to(&self, id: &str, to: &str, date: &str) -> Value {
+        let res = self.transition(id, &transition_to(to, date)).await;
+        assert_eq!(res.status, 200, "{id} -> {to} on {date}: {res:?}");
+        res.body
+    }
+
+    /// Creates a user of `role` through the API; returns its record and token.
+    pub async fn create_user(&self, role: &str) -> (Value, String) {
+        let email = format!("{role}-{}@test.example", Uuid::new_v4().simple());
+        let res = self
+            .post(
+                "/api/v1/users",
+                &self.admin_token,
+                &json!({"name": format!("Test {role}"), "email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{res:?}");
+        (
+            res.body["user"].clone(),
+            res.body["token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Every item of `GET /requests?<query>`, following `next_cursor` with
+    /// pages of `limit`. Checks that pages are never over `limit`, that a page
+    /// with a next cursor is full, and that the walk ends.
+    pub async fn list_all(&self, query: &str, limit: usize) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let page = self.list_page(query, limit, cursor.as_deref()).await;
+            assert_eq!(page.status, 200, "{query}: {page:?}");
+            let got = page.body["items"].as_array().expect("items").clone();
+            assert!(
+                got.len() <= limit,
+                "{query}: page of {} > {limit}",
+                got.len()
+            );
+            let next = page.body["next_cursor"].as_str().map(str::to_owned);
+            if next.is_some() {
+                assert_eq!(got.len(), limit, "{query}: a page before the end is full");
+            }
+            items.extend(got);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return items,
+            }
+        }
+        panic!("{query}: the walk does not end");
+    }
+
+    /// One page of `GET /requests?<query>&limit=<limit>[&cursor=…]`.
+    pub async fn list_page(&self, query: &str, limit: usize, cursor: Option<&str>) -> Resp {
+        let mut path = format!("/api/v1/requests?limit={limit}");
+        if !query.is_empty() {
+            path.push('&');
+            path.push_str(query);
+        }
+        if let Some(cursor) = cursor {
+            path.push('&');
+            path.push_str(&self::query(&[("cursor", cursor)]));
+        }
+        self.get(&path, &self.admin_token).await
+    }
+}
