@@ -57,9 +57,19 @@ enum UserCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let cli = Cli::parse();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The cause chain on one line; no backtrace for a user's mistake.
+            eprintln!("mla-tracker: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(settings),
@@ -102,7 +112,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings.clone())?;
     bootstrap_admin(app.db())?;
     log::info!(
-        "mla-tracker listening on http://{}:{} ({:?} database)",
+        "mla-tracker listening on http://{}:{} ({} database)",
         settings.bind_addr()?.ip(),
         app.port(),
         app.db().backend

@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 pub struct TestApp {
     pub address: String,
+    /// The test's own database, for running the binary against it.
+    pub database_url: String,
     pub admin_token: String,
     pub db: Db,
     pub backend: Backend,
@@ -120,6 +122,7 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, cleanup) = fresh_database();
+    let database_url = url.clone();
     let mut settings = test_settings(&url);
     adjust(&mut settings);
     let app = Application::build(settings).expect("the test server builds");
@@ -136,6 +139,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .finish();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        database_url,
         admin_token,
         db,
         backend,
