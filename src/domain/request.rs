@@ -292,11 +292,53 @@ pub fn check_ready_to_send(fields: &RequestFields) -> FieldErrors {
 
 /// Parses the descriptive fields, naming the field behind every error.
 pub fn parse_fields(value: Value) -> Result<RequestFields, FieldErrors> {
-    let mut fields: RequestFields = deserialize_named(value)?;
+    let whole = deserialize_named::<RequestFields>(value.clone());
+    let mut fields = match whole {
+        Ok(fields) => fields,
+        Err(first) => return Err(every_field_error(value).unwrap_or(first)),
+    };
     dedupe(&mut fields.offences);
     dedupe(&mut fields.measures);
     fields.validate()?;
     Ok(fields)
+}
+
+/// The smallest valid set of descriptive fields: the required ones.
+fn required_template() -> Map<String, Value> {
+    let Value::Object(map) = serde_json::json!({
+        "case_reference": "x",
+        "title": "x",
+        "issuing_magistrate": {"name": "x"},
+        "target_country": "FR",
+    }) else {
+        unreachable!("an object literal")
+    };
+    map
+}
+
+/// serde stops at the first bad field; to report them all, each given field
+/// is tried alone on top of a valid template (so any error is its own), then
+/// every missing required field is named. `None` if that finds nothing.
+fn every_field_error(value: Value) -> Option<FieldErrors> {
+    let Value::Object(given) = value else { return None };
+    let template = required_template();
+    let mut errors = FieldErrors::default();
+    for (key, v) in &given {
+        let mut probe = template.clone();
+        probe.insert(key.clone(), v.clone());
+        match deserialize_named::<RequestFields>(Value::Object(probe)) {
+            Err(e) => errors.merge(e),
+            Ok(fields) => {
+                if let Err(e) = fields.validate() {
+                    errors.merge(e.into());
+                }
+            }
+        }
+    }
+    for key in template.keys().filter(|k| !given.contains_key(*k)) {
+        errors.add(key.clone(), "is required");
+    }
+    (!errors.is_empty()).then_some(errors)
 }
 
 fn dedupe<T: PartialEq + Copy>(list: &mut Vec<T>) {
@@ -427,10 +469,19 @@ mod tests {
         let v = json!({"title": "", "issuing_magistrate": {"email": "nope"}, "target_country": "ZZ",
                        "channel": "pigeon", "offences": ["fraud", "jaywalking"], "status": "executed"});
         let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
-        // Serde stops at the first bad field of the record; the rest are
-        // reported once it parses. `status` is checked apart, so it shows too.
-        assert!(err.0.contains_key("status"), "{err:?}");
-        assert_eq!(err.0.len(), 2, "{err:?}");
+        let keys: Vec<_> = err.0.keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "case_reference",
+                "channel",
+                "issuing_magistrate.name",
+                "offences[1]",
+                "status",
+                "target_country",
+                "title"
+            ]
+        );
     }
 
     #[test]
