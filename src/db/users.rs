@@ -158,6 +158,11 @@ pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
     get(conn, id)
 }
 
+pub fn email_taken(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {
+    let n: i64 = users::table.filter(users::email.eq(email)).count().get_result(conn)?;
+    Ok(n > 0)
+}
+
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }

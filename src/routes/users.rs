@@ -59,12 +59,7 @@ async fn create(
         .db
         .write(move |conn| {
             conn.transaction(|conn| {
-                use diesel::prelude::*;
-                let taken: i64 = crate::db::schema::users::table
-                    .filter(crate::db::schema::users::email.eq(&new.email))
-                    .count()
-                    .get_result(conn)?;
-                if taken > 0 {
+                if users::email_taken(conn, &new.email)? {
                     return Err(ApiError::Conflict(format!(
                         "a user with email `{}` exists",
                         new.email
