@@ -30,7 +30,8 @@ fn temp_dir() -> std::path::PathBuf {
 }
 
 /// Starts `serve`, returns the child, the port and the stderr lines read
-/// until the "listening" line.
+/// until the "listening" line. The caller kills and waits for the child.
+#[allow(clippy::zombie_processes)]
 fn start_serve(dir: &std::path::Path) -> (std::process::Child, u16, Vec<String>) {
     let mut child = mla()
         .current_dir(dir)
