@@ -20,6 +20,7 @@ use crate::db::events::{EventKind, EventRow, NewEvent};
 use crate::db::requests::{RequestRow, creation_changes};
 use crate::db::schema::{reference_counters, request_events, requests};
 use crate::db::{Db, DbConnection, users};
+use crate::domain::Today;
 use crate::domain::request::{
     Lifecycle, Magistrate, MlaRequest, RequestFields, generated_reference,
 };
@@ -339,7 +340,10 @@ pub fn run(db: &Db, count: u64, seed: u64) -> anyhow::Result<()> {
         if !interactive && (done * 20 / count) != ((done - n as u64) * 20 / count) {
             // No terminal to redraw a bar on (a log, a script): a line every 5 %.
             let rate = done as f64 / started.elapsed().as_secs_f64();
-            eprintln!("seeded {done}/{count} requests ({}%), {rate:.0}/s", done * 100 / count);
+            eprintln!(
+                "seeded {done}/{count} requests ({}%), {rate:.0}/s",
+                done * 100 / count
+            );
         }
     }
     bar.finish_and_clear();
@@ -567,7 +571,7 @@ fn simulate(
     )];
     if !draft {
         for cmd in life(rng, behaviour, sent_at, today) {
-            let Ok(done) = apply_transition(&record, &cmd, today) else {
+            let Ok(done) = apply_transition(&record, &cmd, Today::on(today)) else {
                 break;
             };
             let recorded_on =

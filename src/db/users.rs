@@ -159,7 +159,10 @@ pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
 }
 
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {
-    let n: i64 = users::table.filter(users::email.eq(email)).count().get_result(conn)?;
+    let n: i64 = users::table
+        .filter(users::email.eq(email))
+        .count()
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
@@ -167,10 +170,18 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
-pub fn count_active_admins(conn: &mut DbConnection) -> QueryResult<i64> {
-    users::table
+/// Counts active admins and, on PostgreSQL, locks their rows until the
+/// transaction ends, so two admins deactivating each other at once cannot
+/// both see "another admin remains" (write skew). SQLite writes are already
+/// serialised through one connection.
+pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<usize> {
+    let active = users::table
         .filter(users::role.eq(Role::Admin.as_str()))
         .filter(users::deactivated_at.is_null())
-        .count()
-        .get_result(conn)
+        .select(users::id);
+    let ids: Vec<String> = match conn {
+        DbConnection::Postgresql(pg) => active.for_update().load(pg)?,
+        DbConnection::Sqlite(_) => active.load(conn)?,
+    };
+    Ok(ids.len())
 }

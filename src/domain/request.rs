@@ -12,7 +12,7 @@ use validator::{Validate, ValidationError};
 
 use super::{
     AbandonmentReason, Channel, CountryCode, FieldErrors, LegalBasis, Measure, Offence, Priority,
-    RefusalGround, Status,
+    RefusalGround, Status, Today, check_date,
 };
 
 /// The judge or prosecutor who issued the request.
@@ -70,6 +70,7 @@ pub struct RequestFields {
     #[validate(length(max = 100))]
     pub foreign_reference: Option<String>,
     #[serde(default)]
+    #[validate(custom(function = "plausible_date"))]
     pub needed_by: Option<NaiveDate>,
     #[serde(default)]
     pub related_request_id: Option<Uuid>,
@@ -83,6 +84,16 @@ fn not_blank(text: &str) -> Result<(), ValidationError> {
     if text.trim().is_empty() {
         let mut e = ValidationError::new("blank");
         e.message = Some("must not be blank".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn plausible_date(date: &NaiveDate) -> Result<(), ValidationError> {
+    use chrono::Datelike;
+    if !(super::FIRST_YEAR..=9999).contains(&date.year()) {
+        let mut e = ValidationError::new("date");
+        e.message = Some(format!("must be between {} and 9999", super::FIRST_YEAR).into());
         return Err(e);
     }
     Ok(())
@@ -153,11 +164,9 @@ const READ_ONLY: &[&str] = &[
 impl NewRequest {
     /// Parses and checks a creation body. A request starts as a `draft`, or
     /// directly in `sent` when `sent_at` is given (logging a past request).
-    pub fn from_json(
-        body: Map<String, Value>,
-        today: NaiveDate,
-    ) -> Result<NewRequest, FieldErrors> {
-        let mut body = body;
+    pub fn from_json(body: Map<String, Value>, today: Today) -> Result<NewRequest, FieldErrors> {
+        // A body is a merge patch onto nothing: `null` means "not given".
+        let mut body = without_nulls(body);
         let mut errors = FieldErrors::default();
         let reference = take::<Option<String>>(&mut body, "reference", &mut errors).flatten();
         let status = take::<Option<Status>>(&mut body, "status", &mut errors).flatten();
@@ -208,10 +217,8 @@ impl NewRequest {
                 other
             }
         };
-        if let Some(date) = sent_at {
-            if date > today {
-                errors.add("sent_at", "must not be in the future");
-            }
+        if let Some(Err(message)) = sent_at.map(|d| check_date(d, today)) {
+            errors.add("sent_at", message);
         }
         if let (Some(fields), Status::Sent) = (&fields, status) {
             errors.merge(check_ready_to_send(fields));
@@ -223,7 +230,7 @@ impl NewRequest {
             fields,
             lifecycle: Lifecycle {
                 status,
-                status_since: sent_at.unwrap_or(today),
+                status_since: sent_at.unwrap_or(today.earliest),
                 sent_at,
                 first_response_at: None,
                 closed_at: None,
@@ -246,7 +253,7 @@ pub fn apply_patch(
         Ok(Value::Object(map)) => map,
         _ => unreachable!("RequestFields serialises to an object"),
     };
-    let mut merged = old.clone();
+    let mut merged = Value::Object(old.clone());
     for (key, value) in patch {
         if READ_ONLY.contains(&key.as_str()) {
             errors.add(
@@ -256,11 +263,11 @@ pub fn apply_patch(
         } else if key == "reference" {
             errors.add(key, "is the request's identifier and cannot be changed");
         } else {
-            merged.insert(key, value);
+            merge_patch(&mut merged, Value::Object(Map::from_iter([(key, value)])));
         }
     }
     errors.into_result()?;
-    let fields = parse_fields(Value::Object(merged))?;
+    let fields = parse_fields(merged)?;
     if current.lifecycle.status != Status::Draft {
         check_ready_to_send(&fields).into_result()?;
     }
@@ -276,6 +283,37 @@ pub fn apply_patch(
         })
         .collect();
     Ok((fields, changes))
+}
+
+/// JSON Merge Patch (RFC 7386): objects merge key by key, `null` removes a
+/// key (so the field falls back to empty), anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(entries) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            let object = target.as_object_mut().expect("made an object above");
+            for (key, value) in entries {
+                if value.is_null() {
+                    object.remove(&key);
+                } else {
+                    merge_patch(object.entry(key).or_insert(Value::Null), value);
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+/// `body` applied as a merge patch onto an empty object.
+fn without_nulls(body: Map<String, Value>) -> Map<String, Value> {
+    let mut target = Value::Object(Map::new());
+    merge_patch(&mut target, Value::Object(body));
+    match target {
+        Value::Object(map) => map,
+        _ => unreachable!("merging into an object keeps an object"),
+    }
 }
 
 /// What a request needs before it can leave for abroad.
@@ -320,7 +358,9 @@ fn required_template() -> Map<String, Value> {
 /// is tried alone on top of a valid template (so any error is its own), then
 /// every missing required field is named. `None` if that finds nothing.
 fn every_field_error(value: Value) -> Option<FieldErrors> {
-    let Value::Object(given) = value else { return None };
+    let Value::Object(given) = value else {
+        return None;
+    };
     let template = required_template();
     let mut errors = FieldErrors::default();
     for (key, v) in &given {
@@ -440,7 +480,7 @@ mod tests {
 
     #[test]
     fn minimal_body_makes_a_normal_priority_draft() {
-        let r = NewRequest::from_json(body(minimal()), day("2026-01-10")).unwrap();
+        let r = NewRequest::from_json(body(minimal()), Today::on(day("2026-01-10"))).unwrap();
         assert_eq!(r.lifecycle.status, Status::Draft);
         assert_eq!(r.lifecycle.status_since, day("2026-01-10"));
         assert_eq!(r.fields.priority, Priority::Normal);
@@ -451,14 +491,14 @@ mod tests {
     fn sent_at_creates_directly_in_sent_but_needs_channel_and_basis() {
         let mut v = minimal();
         v["sent_at"] = json!("2025-03-01");
-        let err = NewRequest::from_json(body(v.clone()), day("2026-01-10")).unwrap_err();
+        let err = NewRequest::from_json(body(v.clone()), Today::on(day("2026-01-10"))).unwrap_err();
         assert!(
             err.0.contains_key("channel") && err.0.contains_key("legal_basis"),
             "{err:?}"
         );
         v["channel"] = json!("central_authority");
         v["legal_basis"] = json!("untoc");
-        let r = NewRequest::from_json(body(v), day("2026-01-10")).unwrap();
+        let r = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap();
         assert_eq!(r.lifecycle.status, Status::Sent);
         assert_eq!(r.lifecycle.sent_at, Some(day("2025-03-01")));
         assert_eq!(r.lifecycle.status_since, day("2025-03-01"));
@@ -468,7 +508,7 @@ mod tests {
     fn errors_name_every_bad_field() {
         let v = json!({"title": "", "issuing_magistrate": {"email": "nope"}, "target_country": "ZZ",
                        "channel": "pigeon", "offences": ["fraud", "jaywalking"], "status": "executed"});
-        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        let err = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap_err();
         let keys: Vec<_> = err.0.keys().cloned().collect();
         assert_eq!(
             keys,
@@ -489,7 +529,7 @@ mod tests {
         let mut v = minimal();
         v["issuing_magistrate"] = json!({"name": " ", "email": "not-an-email"});
         v["title"] = json!("x".repeat(201));
-        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        let err = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap_err();
         let keys: Vec<_> = err.0.keys().cloned().collect();
         assert_eq!(
             keys,
@@ -504,7 +544,7 @@ mod tests {
     #[test]
     fn missing_required_field_is_named() {
         let v = json!({"title": "T", "issuing_magistrate": {"name": "J"}, "target_country": "PH"});
-        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        let err = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap_err();
         assert_eq!(err.0["case_reference"], vec!["is required"]);
     }
 
@@ -512,12 +552,12 @@ mod tests {
     fn future_sent_at_is_refused() {
         let mut v = minimal();
         v["sent_at"] = json!("2026-01-11");
-        let err = NewRequest::from_json(body(v), day("2026-01-10")).unwrap_err();
+        let err = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap_err();
         assert!(err.0["sent_at"][0].contains("future"));
     }
 
     fn record() -> MlaRequest {
-        let new = NewRequest::from_json(body(minimal()), day("2026-01-10")).unwrap();
+        let new = NewRequest::from_json(body(minimal()), Today::on(day("2026-01-10"))).unwrap();
         MlaRequest {
             id: Uuid::nil(),
             reference: "MLA-2026-00001".into(),
@@ -562,7 +602,7 @@ mod tests {
     fn duplicates_in_lists_are_dropped() {
         let mut v = minimal();
         v["offences"] = json!(["fraud", "cybercrime", "fraud"]);
-        let r = NewRequest::from_json(body(v), day("2026-01-10")).unwrap();
+        let r = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap();
         assert_eq!(r.fields.offences, vec![Offence::Fraud, Offence::Cybercrime]);
     }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use validator::Validate;
 
 use super::request::{Change, Changes, Lifecycle, MlaRequest, RequestFields, check_ready_to_send};
-use super::{AbandonmentReason, FieldErrors, RefusalGround, Status};
+use super::{AbandonmentReason, FieldErrors, RefusalGround, Status, Today, check_date};
 
 /// A `POST /requests/{id}/transitions` body.
 #[derive(Debug, Clone, PartialEq, Deserialize, Validate)]
@@ -48,12 +48,11 @@ pub struct Transitioned {
     pub changes: Changes,
 }
 
-/// Checks `cmd` against the record and computes the new state. `today` is the
-/// latest date an effective date may carry.
+/// Checks `cmd` against the record and computes the new state.
 pub fn apply_transition(
     record: &MlaRequest,
     cmd: &TransitionCommand,
-    today: NaiveDate,
+    today: Today,
 ) -> Result<Transitioned, TransitionError> {
     let from = record.lifecycle.status;
     if !from.can_move_to(cmd.to) {
@@ -145,11 +144,11 @@ pub fn apply_transition(
 fn check_dates(
     record: &MlaRequest,
     cmd: &TransitionCommand,
-    today: NaiveDate,
+    today: Today,
     errors: &mut FieldErrors,
 ) {
-    if cmd.effective_date > today {
-        errors.add("effective_date", "must not be in the future");
+    if let Err(message) = check_date(cmd.effective_date, today) {
+        errors.add("effective_date", message);
     }
     let since = record.lifecycle.status_since;
     if cmd.effective_date < since {
@@ -205,8 +204,11 @@ mod tests {
     fn sent_on(date: &str) -> MlaRequest {
         let body = json!({"case_reference": "C", "title": "T", "issuing_magistrate": {"name": "J"},
             "target_country": "PH", "channel": "diplomatic", "legal_basis": "reciprocity", "sent_at": date});
-        let new =
-            NewRequest::from_json(body.as_object().unwrap().clone(), day("2026-06-01")).unwrap();
+        let new = NewRequest::from_json(
+            body.as_object().unwrap().clone(),
+            Today::on(day("2026-06-01")),
+        )
+        .unwrap();
         MlaRequest {
             id: Uuid::nil(),
             reference: "R".into(),
@@ -231,7 +233,7 @@ mod tests {
     }
 
     fn step(r: &mut MlaRequest, cmd: TransitionCommand) -> Changes {
-        let t = apply_transition(r, &cmd, day("2026-06-01")).unwrap();
+        let t = apply_transition(r, &cmd, Today::on(day("2026-06-01"))).unwrap();
         r.fields = t.fields;
         r.lifecycle = t.lifecycle;
         t.changes
@@ -269,8 +271,12 @@ mod tests {
     #[test]
     fn forbidden_transition_lists_the_allowed_ones() {
         let r = sent_on("2025-01-01");
-        let err =
-            apply_transition(&r, &to(Status::Draft, "2025-02-01"), day("2026-06-01")).unwrap_err();
+        let err = apply_transition(
+            &r,
+            &to(Status::Draft, "2025-02-01"),
+            Today::on(day("2026-06-01")),
+        )
+        .unwrap_err();
         match err {
             TransitionError::NotAllowed { from, allowed, .. } => {
                 assert_eq!(from, Status::Sent);
@@ -283,10 +289,12 @@ mod tests {
     #[test]
     fn reasons_and_notes_are_required() {
         let r = sent_on("2025-01-01");
-        let invalid = |cmd: TransitionCommand| match apply_transition(&r, &cmd, day("2026-06-01")) {
-            Err(TransitionError::Invalid(e)) => e,
-            other => panic!("{other:?}"),
-        };
+        let invalid =
+            |cmd: TransitionCommand| match apply_transition(&r, &cmd, Today::on(day("2026-06-01")))
+            {
+                Err(TransitionError::Invalid(e)) => e,
+                other => panic!("{other:?}"),
+            };
         assert!(
             invalid(to(Status::Abandoned, "2025-02-01"))
                 .0
@@ -303,7 +311,7 @@ mod tests {
         other.note = Some("  ".into());
         assert!(invalid(other.clone()).0.contains_key("note"));
         other.note = Some("Requested state cites a new statute".into());
-        assert!(apply_transition(&r, &other, day("2026-06-01")).is_ok());
+        assert!(apply_transition(&r, &other, Today::on(day("2026-06-01"))).is_ok());
         let mut misplaced = to(Status::Acknowledged, "2025-02-01");
         misplaced.refusal_ground = Some(RefusalGround::DeMinimis);
         assert!(invalid(misplaced).0.contains_key("refusal_ground"));
@@ -312,7 +320,13 @@ mod tests {
     #[test]
     fn dates_may_be_neither_future_nor_before_the_last_change() {
         let r = sent_on("2025-01-01");
-        let e = |d: &str| apply_transition(&r, &to(Status::Acknowledged, d), day("2026-06-01"));
+        let e = |d: &str| {
+            apply_transition(
+                &r,
+                &to(Status::Acknowledged, d),
+                Today::on(day("2026-06-01")),
+            )
+        };
         assert!(matches!(e("2026-06-02"), Err(TransitionError::Invalid(_))));
         assert!(matches!(e("2024-12-31"), Err(TransitionError::Invalid(_))));
         assert!(e("2025-01-01").is_ok());

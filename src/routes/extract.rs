@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::domain::FieldErrors;
 use crate::domain::request::deserialize_named;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -68,13 +69,54 @@ impl FromRequest for JsonObject {
                 ));
             }
             match serde_json::from_slice::<Value>(&body) {
-                Ok(Value::Object(map)) => Ok(JsonObject(map)),
+                Ok(value @ Value::Object(_)) => {
+                    let mut errors = FieldErrors::default();
+                    find_nul_characters(&value, "", &mut errors);
+                    errors.into_result().map_err(ApiError::Validation)?;
+                    let Value::Object(map) = value else {
+                        unreachable!("matched an object")
+                    };
+                    Ok(JsonObject(map))
+                }
                 Ok(_) => Err(ApiError::BadRequest(
                     "the body must be a JSON object".into(),
                 )),
                 Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
             }
         })
+    }
+}
+
+/// Files every string (or key) holding U+0000 under its path: no database
+/// stores it faithfully (PostgreSQL refuses it, SQLite cuts strings at it).
+fn find_nul_characters(value: &Value, path: &str, errors: &mut FieldErrors) {
+    let here = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => errors.add(
+            if path.is_empty() { "body" } else { path },
+            "must not contain NUL characters",
+        ),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul_characters(item, &format!("{path}[{i}]"), errors);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if key.contains('\0') {
+                    errors.add("body", "keys must not contain NUL characters");
+                } else {
+                    find_nul_characters(item, &here(key), errors);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -16,7 +16,7 @@ use crate::db::requests::{self as store, Filters, PageQuery, Position, SortKey};
 use crate::db::{DbConnection, stored};
 use crate::domain::request::{Changes, MlaRequest, NewRequest, apply_patch};
 use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
-use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status, latest_today};
+use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status, Today, check_date};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -48,7 +48,7 @@ async fn create(
     auth: Authorized<WriteCases>,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewRequest::from_json(body.0, latest_today()).map_err(ApiError::Validation)?;
+    let new = NewRequest::from_json(body.0, Today::now()).map_err(ApiError::Validation)?;
     let actor = auth.user.id;
     let record = state
         .db
@@ -114,7 +114,7 @@ async fn patch(
                     request_id: id,
                     kind: EventKind::Updated,
                     actor_id: actor,
-                    effective_date: chrono::Utc::now().date_naive(),
+                    effective_date: Today::now().earliest,
                     from_status: None,
                     to_status: None,
                     changes: &changes,
@@ -175,7 +175,7 @@ fn try_transition(
             current: current.version,
         });
     }
-    let done = apply_transition(&current, cmd, latest_today()).map_err(|e| match e {
+    let done = apply_transition(&current, cmd, Today::now()).map_err(|e| match e {
         TransitionError::NotAllowed { from, to, allowed } => {
             ApiError::TransitionNotAllowed { from, to, allowed }
         }
@@ -224,9 +224,8 @@ async fn add_note(
     if note.text.trim().is_empty() {
         errors.add("text", "must not be blank");
     }
-    let today = latest_today();
-    if note.effective_date.is_some_and(|d| d > today) {
-        errors.add("effective_date", "must not be in the future");
+    if let Some(Err(message)) = note.effective_date.map(|d| check_date(d, Today::now())) {
+        errors.add("effective_date", message);
     }
     errors.into_result().map_err(ApiError::Validation)?;
     let actor = auth.user.id;
@@ -241,9 +240,7 @@ async fn add_note(
                         request_id: id,
                         kind: EventKind::Note,
                         actor_id: actor,
-                        effective_date: note
-                            .effective_date
-                            .unwrap_or(chrono::Utc::now().date_naive()),
+                        effective_date: note.effective_date.unwrap_or(Today::now().earliest),
                         from_status: None,
                         to_status: None,
                         changes: &Changes::new(),
@@ -331,6 +328,10 @@ fn parse_list_query(query_string: &str) -> Result<PageQuery, ApiError> {
     }
     for (key, value) in form_urlencoded::parse(query_string.as_bytes()) {
         let value = value.trim();
+        if value.contains('\0') || key.contains('\0') {
+            errors.add(key.replace('\0', ""), "must not contain NUL characters");
+            continue;
+        }
         match key.as_ref() {
             "status" => {
                 for part in value.split(',').filter(|p| !p.is_empty()) {

@@ -110,12 +110,14 @@ async fn deactivate(
         .db
         .write(move |conn| {
             conn.transaction(|conn| {
+                // Lock first, then read: the user's own row may have changed
+                // while we waited for the lock.
+                let active_admins = users::lock_active_admins(conn)?;
                 let user = users::get(conn, id).map_err(|e| match e {
                     diesel::result::Error::NotFound => ApiError::not_found("user", id),
                     other => other.into(),
                 })?;
-                if user.role == Role::Admin && user.active && users::count_active_admins(conn)? <= 1
-                {
+                if user.role == Role::Admin && user.active && active_admins <= 1 {
                     return Err(ApiError::Conflict(
                         "this is the last active admin; create another admin first".into(),
                     ));
