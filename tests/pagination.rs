@@ -632,3 +632,25 @@ async fn walks_stay_exact_while_other_tasks_insert_concurrently() {
         assert!(during > 0, "{q}: the inserters ran during the walk");
     }
 }
+
+/// The search index follows edits: after a PATCH of the title, `q` finds the
+/// request by its new words and no longer by the old ones.
+#[actix_web::test]
+async fn search_follows_a_patched_title() {
+    let app = spawn_app().await;
+    let created = app.create_request(&common::draft_body("SEARCH-EDIT")).await;
+    let id = common::id_of(&created);
+    let found = |items: Vec<Value>| items.iter().any(|r| r["id"] == id.as_str());
+    assert!(found(app.list_all("q=identify%20the%20victims", 50).await));
+    let res = app
+        .patch(
+            &id,
+            &app.admin_token,
+            Some(1),
+            &serde_json::json!({"title": "Bank records of the Cebu hub"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(found(app.list_all("q=cebu%20hub", 50).await));
+    assert!(!found(app.list_all("q=identify%20the%20victims", 50).await));
+}

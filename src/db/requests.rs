@@ -8,12 +8,14 @@ use uuid::Uuid;
 use super::events::{self, EventKind, NewEvent};
 use super::schema::{reference_counters, requests};
 use super::users::now;
-use super::{DbConnection, MultiBackend, stored};
+use super::{Backend, DbConnection, MultiBackend, stored};
 use crate::domain::request::{
     Change, Changes, Lifecycle, Magistrate, MlaRequest, NewRequest, RequestFields,
 };
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
 use crate::error::ApiError;
+use diesel::dsl::sql;
+use diesel::sql_types::{Bool, Text};
 
 /// A `requests` row, column for column.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -387,7 +389,7 @@ type Boxed = requests::BoxedQuery<
     diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<RequestRow, MultiBackend>>,
 >;
 
-fn filtered(f: &Filters) -> Boxed {
+fn filtered(f: &Filters, backend: Backend) -> Boxed {
     let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
     if !f.statuses.is_empty() {
         query = query.filter(
@@ -404,13 +406,7 @@ fn filtered(f: &Filters) -> Boxed {
         query = query.filter(requests::legal_basis.eq(b.as_str()));
     }
     if let Some(q) = &f.q {
-        let pattern = format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        query = query.filter(requests::search_text.like(pattern).escape('\\'));
+        query = query.filter(contains(q, backend));
     }
     if let Some(from) = f.sent_from {
         query = query.filter(requests::sent_at.ge(from));
@@ -419,6 +415,33 @@ fn filtered(f: &Filters) -> Boxed {
         query = query.filter(requests::sent_at.le(to));
     }
     query
+}
+
+/// `search_text` contains `q` (already lower-case), through each backend's
+/// trigram index: pg_trgm's GIN index serves LIKE directly; on SQLite the
+/// FTS5 trigram table does, but only for a LIKE without ESCAPE, so `%`, `_`
+/// and `\` in `q` (rare) take the escaped, unindexed path.
+fn contains(
+    q: &str,
+    backend: Backend,
+) -> Box<dyn BoxableExpression<requests::table, MultiBackend, SqlType = Bool>> {
+    let special = q.contains(['%', '_', '\\']);
+    let escaped = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    match (backend, special) {
+        (Backend::Postgres, _) | (Backend::Sqlite, true) => {
+            Box::new(requests::search_text.like(escaped).escape('\\'))
+        }
+        (Backend::Sqlite, false) => Box::new(
+            sql::<Bool>("row_key IN (SELECT rowid FROM requests_search WHERE search_text LIKE ")
+                .bind::<Text, _>(format!("%{q}%"))
+                .sql(")"),
+        ),
+    }
 }
 
 /// Seeks past `(value, id)` on `$col` and orders by `($col, id)`: the
@@ -465,6 +488,7 @@ pub fn page(
 ) -> Result<(Vec<MlaRequest>, Option<Position>), ApiError> {
     let want = query.limit + 1;
     let desc = query.descending;
+    let backend = conn.backend();
     let after_id = query.after.as_ref().map(|p| p.id.clone());
     let mut rows: Vec<RequestRow> = match query.sort {
         SortKey::StatusSince => {
@@ -473,7 +497,7 @@ pub fn page(
                 None => None,
             };
             seek!(
-                filtered(&query.filters),
+                filtered(&query.filters, backend),
                 requests::status_since,
                 after,
                 desc
@@ -491,18 +515,28 @@ pub fn page(
                 }
                 None => None,
             };
-            seek!(filtered(&query.filters), requests::created_at, after, desc)
-                .limit(want)
-                .load(conn)?
+            seek!(
+                filtered(&query.filters, backend),
+                requests::created_at,
+                after,
+                desc
+            )
+            .limit(want)
+            .load(conn)?
         }
         SortKey::Reference => {
             let after = match &query.after {
                 Some(p) => Some((parse_value::<String>(&p.value)?, p.id.clone())),
                 None => None,
             };
-            seek!(filtered(&query.filters), requests::reference, after, desc)
-                .limit(want)
-                .load(conn)?
+            seek!(
+                filtered(&query.filters, backend),
+                requests::reference,
+                after,
+                desc
+            )
+            .limit(want)
+            .load(conn)?
         }
         SortKey::SentAt => {
             // Two segments: dated requests in order, then drafts by id.
@@ -513,14 +547,16 @@ pub fn page(
                     Some(p) => Some((parse_value::<NaiveDate>(&p.value)?, p.id.clone())),
                     None => None,
                 };
-                let base = filtered(&query.filters).filter(requests::sent_at.is_not_null());
+                let base =
+                    filtered(&query.filters, backend).filter(requests::sent_at.is_not_null());
                 rows = seek!(base, requests::sent_at, after, desc)
                     .limit(want)
                     .load(conn)?;
             }
             let dated_filter = query.filters.sent_from.is_some() || query.filters.sent_to.is_some();
             if (rows.len() as i64) < want && !dated_filter {
-                let mut drafts = filtered(&query.filters).filter(requests::sent_at.is_null());
+                let mut drafts =
+                    filtered(&query.filters, backend).filter(requests::sent_at.is_null());
                 if in_drafts {
                     let id = after_id.clone().expect("a position has an id");
                     drafts = if desc {

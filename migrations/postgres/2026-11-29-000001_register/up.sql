@@ -49,12 +49,20 @@ CREATE TABLE requests (
     search_text         TEXT NOT NULL
 );
 
--- Keyset pagination: one index per sort key, tie-broken by id.
+-- Keyset pagination: one index per sort key, tie-broken by id, and the
+-- common filters (status, country) in front of the default and date sorts.
 CREATE INDEX requests_created_at ON requests (created_at, id);
 CREATE INDEX requests_status_since ON requests (status_since, id);
 CREATE INDEX requests_sent_at ON requests (sent_at, id);
 CREATE INDEX requests_status ON requests (status, status_since, id);
-CREATE INDEX requests_country ON requests (target_country, sent_at);
+CREATE INDEX requests_status_created ON requests (status, created_at, id);
+CREATE INDEX requests_country ON requests (target_country, sent_at, id);
+CREATE INDEX requests_country_created ON requests (target_country, created_at, id);
+
+-- `q` searches: a trigram index answers LIKE '%…%' without a table scan.
+-- pg_trgm ships with PostgreSQL (contrib) and is a trusted extension.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX requests_search ON requests USING gin (search_text gin_trgm_ops);
 
 -- Hands out MLA-YYYY-NNNNN numbers.
 CREATE TABLE reference_counters (

@@ -15,7 +15,10 @@ CREATE TABLE users (
 );
 
 CREATE TABLE requests (
-    id                  TEXT PRIMARY KEY NOT NULL,
+    -- A stable integer key for the full-text index below (a table without
+    -- INTEGER PRIMARY KEY may see its rowids renumbered by VACUUM).
+    row_key             INTEGER PRIMARY KEY,
+    id                  TEXT NOT NULL UNIQUE,
     reference           TEXT NOT NULL UNIQUE,
     case_reference      TEXT NOT NULL,
     title               TEXT NOT NULL,
@@ -49,12 +52,32 @@ CREATE TABLE requests (
     search_text         TEXT NOT NULL
 );
 
--- Keyset pagination: one index per sort key, tie-broken by id.
+-- Keyset pagination: one index per sort key, tie-broken by id, and the
+-- common filters (status, country) in front of the default and date sorts.
 CREATE INDEX requests_created_at ON requests (created_at, id);
 CREATE INDEX requests_status_since ON requests (status_since, id);
 CREATE INDEX requests_sent_at ON requests (sent_at, id);
 CREATE INDEX requests_status ON requests (status, status_since, id);
-CREATE INDEX requests_country ON requests (target_country, sent_at);
+CREATE INDEX requests_status_created ON requests (status, created_at, id);
+CREATE INDEX requests_country ON requests (target_country, sent_at, id);
+CREATE INDEX requests_country_created ON requests (target_country, created_at, id);
+
+-- `q` searches: a trigram index answers LIKE '%…%' without a table scan.
+CREATE VIRTUAL TABLE requests_search USING fts5(
+    search_text, content = 'requests', content_rowid = 'row_key', tokenize = 'trigram'
+);
+CREATE TRIGGER requests_search_insert AFTER INSERT ON requests BEGIN
+    INSERT INTO requests_search (rowid, search_text) VALUES (new.row_key, new.search_text);
+END;
+CREATE TRIGGER requests_search_delete AFTER DELETE ON requests BEGIN
+    INSERT INTO requests_search (requests_search, rowid, search_text)
+    VALUES ('delete', old.row_key, old.search_text);
+END;
+CREATE TRIGGER requests_search_update AFTER UPDATE OF search_text ON requests BEGIN
+    INSERT INTO requests_search (requests_search, rowid, search_text)
+    VALUES ('delete', old.row_key, old.search_text);
+    INSERT INTO requests_search (rowid, search_text) VALUES (new.row_key, new.search_text);
+END;
 
 -- Hands out MLA-YYYY-NNNNN numbers.
 CREATE TABLE reference_counters (
