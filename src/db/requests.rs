@@ -186,12 +186,17 @@ pub fn insert(
     new: NewRequest,
     actor: Uuid,
 ) -> Result<MlaRequest, ApiError> {
+    if let Some(related) = new.fields.related_request_id {
+        check_exists(conn, related, "related_request_id")?;
+    }
+    let year = chrono::Utc::now().year();
+    let reserved = match (&new.reference, conn.backend()) {
+        (None, Backend::Postgres) => Some(reserve_reference(conn, year)?),
+        _ => None,
+    };
     conn.transaction(|conn| {
-        if let Some(related) = new.fields.related_request_id {
-            check_exists(conn, related, "related_request_id")?;
-        }
-        let reference = match new.reference {
-            Some(reference) => {
+        let reference = match (new.reference, reserved) {
+            (Some(reference), _) => {
                 if reference_taken(conn, &reference)? {
                     return Err(ApiError::Conflict(format!(
                         "reference `{reference}` is already used"
@@ -199,7 +204,8 @@ pub fn insert(
                 }
                 reference
             }
-            None => next_reference(conn, chrono::Utc::now().year())?,
+            (None, Some(reserved)) => reserved,
+            (None, None) => next_reference(conn, year)?,
         };
         let now = now().and_utc();
         let record = MlaRequest {
@@ -272,6 +278,21 @@ fn reference_taken(conn: &mut DbConnection, reference: &str) -> QueryResult<bool
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// Takes the next number in a transaction of its own (PostgreSQL). Inside
+/// the creating transaction, the counter row's lock would be held through
+/// that transaction's WAL flush and queue every writer behind it; here it is
+/// committed without waiting for the flush (`synchronous_commit = off`). If
+/// the server crashes before that flush the number is simply handed out
+/// again: no request can have been committed with it, since its own commit
+/// flushes the WAL past the reservation. A creation that fails afterwards
+/// leaves a gap in the numbering, which is harmless.
+fn reserve_reference(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
+    conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
+        next_reference(conn, year)
+    })
 }
 
 /// The next free `MLA-YYYY-NNNNN`. The counter row is locked by the update, so
