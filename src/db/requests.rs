@@ -412,10 +412,16 @@ type Boxed = requests::BoxedQuery<
 
 fn filtered(f: &Filters, backend: Backend) -> Boxed {
     let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
-    if !f.statuses.is_empty() {
-        query = query.filter(
-            requests::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-        );
+    // One status is an equality, so the (status, sort key) indexes can hand
+    // rows over in order; PostgreSQL cannot do that for `= ANY(array)`.
+    match f.statuses.as_slice() {
+        [] => {}
+        [one] => query = query.filter(requests::status.eq(one.as_str())),
+        many => {
+            query = query.filter(
+                requests::status.eq_any(many.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+            )
+        }
     }
     if let Some(country) = f.country {
         query = query.filter(requests::target_country.eq(country.to_string()));
@@ -427,7 +433,7 @@ fn filtered(f: &Filters, backend: Backend) -> Boxed {
         query = query.filter(requests::legal_basis.eq(b.as_str()));
     }
     if let Some(q) = &f.q {
-        query = query.filter(contains(q, backend));
+        query = search(query, q, backend);
     }
     if let Some(from) = f.sent_from {
         query = query.filter(requests::sent_at.ge(from));
@@ -438,30 +444,41 @@ fn filtered(f: &Filters, backend: Backend) -> Boxed {
     query
 }
 
-/// `search_text` contains `q` (already lower-case), through each backend's
-/// trigram index: pg_trgm's GIN index serves LIKE directly; on SQLite the
-/// FTS5 trigram table does, but only for a LIKE without ESCAPE, so `%`, `_`
-/// and `\` in `q` (rare) take the escaped, unindexed path.
-fn contains(
-    q: &str,
-    backend: Backend,
-) -> Box<dyn BoxableExpression<requests::table, MultiBackend, SqlType = Bool>> {
-    let special = q.contains(['%', '_', '\\']);
-    let escaped = format!(
+/// Keeps the rows whose `search_text` contains `q` (already lower-case).
+///
+/// A trigram index finds candidates by the longest alphanumeric run of `q`
+/// (in `fict-2022-70414`, `70414`): the rare trigrams of that run narrow a
+/// million rows to a handful, where asking for every trigram of `q` would
+/// also walk those shared by nearly every row (`fic`, `-20`). The whole `q`
+/// is then checked on the candidates. pg_trgm's GIN index serves LIKE; on
+/// SQLite the FTS5 trigram table serves a phrase MATCH. Runs shorter than a
+/// trigram fall back to a scan, which short, unselective searches need anyway.
+fn search(query: Boxed, q: &str, backend: Backend) -> Boxed {
+    let whole = format!(
         "%{}%",
         q.replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    match (backend, special) {
-        (Backend::Postgres, _) | (Backend::Sqlite, true) => {
-            Box::new(requests::search_text.like(escaped).escape('\\'))
-        }
-        (Backend::Sqlite, false) => Box::new(
-            sql::<Bool>("row_key IN (SELECT rowid FROM requests_search WHERE search_text LIKE ")
-                .bind::<Text, _>(format!("%{q}%"))
+    let anchor = q
+        .split(|c: char| !c.is_alphanumeric())
+        .max_by_key(|run| run.chars().count())
+        .filter(|run| run.chars().count() >= 3);
+    match (anchor, backend) {
+        (None, _) => query.filter(requests::search_text.like(whole).escape('\\')),
+        (Some(anchor), Backend::Postgres) => query
+            .filter(requests::search_text.like(format!("%{anchor}%")))
+            // An expression the index does not cover: checked on candidates only.
+            .filter(requests::search_text.concat("").like(whole).escape('\\')),
+        (Some(anchor), Backend::Sqlite) => query
+            .filter(
+                sql::<Bool>(
+                    "row_key IN (SELECT rowid FROM requests_search WHERE requests_search MATCH ",
+                )
+                .bind::<Text, _>(format!("\"{anchor}\""))
                 .sql(")"),
-        ),
+            )
+            .filter(requests::search_text.like(whole).escape('\\')),
     }
 }
 
