@@ -6,15 +6,19 @@
 //! they need in their signature, `Authorized<ReadCases>`, so an endpoint
 //! cannot forget to check.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::db::users::{self, User};
 use crate::domain::Role;
@@ -82,6 +86,53 @@ pub struct Authorized<P> {
     permission: PhantomData<P>,
 }
 
+/// Recently verified tokens (by hash), so an authenticated request costs one
+/// database query, not two. Entries expire after `auth.cache_seconds`;
+/// rotating or deactivating through this instance evicts the user at once.
+pub struct TokenCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (User, Instant)>>,
+}
+
+/// Past this many entries the cache starts afresh rather than grow.
+const TOKEN_CACHE_LIMIT: usize = 10_000;
+
+impl TokenCache {
+    pub fn new(ttl: Duration) -> TokenCache {
+        TokenCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, hash: &str) -> Option<User> {
+        let entries = self.entries.lock().expect("token cache lock");
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(user, _)| user.clone())
+    }
+
+    fn put(&self, hash: String, user: User) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().expect("token cache lock");
+        if entries.len() >= TOKEN_CACHE_LIMIT {
+            entries.clear();
+        }
+        entries.insert(hash, (user, Instant::now()));
+    }
+
+    /// Forgets every token of `user_id` (after a rotation or deactivation).
+    pub fn evict_user(&self, user_id: Uuid) {
+        self.entries
+            .lock()
+            .expect("token cache lock")
+            .retain(|_, (user, _)| user.id != user_id);
+    }
+}
+
 impl<P: Permission + 'static> FromRequest for Authorized<P> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -90,13 +141,21 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let token = token.ok_or(ApiError::Unauthorized)?;
+            let hash = hash_token(&token.ok_or(ApiError::Unauthorized)?);
             let state = state.expect("AppState is registered");
-            let user = state
-                .db
-                .read(move |conn| Ok(users::find_by_token(conn, &token)?))
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
+            let user = match state.tokens.get(&hash) {
+                Some(user) => user,
+                None => {
+                    let lookup = hash.clone();
+                    let user = state
+                        .db
+                        .read(move |conn| Ok(users::find_by_token_hash(conn, &lookup)?))
+                        .await?
+                        .ok_or(ApiError::Unauthorized)?;
+                    state.tokens.put(hash, user.clone());
+                    user
+                }
+            };
             if !P::granted(user.role) {
                 return Err(ApiError::Forbidden);
             }

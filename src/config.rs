@@ -16,7 +16,14 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
+    pub auth: AuthSettings,
     pub database: DatabaseSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub cache_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +85,9 @@ impl Settings {
         self.bind_addr()?;
         if self.server.body_limit_bytes < 1024 {
             bail!("invalid configuration: server.body_limit_bytes must be at least 1024");
+        }
+        if self.auth.cache_seconds > 300 {
+            bail!("invalid configuration: auth.cache_seconds must be at most 300");
         }
         if self.database.url.trim().is_empty() {
             bail!("invalid configuration: database.url must not be empty");

@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
+use crate::auth::TokenCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, json_error_for_status};
@@ -18,6 +19,7 @@ use crate::routes;
 pub struct AppState {
     pub db: Db,
     pub settings: Settings,
+    pub tokens: TokenCache,
 }
 
 pub struct Application {
@@ -42,7 +44,9 @@ impl Application {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
+        let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.cache_seconds));
         let state = web::Data::new(AppState {
+            tokens,
             db: db.clone(),
             settings,
         });

@@ -112,10 +112,10 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
         .collect()
 }
 
-/// The active user holding this token, if any.
-pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<User>> {
+/// The active user whose token has this hash, if any.
+pub fn find_by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<User>> {
     users::table
-        .filter(users::token_hash.eq(hash_token(token)))
+        .filter(users::token_hash.eq(hash))
         .filter(users::deactivated_at.is_null())
         .select(UserRow::as_select())
         .first(conn)

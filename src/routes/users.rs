@@ -97,6 +97,7 @@ async fn rotate_token(
             })
         })
         .await?;
+    state.tokens.evict_user(id);
     Ok(HttpResponse::Ok().json(json!({ "token": token })))
 }
 
@@ -126,5 +127,6 @@ async fn deactivate(
             })
         })
         .await?;
+    state.tokens.evict_user(id);
     Ok(HttpResponse::Ok().json(user))
 }
