@@ -9,9 +9,11 @@ use super::events::{self, EventKind, NewEvent};
 use super::schema::{reference_counters, requests};
 use super::users::now;
 use super::{Backend, DbConnection, MultiBackend, stored};
+use crate::domain::Today;
 use crate::domain::request::{
-    Change, Changes, Lifecycle, Magistrate, MlaRequest, NewRequest, RequestFields,
+    Change, Changes, Lifecycle, Magistrate, MlaRequest, NewRequest, RequestFields, apply_patch,
 };
+use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
 use crate::error::ApiError;
 use diesel::dsl::sql;
@@ -350,9 +352,149 @@ pub fn save(
     Ok(Some(saved))
 }
 
+/// Applies a PATCH body if the record is still at version `expected`
+/// (412 otherwise); a PATCH that changes nothing returns the record as is.
+pub fn update_fields(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected: i32,
+    patch: serde_json::Map<String, serde_json::Value>,
+    actor: Uuid,
+) -> Result<MlaRequest, ApiError> {
+    conn.transaction(|conn| {
+        let current = get(conn, id)?;
+        if current.version != expected {
+            return Err(ApiError::PreconditionFailed {
+                current: current.version,
+            });
+        }
+        let (fields, changes) = apply_patch(&current, patch).map_err(ApiError::Validation)?;
+        if changes.is_empty() {
+            return Ok(current);
+        }
+        if let Some(related) = fields
+            .related_request_id
+            .filter(|_| changes.contains_key("related_request_id"))
+        {
+            if related == id {
+                return Err(ApiError::field(
+                    "related_request_id",
+                    "a request cannot relate to itself",
+                ));
+            }
+            check_exists(conn, related, "related_request_id")?;
+        }
+        let updated = MlaRequest { fields, ..current };
+        let event = NewEvent {
+            request_id: id,
+            kind: EventKind::Updated,
+            actor_id: actor,
+            effective_date: Today::now().earliest,
+            from_status: None,
+            to_status: None,
+            changes: &changes,
+            note: None,
+        };
+        save(conn, &updated, expected, event)?.ok_or(ApiError::PreconditionFailed {
+            current: expected + 1,
+        })
+    })
+}
+
+/// How often a transition is retried when another writer saved the record
+/// between our read and our write (only possible on PostgreSQL).
+const TRANSITION_ATTEMPTS: usize = 3;
+
+/// Records a status change, checked against the record as it is when the
+/// change is written: a concurrent writer makes us re-read and re-check,
+/// never apply a transition to a stale record.
+pub fn record_transition(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected: Option<i32>,
+    cmd: &TransitionCommand,
+    actor: Uuid,
+) -> Result<MlaRequest, ApiError> {
+    for _ in 0..TRANSITION_ATTEMPTS {
+        if let Some(saved) =
+            conn.transaction(|conn| try_transition(conn, id, expected, cmd, actor))?
+        {
+            return Ok(saved);
+        }
+    }
+    Err(ApiError::Conflict(
+        "the request is being changed by others; try again".into(),
+    ))
+}
+
+fn try_transition(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected: Option<i32>,
+    cmd: &TransitionCommand,
+    actor: Uuid,
+) -> Result<Option<MlaRequest>, ApiError> {
+    let current = get(conn, id)?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(ApiError::PreconditionFailed {
+            current: current.version,
+        });
+    }
+    let done = apply_transition(&current, cmd, Today::now()).map_err(|e| match e {
+        TransitionError::NotAllowed { from, to, allowed } => {
+            ApiError::TransitionNotAllowed { from, to, allowed }
+        }
+        TransitionError::Invalid(fields) => ApiError::Validation(fields),
+    })?;
+    let event = NewEvent {
+        request_id: id,
+        kind: EventKind::Transition,
+        actor_id: actor,
+        effective_date: cmd.effective_date,
+        from_status: Some(current.lifecycle.status),
+        to_status: Some(cmd.to),
+        changes: &done.changes,
+        note: cmd.note.as_deref(),
+    };
+    let updated = MlaRequest {
+        fields: done.fields,
+        lifecycle: done.lifecycle,
+        ..current.clone()
+    };
+    save(conn, &updated, current.version, event)
+}
+
+/// Appends a note to the history; the record itself does not change.
+pub fn add_note(
+    conn: &mut DbConnection,
+    id: Uuid,
+    actor: Uuid,
+    effective_date: NaiveDate,
+    text: &str,
+) -> Result<events::Event, ApiError> {
+    conn.transaction(|conn| {
+        lock(conn, id)?;
+        events::append(
+            conn,
+            NewEvent {
+                request_id: id,
+                kind: EventKind::Note,
+                actor_id: actor,
+                effective_date,
+                from_status: None,
+                to_status: None,
+                changes: &Changes::new(),
+                note: Some(text),
+            },
+        )?;
+        let mut all = events::list(conn, id)?;
+        Ok(all.pop().expect("the note was just appended"))
+    })
+}
+
 /// Takes the request's row lock (a no-op update) so an event can be appended
 /// without racing a concurrent writer; errors 404 when it does not exist.
-pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), ApiError> {
+fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), ApiError> {
     let n = diesel::update(requests::table.find(id.to_string()))
         .set(requests::version.eq(requests::version))
         .execute(conn)?;

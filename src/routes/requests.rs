@@ -3,7 +3,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -11,11 +10,11 @@ use validator::Validate;
 
 use super::extract::{JsonBody, JsonObject, etag, if_match, parse_id};
 use crate::auth::{Authorized, ReadCases, WriteCases};
-use crate::db::events::{self, EventKind, NewEvent};
+use crate::db::events;
 use crate::db::requests::{self as store, Filters, PageQuery, Position, SortKey};
-use crate::db::{DbConnection, stored};
-use crate::domain::request::{Changes, MlaRequest, NewRequest, apply_patch};
-use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
+use crate::db::stored;
+use crate::domain::request::{MlaRequest, NewRequest};
+use crate::domain::transition::TransitionCommand;
 use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status, Today, check_date};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -81,57 +80,10 @@ async fn patch(
     let actor = auth.user.id;
     let record = state
         .db
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                let current = store::get(conn, id)?;
-                if current.version != expected {
-                    return Err(ApiError::PreconditionFailed {
-                        current: current.version,
-                    });
-                }
-                let (fields, changes) =
-                    apply_patch(&current, body.0).map_err(ApiError::Validation)?;
-                if changes.is_empty() {
-                    return Ok(current);
-                }
-                if let Some(related) = fields
-                    .related_request_id
-                    .filter(|_| changes.contains_key("related_request_id"))
-                {
-                    if related == id {
-                        return Err(ApiError::field(
-                            "related_request_id",
-                            "a request cannot relate to itself",
-                        ));
-                    }
-                    store::check_exists(conn, related, "related_request_id")?;
-                }
-                let updated = MlaRequest {
-                    fields,
-                    ..current.clone()
-                };
-                let event = NewEvent {
-                    request_id: id,
-                    kind: EventKind::Updated,
-                    actor_id: actor,
-                    effective_date: Today::now().earliest,
-                    from_status: None,
-                    to_status: None,
-                    changes: &changes,
-                    note: None,
-                };
-                store::save(conn, &updated, expected, event)?.ok_or(ApiError::PreconditionFailed {
-                    current: expected + 1,
-                })
-            })
-        })
+        .write(move |conn| store::update_fields(conn, id, expected, body.0, actor))
         .await?;
     Ok(record_response(HttpResponse::Ok(), &record))
 }
-
-/// How often a transition is retried when another writer saved the record
-/// between our read and our write (only possible on PostgreSQL).
-const TRANSITION_ATTEMPTS: usize = 3;
 
 async fn transition(
     state: web::Data<AppState>,
@@ -146,57 +98,9 @@ async fn transition(
     let actor = auth.user.id;
     let record = state
         .db
-        .write(move |conn| {
-            for _ in 0..TRANSITION_ATTEMPTS {
-                if let Some(saved) =
-                    conn.transaction(|conn| try_transition(conn, id, expected, &cmd, actor))?
-                {
-                    return Ok(saved);
-                }
-            }
-            Err(ApiError::Conflict(
-                "the request is being changed by others; try again".into(),
-            ))
-        })
+        .write(move |conn| store::record_transition(conn, id, expected, &cmd, actor))
         .await?;
     Ok(record_response(HttpResponse::Ok(), &record))
-}
-
-fn try_transition(
-    conn: &mut DbConnection,
-    id: Uuid,
-    expected: Option<i32>,
-    cmd: &TransitionCommand,
-    actor: Uuid,
-) -> Result<Option<MlaRequest>, ApiError> {
-    let current = store::get(conn, id)?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed {
-            current: current.version,
-        });
-    }
-    let done = apply_transition(&current, cmd, Today::now()).map_err(|e| match e {
-        TransitionError::NotAllowed { from, to, allowed } => {
-            ApiError::TransitionNotAllowed { from, to, allowed }
-        }
-        TransitionError::Invalid(fields) => ApiError::Validation(fields),
-    })?;
-    let updated = MlaRequest {
-        fields: done.fields,
-        lifecycle: done.lifecycle,
-        ..current.clone()
-    };
-    let event = NewEvent {
-        request_id: id,
-        kind: EventKind::Transition,
-        actor_id: actor,
-        effective_date: cmd.effective_date,
-        from_status: Some(current.lifecycle.status),
-        to_status: Some(cmd.to),
-        changes: &done.changes,
-        note: cmd.note.as_deref(),
-    };
-    store::save(conn, &updated, current.version, event)
 }
 
 #[derive(Debug, Deserialize, Validate)]
@@ -229,28 +133,10 @@ async fn add_note(
     }
     errors.into_result().map_err(ApiError::Validation)?;
     let actor = auth.user.id;
+    let date = note.effective_date.unwrap_or(Today::now().earliest);
     let event = state
         .db
-        .write(move |conn| {
-            conn.transaction(|conn| {
-                store::lock(conn, id)?;
-                events::append(
-                    conn,
-                    NewEvent {
-                        request_id: id,
-                        kind: EventKind::Note,
-                        actor_id: actor,
-                        effective_date: note.effective_date.unwrap_or(Today::now().earliest),
-                        from_status: None,
-                        to_status: None,
-                        changes: &Changes::new(),
-                        note: Some(&note.text),
-                    },
-                )?;
-                let mut all = events::list(conn, id)?;
-                Ok(all.pop().expect("the note was just appended"))
-            })
-        })
+        .write(move |conn| store::add_note(conn, id, actor, date, &note.text))
         .await?;
     Ok(HttpResponse::Created().json(event))
 }
