@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mla_tracker::config::Settings;
-use mla_tracker::db::{Db, users};
+use mla_tracker::db::{self, Db, users};
 use mla_tracker::domain::Role;
 use mla_tracker::startup::Application;
 
@@ -74,7 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => {
-            Db::connect(&settings.database)?;
+            db::connect_once(&settings.database)?;
             eprintln!("database is up to date");
             Ok(())
         }
@@ -88,21 +88,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         serde_json::to_string(&e).unwrap_or_default()
                     )
                 })?;
-            let db = Db::connect(&settings.database)?;
-            let mut conn = db.blocking_conn()?;
+            let mut conn = db::connect_once(&settings.database)?;
+            if users::email_taken(&mut conn, &new.email)? {
+                anyhow::bail!("a user with email {} exists already", new.email);
+            }
             let (_, token) = users::create(&mut conn, &new.name, &new.email, new.role)
-                .with_context(|| {
-                    format!(
-                        "cannot create user {} (is the email already used?)",
-                        new.email
-                    )
-                })?;
+                .with_context(|| format!("cannot create user {}", new.email))?;
             println!("{token}");
             Ok(())
         }
         Command::Seed { requests, seed } => {
-            let db = Db::connect(&settings.database)?;
-            mla_tracker::seed::run(&db, requests, seed)
+            let mut conn = db::connect_once(&settings.database)?;
+            mla_tracker::seed::run(&mut conn, requests, seed)
         }
     }
 }

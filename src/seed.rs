@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::db::events::{EventKind, EventRow, NewEvent};
 use crate::db::requests::{RequestRow, creation_changes};
 use crate::db::schema::{reference_counters, request_events, requests};
-use crate::db::{Db, DbConnection, users};
+use crate::db::{DbConnection, users};
 use crate::domain::Today;
 use crate::domain::request::{
     Lifecycle, Magistrate, MlaRequest, RequestFields, generated_reference,
@@ -297,17 +297,16 @@ const ROWS_PER_INSERT: usize = 500;
 /// How far back `sent_at` goes.
 const YEARS: i64 = 6;
 
-pub fn run(db: &Db, count: u64, seed: u64) -> anyhow::Result<()> {
-    let mut conn = db.blocking_conn()?;
-    if let DbConnection::Sqlite(c) = &mut *conn {
+pub fn run(conn: &mut DbConnection, count: u64, seed: u64) -> anyhow::Result<()> {
+    if let DbConnection::Sqlite(c) = conn {
         // Random UUID keys land all over the indexes: a bigger page cache
         // (256 MiB, this connection only) keeps a million-row load fast.
         diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA cache_size = -262144")?;
     }
-    let actor = seed_user(&mut conn)?;
+    let actor = seed_user(conn)?;
     let mut rng = StdRng::seed_from_u64(seed);
     let today = Utc::now().date_naive();
-    let mut counters = ReferenceCounters::load(&mut conn)?;
+    let mut counters = ReferenceCounters::load(conn)?;
     let bar = ProgressBar::new(count);
     bar.set_style(
         ProgressStyle::with_template(

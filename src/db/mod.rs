@@ -142,19 +142,18 @@ impl Db {
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
         let backend = Backend::of_url(&settings.url);
         if backend == Backend::Sqlite {
-            if let Some(dir) = Path::new(sqlite_path(&settings.url)).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
-                    })?;
-                }
-            }
+            create_sqlite_folder(&settings.url)?;
         }
         let timeout = Duration::from_secs(settings.timeout_seconds);
+        // No idle minimum and no reaper: r2d2 then has no background work
+        // (it opens connections on demand), so nothing of it races the C
+        // libraries' clean-up when the process exits.
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
-                .min_idle(Some(1))
+                .min_idle(Some(0))
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .connection_timeout(timeout)
                 .test_on_check_out(false)
                 .build(Manager::new(&settings.url))
@@ -195,7 +194,7 @@ impl Db {
         run_blocking(self.writes.clone(), job).await
     }
 
-    /// A connection for command-line work that needs no async runtime.
+    /// A pooled connection for work outside the async runtime (start-up).
     pub fn blocking_conn(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
         self.writes.get().map_err(ApiError::from_pool)
     }
@@ -212,6 +211,30 @@ where
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// One connection, migrated, without a pool: for command-line work, which
+/// needs neither concurrency nor pool threads outliving `main`.
+pub fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<DbConnection> {
+    if Backend::of_url(&settings.url) == Backend::Sqlite {
+        create_sqlite_folder(&settings.url)?;
+    }
+    let mut conn = Manager::new(&settings.url)
+        .connect()
+        .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
+    run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    if let Some(dir) = Path::new(sqlite_path(url)).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Applies the migrations of the connection's backend.
