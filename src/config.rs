@@ -3,6 +3,7 @@
 //! `DATABASE_URL`). Everything is checked here, at start-up, so a bad value
 //! stops the program with the key's name instead of failing at 3 a.m.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -18,6 +19,46 @@ pub struct Settings {
     pub server: ServerSettings,
     pub auth: AuthSettings,
     pub database: DatabaseSettings,
+    pub alerts: AlertSettings,
+}
+
+/// `[alerts]`: see config/default.toml; the rules are checked into
+/// [`crate::alerts::rules::RuleSet`] at start-up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    pub enabled: bool,
+    pub schedule: String,
+    pub timezone: String,
+    pub base_url: String,
+    pub delivery_interval_seconds: u64,
+    pub retry_base_seconds: u64,
+    pub max_attempts: u32,
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub rules: Vec<RuleSettings>,
+}
+
+/// One `[[alerts.rules]]` entry, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSettings {
+    pub name: String,
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    #[serde(default)]
+    pub after_days: Option<u32>,
+    #[serde(default)]
+    pub days_before_needed_by: Option<u32>,
+    pub level: u8,
+    pub notify: Vec<String>,
+    #[serde(default)]
+    pub legal_bases: Vec<String>,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    #[serde(default)]
+    pub priorities: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +133,7 @@ impl Settings {
         if self.database.url.trim().is_empty() {
             bail!("invalid configuration: database.url must not be empty");
         }
+        self.validate_alerts()?;
         if !(1..=200).contains(&self.database.pool_size) {
             bail!("invalid configuration: database.pool_size must be between 1 and 200");
         }
@@ -99,6 +141,55 @@ impl Settings {
             bail!("invalid configuration: database.timeout_seconds must be between 1 and 600");
         }
         Ok(())
+    }
+
+    fn validate_alerts(&self) -> anyhow::Result<()> {
+        let alerts = &self.alerts;
+        crate::alerts::rules::RuleSet::from_settings(alerts)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        alerts.schedule.parse::<cron::Schedule>().map_err(|e| {
+            anyhow::anyhow!(
+                "invalid configuration: alerts.schedule `{}` is not a cron expression with seconds \
+                 (sec min hour day month weekday, e.g. \"0 0 8 * * Mon-Fri\"): {e}",
+                alerts.schedule
+            )
+        })?;
+        self.alerts_timezone()?;
+        for (name, addresses) in &alerts.lists {
+            if let Some(bad) = addresses
+                .iter()
+                .find(|a| !validator::ValidateEmail::validate_email(a))
+            {
+                bail!(
+                    "invalid configuration: alerts.lists.{name}: `{bad}` is not an email address"
+                );
+            }
+        }
+        if !(alerts.base_url.starts_with("http://") || alerts.base_url.starts_with("https://")) {
+            bail!("invalid configuration: alerts.base_url must start with http:// or https://");
+        }
+        if !(1..=86_400).contains(&alerts.delivery_interval_seconds) {
+            bail!(
+                "invalid configuration: alerts.delivery_interval_seconds must be between 1 and 86400"
+            );
+        }
+        if !(1..=86_400).contains(&alerts.retry_base_seconds) {
+            bail!("invalid configuration: alerts.retry_base_seconds must be between 1 and 86400");
+        }
+        if !(1..=30).contains(&alerts.max_attempts) {
+            bail!("invalid configuration: alerts.max_attempts must be between 1 and 30");
+        }
+        Ok(())
+    }
+
+    /// The zone "today" and the schedule are read in.
+    pub fn alerts_timezone(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.alerts.timezone.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "invalid configuration: alerts.timezone `{}` is not an IANA time zone such as Europe/Paris",
+                self.alerts.timezone
+            )
+        })
     }
 
     pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -120,6 +211,55 @@ mod tests {
         let s = Settings::defaults();
         s.validate().unwrap();
         assert_eq!(s.server.bind, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn an_extra_file_replaces_the_rule_list() {
+        let dir =
+            std::env::temp_dir().join(format!("mla-config-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("extra.toml");
+        std::fs::write(
+            &file,
+            "[[alerts.rules]]\nname = \"only\"\nstatuses = [\"sent\"]\nafter_days = 3\nlevel = 1\nnotify = [\"coordinator\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        let names: Vec<_> = s.alerts.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["only"]);
+        assert_eq!(s.alerts.rules[0].after_days, Some(3));
+        assert!(
+            s.alerts.rules[0].legal_bases.is_empty(),
+            "nothing merged from the defaults"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_alert_settings_name_their_key() {
+        let mut s = Settings::defaults();
+        s.alerts.schedule = "every morning".into();
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("alerts.schedule")
+        );
+        let mut s = Settings::defaults();
+        s.alerts.timezone = "Europe/Lutece".into();
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("alerts.timezone")
+        );
+        let mut s = Settings::defaults();
+        s.alerts.rules[1].notify = vec!["list:nobody".into()];
+        let e = s.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("no-answer-escalation") && e.contains("nobody"),
+            "{e}"
+        );
     }
 
     #[test]

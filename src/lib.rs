@@ -2,6 +2,7 @@
 //! requests and raises the alarm when foreign authorities stop answering.
 //! This crate is the service's public face, for the binary, tests and benches.
 
+pub mod alerts;
 pub mod auth;
 pub mod config;
 pub mod db;

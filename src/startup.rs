@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
+use crate::alerts::rules::RuleSet;
 use crate::auth::TokenCache;
 use crate::config::Settings;
 use crate::db::Db;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Settings,
     pub tokens: TokenCache,
+    /// The checked alert rules.
+    pub rules: RuleSet,
 }
 
 pub struct Application {
@@ -44,9 +47,12 @@ impl Application {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
+        let rules = RuleSet::from_settings(&settings.alerts)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.cache_seconds));
         let state = web::Data::new(AppState {
             tokens,
+            rules,
             db: db.clone(),
             settings,
         });

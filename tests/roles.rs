@@ -58,6 +58,7 @@ enum Endpoint {
     AddNote,
     ListEvents,
     Vocabularies,
+    AlertRules,
     CreateUser,
     ListUsers,
     RotateToken,
@@ -65,7 +66,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 12] = [
+const MATRIX: [(Endpoint, Right, u16); 13] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -74,6 +75,7 @@ const MATRIX: [(Endpoint, Right, u16); 12] = [
     (Endpoint::AddNote, Right::Cases, 201),
     (Endpoint::ListEvents, Right::Cases, 200),
     (Endpoint::Vocabularies, Right::SignedIn, 200),
+    (Endpoint::AlertRules, Right::Cases, 200),
     (Endpoint::CreateUser, Right::Users, 201),
     (Endpoint::ListUsers, Right::Users, 200),
     (Endpoint::RotateToken, Right::Users, 200),
@@ -230,6 +232,7 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
             }
         }
         Endpoint::Vocabularies => call(Method::GET, "/api/v1/meta/vocabularies".into(), None),
+        Endpoint::AlertRules => call(Method::GET, "/api/v1/alerts/rules".into(), None),
         Endpoint::CreateUser => call(
             Method::POST,
             "/api/v1/users".into(),

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource. Handlers stay thin: parse,
 //! authorise (in their signature), call domain and db, shape the response.
 
+pub mod alerts;
 pub mod extract;
 pub mod meta;
 pub mod requests;
@@ -13,4 +14,5 @@ pub fn api(cfg: &mut web::ServiceConfig) {
     requests::routes(cfg);
     users::routes(cfg);
     meta::routes(cfg);
+    alerts::routes(cfg);
 }

@@ -1,0 +1,459 @@
+//! Alert rules: when a request counts as stalled, and who hears about it.
+//!
+//! Pure: rules are built (and checked) once from the configuration at
+//! start-up, then matched against requests with an explicit `today`, so
+//! every edge (midnight in the configured zone, leap days) is unit-testable.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::{AlertSettings, RuleSettings};
+use crate::domain::{CountryCode, LegalBasis, Priority, Status};
+
+/// Who receives a rule's alerts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Recipient {
+    /// The request's `coordinator_email`.
+    Coordinator,
+    /// The issuing magistrate's email.
+    IssuingMagistrate,
+    /// The user who recorded the request.
+    Creator,
+    /// Every address of `alerts.lists.NAME`.
+    List(String),
+    /// A literal address.
+    Address(String),
+}
+
+impl Recipient {
+    fn parse(text: &str, lists: &BTreeMap<String, Vec<String>>) -> Result<Recipient, String> {
+        match text {
+            "coordinator" => Ok(Recipient::Coordinator),
+            "issuing_magistrate" => Ok(Recipient::IssuingMagistrate),
+            "creator" => Ok(Recipient::Creator),
+            _ => {
+                if let Some(name) = text.strip_prefix("list:") {
+                    return if lists.contains_key(name) {
+                        Ok(Recipient::List(name.to_string()))
+                    } else {
+                        Err(format!("unknown list `{name}` (define it in alerts.lists)"))
+                    };
+                }
+                if looks_like_an_address(text) {
+                    Ok(Recipient::Address(text.to_string()))
+                } else {
+                    Err(format!(
+                        "unknown recipient `{text}`; use coordinator, issuing_magistrate, creator, list:NAME or an email address"
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn looks_like_an_address(text: &str) -> bool {
+    validator::ValidateEmail::validate_email(&text)
+}
+
+/// What starts a rule's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Trigger {
+    /// `after_days` in one of the rule's statuses.
+    Stalled { after_days: u32 },
+    /// `days_before_needed_by` days before the magistrate's deadline.
+    Deadline { days_before_needed_by: u32 },
+}
+
+/// A checked rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub name: String,
+    /// Empty on a deadline rule: any open status.
+    pub statuses: Vec<Status>,
+    #[serde(flatten)]
+    pub trigger: Trigger,
+    pub level: u8,
+    pub notify: Vec<Recipient>,
+    pub legal_bases: Vec<LegalBasis>,
+    pub countries: Vec<CountryCode>,
+    pub priorities: Vec<Priority>,
+}
+
+/// What the rules need to know about a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub status: Status,
+    pub status_since: NaiveDate,
+    pub needed_by: Option<NaiveDate>,
+    pub legal_basis: Option<LegalBasis>,
+    pub country: CountryCode,
+    pub priority: Priority,
+    /// Silenced through this date (inclusive).
+    pub snoozed_until: Option<NaiveDate>,
+}
+
+impl Candidate {
+    /// Open: neither final nor abandoned; only open requests can stall.
+    pub fn is_open(&self) -> bool {
+        !self.status.closes()
+    }
+
+    pub fn is_snoozed(&self, today: NaiveDate) -> bool {
+        self.snoozed_until.is_some_and(|until| today <= until)
+    }
+}
+
+/// A rule a request breaches today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Breach {
+    pub rule: String,
+    pub level: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_before_needed_by: Option<u32>,
+    /// Days since the threshold was crossed (0 on the day itself).
+    pub overdue_days: i64,
+    /// The date that identifies this episode: `status_since` for a stall,
+    /// `needed_by` for a deadline. A new date re-arms the rule.
+    pub episode: NaiveDate,
+}
+
+impl Rule {
+    fn filters_match(&self, c: &Candidate) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&c.status))
+            && (self.legal_bases.is_empty()
+                || c.legal_basis.is_some_and(|b| self.legal_bases.contains(&b)))
+            && (self.countries.is_empty() || self.countries.contains(&c.country))
+            && (self.priorities.is_empty() || self.priorities.contains(&c.priority))
+    }
+
+    /// The breach of this rule by `c` on `today`, if any.
+    pub fn breach(&self, c: &Candidate, today: NaiveDate) -> Option<Breach> {
+        if !c.is_open() || c.is_snoozed(today) || !self.filters_match(c) {
+            return None;
+        }
+        let (threshold, episode) = match self.trigger {
+            Trigger::Stalled { after_days } => (
+                c.status_since + chrono::Days::new(after_days.into()),
+                c.status_since,
+            ),
+            Trigger::Deadline {
+                days_before_needed_by,
+            } => {
+                let needed_by = c.needed_by?;
+                (
+                    needed_by - chrono::Days::new(days_before_needed_by.into()),
+                    needed_by,
+                )
+            }
+        };
+        (today >= threshold).then(|| Breach {
+            rule: self.name.clone(),
+            level: self.level,
+            after_days: match self.trigger {
+                Trigger::Stalled { after_days } => Some(after_days),
+                Trigger::Deadline { .. } => None,
+            },
+            days_before_needed_by: match self.trigger {
+                Trigger::Deadline {
+                    days_before_needed_by,
+                } => Some(days_before_needed_by),
+                Trigger::Stalled { .. } => None,
+            },
+            overdue_days: (today - threshold).num_days(),
+            episode,
+        })
+    }
+}
+
+/// The effective rules, in configuration order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// Checks every rule; an error names the rule and what is wrong with it.
+    pub fn from_settings(alerts: &AlertSettings) -> Result<RuleSet, String> {
+        let mut seen = BTreeSet::new();
+        let mut rules = Vec::with_capacity(alerts.rules.len());
+        for (index, raw) in alerts.rules.iter().enumerate() {
+            let label = if raw.name.trim().is_empty() {
+                format!("alerts.rules[{index}]")
+            } else {
+                format!("alerts.rules `{}`", raw.name)
+            };
+            let rule = build_rule(raw, &alerts.lists).map_err(|e| format!("{label}: {e}"))?;
+            if !seen.insert(rule.name.clone()) {
+                return Err(format!("{label}: the name is used by another rule"));
+            }
+            rules.push(rule);
+        }
+        Ok(RuleSet { rules })
+    }
+
+    /// Every breach of `c` today, highest level first.
+    pub fn breaches(&self, c: &Candidate, today: NaiveDate) -> Vec<Breach> {
+        let mut found: Vec<Breach> = self
+            .rules
+            .iter()
+            .filter_map(|r| r.breach(c, today))
+            .collect();
+        found.sort_by(|a, b| {
+            b.level
+                .cmp(&a.level)
+                .then(b.overdue_days.cmp(&a.overdue_days))
+        });
+        found
+    }
+}
+
+fn build_rule(raw: &RuleSettings, lists: &BTreeMap<String, Vec<String>>) -> Result<Rule, String> {
+    if raw.name.trim().is_empty() {
+        return Err("name must not be empty".into());
+    }
+    let statuses = raw
+        .statuses
+        .iter()
+        .map(|s| s.parse::<Status>())
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(closed) = statuses.iter().find(|s| s.closes()) {
+        return Err(format!(
+            "status `{closed}` is closed; a closed request never stalls"
+        ));
+    }
+    let trigger = match (raw.after_days, raw.days_before_needed_by) {
+        (Some(after_days), None) => {
+            if statuses.is_empty() {
+                return Err("a stall rule (after_days) needs statuses".into());
+            }
+            Trigger::Stalled { after_days }
+        }
+        (None, Some(days_before_needed_by)) => Trigger::Deadline {
+            days_before_needed_by,
+        },
+        _ => return Err("set exactly one of after_days and days_before_needed_by".into()),
+    };
+    if !(1..=9).contains(&raw.level) {
+        return Err(format!("level {} must be between 1 and 9", raw.level));
+    }
+    if raw.notify.is_empty() {
+        return Err("notify must name at least one recipient".into());
+    }
+    let notify = raw
+        .notify
+        .iter()
+        .map(|r| Recipient::parse(r, lists))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Rule {
+        name: raw.name.clone(),
+        statuses,
+        trigger,
+        level: raw.level,
+        notify,
+        legal_bases: raw
+            .legal_bases
+            .iter()
+            .map(|b| b.parse())
+            .collect::<Result<_, _>>()?,
+        countries: raw
+            .countries
+            .iter()
+            .map(|c| CountryCode::parse(c))
+            .collect::<Result<_, _>>()?,
+        priorities: raw
+            .priorities
+            .iter()
+            .map(|p| p.parse())
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn lists() -> BTreeMap<String, Vec<String>> {
+        BTreeMap::from([(
+            "supervisors".to_string(),
+            vec!["chef@example.org".to_string()],
+        )])
+    }
+
+    fn raw(name: &str, statuses: &[&str], after_days: u32, level: u8) -> RuleSettings {
+        RuleSettings {
+            name: name.into(),
+            statuses: statuses.iter().map(|s| s.to_string()).collect(),
+            after_days: Some(after_days),
+            days_before_needed_by: None,
+            level,
+            notify: vec!["coordinator".into()],
+            legal_bases: vec![],
+            countries: vec![],
+            priorities: vec![],
+        }
+    }
+
+    fn settings(rules: Vec<RuleSettings>) -> AlertSettings {
+        let mut s = crate::config::Settings::defaults().alerts;
+        s.lists = lists();
+        s.rules = rules;
+        s
+    }
+
+    fn sent_on(date: &str) -> Candidate {
+        Candidate {
+            status: Status::Sent,
+            status_since: day(date),
+            needed_by: None,
+            legal_basis: Some(LegalBasis::Untoc),
+            country: CountryCode::parse("PH").unwrap(),
+            priority: Priority::Normal,
+            snoozed_until: None,
+        }
+    }
+
+    #[test]
+    fn a_stall_rule_fires_on_the_threshold_day_and_after() {
+        let set = RuleSet::from_settings(&settings(vec![raw("r60", &["sent"], 60, 1)])).unwrap();
+        let c = sent_on("2026-01-01");
+        assert!(set.breaches(&c, day("2026-03-01")).is_empty(), "59 days");
+        let b = &set.breaches(&c, day("2026-03-02"))[0];
+        assert_eq!((b.overdue_days, b.episode), (0, day("2026-01-01")));
+        assert_eq!(set.breaches(&c, day("2026-03-12"))[0].overdue_days, 10);
+    }
+
+    #[test]
+    fn leap_days_count_as_days() {
+        let set = RuleSet::from_settings(&settings(vec![raw("r1", &["sent"], 1, 1)])).unwrap();
+        // 2028-02-28 + 1 day is the 29th, not March 1st.
+        assert!(
+            set.breaches(&sent_on("2028-02-28"), day("2028-02-29"))
+                .len()
+                == 1
+        );
+        let set = RuleSet::from_settings(&settings(vec![raw("r365", &["sent"], 365, 1)])).unwrap();
+        // 2028 has 366 days: 365 days after 2028-01-01 is 2028-12-31.
+        assert!(
+            set.breaches(&sent_on("2028-01-01"), day("2028-12-30"))
+                .is_empty()
+        );
+        assert_eq!(
+            set.breaches(&sent_on("2028-01-01"), day("2028-12-31"))[0].overdue_days,
+            0
+        );
+    }
+
+    #[test]
+    fn filters_statuses_snoozes_and_closed_requests() {
+        let mut eio = raw("eio", &["sent"], 7, 2);
+        eio.legal_bases = vec!["eio_directive".into()];
+        eio.countries = vec!["de".into()];
+        eio.priorities = vec!["urgent".into()];
+        let set = RuleSet::from_settings(&settings(vec![eio])).unwrap();
+        let mut c = sent_on("2026-01-01");
+        let later = day("2026-02-01");
+        assert!(set.breaches(&c, later).is_empty(), "not an EIO");
+        c.legal_basis = Some(LegalBasis::EioDirective);
+        c.country = CountryCode::parse("DE").unwrap();
+        assert!(set.breaches(&c, later).is_empty(), "not urgent");
+        c.priority = Priority::Urgent;
+        assert_eq!(set.breaches(&c, later).len(), 1);
+        c.snoozed_until = Some(later);
+        assert!(
+            set.breaches(&c, later).is_empty(),
+            "snoozed through the date itself"
+        );
+        assert_eq!(
+            set.breaches(&c, day("2026-02-02")).len(),
+            1,
+            "the snooze is over"
+        );
+        c.status = Status::Acknowledged;
+        assert!(set.breaches(&c, later).is_empty(), "other status");
+    }
+
+    #[test]
+    fn deadline_rules_fire_before_needed_by_while_open() {
+        let mut warn = raw("needed-by-7", &[], 0, 2);
+        warn.after_days = None;
+        warn.days_before_needed_by = Some(7);
+        let set = RuleSet::from_settings(&settings(vec![warn])).unwrap();
+        let mut c = sent_on("2026-01-01");
+        assert!(
+            set.breaches(&c, day("2026-06-01")).is_empty(),
+            "no needed_by"
+        );
+        c.needed_by = Some(day("2026-06-10"));
+        assert!(set.breaches(&c, day("2026-06-02")).is_empty());
+        let b = &set.breaches(&c, day("2026-06-03"))[0];
+        assert_eq!(
+            (b.overdue_days, b.episode, b.days_before_needed_by),
+            (0, day("2026-06-10"), Some(7))
+        );
+        c.status = Status::Abandoned;
+        assert!(set.breaches(&c, day("2026-06-03")).is_empty(), "closed");
+    }
+
+    #[test]
+    fn breaches_come_highest_level_first() {
+        let set = RuleSet::from_settings(&settings(vec![
+            raw("r60", &["sent"], 60, 1),
+            raw("r365", &["sent"], 365, 3),
+            raw("r180", &["sent"], 180, 2),
+        ]))
+        .unwrap();
+        let levels: Vec<_> = set
+            .breaches(&sent_on("2024-01-01"), day("2026-01-01"))
+            .iter()
+            .map(|b| b.level)
+            .collect();
+        assert_eq!(levels, [3, 2, 1]);
+    }
+
+    #[test]
+    fn invalid_rules_are_named() {
+        let err = |rule: RuleSettings| RuleSet::from_settings(&settings(vec![rule])).unwrap_err();
+        assert!(err(raw("typo", &["snt"], 60, 1)).contains("`typo`: unknown status `snt`"));
+        assert!(err(raw("closed", &["executed"], 60, 1)).contains("`closed`"));
+        let mut list = raw("lists", &["sent"], 60, 1);
+        list.notify = vec!["list:bosses".into()];
+        assert!(err(list).contains("unknown list `bosses`"));
+        let mut both = raw("both", &["sent"], 60, 1);
+        both.days_before_needed_by = Some(3);
+        assert!(err(both).contains("exactly one"));
+        let mut address = raw("address", &["sent"], 60, 1);
+        address.notify = vec!["someone".into()];
+        assert!(err(address).contains("unknown recipient"));
+        let dup = RuleSet::from_settings(&settings(vec![
+            raw("a", &["sent"], 1, 1),
+            raw("a", &["sent"], 2, 1),
+        ]));
+        assert!(dup.unwrap_err().contains("`a`: the name is used"));
+    }
+
+    #[test]
+    fn the_shipped_rules_are_valid() {
+        let set = RuleSet::from_settings(&crate::config::Settings::defaults().alerts).unwrap();
+        assert!(set.rules.len() >= 10, "{}", set.rules.len());
+        assert!(
+            set.rules
+                .iter()
+                .any(|r| r.legal_bases == [LegalBasis::EioDirective])
+        );
+        assert!(
+            set.rules
+                .iter()
+                .any(|r| matches!(r.trigger, Trigger::Deadline { .. }))
+        );
+    }
+}
