@@ -23,6 +23,8 @@ pub struct AppState {
     pub tokens: TokenCache,
     /// The checked alert rules.
     pub rules: RuleSet,
+    /// The zone "today" is read in for alerts.
+    pub zone: chrono_tz::Tz,
 }
 
 pub struct Application {
@@ -49,10 +51,12 @@ impl Application {
         };
         let rules = RuleSet::from_settings(&settings.alerts)
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let zone = settings.alerts_timezone()?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.cache_seconds));
         let state = web::Data::new(AppState {
             tokens,
             rules,
+            zone,
             db: db.clone(),
             settings,
         });

@@ -58,3 +58,253 @@ async fn configured_rules_replace_the_shipped_ones() {
         serde_json::json!([{"kind": "coordinator"}, {"kind": "address", "value": "desk@justice.example"}])
     );
 }
+
+use common::{TestApp, draft_body, id_of, sent_body};
+use serde_json::{Value, json};
+
+/// Today where the alerts read it (the default zone, Europe/Paris).
+fn alerts_today() -> chrono::NaiveDate {
+    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
+}
+
+fn days_ago(n: u64) -> String {
+    (alerts_today() - chrono::Days::new(n)).to_string()
+}
+
+async fn stalled(app: &TestApp, query: &str) -> Value {
+    let res = app
+        .get(&format!("/api/v1/alerts/stalled{query}"), &app.admin_token)
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    res.body
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["request"]["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn stalled_lists_the_requests_past_a_threshold_most_overdue_first() {
+    let app = spawn_app().await;
+    let ancient = id_of(&app.create_request(&sent_body("OLD", &days_ago(400))).await);
+    let middling = id_of(&app.create_request(&sent_body("MID", &days_ago(70))).await);
+    let mut german = sent_body("DE", &days_ago(200));
+    german["target_country"] = json!("DE");
+    german["priority"] = json!("normal");
+    let german = id_of(&app.create_request(&german).await);
+    let _recent = app.create_request(&sent_body("NEW", &days_ago(3))).await;
+    let _draft = app.create_request(&draft_body("DRAFT")).await;
+
+    let body = stalled(&app, "").await;
+    assert_eq!(
+        ids(&body),
+        [ancient.clone(), german.clone(), middling.clone()]
+    );
+    assert_eq!(body["total"], 3);
+    let first = &body["items"][0];
+    assert_eq!(first["days_in_status"], 400);
+    assert_eq!(first["request"]["country_name"], "Philippines");
+    // Highest level first: the 365-day flag, then the 180-day escalation, …
+    let rules: Vec<&str> = first["breaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules[0], "no-answer-flag");
+    assert!(
+        rules.contains(&"urgent-no-answer") && rules.contains(&"no-answer-reminder"),
+        "{rules:?}"
+    );
+    let flag = &first["breaches"][0];
+    assert_eq!(
+        (
+            flag["level"].as_u64(),
+            flag["after_days"].as_u64(),
+            flag["overdue_days"].as_u64()
+        ),
+        (Some(3), Some(365), Some(35))
+    );
+
+    assert_eq!(
+        ids(&stalled(&app, "?country=de").await),
+        vec![german.clone()]
+    );
+    assert_eq!(ids(&stalled(&app, "?level=3").await), vec![ancient.clone()]);
+    let res = app
+        .get(
+            "/api/v1/alerts/stalled?level=0&colour=red",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.body["error"]["fields"]["level"].is_array()
+            && res.body["error"]["fields"]["colour"].is_array()
+    );
+}
+
+#[actix_web::test]
+async fn a_status_change_re_arms_and_closing_silences() {
+    let app = spawn_app().await;
+    let id = id_of(
+        &app.create_request(&sent_body("REARM", &days_ago(100)))
+            .await,
+    );
+    assert_eq!(ids(&stalled(&app, "").await), vec![id.clone()]);
+    let res = app
+        .transition(
+            &id,
+            &json!({"to": "acknowledged", "effective_date": days_ago(5)}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(
+        ids(&stalled(&app, "").await).is_empty(),
+        "a new status starts a new clock"
+    );
+    let res = app
+        .transition(
+            &id,
+            &json!({"to": "executed", "effective_date": days_ago(0)}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert!(ids(&stalled(&app, "").await).is_empty());
+}
+
+#[actix_web::test]
+async fn follow_ups_are_shown_and_recorded_but_do_not_re_arm() {
+    let app = spawn_app().await;
+    let id = id_of(
+        &app.create_request(&sent_body("CHASED", &days_ago(90)))
+            .await,
+    );
+    let path = format!("/api/v1/requests/{id}/follow-ups");
+    let res = app
+        .post(&path, &app.admin_token, &json!({"channel": "diplomatic", "effective_date": days_ago(10), "note": "Note verbale no. 17"}))
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    assert_eq!(res.body["kind"], "follow_up");
+    assert_eq!(res.body["note"], "Note verbale no. 17");
+    // An older chase logged afterwards does not hide the newer one.
+    let res = app
+        .post(
+            &path,
+            &app.admin_token,
+            &json!({"channel": "phone", "effective_date": days_ago(30)}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+
+    let body = stalled(&app, "").await;
+    assert_eq!(
+        ids(&body),
+        vec![id.clone()],
+        "still stalled: their silence is what counts"
+    );
+    assert_eq!(
+        body["items"][0]["last_follow_up"],
+        json!({"date": days_ago(10), "channel": "diplomatic"})
+    );
+    let events = app
+        .get(&format!("/api/v1/requests/{id}/events"), &app.admin_token)
+        .await
+        .body["items"]
+        .clone();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["created", "follow_up", "follow_up"]);
+
+    let res = app
+        .post(
+            &path,
+            &app.admin_token,
+            &json!({"channel": "pigeon", "effective_date": "2999-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.body["error"]["fields"]["channel"].is_array(), "{res:?}");
+}
+
+#[actix_web::test]
+async fn snoozed_requests_are_silent_until_the_snooze_is_lifted() {
+    let app = spawn_app().await;
+    let id = id_of(
+        &app.create_request(&sent_body("SNOOZE", &days_ago(90)))
+            .await,
+    );
+    let path = format!("/api/v1/requests/{id}/snooze");
+    let until = (alerts_today() + chrono::Days::new(30)).to_string();
+
+    for (body, field) in [
+        (json!({"until": days_ago(2), "reason": "x"}), "until"),
+        (json!({"until": until, "reason": "  "}), "reason"),
+        (json!({"until": "2999-01-01", "reason": "forever"}), "until"),
+    ] {
+        let res = app.post(&path, &app.admin_token, &body).await;
+        assert_eq!(res.status, 422, "{body}");
+        assert!(res.body["error"]["fields"][field].is_array(), "{res:?}");
+    }
+    let res = app
+        .call(
+            awc::http::Method::DELETE,
+            &path,
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 404, "not snoozed: {res:?}");
+
+    let res = app
+        .post(
+            &path,
+            &app.admin_token,
+            &json!({"until": until, "reason": "Answer promised by the liaison magistrate"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    assert_eq!(res.body["changes"]["snoozed_until"]["new"], until.as_str());
+    assert!(ids(&stalled(&app, "").await).is_empty());
+    let listed = stalled(&app, "?include_snoozed=true").await;
+    assert_eq!(ids(&listed), vec![id.clone()]);
+    assert_eq!(listed["items"][0]["snoozed_until"], until.as_str());
+
+    let res = app
+        .call(
+            awc::http::Method::DELETE,
+            &path,
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.body["kind"], "unsnoozed");
+    assert_eq!(ids(&stalled(&app, "").await), vec![id.clone()]);
+
+    // A closed request has nothing to silence.
+    let res = app
+        .transition(
+            &id,
+            &json!({"to": "executed", "effective_date": days_ago(0)}),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let res = app
+        .post(
+            &path,
+            &app.admin_token,
+            &json!({"until": until, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{res:?}");
+}

@@ -59,6 +59,10 @@ enum Endpoint {
     ListEvents,
     Vocabularies,
     AlertRules,
+    StalledRequests,
+    FollowUp,
+    Snooze,
+    Unsnooze,
     CreateUser,
     ListUsers,
     RotateToken,
@@ -66,7 +70,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 13] = [
+const MATRIX: [(Endpoint, Right, u16); 17] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -76,6 +80,10 @@ const MATRIX: [(Endpoint, Right, u16); 13] = [
     (Endpoint::ListEvents, Right::Cases, 200),
     (Endpoint::Vocabularies, Right::SignedIn, 200),
     (Endpoint::AlertRules, Right::Cases, 200),
+    (Endpoint::StalledRequests, Right::Cases, 200),
+    (Endpoint::FollowUp, Right::Cases, 201),
+    (Endpoint::Snooze, Right::Cases, 201),
+    (Endpoint::Unsnooze, Right::Cases, 200),
     (Endpoint::CreateUser, Right::Users, 201),
     (Endpoint::ListUsers, Right::Users, 200),
     (Endpoint::RotateToken, Right::Users, 200),
@@ -233,6 +241,50 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
         }
         Endpoint::Vocabularies => call(Method::GET, "/api/v1/meta/vocabularies".into(), None),
         Endpoint::AlertRules => call(Method::GET, "/api/v1/alerts/rules".into(), None),
+        Endpoint::StalledRequests => call(Method::GET, "/api/v1/alerts/stalled".into(), None),
+        Endpoint::FollowUp => {
+            let id = new_request().await;
+            Call {
+                target: Some(id.clone()),
+                ..call(
+                    Method::POST,
+                    format!("/api/v1/requests/{id}/follow-ups"),
+                    Some(json!({"channel": "email", "effective_date": "2025-03-01"})),
+                )
+            }
+        }
+        Endpoint::Snooze => {
+            let id = new_request().await;
+            Call {
+                target: Some(id.clone()),
+                ..call(
+                    Method::POST,
+                    format!("/api/v1/requests/{id}/snooze"),
+                    Some(
+                        json!({"until": common::earliest_today().to_string(), "reason": "Answer promised by phone"}),
+                    ),
+                )
+            }
+        }
+        Endpoint::Unsnooze => {
+            let id = new_request().await;
+            let res = app
+                .post(
+                    &format!("/api/v1/requests/{id}/snooze"),
+                    &app.admin_token,
+                    &json!({"until": common::earliest_today().to_string(), "reason": "Answer promised"}),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{res:?}");
+            Call {
+                target: Some(id.clone()),
+                ..call(
+                    Method::DELETE,
+                    format!("/api/v1/requests/{id}/snooze"),
+                    None,
+                )
+            }
+        }
         Endpoint::CreateUser => call(
             Method::POST,
             "/api/v1/users".into(),

@@ -20,6 +20,9 @@ pub enum EventKind {
     Updated,
     Transition,
     Note,
+    FollowUp,
+    Snoozed,
+    Unsnoozed,
 }
 
 impl EventKind {
@@ -29,6 +32,9 @@ impl EventKind {
             EventKind::Updated => "updated",
             EventKind::Transition => "transition",
             EventKind::Note => "note",
+            EventKind::FollowUp => "follow_up",
+            EventKind::Snoozed => "snoozed",
+            EventKind::Unsnoozed => "unsnoozed",
         }
     }
 }
@@ -41,6 +47,9 @@ impl std::str::FromStr for EventKind {
             "updated" => EventKind::Updated,
             "transition" => EventKind::Transition,
             "note" => EventKind::Note,
+            "follow_up" => EventKind::FollowUp,
+            "snoozed" => EventKind::Snoozed,
+            "unsnoozed" => EventKind::Unsnoozed,
             other => return Err(format!("unknown event kind {other}")),
         })
     }
@@ -127,6 +136,14 @@ pub fn append(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
         .values(EventRow::new(&event, last.unwrap_or(0) + 1, now()))
         .execute(conn)?;
     Ok(())
+}
+
+/// Appends an event and reads it back as the API shows it.
+pub fn append_and_read(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<Event> {
+    let request_id = event.request_id;
+    append(conn, event)?;
+    let mut all = list(conn, request_id)?;
+    Ok(all.pop().expect("the event was just appended"))
 }
 
 type LoadedEvent = (

@@ -6,6 +6,7 @@
 //! one pool for everything. Every diesel call runs through [`Db::read`] or
 //! [`Db::write`], which move it off the async workers.
 
+pub mod alert_state;
 pub mod events;
 pub mod requests;
 pub mod schema;

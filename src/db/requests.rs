@@ -474,27 +474,23 @@ pub fn add_note(
 ) -> Result<events::Event, ApiError> {
     conn.transaction(|conn| {
         lock(conn, id)?;
-        events::append(
-            conn,
-            NewEvent {
-                request_id: id,
-                kind: EventKind::Note,
-                actor_id: actor,
-                effective_date,
-                from_status: None,
-                to_status: None,
-                changes: &Changes::new(),
-                note: Some(text),
-            },
-        )?;
-        let mut all = events::list(conn, id)?;
-        Ok(all.pop().expect("the note was just appended"))
+        let note = NewEvent {
+            request_id: id,
+            kind: EventKind::Note,
+            actor_id: actor,
+            effective_date,
+            from_status: None,
+            to_status: None,
+            changes: &Changes::new(),
+            note: Some(text),
+        };
+        Ok(events::append_and_read(conn, note)?)
     })
 }
 
 /// Takes the request's row lock (a no-op update) so an event can be appended
 /// without racing a concurrent writer; errors 404 when it does not exist.
-fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), ApiError> {
+pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), ApiError> {
     let n = diesel::update(requests::table.find(id.to_string()))
         .set(requests::version.eq(requests::version))
         .execute(conn)?;

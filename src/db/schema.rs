@@ -75,4 +75,23 @@ diesel::table! {
 diesel::joinable!(requests -> users (created_by));
 diesel::joinable!(request_events -> requests (request_id));
 diesel::joinable!(request_events -> users (actor_id));
-diesel::allow_tables_to_appear_in_same_query!(users, requests, request_events, reference_counters);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    requests,
+    request_events,
+    reference_counters,
+    request_alert_state
+);
+
+diesel::table! {
+    request_alert_state (request_id) {
+        request_id -> Text,
+        snoozed_until -> Nullable<Date>,
+        snooze_reason -> Nullable<Text>,
+        last_follow_up_on -> Nullable<Date>,
+        last_follow_up_channel -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(request_alert_state -> requests (request_id));

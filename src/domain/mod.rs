@@ -14,7 +14,8 @@ use chrono::{NaiveDate, Utc};
 pub use country::CountryCode;
 pub use status::{Status, WaitingOn};
 pub use vocab::{
-    AbandonmentReason, Channel, LegalBasis, Measure, Offence, Priority, RefusalGround, Role,
+    AbandonmentReason, Channel, FollowUpChannel, LegalBasis, Measure, Offence, Priority,
+    RefusalGround, Role,
 };
 
 /// Messages per field (dotted path, e.g. `issuing_magistrate.email`), as the

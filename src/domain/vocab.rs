@@ -80,6 +80,24 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// How we chased the requested state: the request channels, plus the
+    /// everyday ones.
+    FollowUpChannel, "follow-up channel" {
+        CentralAuthority => "central_authority",
+        MinistryOfJustice => "ministry_of_justice",
+        Diplomatic => "diplomatic",
+        DirectJudicial => "direct_judicial",
+        Interpol => "interpol",
+        Eurojust => "eurojust",
+        Ejn => "ejn",
+        LiaisonMagistrate => "liaison_magistrate",
+        Email => "email",
+        Phone => "phone",
+        Other => "other",
+    }
+);
+
+vocabulary!(
     /// The instrument the request is made under.
     LegalBasis, "legal basis" {
         BilateralTreaty => "bilateral_treaty",

@@ -1,13 +1,28 @@
-//! `/alerts`: the stall rules in force.
+//! `/alerts` and the alert actions on a request: follow-ups and snoozes.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Days, NaiveDate, Utc};
+use serde::Deserialize;
 use serde_json::json;
+use validator::Validate;
 
-use crate::auth::{Authorized, ReadCases};
+use super::extract::{JsonBody, parse_id};
+use crate::alerts::scan::{self, today_in};
+use crate::auth::{Authorized, ReadCases, WriteCases};
+use crate::db::alert_state::{self, FollowUp};
+use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, Today, check_date};
+use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/alerts/rules", web::get().to(rules));
+    cfg.route("/alerts/rules", web::get().to(rules))
+        .route("/alerts/stalled", web::get().to(stalled))
+        .route("/requests/{id}/follow-ups", web::post().to(add_follow_up))
+        .service(
+            web::resource("/requests/{id}/snooze")
+                .route(web::post().to(snooze))
+                .route(web::delete().to(unsnooze)),
+        );
 }
 
 /// The effective rules, after every configuration layer.
@@ -20,4 +35,155 @@ async fn rules(state: web::Data<AppState>, _: Authorized<ReadCases>) -> HttpResp
         "lists": alerts.lists,
         "rules": state.rules.rules,
     }))
+}
+
+const DEFAULT_STALLED_LIMIT: usize = 200;
+const MAX_STALLED_LIMIT: usize = 5000;
+
+/// Stalled requests, most overdue first: filters `country`, `level` (the
+/// minimum level), `include_snoozed`, `limit`.
+async fn stalled(
+    state: web::Data<AppState>,
+    _: Authorized<ReadCases>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    let (mut country, mut level, mut include_snoozed, mut limit) =
+        (None, 0u8, false, DEFAULT_STALLED_LIMIT);
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        match key.as_ref() {
+            "country" => match CountryCode::parse(&value) {
+                Ok(c) => country = Some(c),
+                Err(e) => errors.add("country", e),
+            },
+            "level" => match value.parse::<u8>() {
+                Ok(n) if (1..=9).contains(&n) => level = n,
+                _ => errors.add("level", "must be a level from 1 to 9"),
+            },
+            "include_snoozed" => match value.as_ref() {
+                "true" => include_snoozed = true,
+                "false" => include_snoozed = false,
+                _ => errors.add("include_snoozed", "must be true or false"),
+            },
+            "limit" => match value.parse::<usize>() {
+                Ok(n) if (1..=MAX_STALLED_LIMIT).contains(&n) => limit = n,
+                _ => errors.add(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_STALLED_LIMIT}"),
+                ),
+            },
+            other => errors.add(other.replace('\0', ""), "is not a filter of this list"),
+        }
+    }
+    errors.into_result().map_err(ApiError::Validation)?;
+    let today = today_in(state.zone, Utc::now());
+    let app = state.clone();
+    let mut items = state
+        .db
+        .read(move |conn| Ok(scan::stalled(conn, &app.rules, today, include_snoozed)?))
+        .await?;
+    items.retain(|s| country.is_none_or(|c| s.request.target_country == c) && s.level() >= level);
+    let total = items.len();
+    items.truncate(limit);
+    Ok(HttpResponse::Ok().json(json!({"as_of": today, "total": total, "items": items})))
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct FollowUpBody {
+    channel: FollowUpChannel,
+    effective_date: NaiveDate,
+    #[serde(default)]
+    #[validate(length(max = 10000))]
+    note: Option<String>,
+}
+
+/// We chased the requested state: recorded in the history and shown in
+/// alerts. It does not re-arm the clock: their silence is what is measured.
+async fn add_follow_up(
+    state: web::Data<AppState>,
+    auth: Authorized<WriteCases>,
+    id: web::Path<String>,
+    body: JsonBody<FollowUpBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("request", &id)?;
+    let body = body.0;
+    let mut errors = FieldErrors::default();
+    if let Err(e) = body.validate() {
+        errors.merge(e.into());
+    }
+    if let Err(message) = check_date(body.effective_date, Today::now()) {
+        errors.add("effective_date", message);
+    }
+    errors.into_result().map_err(ApiError::Validation)?;
+    let actor = auth.user.id;
+    let follow_up = FollowUp {
+        date: body.effective_date,
+        channel: body.channel,
+    };
+    let event = state
+        .db
+        .write(move |conn| {
+            alert_state::record_follow_up(conn, id, actor, follow_up, body.note.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(event))
+}
+
+/// The longest a request can be silenced at once.
+const MAX_SNOOZE_DAYS: u64 = 366;
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct SnoozeBody {
+    until: NaiveDate,
+    #[validate(length(min = 1, max = 1000))]
+    reason: String,
+}
+
+async fn snooze(
+    state: web::Data<AppState>,
+    auth: Authorized<WriteCases>,
+    id: web::Path<String>,
+    body: JsonBody<SnoozeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("request", &id)?;
+    let body = body.0;
+    let mut errors = FieldErrors::default();
+    if let Err(e) = body.validate() {
+        errors.merge(e.into());
+    }
+    if body.reason.trim().is_empty() && !errors.0.contains_key("reason") {
+        errors.add("reason", "must not be blank");
+    }
+    let today = Today::now();
+    if body.until < today.earliest {
+        errors.add("until", "must not be in the past");
+    } else if body.until > today.latest + Days::new(MAX_SNOOZE_DAYS) {
+        errors.add(
+            "until",
+            format!("must be within {MAX_SNOOZE_DAYS} days; snooze again later if needed"),
+        );
+    }
+    errors.into_result().map_err(ApiError::Validation)?;
+    let actor = auth.user.id;
+    let event = state
+        .db
+        .write(move |conn| alert_state::snooze(conn, id, actor, body.until, &body.reason))
+        .await?;
+    Ok(HttpResponse::Created().json(event))
+}
+
+async fn unsnooze(
+    state: web::Data<AppState>,
+    auth: Authorized<WriteCases>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("request", &id)?;
+    let actor = auth.user.id;
+    let event = state
+        .db
+        .write(move |conn| alert_state::unsnooze(conn, id, actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(event))
 }

@@ -1,0 +1,257 @@
+//! Which requests are stalled today, and why.
+//!
+//! The database narrows the register to open requests that could breach a
+//! rule (old enough in their status, or close to their `needed_by`); the
+//! rules then decide in Rust, where they are unit-tested.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::rules::{Breach, Candidate, RuleSet, Trigger};
+use crate::db::alert_state::{self, FollowUp};
+use crate::db::schema::{request_alert_state as state, requests};
+use crate::db::{DbConnection, stored};
+use crate::domain::{CountryCode, LegalBasis, Priority, Status};
+
+/// Today's date in the alerts' time zone.
+pub fn today_in(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&zone).date_naive()
+}
+
+/// The request as a stalled-list item shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StalledRequest {
+    pub id: Uuid,
+    pub reference: String,
+    pub target_country: CountryCode,
+    pub country_name: &'static str,
+    pub status: Status,
+    pub status_since: NaiveDate,
+    pub priority: Priority,
+    pub legal_basis: Option<LegalBasis>,
+    pub needed_by: Option<NaiveDate>,
+    pub coordinator_email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stalled {
+    pub request: StalledRequest,
+    pub days_in_status: i64,
+    /// Highest level first.
+    pub breaches: Vec<Breach>,
+    pub snoozed_until: Option<NaiveDate>,
+    pub last_follow_up: Option<FollowUp>,
+}
+
+impl Stalled {
+    pub fn level(&self) -> u8 {
+        self.breaches.first().map_or(0, |b| b.level)
+    }
+
+    fn most_overdue(&self) -> i64 {
+        self.breaches
+            .iter()
+            .map(|b| b.overdue_days)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+type ScanRow = (
+    String,
+    String,
+    String,
+    String,
+    NaiveDate,
+    String,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<String>,
+    (
+        Option<NaiveDate>,
+        Option<String>,
+        Option<NaiveDate>,
+        Option<String>,
+    ),
+);
+
+/// Every stalled request on `today`, most overdue first. Snoozed requests
+/// breach nothing; with `include_snoozed` they are listed anyway, with the
+/// breaches they would have, for review.
+pub fn stalled(
+    conn: &mut DbConnection,
+    rules: &RuleSet,
+    today: NaiveDate,
+    include_snoozed: bool,
+) -> QueryResult<Vec<Stalled>> {
+    let mut statuses: Vec<Status> = Vec::new();
+    let mut youngest: Option<u32> = None;
+    let mut furthest_deadline: Option<u32> = None;
+    for rule in &rules.rules {
+        match rule.trigger {
+            Trigger::Stalled { after_days } => {
+                statuses.extend(&rule.statuses);
+                youngest = Some(youngest.map_or(after_days, |d| d.min(after_days)));
+            }
+            Trigger::Deadline {
+                days_before_needed_by,
+            } => {
+                let open = Status::ALL.iter().filter(|s| !s.closes());
+                statuses.extend(if rule.statuses.is_empty() {
+                    open.copied().collect()
+                } else {
+                    rule.statuses.clone()
+                });
+                furthest_deadline = Some(
+                    furthest_deadline
+                        .map_or(days_before_needed_by, |d| d.max(days_before_needed_by)),
+                );
+            }
+        }
+    }
+    statuses.sort();
+    statuses.dedup();
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    let mut query = requests::table
+        .left_join(state::table)
+        .filter(requests::status.eq_any(names))
+        .select((
+            requests::id,
+            requests::reference,
+            requests::target_country,
+            requests::status,
+            requests::status_since,
+            requests::priority,
+            requests::legal_basis,
+            requests::needed_by,
+            requests::coordinator_email,
+            (
+                state::snoozed_until.nullable(),
+                state::snooze_reason.nullable(),
+                state::last_follow_up_on.nullable(),
+                state::last_follow_up_channel.nullable(),
+            ),
+        ))
+        .into_boxed();
+    // Only rows old enough for some stall rule, or near enough a deadline.
+    let old_enough = youngest.map(|d| {
+        today
+            .checked_sub_days(Days::new(d.into()))
+            .unwrap_or(NaiveDate::MIN)
+    });
+    let deadline_within = furthest_deadline.map(|d| {
+        today
+            .checked_add_days(Days::new(d.into()))
+            .unwrap_or(NaiveDate::MAX)
+    });
+    query = match (old_enough, deadline_within) {
+        (Some(since), Some(by)) => query.filter(
+            requests::status_since
+                .le(since)
+                .or(requests::needed_by.le(by)),
+        ),
+        (Some(since), None) => query.filter(requests::status_since.le(since)),
+        (None, Some(by)) => query.filter(requests::needed_by.le(by)),
+        (None, None) => return Ok(Vec::new()),
+    };
+    let rows: Vec<ScanRow> = query.load(conn)?;
+    let mut found = Vec::new();
+    for (
+        id,
+        reference,
+        country,
+        status,
+        status_since,
+        priority,
+        legal_basis,
+        needed_by,
+        coordinator_email,
+        alert,
+    ) in rows
+    {
+        let alert = alert_state::from_columns(alert)?;
+        let country: CountryCode = CountryCode::parse(&country)
+            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+        let candidate = Candidate {
+            status: stored("status", &status)?,
+            status_since,
+            needed_by,
+            legal_basis: legal_basis.map(|b| stored("legal_basis", &b)).transpose()?,
+            country,
+            priority: stored("priority", &priority)?,
+            snoozed_until: if include_snoozed {
+                None
+            } else {
+                alert.snoozed_until
+            },
+        };
+        let breaches = rules.breaches(&candidate, today);
+        if breaches.is_empty() {
+            continue;
+        }
+        found.push(Stalled {
+            request: StalledRequest {
+                id: stored("id", &id)?,
+                reference,
+                target_country: country,
+                country_name: country.name(),
+                status: candidate.status,
+                status_since,
+                priority: candidate.priority,
+                legal_basis: candidate.legal_basis,
+                needed_by,
+                coordinator_email,
+            },
+            days_in_status: (today - status_since).num_days(),
+            breaches,
+            snoozed_until: alert.snoozed_until,
+            last_follow_up: alert.last_follow_up,
+        });
+    }
+    found.sort_by(|a, b| {
+        b.most_overdue()
+            .cmp(&a.most_overdue())
+            .then(b.level().cmp(&a.level()))
+            .then(a.request.reference.cmp(&b.request.reference))
+    });
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn today_follows_the_zone_across_midnight() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        // 22:59 UTC on 31 Dec is 23:59 in Paris (UTC+1 in winter): still the 31st.
+        let before: DateTime<Utc> = "2026-12-31T22:59:59Z".parse().unwrap();
+        assert_eq!(
+            today_in(paris, before),
+            "2026-12-31".parse::<NaiveDate>().unwrap()
+        );
+        // One second later it is midnight in Paris, while UTC is still on the 31st.
+        let after: DateTime<Utc> = "2026-12-31T23:00:00Z".parse().unwrap();
+        assert_eq!(
+            today_in(paris, after),
+            "2027-01-01".parse::<NaiveDate>().unwrap()
+        );
+        // Summer time: UTC+2.
+        let summer: DateTime<Utc> = "2026-07-14T22:30:00Z".parse().unwrap();
+        assert_eq!(
+            today_in(paris, summer),
+            "2026-07-15".parse::<NaiveDate>().unwrap()
+        );
+        let manila: Tz = "Asia/Manila".parse().unwrap();
+        assert_eq!(
+            today_in(manila, before),
+            "2027-01-01".parse::<NaiveDate>().unwrap()
+        );
+    }
+}
