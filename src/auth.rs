@@ -55,6 +55,8 @@ pub struct ReadCases;
 pub struct WriteCases;
 /// Manage users and tokens.
 pub struct ManageUsers;
+/// Run the alert scan by hand, see what was notified.
+pub struct RunAlerts;
 /// Anything any signed-in user may see (vocabularies).
 pub struct SignedIn;
 
@@ -71,6 +73,11 @@ impl Permission for WriteCases {
 impl Permission for ManageUsers {
     fn granted(role: Role) -> bool {
         role == Role::Admin
+    }
+}
+impl Permission for RunAlerts {
+    fn granted(role: Role) -> bool {
+        matches!(role, Role::Admin | Role::Coordinator)
     }
 }
 impl Permission for SignedIn {

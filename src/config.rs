@@ -20,6 +20,16 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub database: DatabaseSettings,
     pub alerts: AlertSettings,
+    pub mail: MailSettings,
+}
+
+/// `[mail]`: where and how alert emails are sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub url: String,
+    pub from: String,
+    pub language: String,
 }
 
 /// `[alerts]`: see config/default.toml; the rules are checked into
@@ -134,6 +144,7 @@ impl Settings {
             bail!("invalid configuration: database.url must not be empty");
         }
         self.validate_alerts()?;
+        self.validate_mail()?;
         if !(1..=200).contains(&self.database.pool_size) {
             bail!("invalid configuration: database.pool_size must be between 1 and 200");
         }
@@ -178,6 +189,26 @@ impl Settings {
         }
         if !(1..=30).contains(&alerts.max_attempts) {
             bail!("invalid configuration: alerts.max_attempts must be between 1 and 30");
+        }
+        Ok(())
+    }
+
+    fn validate_mail(&self) -> anyhow::Result<()> {
+        let mail = &self.mail;
+        if !["en", "fr"].contains(&mail.language.as_str()) {
+            bail!("invalid configuration: mail.language must be en or fr");
+        }
+        let scheme_ok = ["smtp://", "smtps://", "file://"]
+            .iter()
+            .any(|s| mail.url.starts_with(s));
+        if !scheme_ok {
+            bail!("invalid configuration: mail.url must start with smtp://, smtps:// or file://");
+        }
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            bail!(
+                "invalid configuration: mail.from `{}` is not an address such as \"Name <a@b.org>\"",
+                mail.from
+            );
         }
         Ok(())
     }

@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use mla_tracker::alerts::deliver::Delivery;
+use mla_tracker::alerts::mail::Mailer;
+use mla_tracker::alerts::rules::RuleSet;
+use mla_tracker::alerts::run::run_and_deliver;
+use mla_tracker::alerts::scan::today_in;
 use mla_tracker::config::Settings;
 use mla_tracker::db::{self, Db, users};
 use mla_tracker::domain::Role;
@@ -32,6 +37,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Stall alerts.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Fill the database with a synthetic, plainly fictitious portfolio.
     Seed {
         /// How many requests to create.
@@ -40,6 +48,19 @@ enum Command {
         /// Random seed, for a reproducible portfolio.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Scan now, record new notifications and send every digest due.
+    Run {
+        /// Only count what a run would notify; record and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -95,6 +116,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let (_, token) = users::create(&mut conn, &new.name, &new.email, new.role)
                 .with_context(|| format!("cannot create user {}", new.email))?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Alerts(AlertsCommand::Run { dry_run, json }) => {
+            let rules = RuleSet::from_settings(&settings.alerts).map_err(|e| anyhow::anyhow!(e))?;
+            let mailer = Mailer::from_settings(&settings.mail)?;
+            let today = today_in(settings.alerts_timezone()?, chrono::Utc::now());
+            let mut conn = db::connect_once(&settings.database)?;
+            let delivery = Delivery {
+                mailer: &mailer,
+                mail: &settings.mail,
+                alerts: &settings.alerts,
+                rules: &rules,
+                today,
+            };
+            let s = run_and_deliver(&mut conn, &delivery, "cli", dry_run)
+                .map_err(|e| anyhow::anyhow!("alert run failed: {e}"))?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!(
+                    "{}as of {today}: {} stalled, {} new notification(s) in {} digest(s); {} email(s) sent, {} failed",
+                    if dry_run { "(dry run) " } else { "" },
+                    s.stalled,
+                    s.notifications_created,
+                    s.digests_created,
+                    s.emails_sent,
+                    s.emails_failed
+                );
+            }
             Ok(())
         }
         Command::Seed { requests, seed } => {

@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
+use crate::alerts::mail::Mailer;
 use crate::alerts::rules::RuleSet;
 use crate::auth::TokenCache;
 use crate::config::Settings;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub rules: RuleSet,
     /// The zone "today" is read in for alerts.
     pub zone: chrono_tz::Tz,
+    pub mailer: Mailer,
 }
 
 pub struct Application {
@@ -52,11 +54,13 @@ impl Application {
         let rules = RuleSet::from_settings(&settings.alerts)
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         let zone = settings.alerts_timezone()?;
+        let mailer = Mailer::from_settings(&settings.mail)?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.cache_seconds));
         let state = web::Data::new(AppState {
             tokens,
             rules,
             zone,
+            mailer,
             db: db.clone(),
             settings,
         });

@@ -46,6 +46,8 @@ enum Right {
     Cases,
     /// Admins only.
     Users,
+    /// Admins and coordinators: run the alerts, read the outbox.
+    Alerts,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +65,8 @@ enum Endpoint {
     FollowUp,
     Snooze,
     Unsnooze,
+    RunAlerts,
+    AlertNotifications,
     CreateUser,
     ListUsers,
     RotateToken,
@@ -70,7 +74,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 17] = [
+const MATRIX: [(Endpoint, Right, u16); 19] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -84,6 +88,8 @@ const MATRIX: [(Endpoint, Right, u16); 17] = [
     (Endpoint::FollowUp, Right::Cases, 201),
     (Endpoint::Snooze, Right::Cases, 201),
     (Endpoint::Unsnooze, Right::Cases, 200),
+    (Endpoint::RunAlerts, Right::Alerts, 200),
+    (Endpoint::AlertNotifications, Right::Alerts, 200),
     (Endpoint::CreateUser, Right::Users, 201),
     (Endpoint::ListUsers, Right::Users, 200),
     (Endpoint::RotateToken, Right::Users, 200),
@@ -95,6 +101,8 @@ fn expected_status(caller: Caller, right: Right, success: u16) -> u16 {
         (Caller::Admin, _) => true,
         (Caller::Coordinator | Caller::Clerk, Right::Cases | Right::SignedIn) => true,
         (Caller::Coordinator | Caller::Clerk, Right::Users) => false,
+        (Caller::Coordinator, Right::Alerts) => true,
+        (Caller::Clerk, Right::Alerts) => false,
         (Caller::Analyst, Right::SignedIn) => true,
         (Caller::Analyst, _) => false,
         // Not signed in at all.
@@ -242,6 +250,14 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
         Endpoint::Vocabularies => call(Method::GET, "/api/v1/meta/vocabularies".into(), None),
         Endpoint::AlertRules => call(Method::GET, "/api/v1/alerts/rules".into(), None),
         Endpoint::StalledRequests => call(Method::GET, "/api/v1/alerts/stalled".into(), None),
+        Endpoint::RunAlerts => call(
+            Method::POST,
+            "/api/v1/alerts/run".into(),
+            Some(json!({"dry_run": true})),
+        ),
+        Endpoint::AlertNotifications => {
+            call(Method::GET, "/api/v1/alerts/notifications".into(), None)
+        }
         Endpoint::FollowUp => {
             let id = new_request().await;
             Call {

@@ -1,2 +1,6 @@
+pub mod deliver;
+pub mod mail;
+pub mod outbox;
 pub mod rules;
+pub mod run;
 pub mod scan;

@@ -12,8 +12,9 @@ use uuid::Uuid;
 
 use super::rules::{Breach, Candidate, RuleSet, Trigger};
 use crate::db::alert_state::{self, FollowUp};
-use crate::db::schema::{request_alert_state as state, requests};
+use crate::db::schema::{request_alert_state as state, requests, users};
 use crate::db::{DbConnection, stored};
+use crate::domain::request::Magistrate;
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
 
 /// Today's date in the alerts' time zone.
@@ -36,9 +37,19 @@ pub struct StalledRequest {
     pub coordinator_email: Option<String>,
 }
 
+/// Where a request's alerts can go; not shown in the stalled list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contacts {
+    pub coordinator: Option<String>,
+    pub issuing_magistrate: Option<String>,
+    pub creator: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stalled {
     pub request: StalledRequest,
+    #[serde(skip)]
+    pub contacts: Contacts,
     pub days_in_status: i64,
     /// Highest level first.
     pub breaches: Vec<Breach>,
@@ -70,6 +81,8 @@ type ScanRow = (
     Option<String>,
     Option<NaiveDate>,
     Option<String>,
+    String,
+    String,
     (
         Option<NaiveDate>,
         Option<String>,
@@ -119,6 +132,7 @@ pub fn stalled(
     }
     let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
     let mut query = requests::table
+        .inner_join(users::table)
         .left_join(state::table)
         .filter(requests::status.eq_any(names))
         .select((
@@ -131,6 +145,8 @@ pub fn stalled(
             requests::legal_basis,
             requests::needed_by,
             requests::coordinator_email,
+            requests::issuing_magistrate,
+            users::email,
             (
                 state::snoozed_until.nullable(),
                 state::snooze_reason.nullable(),
@@ -172,6 +188,8 @@ pub fn stalled(
         legal_basis,
         needed_by,
         coordinator_email,
+        magistrate,
+        creator,
         alert,
     ) in rows
     {
@@ -206,7 +224,14 @@ pub fn stalled(
                 priority: candidate.priority,
                 legal_basis: candidate.legal_basis,
                 needed_by,
-                coordinator_email,
+                coordinator_email: coordinator_email.clone(),
+            },
+            contacts: Contacts {
+                coordinator: coordinator_email,
+                issuing_magistrate: serde_json::from_str::<Magistrate>(&magistrate)
+                    .ok()
+                    .and_then(|m| m.email),
+                creator,
             },
             days_in_status: (today - status_since).num_days(),
             breaches,

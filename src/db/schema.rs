@@ -80,7 +80,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     requests,
     request_events,
     reference_counters,
-    request_alert_state
+    request_alert_state,
+    alert_runs,
+    alert_digests,
+    alert_notifications
 );
 
 diesel::table! {
@@ -95,3 +98,46 @@ diesel::table! {
 }
 
 diesel::joinable!(request_alert_state -> requests (request_id));
+
+diesel::table! {
+    alert_runs (id) {
+        id -> Text,
+        started_at -> Timestamp,
+        as_of -> Date,
+        origin -> Text,
+        stalled -> Integer,
+        notifications_created -> Integer,
+    }
+}
+
+diesel::table! {
+    alert_digests (id) {
+        id -> Text,
+        run_id -> Text,
+        recipient -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alert_notifications (id) {
+        id -> Text,
+        digest_id -> Nullable<Text>,
+        request_id -> Text,
+        rule -> Text,
+        level -> Integer,
+        episode -> Date,
+        recipient -> Text,
+        overdue_days -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(alert_digests -> alert_runs (run_id));
+diesel::joinable!(alert_notifications -> alert_digests (digest_id));
+diesel::joinable!(alert_notifications -> requests (request_id));

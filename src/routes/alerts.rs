@@ -7,8 +7,11 @@ use serde_json::json;
 use validator::Validate;
 
 use super::extract::{JsonBody, parse_id};
+use crate::alerts::deliver::Delivery;
+use crate::alerts::outbox;
+use crate::alerts::run::run_and_deliver;
 use crate::alerts::scan::{self, today_in};
-use crate::auth::{Authorized, ReadCases, WriteCases};
+use crate::auth::{Authorized, ReadCases, RunAlerts, WriteCases};
 use crate::db::alert_state::{self, FollowUp};
 use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, Today, check_date};
 use crate::error::ApiError;
@@ -17,6 +20,8 @@ use crate::startup::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/alerts/rules", web::get().to(rules))
         .route("/alerts/stalled", web::get().to(stalled))
+        .route("/alerts/run", web::post().to(run))
+        .route("/alerts/notifications", web::get().to(notifications))
         .route("/requests/{id}/follow-ups", web::post().to(add_follow_up))
         .service(
             web::resource("/requests/{id}/snooze")
@@ -186,4 +191,63 @@ async fn unsnooze(
         .write(move |conn| alert_state::unsnooze(conn, id, actor))
         .await?;
     Ok(HttpResponse::Ok().json(event))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunBody {
+    dry_run: bool,
+}
+
+/// Runs the scan now and sends what is due: the same as the schedule does.
+async fn run(
+    state: web::Data<AppState>,
+    _: Authorized<RunAlerts>,
+    body: JsonBody<RunBody>,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = body.0.dry_run;
+    let today = today_in(state.zone, Utc::now());
+    let app = state.clone();
+    let summary = state
+        .db
+        .write(move |conn| {
+            let delivery = Delivery {
+                mailer: &app.mailer,
+                mail: &app.settings.mail,
+                alerts: &app.settings.alerts,
+                rules: &app.rules,
+                today,
+            };
+            run_and_deliver(conn, &delivery, "api", dry_run)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// Notifications with their digest's delivery state: `state=pending|sent|failed`.
+async fn notifications(
+    state: web::Data<AppState>,
+    _: Authorized<RunAlerts>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let mut wanted = None;
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        match (key.as_ref(), value.as_ref()) {
+            ("state", s @ ("pending" | "sent" | "failed")) => wanted = Some(s.to_string()),
+            ("state", _) => {
+                return Err(ApiError::field("state", "must be pending, sent or failed"));
+            }
+            (other, _) => {
+                return Err(ApiError::field(
+                    &other.replace('\0', ""),
+                    "is not a filter of this list",
+                ));
+            }
+        }
+    }
+    let items = state
+        .db
+        .read(move |conn| Ok(outbox::list(conn, wanted.as_deref())?))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

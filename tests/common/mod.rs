@@ -19,6 +19,8 @@ pub struct TestApp {
     pub address: String,
     /// The test's own database, for running the binary against it.
     pub database_url: String,
+    /// Where the test server's emails are written (mail.url = file://…).
+    pub outbox: std::path::PathBuf,
     pub admin_token: String,
     pub db: Db,
     pub backend: Backend,
@@ -112,6 +114,12 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.workers = 2;
     settings.database.url = database_url.to_string();
     settings.database.pool_size = 4;
+    settings.mail.url = format!(
+        "file://{}",
+        std::env::temp_dir()
+            .join(format!("mla-outbox-{}", Uuid::new_v4().simple()))
+            .display()
+    );
     settings
 }
 
@@ -125,6 +133,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = url.clone();
     let mut settings = test_settings(&url);
     adjust(&mut settings);
+    let outbox = std::path::PathBuf::from(settings.mail.url.trim_start_matches("file://"));
     let app = Application::build(settings).expect("the test server builds");
     let port = app.port();
     let db = app.db().clone();
@@ -140,6 +149,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         database_url,
+        outbox,
         admin_token,
         db,
         backend,
@@ -150,6 +160,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.outbox);
         match &self.cleanup {
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {
@@ -168,6 +179,23 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Every email written to the outbox so far, with quoted-printable
+    /// bodies decoded (the digests are ASCII in English).
+    pub fn emails(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else {
+            return Vec::new();
+        };
+        let mut mails: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| {
+                decode_quoted_printable(&std::fs::read_to_string(e.path()).expect("an email file"))
+            })
+            .collect();
+        mails.sort();
+        mails
+    }
+
     /// Sends a request; `token` None sends no Authorization header.
     pub async fn call(
         &self,
@@ -279,6 +307,30 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// Undoes quoted-printable: soft line breaks and `=XX` escapes.
+pub fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A valid draft body; `case` goes into the case reference (handy for `q`).

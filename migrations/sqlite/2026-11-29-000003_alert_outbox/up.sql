@@ -1,0 +1,41 @@
+-- The alert outbox. A scan decides, in one transaction, which breaches are
+-- new (one notification per request, rule, episode and recipient, ever) and
+-- groups each recipient's new ones into a digest: one email per recipient
+-- per run. The delivery loop sends digests and marks them sent only after
+-- the mail server accepted them.
+
+CREATE TABLE alert_runs (
+    id                    TEXT PRIMARY KEY NOT NULL,
+    started_at            TIMESTAMP NOT NULL,
+    as_of                 DATE NOT NULL,
+    origin                TEXT NOT NULL,
+    stalled               INTEGER NOT NULL,
+    notifications_created INTEGER NOT NULL
+);
+
+CREATE TABLE alert_digests (
+    id              TEXT PRIMARY KEY NOT NULL,
+    run_id          TEXT NOT NULL REFERENCES alert_runs (id),
+    recipient       TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error      TEXT,
+    sent_at         TIMESTAMP,
+    created_at      TIMESTAMP NOT NULL
+);
+CREATE INDEX alert_digests_due ON alert_digests (state, next_attempt_at);
+
+CREATE TABLE alert_notifications (
+    id           TEXT PRIMARY KEY NOT NULL,
+    digest_id    TEXT REFERENCES alert_digests (id),
+    request_id   TEXT NOT NULL REFERENCES requests (id),
+    rule         TEXT NOT NULL,
+    level        INTEGER NOT NULL,
+    episode      DATE NOT NULL,
+    recipient    TEXT NOT NULL,
+    overdue_days INTEGER NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    UNIQUE (request_id, rule, episode, recipient)
+);
+CREATE INDEX alert_notifications_digest ON alert_notifications (digest_id);

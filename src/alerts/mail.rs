@@ -1,0 +1,294 @@
+//! Digest emails: what a recipient reads, and how it leaves.
+//!
+//! Every piece of user text (references, countries, notes) goes into the
+//! body only, HTML-escaped in the HTML part; headers carry no user text. The
+//! `Message-ID` is derived from the digest id, so a digest re-sent after a
+//! crash is recognisable as the same message.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+
+use crate::config::MailSettings;
+use crate::db::alert_state::FollowUp;
+use crate::domain::Status;
+
+/// One request in a digest, at the highest level it reached for this recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestLine {
+    pub request_id: uuid::Uuid,
+    pub reference: String,
+    pub country_name: String,
+    pub status: Status,
+    pub days_in_status: i64,
+    pub rule: String,
+    pub level: u8,
+    /// "60 days without change" or "7 days before needed_by".
+    pub threshold: Threshold,
+    pub last_follow_up: Option<FollowUp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Threshold {
+    Stalled {
+        after_days: i64,
+    },
+    Deadline {
+        days_before: i64,
+        needed_by: NaiveDate,
+    },
+}
+
+/// Sends messages through the configured transport.
+pub enum Mailer {
+    File(FileTransport),
+    Smtp(Box<SmtpTransport>),
+}
+
+impl Mailer {
+    pub fn from_settings(mail: &MailSettings) -> anyhow::Result<Mailer> {
+        if let Some(dir) = mail.url.strip_prefix("file://") {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| anyhow::anyhow!("mail.url: cannot create {}: {e}", dir.display()))?;
+            return Ok(Mailer::File(FileTransport::new(dir)));
+        }
+        let transport = SmtpTransport::from_url(&mail.url)
+            .map_err(|e| anyhow::anyhow!("mail.url is not a usable SMTP URL: {e}"))?
+            .timeout(Some(Duration::from_secs(15)))
+            .build();
+        Ok(Mailer::Smtp(Box::new(transport)))
+    }
+
+    /// Sends one message; `Err` carries a reason fit for `last_error`.
+    pub fn send(&self, message: &Message) -> Result<(), String> {
+        match self {
+            Mailer::File(t) => t.send(message).map(drop).map_err(|e| e.to_string()),
+            Mailer::Smtp(t) => t.send(message).map(drop).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The text of the emails, per language.
+struct Words {
+    subject: fn(usize, u8) -> String,
+    intro: &'static str,
+    days_in: &'static str,
+    threshold_stalled: fn(i64) -> String,
+    threshold_deadline: fn(i64, NaiveDate) -> String,
+    level: &'static str,
+    last_follow_up: &'static str,
+    never: &'static str,
+    footer: &'static str,
+}
+
+const EN: Words = Words {
+    subject: |n, level| format!("[mla-tracker] {n} stalled request(s), level {level}"),
+    intro: "These requests have stalled past an alert threshold:",
+    days_in: "days in status",
+    threshold_stalled: |d| format!("{d} days without change"),
+    threshold_deadline: |d, by| format!("{d} days before the deadline of {by}"),
+    level: "level",
+    last_follow_up: "last follow-up",
+    never: "none recorded",
+    footer: "You receive this because the alert rules of mla-tracker name you. Record follow-ups or a snooze on the request to keep its history complete.",
+};
+
+const FR: Words = Words {
+    subject: |n, level| format!("[mla-tracker] {n} demande(s) en souffrance, niveau {level}"),
+    intro: "Ces demandes d'entraide ont dépassé un seuil d'alerte :",
+    days_in: "jours dans ce statut",
+    threshold_stalled: |d| format!("{d} jours sans changement"),
+    threshold_deadline: |d, by| format!("{d} jours avant l'échéance du {by}"),
+    level: "niveau",
+    last_follow_up: "dernière relance",
+    never: "aucune",
+    footer: "Vous recevez ce message parce que les règles d'alerte de mla-tracker vous désignent. Enregistrez relances ou mise en sommeil sur la demande pour en garder la trace.",
+};
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A digest's subject and its two bodies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Builds the digest for `to`; `lines` are most urgent first.
+pub fn digest_message(
+    mail: &MailSettings,
+    base_url: &str,
+    digest_id: &str,
+    to: &str,
+    lines: &[DigestLine],
+) -> Result<Message, String> {
+    let from: Mailbox = mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let to: Mailbox = to.parse().map_err(|e| format!("recipient `{to}`: {e}"))?;
+    let rendered = render(&mail.language, base_url, lines);
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(rendered.subject)
+        .message_id(Some(format!("<digest-{digest_id}@mla-tracker>")))
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text,
+            rendered.html,
+        ))
+        .map_err(|e| e.to_string())
+}
+
+/// The digest's text in `language` ("en" or "fr").
+pub fn render(language: &str, base_url: &str, lines: &[DigestLine]) -> Rendered {
+    let words = if language == "fr" { &FR } else { &EN };
+    let top = lines.iter().map(|l| l.level).max().unwrap_or(0);
+    let base = base_url.trim_end_matches('/');
+    let mut text = format!("{}\n\n", words.intro);
+    let mut html = format!("<p>{}</p>\n<ul>\n", escape(words.intro));
+    for line in lines {
+        let threshold = match line.threshold {
+            Threshold::Stalled { after_days } => (words.threshold_stalled)(after_days),
+            Threshold::Deadline {
+                days_before,
+                needed_by,
+            } => (words.threshold_deadline)(days_before, needed_by),
+        };
+        let follow_up = match &line.last_follow_up {
+            Some(f) => format!("{} ({})", f.date, f.channel),
+            None => words.never.to_string(),
+        };
+        let link = format!("{base}/api/v1/requests/{}", line.request_id);
+        text.push_str(&format!(
+            "- {} | {} | {} ({} {}) | {}: {} {} ({}) | {}: {}\n  {}\n",
+            line.reference,
+            line.country_name,
+            line.status,
+            line.days_in_status,
+            words.days_in,
+            line.rule,
+            words.level,
+            line.level,
+            threshold,
+            words.last_follow_up,
+            follow_up,
+            link
+        ));
+        html.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> | {} | {} ({} {}) | {}: {} {} ({}) | {}: {}</li>\n",
+            escape(&link),
+            escape(&line.reference),
+            escape(&line.country_name),
+            escape(line.status.as_str()),
+            line.days_in_status,
+            escape(words.days_in),
+            escape(&line.rule),
+            escape(words.level),
+            line.level,
+            escape(&threshold),
+            escape(words.last_follow_up),
+            escape(&follow_up)
+        ));
+    }
+    text.push_str(&format!("\n{}\n", words.footer));
+    html.push_str(&format!(
+        "</ul>\n<p><small>{}</small></p>\n",
+        escape(words.footer)
+    ));
+    let html = format!("<!DOCTYPE html><html><body>\n{html}</body></html>\n");
+    Rendered {
+        subject: (words.subject)(lines.len(), top),
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(language: &str) -> MailSettings {
+        MailSettings {
+            url: "file:///tmp".into(),
+            from: "mla <a@b.org>".into(),
+            language: language.into(),
+        }
+    }
+
+    fn line() -> DigestLine {
+        DigestLine {
+            request_id: uuid::Uuid::nil(),
+            reference: "<script>alert(1)</script>".into(),
+            country_name: "Philippines".into(),
+            status: Status::Sent,
+            days_in_status: 400,
+            rule: "no-answer-flag".into(),
+            level: 3,
+            threshold: Threshold::Stalled { after_days: 365 },
+            last_follow_up: None,
+        }
+    }
+
+    #[test]
+    fn user_text_is_escaped_in_html_and_kept_out_of_headers() {
+        let r = render("en", "http://x/", &[line()]);
+        assert!(
+            !r.html.contains("<script>")
+                && r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.text
+                .contains("<script>alert(1)</script> | Philippines | sent (400 days in status)"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .contains("no-answer-flag: level 3 (365 days without change)"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .contains("http://x/api/v1/requests/00000000-0000-0000-0000-000000000000")
+        );
+        let m = digest_message(&settings("en"), "http://x", "d1", "c@d.org", &[line()]).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        let headers = raw.split("\r\n\r\n").next().unwrap();
+        assert!(
+            headers.contains("Message-ID: <digest-d1@mla-tracker>"),
+            "{headers}"
+        );
+        assert!(
+            headers.contains("Subject: [mla-tracker] 1 stalled request(s), level 3"),
+            "{headers}"
+        );
+        assert!(!headers.contains("script"), "{headers}");
+    }
+
+    #[test]
+    fn french_digests() {
+        let r = render("fr", "http://x", &[line()]);
+        assert!(
+            r.subject.contains("en souffrance, niveau 3"),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.text.contains("jours sans changement") && r.text.contains("aucune"),
+            "{}",
+            r.text
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! One alert run: scan, decide which breaches are new, and write them to the
+//! outbox — all in one transaction, so a crash leaves either the whole
+//! decision or none of it, and the delivery loop sends what was decided.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::rules::{Recipient, RuleSet};
+use super::scan::{self, Stalled};
+use crate::db::DbConnection;
+use crate::db::schema::{alert_digests, alert_notifications, alert_runs};
+use crate::db::users::now;
+use crate::error::ApiError;
+
+/// One notification to record: a recipient learns of a breach.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Planned {
+    pub recipient: String,
+    pub request_id: Uuid,
+    pub rule: String,
+    pub level: u8,
+    pub episode: NaiveDate,
+    pub overdue_days: i64,
+}
+
+/// What a run found and did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub as_of: Option<NaiveDate>,
+    pub dry_run: bool,
+    pub stalled: usize,
+    pub notifications_created: usize,
+    pub digests_created: usize,
+    pub emails_sent: usize,
+    pub emails_failed: usize,
+}
+
+/// The addresses a breach of each stalled request goes to.
+pub fn plan(
+    items: &[Stalled],
+    rules: &RuleSet,
+    lists: &BTreeMap<String, Vec<String>>,
+) -> Vec<Planned> {
+    let mut planned = BTreeSet::new();
+    for item in items {
+        for breach in &item.breaches {
+            let Some(rule) = rules.rules.iter().find(|r| r.name == breach.rule) else {
+                continue;
+            };
+            for recipient in &rule.notify {
+                let addresses: Vec<String> = match recipient {
+                    Recipient::Coordinator => item.contacts.coordinator.iter().cloned().collect(),
+                    Recipient::IssuingMagistrate => {
+                        item.contacts.issuing_magistrate.iter().cloned().collect()
+                    }
+                    Recipient::Creator => vec![item.contacts.creator.clone()],
+                    Recipient::List(name) => lists.get(name).cloned().unwrap_or_default(),
+                    Recipient::Address(address) => vec![address.clone()],
+                };
+                for address in addresses {
+                    planned.insert(Planned {
+                        recipient: address.to_lowercase(),
+                        request_id: item.request.id,
+                        rule: breach.rule.clone(),
+                        level: breach.level,
+                        episode: breach.episode,
+                        overdue_days: breach.overdue_days,
+                    });
+                }
+            }
+        }
+    }
+    planned.into_iter().collect()
+}
+
+/// Scans and, unless `dry_run`, records the new notifications grouped into
+/// one digest per recipient. A breach already notified in this episode (same
+/// request, rule, `status_since`/`needed_by` and recipient) is never recorded
+/// twice, whoever runs the scan and however often.
+pub fn run(
+    conn: &mut DbConnection,
+    rules: &RuleSet,
+    lists: &BTreeMap<String, Vec<String>>,
+    today: NaiveDate,
+    origin: &str,
+    dry_run: bool,
+) -> Result<RunSummary, ApiError> {
+    conn.transaction(|conn| {
+        let items = scan::stalled(conn, rules, today, false)?;
+        let planned = plan(&items, rules, lists);
+        let mut summary = RunSummary {
+            as_of: Some(today),
+            dry_run,
+            stalled: items.len(),
+            ..RunSummary::default()
+        };
+        if dry_run {
+            summary.notifications_created = planned
+                .iter()
+                .filter(|p| !already_notified(conn, p).unwrap_or(true))
+                .count();
+            return Ok(summary);
+        }
+        let run_id = Uuid::new_v4().to_string();
+        let started = now();
+        diesel::insert_into(alert_runs::table)
+            .values((
+                alert_runs::id.eq(&run_id),
+                alert_runs::started_at.eq(started),
+                alert_runs::as_of.eq(today),
+                alert_runs::origin.eq(origin),
+                alert_runs::stalled.eq(items.len() as i32),
+                alert_runs::notifications_created.eq(0),
+            ))
+            .execute(conn)?;
+        let mut new_by_recipient: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for p in &planned {
+            let id = Uuid::new_v4().to_string();
+            let insert = diesel::insert_into(alert_notifications::table)
+                .values((
+                    alert_notifications::id.eq(&id),
+                    alert_notifications::request_id.eq(p.request_id.to_string()),
+                    alert_notifications::rule.eq(&p.rule),
+                    alert_notifications::level.eq(i32::from(p.level)),
+                    alert_notifications::episode.eq(p.episode),
+                    alert_notifications::recipient.eq(&p.recipient),
+                    alert_notifications::overdue_days.eq(p.overdue_days as i32),
+                    alert_notifications::created_at.eq(started),
+                ))
+                .on_conflict_do_nothing();
+            let inserted = match conn {
+                DbConnection::Postgresql(c) => insert.execute(c)?,
+                DbConnection::Sqlite(c) => insert.execute(c)?,
+            };
+            if inserted == 1 {
+                new_by_recipient.entry(&p.recipient).or_default().push(id);
+            }
+        }
+        for (recipient, ids) in &new_by_recipient {
+            let digest_id = Uuid::new_v4().to_string();
+            diesel::insert_into(alert_digests::table)
+                .values((
+                    alert_digests::id.eq(&digest_id),
+                    alert_digests::run_id.eq(&run_id),
+                    alert_digests::recipient.eq(*recipient),
+                    alert_digests::state.eq("pending"),
+                    alert_digests::attempts.eq(0),
+                    alert_digests::next_attempt_at.eq(started),
+                    alert_digests::created_at.eq(started),
+                ))
+                .execute(conn)?;
+            for chunk in ids.chunks(500) {
+                diesel::update(
+                    alert_notifications::table.filter(alert_notifications::id.eq_any(chunk)),
+                )
+                .set(alert_notifications::digest_id.eq(&digest_id))
+                .execute(conn)?;
+            }
+            summary.notifications_created += ids.len();
+        }
+        summary.digests_created = new_by_recipient.len();
+        diesel::update(alert_runs::table.find(&run_id))
+            .set(alert_runs::notifications_created.eq(summary.notifications_created as i32))
+            .execute(conn)?;
+        Ok(summary)
+    })
+}
+
+/// Scans (unless told only to deliver) and sends every digest now due: what
+/// `POST /alerts/run` and `mla-tracker alerts run` do.
+pub fn run_and_deliver(
+    conn: &mut DbConnection,
+    d: &super::deliver::Delivery<'_>,
+    origin: &str,
+    dry_run: bool,
+) -> Result<RunSummary, ApiError> {
+    let mut summary = run(conn, d.rules, &d.alerts.lists, d.today, origin, dry_run)?;
+    if !dry_run {
+        let (sent, failed) = super::deliver::deliver_due(conn, d, now())?;
+        summary.emails_sent = sent;
+        summary.emails_failed = failed;
+    }
+    Ok(summary)
+}
+
+fn already_notified(conn: &mut DbConnection, p: &Planned) -> QueryResult<bool> {
+    let n: i64 = alert_notifications::table
+        .filter(alert_notifications::request_id.eq(p.request_id.to_string()))
+        .filter(alert_notifications::rule.eq(&p.rule))
+        .filter(alert_notifications::episode.eq(p.episode))
+        .filter(alert_notifications::recipient.eq(&p.recipient))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}

@@ -1,0 +1,198 @@
+//! Alert runs end to end: scan, outbox, digests written by the mail transport.
+
+mod common;
+
+use common::{TestApp, id_of, sent_body, spawn_app};
+use serde_json::{Value, json};
+
+fn alerts_today() -> chrono::NaiveDate {
+    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
+}
+
+fn days_ago(n: u64) -> String {
+    (alerts_today() - chrono::Days::new(n)).to_string()
+}
+
+async fn run(app: &TestApp, dry_run: bool) -> Value {
+    let res = app
+        .post(
+            "/api/v1/alerts/run",
+            &app.admin_token,
+            &json!({"dry_run": dry_run}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    res.body
+}
+
+/// The emails sent to `address`.
+fn to(app: &TestApp, address: &str) -> Vec<String> {
+    app.emails()
+        .into_iter()
+        .filter(|m| m.contains(&format!("To: {address}")))
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
+    let app = spawn_app().await;
+    let young = app
+        .create_request(&sent_body("YOUNG", &days_ago(100)))
+        .await;
+    let old = app.create_request(&sent_body("OLD", &days_ago(400))).await;
+    let _fresh = app.create_request(&sent_body("FRESH", &days_ago(2))).await;
+
+    let dry = run(&app, true).await;
+    assert_eq!(
+        (dry["stalled"].as_u64(), dry["emails_sent"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert!(dry["notifications_created"].as_u64().unwrap() > 0);
+    assert!(app.emails().is_empty(), "a dry run sends nothing");
+
+    let first = run(&app, false).await;
+    assert_eq!(first["stalled"], 2);
+    assert_eq!(first["notifications_created"], dry["notifications_created"]);
+    assert_eq!(first["digests_created"], 3, "{first}");
+    assert_eq!(
+        (
+            first["emails_sent"].as_u64(),
+            first["emails_failed"].as_u64()
+        ),
+        (Some(3), Some(0))
+    );
+
+    let coordinator = to(&app, "coord@justice.example");
+    assert_eq!(coordinator.len(), 1, "one digest per recipient");
+    let mail = &coordinator[0];
+    for record in [&young, &old] {
+        let reference = record["reference"].as_str().unwrap();
+        assert_eq!(
+            mail.matches(&format!("- {reference} |")).count(),
+            1,
+            "each request once: {mail}"
+        );
+    }
+    assert!(
+        mail.contains("Subject: [mla-tracker] 2 stalled request(s), level 3"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains(&format!("/api/v1/requests/{}", id_of(&old))),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("no-answer-flag: level 3 (365 days without change)"),
+        "{mail}"
+    );
+    assert!(mail.contains("urgent-no-answer: level 2"), "{mail}");
+    assert_eq!(to(&app, "martin@justice.example").len(), 1);
+    let supervisors = to(&app, "chef.bureau@example.org");
+    assert_eq!(supervisors.len(), 1);
+    assert!(
+        !supervisors[0].contains(young["reference"].as_str().unwrap()),
+        "only the escalated one"
+    );
+
+    let second = run(&app, false).await;
+    assert_eq!(
+        (
+            second["notifications_created"].as_u64(),
+            second["emails_sent"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    assert_eq!(app.emails().len(), 3);
+
+    let res = app
+        .get("/api/v1/alerts/notifications?state=sent", &app.admin_token)
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(
+        res.body["items"].as_array().unwrap().len(),
+        first["notifications_created"].as_u64().unwrap() as usize
+    );
+    let pending = app
+        .get(
+            "/api/v1/alerts/notifications?state=pending",
+            &app.admin_token,
+        )
+        .await;
+    assert!(pending.body["items"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn a_status_change_re_arms_and_a_snooze_silences() {
+    let app = spawn_app().await;
+    let chased = id_of(
+        &app.create_request(&sent_body("CHASED", &days_ago(100)))
+            .await,
+    );
+    let snoozed = id_of(
+        &app.create_request(&sent_body("SNOOZED", &days_ago(100)))
+            .await,
+    );
+    let until = (alerts_today() + chrono::Days::new(10)).to_string();
+    let res = app
+        .post(
+            &format!("/api/v1/requests/{snoozed}/snooze"),
+            &app.admin_token,
+            &json!({"until": until, "reason": "Answer promised"}),
+        )
+        .await;
+    assert_eq!(res.status, 201);
+
+    let first = run(&app, false).await;
+    assert_eq!(
+        first["stalled"], 1,
+        "the snoozed request is silent: {first}"
+    );
+    let mails = app.emails();
+    assert!(
+        mails
+            .iter()
+            .all(|m| !m.contains("SNOOZED") && !m.contains(&snoozed)),
+        "{mails:?}"
+    );
+
+    // Acknowledged 95 days ago: a new episode, past the no-progress thresholds.
+    let res = app
+        .transition(
+            &chased,
+            &json!({"to": "acknowledged", "effective_date": days_ago(95)}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    let second = run(&app, false).await;
+    assert!(
+        second["notifications_created"].as_u64().unwrap() > 0,
+        "re-armed: {second}"
+    );
+    let latest = to(&app, "coord@justice.example");
+    assert_eq!(latest.len(), 2);
+    // Shown once, at its highest level: the urgent no-progress rule.
+    let reported = "acknowledged (95 days in status) | urgent-no-progress: level 2";
+    assert!(latest.iter().any(|m| m.contains(reported)), "{latest:?}");
+}
+
+#[actix_web::test]
+async fn only_coordinators_and_admins_run_alerts() {
+    let app = spawn_app().await;
+    for (role, want) in [("coordinator", 200), ("clerk", 403), ("analyst", 403)] {
+        let token = app.token_for(role).await;
+        let res = app
+            .post("/api/v1/alerts/run", &token, &json!({"dry_run": true}))
+            .await;
+        assert_eq!(res.status, want, "{role}: {res:?}");
+        let res = app.get("/api/v1/alerts/notifications", &token).await;
+        assert_eq!(res.status, want, "{role}: {res:?}");
+    }
+    let res = app
+        .post(
+            "/api/v1/alerts/run",
+            &app.admin_token,
+            &json!({"dry_run": "yes"}),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{res:?}");
+}
