@@ -122,6 +122,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let rules = RuleSet::from_settings(&settings.alerts).map_err(|e| anyhow::anyhow!(e))?;
             let mailer = Mailer::from_settings(&settings.mail)?;
             let today = today_in(settings.alerts_timezone()?, chrono::Utc::now());
+            // On SQLite, refuse to mail beside a running service.
+            let _instance = db::lock_single_instance(&settings.database.url)?;
             let mut conn = db::connect_once(&settings.database)?;
             let delivery = Delivery {
                 mailer: &mailer,

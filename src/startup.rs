@@ -27,22 +27,26 @@ pub struct AppState {
     /// The zone "today" is read in for alerts.
     pub zone: chrono_tz::Tz,
     pub mailer: Mailer,
+    /// Held while digests are being sent, so two deliverers in this process
+    /// never pick the same one.
+    pub delivering: std::sync::Mutex<()>,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
     db: Db,
+    /// Held while the application lives (SQLite: one instance at a time).
+    _instance_lock: Option<std::fs::File>,
 }
 
 impl Application {
     /// Connects to the database (running migrations) and binds the listener.
+    /// Takes the single-instance lock (SQLite), connects (running migrations),
+    /// starts the alert scheduler and delivery loop, and binds the listener.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let instance_lock = crate::db::lock_single_instance(&settings.database.url)?;
         let db = Db::connect(&settings.database)?;
-        Self::build_with_db(settings, db)
-    }
-
-    pub fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Application> {
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (server.bind): {e}"))?;
@@ -61,9 +65,11 @@ impl Application {
             rules,
             zone,
             mailer,
+            delivering: std::sync::Mutex::new(()),
             db: db.clone(),
             settings,
         });
+        crate::alerts::worker::spawn(state.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -87,7 +93,12 @@ impl Application {
         .client_request_timeout(std::time::Duration::from_secs(10))
         .listen(listener)?
         .run();
-        Ok(Application { port, server, db })
+        Ok(Application {
+            port,
+            server,
+            db,
+            _instance_lock: instance_lock,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -77,10 +77,18 @@ fn spec(i: usize) -> Spec {
         case: format!("CASE-{i:03}"),
         reference: (i % 11 == 5).then(|| format!("MLA-2019-{:05}", 90_000 - i)),
         country: COUNTRIES[i % COUNTRIES.len()],
-        priority: if i % 3 == 0 { "urgent" } else { "normal" },
+        priority: if i.is_multiple_of(3) {
+            "urgent"
+        } else {
+            "normal"
+        },
         legal_basis: BASES[i % BASES.len()],
-        magistrate: if i % 7 == 0 { ELODIE } else { "Juge Martin" },
-        title: if i % 13 == 0 {
+        magistrate: if i.is_multiple_of(7) {
+            ELODIE
+        } else {
+            "Juge Martin"
+        },
+        title: if i.is_multiple_of(13) {
             TRAFFICKING
         } else {
             "Live-streamed abuse: identify the victims"
@@ -532,8 +540,8 @@ fn newcomer(n: usize) -> Value {
         let day = base_day() + Duration::days(((n * 37) % 120) as i64 - 15);
         body["sent_at"] = json!(day.to_string());
     }
-    if n % 3 == 0 {
-        let year = if n % 2 == 0 { 2018 } else { 2031 };
+    if n.is_multiple_of(3) {
+        let year = if n.is_multiple_of(2) { 2018 } else { 2031 };
         body["reference"] = json!(format!("MLA-{year}-{n:05}"));
     }
     body

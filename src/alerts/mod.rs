@@ -4,3 +4,4 @@ pub mod outbox;
 pub mod rules;
 pub mod run;
 pub mod scan;
+pub mod worker;

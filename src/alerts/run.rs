@@ -37,6 +37,18 @@ pub struct RunSummary {
     pub digests_created: usize,
     pub emails_sent: usize,
     pub emails_failed: usize,
+    /// Another instance was scanning (PostgreSQL); this run did nothing.
+    pub skipped_busy: bool,
+}
+
+/// The key of the PostgreSQL advisory lock that lets one scan run at a time
+/// across instances ("MLA\0" as an integer).
+const SCAN_LOCK: i64 = 0x4d4c_4100;
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
 }
 
 /// The addresses a breach of each stalled request goes to.
@@ -90,6 +102,19 @@ pub fn run(
     dry_run: bool,
 ) -> Result<RunSummary, ApiError> {
     conn.transaction(|conn| {
+        if let DbConnection::Postgresql(pg) = conn {
+            let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+                .bind::<diesel::sql_types::BigInt, _>(SCAN_LOCK)
+                .get_result(pg)?;
+            if !lock.locked {
+                return Ok(RunSummary {
+                    as_of: Some(today),
+                    dry_run,
+                    skipped_busy: true,
+                    ..RunSummary::default()
+                });
+            }
+        }
         let items = scan::stalled(conn, rules, today, false)?;
         let planned = plan(&items, rules, lists);
         let mut summary = RunSummary {

@@ -141,6 +141,9 @@ pub type Pool = r2d2::Pool<Manager>;
 pub struct Db {
     reads: Pool,
     writes: Pool,
+    /// Slow background work (mailing) that must not hold the SQLite writer:
+    /// a connection of its own there, the shared pool on PostgreSQL.
+    background: Pool,
     pub backend: Backend,
 }
 
@@ -168,15 +171,17 @@ impl Db {
         };
         let reads = build(settings.pool_size)
             .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
-        let writes = match backend {
+        let (writes, background) = match backend {
             Backend::Sqlite => {
-                build(1).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?
+                let one = || build(1).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"));
+                (one()?, one()?)
             }
-            Backend::Postgres => reads.clone(),
+            Backend::Postgres => (reads.clone(), reads.clone()),
         };
         let db = Db {
             reads,
             writes,
+            background,
             backend,
         };
         let mut conn = db.writes.get()?;
@@ -200,6 +205,15 @@ impl Db {
         T: Send + 'static,
     {
         run_blocking(self.writes.clone(), job).await
+    }
+
+    /// Like [`Db::write`], on the background connection.
+    pub async fn background<T, F>(&self, job: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        run_blocking(self.background.clone(), job).await
     }
 
     /// A pooled connection for work outside the async runtime (start-up).
@@ -235,14 +249,40 @@ pub fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<DbConnection>
 }
 
 fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
-    if let Some(dir) = Path::new(sqlite_path(url)).parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
-            })?;
-        }
+    if let Some(dir) = Path::new(sqlite_path(url)).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
+        })?;
     }
     Ok(())
+}
+
+/// SQLite serves one instance at a time: `serve` holds an exclusive lock on
+/// `<database>.lock` for its lifetime, and a second one stops at start-up
+/// instead of racing the first (two schedulers, two mailers).
+pub fn lock_single_instance(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    if Backend::of_url(url) != Backend::Sqlite {
+        return Ok(None);
+    }
+    create_sqlite_folder(url)?;
+    let path = format!("{}.lock", sqlite_path(url));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {path}: {e}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another mla-tracker is serving the SQLite database {} (it holds {path}); SQLite \
+             supports one instance: stop the other one, or use PostgreSQL to run several",
+            sqlite_path(url)
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("cannot lock {path}: {e}")),
+    }
 }
 
 /// Applies the migrations of the connection's backend.

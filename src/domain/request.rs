@@ -187,10 +187,10 @@ impl NewRequest {
                 None
             }
         };
-        if let Some(reference) = &reference {
-            if let Err(message) = check_reference(reference) {
-                errors.add("reference", message);
-            }
+        if let Some(reference) = &reference
+            && let Err(message) = check_reference(reference)
+        {
+            errors.add("reference", message);
         }
         let status = match (status, sent_at) {
             (None | Some(Status::Draft), None) => Status::Draft,

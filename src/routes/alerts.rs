@@ -7,10 +7,8 @@ use serde_json::json;
 use validator::Validate;
 
 use super::extract::{JsonBody, parse_id};
-use crate::alerts::deliver::Delivery;
-use crate::alerts::outbox;
-use crate::alerts::run::run_and_deliver;
 use crate::alerts::scan::{self, today_in};
+use crate::alerts::{outbox, worker};
 use crate::auth::{Authorized, ReadCases, RunAlerts, WriteCases};
 use crate::db::alert_state::{self, FollowUp};
 use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, Today, check_date};
@@ -206,21 +204,10 @@ async fn run(
     body: JsonBody<RunBody>,
 ) -> Result<HttpResponse, ApiError> {
     let dry_run = body.0.dry_run;
-    let today = today_in(state.zone, Utc::now());
-    let app = state.clone();
-    let summary = state
-        .db
-        .write(move |conn| {
-            let delivery = Delivery {
-                mailer: &app.mailer,
-                mail: &app.settings.mail,
-                alerts: &app.settings.alerts,
-                rules: &app.rules,
-                today,
-            };
-            run_and_deliver(conn, &delivery, "api", dry_run)
-        })
-        .await?;
+    let mut summary = worker::scan(&state, "api", dry_run).await?;
+    if !dry_run {
+        (summary.emails_sent, summary.emails_failed) = worker::deliver(&state).await?;
+    }
     Ok(HttpResponse::Ok().json(summary))
 }
 

@@ -267,10 +267,10 @@ fn parse_list_query(query_string: &str) -> Result<PageQuery, ApiError> {
             other => errors.add(other, "is not a filter of this list"),
         }
     }
-    if let (Some(from), Some(to)) = (filters.sent_from, filters.sent_to) {
-        if from > to {
-            errors.add("sent_to", "must not be before sent_from");
-        }
+    if let (Some(from), Some(to)) = (filters.sent_from, filters.sent_to)
+        && from > to
+    {
+        errors.add("sent_to", "must not be before sent_from");
     }
     errors.into_result().map_err(ApiError::Validation)?;
     let after = match cursor {

@@ -114,6 +114,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.workers = 2;
     settings.database.url = database_url.to_string();
     settings.database.pool_size = 4;
+    // Alerts run when a test asks (POST /alerts/run), not on a clock.
+    settings.alerts.enabled = false;
+    settings.alerts.delivery_interval_seconds = 86_400;
     settings.mail.url = format!(
         "file://{}",
         std::env::temp_dir()
@@ -577,5 +580,161 @@ impl TestApp {
             path.push_str(&self::query(&[("cursor", cursor)]));
         }
         self.get(&path, &self.admin_token).await
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A real SMTP server for the delivery tests.
+// ---------------------------------------------------------------------------
+
+/// How long the SMTP server may take to start listening.
+const SMTP_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A real SMTP server (aiosmtpd, through `tests/smtp_sink.py`) on 127.0.0.1,
+/// private to one test: every message it accepts is kept as a file, exactly
+/// as received, under a temporary directory. It can be stopped (connections
+/// are then refused) and restarted on the same port; it is killed on drop.
+/// Needs `python3` with `aiosmtpd`, which `scripts/test` installs: without
+/// it [`SmtpServer::start`] panics, it never skips.
+pub struct SmtpServer {
+    pub port: u16,
+    root: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl SmtpServer {
+    /// Starts a server on a free port and waits until it accepts connections.
+    pub fn start() -> SmtpServer {
+        let root = std::env::temp_dir().join(format!("mla-smtp-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(root.join("mail")).expect("a directory for the SMTP server");
+        let mut server = SmtpServer {
+            port: 0,
+            root,
+            child: None,
+        };
+        server.spawn(0);
+        server
+    }
+
+    /// The `mail.url` that reaches this server in plain SMTP (no TLS).
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message accepted so far, in order of arrival, quoted-printable
+    /// decoded. Each starts with an `X-Envelope-Recipients:` line naming
+    /// the SMTP envelope's recipients, then the message as sent.
+    pub fn messages(&self) -> Vec<String> {
+        let dir = self.root.join("mail");
+        let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| {
+                let raw = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                decode_quoted_printable(&String::from_utf8_lossy(&raw))
+            })
+            .collect()
+    }
+
+    /// Stops the server: connections to its port are refused until
+    /// [`SmtpServer::restart`]. Messages already received are kept.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        assert!(
+            std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_err(),
+            "the SMTP server on port {} was stopped but the port still accepts connections",
+            self.port
+        );
+    }
+
+    /// Starts the server again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn(self.port);
+    }
+
+    /// Spawns the server on `port` (0: a free one) and waits until it
+    /// accepts connections; panics, saying why, if it does not.
+    fn spawn(&mut self, port: u16) {
+        use std::io::BufRead;
+        let log_path = self.root.join("server.log");
+        let log = std::fs::File::create(&log_path).expect("the SMTP server's log file");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(self.root.join("mail"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run python3 for the test SMTP server ({e}): run scripts/test, \
+                     which installs what the tests need"
+                )
+            });
+        let stdout = child.stdout.take().expect("the server's stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            // Keep draining until the process ends.
+            for _ in lines {}
+        });
+        let ready = rx.recv_timeout(SMTP_START_TIMEOUT);
+        let bound = match ready {
+            Ok(Some(Ok(line))) => line
+                .strip_prefix("listening ")
+                .and_then(|p| p.trim().parse::<u16>().ok()),
+            _ => None,
+        };
+        let Some(bound) = bound else {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if status.and_then(|s| s.code()) == Some(3) {
+                panic!(
+                    "the test SMTP server needs Python's aiosmtpd, which is not installed: \
+                     run scripts/test (it installs it) or `python3 -m pip install aiosmtpd`\n{log}"
+                );
+            }
+            panic!(
+                "the test SMTP server did not start on port {port} \
+                 (status {status:?}; needs python3 with aiosmtpd: run scripts/test or \
+                 `python3 -m pip install aiosmtpd`); its log:\n{log}"
+            );
+        };
+        self.port = bound;
+        self.child = Some(child);
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], bound));
+        let deadline = std::time::Instant::now() + SMTP_START_TIMEOUT;
+        while std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the test SMTP server said it listens on port {bound} but refuses connections"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }

@@ -1,0 +1,106 @@
+//! The alert scheduler and delivery loop inside `serve`, and instances.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestApp, sent_body, spawn_app, spawn_app_with, test_settings};
+use mla_tracker::db::Backend;
+use mla_tracker::startup::Application;
+
+fn days_ago(n: u64) -> String {
+    let today =
+        mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now());
+    (today - chrono::Days::new(n)).to_string()
+}
+
+/// Waits until `app` has written `count` emails, or panics after `limit`.
+async fn wait_for_emails(app: &TestApp, count: usize, limit: Duration) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let mails = app.emails();
+        if mails.len() >= count || start.elapsed() > limit {
+            return mails;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[actix_web::test]
+async fn the_scheduler_scans_and_mails_on_its_own() {
+    let app = spawn_app_with(|s| {
+        s.alerts.enabled = true;
+        s.alerts.schedule = "* * * * * *".into(); // every second
+    })
+    .await;
+    app.create_request(&sent_body("SCHEDULED", &days_ago(400)))
+        .await;
+    let mails = wait_for_emails(&app, 3, Duration::from_secs(20)).await;
+    assert_eq!(
+        mails.len(),
+        3,
+        "coordinator, magistrate and supervisors: {mails:?}"
+    );
+    // Later ticks find nothing new.
+    actix_web::rt::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(app.emails().len(), 3);
+}
+
+#[actix_web::test]
+async fn sqlite_serves_one_instance_and_postgresql_several_without_duplicates() {
+    // The first instance only records; the others scan every second.
+    let app = spawn_app().await;
+    for i in 0..5 {
+        app.create_request(&sent_body(&format!("TWO-{i}"), &days_ago(400)))
+            .await;
+    }
+    let scanner = || {
+        let mut s = test_settings(&app.database_url);
+        s.alerts.enabled = true;
+        s.alerts.schedule = "* * * * * *".into();
+        s.mail.url = format!("file://{}", app.outbox.display());
+        s
+    };
+    match app.backend {
+        Backend::Sqlite => {
+            let err = Application::build(scanner())
+                .err()
+                .expect("a second SQLite instance is refused");
+            assert!(
+                err.to_string().contains("another mla-tracker is serving"),
+                "{err}"
+            );
+        }
+        Backend::Postgres => {
+            for _ in 0..2 {
+                let other = Application::build(scanner()).expect("more PostgreSQL instances start");
+                actix_web::rt::spawn(other.run_until_stopped());
+            }
+            wait_for_emails(&app, 3, Duration::from_secs(20)).await;
+            // Several more ticks of both schedulers and delivery loops.
+            actix_web::rt::time::sleep(Duration::from_millis(3000)).await;
+            let mails = app.emails();
+            assert_eq!(
+                mails.len(),
+                3,
+                "one digest per recipient across instances: {mails:?}"
+            );
+            for recipient in [
+                "coord@justice.example",
+                "martin@justice.example",
+                "chef.bureau@example.org",
+            ] {
+                let to_them: Vec<_> = mails
+                    .iter()
+                    .filter(|m| m.contains(&format!("To: {recipient}")))
+                    .collect();
+                assert_eq!(to_them.len(), 1, "{recipient}");
+                assert_eq!(
+                    to_them[0].matches("- MLA-").count(),
+                    5,
+                    "all five requests in one digest"
+                );
+            }
+        }
+    }
+}
