@@ -56,7 +56,7 @@ impl Mailer {
                 .map_err(|e| anyhow::anyhow!("mail.url: cannot create {}: {e}", dir.display()))?;
             return Ok(Mailer::File(FileTransport::new(dir)));
         }
-        let transport = SmtpTransport::from_url(&mail.url)
+        let transport = SmtpTransport::from_url(&lettre_url(&mail.url))
             .map_err(|e| anyhow::anyhow!("mail.url is not a usable SMTP URL: {e}"))?
             .timeout(Some(Duration::from_secs(15)))
             .build();
@@ -69,6 +69,28 @@ impl Mailer {
             Mailer::File(t) => t.send(message).map(drop).map_err(|e| e.to_string()),
             Mailer::Smtp(t) => t.send(message).map(drop).map_err(|e| e.to_string()),
         }
+    }
+}
+
+/// Translates our `?tls=` values to lettre's: `none` (plain, for a local
+/// relay) is lettre's default, `starttls` is its `opportunistic`, `required`
+/// stays.
+fn lettre_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .filter_map(|p| match p {
+            "tls=none" => None,
+            "tls=starttls" => Some("tls=opportunistic".to_string()),
+            other => Some(other.to_string()),
+        })
+        .collect();
+    if params.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", params.join("&"))
     }
 }
 
@@ -275,6 +297,28 @@ mod tests {
             "{headers}"
         );
         assert!(!headers.contains("script"), "{headers}");
+    }
+
+    #[test]
+    fn tls_values_are_translated_for_lettre() {
+        assert_eq!(lettre_url("smtp://h:25?tls=none"), "smtp://h:25");
+        assert_eq!(
+            lettre_url("smtp://u:p@h:587?tls=starttls"),
+            "smtp://u:p@h:587?tls=opportunistic"
+        );
+        assert_eq!(
+            lettre_url("smtp://h:587?tls=required"),
+            "smtp://h:587?tls=required"
+        );
+        assert_eq!(lettre_url("smtps://h:465"), "smtps://h:465");
+        for url in [
+            "smtp://h:25?tls=none",
+            "smtp://h:587?tls=starttls",
+            "smtp://h:587?tls=required",
+            "smtps://h",
+        ] {
+            assert!(SmtpTransport::from_url(&lettre_url(url)).is_ok(), "{url}");
+        }
     }
 
     #[test]

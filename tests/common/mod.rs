@@ -166,7 +166,7 @@ impl Drop for TestApp {
         let _ = std::fs::remove_dir_all(&self.outbox);
         match &self.cleanup {
             Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".lock"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
@@ -618,7 +618,7 @@ impl SmtpServer {
 
     /// The `mail.url` that reaches this server in plain SMTP (no TLS).
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
     }
 
     /// Every message accepted so far, in order of arrival, quoted-printable
