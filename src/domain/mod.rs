@@ -43,6 +43,15 @@ impl FieldErrors {
         if self.is_empty() { Ok(()) } else { Err(self) }
     }
 
+    /// What `validator` finds wrong with `value`, by field.
+    pub fn of<T: validator::Validate>(value: &T) -> FieldErrors {
+        value
+            .validate()
+            .err()
+            .map(FieldErrors::from)
+            .unwrap_or_default()
+    }
+
     pub fn merge(&mut self, other: FieldErrors) {
         for (field, messages) in other.0 {
             self.0.entry(field).or_default().extend(messages);

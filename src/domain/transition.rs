@@ -62,10 +62,7 @@ pub fn apply_transition(
             allowed: from.allowed_next(),
         });
     }
-    let mut errors = FieldErrors::default();
-    if let Err(e) = cmd.validate() {
-        errors.merge(e.into());
-    }
+    let mut errors = FieldErrors::of(&cmd);
     check_dates(record, cmd, today, &mut errors);
     check_reasons(cmd, &mut errors);
     if cmd.to == Status::Sent {

@@ -111,10 +111,7 @@ async fn add_follow_up(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
     let body = body.0;
-    let mut errors = FieldErrors::default();
-    if let Err(e) = body.validate() {
-        errors.merge(e.into());
-    }
+    let mut errors = FieldErrors::of(&body);
     if let Err(message) = check_date(body.effective_date, Today::now()) {
         errors.add("effective_date", message);
     }
@@ -152,10 +149,7 @@ async fn snooze(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
     let body = body.0;
-    let mut errors = FieldErrors::default();
-    if let Err(e) = body.validate() {
-        errors.merge(e.into());
-    }
+    let mut errors = FieldErrors::of(&body);
     if body.reason.trim().is_empty() && !errors.0.contains_key("reason") {
         errors.add("reason", "must not be blank");
     }

@@ -121,10 +121,7 @@ async fn add_note(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
     let note = body.0;
-    let mut errors = FieldErrors::default();
-    if let Err(e) = note.validate() {
-        errors.merge(e.into());
-    }
+    let mut errors = FieldErrors::of(&note);
     if note.text.trim().is_empty() {
         errors.add("text", "must not be blank");
     }

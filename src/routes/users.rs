@@ -36,10 +36,7 @@ pub struct NewUser {
 impl NewUser {
     /// Checks the fields; emails are compared lower-cased.
     pub fn checked(mut self) -> Result<NewUser, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        if let Err(e) = self.validate() {
-            errors.merge(e.into());
-        }
+        let mut errors = FieldErrors::of(&self);
         if self.name.trim().is_empty() && !errors.0.contains_key("name") {
             errors.add("name", "must not be blank");
         }
