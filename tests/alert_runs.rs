@@ -103,6 +103,11 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
         (Some(0), Some(0))
     );
     assert_eq!(app.emails().len(), 3);
+    let rehearsal = run(&app, true).await;
+    assert_eq!(
+        rehearsal["notifications_created"], 0,
+        "a dry run agrees: {rehearsal}"
+    );
 
     let res = app
         .get("/api/v1/alerts/notifications?state=sent", &app.admin_token)

@@ -89,10 +89,43 @@ pub fn plan(
     planned.into_iter().collect()
 }
 
-/// Scans and, unless `dry_run`, records the new notifications grouped into
-/// one digest per recipient. A breach already notified in this episode (same
-/// request, rule, `status_since`/`needed_by` and recipient) is never recorded
-/// twice, whoever runs the scan and however often.
+/// Why a run's transaction ends without committing.
+enum Stop {
+    /// A dry run: everything was computed as for real, then rolled back.
+    Rehearsed(RunSummary),
+    Failed(ApiError),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Stop {
+        Stop::Failed(e.into())
+    }
+}
+
+/// A notification row, as the run writes it.
+#[derive(Insertable)]
+#[diesel(table_name = alert_notifications)]
+struct NewNotification {
+    id: String,
+    request_id: String,
+    rule: String,
+    level: i32,
+    episode: NaiveDate,
+    recipient: String,
+    overdue_days: i32,
+    created_at: chrono::NaiveDateTime,
+}
+
+/// Rows per multi-row INSERT (8 columns, well under SQLite's 32,766 bound
+/// parameters and PostgreSQL's 65,535).
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Scans and records the new notifications grouped into one digest per
+/// recipient. A breach already notified in this episode (same request, rule,
+/// `status_since`/`needed_by` and recipient) is never recorded twice, whoever
+/// runs the scan and however often: the unique key decides, in one
+/// transaction. A dry run does all of it and rolls back, so its counts are
+/// exactly what a real run would have done.
 pub fn run(
     conn: &mut DbConnection,
     rules: &RuleSet,
@@ -101,98 +134,121 @@ pub fn run(
     origin: &str,
     dry_run: bool,
 ) -> Result<RunSummary, ApiError> {
-    conn.transaction(|conn| {
-        if let DbConnection::Postgresql(pg) = conn {
-            let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-                .bind::<diesel::sql_types::BigInt, _>(SCAN_LOCK)
-                .get_result(pg)?;
-            if !lock.locked {
-                return Ok(RunSummary {
-                    as_of: Some(today),
-                    dry_run,
-                    skipped_busy: true,
-                    ..RunSummary::default()
-                });
-            }
-        }
-        let items = scan::stalled(conn, rules, today, false)?;
-        let planned = plan(&items, rules, lists);
-        let mut summary = RunSummary {
-            as_of: Some(today),
-            dry_run,
-            stalled: items.len(),
-            ..RunSummary::default()
-        };
+    let outcome = conn.transaction::<RunSummary, Stop, _>(|conn| {
+        let summary = record(conn, rules, lists, today, origin)?;
         if dry_run {
-            summary.notifications_created = planned
-                .iter()
-                .filter(|p| !already_notified(conn, p).unwrap_or(true))
-                .count();
-            return Ok(summary);
+            return Err(Stop::Rehearsed(RunSummary {
+                dry_run: true,
+                ..summary
+            }));
         }
-        let run_id = Uuid::new_v4().to_string();
-        let started = now();
-        diesel::insert_into(alert_runs::table)
+        Ok(summary)
+    });
+    match outcome {
+        Ok(summary) | Err(Stop::Rehearsed(summary)) => Ok(summary),
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}
+
+fn record(
+    conn: &mut DbConnection,
+    rules: &RuleSet,
+    lists: &BTreeMap<String, Vec<String>>,
+    today: NaiveDate,
+    origin: &str,
+) -> Result<RunSummary, Stop> {
+    let mut summary = RunSummary {
+        as_of: Some(today),
+        ..RunSummary::default()
+    };
+    if let DbConnection::Postgresql(pg) = conn {
+        let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind::<diesel::sql_types::BigInt, _>(SCAN_LOCK)
+            .get_result(pg)?;
+        if !lock.locked {
+            return Ok(RunSummary {
+                skipped_busy: true,
+                ..summary
+            });
+        }
+    }
+    let items = scan::stalled(conn, rules, today, false)?;
+    summary.stalled = items.len();
+    let started = now();
+    let rows: Vec<NewNotification> = plan(&items, rules, lists)
+        .into_iter()
+        .map(|p| NewNotification {
+            id: Uuid::new_v4().to_string(),
+            request_id: p.request_id.to_string(),
+            rule: p.rule,
+            level: i32::from(p.level),
+            episode: p.episode,
+            recipient: p.recipient,
+            overdue_days: p.overdue_days as i32,
+            created_at: started,
+        })
+        .collect();
+    drop(items);
+    let run_id = Uuid::new_v4().to_string();
+    diesel::insert_into(alert_runs::table)
+        .values((
+            alert_runs::id.eq(&run_id),
+            alert_runs::started_at.eq(started),
+            alert_runs::as_of.eq(today),
+            alert_runs::origin.eq(origin),
+            alert_runs::stalled.eq(summary.stalled as i32),
+            alert_runs::notifications_created.eq(0),
+        ))
+        .execute(conn)?;
+    // Conflicting rows (already notified) are skipped; the ones that went in
+    // are found again by their fresh ids.
+    let mut new_by_recipient: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        match conn {
+            DbConnection::Postgresql(c) => diesel::insert_into(alert_notifications::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(alert_notifications::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+        let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+        let inserted: Vec<(String, String)> = alert_notifications::table
+            .filter(alert_notifications::id.eq_any(ids))
+            .select((alert_notifications::recipient, alert_notifications::id))
+            .load(conn)?;
+        for (recipient, id) in inserted {
+            new_by_recipient.entry(recipient).or_default().push(id);
+        }
+    }
+    for (recipient, ids) in &new_by_recipient {
+        let digest_id = Uuid::new_v4().to_string();
+        diesel::insert_into(alert_digests::table)
             .values((
-                alert_runs::id.eq(&run_id),
-                alert_runs::started_at.eq(started),
-                alert_runs::as_of.eq(today),
-                alert_runs::origin.eq(origin),
-                alert_runs::stalled.eq(items.len() as i32),
-                alert_runs::notifications_created.eq(0),
+                alert_digests::id.eq(&digest_id),
+                alert_digests::run_id.eq(&run_id),
+                alert_digests::recipient.eq(recipient),
+                alert_digests::state.eq("pending"),
+                alert_digests::attempts.eq(0),
+                alert_digests::next_attempt_at.eq(started),
+                alert_digests::created_at.eq(started),
             ))
             .execute(conn)?;
-        let mut new_by_recipient: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for p in &planned {
-            let id = Uuid::new_v4().to_string();
-            let insert = diesel::insert_into(alert_notifications::table)
-                .values((
-                    alert_notifications::id.eq(&id),
-                    alert_notifications::request_id.eq(p.request_id.to_string()),
-                    alert_notifications::rule.eq(&p.rule),
-                    alert_notifications::level.eq(i32::from(p.level)),
-                    alert_notifications::episode.eq(p.episode),
-                    alert_notifications::recipient.eq(&p.recipient),
-                    alert_notifications::overdue_days.eq(p.overdue_days as i32),
-                    alert_notifications::created_at.eq(started),
-                ))
-                .on_conflict_do_nothing();
-            let inserted = match conn {
-                DbConnection::Postgresql(c) => insert.execute(c)?,
-                DbConnection::Sqlite(c) => insert.execute(c)?,
-            };
-            if inserted == 1 {
-                new_by_recipient.entry(&p.recipient).or_default().push(id);
-            }
-        }
-        for (recipient, ids) in &new_by_recipient {
-            let digest_id = Uuid::new_v4().to_string();
-            diesel::insert_into(alert_digests::table)
-                .values((
-                    alert_digests::id.eq(&digest_id),
-                    alert_digests::run_id.eq(&run_id),
-                    alert_digests::recipient.eq(*recipient),
-                    alert_digests::state.eq("pending"),
-                    alert_digests::attempts.eq(0),
-                    alert_digests::next_attempt_at.eq(started),
-                    alert_digests::created_at.eq(started),
-                ))
-                .execute(conn)?;
-            for chunk in ids.chunks(500) {
-                diesel::update(
-                    alert_notifications::table.filter(alert_notifications::id.eq_any(chunk)),
-                )
-                .set(alert_notifications::digest_id.eq(&digest_id))
-                .execute(conn)?;
-            }
-            summary.notifications_created += ids.len();
-        }
-        summary.digests_created = new_by_recipient.len();
-        diesel::update(alert_runs::table.find(&run_id))
-            .set(alert_runs::notifications_created.eq(summary.notifications_created as i32))
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            diesel::update(
+                alert_notifications::table.filter(alert_notifications::id.eq_any(chunk)),
+            )
+            .set(alert_notifications::digest_id.eq(&digest_id))
             .execute(conn)?;
-        Ok(summary)
-    })
+        }
+        summary.notifications_created += ids.len();
+    }
+    summary.digests_created = new_by_recipient.len();
+    diesel::update(alert_runs::table.find(&run_id))
+        .set(alert_runs::notifications_created.eq(summary.notifications_created as i32))
+        .execute(conn)?;
+    Ok(summary)
 }
 
 /// Scans (unless told only to deliver) and sends every digest now due: what
@@ -210,15 +266,4 @@ pub fn run_and_deliver(
         summary.emails_failed = failed;
     }
     Ok(summary)
-}
-
-fn already_notified(conn: &mut DbConnection, p: &Planned) -> QueryResult<bool> {
-    let n: i64 = alert_notifications::table
-        .filter(alert_notifications::request_id.eq(p.request_id.to_string()))
-        .filter(alert_notifications::rule.eq(&p.rule))
-        .filter(alert_notifications::episode.eq(p.episode))
-        .filter(alert_notifications::recipient.eq(&p.recipient))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
 }
