@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::rules::{Recipient, RuleSet};
 use super::scan::{self, Stalled};
 use crate::db::DbConnection;
+use crate::db::now;
 use crate::db::schema::{alert_digests, alert_notifications, alert_runs};
-use crate::db::users::now;
 use crate::error::ApiError;
 
 /// One notification to record: a recipient learns of a breach.

@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::deliver::{Delivery, deliver_due};
 use super::run::{RunSummary, run};
 use super::scan::today_in;
-use crate::db::users::now;
+use crate::db::now;
 use crate::error::ApiError;
 use crate::startup::AppState;
 

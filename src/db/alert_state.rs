@@ -8,9 +8,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::events::{self, Event, EventKind, NewEvent};
+use super::now;
 use super::requests::{self, lock};
 use super::schema::request_alert_state as state;
-use super::users::now;
 use super::{DbConnection, stored};
 use crate::domain::request::{Change, Changes};
 use crate::domain::{FollowUpChannel, Today};

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::now;
 use super::schema::{request_events, users};
-use super::users::now;
 use super::{DbConnection, stored};
 use crate::domain::Status;
 use crate::domain::request::Changes;

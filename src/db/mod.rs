@@ -300,6 +300,15 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Now, at the precision both backends keep (microseconds), so a value reads
+/// back exactly as it was written.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    let now = chrono::Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now)
+}
+
 /// Parses a value read back from the database; a failure means the row was
 /// changed outside the application.
 pub fn stored<T: std::str::FromStr>(column: &'static str, text: &str) -> QueryResult<T>

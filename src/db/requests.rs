@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::events::{self, EventKind, NewEvent};
+use super::now;
 use super::schema::{reference_counters, requests};
-use super::users::now;
 use super::{Backend, DbConnection, MultiBackend, stored};
 use crate::domain::Today;
 use crate::domain::request::{

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::schema::users;
-use super::stored;
+use super::{now, stored};
 use crate::auth::{hash_token, new_token};
 use crate::domain::Role;
 
@@ -48,25 +48,6 @@ impl UserRow {
             token_created_at: self.token_created_at.map(|t| t.and_utc()),
             deactivated_at: self.deactivated_at.map(|t| t.and_utc()),
         })
-    }
-}
-
-/// Now, at the precision both backends keep (microseconds), so a value reads
-/// back exactly as it was written.
-pub fn now() -> NaiveDateTime {
-    let now = Utc::now().naive_utc();
-    now.with_nanosecond_micros()
-}
-
-trait TruncateMicros {
-    fn with_nanosecond_micros(self) -> Self;
-}
-
-impl TruncateMicros for NaiveDateTime {
-    fn with_nanosecond_micros(self) -> Self {
-        use chrono::Timelike;
-        let micros = self.nanosecond() / 1000 * 1000;
-        self.with_nanosecond(micros).unwrap_or(self)
     }
 }
 

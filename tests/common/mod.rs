@@ -232,18 +232,7 @@ impl TestApp {
             None => req.send().await,
         }
         .expect("the server answers");
-        let bytes = res.body().limit(64 << 20).await.expect("a body");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-        };
-        Resp {
-            status: res.status().as_u16(),
-            headers: res.headers().clone(),
-            body,
-        }
+        Self::into_resp(&mut res).await
     }
 
     /// Sends raw bytes with the given content type.
@@ -263,13 +252,7 @@ impl TestApp {
             .send_body(body)
             .await
             .expect("the server answers");
-        let bytes = res.body().limit(64 << 20).await.unwrap_or_default();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp {
-            status: res.status().as_u16(),
-            headers: res.headers().clone(),
-            body,
-        }
+        Self::into_resp(&mut res).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {
@@ -282,16 +265,7 @@ impl TestApp {
 
     /// Creates a user of `role` through the API and returns its token.
     pub async fn token_for(&self, role: &str) -> String {
-        let email = format!("{role}-{}@test.example", Uuid::new_v4().simple());
-        let res = self
-            .post(
-                "/api/v1/users",
-                &self.admin_token,
-                &json!({"name": format!("Test {role}"), "email": email, "role": role}),
-            )
-            .await;
-        assert_eq!(res.status, 201, "{res:?}");
-        res.body["token"].as_str().unwrap().to_string()
+        self.create_user(role).await.1
     }
 
     /// Creates a request from `body` with the admin token; panics unless 201.
