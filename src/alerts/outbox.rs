@@ -12,7 +12,7 @@ const LIMIT: i64 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NotificationView {
-    pub id: String,
+    pub id: i64,
     pub request_id: String,
     pub reference: String,
     pub rule: String,
@@ -28,7 +28,7 @@ pub struct NotificationView {
 }
 
 type Row = (
-    String,
+    i64,
     String,
     String,
     String,

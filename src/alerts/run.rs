@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::rules::{Recipient, RuleSet};
-use super::scan::{self, Stalled};
+use super::scan::{self, Scope, Stalled};
 use crate::db::DbConnection;
 use crate::db::now;
 use crate::db::schema::{alert_digests, alert_notifications, alert_runs};
@@ -105,8 +105,8 @@ impl From<diesel::result::Error> for Stop {
 /// A notification row, as the run writes it.
 #[derive(Insertable)]
 #[diesel(table_name = alert_notifications)]
-struct NewNotification {
-    id: String,
+struct NewNotification<'a> {
+    digest_id: &'a str,
     request_id: String,
     rule: String,
     level: i32,
@@ -134,7 +134,8 @@ pub fn run(
     origin: &str,
     dry_run: bool,
 ) -> Result<RunSummary, ApiError> {
-    let outcome = conn.transaction::<RunSummary, Stop, _>(|conn| {
+    let widened = RunCache::widen(conn)?;
+    let outcome = widened.conn.transaction::<RunSummary, Stop, _>(|conn| {
         let summary = record(conn, rules, lists, today, origin)?;
         if dry_run {
             return Err(Stop::Rehearsed(RunSummary {
@@ -150,6 +151,44 @@ pub fn run(
     }
 }
 
+/// SQLite keeps a transaction's pages in its page cache (2 MB by default)
+/// and spills to the WAL file once that is full; a run over a large backlog
+/// writes hundreds of thousands of rows, so it gets a larger cache for its
+/// duration, given back when it ends, however it ends.
+struct RunCache<'c> {
+    conn: &'c mut DbConnection,
+}
+
+/// Pages of SQLite cache, in KiB as `PRAGMA cache_size` takes negative values.
+const RUN_CACHE_KIB: i32 = 64 * 1024;
+const DEFAULT_CACHE_KIB: i32 = 2000;
+
+impl<'c> RunCache<'c> {
+    fn widen(conn: &'c mut DbConnection) -> QueryResult<RunCache<'c>> {
+        if let DbConnection::Sqlite(c) = conn {
+            diesel::sql_query(format!("PRAGMA cache_size = -{RUN_CACHE_KIB}")).execute(c)?;
+        }
+        Ok(RunCache { conn })
+    }
+}
+
+impl Drop for RunCache<'_> {
+    fn drop(&mut self) {
+        if let DbConnection::Sqlite(c) = self.conn {
+            let restored =
+                diesel::sql_query(format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}")).execute(c);
+            if let Err(e) = restored {
+                log::warn!("could not restore the SQLite cache size after an alert run: {e}");
+            }
+        }
+    }
+}
+
+/// The run's writes: the scan is read and recorded chunk by chunk, so memory
+/// is bounded by the chunk size rather than by the number of stalled
+/// requests. Each recipient's digest is created the first time a chunk names
+/// them; conflicting rows (already notified) are skipped by the database,
+/// and digests that received nothing new are dropped at the end.
 fn record(
     conn: &mut DbConnection,
     rules: &RuleSet,
@@ -172,23 +211,7 @@ fn record(
             });
         }
     }
-    let items = scan::stalled(conn, rules, today, false)?;
-    summary.stalled = items.len();
     let started = now();
-    let rows: Vec<NewNotification> = plan(&items, rules, lists)
-        .into_iter()
-        .map(|p| NewNotification {
-            id: Uuid::new_v4().to_string(),
-            request_id: p.request_id.to_string(),
-            rule: p.rule,
-            level: i32::from(p.level),
-            episode: p.episode,
-            recipient: p.recipient,
-            overdue_days: p.overdue_days as i32,
-            created_at: started,
-        })
-        .collect();
-    drop(items);
     let run_id = Uuid::new_v4().to_string();
     diesel::insert_into(alert_runs::table)
         .values((
@@ -196,59 +219,88 @@ fn record(
             alert_runs::started_at.eq(started),
             alert_runs::as_of.eq(today),
             alert_runs::origin.eq(origin),
-            alert_runs::stalled.eq(summary.stalled as i32),
+            alert_runs::stalled.eq(0),
             alert_runs::notifications_created.eq(0),
         ))
         .execute(conn)?;
-    // Conflicting rows (already notified) are skipped; the ones that went in
-    // are found again by their fresh ids.
-    let mut new_by_recipient: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        match conn {
-            DbConnection::Postgresql(c) => diesel::insert_into(alert_notifications::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(alert_notifications::table)
-                .values(chunk)
-                .execute(c)?,
-        };
-        let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
-        let inserted: Vec<(String, String)> = alert_notifications::table
-            .filter(alert_notifications::id.eq_any(ids))
-            .select((alert_notifications::recipient, alert_notifications::id))
-            .load(conn)?;
-        for (recipient, id) in inserted {
-            new_by_recipient.entry(recipient).or_default().push(id);
+    let mut digest_of: BTreeMap<String, String> = BTreeMap::new();
+    scan::for_each_chunk(conn, rules, today, Scope::default(), |conn, chunk| {
+        summary.stalled += chunk.len();
+        let planned = plan(&chunk, rules, lists);
+        drop(chunk);
+        for p in &planned {
+            if !digest_of.contains_key(&p.recipient) {
+                let id = new_digest(conn, &run_id, &p.recipient, started)?;
+                digest_of.insert(p.recipient.clone(), id);
+            }
         }
-    }
-    for (recipient, ids) in &new_by_recipient {
-        let digest_id = Uuid::new_v4().to_string();
-        diesel::insert_into(alert_digests::table)
-            .values((
-                alert_digests::id.eq(&digest_id),
-                alert_digests::run_id.eq(&run_id),
-                alert_digests::recipient.eq(recipient),
-                alert_digests::state.eq("pending"),
-                alert_digests::attempts.eq(0),
-                alert_digests::next_attempt_at.eq(started),
-                alert_digests::created_at.eq(started),
-            ))
-            .execute(conn)?;
-        for chunk in ids.chunks(ROWS_PER_INSERT) {
-            diesel::update(
-                alert_notifications::table.filter(alert_notifications::id.eq_any(chunk)),
-            )
-            .set(alert_notifications::digest_id.eq(&digest_id))
-            .execute(conn)?;
+        let rows: Vec<NewNotification> = planned
+            .into_iter()
+            .map(|p| NewNotification {
+                digest_id: &digest_of[&p.recipient],
+                request_id: p.request_id.to_string(),
+                rule: p.rule,
+                level: i32::from(p.level),
+                episode: p.episode,
+                recipient: p.recipient,
+                overdue_days: p.overdue_days as i32,
+                created_at: started,
+            })
+            .collect();
+        for rows in rows.chunks(ROWS_PER_INSERT) {
+            summary.notifications_created += match conn {
+                DbConnection::Postgresql(c) => diesel::insert_into(alert_notifications::table)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .execute(c)?,
+                DbConnection::Sqlite(c) => {
+                    diesel::insert_or_ignore_into(alert_notifications::table)
+                        .values(rows)
+                        .execute(c)?
+                }
+            };
         }
-        summary.notifications_created += ids.len();
-    }
-    summary.digests_created = new_by_recipient.len();
+        Ok::<_, Stop>(())
+    })?;
+    let empty = diesel::delete(
+        alert_digests::table
+            .filter(alert_digests::run_id.eq(&run_id))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                alert_notifications::table
+                    .filter(alert_notifications::digest_id.eq(alert_digests::id)),
+            ))),
+    )
+    .execute(conn)?;
+    summary.digests_created = digest_of.len() - empty;
     diesel::update(alert_runs::table.find(&run_id))
-        .set(alert_runs::notifications_created.eq(summary.notifications_created as i32))
+        .set((
+            alert_runs::stalled.eq(summary.stalled as i32),
+            alert_runs::notifications_created.eq(summary.notifications_created as i32),
+        ))
         .execute(conn)?;
     Ok(summary)
+}
+
+/// A pending digest for `recipient` in this run; returns its id.
+fn new_digest(
+    conn: &mut DbConnection,
+    run_id: &str,
+    recipient: &str,
+    started: chrono::NaiveDateTime,
+) -> QueryResult<String> {
+    let id = Uuid::new_v4().to_string();
+    diesel::insert_into(alert_digests::table)
+        .values((
+            alert_digests::id.eq(&id),
+            alert_digests::run_id.eq(run_id),
+            alert_digests::recipient.eq(recipient),
+            alert_digests::state.eq("pending"),
+            alert_digests::attempts.eq(0),
+            alert_digests::next_attempt_at.eq(started),
+            alert_digests::created_at.eq(started),
+        ))
+        .execute(conn)?;
+    Ok(id)
 }
 
 /// Scans (unless told only to deliver) and sends every digest now due: what

@@ -91,94 +91,166 @@ type ScanRow = (
     ),
 );
 
-/// Every stalled request on `today`, most overdue first. Snoozed requests
-/// breach nothing; with `include_snoozed` they are listed anyway, with the
-/// breaches they would have, for review.
-pub fn stalled(
+/// Requests read per scan query: memory stays bounded by this, not by the
+/// size of the register.
+const CHUNK: i64 = 5000;
+
+/// Which requests a scan looks at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    /// List snoozed requests with the breaches they would have (for review);
+    /// otherwise a snoozed request breaches nothing.
+    pub include_snoozed: bool,
+    pub country: Option<CountryCode>,
+}
+
+/// What the rules could possibly match, so that the database narrows the
+/// register before the rules decide: the statuses they name, and the
+/// youngest stall or furthest deadline among them.
+struct Window {
+    statuses: Vec<&'static str>,
+    old_enough: Option<NaiveDate>,
+    deadline_within: Option<NaiveDate>,
+}
+
+impl Window {
+    fn of(rules: &RuleSet, today: NaiveDate) -> Option<Window> {
+        let mut statuses: Vec<Status> = Vec::new();
+        let mut youngest: Option<u32> = None;
+        let mut furthest_deadline: Option<u32> = None;
+        for rule in &rules.rules {
+            match rule.trigger {
+                Trigger::Stalled { after_days } => {
+                    statuses.extend(&rule.statuses);
+                    youngest = Some(youngest.map_or(after_days, |d| d.min(after_days)));
+                }
+                Trigger::Deadline {
+                    days_before_needed_by,
+                } => {
+                    let open = Status::ALL.iter().filter(|s| !s.closes());
+                    statuses.extend(if rule.statuses.is_empty() {
+                        open.copied().collect()
+                    } else {
+                        rule.statuses.clone()
+                    });
+                    furthest_deadline = Some(
+                        furthest_deadline
+                            .map_or(days_before_needed_by, |d| d.max(days_before_needed_by)),
+                    );
+                }
+            }
+        }
+        statuses.sort();
+        statuses.dedup();
+        if statuses.is_empty() {
+            return None;
+        }
+        Some(Window {
+            statuses: statuses.iter().map(|s| s.as_str()).collect(),
+            old_enough: youngest.map(|d| {
+                today
+                    .checked_sub_days(Days::new(d.into()))
+                    .unwrap_or(NaiveDate::MIN)
+            }),
+            deadline_within: furthest_deadline.map(|d| {
+                today
+                    .checked_add_days(Days::new(d.into()))
+                    .unwrap_or(NaiveDate::MAX)
+            }),
+        })
+    }
+}
+
+/// Walks every stalled request on `today` in chunks of at most [`CHUNK`]
+/// requests (status by status, oldest in status first — not by urgency),
+/// handing each chunk to `each` with the connection, so that a run can write
+/// between reads inside its transaction. Each chunk is one range of the
+/// `(status, status_since, id)` index, so the walk reads every candidate
+/// once and sorts nothing, however large the register.
+pub fn for_each_chunk<E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
     rules: &RuleSet,
     today: NaiveDate,
-    include_snoozed: bool,
-) -> QueryResult<Vec<Stalled>> {
-    let mut statuses: Vec<Status> = Vec::new();
-    let mut youngest: Option<u32> = None;
-    let mut furthest_deadline: Option<u32> = None;
-    for rule in &rules.rules {
-        match rule.trigger {
-            Trigger::Stalled { after_days } => {
-                statuses.extend(&rule.statuses);
-                youngest = Some(youngest.map_or(after_days, |d| d.min(after_days)));
+    scope: Scope,
+    mut each: impl FnMut(&mut DbConnection, Vec<Stalled>) -> Result<(), E>,
+) -> Result<(), E> {
+    let Some(window) = Window::of(rules, today) else {
+        return Ok(());
+    };
+    for status in &window.statuses {
+        let mut after: Option<(NaiveDate, String)> = None;
+        loop {
+            let mut query = requests::table
+                .inner_join(users::table)
+                .left_join(state::table)
+                .filter(requests::status.eq(status))
+                .select((
+                    requests::id,
+                    requests::reference,
+                    requests::target_country,
+                    requests::status,
+                    requests::status_since,
+                    requests::priority,
+                    requests::legal_basis,
+                    requests::needed_by,
+                    requests::coordinator_email,
+                    requests::issuing_magistrate,
+                    users::email,
+                    (
+                        state::snoozed_until.nullable(),
+                        state::snooze_reason.nullable(),
+                        state::last_follow_up_on.nullable(),
+                        state::last_follow_up_channel.nullable(),
+                    ),
+                ))
+                .order((requests::status_since, requests::id))
+                .limit(CHUNK)
+                .into_boxed();
+            query = match (window.old_enough, window.deadline_within) {
+                (Some(since), Some(by)) => query.filter(
+                    requests::status_since
+                        .le(since)
+                        .or(requests::needed_by.le(by)),
+                ),
+                (Some(since), None) => query.filter(requests::status_since.le(since)),
+                (None, Some(by)) => query.filter(requests::needed_by.le(by)),
+                (None, None) => return Ok(()),
+            };
+            if let Some(country) = scope.country {
+                query = query.filter(requests::target_country.eq(country.as_str().to_string()));
             }
-            Trigger::Deadline {
-                days_before_needed_by,
-            } => {
-                let open = Status::ALL.iter().filter(|s| !s.closes());
-                statuses.extend(if rule.statuses.is_empty() {
-                    open.copied().collect()
-                } else {
-                    rule.statuses.clone()
-                });
-                furthest_deadline = Some(
-                    furthest_deadline
-                        .map_or(days_before_needed_by, |d| d.max(days_before_needed_by)),
-                );
+            if let Some((since, id)) = after.take() {
+                // The plain `>=` lets the database start the range there.
+                query = query
+                    .filter(requests::status_since.ge(since))
+                    .filter(requests::status_since.gt(since).or(requests::id.gt(id)));
+            }
+            let rows: Vec<ScanRow> = query.load(conn)?;
+            let complete = (rows.len() as i64) < CHUNK;
+            after = rows.last().map(|row| (row.4, row.0.clone()));
+            let mut found = Vec::new();
+            for row in rows {
+                if let Some(item) = evaluate(row, rules, today, scope.include_snoozed)? {
+                    found.push(item);
+                }
+            }
+            each(conn, found)?;
+            if complete {
+                break;
             }
         }
     }
-    statuses.sort();
-    statuses.dedup();
-    if statuses.is_empty() {
-        return Ok(Vec::new());
-    }
-    let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    let mut query = requests::table
-        .inner_join(users::table)
-        .left_join(state::table)
-        .filter(requests::status.eq_any(names))
-        .select((
-            requests::id,
-            requests::reference,
-            requests::target_country,
-            requests::status,
-            requests::status_since,
-            requests::priority,
-            requests::legal_basis,
-            requests::needed_by,
-            requests::coordinator_email,
-            requests::issuing_magistrate,
-            users::email,
-            (
-                state::snoozed_until.nullable(),
-                state::snooze_reason.nullable(),
-                state::last_follow_up_on.nullable(),
-                state::last_follow_up_channel.nullable(),
-            ),
-        ))
-        .into_boxed();
-    // Only rows old enough for some stall rule, or near enough a deadline.
-    let old_enough = youngest.map(|d| {
-        today
-            .checked_sub_days(Days::new(d.into()))
-            .unwrap_or(NaiveDate::MIN)
-    });
-    let deadline_within = furthest_deadline.map(|d| {
-        today
-            .checked_add_days(Days::new(d.into()))
-            .unwrap_or(NaiveDate::MAX)
-    });
-    query = match (old_enough, deadline_within) {
-        (Some(since), Some(by)) => query.filter(
-            requests::status_since
-                .le(since)
-                .or(requests::needed_by.le(by)),
-        ),
-        (Some(since), None) => query.filter(requests::status_since.le(since)),
-        (None, Some(by)) => query.filter(requests::needed_by.le(by)),
-        (None, None) => return Ok(Vec::new()),
-    };
-    let rows: Vec<ScanRow> = query.load(conn)?;
-    let mut found = Vec::new();
-    for (
+    Ok(())
+}
+
+/// The rules' verdict on one scanned row; `None` when it breaches nothing.
+fn evaluate(
+    row: ScanRow,
+    rules: &RuleSet,
+    today: NaiveDate,
+    include_snoozed: bool,
+) -> QueryResult<Option<Stalled>> {
+    let (
         id,
         reference,
         country,
@@ -191,61 +263,88 @@ pub fn stalled(
         magistrate,
         creator,
         alert,
-    ) in rows
-    {
-        let alert = alert_state::from_columns(alert)?;
-        let country: CountryCode = CountryCode::parse(&country)
-            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
-        let candidate = Candidate {
-            status: stored("status", &status)?,
-            status_since,
-            needed_by,
-            legal_basis: legal_basis.map(|b| stored("legal_basis", &b)).transpose()?,
-            country,
-            priority: stored("priority", &priority)?,
-            snoozed_until: if include_snoozed {
-                None
-            } else {
-                alert.snoozed_until
-            },
-        };
-        let breaches = rules.breaches(&candidate, today);
-        if breaches.is_empty() {
-            continue;
-        }
-        found.push(Stalled {
-            request: StalledRequest {
-                id: stored("id", &id)?,
-                reference,
-                target_country: country,
-                country_name: country.name(),
-                status: candidate.status,
-                status_since,
-                priority: candidate.priority,
-                legal_basis: candidate.legal_basis,
-                needed_by,
-                coordinator_email: coordinator_email.clone(),
-            },
-            contacts: Contacts {
-                coordinator: coordinator_email,
-                issuing_magistrate: serde_json::from_str::<Magistrate>(&magistrate)
-                    .ok()
-                    .and_then(|m| m.email),
-                creator,
-            },
-            days_in_status: (today - status_since).num_days(),
-            breaches,
-            snoozed_until: alert.snoozed_until,
-            last_follow_up: alert.last_follow_up,
-        });
+    ) = row;
+    let alert = alert_state::from_columns(alert)?;
+    let country: CountryCode = CountryCode::parse(&country)
+        .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+    let candidate = Candidate {
+        status: stored("status", &status)?,
+        status_since,
+        needed_by,
+        legal_basis: legal_basis.map(|b| stored("legal_basis", &b)).transpose()?,
+        country,
+        priority: stored("priority", &priority)?,
+        snoozed_until: if include_snoozed {
+            None
+        } else {
+            alert.snoozed_until
+        },
+    };
+    let breaches = rules.breaches(&candidate, today);
+    if breaches.is_empty() {
+        return Ok(None);
     }
-    found.sort_by(|a, b| {
-        b.most_overdue()
-            .cmp(&a.most_overdue())
-            .then(b.level().cmp(&a.level()))
-            .then(a.request.reference.cmp(&b.request.reference))
-    });
-    Ok(found)
+    Ok(Some(Stalled {
+        request: StalledRequest {
+            id: stored("id", &id)?,
+            reference,
+            target_country: country,
+            country_name: country.name(),
+            status: candidate.status,
+            status_since,
+            priority: candidate.priority,
+            legal_basis: candidate.legal_basis,
+            needed_by,
+            coordinator_email: coordinator_email.clone(),
+        },
+        contacts: Contacts {
+            coordinator: coordinator_email,
+            issuing_magistrate: serde_json::from_str::<Magistrate>(&magistrate)
+                .ok()
+                .and_then(|m| m.email),
+            creator,
+        },
+        days_in_status: (today - status_since).num_days(),
+        breaches,
+        snoozed_until: alert.snoozed_until,
+        last_follow_up: alert.last_follow_up,
+    }))
+}
+
+/// Most overdue first, then highest level, then by reference.
+fn most_urgent_first(a: &Stalled, b: &Stalled) -> std::cmp::Ordering {
+    b.most_overdue()
+        .cmp(&a.most_overdue())
+        .then(b.level().cmp(&a.level()))
+        .then(a.request.reference.cmp(&b.request.reference))
+}
+
+/// The `limit` most urgent stalled requests at `min_level` or above, and how
+/// many there are in all. Holds at most twice `limit` items at a time.
+pub fn most_urgent(
+    conn: &mut DbConnection,
+    rules: &RuleSet,
+    today: NaiveDate,
+    scope: Scope,
+    min_level: u8,
+    limit: usize,
+) -> QueryResult<(usize, Vec<Stalled>)> {
+    let mut total = 0;
+    let mut kept: Vec<Stalled> = Vec::new();
+    for_each_chunk(conn, rules, today, scope, |_, chunk| {
+        for item in chunk.into_iter().filter(|s| s.level() >= min_level) {
+            total += 1;
+            kept.push(item);
+        }
+        if kept.len() > limit.saturating_mul(2).max(CHUNK as usize) {
+            kept.sort_by(most_urgent_first);
+            kept.truncate(limit);
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    kept.sort_by(most_urgent_first);
+    kept.truncate(limit);
+    Ok((total, kept))
 }
 
 #[cfg(test)]

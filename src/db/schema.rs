@@ -126,8 +126,8 @@ diesel::table! {
 
 diesel::table! {
     alert_notifications (id) {
-        id -> Text,
-        digest_id -> Nullable<Text>,
+        id -> BigInt,
+        digest_id -> Text,
         request_id -> Text,
         rule -> Text,
         level -> Integer,

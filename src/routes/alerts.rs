@@ -81,13 +81,18 @@ async fn stalled(
     errors.into_result().map_err(ApiError::Validation)?;
     let today = today_in(state.zone, Utc::now());
     let app = state.clone();
-    let mut items = state
+    let scope = scan::Scope {
+        include_snoozed,
+        country,
+    };
+    let (total, items) = state
         .db
-        .read(move |conn| Ok(scan::stalled(conn, &app.rules, today, include_snoozed)?))
+        .read(move |conn| {
+            Ok(scan::most_urgent(
+                conn, &app.rules, today, scope, level, limit,
+            )?)
+        })
         .await?;
-    items.retain(|s| country.is_none_or(|c| s.request.target_country == c) && s.level() >= level);
-    let total = items.len();
-    items.truncate(limit);
     Ok(HttpResponse::Ok().json(json!({"as_of": today, "total": total, "items": items})))
 }
 

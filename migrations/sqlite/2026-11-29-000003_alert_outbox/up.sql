@@ -25,10 +25,11 @@ CREATE TABLE alert_digests (
     created_at      TIMESTAMP NOT NULL
 );
 CREATE INDEX alert_digests_due ON alert_digests (state, next_attempt_at);
+CREATE INDEX alert_digests_run ON alert_digests (run_id);
 
 CREATE TABLE alert_notifications (
-    id           TEXT PRIMARY KEY NOT NULL,
-    digest_id    TEXT REFERENCES alert_digests (id),
+    id           INTEGER PRIMARY KEY NOT NULL,
+    digest_id    TEXT NOT NULL REFERENCES alert_digests (id),
     request_id   TEXT NOT NULL REFERENCES requests (id),
     rule         TEXT NOT NULL,
     level        INTEGER NOT NULL,
@@ -36,6 +37,8 @@ CREATE TABLE alert_notifications (
     recipient    TEXT NOT NULL,
     overdue_days INTEGER NOT NULL,
     created_at   TIMESTAMP NOT NULL,
-    UNIQUE (request_id, rule, episode, recipient)
+    -- Episode first: a scan walks each status oldest `status_since` first,
+    -- so its inserts land next to each other instead of all over the index.
+    UNIQUE (episode, request_id, rule, recipient)
 );
 CREATE INDEX alert_notifications_digest ON alert_notifications (digest_id);
