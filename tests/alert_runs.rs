@@ -201,3 +201,51 @@ async fn only_coordinators_and_admins_run_alerts() {
         .await;
     assert_eq!(res.status, 422, "{res:?}");
 }
+
+#[actix_web::test]
+async fn a_large_digest_lists_the_most_urgent_and_counts_the_rest() {
+    let app = spawn_app().await;
+    let mut oldest = Vec::new();
+    for i in 0..2 {
+        let record = app
+            .create_request(&sent_body(&format!("OLDEST-{i}"), &days_ago(400)))
+            .await;
+        oldest.push(record["reference"].as_str().unwrap().to_string());
+    }
+    let cap = mla_tracker::alerts::deliver::DIGEST_MAX_LINES as usize;
+    for i in 0..cap + 1 {
+        app.create_request(&sent_body(&format!("OLD-{i}"), &days_ago(100)))
+            .await;
+    }
+    let summary = run(&app, false).await;
+    assert_eq!(summary["stalled"], cap + 3, "{summary}");
+
+    let coordinator = to(&app, "coord@justice.example");
+    assert_eq!(coordinator.len(), 1);
+    let mail = &coordinator[0];
+    let text = mail.split("Content-Type: text/html").next().unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("- ")).count(),
+        cap,
+        "{text}"
+    );
+    for reference in &oldest {
+        assert!(
+            text.contains(&format!("- {reference} |")),
+            "the most urgent are listed: {text}"
+        );
+    }
+    assert!(
+        mail.contains(&format!(
+            "Subject: [mla-tracker] {} stalled request(s), level 3",
+            cap + 3
+        )),
+        "{mail}"
+    );
+    assert!(
+        text.contains(
+            "…and 3 more: the full list is at http://127.0.0.1:8080/api/v1/alerts/stalled"
+        ),
+        "{text}"
+    );
+}

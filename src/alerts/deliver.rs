@@ -91,8 +91,8 @@ fn send_and_mark(
     recipient: &str,
     attempts: i32,
 ) -> Result<bool, ApiError> {
-    let lines = digest_lines(conn, d, id)?;
-    let result = digest_message(d.mail, &d.alerts.base_url, id, recipient, &lines)
+    let (lines, more) = digest_lines(conn, d, id)?;
+    let result = digest_message(d.mail, &d.alerts.base_url, id, recipient, &lines, more)
         .and_then(|message| d.mailer.send(&message));
     let attempts = attempts + 1;
     let row = digests::table.find(id);
@@ -146,15 +146,39 @@ type LineRow = (
     ),
 );
 
-/// The digest's requests, each once at its highest level, most urgent first.
+/// Requests listed in one email at most; the rest are counted ("and N
+/// more") and the stalled list behind the link has them all. A first run
+/// over a large backlog would otherwise mail a supervisor tens of thousands
+/// of lines.
+pub const DIGEST_MAX_LINES: i64 = 200;
+
+/// The digest's most urgent requests (highest level, then most overdue),
+/// each once at its highest level, and how many more it holds.
 fn digest_lines(
     conn: &mut DbConnection,
     d: &Delivery<'_>,
     digest_id: &str,
-) -> Result<Vec<DigestLine>, ApiError> {
+) -> Result<(Vec<DigestLine>, usize), ApiError> {
+    use diesel::dsl::{count, max};
+    let requests_in_digest: i64 = notes::table
+        .filter(notes::digest_id.eq(digest_id))
+        .select(count(notes::request_id).aggregate_distinct())
+        .first(conn)?;
+    let most_urgent: Vec<String> = notes::table
+        .filter(notes::digest_id.eq(digest_id))
+        .group_by(notes::request_id)
+        .select(notes::request_id)
+        .order((
+            max(notes::level).desc(),
+            max(notes::overdue_days).desc(),
+            notes::request_id,
+        ))
+        .limit(DIGEST_MAX_LINES)
+        .load(conn)?;
     let rows: Vec<LineRow> = notes::table
         .inner_join(requests::table.left_join(state::table))
         .filter(notes::digest_id.eq(digest_id))
+        .filter(notes::request_id.eq_any(&most_urgent))
         .select((
             notes::rule,
             notes::request_id,
@@ -236,5 +260,6 @@ fn digest_lines(
             .cmp(&a.level)
             .then(b.days_in_status.cmp(&a.days_in_status))
     });
-    Ok(lines)
+    let more = (requests_in_digest as usize).saturating_sub(lines.len());
+    Ok((lines, more))
 }

@@ -104,6 +104,8 @@ struct Words {
     level: &'static str,
     last_follow_up: &'static str,
     never: &'static str,
+    /// "…and N more", with the link to the full list.
+    more: fn(usize, &str) -> String,
     footer: &'static str,
 }
 
@@ -116,6 +118,7 @@ const EN: Words = Words {
     level: "level",
     last_follow_up: "last follow-up",
     never: "none recorded",
+    more: |n, link| format!("…and {n} more: the full list is at {link}"),
     footer: "You receive this because the alert rules of mla-tracker name you. Record follow-ups or a snooze on the request to keep its history complete.",
 };
 
@@ -128,6 +131,7 @@ const FR: Words = Words {
     level: "niveau",
     last_follow_up: "dernière relance",
     never: "aucune",
+    more: |n, link| format!("…et {n} autre(s) : la liste complète est sur {link}"),
     footer: "Vous recevez ce message parce que les règles d'alerte de mla-tracker vous désignent. Enregistrez relances ou mise en sommeil sur la demande pour en garder la trace.",
 };
 
@@ -154,10 +158,11 @@ pub fn digest_message(
     digest_id: &str,
     to: &str,
     lines: &[DigestLine],
+    more: usize,
 ) -> Result<Message, String> {
     let from: Mailbox = mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
     let to: Mailbox = to.parse().map_err(|e| format!("recipient `{to}`: {e}"))?;
-    let rendered = render(&mail.language, base_url, lines);
+    let rendered = render(&mail.language, base_url, lines, more);
     Message::builder()
         .from(from)
         .to(to)
@@ -170,8 +175,9 @@ pub fn digest_message(
         .map_err(|e| e.to_string())
 }
 
-/// The digest's text in `language` ("en" or "fr").
-pub fn render(language: &str, base_url: &str, lines: &[DigestLine]) -> Rendered {
+/// The digest's text in `language` ("en" or "fr"): `lines`, then a count
+/// of the `more` requests left out.
+pub fn render(language: &str, base_url: &str, lines: &[DigestLine], more: usize) -> Rendered {
     let words = if language == "fr" { &FR } else { &EN };
     let top = lines.iter().map(|l| l.level).max().unwrap_or(0);
     let base = base_url.trim_end_matches('/');
@@ -221,14 +227,18 @@ pub fn render(language: &str, base_url: &str, lines: &[DigestLine]) -> Rendered 
             escape(&follow_up)
         ));
     }
+    html.push_str("</ul>\n");
+    if more > 0 {
+        let link = format!("{base}/api/v1/alerts/stalled");
+        let line = (words.more)(more, &link);
+        text.push_str(&format!("\n{line}\n"));
+        html.push_str(&format!("<p>{}</p>\n", escape(&line)));
+    }
     text.push_str(&format!("\n{}\n", words.footer));
-    html.push_str(&format!(
-        "</ul>\n<p><small>{}</small></p>\n",
-        escape(words.footer)
-    ));
+    html.push_str(&format!("<p><small>{}</small></p>\n", escape(words.footer)));
     let html = format!("<!DOCTYPE html><html><body>\n{html}</body></html>\n");
     Rendered {
-        subject: (words.subject)(lines.len(), top),
+        subject: (words.subject)(lines.len() + more, top),
         text,
         html,
     }
@@ -262,7 +272,7 @@ mod tests {
 
     #[test]
     fn user_text_is_escaped_in_html_and_kept_out_of_headers() {
-        let r = render("en", "http://x/", &[line()]);
+        let r = render("en", "http://x/", &[line()], 0);
         assert!(
             !r.html.contains("<script>")
                 && r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -285,7 +295,7 @@ mod tests {
             r.text
                 .contains("http://x/api/v1/requests/00000000-0000-0000-0000-000000000000")
         );
-        let m = digest_message(&settings("en"), "http://x", "d1", "c@d.org", &[line()]).unwrap();
+        let m = digest_message(&settings("en"), "http://x", "d1", "c@d.org", &[line()], 0).unwrap();
         let raw = String::from_utf8(m.formatted()).unwrap();
         let headers = raw.split("\r\n\r\n").next().unwrap();
         assert!(
@@ -297,6 +307,25 @@ mod tests {
             "{headers}"
         );
         assert!(!headers.contains("script"), "{headers}");
+    }
+
+    #[test]
+    fn a_capped_digest_counts_what_it_left_out_and_links_the_full_list() {
+        let r = render("en", "http://x", &[line()], 41);
+        assert!(
+            r.subject.starts_with("[mla-tracker] 42 stalled request(s)"),
+            "{}",
+            r.subject
+        );
+        assert!(
+            r.text
+                .contains("…and 41 more: the full list is at http://x/api/v1/alerts/stalled"),
+            "{}",
+            r.text
+        );
+        assert!(r.html.contains("…and 41 more"), "{}", r.html);
+        let none = render("en", "http://x", &[line()], 0);
+        assert!(!none.text.contains("more:"), "{}", none.text);
     }
 
     #[test]
@@ -323,7 +352,7 @@ mod tests {
 
     #[test]
     fn french_digests() {
-        let r = render("fr", "http://x", &[line()]);
+        let r = render("fr", "http://x", &[line()], 0);
         assert!(
             r.subject.contains("en souffrance, niveau 3"),
             "{}",
