@@ -296,6 +296,10 @@ const BATCH: usize = 2000;
 const ROWS_PER_INSERT: usize = 500;
 /// How far back `sent_at` goes.
 const YEARS: i64 = 6;
+/// Issuing magistrates and international-cooperation coordinators of the
+/// fictitious portfolio: who the alert digests go to.
+const MAGISTRATES: u32 = 400;
+const COORDINATORS: u32 = 80;
 
 pub fn run(conn: &mut DbConnection, count: u64, seed: u64) -> anyhow::Result<()> {
     if let DbConnection::Sqlite(c) = conn {
@@ -482,9 +486,9 @@ fn simulate(
     let countries: Vec<_> = COUNTRIES.iter().map(|c| (c, c.4)).collect();
     let &&(code, behaviour, legal_basis, channel, _) = pick(rng, &countries);
     let sent_at = today - Duration::days(rng.random_range(1..YEARS * 365));
-    let draft = rng.random_bool(0.03);
+    let draft = rng.random_bool(0.015);
     let created = if draft {
-        today - Duration::days(rng.random_range(0..60))
+        today - Duration::days(rng.random_range(0..30))
     } else {
         sent_at
     };
@@ -511,10 +515,13 @@ fn simulate(
     let fields = RequestFields {
         case_reference: format!("FICT-{}-{number:05}", created.format("%Y")),
         title: format!("Fictitious request {number} (synthetic data)"),
-        issuing_magistrate: Magistrate {
-            name: format!("Magistrate Example {}", rng.random_range(1..200)),
-            court: Some(format!("Example Court {}", rng.random_range(1..30))),
-            email: None,
+        issuing_magistrate: {
+            let n = rng.random_range(1..=MAGISTRATES);
+            Magistrate {
+                name: format!("Magistrate Example {n}"),
+                court: Some(format!("Example Court {}", n % 40 + 1)),
+                email: Some(format!("magistrate{n}@fictitious.invalid")),
+            }
         },
         target_country: CountryCode::parse(code).expect("seed countries are valid"),
         requested_authority: Some(format!("Central authority of {code} (fictitious)")),
@@ -534,7 +541,7 @@ fn simulate(
         },
         coordinator_email: Some(format!(
             "coordinator{}@fictitious.invalid",
-            rng.random_range(1..10)
+            rng.random_range(1..=COORDINATORS)
         )),
         outcome_note: None,
         victims_identified: None,
@@ -635,8 +642,8 @@ fn life(
     let first = sent_at + days(rng, b.answer_days);
     if !answered || first > today {
         // Silence: after a long wait, many are given up.
-        let give_up = sent_at + Duration::days(rng.random_range(400..1000));
-        if give_up <= today && rng.random_bool(0.6) {
+        let give_up = sent_at + Duration::days(rng.random_range(250..800));
+        if give_up <= today && rng.random_bool(0.9) {
             let mut cmd = step(Status::Abandoned, give_up);
             cmd.abandonment_reason = Some(if rng.random_bool(0.7) {
                 AbandonmentReason::NoResponse
@@ -682,20 +689,33 @@ fn life(
             Status::InExecution,
             date + Duration::days(1).min(end - date),
         ));
-        let mut done = step(
-            if rng.random_bool(0.8) {
-                Status::Executed
-            } else {
-                Status::PartiallyExecuted
-            },
-            end,
-        );
-        done.victims_identified = Some(if rng.random_bool(0.3) {
+        let partly = rng.random_bool(0.2);
+        let victims = Some(if rng.random_bool(0.3) {
             rng.random_range(1..6)
         } else {
             0
         });
+        let mut done = step(
+            if partly {
+                Status::PartiallyExecuted
+            } else {
+                Status::Executed
+            },
+            end,
+        );
+        done.victims_identified = victims;
         steps.push(done);
+        // Most partial executions are completed, or given up, later on.
+        let rest = end + days(rng, b.execution_days);
+        if partly && rest <= today && rng.random_bool(0.8) {
+            let mut last = step(Status::Executed, rest);
+            last.victims_identified = victims;
+            if rng.random_bool(0.25) {
+                last = step(Status::Abandoned, rest);
+                last.abandonment_reason = Some(AbandonmentReason::NoResponse);
+            }
+            steps.push(last);
+        }
     } else {
         let mut cmd = step(Status::Abandoned, end);
         cmd.abandonment_reason = Some(any(rng, AbandonmentReason::ALL));
