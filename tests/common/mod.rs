@@ -164,7 +164,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.outbox);
-        match &self.cleanup {
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        match self {
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm", ".lock"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -178,6 +183,23 @@ impl Drop for TestApp {
                 }
             }
         }
+    }
+}
+
+/// A fresh database of the test's backend (as [`spawn_app`] would use) with
+/// no server on it, for tests that run the binary's own `serve` over it: a
+/// test server would hold SQLite's single-instance lock for the whole test.
+/// The SQLite file is created by whatever opens it first. Removed on drop.
+pub struct TestDatabase {
+    pub url: String,
+    _cleanup: Cleanup,
+}
+
+pub fn fresh_test_database() -> TestDatabase {
+    let (url, cleanup) = fresh_database();
+    TestDatabase {
+        url,
+        _cleanup: cleanup,
     }
 }
 
@@ -574,20 +596,47 @@ pub struct SmtpServer {
     pub port: u16,
     root: std::path::PathBuf,
     child: Option<std::process::Child>,
+    /// `--hang-on N`: the Nth message is never answered.
+    hang_on: Option<u32>,
 }
 
 impl SmtpServer {
     /// Starts a server on a free port and waits until it accepts connections.
     pub fn start() -> SmtpServer {
+        SmtpServer::start_with(None)
+    }
+
+    fn start_with(hang_on: Option<u32>) -> SmtpServer {
         let root = std::env::temp_dir().join(format!("mla-smtp-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(root.join("mail")).expect("a directory for the SMTP server");
         let mut server = SmtpServer {
             port: 0,
             root,
             child: None,
+            hang_on,
         };
         server.spawn(0);
         server
+    }
+
+    /// Like [`SmtpServer::start`], but the `n`th message (counted from 1,
+    /// over all connections) is never answered: the server takes it in,
+    /// keeps a copy (see [`SmtpServer::hung_message`]) and then waits
+    /// forever, like a server whose reply never reached the client. That
+    /// message is not among [`SmtpServer::messages`]; the others are
+    /// accepted as usual. A [`SmtpServer::restart`] starts counting again.
+    pub fn start_hanging_on(n: u32) -> SmtpServer {
+        assert!(n >= 1, "messages are counted from 1");
+        SmtpServer::start_with(Some(n))
+    }
+
+    /// The message the server is hanging on (see
+    /// [`SmtpServer::start_hanging_on`]), quoted-printable decoded and
+    /// starting with its `X-Envelope-Recipients:` line, once the server has
+    /// received all of it; `None` until then. Does not wait: poll it.
+    pub fn hung_message(&self) -> Option<String> {
+        let raw = std::fs::read(self.root.join("mail").join("hanging")).ok()?;
+        Some(decode_quoted_printable(&String::from_utf8_lossy(&raw)))
     }
 
     /// The `mail.url` that reaches this server in plain SMTP (no TLS).
@@ -644,10 +693,15 @@ impl SmtpServer {
         let log_path = self.root.join("server.log");
         let log = std::fs::File::create(&log_path).expect("the SMTP server's log file");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
-        let mut child = std::process::Command::new("python3")
+        let mut command = std::process::Command::new("python3");
+        command
             .arg(script)
             .arg(port.to_string())
-            .arg(self.root.join("mail"))
+            .arg(self.root.join("mail"));
+        if let Some(n) = self.hang_on {
+            command.arg("--hang-on").arg(n.to_string());
+        }
+        let mut child = command
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(log)
