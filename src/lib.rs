@@ -11,3 +11,4 @@ pub mod error;
 pub mod routes;
 pub mod seed;
 pub mod startup;
+pub mod stats;
