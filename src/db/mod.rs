@@ -10,6 +10,7 @@ pub mod alert_state;
 pub mod events;
 pub mod requests;
 pub mod schema;
+pub mod stats;
 pub mod users;
 
 use std::path::Path;
