@@ -59,6 +59,9 @@ pub struct ManageUsers;
 pub struct RunAlerts;
 /// Anything any signed-in user may see (vocabularies).
 pub struct SignedIn;
+/// Statistics: every role, but analysts only ever get the published
+/// (suppressed) view, which the handlers enforce.
+pub struct ReadStats;
 
 impl Permission for ReadCases {
     fn granted(role: Role) -> bool {
@@ -78,6 +81,11 @@ impl Permission for ManageUsers {
 impl Permission for RunAlerts {
     fn granted(role: Role) -> bool {
         matches!(role, Role::Admin | Role::Coordinator)
+    }
+}
+impl Permission for ReadStats {
+    fn granted(_: Role) -> bool {
+        true
     }
 }
 impl Permission for SignedIn {

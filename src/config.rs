@@ -21,6 +21,16 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub alerts: AlertSettings,
     pub mail: MailSettings,
+    pub stats: StatsSettings,
+}
+
+/// `[stats]`: the published statistics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsSettings {
+    /// Counts from 1 to this − 1 are hidden in the published view, and so
+    /// are figures built on fewer requests.
+    pub suppression_threshold: u64,
 }
 
 /// `[mail]`: where and how alert emails are sent.
@@ -136,6 +146,9 @@ impl Settings {
         self.bind_addr()?;
         if self.server.body_limit_bytes < 1024 {
             bail!("invalid configuration: server.body_limit_bytes must be at least 1024");
+        }
+        if !(2..=1000).contains(&self.stats.suppression_threshold) {
+            bail!("invalid configuration: stats.suppression_threshold must be from 2 to 1000");
         }
         if self.auth.cache_seconds > 300 {
             bail!("invalid configuration: auth.cache_seconds must be at most 300");

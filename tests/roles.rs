@@ -67,6 +67,7 @@ enum Endpoint {
     Unsnooze,
     RunAlerts,
     AlertNotifications,
+    CountryStats,
     CreateUser,
     ListUsers,
     RotateToken,
@@ -74,7 +75,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 19] = [
+const MATRIX: [(Endpoint, Right, u16); 20] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -90,6 +91,8 @@ const MATRIX: [(Endpoint, Right, u16); 19] = [
     (Endpoint::Unsnooze, Right::Cases, 200),
     (Endpoint::RunAlerts, Right::Alerts, 200),
     (Endpoint::AlertNotifications, Right::Alerts, 200),
+    // Every role; analysts get the published view (tests/stats.rs).
+    (Endpoint::CountryStats, Right::SignedIn, 200),
     (Endpoint::CreateUser, Right::Users, 201),
     (Endpoint::ListUsers, Right::Users, 200),
     (Endpoint::RotateToken, Right::Users, 200),
@@ -258,6 +261,7 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
         Endpoint::AlertNotifications => {
             call(Method::GET, "/api/v1/alerts/notifications".into(), None)
         }
+        Endpoint::CountryStats => call(Method::GET, "/api/v1/stats/countries".into(), None),
         Endpoint::FollowUp => {
             let id = new_request().await;
             Call {

@@ -163,6 +163,17 @@ pub fn etag(version: i32) -> (header::HeaderName, String) {
 }
 
 /// A path id; anything that is not a UUID cannot name a record, so 404.
+/// Parses one query parameter's value, noting a failure under `key`.
+pub fn parsed<T: std::str::FromStr>(errors: &mut FieldErrors, key: &str, value: &str) -> Option<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e: T::Err| errors.add(key, e.to_string()))
+        .ok()
+}
+
 pub fn parse_id(what: &str, text: &str) -> Result<uuid::Uuid, ApiError> {
     text.parse().map_err(|_| ApiError::not_found(what, text))
 }

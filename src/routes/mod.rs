@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod extract;
 pub mod meta;
 pub mod requests;
+pub mod stats;
 pub mod users;
 
 use actix_web::web;
@@ -15,4 +16,5 @@ pub fn api(cfg: &mut web::ServiceConfig) {
     users::routes(cfg);
     meta::routes(cfg);
     alerts::routes(cfg);
+    stats::routes(cfg);
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::extract::{JsonBody, JsonObject, etag, if_match, parse_id};
+use super::extract::{JsonBody, JsonObject, etag, if_match, parse_id, parsed};
 use crate::auth::{Authorized, ReadCases, WriteCases};
 use crate::db::events;
 use crate::db::requests::{self as store, Filters, PageQuery, Position, SortKey};
@@ -200,15 +200,6 @@ fn parse_list_query(query_string: &str) -> Result<PageQuery, ApiError> {
     let mut sort = (SortKey::CreatedAt, true);
     let mut limit = DEFAULT_LIMIT;
     let mut cursor = None;
-    fn parsed<T: std::str::FromStr>(errors: &mut FieldErrors, key: &str, value: &str) -> Option<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        value
-            .parse()
-            .map_err(|e: T::Err| errors.add(key, e.to_string()))
-            .ok()
-    }
     for (key, value) in form_urlencoded::parse(query_string.as_bytes()) {
         let value = value.trim();
         if value.contains('\0') || key.contains('\0') {

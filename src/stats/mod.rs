@@ -2,4 +2,6 @@
 //! defines them. Pure computation: no HTTP, no database. The service feeds
 //! these estimators with counts aggregated in SQL.
 
+pub mod countries;
 pub mod km;
+pub mod suppress;

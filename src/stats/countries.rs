@@ -1,0 +1,281 @@
+//! The per-country table (`GET /stats/countries`, `mla-tracker stats
+//! countries`): the counts the database aggregated, and the survival figures
+//! (medians, shares still unanswered) estimated from its per-day counts.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::km::{self, DayCount};
+use crate::db::stats::{CountryCounts, CountryDay};
+use crate::domain::CountryCode;
+
+/// One row of the table, exact. `None` in a figure means it does not exist
+/// (no request answered, so no median), never that it was hidden: hiding is
+/// the published view's business (see `Published`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountryFigures {
+    pub country: String,
+    pub country_name: String,
+    pub requests: u64,
+    pub answered: u64,
+    pub pending: u64,
+    pub executed: u64,
+    pub partially_executed: u64,
+    pub refused: u64,
+    pub withdrawn: u64,
+    pub abandoned: u64,
+    pub abandoned_no_response: u64,
+    /// answered / requests.
+    pub response_rate: Option<f64>,
+    /// Kaplan–Meier median of the days to a first response; `None` with
+    /// `median_response_not_reached` when fewer than half ever answered.
+    pub median_days_to_response: Option<u32>,
+    pub median_response_not_reached: bool,
+    /// S(180) and S(365): the estimated share still unanswered that long
+    /// after sending, pending requests counted as censored.
+    pub unanswered_share_180: Option<f64>,
+    pub unanswered_share_365: Option<f64>,
+    pub median_days_to_execution: Option<u32>,
+    pub median_execution_not_reached: bool,
+    pub victims_identified: u64,
+}
+
+/// The whole table: one row per country (code order) and the totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountryTable {
+    pub countries: Vec<CountryFigures>,
+    pub totals: CountryFigures,
+}
+
+/// The days of `waiting` per country, and pooled for the totals.
+fn curves(days: Vec<CountryDay>) -> (BTreeMap<String, km::Curve>, km::Curve) {
+    let mut by_country: BTreeMap<String, Vec<DayCount>> = BTreeMap::new();
+    let mut pooled = Vec::with_capacity(days.len());
+    for d in days {
+        pooled.push(d.count);
+        by_country.entry(d.country).or_default().push(d.count);
+    }
+    let curves = by_country
+        .into_iter()
+        .map(|(country, counts)| (country, km::estimate(counts)))
+        .collect();
+    (curves, km::estimate(pooled))
+}
+
+fn figures(
+    country: &str,
+    country_name: &str,
+    c: &CountryCounts,
+    response: Option<&km::Curve>,
+    execution: Option<&km::Curve>,
+) -> CountryFigures {
+    let n = |v: i64| v.max(0) as u64;
+    let requests = n(c.requests);
+    // A curve over no request says nothing; over some, S(t) is defined.
+    let response = response.filter(|k| k.requests() > 0);
+    let execution = execution.filter(|k| k.requests() > 0);
+    let response_median = response.and_then(km::Curve::median);
+    let execution_median = execution.and_then(km::Curve::median);
+    CountryFigures {
+        country: country.to_string(),
+        country_name: country_name.to_string(),
+        requests,
+        answered: n(c.answered),
+        pending: n(c.pending),
+        executed: n(c.executed),
+        partially_executed: n(c.partially_executed),
+        refused: n(c.refused),
+        withdrawn: n(c.withdrawn),
+        abandoned: n(c.abandoned),
+        abandoned_no_response: n(c.abandoned_no_response),
+        response_rate: (requests > 0).then(|| n(c.answered) as f64 / requests as f64),
+        median_days_to_response: response_median,
+        median_response_not_reached: response.is_some() && response_median.is_none(),
+        unanswered_share_180: response.map(|k| k.survival_at(180)),
+        unanswered_share_365: response.map(|k| k.survival_at(365)),
+        median_days_to_execution: execution_median,
+        median_execution_not_reached: execution.is_some() && execution_median.is_none(),
+        victims_identified: n(c.victims_identified),
+    }
+}
+
+/// Builds the exact table from what `db::stats` returned.
+pub fn table(
+    counts: Vec<CountryCounts>,
+    response_days: Vec<CountryDay>,
+    execution_days: Vec<CountryDay>,
+) -> CountryTable {
+    let (response, all_response) = curves(response_days);
+    let (execution, all_execution) = curves(execution_days);
+    let mut total = CountryCounts::default();
+    let countries = counts
+        .iter()
+        .map(|c| {
+            total.requests += c.requests;
+            total.answered += c.answered;
+            total.pending += c.pending;
+            total.executed += c.executed;
+            total.partially_executed += c.partially_executed;
+            total.refused += c.refused;
+            total.withdrawn += c.withdrawn;
+            total.abandoned += c.abandoned;
+            total.abandoned_no_response += c.abandoned_no_response;
+            total.victims_identified += c.victims_identified;
+            let name = CountryCode::parse(&c.country).map_or("?", |code| code.name());
+            figures(
+                &c.country,
+                name,
+                c,
+                response.get(&c.country),
+                execution.get(&c.country),
+            )
+        })
+        .collect();
+    CountryTable {
+        countries,
+        totals: figures(
+            "",
+            "All countries",
+            &total,
+            Some(&all_response),
+            Some(&all_execution),
+        ),
+    }
+}
+
+/// The columns of a row, in the API's and the CSV's order.
+pub const COLUMNS: [&str; 20] = [
+    "country",
+    "country_name",
+    "requests",
+    "answered",
+    "pending",
+    "executed",
+    "partially_executed",
+    "refused",
+    "withdrawn",
+    "abandoned",
+    "abandoned_no_response",
+    "response_rate",
+    "median_days_to_response",
+    "median_response_not_reached",
+    "unanswered_share_180",
+    "unanswered_share_365",
+    "median_days_to_execution",
+    "median_execution_not_reached",
+    "victims_identified",
+    "suppressed",
+];
+
+/// Figures estimated from a row's requests: hidden with them.
+const DERIVED: [&str; 7] = [
+    "median_days_to_response",
+    "median_response_not_reached",
+    "unanswered_share_180",
+    "unanswered_share_365",
+    "median_days_to_execution",
+    "median_execution_not_reached",
+    "response_rate",
+];
+
+/// A row as shown: every column of [`COLUMNS`], hidden values `null` and
+/// named in `suppressed`.
+pub type ShownRow = serde_json::Map<String, serde_json::Value>;
+
+/// The table as shown to one caller.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shown {
+    pub countries: Vec<ShownRow>,
+    pub totals: ShownRow,
+}
+
+/// The table as a caller may see it: exact with `threshold` `None`, else
+/// the published view — counts suppressed by [`super::suppress`] over the
+/// table's arithmetic ([`super::suppress::COUNTRY_TABLE`]), and every figure
+/// derived from a row's requests hidden when those requests are fewer than
+/// the threshold or hidden themselves (a rate would give back a hidden
+/// count: `requests = answered / response_rate`).
+pub fn shown(
+    table: &CountryTable,
+    threshold: Option<u64>,
+) -> Result<Shown, super::suppress::SuppressError> {
+    use super::suppress::{self, COUNTRY_COUNTS, COUNTRY_TABLE};
+    let exact = |f: &CountryFigures| -> ShownRow {
+        let serde_json::Value::Object(mut row) =
+            serde_json::to_value(f).expect("figures serialize")
+        else {
+            unreachable!("a struct serializes to an object")
+        };
+        row.insert("suppressed".into(), serde_json::Value::Array(Vec::new()));
+        row
+    };
+    let Some(threshold) = threshold else {
+        return Ok(Shown {
+            countries: table.countries.iter().map(exact).collect(),
+            totals: exact(&table.totals),
+        });
+    };
+    let cells = |f: &CountryFigures| suppress::Row {
+        label: f.country.clone(),
+        cells: COUNTRY_COUNTS
+            .iter()
+            .map(|&field| (field, count(f, field)))
+            .collect(),
+    };
+    let published = suppress::suppress(
+        &suppress::Table {
+            rows: table.countries.iter().map(cells).collect(),
+            totals: cells(&table.totals),
+        },
+        &COUNTRY_TABLE,
+        threshold,
+    )?;
+    let hide = |f: &CountryFigures, p: &suppress::PublishedRow| -> ShownRow {
+        let mut row = exact(f);
+        let mut hidden: Vec<&str> = p.suppressed.iter().copied().collect();
+        if p.suppressed.contains("requests")
+            || !suppress::derived_publishable(f.requests, threshold)
+        {
+            hidden.extend(DERIVED);
+        } else if p.suppressed.contains("answered") {
+            hidden.push("response_rate");
+        }
+        for field in &hidden {
+            row.insert((*field).into(), serde_json::Value::Null);
+        }
+        let in_order: Vec<serde_json::Value> = COLUMNS
+            .iter()
+            .filter(|c| hidden.contains(c))
+            .map(|c| serde_json::Value::from(*c))
+            .collect();
+        row.insert("suppressed".into(), serde_json::Value::Array(in_order));
+        row
+    };
+    Ok(Shown {
+        countries: table
+            .countries
+            .iter()
+            .zip(&published.rows)
+            .map(|(f, p)| hide(f, p))
+            .collect(),
+        totals: hide(&table.totals, &published.totals),
+    })
+}
+
+/// A count column by its name.
+fn count(f: &CountryFigures, field: &str) -> u64 {
+    match field {
+        "requests" => f.requests,
+        "answered" => f.answered,
+        "pending" => f.pending,
+        "executed" => f.executed,
+        "partially_executed" => f.partially_executed,
+        "refused" => f.refused,
+        "withdrawn" => f.withdrawn,
+        "abandoned" => f.abandoned,
+        "abandoned_no_response" => f.abandoned_no_response,
+        "victims_identified" => f.victims_identified,
+        other => unreachable!("{other} is not a count of the country table"),
+    }
+}

@@ -1,0 +1,305 @@
+//! `GET /stats/countries` end to end: hand-worked Kaplan–Meier figures, the
+//! published (suppressed) view and who gets it, CSV, and bad parameters.
+
+mod common;
+
+use common::{TestApp, id_of, query, sent_body, spawn_app, transition_to};
+use serde_json::Value;
+
+/// The analysis date of these tests: yesterday in the service's zone, so a
+/// test running across midnight sees the same figures.
+fn as_of() -> chrono::NaiveDate {
+    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
+        - chrono::Days::new(1)
+}
+
+fn days_before_as_of(n: u64) -> String {
+    (as_of() - chrono::Days::new(n)).to_string()
+}
+
+/// A request to `country` sent 100 days before `as_of`.
+async fn sent(app: &TestApp, country: &str, case: &str) -> String {
+    let mut body = sent_body(case, &days_before_as_of(100));
+    body["target_country"] = country.into();
+    id_of(&app.create_request(&body).await)
+}
+
+async fn answered_after(app: &TestApp, id: &str, days: u64) {
+    let res = app
+        .transition(
+            id,
+            &transition_to("acknowledged", &days_before_as_of(100 - days)),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+}
+
+/// Norway: 4 sent, answered on days 10 and 30, 2 pending (censored at 100).
+/// Japan: 2 sent, one withdrawn on day 5 (censored there), one pending.
+/// Germany: 12 sent, none answered.
+async fn portfolio(app: &TestApp) {
+    for (i, answer) in [Some(10), Some(30), None, None].into_iter().enumerate() {
+        let id = sent(app, "NO", &format!("NO-{i}")).await;
+        if let Some(day) = answer {
+            answered_after(app, &id, day).await;
+        }
+    }
+    let withdrawn = sent(app, "JP", "JP-0").await;
+    let res = app
+        .transition(
+            &withdrawn,
+            &transition_to("withdrawn", &days_before_as_of(95)),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    sent(app, "JP", "JP-1").await;
+    for i in 0..12 {
+        sent(app, "DE", &format!("DE-{i}")).await;
+    }
+}
+
+async fn table(app: &TestApp, token: &str, extra: &[(&str, &str)]) -> Value {
+    let as_of = as_of().to_string();
+    let mut pairs = vec![("as_of", as_of.as_str())];
+    pairs.extend_from_slice(extra);
+    let res = app
+        .get(&format!("/api/v1/stats/countries?{}", query(&pairs)), token)
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    res.body
+}
+
+fn row<'a>(body: &'a Value, country: &str) -> &'a Value {
+    body["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["country"] == country)
+        .unwrap_or_else(|| panic!("no row for {country}: {body}"))
+}
+
+#[actix_web::test]
+async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
+    let app = spawn_app().await;
+    portfolio(&app).await;
+    let body = table(&app, &app.admin_token, &[]).await;
+    assert_eq!(body["suppression"]["applied"], false);
+
+    let no = row(&body, "NO");
+    assert_eq!(no["country_name"], "Norway");
+    assert_eq!(
+        (no["requests"].as_u64(), no["answered"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(no["pending"], 4, "acknowledged is still pending: {no}");
+    assert_eq!(no["response_rate"], 0.5);
+    // S(10) = 3/4, S(30) = 3/4 × 2/3 = 1/2: the median is reached on day 30.
+    assert_eq!(no["median_days_to_response"], 30);
+    assert_eq!(no["median_response_not_reached"], false);
+    // The two pending requests are censored on day 100: S stays at 1/2.
+    assert_eq!(no["unanswered_share_180"], 0.5);
+    assert_eq!(no["unanswered_share_365"], 0.5);
+    assert_eq!(no["median_days_to_execution"], Value::Null);
+    assert_eq!(no["median_execution_not_reached"], true);
+    assert_eq!(no["suppressed"], serde_json::json!([]));
+
+    let jp = row(&body, "JP");
+    assert_eq!(
+        (jp["requests"].as_u64(), jp["withdrawn"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(jp["answered"], 0);
+    assert_eq!(jp["median_days_to_response"], Value::Null);
+    assert_eq!(jp["median_response_not_reached"], true);
+    assert_eq!(jp["unanswered_share_180"], 1.0);
+
+    // Totals pool the 18 requests: Japan's withdrawal leaves on day 5, so
+    // 17 are at risk on day 10 (S = 16/17) and 16 on day 30 (S = 15/17).
+    let totals = &body["totals"];
+    assert_eq!(totals["requests"], 18);
+    assert_eq!(totals["answered"], 2);
+    let s30: f64 = 16.0 / 17.0 * (15.0 / 16.0);
+    assert!((totals["unanswered_share_180"].as_f64().unwrap() - s30).abs() < 1e-12);
+    assert_eq!(totals["median_response_not_reached"], true);
+    assert!(totals.get("country").is_none(), "{totals}");
+}
+
+/// The count columns and how the table adds up (issue 4).
+const COUNTS: [&str; 10] = [
+    "requests",
+    "answered",
+    "pending",
+    "executed",
+    "partially_executed",
+    "refused",
+    "withdrawn",
+    "abandoned",
+    "abandoned_no_response",
+    "victims_identified",
+];
+const PARTS: [&str; 6] = [
+    "pending",
+    "executed",
+    "partially_executed",
+    "refused",
+    "withdrawn",
+    "abandoned",
+];
+
+fn listed(row: &Value, field: &str) -> bool {
+    row["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == field)
+}
+
+/// No count from 1 to 4 is visible, and no hidden count is alone in a row's
+/// sum or a column's total (where the others would give it back).
+fn assert_published(body: &Value) {
+    assert_eq!(body["suppression"]["applied"], true, "{body}");
+    let mut rows: Vec<&Value> = body["countries"].as_array().unwrap().iter().collect();
+    rows.push(&body["totals"]);
+    for row in &rows {
+        for field in COUNTS {
+            if let Some(n) = row[field].as_u64() {
+                assert!(!(1..5).contains(&n), "{field} = {n} shown: {row}");
+                assert!(!listed(row, field), "{field} shown and listed: {row}");
+            } else {
+                assert!(listed(row, field), "{field} is null but not listed: {row}");
+            }
+        }
+        let mut sum = vec!["requests"];
+        sum.extend(PARTS);
+        let hidden_in_sum = sum.iter().filter(|f| row[**f].is_null()).count();
+        assert_ne!(hidden_in_sum, 1, "one hidden cell in the row sum: {row}");
+        if row["requests"].is_null() {
+            for derived in [
+                "response_rate",
+                "median_days_to_response",
+                "unanswered_share_180",
+                "unanswered_share_365",
+                "median_days_to_execution",
+            ] {
+                assert!(
+                    row[derived].is_null(),
+                    "{derived} shown over hidden requests: {row}"
+                );
+            }
+        }
+    }
+    for field in COUNTS {
+        let hidden_in_column = rows.iter().filter(|r| r[field].is_null()).count();
+        assert_ne!(
+            hidden_in_column, 1,
+            "one hidden cell in the {field} column and its total: {body}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn analysts_only_ever_get_the_published_view() {
+    let app = spawn_app().await;
+    portfolio(&app).await;
+    let analyst = app.token_for("analyst").await;
+
+    for extra in [&[][..], &[("suppress", "false")][..]] {
+        let body = table(&app, &analyst, extra).await;
+        assert_published(&body);
+        let no = row(&body, "NO");
+        assert!(
+            no["requests"].is_null() && no["median_days_to_response"].is_null(),
+            "{no}"
+        );
+        // Germany's 12 would be safe alone, but Norway's and Japan's hidden
+        // requests would then follow from the total: something else hides.
+        assert_eq!(body["totals"]["requests"], 18);
+    }
+    let published_for_admin = table(&app, &app.admin_token, &[("suppress", "true")]).await;
+    assert_eq!(
+        published_for_admin,
+        table(&app, &analyst, &[]).await,
+        "suppress=true shows other roles exactly what analysts see"
+    );
+    for role in ["coordinator", "clerk"] {
+        let token = app.token_for(role).await;
+        let body = table(&app, &token, &[]).await;
+        assert_eq!(body["suppression"]["applied"], false, "{role}");
+        assert_eq!(row(&body, "NO")["requests"], 4, "{role}");
+    }
+    let res = app.get("/api/v1/stats/countries", "").await;
+    assert_eq!(res.status, 401);
+}
+
+#[actix_web::test]
+async fn csv_has_one_row_per_country_and_the_totals_in_a_stable_order() {
+    let app = spawn_app().await;
+    portfolio(&app).await;
+    sent(&app, "TR", "TR-0").await;
+    let as_of = as_of().to_string();
+    let by_param = app
+        .get(
+            &format!("/api/v1/stats/countries?as_of={as_of}&format=csv"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(by_param.status, 200);
+    assert_eq!(
+        by_param.header("content-type").as_deref(),
+        Some("text/csv; charset=utf-8")
+    );
+    let text = by_param.body.as_str().unwrap_or_default().to_string();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "country,country_name,requests,answered,pending,executed,partially_executed,refused,withdrawn,abandoned,abandoned_no_response,response_rate,median_days_to_response,median_response_not_reached,unanswered_share_180,unanswered_share_365,median_days_to_execution,median_execution_not_reached,victims_identified,suppressed"
+        )
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 5, "DE, JP, NO, TR and the totals: {text}");
+    assert!(rows[0].starts_with("DE,Germany,12,0,12,"), "{text}");
+    assert!(rows[3].starts_with("TR,Türkiye,1,"), "UTF-8 names: {text}");
+    assert!(rows[4].starts_with(",All countries,19,2,"), "{text}");
+
+    let analyst = app.token_for("analyst").await;
+    let by_accept = app
+        .call_with(
+            awc::http::Method::GET,
+            &format!("/api/v1/stats/countries?as_of={as_of}"),
+            Some(&analyst),
+            None,
+            &[("Accept", "text/csv")],
+        )
+        .await;
+    assert_eq!(by_accept.status, 200);
+    let published = by_accept.body.as_str().unwrap_or_default();
+    assert!(
+        published
+            .lines()
+            .any(|l| l.starts_with("NO,Norway,,") && l.contains("requests;")),
+        "{published}"
+    );
+}
+
+#[actix_web::test]
+async fn bad_parameters_are_named() {
+    let app = spawn_app().await;
+    let res = app
+        .get(
+            "/api/v1/stats/countries?offence=theft&country=ZZ&sent_from=2026-02-01&sent_to=2026-01-01&as_of=2999-01-01&bucket=year&suppress=maybe&format=xml",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(res.status, 422, "{res:?}");
+    let fields = &res.body["error"]["fields"];
+    for field in [
+        "offence", "country", "sent_to", "as_of", "bucket", "suppress", "format",
+    ] {
+        assert!(
+            fields.get(field).is_some(),
+            "{field} not named: {}",
+            res.body
+        );
+    }
+}
