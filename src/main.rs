@@ -10,9 +10,11 @@ use mla_tracker::alerts::rules::RuleSet;
 use mla_tracker::alerts::run::run_and_deliver;
 use mla_tracker::alerts::scan::today_in;
 use mla_tracker::config::Settings;
+use mla_tracker::db::stats::Population;
 use mla_tracker::db::{self, Db, users};
 use mla_tracker::domain::Role;
 use mla_tracker::startup::Application;
+use mla_tracker::stats::countries;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +42,9 @@ enum Command {
     /// Stall alerts.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Cooperation statistics.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Fill the database with a synthetic, plainly fictitious portfolio.
     Seed {
         /// How many requests to create.
@@ -61,6 +66,28 @@ enum AlertsCommand {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// The per-country table of `GET /api/v1/stats/countries`.
+    Countries {
+        /// text (a summary for the terminal), csv or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// The analysis date (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
+        /// Only requests sent on or after this date.
+        #[arg(long, value_name = "DATE")]
+        sent_from: Option<chrono::NaiveDate>,
+        /// Only requests sent on or before this date.
+        #[arg(long, value_name = "DATE")]
+        sent_to: Option<chrono::NaiveDate>,
+        /// The published view, small counts suppressed, as analysts see it.
+        #[arg(long)]
+        suppress: bool,
     },
 }
 
@@ -146,6 +173,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     s.emails_sent,
                     s.emails_failed
                 );
+            }
+            Ok(())
+        }
+        Command::Stats(StatsCommand::Countries {
+            format,
+            as_of,
+            sent_from,
+            sent_to,
+            suppress,
+        }) => {
+            let today = today_in(settings.alerts_timezone()?, chrono::Utc::now());
+            let mut population = Population::as_of(as_of.unwrap_or(today));
+            population.sent_from = sent_from;
+            population.sent_to = sent_to;
+            if population.as_of > today {
+                anyhow::bail!("--as-of must not be after today ({today})");
+            }
+            if let (Some(from), Some(to)) = (sent_from, sent_to)
+                && from > to
+            {
+                anyhow::bail!("--sent-to must not be before --sent-from");
+            }
+            let mut conn = db::connect_once(&settings.database)?;
+            let table = countries::compute(&mut conn, &population)?;
+            let threshold = settings.stats.suppression_threshold;
+            let shown = countries::shown(&table, suppress.then_some(threshold))?;
+            match format.as_str() {
+                "csv" => {
+                    let mut rows: Vec<&countries::ShownRow> = shown.countries.iter().collect();
+                    rows.push(&shown.totals);
+                    print!(
+                        "{}",
+                        mla_tracker::stats::to_csv(&countries::COLUMNS, &rows)?
+                    );
+                }
+                "json" => println!("{}", serde_json::to_string_pretty(&shown)?),
+                "text" => print!("{}", countries::summary(&shown, population.as_of)),
+                other => anyhow::bail!("--format must be text, csv or json, not {other}"),
             }
             Ok(())
         }

@@ -303,3 +303,39 @@ async fn bad_parameters_are_named() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_command_line_prints_the_same_table_as_the_api() {
+    let app = spawn_app().await;
+    portfolio(&app).await;
+    let as_of = as_of().to_string();
+    for (flags, query) in [
+        (vec![], "format=csv"),
+        (vec!["--suppress"], "format=csv&suppress=true"),
+    ] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mla-tracker"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("MLA__") {
+                cmd.env_remove(key);
+            }
+        }
+        let out = cmd
+            .env("DATABASE_URL", &app.database_url)
+            .args(["stats", "countries", "--format", "csv", "--as-of", &as_of])
+            .args(&flags)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let api = app
+            .get(
+                &format!("/api/v1/stats/countries?as_of={as_of}&{query}"),
+                &app.admin_token,
+            )
+            .await;
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            api.body.as_str().unwrap(),
+            "{flags:?}"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::extract::parsed;
 use crate::alerts::scan::today_in;
 use crate::auth::{Authorized, ReadStats};
-use crate::db::stats::{self as db_stats, Population, Waiting};
+use crate::db::stats::Population;
 use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -107,34 +107,6 @@ fn accepts_csv(req: &HttpRequest) -> bool {
         .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
 }
 
-/// The rows as CSV: a header of `columns`, then one line per row; hidden
-/// values are empty, `suppressed` lists the hidden columns separated by `;`.
-fn to_csv(columns: &[&str], rows: &[&countries::ShownRow]) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| ApiError::Internal(anyhow::anyhow!("writing CSV: {e}"));
-    out.write_record(columns).map_err(failed)?;
-    for row in rows {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| match row.get(*c) {
-                None | Some(serde_json::Value::Null) => String::new(),
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(serde_json::Value::Array(items)) => items
-                    .iter()
-                    .filter_map(|i| i.as_str())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                Some(other) => other.to_string(),
-            })
-            .collect();
-        out.write_record(&cells).map_err(failed)?;
-    }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("writing CSV: {e}")))
-}
-
 fn csv_response(body: String, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
@@ -159,12 +131,7 @@ async fn countries_table(
     let population = query.population.clone();
     let table = state
         .db
-        .read(move |conn| {
-            let counts = db_stats::country_counts(conn, &population)?;
-            let response = db_stats::waiting_days(conn, &population, Waiting::FirstResponse)?;
-            let execution = db_stats::waiting_days(conn, &population, Waiting::Execution)?;
-            Ok(countries::table(counts, response, execution))
-        })
+        .read(move |conn| Ok(countries::compute(conn, &population)?))
         .await?;
     let shown = countries::shown(&table, published.then_some(threshold))
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("suppression: {e}")))?;
@@ -172,7 +139,7 @@ async fn countries_table(
         let mut rows: Vec<&countries::ShownRow> = shown.countries.iter().collect();
         rows.push(&shown.totals);
         return Ok(csv_response(
-            to_csv(&countries::COLUMNS, &rows)?,
+            crate::stats::to_csv(&countries::COLUMNS, &rows).map_err(ApiError::Internal)?,
             "countries",
         ));
     }

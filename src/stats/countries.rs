@@ -100,6 +100,19 @@ fn figures(
     }
 }
 
+/// Asks the database for the population's aggregates and builds the table.
+pub fn compute(
+    conn: &mut crate::db::DbConnection,
+    population: &crate::db::stats::Population,
+) -> diesel::QueryResult<CountryTable> {
+    use crate::db::stats::{self, Waiting};
+    Ok(table(
+        stats::country_counts(conn, population)?,
+        stats::waiting_days(conn, population, Waiting::FirstResponse)?,
+        stats::waiting_days(conn, population, Waiting::Execution)?,
+    ))
+}
+
 /// Builds the exact table from what `db::stats` returned.
 pub fn table(
     counts: Vec<CountryCounts>,
@@ -181,7 +194,7 @@ const DERIVED: [&str; 7] = [
 
 /// A row as shown: every column of [`COLUMNS`], hidden values `null` and
 /// named in `suppressed`.
-pub type ShownRow = serde_json::Map<String, serde_json::Value>;
+pub use super::ShownRow;
 
 /// The table as shown to one caller.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -278,4 +291,53 @@ fn count(f: &CountryFigures, field: &str) -> u64 {
         "victims_identified" => f.victims_identified,
         other => unreachable!("{other} is not a count of the country table"),
     }
+}
+
+/// A terminal summary of the table: one line per country, most unanswered
+/// first (the share still unanswered after 365 days), then the totals.
+pub fn summary(shown: &Shown, as_of: chrono::NaiveDate) -> String {
+    let number = |row: &ShownRow, field: &str| match &row[field] {
+        serde_json::Value::Null => "–".to_string(),
+        v => v.to_string(),
+    };
+    let percent = |row: &ShownRow, field: &str| {
+        row[field]
+            .as_f64()
+            .map_or("–".to_string(), |v| format!("{:.0} %", v * 100.0))
+    };
+    let median = |row: &ShownRow| match (
+        &row["median_days_to_response"],
+        &row["median_response_not_reached"],
+    ) {
+        (serde_json::Value::Null, serde_json::Value::Bool(true)) => "not reached".to_string(),
+        (serde_json::Value::Null, _) => "–".to_string(),
+        (v, _) => format!("{v} d"),
+    };
+    let mut rows: Vec<&ShownRow> = shown.countries.iter().collect();
+    rows.sort_by(|a, b| {
+        let share = |r: &ShownRow| r["unanswered_share_365"].as_f64().unwrap_or(-1.0);
+        share(b).total_cmp(&share(a))
+    });
+    let mut out = format!(
+        "As of {as_of}. Unanswered: share still without a first response after 365 days (Kaplan–Meier).\n\n{:<32} {:>8} {:>8} {:>9} {:>12} {:>11}\n",
+        "country", "requests", "answered", "abandoned", "median reply", "unanswered"
+    );
+    rows.push(&shown.totals);
+    for row in rows {
+        let name = row
+            .get("country_name")
+            .and_then(|n| n.as_str())
+            .unwrap_or("All countries");
+        let name: String = name.chars().take(32).collect();
+        out.push_str(&format!(
+            "{:<32} {:>8} {:>8} {:>9} {:>12} {:>11}\n",
+            name,
+            number(row, "requests"),
+            number(row, "answered"),
+            number(row, "abandoned"),
+            median(row),
+            percent(row, "unanswered_share_365"),
+        ));
+    }
+    out
 }
