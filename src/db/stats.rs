@@ -104,10 +104,98 @@ pub struct CountryDay {
     pub count: DayCount,
 }
 
+/// A bucket of `sent_at`'s requests last observed on one day after sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketDay {
+    pub bucket: String,
+    pub count: DayCount,
+}
+
+/// The period a timeline groups `sent_at` by; labels sort in time order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Bucket {
+    /// `2025`.
+    #[default]
+    Year,
+    /// `2025-Q3`.
+    Quarter,
+    /// `2025-07`.
+    Month,
+}
+
+impl std::str::FromStr for Bucket {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "year" => Ok(Bucket::Year),
+            "quarter" => Ok(Bucket::Quarter),
+            "month" => Ok(Bucket::Month),
+            _ => Err("must be year, quarter or month"),
+        }
+    }
+}
+
+/// One bucket's counts: `sent` requests, `answered` by `as_of`, and three of
+/// the statuses on `as_of` (the others — pending, partially executed,
+/// withdrawn — make up the rest of `sent`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
+pub struct BucketCounts {
+    #[diesel(sql_type = Text)]
+    pub bucket: String,
+    #[diesel(sql_type = BigInt)]
+    pub sent: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered: i64,
+    #[diesel(sql_type = BigInt)]
+    pub executed: i64,
+    #[diesel(sql_type = BigInt)]
+    pub refused: i64,
+    #[diesel(sql_type = BigInt)]
+    pub abandoned: i64,
+}
+
+/// A closing status whose reason the register records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closure {
+    /// `abandoned`, with an `abandonment_reason`.
+    Abandoned,
+    /// `refused`, with a `refusal_ground`.
+    Refused,
+}
+
+impl Closure {
+    pub fn status(self) -> &'static str {
+        match self {
+            Closure::Abandoned => "abandoned",
+            Closure::Refused => "refused",
+        }
+    }
+
+    fn reason_column(self) -> &'static str {
+        match self {
+            Closure::Abandoned => "abandonment_reason",
+            Closure::Refused => "refusal_ground",
+        }
+    }
+}
+
+/// The requests of one country in the closure's status on `as_of`, with
+/// one reason (`None`: none recorded, which the API does not allow).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct ReasonCount {
+    #[diesel(sql_type = Text)]
+    pub country: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub reason: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub requests: i64,
+}
+
 #[derive(QueryableByName)]
 struct DayRow {
+    /// The country, or the bucket.
     #[diesel(sql_type = Text)]
-    country: String,
+    grp: String,
     #[diesel(sql_type = Integer)]
     day: i32,
     #[diesel(sql_type = Integer)]
@@ -137,6 +225,24 @@ impl Dialect {
             format!("({to} - {from})")
         } else {
             format!("CAST(julianday({to}) - julianday({from}) AS INTEGER)")
+        }
+    }
+
+    /// The label of `date`'s bucket: `2025`, `2025-Q3` or `2025-07`, which
+    /// sort in time order as text.
+    fn bucket(&self, bucket: Bucket, date: &str) -> String {
+        match (bucket, self.postgres) {
+            (Bucket::Year, true) => format!("to_char({date}, 'YYYY')"),
+            (Bucket::Quarter, true) => format!(
+                "to_char({date}, 'YYYY') || '-Q' || CAST(extract(quarter FROM {date}) AS INTEGER)"
+            ),
+            (Bucket::Month, true) => format!("to_char({date}, 'YYYY-MM')"),
+            (Bucket::Year, false) => format!("strftime('%Y', {date})"),
+            (Bucket::Quarter, false) => format!(
+                "strftime('%Y', {date}) || '-Q' || \
+                 ((CAST(strftime('%m', {date}) AS INTEGER) + 2) / 3)"
+            ),
+            (Bucket::Month, false) => format!("strftime('%Y-%m', {date})"),
         }
     }
 }
@@ -298,6 +404,34 @@ pub fn waiting_days(
     p: &Population,
     waiting: Waiting,
 ) -> QueryResult<Vec<CountryDay>> {
+    Ok(days_by(conn, p, waiting, |_| "target_country".to_string())?
+        .into_iter()
+        .map(|(country, count)| CountryDay { country, count })
+        .collect())
+}
+
+/// Per-bucket (of `sent_at`), per-day counts of events and censorings for
+/// one waiting time, in (bucket, day) order.
+pub fn bucket_waiting_days(
+    conn: &mut DbConnection,
+    p: &Population,
+    waiting: Waiting,
+    bucket: Bucket,
+) -> QueryResult<Vec<BucketDay>> {
+    Ok(days_by(conn, p, waiting, |d| d.bucket(bucket, "sent_at"))?
+        .into_iter()
+        .map(|(bucket, count)| BucketDay { bucket, count })
+        .collect())
+}
+
+/// Per-group, per-day counts of events and censorings for one waiting time,
+/// grouped by the SQL expression `group` gives, in (group, day) order.
+fn days_by(
+    conn: &mut DbConnection,
+    p: &Population,
+    waiting: Waiting,
+    group: impl Fn(&Dialect) -> String,
+) -> QueryResult<Vec<(String, DayCount)>> {
     let mut d = dialect(conn);
     let (filter, as_of, values) = where_clause(&mut d, p);
     let (event, until) = match waiting {
@@ -320,11 +454,12 @@ pub fn waiting_days(
         ),
     };
     let sql = format!(
-        "SELECT country, day, event, COUNT(*) AS requests \
-         FROM (SELECT target_country AS country, {days} AS day, \
+        "SELECT grp, day, event, COUNT(*) AS requests \
+         FROM (SELECT {group} AS grp, {days} AS day, \
                       CASE WHEN {event} THEN 1 ELSE 0 END AS event \
                FROM requests WHERE {filter}) AS observed \
-         GROUP BY country, day, event ORDER BY country, day",
+         GROUP BY grp, day, event ORDER BY grp, day",
+        group = group(&d),
         days = d.days(&until, "sent_at"),
     );
     let rows: Vec<DayRow> = load(conn, sql, values)?;
@@ -336,14 +471,60 @@ pub fn waiting_days(
             } else {
                 (0, r.requests as u64)
             };
-            CountryDay {
-                country: r.country,
-                count: DayCount {
-                    day: r.day.max(0) as u32,
-                    events,
-                    censored,
-                },
-            }
+            let count = DayCount {
+                day: r.day.max(0) as u32,
+                events,
+                censored,
+            };
+            (r.grp, count)
         })
         .collect())
+}
+
+/// Per country and reason, the requests whose status on `as_of` is the
+/// closure's, in (country, reason) order. Countries without any are absent.
+pub fn reason_counts(
+    conn: &mut DbConnection,
+    p: &Population,
+    closure: Closure,
+) -> QueryResult<Vec<ReasonCount>> {
+    let mut d = dialect(conn);
+    let (filter, as_of, values) = where_clause(&mut d, p);
+    let sql = format!(
+        "SELECT country, reason, COUNT(*) AS requests \
+         FROM (SELECT target_country AS country, {status} AS s, {column} AS reason \
+               FROM requests WHERE {filter}) AS population \
+         WHERE s = '{closed}' \
+         GROUP BY country, reason ORDER BY country, reason",
+        status = status_on(&as_of),
+        column = closure.reason_column(),
+        closed = closure.status(),
+    );
+    load(conn, sql, values)
+}
+
+/// Counts per bucket of `sent_at`, in time order. Buckets without any
+/// request are absent.
+pub fn bucket_counts(
+    conn: &mut DbConnection,
+    p: &Population,
+    bucket: Bucket,
+) -> QueryResult<Vec<BucketCounts>> {
+    let mut d = dialect(conn);
+    let (filter, as_of, values) = where_clause(&mut d, p);
+    let count = |status: &str| format!("SUM(CASE WHEN s = '{status}' THEN 1 ELSE 0 END)");
+    let sql = format!(
+        "SELECT bucket, COUNT(*) AS sent, \
+                SUM(CASE WHEN first_response_at <= {as_of} THEN 1 ELSE 0 END) AS answered, \
+                {executed} AS executed, {refused} AS refused, {abandoned} AS abandoned \
+         FROM (SELECT {label} AS bucket, {status} AS s, first_response_at \
+               FROM requests WHERE {filter}) AS population \
+         GROUP BY bucket ORDER BY bucket",
+        label = d.bucket(bucket, "sent_at"),
+        status = status_on(&as_of),
+        executed = count("executed"),
+        refused = count("refused"),
+        abandoned = count("abandoned"),
+    );
+    load(conn, sql, values)
 }

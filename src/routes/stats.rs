@@ -12,14 +12,23 @@ use serde_json::json;
 use super::extract::parsed;
 use crate::alerts::scan::today_in;
 use crate::auth::{Authorized, ReadStats};
-use crate::db::stats::Population;
+use crate::db::stats::{Bucket, Closure, Population};
 use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::stats::countries;
+use crate::stats::{ShownRow, countries, reasons, timeline};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stats/countries", web::get().to(countries_table));
+    cfg.route("/stats/countries", web::get().to(countries_table))
+        .route(
+            "/stats/abandonment-reasons",
+            web::get().to(abandonment_reasons_table),
+        )
+        .route(
+            "/stats/refusal-grounds",
+            web::get().to(refusal_grounds_table),
+        )
+        .route("/stats/timeline", web::get().to(timeline_table));
 }
 
 /// What every statistics endpoint takes.
@@ -35,6 +44,35 @@ pub struct StatsQuery {
 /// repeatable (or comma-separated) filters `offence`, `legal_basis`,
 /// `channel`, `country`, and `suppress`, `format`.
 pub fn parse_query(query_string: &str, today: NaiveDate) -> Result<StatsQuery, ApiError> {
+    parse_with(query_string, today, |_, _, _| false)
+}
+
+/// [`parse_query`] plus `bucket` (`year`, the default, `quarter`, `month`),
+/// which only the timeline takes.
+pub fn parse_timeline_query(
+    query_string: &str,
+    today: NaiveDate,
+) -> Result<(StatsQuery, Bucket), ApiError> {
+    let mut bucket = Bucket::default();
+    let query = parse_with(query_string, today, |key, value, errors| {
+        if key != "bucket" {
+            return false;
+        }
+        if let Some(b) = parsed(errors, "bucket", value) {
+            bucket = b;
+        }
+        true
+    })?;
+    Ok((query, bucket))
+}
+
+/// The common parameters, and whatever else `extra` takes: it is offered
+/// every other key and says whether it was one of its own.
+fn parse_with(
+    query_string: &str,
+    today: NaiveDate,
+    mut extra: impl FnMut(&str, &str, &mut FieldErrors) -> bool,
+) -> Result<StatsQuery, ApiError> {
     let mut errors = FieldErrors::default();
     let mut p = Population::as_of(today);
     let (mut suppress, mut csv) = (false, false);
@@ -80,7 +118,11 @@ pub fn parse_query(query_string: &str, today: NaiveDate) -> Result<StatsQuery, A
                 "json" => csv = false,
                 _ => errors.add("format", "must be json or csv"),
             },
-            other => errors.add(other, "is not a parameter of the statistics"),
+            other => {
+                if !extra(other, value, &mut errors) {
+                    errors.add(other, "is not a parameter of the statistics")
+                }
+            }
         }
     }
     if let (Some(from), Some(to)) = (p.sent_from, p.sent_to)
@@ -117,6 +159,67 @@ fn csv_response(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
+/// Who sees what: analysts always the published view, others when they ask.
+struct View {
+    published: bool,
+    threshold: u64,
+}
+
+impl View {
+    fn of(state: &AppState, role: Role, query: &StatsQuery) -> View {
+        View {
+            published: role == Role::Analyst || query.suppress,
+            threshold: state.settings.stats.suppression_threshold,
+        }
+    }
+
+    /// The threshold to suppress with, if any.
+    fn suppress_with(&self) -> Option<u64> {
+        self.published.then_some(self.threshold)
+    }
+}
+
+fn suppression_failed(e: crate::stats::suppress::SuppressError) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("suppression: {e}"))
+}
+
+/// A shown table as CSV (rows, then the totals, in `columns` order) or as
+/// JSON: `{"as_of", "sent_from", "sent_to", "suppression", "<rows_key>":
+/// [...], "totals"}`, the totals without the row label columns `label`.
+#[allow(clippy::too_many_arguments)]
+fn table_response(
+    req: &HttpRequest,
+    query: &StatsQuery,
+    view: &View,
+    name: &str,
+    rows_key: &str,
+    columns: &[&str],
+    label: &[&str],
+    rows: Vec<ShownRow>,
+    mut totals: ShownRow,
+) -> Result<HttpResponse, ApiError> {
+    if query.csv || accepts_csv(req) {
+        let mut all: Vec<&ShownRow> = rows.iter().collect();
+        all.push(&totals);
+        return Ok(csv_response(
+            crate::stats::to_csv(columns, &all).map_err(ApiError::Internal)?,
+            name,
+        ));
+    }
+    for column in label {
+        totals.remove(*column);
+    }
+    let p = &query.population;
+    Ok(HttpResponse::Ok().json(json!({
+        "as_of": p.as_of,
+        "sent_from": p.sent_from,
+        "sent_to": p.sent_to,
+        "suppression": {"threshold": view.threshold, "applied": view.published},
+        rows_key: rows,
+        "totals": totals,
+    })))
+}
+
 /// `GET /stats/countries`: per-country counts, response rate, Kaplan–Meier
 /// medians and shares still unanswered at 180 and 365 days, and totals.
 async fn countries_table(
@@ -126,33 +229,97 @@ async fn countries_table(
 ) -> Result<HttpResponse, ApiError> {
     let today = today_in(state.zone, Utc::now());
     let query = parse_query(req.query_string(), today)?;
-    let published = auth.user.role == Role::Analyst || query.suppress;
-    let threshold = state.settings.stats.suppression_threshold;
+    let view = View::of(&state, auth.user.role, &query);
+    let population = query.population.clone();
+    let table = countries::compute_concurrently(&state.db, &population).await?;
+    let shown = countries::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
+    table_response(
+        &req,
+        &query,
+        &view,
+        "countries",
+        "countries",
+        &countries::COLUMNS,
+        &["country", "country_name"],
+        shown.countries,
+        shown.totals,
+    )
+}
+
+/// `GET /stats/abandonment-reasons`: per country, the requests abandoned by
+/// `as_of` by reason, and totals.
+async fn abandonment_reasons_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    reasons_table(state, auth, req, Closure::Abandoned, "abandonment-reasons").await
+}
+
+/// `GET /stats/refusal-grounds`: per country, the requests refused by
+/// `as_of` by ground, and totals.
+async fn refusal_grounds_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    reasons_table(state, auth, req, Closure::Refused, "refusal-grounds").await
+}
+
+async fn reasons_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+    closure: Closure,
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
+    let today = today_in(state.zone, Utc::now());
+    let query = parse_query(req.query_string(), today)?;
+    let view = View::of(&state, auth.user.role, &query);
     let population = query.population.clone();
     let table = state
         .db
-        .read(move |conn| Ok(countries::compute(conn, &population)?))
+        .read(move |conn| Ok(reasons::compute(conn, &population, closure)?))
         .await?;
-    let shown = countries::shown(&table, published.then_some(threshold))
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("suppression: {e}")))?;
-    if query.csv || accepts_csv(&req) {
-        let mut rows: Vec<&countries::ShownRow> = shown.countries.iter().collect();
-        rows.push(&shown.totals);
-        return Ok(csv_response(
-            crate::stats::to_csv(&countries::COLUMNS, &rows).map_err(ApiError::Internal)?,
-            "countries",
-        ));
-    }
-    let mut totals = shown.totals;
-    totals.remove("country");
-    totals.remove("country_name");
-    let p = &query.population;
-    Ok(HttpResponse::Ok().json(json!({
-        "as_of": p.as_of,
-        "sent_from": p.sent_from,
-        "sent_to": p.sent_to,
-        "suppression": {"threshold": threshold, "applied": published},
-        "countries": shown.countries,
-        "totals": totals,
-    })))
+    let shown = reasons::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
+    table_response(
+        &req,
+        &query,
+        &view,
+        name,
+        "countries",
+        &reasons::columns(closure),
+        &["country", "country_name"],
+        shown.rows,
+        shown.totals,
+    )
+}
+
+/// `GET /stats/timeline`: per bucket of `sent_at` (`bucket=year|quarter|
+/// month`), counts and the Kaplan–Meier median days to a first response.
+async fn timeline_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let today = today_in(state.zone, Utc::now());
+    let (query, bucket) = parse_timeline_query(req.query_string(), today)?;
+    let view = View::of(&state, auth.user.role, &query);
+    let population = query.population.clone();
+    let table = state
+        .db
+        .read(move |conn| Ok(timeline::compute(conn, &population, bucket)?))
+        .await?;
+    let shown = timeline::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
+    table_response(
+        &req,
+        &query,
+        &view,
+        "timeline",
+        "buckets",
+        &timeline::COLUMNS,
+        &["bucket"],
+        shown.rows,
+        shown.totals,
+    )
 }

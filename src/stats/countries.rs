@@ -113,6 +113,24 @@ pub fn compute(
     ))
 }
 
+/// Like [`compute`], with the three aggregations running at once on three
+/// read connections: each is a pass over the population, so on two cores
+/// they share the machine instead of queueing.
+pub async fn compute_concurrently(
+    db: &crate::db::Db,
+    population: &crate::db::stats::Population,
+) -> Result<CountryTable, crate::error::ApiError> {
+    use crate::db::stats::{self, Waiting};
+    let (p1, p2, p3) = (population.clone(), population.clone(), population.clone());
+    let (counts, response, execution) = futures_util::future::try_join3(
+        db.read(move |conn| Ok(stats::country_counts(conn, &p1)?)),
+        db.read(move |conn| Ok(stats::waiting_days(conn, &p2, Waiting::FirstResponse)?)),
+        db.read(move |conn| Ok(stats::waiting_days(conn, &p3, Waiting::Execution)?)),
+    )
+    .await?;
+    Ok(table(counts, response, execution))
+}
+
 /// Builds the exact table from what `db::stats` returned.
 pub fn table(
     counts: Vec<CountryCounts>,
@@ -214,83 +232,38 @@ pub fn shown(
     threshold: Option<u64>,
 ) -> Result<Shown, super::suppress::SuppressError> {
     use super::suppress::{self, COUNTRY_COUNTS, COUNTRY_TABLE};
-    let exact = |f: &CountryFigures| -> ShownRow {
-        let serde_json::Value::Object(mut row) =
-            serde_json::to_value(f).expect("figures serialize")
-        else {
-            unreachable!("a struct serializes to an object")
-        };
-        row.insert("suppressed".into(), serde_json::Value::Array(Vec::new()));
-        row
-    };
+    let rows: Vec<ShownRow> = table.countries.iter().map(super::exact_row).collect();
+    let totals = super::exact_row(&table.totals);
     let Some(threshold) = threshold else {
         return Ok(Shown {
-            countries: table.countries.iter().map(exact).collect(),
-            totals: exact(&table.totals),
+            countries: rows,
+            totals,
         });
     };
-    let cells = |f: &CountryFigures| suppress::Row {
-        label: f.country.clone(),
-        cells: COUNTRY_COUNTS
-            .iter()
-            .map(|&field| (field, count(f, field)))
-            .collect(),
-    };
-    let published = suppress::suppress(
-        &suppress::Table {
-            rows: table.countries.iter().map(cells).collect(),
-            totals: cells(&table.totals),
-        },
+    let published = super::publish(
+        &rows,
+        &totals,
+        &COLUMNS,
+        &COUNTRY_COUNTS,
         &COUNTRY_TABLE,
         threshold,
+        |row, p| {
+            let requests = row["requests"].as_u64().unwrap_or(0);
+            if p.suppressed.contains("requests")
+                || !suppress::derived_publishable(requests, threshold)
+            {
+                DERIVED.to_vec()
+            } else if p.suppressed.contains("answered") {
+                vec!["response_rate"]
+            } else {
+                Vec::new()
+            }
+        },
     )?;
-    let hide = |f: &CountryFigures, p: &suppress::PublishedRow| -> ShownRow {
-        let mut row = exact(f);
-        let mut hidden: Vec<&str> = p.suppressed.iter().copied().collect();
-        if p.suppressed.contains("requests")
-            || !suppress::derived_publishable(f.requests, threshold)
-        {
-            hidden.extend(DERIVED);
-        } else if p.suppressed.contains("answered") {
-            hidden.push("response_rate");
-        }
-        for field in &hidden {
-            row.insert((*field).into(), serde_json::Value::Null);
-        }
-        let in_order: Vec<serde_json::Value> = COLUMNS
-            .iter()
-            .filter(|c| hidden.contains(c))
-            .map(|c| serde_json::Value::from(*c))
-            .collect();
-        row.insert("suppressed".into(), serde_json::Value::Array(in_order));
-        row
-    };
     Ok(Shown {
-        countries: table
-            .countries
-            .iter()
-            .zip(&published.rows)
-            .map(|(f, p)| hide(f, p))
-            .collect(),
-        totals: hide(&table.totals, &published.totals),
+        countries: published.rows,
+        totals: published.totals,
     })
-}
-
-/// A count column by its name.
-fn count(f: &CountryFigures, field: &str) -> u64 {
-    match field {
-        "requests" => f.requests,
-        "answered" => f.answered,
-        "pending" => f.pending,
-        "executed" => f.executed,
-        "partially_executed" => f.partially_executed,
-        "refused" => f.refused,
-        "withdrawn" => f.withdrawn,
-        "abandoned" => f.abandoned,
-        "abandoned_no_response" => f.abandoned_no_response,
-        "victims_identified" => f.victims_identified,
-        other => unreachable!("{other} is not a count of the country table"),
-    }
 }
 
 /// A terminal summary of the table: one line per country, most unanswered

@@ -1,0 +1,239 @@
+//! Requests over time (`GET /stats/timeline`): per bucket of `sent_at`
+//! (year, quarter or month), how many were sent, answered, executed, refused
+//! and abandoned by `as_of`, and the Kaplan–Meier median of the days to a
+//! first response within the bucket.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::km::{self, DayCount};
+use super::suppress::{self, Relations, RowSum};
+use super::{ShownRow, ShownTable};
+use crate::db::stats::{Bucket, BucketCounts, BucketDay};
+
+/// One bucket's figures, exact; the totals have bucket `""`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BucketFigures {
+    pub bucket: String,
+    pub sent: u64,
+    pub answered: u64,
+    pub executed: u64,
+    pub refused: u64,
+    pub abandoned: u64,
+    /// As in the country table: `None` with `median_response_not_reached`
+    /// when fewer than half ever answered.
+    pub median_days_to_response: Option<u32>,
+    pub median_response_not_reached: bool,
+}
+
+/// Buckets in time order (those without any request left out), and totals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    pub buckets: Vec<BucketFigures>,
+    pub totals: BucketFigures,
+}
+
+/// The columns of a row, in the API's and the CSV's order.
+pub const COLUMNS: [&str; 9] = [
+    "bucket",
+    "sent",
+    "answered",
+    "executed",
+    "refused",
+    "abandoned",
+    "median_days_to_response",
+    "median_response_not_reached",
+    "suppressed",
+];
+
+const COUNTS: [&str; 5] = ["sent", "answered", "executed", "refused", "abandoned"];
+
+/// Figures estimated from a bucket's requests: hidden with them.
+const DERIVED: [&str; 2] = ["median_days_to_response", "median_response_not_reached"];
+
+/// The timeline's arithmetic: the three statuses shown and the unpublished
+/// rest (pending, partially executed, withdrawn) make up `sent`; `answered`
+/// is bounded by `sent` through its unpublished complement; every column's
+/// total is the sum over the buckets.
+pub const TIMELINE_TABLE: Relations = Relations {
+    row_sums: &[
+        RowSum {
+            total: "sent",
+            parts: &["executed", "refused", "abandoned", "other"],
+        },
+        RowSum {
+            total: "sent",
+            parts: &["answered", "unanswered"],
+        },
+    ],
+    column_totals: &[
+        "sent",
+        "answered",
+        "executed",
+        "refused",
+        "abandoned",
+        "other",
+        "unanswered",
+    ],
+    unpublished: &["other", "unanswered"],
+};
+
+/// Asks the database for the population's aggregates and builds the table.
+pub fn compute(
+    conn: &mut crate::db::DbConnection,
+    population: &crate::db::stats::Population,
+    bucket: Bucket,
+) -> diesel::QueryResult<Timeline> {
+    use crate::db::stats::{self, Waiting};
+    Ok(table(
+        stats::bucket_counts(conn, population, bucket)?,
+        stats::bucket_waiting_days(conn, population, Waiting::FirstResponse, bucket)?,
+    ))
+}
+
+fn figures(bucket: &str, c: &BucketCounts, response: Option<&km::Curve>) -> BucketFigures {
+    let n = |v: i64| v.max(0) as u64;
+    let response = response.filter(|k| k.requests() > 0);
+    let median = response.and_then(km::Curve::median);
+    BucketFigures {
+        bucket: bucket.to_string(),
+        sent: n(c.sent),
+        answered: n(c.answered),
+        executed: n(c.executed),
+        refused: n(c.refused),
+        abandoned: n(c.abandoned),
+        median_days_to_response: median,
+        median_response_not_reached: response.is_some() && median.is_none(),
+    }
+}
+
+/// Builds the exact table from what `db::stats` returned.
+pub fn table(counts: Vec<BucketCounts>, response_days: Vec<BucketDay>) -> Timeline {
+    let mut by_bucket: BTreeMap<String, Vec<DayCount>> = BTreeMap::new();
+    let mut pooled = Vec::with_capacity(response_days.len());
+    for d in response_days {
+        pooled.push(d.count);
+        by_bucket.entry(d.bucket).or_default().push(d.count);
+    }
+    let mut total = BucketCounts::default();
+    let buckets = counts
+        .iter()
+        .map(|c| {
+            total.sent += c.sent;
+            total.answered += c.answered;
+            total.executed += c.executed;
+            total.refused += c.refused;
+            total.abandoned += c.abandoned;
+            let curve = by_bucket.remove(&c.bucket).map(km::estimate);
+            figures(&c.bucket, c, curve.as_ref())
+        })
+        .collect();
+    Timeline {
+        buckets,
+        totals: figures("", &total, Some(&km::estimate(pooled))),
+    }
+}
+
+/// The table as a caller may see it: exact with `threshold` `None`, else
+/// the published view — counts suppressed over [`TIMELINE_TABLE`], and a
+/// bucket's median hidden when its `sent` is below the threshold or hidden.
+pub fn shown(
+    table: &Timeline,
+    threshold: Option<u64>,
+) -> Result<ShownTable, suppress::SuppressError> {
+    let rows: Vec<ShownRow> = table.buckets.iter().map(super::exact_row).collect();
+    let totals = super::exact_row(&table.totals);
+    let Some(threshold) = threshold else {
+        return Ok(ShownTable { rows, totals });
+    };
+    super::publish(
+        &rows,
+        &totals,
+        &COLUMNS,
+        &COUNTS,
+        &TIMELINE_TABLE,
+        threshold,
+        |row, p| {
+            let sent = row["sent"].as_u64().unwrap_or(0);
+            if p.suppressed.contains("sent") || !suppress::derived_publishable(sent, threshold) {
+                DERIVED.to_vec()
+            } else {
+                Vec::new()
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(
+        bucket: &str,
+        [sent, answered, executed, refused, abandoned]: [i64; 5],
+    ) -> BucketCounts {
+        BucketCounts {
+            bucket: bucket.into(),
+            sent,
+            answered,
+            executed,
+            refused,
+            abandoned,
+        }
+    }
+
+    fn day(bucket: &str, day: u32, events: u64, censored: u64) -> BucketDay {
+        BucketDay {
+            bucket: bucket.into(),
+            count: DayCount {
+                day,
+                events,
+                censored,
+            },
+        }
+    }
+
+    #[test]
+    fn medians_per_bucket_and_pooled() {
+        // 2024: 2 answered on days 10 and 20 of 3 → S(20) = 1/3, median 20.
+        // 2025: 1 of 2 answered on day 5 → S(5) = 1/2, median 5.
+        // Pooled: 5 at risk; day 5: S = 4/5; day 10: 3/4 → 3/5; day 20:
+        // 2/3 → 2/5 ≤ 1/2, median 20.
+        let t = table(
+            vec![
+                counts("2024", [3, 2, 1, 0, 1]),
+                counts("2025", [2, 1, 0, 0, 0]),
+            ],
+            vec![
+                day("2024", 10, 1, 0),
+                day("2024", 20, 1, 0),
+                day("2024", 30, 0, 1),
+                day("2025", 5, 1, 0),
+                day("2025", 40, 0, 1),
+            ],
+        );
+        assert_eq!(t.buckets[0].median_days_to_response, Some(20));
+        assert_eq!(t.buckets[1].median_days_to_response, Some(5));
+        assert_eq!(t.totals.median_days_to_response, Some(20));
+        assert_eq!((t.totals.sent, t.totals.answered), (5, 3));
+
+        let shown = shown(&t, Some(5)).unwrap();
+        for row in &shown.rows {
+            assert!(row["median_days_to_response"].is_null(), "{row:?}");
+            assert!(row["median_response_not_reached"].is_null(), "{row:?}");
+        }
+        assert_eq!(shown.totals["sent"], 5);
+        assert_eq!(shown.totals["median_days_to_response"], 20);
+    }
+
+    #[test]
+    fn a_bucket_without_answers_has_not_reached_its_median() {
+        let t = table(
+            vec![counts("2025-Q1", [6, 0, 0, 0, 0])],
+            vec![day("2025-Q1", 40, 0, 6)],
+        );
+        assert_eq!(t.buckets[0].median_days_to_response, None);
+        assert!(t.buckets[0].median_response_not_reached);
+    }
+}
