@@ -68,6 +68,12 @@ enum Endpoint {
     RunAlerts,
     AlertNotifications,
     CountryStats,
+    ResponseCurves,
+    ResponseRatesChart,
+    ResponseCurvesChart,
+    AbandonmentStats,
+    RefusalStats,
+    TimelineStats,
     CreateUser,
     ListUsers,
     RotateToken,
@@ -75,7 +81,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 20] = [
+const MATRIX: [(Endpoint, Right, u16); 26] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -93,6 +99,12 @@ const MATRIX: [(Endpoint, Right, u16); 20] = [
     (Endpoint::AlertNotifications, Right::Alerts, 200),
     // Every role; analysts get the published view (tests/stats.rs).
     (Endpoint::CountryStats, Right::SignedIn, 200),
+    (Endpoint::ResponseCurves, Right::SignedIn, 200),
+    (Endpoint::ResponseRatesChart, Right::SignedIn, 200),
+    (Endpoint::ResponseCurvesChart, Right::SignedIn, 200),
+    (Endpoint::AbandonmentStats, Right::SignedIn, 200),
+    (Endpoint::RefusalStats, Right::SignedIn, 200),
+    (Endpoint::TimelineStats, Right::SignedIn, 200),
     (Endpoint::CreateUser, Right::Users, 201),
     (Endpoint::ListUsers, Right::Users, 200),
     (Endpoint::RotateToken, Right::Users, 200),
@@ -262,6 +274,28 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
             call(Method::GET, "/api/v1/alerts/notifications".into(), None)
         }
         Endpoint::CountryStats => call(Method::GET, "/api/v1/stats/countries".into(), None),
+        Endpoint::ResponseCurves => call(Method::GET, "/api/v1/stats/response-curves".into(), None),
+        Endpoint::ResponseRatesChart => call(
+            Method::GET,
+            "/api/v1/stats/charts/response-rates.svg".into(),
+            None,
+        ),
+        Endpoint::ResponseCurvesChart => call(
+            Method::GET,
+            "/api/v1/stats/charts/response-curves.svg?country=NO".into(),
+            None,
+        ),
+        Endpoint::AbandonmentStats => call(
+            Method::GET,
+            "/api/v1/stats/abandonment-reasons".into(),
+            None,
+        ),
+        Endpoint::RefusalStats => call(Method::GET, "/api/v1/stats/refusal-grounds".into(), None),
+        Endpoint::TimelineStats => call(
+            Method::GET,
+            "/api/v1/stats/timeline?bucket=quarter".into(),
+            None,
+        ),
         Endpoint::FollowUp => {
             let id = new_request().await;
             Call {

@@ -3,36 +3,9 @@
 
 mod common;
 
-use common::{TestApp, id_of, query, sent_body, spawn_app, transition_to};
+use common::hand_worked::{as_of, moved_on_day, sent};
+use common::{TestApp, query, spawn_app};
 use serde_json::Value;
-
-/// The analysis date of these tests: yesterday in the service's zone, so a
-/// test running across midnight sees the same figures.
-fn as_of() -> chrono::NaiveDate {
-    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
-        - chrono::Days::new(1)
-}
-
-fn days_before_as_of(n: u64) -> String {
-    (as_of() - chrono::Days::new(n)).to_string()
-}
-
-/// A request to `country` sent 100 days before `as_of`.
-async fn sent(app: &TestApp, country: &str, case: &str) -> String {
-    let mut body = sent_body(case, &days_before_as_of(100));
-    body["target_country"] = country.into();
-    id_of(&app.create_request(&body).await)
-}
-
-async fn answered_after(app: &TestApp, id: &str, days: u64) {
-    let res = app
-        .transition(
-            id,
-            &transition_to("acknowledged", &days_before_as_of(100 - days)),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{res:?}");
-}
 
 /// Norway: 4 sent, answered on days 10 and 30, 2 pending (censored at 100).
 /// Japan: 2 sent, one withdrawn on day 5 (censored there), one pending.
@@ -41,17 +14,11 @@ async fn portfolio(app: &TestApp) {
     for (i, answer) in [Some(10), Some(30), None, None].into_iter().enumerate() {
         let id = sent(app, "NO", &format!("NO-{i}")).await;
         if let Some(day) = answer {
-            answered_after(app, &id, day).await;
+            moved_on_day(app, &id, "acknowledged", day).await;
         }
     }
     let withdrawn = sent(app, "JP", "JP-0").await;
-    let res = app
-        .transition(
-            &withdrawn,
-            &transition_to("withdrawn", &days_before_as_of(95)),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{res:?}");
+    moved_on_day(app, &withdrawn, "withdrawn", 5).await;
     sent(app, "JP", "JP-1").await;
     for i in 0..12 {
         sent(app, "DE", &format!("DE-{i}")).await;

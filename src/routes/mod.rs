@@ -2,6 +2,7 @@
 //! authorise (in their signature), call domain and db, shape the response.
 
 pub mod alerts;
+pub mod charts;
 pub mod extract;
 pub mod meta;
 pub mod requests;
@@ -17,4 +18,5 @@ pub fn api(cfg: &mut web::ServiceConfig) {
     meta::routes(cfg);
     alerts::routes(cfg);
     stats::routes(cfg);
+    charts::routes(cfg);
 }

@@ -3,6 +3,8 @@
 //! real HTTP server on a random port, with helpers to call it.
 #![allow(dead_code)]
 
+pub mod hand_worked;
+
 use std::time::Duration;
 
 use awc::http::Method;

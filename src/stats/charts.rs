@@ -1,0 +1,694 @@
+//! SVG charts for reports, drawn with plotters' SVG backend (text is written
+//! as SVG `<text>` elements: no font file is read, the viewer's sans-serif
+//! draws it). Pure: figures in, an SVG document out. What may be drawn is
+//! decided from the views the tables publish ([`countries::shown`],
+//! [`curves::shown`]), so a chart never shows what the table hides.
+
+use chrono::NaiveDate;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::countries;
+use super::curves::{self, ShownStep};
+use crate::domain::CountryCode;
+
+/// The population a chart covers, for its title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub sent_from: Option<NaiveDate>,
+    pub sent_to: Option<NaiveDate>,
+    pub as_of: NaiveDate,
+}
+
+impl Period {
+    /// E.g. "Requests sent 2025-01-01 – 2025-12-31, as of 2026-11-29", or
+    /// "All requests sent, as of 2026-11-29".
+    pub fn describe(&self) -> String {
+        let sent = match (self.sent_from, self.sent_to) {
+            (None, None) => "All requests sent".to_string(),
+            (Some(from), Some(to)) => format!("Requests sent {from} – {to}"),
+            (Some(from), None) => format!("Requests sent from {from}"),
+            (None, Some(to)) => format!("Requests sent up to {to}"),
+        };
+        format!("{sent}, as of {}", self.as_of)
+    }
+}
+
+/// One bar of the response-rate chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateBar {
+    pub country_name: String,
+    /// `unanswered_share_365`, 0 to 1.
+    pub unanswered: f64,
+    pub answered: u64,
+    pub requests: u64,
+}
+
+/// The bars of the response-rate chart from the country table as shown,
+/// most unanswered first, and how many countries were left out because
+/// their share or counts are hidden.
+pub fn rate_bars(table: &countries::Shown) -> (Vec<RateBar>, usize) {
+    let mut bars = Vec::new();
+    let mut left_out = 0;
+    for row in &table.countries {
+        let share = row.get("unanswered_share_365").and_then(|v| v.as_f64());
+        let answered = row.get("answered").and_then(|v| v.as_u64());
+        let requests = row.get("requests").and_then(|v| v.as_u64());
+        match (share, answered, requests) {
+            (Some(unanswered), Some(answered), Some(requests)) => bars.push(RateBar {
+                country_name: text(row, "country_name"),
+                unanswered,
+                answered,
+                requests,
+            }),
+            _ => left_out += 1,
+        }
+    }
+    bars.sort_by(|a, b| {
+        b.unanswered
+            .total_cmp(&a.unanswered)
+            .then(b.requests.cmp(&a.requests))
+            .then(a.country_name.cmp(&b.country_name))
+    });
+    (bars, left_out)
+}
+
+fn text(row: &countries::ShownRow, field: &str) -> String {
+    row.get(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// One curve of the response-curve chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurveLine {
+    /// The legend: country name and number of requests.
+    pub label: String,
+    pub steps: Vec<ShownStep>,
+}
+
+/// How many curves the chart shows when no country is asked for.
+pub const DEFAULT_CURVES: usize = 5;
+
+/// The curves to draw and the footnotes saying what was left out: the
+/// countries `asked` for (in that order), or else the
+/// [`DEFAULT_CURVES`] with the most requests among those whose curve is
+/// shown. `published` names the published view in the footnotes.
+pub fn pick_curves(
+    shown: &curves::Shown,
+    asked: &[CountryCode],
+    threshold: Option<u64>,
+) -> (Vec<CurveLine>, Vec<String>) {
+    let requests = |i: usize| {
+        shown.table.countries[i]
+            .get("requests")
+            .and_then(|v| v.as_u64())
+    };
+    let indices: Vec<usize> = if asked.is_empty() {
+        let mut candidates: Vec<usize> = (0..shown.countries.len())
+            .filter(|&i| shown.countries[i].curve.is_some())
+            .collect();
+        candidates.sort_by(|&a, &b| requests(b).cmp(&requests(a)).then(a.cmp(&b)));
+        candidates.truncate(DEFAULT_CURVES);
+        candidates
+    } else {
+        let mut seen = Vec::new();
+        for code in asked {
+            if let Some(i) = shown
+                .countries
+                .iter()
+                .position(|c| c.country == code.as_str())
+                && !seen.contains(&i)
+            {
+                seen.push(i);
+            }
+        }
+        seen
+    };
+    let mut lines = Vec::new();
+    let mut hidden = Vec::new();
+    for i in indices {
+        let c = &shown.countries[i];
+        match (&c.curve, requests(i)) {
+            (Some(steps), Some(n)) => lines.push(CurveLine {
+                label: format!(
+                    "{} ({n} request{})",
+                    c.country_name,
+                    if n == 1 { "" } else { "s" }
+                ),
+                steps: steps.clone(),
+            }),
+            _ => hidden.push(c.country_name.clone()),
+        }
+    }
+    let mut notes = Vec::new();
+    if !hidden.is_empty() {
+        notes.push(format!(
+            "Left out, hidden in the published view (fewer than {} requests, or protecting another hidden count): {}.",
+            threshold.unwrap_or_default(),
+            hidden.join(", ")
+        ));
+    }
+    let absent: Vec<&str> = asked
+        .iter()
+        .filter(|code| !shown.countries.iter().any(|c| c.country == code.as_str()))
+        .map(|code| code.name())
+        .collect();
+    if !absent.is_empty() {
+        notes.push(format!("No request in the period: {}.", absent.join(", ")));
+    }
+    (lines, notes)
+}
+
+/// Okabe–Ito colours (distinguishable with colour-blindness), yellow left
+/// out for contrast on white.
+const COLOURS: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+];
+
+const FONT: &str = "sans-serif";
+const WIDTH: u32 = 960;
+const FOOT_LINE: u32 = 20;
+
+/// Text of `px` pixels (plotters writes `font-size` as its size / 1.24).
+fn style(px: u32) -> TextStyle<'static> {
+    (FONT, f64::from(px) * 1.24).into_font().color(&BLACK)
+}
+
+/// A generous estimate of the width of `text` in a sans-serif of `px`.
+fn estimated_width(text: &str, px: u32) -> u32 {
+    (f64::from(px) * 0.6 * text.chars().count() as f64).ceil() as u32
+}
+
+/// `notes` broken into lines that fit the chart's width in 13 px text.
+fn wrap(notes: &[String]) -> Vec<String> {
+    let max = ((WIDTH - 40) as f64 / (13.0 * 0.55)) as usize;
+    let mut lines = Vec::new();
+    for note in notes {
+        let mut line = String::new();
+        for word in note.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > max {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// Title, subtitle and footnotes around the chart; returns the area left
+/// for the chart.
+fn frame<'a>(
+    root: &Area<'a>,
+    title: &str,
+    subtitle: &str,
+    footnotes: &[String],
+) -> anyhow::Result<Area<'a>> {
+    let footnotes = wrap(footnotes);
+    root.fill(&WHITE)?;
+    let height = root.dim_in_pixel().1;
+    let foot = FOOT_LINE * footnotes.len() as u32 + 10;
+    let (upper, lower) = root.split_vertically(height - foot);
+    for (i, note) in footnotes.iter().enumerate() {
+        lower.draw(&Text::new(
+            note.clone(),
+            (20, FOOT_LINE as i32 * i as i32),
+            style(13),
+        ))?;
+    }
+    upper.draw(&Text::new(title.to_string(), (20, 12), style(22)))?;
+    upper.draw(&Text::new(
+        subtitle.to_string(),
+        (20, 42),
+        style(15).color(&RGBColor(80, 80, 80)),
+    ))?;
+    Ok(upper.split_vertically(68).1)
+}
+
+/// Countries ranked by the share of their requests still unanswered after
+/// 365 days, as horizontal bars labelled with the name and `answered /
+/// requests`; `left_out` countries hidden by the published view are said
+/// so in a footnote.
+pub fn response_rates_svg(
+    period: &Period,
+    bars: &[RateBar],
+    left_out: usize,
+    threshold: Option<u64>,
+) -> anyhow::Result<String> {
+    let labels: Vec<String> = bars
+        .iter()
+        .map(|b| format!("{}  {} / {}", b.country_name, b.answered, b.requests))
+        .collect();
+    let n = bars.len().max(1);
+    let mut footnotes = vec![
+        "Bars: the Kaplan–Meier estimate of the share of requests still without a first response 365 days after sending, pending requests censored.".to_string(),
+        "Counts: requests answered / requests sent.".to_string(),
+    ];
+    if left_out > 0 {
+        footnotes.push(format!(
+            "{left_out} countr{} left out: {} share or counts are hidden in the published view (fewer than {} requests, or protecting another hidden count).",
+            if left_out == 1 { "y" } else { "ies" },
+            if left_out == 1 { "its" } else { "their" },
+            threshold.unwrap_or_default(),
+        ));
+    }
+    let height = 68 + 26 * n as u32 + 90 + FOOT_LINE * wrap(&footnotes).len() as u32 + 30;
+    let label_width = labels
+        .iter()
+        .map(|l| estimated_width(l, 14))
+        .max()
+        .unwrap_or(0)
+        .clamp(120, WIDTH / 2)
+        + 16;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        let area = frame(
+            &root,
+            "Requests still unanswered after a year, by country",
+            &period.describe(),
+            &footnotes,
+        )?;
+        let mut chart = ChartBuilder::on(&area)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(50)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0f64..100f64, 0f64..n as f64)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(11)
+            .x_label_formatter(&|x| format!("{x:.0} %"))
+            .x_desc("Share still unanswered 365 days after sending (Kaplan–Meier, unanswered_share_365)")
+            .label_style(style(14))
+            .axis_desc_style(style(14))
+            .draw()?;
+        // Row i from the top is drawn at y = n − 1 − i, labelled left of
+        // the axis.
+        chart.draw_series(labels.iter().enumerate().map(|(i, label)| {
+            EmptyElement::at((0.0, (n - 1 - i) as f64 + 0.5))
+                + Text::new(
+                    label.clone(),
+                    (-8, 0),
+                    style(14).pos(Pos::new(HPos::Right, VPos::Center)),
+                )
+        }))?;
+        let bar_colour = RGBColor(0, 114, 178);
+        for (i, bar) in bars.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            let x = bar.unanswered * 100.0;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y + 0.18), (x, y + 0.82)],
+                bar_colour.filled(),
+            )))?;
+            let percent = format!("{x:.0} %");
+            let label = if x > 88.0 {
+                Text::new(
+                    percent,
+                    (x - 1.0, y + 0.5),
+                    style(13)
+                        .color(&WHITE)
+                        .pos(Pos::new(HPos::Right, VPos::Center)),
+                )
+            } else {
+                Text::new(
+                    percent,
+                    (x + 1.0, y + 0.5),
+                    style(13).pos(Pos::new(HPos::Left, VPos::Center)),
+                )
+            };
+            chart.draw_series(std::iter::once(label))?;
+        }
+        if bars.is_empty() {
+            chart.draw_series(std::iter::once(Text::new(
+                "No country to show".to_string(),
+                (50.0, 0.5),
+                style(16).pos(Pos::new(HPos::Center, VPos::Center)),
+            )))?;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// Kaplan–Meier step curves of the share still unanswered (0–100 %) against
+/// the days since sending, with their 95 % intervals as light bands, a
+/// legend, and `footnotes` saying what was left out.
+pub fn response_curves_svg(
+    period: &Period,
+    lines: &[CurveLine],
+    footnotes: &[String],
+) -> anyhow::Result<String> {
+    let mut notes = vec![
+        "Kaplan–Meier estimate: requests still pending are censored at the analysis date. Bands: 95 % confidence intervals (Greenwood, log(−log)).".to_string(),
+    ];
+    notes.extend_from_slice(footnotes);
+    let last_day = lines
+        .iter()
+        .filter_map(|l| l.steps.last().map(|s| s.day))
+        .max()
+        .unwrap_or(0);
+    let x_max = f64::from(nice_ceiling(last_day.max(30)));
+    let height = 68 + 480 + FOOT_LINE * wrap(&notes).len() as u32 + 30;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        let area = frame(
+            &root,
+            "Time to a first response: share of requests still unanswered",
+            &period.describe(),
+            &notes,
+        )?;
+        let mut chart = ChartBuilder::on(&area)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0f64..x_max, 0f64..100f64)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_desc("Days since sending")
+            .y_desc("Still unanswered")
+            .y_label_formatter(&|y| format!("{y:.0} %"))
+            .label_style(style(14))
+            .axis_desc_style(style(14))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        for (i, line) in lines.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let (survival, band) = step_paths(&line.steps);
+            chart.draw_series(std::iter::once(Polygon::new(
+                band,
+                colour.mix(0.12).filled(),
+            )))?;
+            chart
+                .draw_series(LineSeries::new(survival, colour.stroke_width(2)))?
+                .label(line.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3))
+                });
+        }
+        if lines.is_empty() {
+            chart.draw_series(std::iter::once(Text::new(
+                "No curve to show".to_string(),
+                (x_max / 2.0, 50.0),
+                style(16).pos(Pos::new(HPos::Center, VPos::Center)),
+            )))?;
+        } else {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.9))
+                .border_style(RGBColor(180, 180, 180))
+                .label_font(style(14))
+                .draw()?;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// Points of a line or polygon in chart coordinates.
+type Path = Vec<(f64, f64)>;
+
+/// The survival step line (in %) from day 0, and the interval band as a
+/// closed polygon (upper bound forward, lower bound back); no band when the
+/// bounds are hidden (the published view).
+fn step_paths(steps: &[ShownStep]) -> (Path, Path) {
+    let mut line = vec![(0.0, 100.0)];
+    let mut upper = vec![(0.0, 100.0)];
+    let mut lower = vec![(0.0, 100.0)];
+    for s in steps {
+        let day = f64::from(s.day);
+        for (path, value) in [
+            (&mut line, s.survival),
+            (&mut upper, s.upper.unwrap_or(s.survival)),
+            (&mut lower, s.lower.unwrap_or(s.survival)),
+        ] {
+            let previous = path.last().map_or(100.0, |p| p.1);
+            path.push((day, previous));
+            path.push((day, value * 100.0));
+        }
+    }
+    lower.reverse();
+    upper.extend(lower);
+    (line, upper)
+}
+
+/// The smallest of 1, 2, 2.5 or 5 × 10^k (k ≥ 1) at or above `day`, for
+/// the axis.
+fn nice_ceiling(day: u32) -> u32 {
+    let mut scale = 1u64;
+    loop {
+        for m in [10u64, 20, 25, 50] {
+            let v = m * scale;
+            if v >= u64::from(day) {
+                return u32::try_from(v).unwrap_or(u32::MAX);
+            }
+        }
+        scale *= 10;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::stats::{CountryCounts, CountryDay};
+    use crate::stats::km::DayCount;
+
+    fn period() -> Period {
+        Period {
+            sent_from: None,
+            sent_to: None,
+            as_of: NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+        }
+    }
+
+    /// The chart's text elements, after checking it is XML with an
+    /// `<svg>` root.
+    fn texts(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).expect("the chart is XML");
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn periods_are_described_for_the_title() {
+        let mut p = period();
+        assert_eq!(p.describe(), "All requests sent, as of 2026-11-29");
+        p.sent_from = NaiveDate::from_ymd_opt(2025, 1, 1);
+        p.sent_to = NaiveDate::from_ymd_opt(2025, 12, 31);
+        assert_eq!(
+            p.describe(),
+            "Requests sent 2025-01-01 – 2025-12-31, as of 2026-11-29"
+        );
+        p.sent_from = None;
+        assert_eq!(
+            p.describe(),
+            "Requests sent up to 2025-12-31, as of 2026-11-29"
+        );
+    }
+
+    #[test]
+    fn axis_ends_on_a_round_number() {
+        assert_eq!(nice_ceiling(30), 50);
+        assert_eq!(nice_ceiling(100), 100);
+        assert_eq!(nice_ceiling(101), 200);
+        assert_eq!(nice_ceiling(230), 250);
+        assert_eq!(nice_ceiling(1100), 2000);
+    }
+
+    #[test]
+    fn response_rates_are_ranked_labelled_and_titled() {
+        let bars = vec![
+            RateBar {
+                country_name: "Philippines".into(),
+                unanswered: 0.91,
+                answered: 11,
+                requests: 87,
+            },
+            RateBar {
+                country_name: "Côte d'Ivoire & <Co>".into(),
+                unanswered: 0.2,
+                answered: 40,
+                requests: 50,
+            },
+        ];
+        let svg = response_rates_svg(&period(), &bars, 3, Some(5)).unwrap();
+        assert!(svg.starts_with("<svg"), "{svg}");
+        let texts = texts(&svg);
+        let all = texts.join("\n");
+        assert!(all.contains("All requests sent, as of 2026-11-29"), "{all}");
+        assert!(all.contains("Philippines  11 / 87"), "{all}");
+        assert!(all.contains("Côte d'Ivoire & <Co>  40 / 50"), "{all}");
+        assert!(all.contains("unanswered_share_365"), "{all}");
+        assert!(all.contains("91 %"), "{all}");
+        assert!(all.contains("3 countries left out"), "{all}");
+        // The most unanswered is drawn on top, i.e. with the smaller y.
+        let y_of = |needle: &str| {
+            let at = svg.find(needle).unwrap();
+            let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+            let y = tag.split("y=\"").nth(1).unwrap().split('"').next().unwrap();
+            y.parse::<f64>().unwrap()
+        };
+        assert!(y_of("Philippines  11") < y_of("Côte"), "{svg}");
+    }
+
+    #[test]
+    fn an_empty_chart_says_so() {
+        let svg = response_rates_svg(&period(), &[], 0, None).unwrap();
+        assert!(svg.contains("No country to show"));
+        assert!(!svg.contains("left out"));
+        let svg = response_curves_svg(&period(), &[], &[]).unwrap();
+        assert!(svg.contains("No curve to show"));
+    }
+
+    fn sample() -> curves::Curves {
+        let counts = |country: &str, requests: i64, answered: i64| CountryCounts {
+            country: country.into(),
+            requests,
+            answered,
+            pending: requests,
+            ..CountryCounts::default()
+        };
+        let day = |country: &str, day, events, censored| CountryDay {
+            country: country.into(),
+            count: DayCount {
+                day,
+                events,
+                censored,
+            },
+        };
+        curves::curves(
+            vec![
+                counts("DE", 12, 6),
+                counts("FR", 20, 10),
+                counts("JP", 2, 0),
+                counts("NO", 4, 2),
+            ],
+            vec![
+                day("DE", 20, 6, 0),
+                day("DE", 100, 0, 6),
+                day("FR", 40, 10, 0),
+                day("FR", 400, 0, 10),
+                day("JP", 5, 0, 1),
+                day("JP", 100, 0, 1),
+                day("NO", 10, 1, 0),
+                day("NO", 30, 1, 0),
+                day("NO", 100, 0, 2),
+            ],
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn published_charts_leave_out_hidden_countries_and_say_so() {
+        let c = sample();
+        let published = curves::shown(&c, Some(5)).unwrap();
+        let (bars, left_out) = rate_bars(&published.table);
+        let names: Vec<&str> = bars.iter().map(|b| b.country_name.as_str()).collect();
+        assert!(
+            !names.contains(&"Norway") && !names.contains(&"Japan"),
+            "{names:?}"
+        );
+        assert_eq!(names.len() + left_out, 4);
+        let svg = response_rates_svg(&period(), &bars, left_out, Some(5)).unwrap();
+        assert!(!svg.contains("Norway") && !svg.contains("Japan"));
+        assert!(
+            svg.contains(&format!("{left_out} countries left out")),
+            "{svg}"
+        );
+
+        let (lines, notes) = pick_curves(&published, &[], Some(5));
+        assert!(lines.iter().all(|l| !l.label.starts_with("Norway")));
+        assert!(
+            notes.is_empty(),
+            "the default picks shown curves: {notes:?}"
+        );
+        let asked = [
+            CountryCode::parse("NO").unwrap(),
+            CountryCode::parse("FR").unwrap(),
+            CountryCode::parse("PH").unwrap(),
+        ];
+        let (lines, notes) = pick_curves(&published, &asked, Some(5));
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0].label, "France (20 requests)");
+        assert!(notes[0].contains("Norway") && notes[0].contains("fewer than 5"));
+        assert_eq!(notes[1], "No request in the period: Philippines.");
+        let svg = response_curves_svg(&period(), &lines, &notes).unwrap();
+        let all = texts(&svg).join("\n");
+        assert!(all.contains("France (20 requests)"), "{all}");
+        assert!(all.contains("as of 2026-11-29"), "{all}");
+        assert!(
+            all.contains("Left out, hidden in the published view"),
+            "{all}"
+        );
+        assert!(all.contains("Days since sending"), "{all}");
+    }
+
+    #[test]
+    fn exact_charts_default_to_the_five_largest() {
+        let c = sample();
+        let exact = curves::shown(&c, None).unwrap();
+        let (lines, notes) = pick_curves(&exact, &[], None);
+        let labels: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "France (20 requests)",
+                "Germany (12 requests)",
+                "Norway (4 requests)",
+                "Japan (2 requests)"
+            ]
+        );
+        assert!(notes.is_empty());
+        let (bars, left_out) = rate_bars(&exact.table);
+        assert_eq!((bars.len(), left_out), (4, 0));
+        assert_eq!(bars[0].country_name, "Japan", "100 % unanswered first");
+    }
+
+    #[test]
+    fn step_paths_drop_vertically_on_event_days() {
+        let step = |day, survival: f64| ShownStep {
+            day,
+            survival,
+            lower: Some(survival - 0.1),
+            upper: Some((survival + 0.1).min(1.0)),
+            at_risk: None,
+            events: None,
+        };
+        let (line, band) = step_paths(&[step(10, 0.75), step(30, 0.5)]);
+        assert_eq!(
+            line,
+            [
+                (0.0, 100.0),
+                (10.0, 100.0),
+                (10.0, 75.0),
+                (30.0, 75.0),
+                (30.0, 50.0)
+            ]
+        );
+        assert_eq!(band.len(), 10);
+        assert_eq!(band[0], (0.0, 100.0));
+        assert_eq!(*band.last().unwrap(), (0.0, 100.0));
+    }
+}

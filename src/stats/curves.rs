@@ -1,0 +1,372 @@
+//! Kaplan–Meier curves of the time to a first response
+//! (`GET /stats/response-curves`, `GET /stats/charts/response-curves.svg`):
+//! one per country and one pooled over all countries, from the per-day
+//! counts the database aggregated (`db::stats::waiting_days`).
+//!
+//! # The published view
+//!
+//! A country's curve is shown only when its `requests` and `answered` are
+//! both published in the country table's published view
+//! ([`countries::shown`] with the same threshold and population): a curve
+//! gives back what it is built on. With no censoring, `1 − S(end)` is
+//! `answered / requests`, so a curve next to a published `requests` gives
+//! back `answered` exactly (and with censoring it still narrows it down);
+//! and a curve over fewer than the threshold of requests is a figure built
+//! on a small cell. A hidden curve is `null` and its row lists `curve` in
+//! `suppressed`; the pooled curve follows the same rule with the totals.
+//!
+//! In a shown curve the per-day counts `at_risk` and `events` are `null`
+//! and listed in `suppressed`: they are mostly small (one or two requests
+//! answered on a given day) and the table publishes no per-day counts. So
+//! are the interval bounds: each drop of `S` is the ratio `(n − d) / n`,
+//! and together with the width of Greenwood's interval at that step (whose
+//! variance grows by `d / (n (n − d))`) it would determine `n` and `d`.
+//! Without the bounds a drop gives `d / n` only, and the censorings between
+//! steps are unknown. Censor-only days (no event) are left out too: they
+//! would date when still-pending requests were sent. The published view is
+//! thus the estimate alone; exact views carry everything.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::countries::{self, CountryTable};
+use super::km::{self, DayCount};
+use super::suppress::{self, SuppressError};
+use crate::db::stats::{CountryCounts, CountryDay};
+
+/// One country's curve (or the pooled one, with an empty `country`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountryCurve {
+    pub country: String,
+    pub country_name: String,
+    pub curve: km::Curve,
+}
+
+/// The curves of a population, and the country table they go with (the
+/// published view of the curves depends on it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curves {
+    pub table: CountryTable,
+    /// In the table's order (country code).
+    pub countries: Vec<CountryCurve>,
+    pub all: CountryCurve,
+}
+
+/// Asks the database for the population's aggregates and builds the curves.
+pub fn compute(
+    conn: &mut crate::db::DbConnection,
+    population: &crate::db::stats::Population,
+) -> diesel::QueryResult<Curves> {
+    use crate::db::stats::{self, Waiting};
+    Ok(curves(
+        stats::country_counts(conn, population)?,
+        stats::waiting_days(conn, population, Waiting::FirstResponse)?,
+        stats::waiting_days(conn, population, Waiting::Execution)?,
+    ))
+}
+
+/// Builds the curves and the table from what `db::stats` returned.
+pub fn curves(
+    counts: Vec<CountryCounts>,
+    response_days: Vec<CountryDay>,
+    execution_days: Vec<CountryDay>,
+) -> Curves {
+    let mut by_country: BTreeMap<String, Vec<DayCount>> = BTreeMap::new();
+    let mut pooled = Vec::with_capacity(response_days.len());
+    for d in &response_days {
+        pooled.push(d.count);
+        by_country
+            .entry(d.country.clone())
+            .or_default()
+            .push(d.count);
+    }
+    let table = countries::table(counts, response_days, execution_days);
+    let countries = table
+        .countries
+        .iter()
+        .map(|row| CountryCurve {
+            country: row.country.clone(),
+            country_name: row.country_name.clone(),
+            curve: km::estimate(by_country.remove(&row.country).unwrap_or_default()),
+        })
+        .collect();
+    Curves {
+        countries,
+        all: CountryCurve {
+            country: String::new(),
+            country_name: "All countries".into(),
+            curve: km::estimate(pooled),
+        },
+        table,
+    }
+}
+
+/// A step as shown; the bounds and counts are `None` in the published view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShownStep {
+    pub day: u32,
+    pub survival: f64,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub at_risk: Option<u64>,
+    pub events: Option<u64>,
+}
+
+/// A curve as shown: `curve` is `None` when hidden (and `suppressed` then
+/// names `curve`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShownCurve {
+    pub country: String,
+    pub country_name: String,
+    pub curve: Option<Vec<ShownStep>>,
+    pub suppressed: Vec<&'static str>,
+}
+
+/// The curves as shown to one caller, with the country table as shown to
+/// the same caller (charts label curves with its published counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub countries: Vec<ShownCurve>,
+    pub all: ShownCurve,
+    pub table: countries::Shown,
+}
+
+/// The curves as a caller may see them: exact (every step of
+/// [`km::estimate`]) with `threshold` `None`, else the published view
+/// described in the module documentation.
+pub fn shown(curves: &Curves, threshold: Option<u64>) -> Result<Shown, SuppressError> {
+    let table = countries::shown(&curves.table, threshold)?;
+    let show = |c: &CountryCurve, row: &countries::ShownRow| -> ShownCurve {
+        let Some(threshold) = threshold else {
+            return ShownCurve {
+                country: c.country.clone(),
+                country_name: c.country_name.clone(),
+                curve: Some(
+                    c.curve
+                        .steps()
+                        .iter()
+                        .map(|s| ShownStep {
+                            day: s.day,
+                            survival: s.survival,
+                            lower: Some(s.lower),
+                            upper: Some(s.upper),
+                            at_risk: Some(s.at_risk),
+                            events: Some(s.events),
+                        })
+                        .collect(),
+                ),
+                suppressed: Vec::new(),
+            };
+        };
+        let requests = row.get("requests").and_then(|v| v.as_u64());
+        let answered = row.get("answered").and_then(|v| v.as_u64());
+        let publishable = matches!((requests, answered), (Some(n), Some(_))
+            if suppress::derived_publishable(n, threshold));
+        ShownCurve {
+            country: c.country.clone(),
+            country_name: c.country_name.clone(),
+            curve: publishable.then(|| {
+                c.curve
+                    .steps()
+                    .iter()
+                    .filter(|s| s.events > 0)
+                    .map(|s| ShownStep {
+                        day: s.day,
+                        survival: s.survival,
+                        lower: None,
+                        upper: None,
+                        at_risk: None,
+                        events: None,
+                    })
+                    .collect()
+            }),
+            suppressed: if publishable {
+                vec!["lower", "upper", "at_risk", "events"]
+            } else {
+                vec!["curve"]
+            },
+        }
+    };
+    Ok(Shown {
+        countries: curves
+            .countries
+            .iter()
+            .zip(&table.countries)
+            .map(|(c, row)| show(c, row))
+            .collect(),
+        all: show(&curves.all, &table.totals),
+        table,
+    })
+}
+
+/// The CSV's columns, in order.
+pub const COLUMNS: [&str; 9] = [
+    "country",
+    "country_name",
+    "day",
+    "survival",
+    "lower",
+    "upper",
+    "at_risk",
+    "events",
+    "suppressed",
+];
+
+/// One CSV row per (country, step), countries in the JSON's order and the
+/// pooled curve last (empty country code); a hidden curve is one row with
+/// no step and `curve` in `suppressed`.
+pub fn csv_rows(shown: &Shown) -> Vec<super::ShownRow> {
+    let mut rows = Vec::new();
+    for c in shown.countries.iter().chain([&shown.all]) {
+        let base = |row: &mut super::ShownRow| {
+            row.insert("country".into(), c.country.clone().into());
+            row.insert("country_name".into(), c.country_name.clone().into());
+            row.insert("suppressed".into(), c.suppressed.clone().into());
+        };
+        match &c.curve {
+            None => {
+                let mut row = super::ShownRow::new();
+                base(&mut row);
+                rows.push(row);
+            }
+            Some(steps) => {
+                for s in steps {
+                    let serde_json::Value::Object(mut row) =
+                        serde_json::to_value(s).expect("steps serialize")
+                    else {
+                        unreachable!("a struct serializes to an object")
+                    };
+                    base(&mut row);
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(country: &str, requests: i64, answered: i64) -> CountryCounts {
+        CountryCounts {
+            country: country.into(),
+            requests,
+            answered,
+            pending: requests,
+            ..CountryCounts::default()
+        }
+    }
+
+    fn day(country: &str, day: u32, events: u64, censored: u64) -> CountryDay {
+        CountryDay {
+            country: country.into(),
+            count: DayCount {
+                day,
+                events,
+                censored,
+            },
+        }
+    }
+
+    /// Norway: 4 requests answered on days 10 and 30, 2 censored on 100;
+    /// Germany: 12, 6 answered on day 20, 6 censored on 100; Japan: 2
+    /// censored.
+    fn sample() -> Curves {
+        curves(
+            vec![counts("DE", 12, 6), counts("JP", 2, 0), counts("NO", 4, 2)],
+            vec![
+                day("DE", 20, 6, 0),
+                day("DE", 100, 0, 6),
+                day("JP", 5, 0, 1),
+                day("JP", 100, 0, 1),
+                day("NO", 10, 1, 0),
+                day("NO", 30, 1, 0),
+                day("NO", 100, 0, 2),
+            ],
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn exact_curves_are_the_estimates_per_country_and_pooled() {
+        let c = sample();
+        let names: Vec<&str> = c.countries.iter().map(|c| c.country.as_str()).collect();
+        assert_eq!(names, ["DE", "JP", "NO"]);
+        let no = &c.countries[2];
+        assert_eq!(no.country_name, "Norway");
+        let steps = no.curve.steps();
+        assert_eq!(
+            steps
+                .iter()
+                .map(|s| (s.day, s.at_risk, s.events, s.survival))
+                .collect::<Vec<_>>(),
+            [(10, 4, 1, 0.75), (30, 3, 1, 0.5), (100, 2, 0, 0.5)]
+        );
+        assert_eq!(c.all.curve.requests(), 18);
+        let shown = shown(&c, None).unwrap();
+        let no = &shown.countries[2];
+        assert!(no.suppressed.is_empty());
+        let first = &no.curve.as_ref().unwrap()[0];
+        assert_eq!((first.at_risk, first.events), (Some(4), Some(1)));
+        assert_eq!(no.curve.as_ref().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn the_published_view_shows_curves_only_over_published_counts() {
+        let c = sample();
+        let published = shown(&c, Some(5)).unwrap();
+        // Norway's 4 and Japan's 2 are small; Germany's 12 would then give
+        // them back from the total, so the table hides more: whatever it
+        // hides, no curve is shown next to a hidden count.
+        for (curve, row) in published.countries.iter().zip(&published.table.countries) {
+            let safe = !row["requests"].is_null() && !row["answered"].is_null();
+            assert_eq!(curve.curve.is_some(), safe, "{curve:?} {row:?}");
+            if safe {
+                assert_eq!(curve.suppressed, ["lower", "upper", "at_risk", "events"]);
+                for s in curve.curve.as_ref().unwrap() {
+                    assert_eq!((s.at_risk, s.events), (None, None));
+                }
+            } else {
+                assert_eq!(curve.suppressed, ["curve"]);
+            }
+        }
+        assert!(published.countries[2].curve.is_none(), "Norway's 4");
+        assert!(published.countries[1].curve.is_none(), "Japan's 2");
+        // The pooled curve over 18 requests and 8 answers is published,
+        // without the censor-only day 5 and day 100.
+        let all = published.all.curve.as_ref().expect("totals are published");
+        assert_eq!(
+            all.iter().map(|s| s.day).collect::<Vec<_>>(),
+            [10, 20, 30],
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn csv_has_one_row_per_step_and_a_row_per_hidden_curve() {
+        let published = shown(&sample(), Some(5)).unwrap();
+        let rows = csv_rows(&published);
+        let refs: Vec<&super::super::ShownRow> = rows.iter().collect();
+        let text = super::super::to_csv(&COLUMNS, &refs).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "country,country_name,day,survival,lower,upper,at_risk,events,suppressed"
+        );
+        assert!(lines.contains(&"JP,Japan,,,,,,,curve"), "{text}");
+        assert!(
+            lines.last().unwrap().starts_with(",All countries,30,0.52"),
+            "{text}"
+        );
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .ends_with(",,,,,lower;upper;at_risk;events"),
+            "{text}"
+        );
+    }
+}
