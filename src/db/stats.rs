@@ -219,6 +219,18 @@ impl Dialect {
         format!("{sign}{}", self.next_param)
     }
 
+    /// The requests table, read through the covering `requests_stats` index.
+    /// SQLite's planner, without statistics, prefers a narrower index that
+    /// then fetches every row from the table (three times slower at
+    /// 1,000,000 requests); PostgreSQL chooses well on its own.
+    fn requests(&self) -> &'static str {
+        if self.postgres {
+            "requests"
+        } else {
+            "requests INDEXED BY requests_stats"
+        }
+    }
+
     /// Whole days from `from` to `to` (both dates).
     fn days(&self, to: &str, from: &str) -> String {
         if self.postgres {
@@ -367,6 +379,7 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
             list.join(", ")
         )
     };
+    let requests = d.requests();
     let sql = format!(
         "SELECT country, COUNT(*) AS requests, \
                 SUM(CASE WHEN first_response_at <= {as_of} THEN 1 ELSE 0 END) AS answered, \
@@ -380,7 +393,7 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
                          THEN COALESCE(victims_identified, 0) ELSE 0 END) AS victims_identified \
          FROM (SELECT target_country AS country, {status} AS s, first_response_at, \
                       abandonment_reason, status_since, victims_identified \
-               FROM requests WHERE {filter}) AS population \
+               FROM {requests} WHERE {filter}) AS population \
          GROUP BY country ORDER BY country",
         pending = count(&[
             "sent",
@@ -453,11 +466,12 @@ fn days_by(
             ),
         ),
     };
+    let requests = d.requests();
     let sql = format!(
         "SELECT grp, day, event, COUNT(*) AS requests \
          FROM (SELECT {group} AS grp, {days} AS day, \
                       CASE WHEN {event} THEN 1 ELSE 0 END AS event \
-               FROM requests WHERE {filter}) AS observed \
+               FROM {requests} WHERE {filter}) AS observed \
          GROUP BY grp, day, event ORDER BY grp, day",
         group = group(&d),
         days = d.days(&until, "sent_at"),
@@ -490,10 +504,11 @@ pub fn reason_counts(
 ) -> QueryResult<Vec<ReasonCount>> {
     let mut d = dialect(conn);
     let (filter, as_of, values) = where_clause(&mut d, p);
+    let requests = d.requests();
     let sql = format!(
         "SELECT country, reason, COUNT(*) AS requests \
          FROM (SELECT target_country AS country, {status} AS s, {column} AS reason \
-               FROM requests WHERE {filter}) AS population \
+               FROM {requests} WHERE {filter}) AS population \
          WHERE s = '{closed}' \
          GROUP BY country, reason ORDER BY country, reason",
         status = status_on(&as_of),
@@ -513,12 +528,13 @@ pub fn bucket_counts(
     let mut d = dialect(conn);
     let (filter, as_of, values) = where_clause(&mut d, p);
     let count = |status: &str| format!("SUM(CASE WHEN s = '{status}' THEN 1 ELSE 0 END)");
+    let requests = d.requests();
     let sql = format!(
         "SELECT bucket, COUNT(*) AS sent, \
                 SUM(CASE WHEN first_response_at <= {as_of} THEN 1 ELSE 0 END) AS answered, \
                 {executed} AS executed, {refused} AS refused, {abandoned} AS abandoned \
          FROM (SELECT {label} AS bucket, {status} AS s, first_response_at \
-               FROM requests WHERE {filter}) AS population \
+               FROM {requests} WHERE {filter}) AS population \
          GROUP BY bucket ORDER BY bucket",
         label = d.bucket(bucket, "sent_at"),
         status = status_on(&as_of),
