@@ -294,7 +294,7 @@ pub fn response_rates_svg(
             .y_labels(0)
             .x_labels(11)
             .x_label_formatter(&|x| format!("{x:.0} %"))
-            .x_desc("Share still unanswered 365 days after sending (Kaplan–Meier, unanswered_share_365)")
+            .x_desc("Still unanswered 365 days after sending (unanswered_share_365)")
             .label_style(style(14))
             .axis_desc_style(style(14))
             .draw()?;
@@ -354,9 +354,15 @@ pub fn response_curves_svg(
     lines: &[CurveLine],
     footnotes: &[String],
 ) -> anyhow::Result<String> {
-    let mut notes = vec![
-        "Kaplan–Meier estimate: requests still pending are censored at the analysis date. Bands: 95 % confidence intervals (Greenwood, log(−log)).".to_string(),
-    ];
+    let banded = lines
+        .iter()
+        .any(|l| l.steps.iter().any(|s| s.lower.is_some()));
+    let mut notes = vec![if banded {
+        "Kaplan–Meier estimate: requests still pending are censored at the analysis date. Bands: 95 % confidence intervals (Greenwood, log(−log)).".to_string()
+    } else {
+        "Kaplan–Meier estimate: requests still pending are censored at the analysis date."
+            .to_string()
+    }];
     notes.extend_from_slice(footnotes);
     let last_day = lines
         .iter()
