@@ -196,19 +196,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("--sent-to must not be before --sent-from");
             }
             let mut conn = db::connect_once(&settings.database)?;
-            let table = countries::compute(&mut conn, &population)?;
+            let table = countries::Aggregates::fetch(&mut conn, &population)?.table();
             let threshold = settings.stats.suppression_threshold;
             let shown = countries::shown(&table, suppress.then_some(threshold))?;
             match format.as_str() {
                 "csv" => {
-                    let mut rows: Vec<&countries::ShownRow> = shown.countries.iter().collect();
+                    let mut rows: Vec<&countries::ShownRow> = shown.rows.iter().collect();
                     rows.push(&shown.totals);
                     print!(
                         "{}",
                         mla_tracker::stats::to_csv(&countries::COLUMNS, &rows)?
                     );
                 }
-                "json" => println!("{}", serde_json::to_string_pretty(&shown)?),
+                "json" => println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"countries": shown.rows, "totals": shown.totals})
+                    )?
+                ),
                 "text" => print!("{}", countries::summary(&shown, population.as_of)),
                 other => anyhow::bail!("--format must be text, csv or json, not {other}"),
             }

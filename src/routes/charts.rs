@@ -4,18 +4,18 @@
 //! and the same role rule: analysts always get the published view, others
 //! with `suppress=true`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
 
-use super::stats::{StatsQuery, parse_query};
+use super::stats::{StatsQuery, View, accepts_csv, csv_response, parse_query, suppression_failed};
 use crate::alerts::scan::today_in;
 use crate::auth::{Authorized, ReadStats};
-use crate::domain::{FieldErrors, Role};
+use crate::domain::FieldErrors;
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::stats::{charts, countries, curves};
+use crate::stats::countries::{self, Aggregates};
+use crate::stats::{charts, curves};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/stats/response-curves", web::get().to(response_curves))
@@ -29,13 +29,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The query, whether the published view applies, and its threshold.
+/// The query and who sees what. Charts are SVG only: `format` is refused.
 fn query_of(
     state: &AppState,
     auth: &Authorized<ReadStats>,
     req: &HttpRequest,
     chart: bool,
-) -> Result<(StatsQuery, Option<u64>), ApiError> {
+) -> Result<(StatsQuery, View), ApiError> {
     let today = today_in(state.zone, Utc::now());
     if chart
         && form_urlencoded::parse(req.query_string().as_bytes()).any(|(key, _)| key == "format")
@@ -45,23 +45,21 @@ fn query_of(
         return Err(ApiError::Validation(errors));
     }
     let query = parse_query(req.query_string(), today)?;
-    let published = auth.user.role == Role::Analyst || query.suppress;
-    let threshold = state.settings.stats.suppression_threshold;
-    Ok((query, published.then_some(threshold)))
+    let view = View::of(state, auth.user.role, &query);
+    Ok((query, view))
+}
+
+async fn aggregates(state: &AppState, query: &StatsQuery) -> Result<Aggregates, ApiError> {
+    Aggregates::fetch_concurrently(&state.db, &query.population).await
 }
 
 async fn shown_curves(
     state: &AppState,
     query: &StatsQuery,
-    threshold: Option<u64>,
+    view: &View,
 ) -> Result<curves::Shown, ApiError> {
-    let population = query.population.clone();
-    let computed = state
-        .db
-        .read(move |conn| Ok(curves::compute(conn, &population)?))
-        .await?;
-    curves::shown(&computed, threshold)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("suppression: {e}")))
+    let computed = curves::of(aggregates(state, query).await?);
+    curves::shown(&computed, view.suppress_with()).map_err(suppression_failed)
 }
 
 fn period(query: &StatsQuery) -> charts::Period {
@@ -86,24 +84,13 @@ async fn response_curves(
     auth: Authorized<ReadStats>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, threshold) = query_of(&state, &auth, &req, false)?;
-    let shown = shown_curves(&state, &query, threshold).await?;
-    let wants_csv = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")));
-    if query.csv || wants_csv {
+    let (query, view) = query_of(&state, &auth, &req, false)?;
+    let shown = shown_curves(&state, &query, &view).await?;
+    if query.csv || accepts_csv(&req) {
         let rows = curves::csv_rows(&shown);
         let refs: Vec<&crate::stats::ShownRow> = rows.iter().collect();
         let body = crate::stats::to_csv(&curves::COLUMNS, &refs).map_err(ApiError::Internal)?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"response-curves.csv\"",
-            ))
-            .body(body));
+        return Ok(csv_response(body, "response-curves"));
     }
     let mut all = serde_json::to_value(&shown.all).map_err(|e| ApiError::Internal(e.into()))?;
     if let Some(all) = all.as_object_mut() {
@@ -114,8 +101,7 @@ async fn response_curves(
         "as_of": p.as_of,
         "sent_from": p.sent_from,
         "sent_to": p.sent_to,
-        "suppression": {"threshold": state.settings.stats.suppression_threshold,
-                        "applied": threshold.is_some()},
+        "suppression": {"threshold": view.threshold, "applied": view.published},
         "countries": shown.countries,
         "all_countries": all,
     })))
@@ -128,16 +114,11 @@ async fn response_rates_chart(
     auth: Authorized<ReadStats>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, threshold) = query_of(&state, &auth, &req, true)?;
-    let population = query.population.clone();
-    let table = state
-        .db
-        .read(move |conn| Ok(countries::compute(conn, &population)?))
-        .await?;
-    let shown = countries::shown(&table, threshold)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("suppression: {e}")))?;
+    let (query, view) = query_of(&state, &auth, &req, true)?;
+    let table = aggregates(&state, &query).await?.table();
+    let shown = countries::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
     let (bars, left_out) = charts::rate_bars(&shown);
-    let svg = charts::response_rates_svg(&period(&query), &bars, left_out, threshold)
+    let svg = charts::response_rates_svg(&period(&query), &bars, left_out, view.suppress_with())
         .map_err(ApiError::Internal)?;
     Ok(svg_response(svg))
 }
@@ -149,9 +130,10 @@ async fn response_curves_chart(
     auth: Authorized<ReadStats>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, threshold) = query_of(&state, &auth, &req, true)?;
-    let shown = shown_curves(&state, &query, threshold).await?;
-    let (lines, notes) = charts::pick_curves(&shown, &query.population.countries, threshold);
+    let (query, view) = query_of(&state, &auth, &req, true)?;
+    let shown = shown_curves(&state, &query, &view).await?;
+    let (lines, notes) =
+        charts::pick_curves(&shown, &query.population.countries, view.suppress_with());
     let svg =
         charts::response_curves_svg(&period(&query), &lines, &notes).map_err(ApiError::Internal)?;
     Ok(svg_response(svg))

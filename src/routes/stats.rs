@@ -142,14 +142,14 @@ fn parse_with(
 }
 
 /// Whether the caller asked for CSV by its `Accept` header.
-fn accepts_csv(req: &HttpRequest) -> bool {
+pub(super) fn accepts_csv(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
 }
 
-fn csv_response(body: String, name: &str) -> HttpResponse {
+pub(super) fn csv_response(body: String, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -160,13 +160,13 @@ fn csv_response(body: String, name: &str) -> HttpResponse {
 }
 
 /// Who sees what: analysts always the published view, others when they ask.
-struct View {
-    published: bool,
-    threshold: u64,
+pub(super) struct View {
+    pub(super) published: bool,
+    pub(super) threshold: u64,
 }
 
 impl View {
-    fn of(state: &AppState, role: Role, query: &StatsQuery) -> View {
+    pub(super) fn of(state: &AppState, role: Role, query: &StatsQuery) -> View {
         View {
             published: role == Role::Analyst || query.suppress,
             threshold: state.settings.stats.suppression_threshold,
@@ -174,12 +174,12 @@ impl View {
     }
 
     /// The threshold to suppress with, if any.
-    fn suppress_with(&self) -> Option<u64> {
+    pub(super) fn suppress_with(&self) -> Option<u64> {
         self.published.then_some(self.threshold)
     }
 }
 
-fn suppression_failed(e: crate::stats::suppress::SuppressError) -> ApiError {
+pub(super) fn suppression_failed(e: crate::stats::suppress::SuppressError) -> ApiError {
     ApiError::Internal(anyhow::anyhow!("suppression: {e}"))
 }
 
@@ -231,7 +231,9 @@ async fn countries_table(
     let query = parse_query(req.query_string(), today)?;
     let view = View::of(&state, auth.user.role, &query);
     let population = query.population.clone();
-    let table = countries::compute_concurrently(&state.db, &population).await?;
+    let table = countries::Aggregates::fetch_concurrently(&state.db, &population)
+        .await?
+        .table();
     let shown = countries::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
     table_response(
         &req,
@@ -241,7 +243,7 @@ async fn countries_table(
         "countries",
         &countries::COLUMNS,
         &["country", "country_name"],
-        shown.countries,
+        shown.rows,
         shown.totals,
     )
 }

@@ -47,10 +47,10 @@ pub struct RateBar {
 /// The bars of the response-rate chart from the country table as shown,
 /// most unanswered first, and how many countries were left out because
 /// their share or counts are hidden.
-pub fn rate_bars(table: &countries::Shown) -> (Vec<RateBar>, usize) {
+pub fn rate_bars(table: &super::ShownTable) -> (Vec<RateBar>, usize) {
     let mut bars = Vec::new();
     let mut left_out = 0;
-    for row in &table.countries {
+    for row in &table.rows {
         let share = row.get("unanswered_share_365").and_then(|v| v.as_f64());
         let answered = row.get("answered").and_then(|v| v.as_u64());
         let requests = row.get("requests").and_then(|v| v.as_u64());
@@ -100,11 +100,7 @@ pub fn pick_curves(
     asked: &[CountryCode],
     threshold: Option<u64>,
 ) -> (Vec<CurveLine>, Vec<String>) {
-    let requests = |i: usize| {
-        shown.table.countries[i]
-            .get("requests")
-            .and_then(|v| v.as_u64())
-    };
+    let requests = |i: usize| shown.table.rows[i].get("requests").and_then(|v| v.as_u64());
     let indices: Vec<usize> = if asked.is_empty() {
         let mut candidates: Vec<usize> = (0..shown.countries.len())
             .filter(|&i| shown.countries[i].curve.is_some())

@@ -100,35 +100,54 @@ fn figures(
     }
 }
 
-/// Asks the database for the population's aggregates and builds the table.
-pub fn compute(
-    conn: &mut crate::db::DbConnection,
-    population: &crate::db::stats::Population,
-) -> diesel::QueryResult<CountryTable> {
-    use crate::db::stats::{self, Waiting};
-    Ok(table(
-        stats::country_counts(conn, population)?,
-        stats::waiting_days(conn, population, Waiting::FirstResponse)?,
-        stats::waiting_days(conn, population, Waiting::Execution)?,
-    ))
+/// What the database aggregates for a population, and what the country
+/// table and the response curves are built from: the counts per country and
+/// the per-day counts of both waiting times.
+pub struct Aggregates {
+    pub counts: Vec<CountryCounts>,
+    pub response_days: Vec<CountryDay>,
+    pub execution_days: Vec<CountryDay>,
 }
 
-/// Like [`compute`], with the three aggregations running at once on three
-/// read connections: each is a pass over the population, so on two cores
-/// they share the machine instead of queueing.
-pub async fn compute_concurrently(
-    db: &crate::db::Db,
-    population: &crate::db::stats::Population,
-) -> Result<CountryTable, crate::error::ApiError> {
-    use crate::db::stats::{self, Waiting};
-    let (p1, p2, p3) = (population.clone(), population.clone(), population.clone());
-    let (counts, response, execution) = futures_util::future::try_join3(
-        db.read(move |conn| Ok(stats::country_counts(conn, &p1)?)),
-        db.read(move |conn| Ok(stats::waiting_days(conn, &p2, Waiting::FirstResponse)?)),
-        db.read(move |conn| Ok(stats::waiting_days(conn, &p3, Waiting::Execution)?)),
-    )
-    .await?;
-    Ok(table(counts, response, execution))
+impl Aggregates {
+    pub fn fetch(
+        conn: &mut crate::db::DbConnection,
+        population: &crate::db::stats::Population,
+    ) -> diesel::QueryResult<Aggregates> {
+        use crate::db::stats::{self, Waiting};
+        Ok(Aggregates {
+            counts: stats::country_counts(conn, population)?,
+            response_days: stats::waiting_days(conn, population, Waiting::FirstResponse)?,
+            execution_days: stats::waiting_days(conn, population, Waiting::Execution)?,
+        })
+    }
+
+    /// Like [`Aggregates::fetch`], the three aggregations running at once on
+    /// three read connections: each is a pass over the population, so on two
+    /// cores they share the machine instead of queueing.
+    pub async fn fetch_concurrently(
+        db: &crate::db::Db,
+        population: &crate::db::stats::Population,
+    ) -> Result<Aggregates, crate::error::ApiError> {
+        use crate::db::stats::{self, Waiting};
+        let (p1, p2, p3) = (population.clone(), population.clone(), population.clone());
+        let (counts, response_days, execution_days) = futures_util::future::try_join3(
+            db.read(move |conn| Ok(stats::country_counts(conn, &p1)?)),
+            db.read(move |conn| Ok(stats::waiting_days(conn, &p2, Waiting::FirstResponse)?)),
+            db.read(move |conn| Ok(stats::waiting_days(conn, &p3, Waiting::Execution)?)),
+        )
+        .await?;
+        Ok(Aggregates {
+            counts,
+            response_days,
+            execution_days,
+        })
+    }
+
+    /// The exact country table.
+    pub fn table(self) -> CountryTable {
+        table(self.counts, self.response_days, self.execution_days)
+    }
 }
 
 /// Builds the exact table from what `db::stats` returned.
@@ -212,14 +231,7 @@ const DERIVED: [&str; 7] = [
 
 /// A row as shown: every column of [`COLUMNS`], hidden values `null` and
 /// named in `suppressed`.
-pub use super::ShownRow;
-
-/// The table as shown to one caller.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Shown {
-    pub countries: Vec<ShownRow>,
-    pub totals: ShownRow,
-}
+pub use super::{ShownRow, ShownTable};
 
 /// The table as a caller may see it: exact with `threshold` `None`, else
 /// the published view — counts suppressed by [`super::suppress`] over the
@@ -230,17 +242,14 @@ pub struct Shown {
 pub fn shown(
     table: &CountryTable,
     threshold: Option<u64>,
-) -> Result<Shown, super::suppress::SuppressError> {
+) -> Result<ShownTable, super::suppress::SuppressError> {
     use super::suppress::{self, COUNTRY_COUNTS, COUNTRY_TABLE};
     let rows: Vec<ShownRow> = table.countries.iter().map(super::exact_row).collect();
     let totals = super::exact_row(&table.totals);
     let Some(threshold) = threshold else {
-        return Ok(Shown {
-            countries: rows,
-            totals,
-        });
+        return Ok(ShownTable { rows, totals });
     };
-    let published = super::publish(
+    super::publish(
         &rows,
         &totals,
         &COLUMNS,
@@ -259,16 +268,12 @@ pub fn shown(
                 Vec::new()
             }
         },
-    )?;
-    Ok(Shown {
-        countries: published.rows,
-        totals: published.totals,
-    })
+    )
 }
 
 /// A terminal summary of the table: one line per country, most unanswered
 /// first (the share still unanswered after 365 days), then the totals.
-pub fn summary(shown: &Shown, as_of: chrono::NaiveDate) -> String {
+pub fn summary(shown: &ShownTable, as_of: chrono::NaiveDate) -> String {
     let number = |row: &ShownRow, field: &str| match &row[field] {
         serde_json::Value::Null => "–".to_string(),
         v => v.to_string(),
@@ -286,7 +291,7 @@ pub fn summary(shown: &Shown, as_of: chrono::NaiveDate) -> String {
         (serde_json::Value::Null, _) => "–".to_string(),
         (v, _) => format!("{v} d"),
     };
-    let mut rows: Vec<&ShownRow> = shown.countries.iter().collect();
+    let mut rows: Vec<&ShownRow> = shown.rows.iter().collect();
     rows.sort_by(|a, b| {
         let share = |r: &ShownRow| r["unanswered_share_365"].as_f64().unwrap_or(-1.0);
         share(b).total_cmp(&share(a))

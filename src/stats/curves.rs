@@ -53,17 +53,9 @@ pub struct Curves {
     pub all: CountryCurve,
 }
 
-/// Asks the database for the population's aggregates and builds the curves.
-pub fn compute(
-    conn: &mut crate::db::DbConnection,
-    population: &crate::db::stats::Population,
-) -> diesel::QueryResult<Curves> {
-    use crate::db::stats::{self, Waiting};
-    Ok(curves(
-        stats::country_counts(conn, population)?,
-        stats::waiting_days(conn, population, Waiting::FirstResponse)?,
-        stats::waiting_days(conn, population, Waiting::Execution)?,
-    ))
+/// Builds the curves and the table from what the database aggregated.
+pub fn of(a: countries::Aggregates) -> Curves {
+    curves(a.counts, a.response_days, a.execution_days)
 }
 
 /// Builds the curves and the table from what `db::stats` returned.
@@ -129,7 +121,7 @@ pub struct ShownCurve {
 pub struct Shown {
     pub countries: Vec<ShownCurve>,
     pub all: ShownCurve,
-    pub table: countries::Shown,
+    pub table: super::ShownTable,
 }
 
 /// The curves as a caller may see them: exact (every step of
@@ -192,7 +184,7 @@ pub fn shown(curves: &Curves, threshold: Option<u64>) -> Result<Shown, SuppressE
         countries: curves
             .countries
             .iter()
-            .zip(&table.countries)
+            .zip(&table.rows)
             .map(|(c, row)| show(c, row))
             .collect(),
         all: show(&curves.all, &table.totals),
@@ -321,7 +313,7 @@ mod tests {
         // Norway's 4 and Japan's 2 are small; Germany's 12 would then give
         // them back from the total, so the table hides more: whatever it
         // hides, no curve is shown next to a hidden count.
-        for (curve, row) in published.countries.iter().zip(&published.table.countries) {
+        for (curve, row) in published.countries.iter().zip(&published.table.rows) {
             let safe = !row["requests"].is_null() && !row["answered"].is_null();
             assert_eq!(curve.curve.is_some(), safe, "{curve:?} {row:?}");
             if safe {
