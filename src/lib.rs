@@ -3,7 +3,9 @@
 //! This crate is the service's public face, for the binary, tests and benches.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -45,6 +45,18 @@ enum Command {
     /// Cooperation statistics.
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// The tamper-evident history.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Copy the database, consistently, while the service runs.
+    Backup {
+        /// The file to write (SQLite: a database file; PostgreSQL: a pg_dump archive).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Fill the database with a synthetic, plainly fictitious portfolio.
     Seed {
         /// How many requests to create.
@@ -53,6 +65,19 @@ enum Command {
         /// Random seed, for a reproducible portfolio.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every request's event chain; exit 0 if intact, 1 if broken, 2 on error.
+    Verify {
+        /// Requests read per transaction.
+        #[arg(long, default_value_t = mla_tracker::audit::DEFAULT_CHUNK)]
+        chunk: i64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -107,12 +132,19 @@ enum UserCommand {
 
 fn main() -> std::process::ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let audit = matches!(cli.command, Command::Audit(_));
+    match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // The cause chain on one line; no backtrace for a user's mistake.
             eprintln!("mla-tracker: {e:#}");
-            std::process::ExitCode::FAILURE
+            // audit verify: 1 means a broken chain, 2 that it could not run.
+            if audit && !e.is::<mla_tracker::audit::Broken>() {
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }
@@ -216,6 +248,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
                 "text" => print!("{}", countries::summary(&shown, population.as_of)),
                 other => anyhow::bail!("--format must be text, csv or json, not {other}"),
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { chunk, json }) => {
+            let report = mla_tracker::audit::run_verify(&settings.database, chunk, json)?;
+            if !report.intact() {
+                return Err(mla_tracker::audit::Broken(report.broken).into());
+            }
+            Ok(())
+        }
+        Command::Backup { to, force } => {
+            let written = mla_tracker::backup::run(&settings.database, &to, force)?;
+            match (written.requests, written.events) {
+                (Some(requests), Some(events)) => println!(
+                    "backed up {requests} request(s) and {events} event(s) to {} ({} bytes)",
+                    written.file.display(),
+                    written.bytes
+                ),
+                _ => println!(
+                    "backed up to {} ({} bytes, pg_dump custom format)",
+                    written.file.display(),
+                    written.bytes
+                ),
             }
             Ok(())
         }

@@ -612,6 +612,7 @@ fn simulate(
             record.updated_at = recorded_at.and_utc().max(record.created_at);
         }
     }
+    crate::db::events::chain(&mut events);
     (RequestRow::from_record(&record), events)
 }
 

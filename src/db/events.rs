@@ -1,9 +1,19 @@
-//! The history of a request: append-only events.
+//! The history of a request: append-only events, each chained to the one
+//! before it by a SHA-256 hash (README "Tamper-evident history").
+//!
+//! Every event stores `prev_hash` (the previous event's `hash`, or
+//! [`GENESIS`] for the first) and `hash`, the SHA-256 of [`Link::preimage`]:
+//! all its stored columns in a fixed order, each length-prefixed, with the
+//! changes as canonical JSON. Editing, deleting, inserting or reordering an
+//! event breaks the chain; `request_event_heads` (kept by triggers) holds the
+//! newest link of every chain, so deleting the newest events is caught too.
+//! `crate::audit` walks the chains.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::now;
@@ -85,6 +95,7 @@ pub struct Event {
     pub effective_date: NaiveDate,
     pub from_status: Option<Status>,
     pub to_status: Option<Status>,
+    /// Changed fields by name: `{"field": {"old": …, "new": …}}`.
     pub changes: Value,
     pub note: Option<String>,
 }
@@ -104,11 +115,19 @@ pub struct EventRow {
     pub to_status: Option<&'static str>,
     pub changes: String,
     pub note: Option<String>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 impl EventRow {
-    /// The row for `event` at position `seq`, recorded at `recorded_at`.
+    /// The row for `event` at position `seq`, recorded at `recorded_at`
+    /// (cut to microseconds, the precision both backends keep, so that the
+    /// hash of the row read back is the hash of the row written). It is not
+    /// chained yet: see [`EventRow::link_to`] and [`chain`].
     pub fn new(event: &NewEvent<'_>, seq: i32, recorded_at: NaiveDateTime) -> EventRow {
+        let recorded_at = recorded_at
+            .with_nanosecond(recorded_at.nanosecond() / 1000 * 1000)
+            .unwrap_or(recorded_at);
         EventRow {
             id: Uuid::new_v4().to_string(),
             request_id: event.request_id.to_string(),
@@ -121,19 +140,200 @@ impl EventRow {
             to_status: event.to_status.map(Status::as_str),
             changes: serde_json::to_string(event.changes).expect("changes serialise"),
             note: event.note.map(str::to_owned),
+            prev_hash: None,
+            hash: None,
+        }
+    }
+
+    /// Chains the row after an event whose hash is `prev_hash` ([`GENESIS`]
+    /// for a first event): sets `prev_hash` and `hash`.
+    pub fn link_to(&mut self, prev_hash: &str) {
+        let hash = self
+            .link(prev_hash)
+            .hash()
+            .expect("changes written by serde_json are JSON");
+        self.prev_hash = Some(prev_hash.to_string());
+        self.hash = Some(hash);
+    }
+
+    fn link<'a>(&'a self, prev_hash: &'a str) -> Link<'a> {
+        Link {
+            id: &self.id,
+            request_id: &self.request_id,
+            seq: self.seq,
+            kind: self.kind,
+            actor_id: &self.actor_id,
+            recorded_at: self.recorded_at,
+            effective_date: self.effective_date,
+            from_status: self.from_status,
+            to_status: self.to_status,
+            changes: &self.changes,
+            note: self.note.as_deref(),
+            prev_hash,
         }
     }
 }
 
-/// Appends an event after the request's last one. Callers hold the request's
-/// row (they updated it in the same transaction), so `seq` cannot race.
+/// Chains the rows of one request's history, oldest first, from [`GENESIS`]
+/// (for bulk inserts, such as the seed's).
+pub fn chain(rows: &mut [EventRow]) {
+    let mut prev = GENESIS.to_string();
+    for row in rows {
+        row.link_to(&prev);
+        prev = row.hash.clone().expect("just linked");
+    }
+}
+
+/// The `prev_hash` of a request's first event: 64 zeros.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The tag that starts every preimage; a new scheme would get a new one.
+pub const SCHEME: &str = "mla-tracker/event-chain/v1";
+
+/// Every stored column of an event but its own hash, borrowed: what the
+/// chain hashes.
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    pub id: &'a str,
+    pub request_id: &'a str,
+    pub seq: i32,
+    pub kind: &'a str,
+    pub actor_id: &'a str,
+    pub recorded_at: NaiveDateTime,
+    pub effective_date: NaiveDate,
+    pub from_status: Option<&'a str>,
+    pub to_status: Option<&'a str>,
+    /// As stored: JSON text, canonicalised before hashing.
+    pub changes: &'a str,
+    pub note: Option<&'a str>,
+    pub prev_hash: &'a str,
+}
+
+impl Link<'_> {
+    /// The bytes hashed: [`SCHEME`] and a newline, then each field in the
+    /// order below as `<length in bytes, decimal>:<UTF-8 bytes>\n`, or `-\n`
+    /// for NULL. Length prefixes make the encoding unambiguous whatever a
+    /// note contains. Fails only when `changes` is not JSON.
+    ///
+    /// Order: id, request_id, seq (decimal), kind, actor_id, recorded_at
+    /// (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, always six digits: both backends keep
+    /// microseconds), effective_date (`YYYY-MM-DD`), from_status, to_status,
+    /// changes ([`canonical_json`]), note, prev_hash (lowercase hex).
+    pub fn preimage(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let seq = self.seq.to_string();
+        let recorded_at = timestamp_text(self.recorded_at);
+        let effective_date = self.effective_date.format("%Y-%m-%d").to_string();
+        let changes = canonical_json(self.changes)?;
+        let fields: [Option<&str>; 12] = [
+            Some(self.id),
+            Some(self.request_id),
+            Some(&seq),
+            Some(self.kind),
+            Some(self.actor_id),
+            Some(&recorded_at),
+            Some(&effective_date),
+            self.from_status,
+            self.to_status,
+            Some(&changes),
+            self.note,
+            Some(self.prev_hash),
+        ];
+        let mut out = Vec::with_capacity(256 + changes.len());
+        out.extend_from_slice(SCHEME.as_bytes());
+        out.push(b'\n');
+        for field in fields {
+            match field {
+                None => out.extend_from_slice(b"-\n"),
+                Some(text) => {
+                    out.extend_from_slice(text.len().to_string().as_bytes());
+                    out.push(b':');
+                    out.extend_from_slice(text.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// SHA-256 of the preimage, lowercase hex.
+    pub fn hash(&self) -> Result<String, serde_json::Error> {
+        let digest = Sha256::digest(self.preimage()?);
+        Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// An instant as the chain writes it: UTC, microseconds, always six digits.
+pub fn timestamp_text(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// JSON text in canonical form: no whitespace, object keys sorted by their
+/// UTF-8 bytes (at every depth), strings escaped as serde_json does (only
+/// `"`, `\\` and control characters; other characters as themselves).
+/// Sorting here rather than relying on serde_json's map order keeps the hash
+/// stable should a dependency ever turn on its `preserve_order` feature.
+pub fn canonical_json(text: &str) -> Result<String, serde_json::Error> {
+    let value: Value = serde_json::from_str(text)?;
+    let mut out = String::with_capacity(text.len());
+    write_canonical(&value, &mut out);
+    Ok(out)
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Appends an event after the request's last one, chained to it.
+///
+/// Callers hold the request's row lock (they updated the row, or took
+/// `requests::lock`, earlier in the same transaction), so on PostgreSQL no
+/// two appends to one request interleave between reading the last link and
+/// inserting the next: the chain cannot fork. On SQLite every write runs on
+/// the one writer connection, inside a write transaction. Should that ever
+/// be broken, `UNIQUE (request_id, seq)` turns the fork into a failed write.
 pub fn append(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
-    let last: Option<i32> = request_events::table
+    let last: Option<(i32, Option<String>)> = request_events::table
         .filter(request_events::request_id.eq(event.request_id.to_string()))
-        .select(diesel::dsl::max(request_events::seq))
-        .first(conn)?;
+        .order(request_events::seq.desc())
+        .select((request_events::seq, request_events::hash))
+        .first(conn)
+        .optional()?;
+    let (seq, prev_hash) = match last {
+        None => (1, GENESIS.to_string()),
+        // A NULL hash only exists before the backfill; `audit verify` would
+        // report the link, so chain to an empty value rather than invent one.
+        Some((seq, hash)) => (seq + 1, hash.unwrap_or_default()),
+    };
+    let mut row = EventRow::new(&event, seq, now());
+    row.link_to(&prev_hash);
     diesel::insert_into(request_events::table)
-        .values(EventRow::new(&event, last.unwrap_or(0) + 1, now()))
+        .values(row)
         .execute(conn)?;
     Ok(())
 }
@@ -221,4 +421,309 @@ pub fn list(conn: &mut DbConnection, request_id: Uuid) -> QueryResult<Vec<Event>
             },
         )
         .collect()
+}
+
+/// A `request_events` row as stored, every column: what the chain covers.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct StoredEvent {
+    pub id: String,
+    pub request_id: String,
+    pub seq: i32,
+    pub kind: String,
+    pub actor_id: String,
+    pub recorded_at: NaiveDateTime,
+    pub effective_date: NaiveDate,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub changes: String,
+    pub note: Option<String>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// The columns of [`StoredEvent`], in its order.
+pub type StoredColumns = (
+    request_events::id,
+    request_events::request_id,
+    request_events::seq,
+    request_events::kind,
+    request_events::actor_id,
+    request_events::recorded_at,
+    request_events::effective_date,
+    request_events::from_status,
+    request_events::to_status,
+    request_events::changes,
+    request_events::note,
+    request_events::prev_hash,
+    request_events::hash,
+);
+
+/// Selects every column, for [`StoredEvent`].
+pub const STORED_COLUMNS: StoredColumns = (
+    request_events::id,
+    request_events::request_id,
+    request_events::seq,
+    request_events::kind,
+    request_events::actor_id,
+    request_events::recorded_at,
+    request_events::effective_date,
+    request_events::from_status,
+    request_events::to_status,
+    request_events::changes,
+    request_events::note,
+    request_events::prev_hash,
+    request_events::hash,
+);
+
+impl StoredEvent {
+    /// The link as the chain hashes it, after an event whose hash is
+    /// `prev_hash`.
+    pub fn link<'a>(&'a self, prev_hash: &'a str) -> Link<'a> {
+        Link {
+            id: &self.id,
+            request_id: &self.request_id,
+            seq: self.seq,
+            kind: &self.kind,
+            actor_id: &self.actor_id,
+            recorded_at: self.recorded_at,
+            effective_date: self.effective_date,
+            from_status: self.from_status.as_deref(),
+            to_status: self.to_status.as_deref(),
+            changes: &self.changes,
+            note: self.note.as_deref(),
+            prev_hash,
+        }
+    }
+}
+
+/// Requests per backfill transaction.
+const BACKFILL_CHUNK: i64 = 1_000;
+
+#[derive(QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Hashes the events written before the event chain existed, once.
+///
+/// Why here and not in the migration: SQLite has no SHA-256 function, and a
+/// second implementation of the scheme in PL/pgSQL could drift from this
+/// one; computing every hash in Rust, with the code that appends and
+/// verifies, keeps one definition. Why robust: it runs right after the
+/// migrations, before `serve` accepts a request (and from `migrate`); it
+/// only fills rows whose hash is NULL, a chunk of requests per transaction,
+/// so a crash resumes where it stopped; the hashes are deterministic, so
+/// two instances starting together write the same values; and it runs only
+/// while the migration's `event_chain_backfill` marker is there (the
+/// append-only trigger allows exactly this update, then, and nothing once
+/// the marker is gone), so a row inserted later without a hash is reported
+/// by `audit verify`, never silently blessed.
+pub fn backfill_chains(conn: &mut DbConnection) -> QueryResult<u64> {
+    let pending: Pending =
+        diesel::sql_query("SELECT COUNT(*) AS n FROM event_chain_backfill").get_result(conn)?;
+    if pending.n == 0 {
+        return Ok(0);
+    }
+    log::info!("hashing the history written before the event chain (once)");
+    let mut after: Option<String> = None;
+    let mut hashed = 0u64;
+    loop {
+        let (last, n) = conn.transaction(|conn| backfill_chunk(conn, after.as_deref()))?;
+        hashed += n;
+        match last {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
+    diesel::sql_query("DELETE FROM event_chain_backfill").execute(conn)?;
+    log::info!("hashed {hashed} event(s) written before the event chain");
+    Ok(hashed)
+}
+
+/// Hashes the unhashed events of the next chunk of requests after `after`;
+/// returns the chunk's last request id (None when there was none) and how
+/// many events it hashed.
+fn backfill_chunk(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+) -> QueryResult<(Option<String>, u64)> {
+    use super::schema::requests;
+    let mut ids = requests::table
+        .select(requests::id)
+        .order(requests::id)
+        .limit(BACKFILL_CHUNK)
+        .into_boxed();
+    if let Some(after) = after {
+        ids = ids.filter(requests::id.gt(after.to_string()));
+    }
+    let ids: Vec<String> = ids.load(conn)?;
+    let Some(last) = ids.last().cloned() else {
+        return Ok((None, 0));
+    };
+    let rows: Vec<StoredEvent> = request_events::table
+        .filter(request_events::request_id.eq_any(&ids))
+        .order((request_events::request_id, request_events::seq))
+        .select(STORED_COLUMNS)
+        .load(conn)?;
+    let mut hashed = 0;
+    let mut current: Option<&str> = None;
+    let mut prev = GENESIS.to_string();
+    for row in &rows {
+        if current != Some(row.request_id.as_str()) {
+            current = Some(&row.request_id);
+            prev = GENESIS.to_string();
+        }
+        let hash = match &row.hash {
+            Some(hash) => hash.clone(),
+            None => {
+                let hash = row.link(&prev).hash().map_err(|e| {
+                    diesel::result::Error::DeserializationError(
+                        format!("event {}: unreadable changes: {e}", row.id).into(),
+                    )
+                })?;
+                diesel::update(
+                    request_events::table
+                        .find(&row.id)
+                        .filter(request_events::hash.is_null()),
+                )
+                .set((
+                    request_events::prev_hash.eq(&prev),
+                    request_events::hash.eq(&hash),
+                ))
+                .execute(conn)?;
+                hashed += 1;
+                hash
+            }
+        };
+        prev = hash;
+    }
+    Ok((Some(last), hashed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample<'a>(changes: &'a str, note: Option<&'a str>) -> Link<'a> {
+        Link {
+            id: "6f1c1b52-5b7e-4d5c-9a57-6e8a7f0c1d2e",
+            request_id: "0b7a2c9e-1f43-4d8e-8a3b-2f6c4d5e6f70",
+            seq: 2,
+            kind: "note",
+            actor_id: "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5",
+            recorded_at: NaiveDate::from_ymd_opt(2026, 11, 29)
+                .unwrap()
+                .and_hms_micro_opt(7, 5, 9, 120)
+                .unwrap(),
+            effective_date: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            from_status: None,
+            to_status: None,
+            changes,
+            note,
+            prev_hash: GENESIS,
+        }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth_and_drops_whitespace() {
+        assert_eq!(
+            canonical_json("{ \"b\": \"é\\n\", \"a\": {\"y\": [true, null], \"x\": 1} }").unwrap(),
+            r#"{"a":{"x":1,"y":[true,null]},"b":"é\n"}"#
+        );
+        // Keys sort by UTF-8 bytes: upper case before lower, ASCII before é.
+        assert_eq!(
+            canonical_json(r#"{"é":0,"b":0,"B":0,"a_":0,"a":0}"#).unwrap(),
+            r#"{"B":0,"a":0,"a_":0,"b":0,"é":0}"#
+        );
+        // Escapes: only quote, backslash and control characters.
+        assert_eq!(
+            canonical_json(r#"["\u0001\t\"\\/\u00e9\u2028"]"#).unwrap(),
+            "[\"\\u0001\\t\\\"\\\\/é\u{2028}\"]"
+        );
+        assert!(canonical_json("{not json").is_err());
+    }
+
+    /// The exact bytes, and a hash computed independently (Python's
+    /// hashlib over the same bytes), so the README's scheme is what runs.
+    #[test]
+    fn the_preimage_is_the_documented_encoding() {
+        let changes = r#"{"b": "é\n", "a": {"y": [true, null], "x": 1}}"#;
+        let link = sample(changes, Some("Ligne 1\nligne 2 «ok»"));
+        let expected = "mla-tracker/event-chain/v1\n\
+             36:6f1c1b52-5b7e-4d5c-9a57-6e8a7f0c1d2e\n\
+             36:0b7a2c9e-1f43-4d8e-8a3b-2f6c4d5e6f70\n\
+             1:2\n\
+             4:note\n\
+             36:1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5\n\
+             27:2026-11-29T07:05:09.000120Z\n\
+             10:2026-11-28\n\
+             -\n\
+             -\n\
+             40:{\"a\":{\"x\":1,\"y\":[true,null]},\"b\":\"é\\n\"}\n\
+             22:Ligne 1\nligne 2 «ok»\n\
+             64:0000000000000000000000000000000000000000000000000000000000000000\n";
+        assert_eq!(
+            String::from_utf8(link.preimage().unwrap()).unwrap(),
+            expected
+        );
+        assert_eq!(
+            link.hash().unwrap(),
+            "6fc57a92c4fdd3e007f1ef6a30f13b4b8c7729e921f8e02bd43bf464af5e7d03"
+        );
+    }
+
+    #[test]
+    fn every_field_counts_and_null_is_not_empty() {
+        let base = sample("{}", None).hash().unwrap();
+        assert_ne!(sample("{}", Some("")).hash().unwrap(), base);
+        // Same JSON, other spelling: same hash.
+        assert_eq!(sample(" { } ", None).hash().unwrap(), base);
+        let mut later = sample("{}", None);
+        later.recorded_at += chrono::Duration::microseconds(1);
+        assert_ne!(later.hash().unwrap(), base);
+        let mut chained = sample("{}", None);
+        chained.prev_hash = "1111111111111111111111111111111111111111111111111111111111111111";
+        assert_ne!(chained.hash().unwrap(), base);
+        // A field's bytes cannot slide into the next one.
+        let mut a = sample("{}", Some("x"));
+        a.kind = "note\n1:x";
+        let mut b = sample("{}", Some("x"));
+        b.kind = "note";
+        assert_ne!(a.preimage().unwrap(), b.preimage().unwrap());
+    }
+
+    #[test]
+    fn timestamps_always_carry_six_digits() {
+        let at = NaiveDate::from_ymd_opt(2026, 1, 2)
+            .unwrap()
+            .and_hms_opt(3, 4, 5)
+            .unwrap();
+        assert_eq!(timestamp_text(at), "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn rows_are_cut_to_microseconds_and_chained_in_order() {
+        let changes = Changes::new();
+        let event = NewEvent {
+            request_id: Uuid::new_v4(),
+            kind: EventKind::Note,
+            actor_id: Uuid::new_v4(),
+            effective_date: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
+            from_status: None,
+            to_status: None,
+            changes: &changes,
+            note: Some("n"),
+        };
+        let at = NaiveDate::from_ymd_opt(2026, 1, 2)
+            .unwrap()
+            .and_hms_nano_opt(3, 4, 5, 123_456_789)
+            .unwrap();
+        let mut rows = vec![EventRow::new(&event, 1, at), EventRow::new(&event, 2, at)];
+        assert_eq!(rows[0].recorded_at.nanosecond(), 123_456_000);
+        chain(&mut rows);
+        assert_eq!(rows[0].prev_hash.as_deref(), Some(GENESIS));
+        assert_eq!(rows[1].prev_hash, rows[0].hash);
+        assert_ne!(rows[0].hash, rows[1].hash);
+    }
 }

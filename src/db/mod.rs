@@ -298,6 +298,9 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     if applied > 0 {
         log::info!("applied {applied} migration(s)");
     }
+    // Before anything appends: see events::backfill_chains.
+    events::backfill_chains(conn)
+        .map_err(|e| anyhow::anyhow!("hashing the existing history failed: {e}"))?;
     Ok(())
 }
 

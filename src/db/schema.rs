@@ -69,6 +69,17 @@ diesel::table! {
         to_status -> Nullable<Text>,
         changes -> Text,
         note -> Nullable<Text>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The newest link of each request's event chain (kept by triggers).
+    request_event_heads (request_id) {
+        request_id -> Text,
+        seq -> Integer,
+        hash -> Text,
     }
 }
 

@@ -1,0 +1,327 @@
+//! The tamper-evident history: histories written through the API verify;
+//! each kind of edit made directly in the database (bypassing the
+//! append-only triggers, as someone with the database's password could) is
+//! caught by `mla-tracker audit verify`, which names the request and the
+//! event; a database from before the event chain gets its hashes.
+
+mod common;
+
+use std::process::Command;
+
+use common::{TestApp, id_of, sent_body, spawn_app};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use mla_tracker::db::schema::request_events;
+use mla_tracker::db::{Backend, DbConnection, sqlite_path};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mla-tracker");
+
+/// Runs `mla-tracker audit verify --json` on `url`: exit code and report.
+fn verify(url: &str) -> (i32, Value, String) {
+    let out = Command::new(BIN)
+        .args(["audit", "verify", "--json", "--chunk", "3"])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap(), report, stderr)
+}
+
+/// A direct connection to the test's database, outside the application.
+fn direct(app: &TestApp) -> DbConnection {
+    match app.backend {
+        Backend::Postgres => {
+            DbConnection::Postgresql(PgConnection::establish(&app.database_url).unwrap())
+        }
+        Backend::Sqlite => DbConnection::Sqlite(
+            SqliteConnection::establish(sqlite_path(&app.database_url)).unwrap(),
+        ),
+    }
+}
+
+/// Lifts the append-only guard, as an intruder with the database's
+/// password would, so that rows can be edited.
+fn lift_guard(conn: &mut DbConnection) {
+    match conn {
+        DbConnection::Postgresql(c) => c
+            .batch_execute("ALTER TABLE request_events DISABLE TRIGGER request_events_append_only")
+            .unwrap(),
+        DbConnection::Sqlite(c) => c
+            .batch_execute(
+                "DROP TRIGGER request_events_no_update; DROP TRIGGER request_events_no_delete",
+            )
+            .unwrap(),
+    }
+}
+
+/// A request with five events: created, note, transition, transition, note
+/// (the notes with characters that test the encoding).
+async fn request_with_history(app: &TestApp, case: &str) -> String {
+    let id = id_of(&app.create_request(&sent_body(case, "2025-01-10")).await);
+    let note = |text: &str| json!({"text": text, "effective_date": "2025-01-12"});
+    let path = format!("/api/v1/requests/{id}/notes");
+    let res = app
+        .post(
+            &path,
+            &app.admin_token,
+            &note("Called the «central authority»\nline 2: 5% \"quoted\" \\ tab\t"),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    app.move_to(&id, "acknowledged", "2025-02-01").await;
+    app.move_to(&id, "in_execution", "2025-03-01").await;
+    let res = app.post(&path, &app.admin_token, &note("ok")).await;
+    assert_eq!(res.status, 201, "{res:?}");
+    assert_eq!(app.events(&id).await.len(), 5);
+    id
+}
+
+/// The id of event `seq` of request `id`.
+fn event_id(conn: &mut DbConnection, id: &str, seq: i32) -> String {
+    request_events::table
+        .filter(request_events::request_id.eq(id))
+        .filter(request_events::seq.eq(seq))
+        .select(request_events::id)
+        .first(conn)
+        .unwrap()
+}
+
+fn recorded_at(conn: &mut DbConnection, event: &str) -> chrono::NaiveDateTime {
+    request_events::table
+        .find(event)
+        .select(request_events::recorded_at)
+        .first(conn)
+        .unwrap()
+}
+
+/// The report's break for request `id`, if any.
+fn break_of<'a>(report: &'a Value, id: &str) -> Option<&'a Value> {
+    report["breaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["request_id"] == id)
+}
+
+#[actix_web::test]
+async fn every_direct_edit_of_the_history_is_caught_and_named() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        ids.push(request_with_history(&app, &format!("AUDIT-{i}")).await);
+    }
+    let (code, report, stderr) = verify(&app.database_url);
+    assert_eq!(code, 0, "{report} {stderr}");
+    assert_eq!(report["requests"], 8);
+    assert_eq!(report["events"], 40);
+    assert_eq!(report["broken"], 0);
+
+    let mut conn = direct(&app);
+    // The guard holds until lifted.
+    let blocked = diesel::sql_query("UPDATE request_events SET note = 'x'").execute(&mut conn);
+    assert!(blocked.is_err(), "the append-only trigger refuses updates");
+    lift_guard(&mut conn);
+
+    // (request, SQL, the event the break is reported at, words in the report)
+    let e = |conn: &mut DbConnection, i: usize, seq| event_id(conn, &ids[i], seq);
+    let moved = e(&mut conn, 6, 4);
+    let later = recorded_at(&mut conn, &moved);
+    let cases: Vec<(usize, String, String, &str)> = vec![
+        (
+            0,
+            format!(
+                "UPDATE request_events SET note = 'nothing happened' WHERE id = '{}'",
+                e(&mut conn, 0, 2)
+            ),
+            e(&mut conn, 0, 2),
+            "content differs",
+        ),
+        (
+            1,
+            format!(
+                "UPDATE request_events SET to_status = 'refused' WHERE id = '{}'",
+                e(&mut conn, 1, 3)
+            ),
+            e(&mut conn, 1, 3),
+            "content differs",
+        ),
+        (
+            2,
+            format!(
+                "DELETE FROM request_events WHERE id = '{}'",
+                e(&mut conn, 2, 3)
+            ),
+            e(&mut conn, 2, 4),
+            "missing before it",
+        ),
+        (
+            3,
+            format!(
+                "DELETE FROM request_events WHERE id = '{}'",
+                e(&mut conn, 3, 5)
+            ),
+            e(&mut conn, 3, 4),
+            "newer events were deleted",
+        ),
+        (
+            4,
+            format!(
+                "UPDATE request_events SET hash = '{}' WHERE id = '{}'",
+                "ab".repeat(32),
+                e(&mut conn, 4, 2)
+            ),
+            e(&mut conn, 4, 2),
+            "stored hash abab",
+        ),
+        (
+            5,
+            // Swap events 2 and 3.
+            format!(
+                "UPDATE request_events SET seq = -1 WHERE id = '{a}'; \
+                 UPDATE request_events SET seq = 2 WHERE id = '{b}'; \
+                 UPDATE request_events SET seq = 3 WHERE id = '{a}'",
+                a = e(&mut conn, 5, 2),
+                b = e(&mut conn, 5, 3)
+            ),
+            e(&mut conn, 5, 3),
+            "does not match the previous event's hash",
+        ),
+        (
+            6,
+            // Recorded one microsecond later.
+            format!(
+                "UPDATE request_events SET recorded_at = '{}' WHERE id = '{}'",
+                (later + chrono::Duration::microseconds(1)).format("%Y-%m-%d %H:%M:%S%.6f"),
+                e(&mut conn, 6, 4)
+            ),
+            e(&mut conn, 6, 4),
+            "content differs",
+        ),
+    ];
+    for (n, (i, sql, at, words)) in cases.into_iter().enumerate() {
+        conn.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let (code, report, stderr) = verify(&app.database_url);
+        assert_eq!(code, 1, "case {n}: {report} {stderr}");
+        assert_eq!(report["broken"], n as u64 + 1, "case {n}: {report}");
+        let found = break_of(&report, &ids[i]).unwrap_or_else(|| panic!("case {n}: {report}"));
+        assert_eq!(found["event_id"], at.as_str(), "case {n}: {found}");
+        assert!(
+            found["what"].as_str().unwrap().contains(words),
+            "case {n}: {found}"
+        );
+        assert!(found["reference"].as_str().unwrap().starts_with("MLA-"));
+        assert!(stderr.contains("does not verify"), "{stderr}");
+    }
+    // The untouched request still checks out.
+    let report = verify(&app.database_url).1;
+    assert!(break_of(&report, &ids[7]).is_none(), "{report}");
+
+    // The text summary names the first broken link.
+    let out = Command::new(BIN)
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("first broken link: request "), "{stdout}");
+}
+
+#[actix_web::test]
+async fn a_missing_history_and_an_unreachable_database_are_reported() {
+    let app = spawn_app().await;
+    let id = request_with_history(&app, "AUDIT-GONE").await;
+    let mut conn = direct(&app);
+    lift_guard(&mut conn);
+    conn.batch_execute(&format!(
+        "DELETE FROM request_events WHERE request_id = '{id}'"
+    ))
+    .unwrap();
+    let (code, report, _) = verify(&app.database_url);
+    assert_eq!(code, 1, "{report}");
+    let found = break_of(&report, &id).unwrap();
+    assert!(found["event_id"].is_null());
+    assert!(
+        found["what"]
+            .as_str()
+            .unwrap()
+            .contains("the history was deleted"),
+        "{found}"
+    );
+
+    // Exit code 2 when the walk cannot run at all.
+    let (code, _, stderr) = verify("postgres://nobody@127.0.0.1:1/none");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot open the database"), "{stderr}");
+}
+
+/// The SQL of the event-chain migration, undone, as if the database had
+/// been written by the version before it.
+fn revert_event_chain(conn: &mut DbConnection) {
+    let down = match conn {
+        DbConnection::Postgresql(_) => {
+            include_str!("../migrations/postgres/2026-11-29-000005_event_chain/down.sql")
+        }
+        DbConnection::Sqlite(_) => {
+            include_str!("../migrations/sqlite/2026-11-29-000005_event_chain/down.sql")
+        }
+    };
+    conn.batch_execute(down).unwrap();
+    conn.batch_execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261129000005'")
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn a_database_from_before_the_chain_gets_the_same_hashes() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(request_with_history(&app, &format!("AUDIT-OLD-{i}")).await);
+    }
+    let mut conn = direct(&app);
+    let hashes = |conn: &mut DbConnection| -> Vec<(String, Option<String>, Option<String>)> {
+        request_events::table
+            .order(request_events::id)
+            .select((
+                request_events::id,
+                request_events::prev_hash,
+                request_events::hash,
+            ))
+            .load(conn)
+            .unwrap()
+    };
+    let before = hashes(&mut conn);
+    assert!(before.iter().all(|(_, p, h)| p.is_some() && h.is_some()));
+    revert_event_chain(&mut conn);
+
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("hashed 15 event(s)"), "{stderr}");
+    assert_eq!(
+        hashes(&mut conn),
+        before,
+        "the backfill hashes as appends do"
+    );
+    let (code, report, stderr) = verify(&app.database_url);
+    assert_eq!(code, 0, "{report} {stderr}");
+    assert_eq!(report["events"], 15);
+
+    // Once done, the guard is whole again: no update gets through.
+    let blocked = diesel::sql_query("UPDATE request_events SET hash = NULL").execute(&mut conn);
+    assert!(blocked.is_err());
+    // And the service goes on chaining after the backfilled events.
+    app.move_to(&ids[0], "executed", "2025-04-01").await;
+    let (code, report, _) = verify(&app.database_url);
+    assert_eq!((code, report["events"].as_u64()), (0, Some(16)), "{report}");
+}
