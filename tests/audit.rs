@@ -325,3 +325,53 @@ async fn a_database_from_before_the_chain_gets_the_same_hashes() {
     let (code, report, _) = verify(&app.database_url);
     assert_eq!((code, report["events"].as_u64()), (0, Some(16)), "{report}");
 }
+
+/// scripts/audit-check.py: the README's scheme implemented apart, in
+/// Python's standard library; it agrees with the application's hashes and
+/// catches the same edit.
+fn python_check(url: &str) -> (i32, String) {
+    let out = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/audit-check.py"
+        ))
+        .arg(url)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap(), format!("{stdout}{stderr}"))
+}
+
+#[actix_web::test]
+async fn an_independent_checker_agrees_with_the_chain() {
+    let app = spawn_app().await;
+    let a = request_with_history(&app, "AUDIT-PY-A").await;
+    let res = app
+        .post(
+            &format!("/api/v1/requests/{a}/snooze"),
+            &app.admin_token,
+            &json!({"until": common::latest_today().succ_opt().unwrap(), "reason": "Zeugin «wartet»"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    let b = request_with_history(&app, "AUDIT-PY-B").await;
+    let (code, out) = python_check(&app.database_url);
+    assert_eq!((code, out.trim()), (0, "intact: 11 events"));
+
+    let mut conn = direct(&app);
+    lift_guard(&mut conn);
+    let event = event_id(&mut conn, &b, 3);
+    conn.batch_execute(&format!(
+        "UPDATE request_events SET effective_date = '2025-02-02' WHERE id = '{event}'"
+    ))
+    .unwrap();
+    let (code, out) = python_check(&app.database_url);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(&format!(
+            "BROKEN request {b} event {event} seq 3: stored hash"
+        )),
+        "{out}"
+    );
+}
