@@ -4,7 +4,10 @@
 //! way to store and look them up; slow password hashes are for low-entropy
 //! secrets (DESIGN.md "Performance targets"). Handlers state the permission
 //! they need in their signature, `Authorized<ReadCases>`, so an endpoint
-//! cannot forget to check.
+//! cannot forget to check. Failed attempts are counted per client address
+//! and throttled ([`throttle`]).
+
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -95,7 +98,13 @@ impl Permission for SignedIn {
 }
 
 /// The signed-in user, holding permission `P`: 401 without a valid token,
-/// 403 when the role lacks `P`.
+/// 403 when the role lacks `P`, 429 while the client's address is throttled
+/// for failed attempts (checked first, so even a valid token gets 429 then).
+///
+/// A failed attempt is an `Authorization` header that does not sign anyone
+/// in: an unknown, revoked or deactivated token, or a malformed header. A
+/// request with no `Authorization` header at all is 401 but not counted: it
+/// guesses nothing (probes, a browser's first try).
 pub struct Authorized<P> {
     pub user: User,
     permission: PhantomData<P>,
@@ -154,10 +163,28 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let sent_credentials = req.headers().contains_key(header::AUTHORIZATION);
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .expect("AppState is registered");
+        let client = throttle::client_address(req, &state.settings.server.trusted_proxies);
         Box::pin(async move {
-            let hash = hash_token(&token.ok_or(ApiError::Unauthorized)?);
-            let state = state.expect("AppState is registered");
+            if let Some(retry_after) = state.failed_attempts.refused(client) {
+                return Err(ApiError::TooManyFailedAttempts { retry_after });
+            }
+            let failed = || match state.failed_attempts.record_failure(client) {
+                Some(retry_after) => ApiError::TooManyFailedAttempts { retry_after },
+                None => ApiError::Unauthorized,
+            };
+            let Some(token) = token else {
+                return Err(if sent_credentials {
+                    failed()
+                } else {
+                    ApiError::Unauthorized
+                });
+            };
+            let hash = hash_token(&token);
             let user = match state.tokens.get(&hash) {
                 Some(user) => user,
                 None => {
@@ -166,7 +193,7 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
                         .db
                         .read(move |conn| Ok(users::find_by_token_hash(conn, &lookup)?))
                         .await?
-                        .ok_or(ApiError::Unauthorized)?;
+                        .ok_or_else(failed)?;
                     state.tokens.put(hash, user.clone());
                     user
                 }

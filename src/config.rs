@@ -85,6 +85,11 @@ pub struct RuleSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub cache_seconds: u64,
+    /// More failed authentications than this from one client address within
+    /// `failed_attempts_window_seconds` and the address gets 429 until the
+    /// window ends (docs/SECURITY.md, "Brute force").
+    pub max_failed_attempts: u32,
+    pub failed_attempts_window_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +98,20 @@ pub struct ServerSettings {
     pub bind: String,
     pub body_limit_bytes: usize,
     pub workers: usize,
+    /// How long a client may take to send a request's headers (408 after).
+    pub header_timeout_seconds: u64,
+    /// How long a client may take to send a request's body, counted from
+    /// its headers (408 and the connection closed after).
+    pub request_timeout_seconds: u64,
+    /// How long an idle connection is kept open between requests; 0 closes
+    /// it after each response.
+    pub keep_alive_seconds: u64,
+    /// Browser origins (`https://host[:port]`) allowed to call the API
+    /// across origins; empty = none (no CORS headers at all).
+    pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client address;
+    /// empty = the TCP peer is the client (the header is ignored).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -153,6 +172,7 @@ impl Settings {
         if self.auth.cache_seconds > 300 {
             bail!("invalid configuration: auth.cache_seconds must be at most 300");
         }
+        self.validate_security()?;
         if self.database.url.trim().is_empty() {
             bail!("invalid configuration: database.url must not be empty");
         }
@@ -163,6 +183,38 @@ impl Settings {
         }
         if !(1..=600).contains(&self.database.timeout_seconds) {
             bail!("invalid configuration: database.timeout_seconds must be between 1 and 600");
+        }
+        Ok(())
+    }
+
+    /// The throttle, the timeouts and the CORS origins.
+    fn validate_security(&self) -> anyhow::Result<()> {
+        let (auth, server) = (&self.auth, &self.server);
+        if !(1..=100_000).contains(&auth.max_failed_attempts) {
+            bail!("invalid configuration: auth.max_failed_attempts must be between 1 and 100000");
+        }
+        if !(1..=86_400).contains(&auth.failed_attempts_window_seconds) {
+            bail!(
+                "invalid configuration: auth.failed_attempts_window_seconds must be between 1 and 86400"
+            );
+        }
+        for (key, value) in [
+            ("header_timeout_seconds", server.header_timeout_seconds),
+            ("request_timeout_seconds", server.request_timeout_seconds),
+        ] {
+            if !(1..=3600).contains(&value) {
+                bail!("invalid configuration: server.{key} must be between 1 and 3600");
+            }
+        }
+        if server.keep_alive_seconds > 3600 {
+            bail!("invalid configuration: server.keep_alive_seconds must be at most 3600");
+        }
+        if let Some(bad) = server.cors_allowed_origins.iter().find(|o| !is_origin(o)) {
+            bail!(
+                "invalid configuration: server.cors_allowed_origins: `{bad}` is not an origin \
+                 such as https://cases.example.org (scheme and host, optional port, no path, \
+                 no wildcard)"
+            );
         }
         Ok(())
     }
@@ -246,6 +298,20 @@ impl Settings {
     }
 }
 
+/// `http(s)://host[:port]`, as a browser sends it in `Origin`.
+fn is_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +382,28 @@ mod tests {
                 .to_string()
                 .contains("database.pool_size")
         );
+        let mut s = Settings::defaults();
+        s.auth.max_failed_attempts = 0;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("auth.max_failed_attempts"), "{e}");
+        let mut s = Settings::defaults();
+        s.server.request_timeout_seconds = 0;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("server.request_timeout_seconds"), "{e}");
+        for bad in [
+            "*",
+            "https://a.example/",
+            "a.example",
+            "https://a.example/path",
+        ] {
+            let mut s = Settings::defaults();
+            s.server.cors_allowed_origins = vec![bad.into()];
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains("server.cors_allowed_origins"), "{bad}: {e}");
+        }
+        let mut s = Settings::defaults();
+        s.server.cors_allowed_origins = vec!["https://cases.example:8443".into()];
+        s.validate().unwrap();
         let mut s = Settings::defaults();
         s.server.bind = "localhost".into();
         assert!(

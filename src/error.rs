@@ -37,6 +37,15 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("the body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// The body did not arrive within `server.request_timeout_seconds`.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
+    /// Too many failed authentications from the caller's address; refused
+    /// (even with a valid token) for `retry_after` more seconds.
+    #[error(
+        "too many failed authentication attempts from your address; try again in {retry_after} seconds"
+    )]
+    TooManyFailedAttempts { retry_after: u64 },
     #[error("some fields are invalid")]
     Validation(FieldErrors),
     #[error("the database is unavailable; try again shortly")]
@@ -71,6 +80,8 @@ impl ApiError {
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RequestTimeout => "request_timeout",
+            ApiError::TooManyFailedAttempts { .. } => "too_many_failed_attempts",
             ApiError::Validation(_) => "validation_failed",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -114,6 +125,8 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManyFailedAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,6 +161,13 @@ impl ResponseError for ApiError {
         }
         if matches!(self, ApiError::Unavailable(_)) {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
+        if let ApiError::TooManyFailedAttempts { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if matches!(self, ApiError::RequestTimeout) {
+            // The rest of the body may still be on its way: start afresh.
+            response.force_close();
         }
         response.json(json!({ "error": error }))
     }

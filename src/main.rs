@@ -130,8 +130,29 @@ enum UserCommand {
     },
 }
 
+/// Log targets held at a ceiling whatever `RUST_LOG` says, because their
+/// detail would carry secrets or case data (docs/SECURITY.md, "Logs"):
+/// actix-web's access logger prints each error response's value at debug,
+/// and the API's errors quote what the client sent (a 422 names the bad
+/// value, a 409 the duplicate reference); lettre's SMTP transcript at debug
+/// holds the AUTH exchange and the digests, which list cases; diesel and
+/// r2d2 print nothing today, but a query log would print bound values.
+/// These directives come after `RUST_LOG`'s and replace any it has for the
+/// same targets, so these targets log at exactly this level whatever it says.
+const LOG_CEILINGS: [(&str, log::LevelFilter); 4] = [
+    ("actix_web::middleware::logger", log::LevelFilter::Info),
+    ("lettre", log::LevelFilter::Warn),
+    ("diesel", log::LevelFilter::Warn),
+    ("r2d2", log::LevelFilter::Warn),
+];
+
 fn main() -> std::process::ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    for (target, ceiling) in LOG_CEILINGS {
+        logger.filter_module(target, ceiling);
+    }
+    logger.init();
     let cli = Cli::parse();
     let audit = matches!(cli.command, Command::Audit(_));
     match run(cli) {

@@ -1,17 +1,23 @@
 //! Builds the HTTP server: binds (port 0 picks a free port), wires routes and
 //! middleware, and runs until stopped.
 
+mod cors;
+mod deadline;
+
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::KeepAlive;
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::alerts::mail::Mailer;
 use crate::alerts::rules::RuleSet;
 use crate::auth::TokenCache;
+use crate::auth::throttle::FailedAttempts;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, json_error_for_status};
@@ -22,6 +28,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Settings,
     pub tokens: TokenCache,
+    /// Failed authentications per client address (`auth.max_failed_attempts`).
+    pub failed_attempts: FailedAttempts,
     /// The checked alert rules.
     pub rules: RuleSet,
     /// The zone "today" is read in for alerts.
@@ -60,8 +68,18 @@ impl Application {
         let zone = settings.alerts_timezone()?;
         let mailer = Mailer::from_settings(&settings.mail)?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.cache_seconds));
+        let failed_attempts = FailedAttempts::new(
+            settings.auth.max_failed_attempts,
+            Duration::from_secs(settings.auth.failed_attempts_window_seconds),
+        );
+        let header_timeout = Duration::from_secs(settings.server.header_timeout_seconds);
+        let keep_alive = match settings.server.keep_alive_seconds {
+            0 => KeepAlive::Disabled,
+            n => KeepAlive::Timeout(Duration::from_secs(n)),
+        };
         let state = web::Data::new(AppState {
             tokens,
+            failed_attempts,
             rules,
             zone,
             mailer,
@@ -77,7 +95,9 @@ impl Application {
                     web::PathConfig::default()
                         .error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()),
                 )
+                .wrap(from_fn(deadline::body_deadline))
                 .wrap(ErrorHandlers::new().default_handler(json_errors))
+                .wrap(from_fn(cors::cors))
                 .wrap(security_headers())
                 .wrap(access_log())
                 .route("/healthz", web::get().to(routes::meta::healthz))
@@ -90,7 +110,8 @@ impl Application {
                 }))
         })
         .workers(workers)
-        .client_request_timeout(std::time::Duration::from_secs(10))
+        .client_request_timeout(header_timeout)
+        .keep_alive(keep_alive)
         .listen(listener)?
         .run();
         Ok(Application {
@@ -114,13 +135,21 @@ impl Application {
     }
 }
 
-/// Headers that keep browsers from sniffing, framing or caching case data.
+/// Headers that keep browsers from sniffing, framing or caching case data,
+/// and from loading it into other sites' pages; HSTS for when the service is
+/// reached over HTTPS (TLS ends at a reverse proxy; browsers ignore the
+/// header over plain HTTP). Outside the JSON error handler and CORS, so
+/// errors, preflights and the probes carry them too; only what actix-http
+/// answers before the app sees a request (a malformed request line, headers
+/// too large or too slow) goes without.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::CACHE_CONTROL, "no-store"))
         .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+        .add((header::CROSS_ORIGIN_RESOURCE_POLICY, "same-origin"))
         .add((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; frame-ancestors 'none'",
