@@ -566,7 +566,8 @@ fn backfill_chunk(
         .order((request_events::request_id, request_events::seq))
         .select(STORED_COLUMNS)
         .load(conn)?;
-    let mut hashed = 0;
+    // (id, prev_hash, hash) of every row still without a hash.
+    let mut updates: Vec<(String, String, String)> = Vec::new();
     let mut current: Option<&str> = None;
     let mut prev = GENESIS.to_string();
     for row in &rows {
@@ -582,23 +583,54 @@ fn backfill_chunk(
                         format!("event {}: unreadable changes: {e}", row.id).into(),
                     )
                 })?;
-                diesel::update(
-                    request_events::table
-                        .find(&row.id)
-                        .filter(request_events::hash.is_null()),
-                )
-                .set((
-                    request_events::prev_hash.eq(&prev),
-                    request_events::hash.eq(&hash),
-                ))
-                .execute(conn)?;
-                hashed += 1;
+                updates.push((row.id.clone(), prev.clone(), hash.clone()));
                 hash
             }
         };
         prev = hash;
     }
+    let hashed = updates.len() as u64;
+    match conn {
+        DbConnection::Postgresql(c) if !updates.is_empty() => update_unnested(c, &updates)?,
+        DbConnection::Postgresql(_) => 0,
+        DbConnection::Sqlite(c) => {
+            for (id, prev, hash) in &updates {
+                diesel::update(
+                    request_events::table
+                        .find(id)
+                        .filter(request_events::hash.is_null()),
+                )
+                .set((
+                    request_events::prev_hash.eq(prev),
+                    request_events::hash.eq(hash),
+                ))
+                .execute(c)?;
+            }
+            0
+        }
+    };
     Ok((Some(last), hashed))
+}
+
+/// PostgreSQL: a chunk's hashes in one statement, bound as three arrays
+/// (a statement per row made the backfill several times slower there).
+fn update_unnested(
+    conn: &mut diesel::PgConnection,
+    updates: &[(String, String, String)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Text};
+    let column = |pick: fn(&(String, String, String)) -> &String| -> Vec<&String> {
+        updates.iter().map(pick).collect()
+    };
+    diesel::sql_query(
+        "UPDATE request_events AS e SET prev_hash = u.prev_hash, hash = u.hash \
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u (id, prev_hash, hash) \
+         WHERE e.id = u.id AND e.hash IS NULL",
+    )
+    .bind::<Array<Text>, _>(column(|u| &u.0))
+    .bind::<Array<Text>, _>(column(|u| &u.1))
+    .bind::<Array<Text>, _>(column(|u| &u.2))
+    .execute(conn)
 }
 
 #[cfg(test)]
