@@ -31,10 +31,10 @@ pub async fn cors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let configured = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.server.cors_allowed_origins.clone())
-        .unwrap_or_default();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let configured = state
+        .as_ref()
+        .map_or(&[][..], |s| &s.settings.server.cors_allowed_origins[..]);
     if configured.is_empty() {
         return Ok(next.call(req).await?.map_into_left_body());
     }
