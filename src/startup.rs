@@ -100,9 +100,8 @@ impl Application {
                 .wrap(from_fn(cors::cors))
                 .wrap(security_headers())
                 .wrap(access_log())
-                .route("/healthz", web::get().to(routes::meta::healthz))
-                .route("/readyz", web::get().to(routes::meta::readyz))
-                .service(web::scope("/api/v1").configure(routes::api))
+                .configure(routes::probes)
+                .service(web::scope(routes::API_PREFIX).configure(routes::api))
                 .default_service(web::to(|| async {
                     HttpResponse::NotFound().json(json_error_for_status(
                         actix_web::http::StatusCode::NOT_FOUND,

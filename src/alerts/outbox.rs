@@ -10,7 +10,7 @@ use crate::db::schema::{alert_digests as digests, alert_notifications as notes, 
 /// How many notifications one listing returns at most, newest first.
 const LIMIT: i64 = 1000;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: i64,
     pub request_id: String,

@@ -13,7 +13,7 @@ use crate::config::{AlertSettings, RuleSettings};
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
 
 /// Who receives a rule's alerts.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Recipient {
     /// The request's `coordinator_email`.
@@ -59,7 +59,7 @@ fn looks_like_an_address(text: &str) -> bool {
 }
 
 /// What starts a rule's clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Trigger {
     /// `after_days` in one of the rule's statuses.
@@ -69,7 +69,7 @@ pub enum Trigger {
 }
 
 /// A checked rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rule {
     pub name: String,
     /// Empty on a deadline rule: any open status.
@@ -108,7 +108,7 @@ impl Candidate {
 }
 
 /// A rule a request breaches today.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Breach {
     pub rule: String,
     pub level: u8,

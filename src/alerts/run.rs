@@ -28,7 +28,7 @@ pub struct Planned {
 }
 
 /// What a run found and did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RunSummary {
     pub as_of: Option<NaiveDate>,
     pub dry_run: bool,

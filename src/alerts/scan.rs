@@ -23,7 +23,7 @@ pub fn today_in(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// The request as a stalled-list item shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StalledRequest {
     pub id: Uuid,
     pub reference: String,
@@ -45,7 +45,7 @@ pub struct Contacts {
     pub creator: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stalled {
     pub request: StalledRequest,
     #[serde(skip)]

@@ -17,7 +17,7 @@ use crate::domain::{FollowUpChannel, Today};
 use crate::error::ApiError;
 
 /// The last time we chased the requested state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FollowUp {
     pub date: NaiveDate,
     pub channel: FollowUpChannel,

@@ -23,7 +23,7 @@ use crate::domain::Status;
 use crate::domain::request::Changes;
 
 /// What kind of change an event records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Created,
@@ -78,14 +78,14 @@ pub struct NewEvent<'a> {
 }
 
 /// Who acted, as the timeline shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Actor {
     pub id: Uuid,
     pub name: String,
 }
 
 /// An event as the API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: Uuid,
     pub seq: i32,
@@ -96,6 +96,7 @@ pub struct Event {
     pub from_status: Option<Status>,
     pub to_status: Option<Status>,
     /// Changed fields by name: `{"field": {"old": …, "new": …}}`.
+    #[schema(value_type = Object)]
     pub changes: Value,
     pub note: Option<String>,
 }

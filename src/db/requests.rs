@@ -12,6 +12,7 @@ use super::{Backend, DbConnection, MultiBackend, stored};
 use crate::domain::Today;
 use crate::domain::request::{
     Change, Changes, Lifecycle, Magistrate, MlaRequest, NewRequest, RequestFields, apply_patch,
+    patch_errors,
 };
 use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
@@ -363,6 +364,9 @@ pub fn update_fields(
 ) -> Result<MlaRequest, ApiError> {
     conn.transaction(|conn| {
         let current = get(conn, id)?;
+        patch_errors(&patch)
+            .into_result()
+            .map_err(ApiError::Validation)?;
         if current.version != expected {
             return Err(ApiError::PreconditionFailed {
                 current: current.version,

@@ -12,7 +12,7 @@ use crate::auth::{hash_token, new_token};
 use crate::domain::Role;
 
 /// A user as the API shows it; never carries the token or its hash.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub name: String,

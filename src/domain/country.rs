@@ -52,6 +52,33 @@ impl fmt::Display for CountryCode {
     }
 }
 
+/// In the OpenAPI document: one of the accepted codes, in any case, with
+/// surrounding ASCII whitespace allowed (it is trimmed), as [`CountryCode::parse`]
+/// accepts it; the API always answers with upper case.
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let either_case = |c: char| format!("[{}{}]", c, c.to_ascii_lowercase());
+        let codes: Vec<String> = CountryCode::all()
+            .map(|c| c.as_str().chars().map(either_case).collect())
+            .collect();
+        let space = r"[\t\n\x0b\x0c\r ]*";
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(format!("^{space}(?:{}){space}$", codes.join("|"))))
+            .description(Some(
+                "An ISO 3166-1 alpha-2 code, or XK (Kosovo); any case on input, upper case on output",
+            ))
+            .examples(["PH"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountryCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("CountryCode")
+    }
+}
+
 impl serde::Serialize for CountryCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

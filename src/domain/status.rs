@@ -19,7 +19,7 @@ vocabulary!(
 );
 
 /// Whose move it is: the alert rules treat "waiting on us" differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitingOn {
     Us,

@@ -9,7 +9,7 @@ use super::request::{Change, Changes, Lifecycle, MlaRequest, RequestFields, chec
 use super::{AbandonmentReason, FieldErrors, RefusalGround, Status, Today, check_date};
 
 /// A `POST /requests/{id}/transitions` body.
-#[derive(Debug, Clone, PartialEq, Deserialize, Validate)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionCommand {
     pub to: Status,
@@ -17,6 +17,7 @@ pub struct TransitionCommand {
     pub effective_date: NaiveDate,
     #[serde(default)]
     #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
     #[serde(default)]
     pub abandonment_reason: Option<AbandonmentReason>,
@@ -24,6 +25,7 @@ pub struct TransitionCommand {
     pub refusal_ground: Option<RefusalGround>,
     #[serde(default)]
     #[validate(range(min = 0, max = 1_000_000))]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub victims_identified: Option<i32>,
 }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 use validator::Validate;
 
 use super::extract::{JsonBody, parse_id};
+use super::{self as routes, Routes};
 use crate::alerts::scan::{self, today_in};
 use crate::alerts::{outbox, worker};
 use crate::auth::{Authorized, ReadCases, RunAlerts, WriteCases};
@@ -15,16 +16,15 @@ use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, Today, check_date
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/alerts/rules", web::get().to(rules))
-        .route("/alerts/stalled", web::get().to(stalled))
-        .route("/alerts/run", web::post().to(run))
-        .route("/alerts/notifications", web::get().to(notifications))
-        .route("/requests/{id}/follow-ups", web::post().to(add_follow_up))
-        .service(
-            web::resource("/requests/{id}/snooze")
-                .route(web::post().to(snooze))
-                .route(web::delete().to(unsnooze)),
+pub fn routes(r: &mut Routes) {
+    r.add("/alerts/rules", [routes::get(rules)])
+        .add("/alerts/stalled", [routes::get(stalled)])
+        .add("/alerts/run", [routes::post(run)])
+        .add("/alerts/notifications", [routes::get(notifications)])
+        .add("/requests/{id}/follow-ups", [routes::post(add_follow_up)])
+        .add(
+            "/requests/{id}/snooze",
+            [routes::post(snooze), routes::delete(unsnooze)],
         );
 }
 
@@ -96,13 +96,14 @@ async fn stalled(
     Ok(HttpResponse::Ok().json(json!({"as_of": today, "total": total, "items": items})))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FollowUpBody {
+pub(crate) struct FollowUpBody {
     channel: FollowUpChannel,
     effective_date: NaiveDate,
     #[serde(default)]
     #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
     note: Option<String>,
 }
 
@@ -138,11 +139,12 @@ async fn add_follow_up(
 /// The longest a request can be silenced at once.
 const MAX_SNOOZE_DAYS: u64 = 366;
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SnoozeBody {
+pub(crate) struct SnoozeBody {
     until: NaiveDate,
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     reason: String,
 }
 
@@ -190,9 +192,9 @@ async fn unsnooze(
     Ok(HttpResponse::Ok().json(event))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RunBody {
+pub(crate) struct RunBody {
     dry_run: bool,
 }
 

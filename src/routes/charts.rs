@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde_json::json;
 
+use super::Routes;
 use super::stats::{StatsQuery, View, accepts_csv, csv_response, parse_query, suppression_failed};
 use crate::alerts::scan::today_in;
 use crate::auth::{Authorized, ReadStats};
@@ -17,15 +18,15 @@ use crate::startup::AppState;
 use crate::stats::countries::{self, Aggregates};
 use crate::stats::{charts, curves};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stats/response-curves", web::get().to(response_curves))
-        .route(
+pub fn routes(r: &mut Routes) {
+    r.add("/stats/response-curves", [super::get(response_curves)])
+        .add(
             "/stats/charts/response-rates.svg",
-            web::get().to(response_rates_chart),
+            [super::get(response_rates_chart)],
         )
-        .route(
+        .add(
             "/stats/charts/response-curves.svg",
-            web::get().to(response_curves_chart),
+            [super::get(response_curves_chart)],
         );
 }
 

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::Routes;
 use crate::auth::{Authorized, SignedIn};
 use crate::domain::{
     AbandonmentReason, Channel, CountryCode, LegalBasis, Measure, Offence, Priority, RefusalGround,
@@ -11,8 +12,8 @@ use crate::domain::{
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/meta/vocabularies", web::get().to(vocabularies));
+pub fn routes(r: &mut Routes) {
+    r.add("/meta/vocabularies", [super::get(vocabularies)]);
 }
 
 /// Every vocabulary and the transition table, for clients and the web UI.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::extract::{JsonBody, JsonObject, etag, if_match, parse_id, parsed};
+use super::{self as routes, Routes};
 use crate::auth::{Authorized, ReadCases, WriteCases};
 use crate::db::events;
 use crate::db::requests::{self as store, Filters, PageQuery, Position, SortKey};
@@ -19,20 +20,12 @@ use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status, Toda
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/requests")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/requests/{id}")
-            .route(web::get().to(get))
-            .route(web::patch().to(patch)),
-    )
-    .service(web::resource("/requests/{id}/transitions").route(web::post().to(transition)))
-    .service(web::resource("/requests/{id}/notes").route(web::post().to(add_note)))
-    .service(web::resource("/requests/{id}/events").route(web::get().to(list_events)));
+pub fn routes(r: &mut Routes) {
+    r.add("/requests", [routes::get(list), routes::post(create)])
+        .add("/requests/{id}", [routes::get(get), routes::patch(patch)])
+        .add("/requests/{id}/transitions", [routes::post(transition)])
+        .add("/requests/{id}/notes", [routes::post(add_note)])
+        .add("/requests/{id}/events", [routes::get(list_events)]);
 }
 
 fn record_response(
@@ -95,6 +88,11 @@ async fn transition(
     let id = parse_id("request", &id)?;
     let expected = if_match(&req)?;
     let cmd = body.0;
+    // Field rules first: a malformed command is a 422 whatever the version
+    // (found by fuzzing: a stale If-Match used to hide it behind a 412).
+    FieldErrors::of(&cmd)
+        .into_result()
+        .map_err(ApiError::Validation)?;
     let actor = auth.user.id;
     let record = state
         .db
@@ -103,10 +101,11 @@ async fn transition(
     Ok(record_response(HttpResponse::Ok(), &record))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NoteBody {
+pub(crate) struct NoteBody {
     #[validate(length(min = 1, max = 10000))]
+    #[schema(min_length = 1, max_length = 10000)]
     text: String,
     /// When what the note records happened; today when left out.
     #[serde(default)]
@@ -155,8 +154,8 @@ async fn list_events(
 }
 
 /// A page of requests and the cursor of the next one.
-#[derive(Serialize)]
-struct Page {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Page {
     items: Vec<MlaRequest>,
     next_cursor: Option<String>,
 }

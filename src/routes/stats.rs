@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
 
+use super::Routes;
 use super::extract::parsed;
 use crate::alerts::scan::today_in;
 use crate::auth::{Authorized, ReadStats};
@@ -18,17 +19,17 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::stats::{ShownRow, countries, reasons, timeline};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/stats/countries", web::get().to(countries_table))
-        .route(
+pub fn routes(r: &mut Routes) {
+    r.add("/stats/countries", [super::get(countries_table)])
+        .add(
             "/stats/abandonment-reasons",
-            web::get().to(abandonment_reasons_table),
+            [super::get(abandonment_reasons_table)],
         )
-        .route(
+        .add(
             "/stats/refusal-grounds",
-            web::get().to(refusal_grounds_table),
+            [super::get(refusal_grounds_table)],
         )
-        .route("/stats/timeline", web::get().to(timeline_table));
+        .add("/stats/timeline", [super::get(timeline_table)]);
 }
 
 /// What every statistics endpoint takes.

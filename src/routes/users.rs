@@ -7,28 +7,27 @@ use serde_json::json;
 use validator::Validate;
 
 use super::extract::{JsonBody, parse_id};
+use super::{self as routes, Routes};
 use crate::auth::{Authorized, ManageUsers};
 use crate::db::users;
 use crate::domain::{FieldErrors, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/users")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(web::resource("/users/{id}").route(web::delete().to(deactivate)))
-    .service(web::resource("/users/{id}/tokens").route(web::post().to(rotate_token)));
+pub fn routes(r: &mut Routes) {
+    r.add("/users", [routes::get(list), routes::post(create)])
+        .add("/users/{id}", [routes::delete(deactivate)])
+        .add("/users/{id}/tokens", [routes::post(rotate_token)]);
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
     pub email: String,
     pub role: Role,
 }

@@ -95,7 +95,7 @@ pub fn curves(
 }
 
 /// A step as shown; the bounds and counts are `None` in the published view.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ShownStep {
     pub day: u32,
     pub survival: f64,
@@ -107,7 +107,7 @@ pub struct ShownStep {
 
 /// A curve as shown: `curve` is `None` when hidden (and `suppressed` then
 /// names `curve`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ShownCurve {
     pub country: String,
     pub country_name: String,
