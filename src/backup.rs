@@ -50,7 +50,7 @@ pub fn run(settings: &DatabaseSettings, to: &Path, force: bool) -> anyhow::Resul
     let temp = temp_beside(to)?;
     let result = match Backend::of_url(&settings.url) {
         Backend::Sqlite => sqlite(&settings.url, &temp),
-        Backend::Postgres => postgres(&settings.url, &temp),
+        Backend::Postgres => postgres(&settings.url, &temp, to),
     };
     let written = match result {
         Ok(written) => written,
@@ -167,7 +167,7 @@ pub fn pg_dump_recipe(to: &Path) -> String {
     )
 }
 
-fn postgres(url: &str, temp: &Path) -> anyhow::Result<Written> {
+fn postgres(url: &str, temp: &Path, to: &Path) -> anyhow::Result<Written> {
     let (url_without_password, password) = split_password(url);
     let mut command = Command::new("pg_dump");
     command
@@ -183,7 +183,7 @@ fn postgres(url: &str, temp: &Path) -> anyhow::Result<Written> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
             "pg_dump is not installed here (it comes with PostgreSQL's client tools, e.g. \
              apt-get install postgresql-client). Back up with:\n    {}",
-            pg_dump_recipe(temp.with_file_name("backup.dump").as_path())
+            pg_dump_recipe(to)
         ),
         Err(e) => anyhow::bail!("cannot run pg_dump: {e}"),
     };
