@@ -120,6 +120,11 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
     pub timeout_seconds: u64,
+    /// PostgreSQL: how long opening a connection may take (libpq's
+    /// `connect_timeout`), so an unreachable server costs a bounded wait.
+    pub connect_timeout_seconds: u64,
+    /// PostgreSQL: the longest a statement may run (0: no limit).
+    pub statement_timeout_seconds: u64,
 }
 
 impl Settings {
@@ -183,6 +188,16 @@ impl Settings {
         }
         if !(1..=600).contains(&self.database.timeout_seconds) {
             bail!("invalid configuration: database.timeout_seconds must be between 1 and 600");
+        }
+        if !(1..=600).contains(&self.database.connect_timeout_seconds) {
+            bail!(
+                "invalid configuration: database.connect_timeout_seconds must be between 1 and 600"
+            );
+        }
+        if self.database.statement_timeout_seconds > 86_400 {
+            bail!(
+                "invalid configuration: database.statement_timeout_seconds must be at most 86400"
+            );
         }
         Ok(())
     }

@@ -5,6 +5,14 @@
 //! single writer beats busy-waiting for SQLite's write lock); PostgreSQL uses
 //! one pool for everything. Every diesel call runs through [`Db::read`] or
 //! [`Db::write`], which move it off the async workers.
+//!
+//! Outages are bounded and heal without a restart: waiting for a connection
+//! is limited by `database.timeout_seconds`, opening one by
+//! `connect_timeout_seconds`, a PostgreSQL statement by
+//! `statement_timeout_seconds`. A connection on which a job failed with an
+//! outage error is dropped instead of returned to the pool, and after any
+//! outage, or an idle second, a pooled connection is pinged before its next
+//! use, so connections killed by a database restart are replaced, not served.
 
 pub mod alert_state;
 pub mod events;
@@ -13,8 +21,11 @@ pub mod schema;
 pub mod stats;
 pub mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -23,7 +34,7 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseSettings;
-use crate::error::ApiError;
+use crate::error::{ApiError, StorageFault};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -84,22 +95,39 @@ pub fn sqlite_path(url: &str) -> &str {
 pub struct Manager {
     url: String,
     backend: Backend,
+    /// PostgreSQL `statement_timeout`, set on every connection (0: none).
+    statement_timeout_seconds: u64,
+    /// Outages seen so far by any pool of this database (shared by clones).
+    outages: Arc<AtomicU64>,
 }
 
 impl Manager {
+    /// A manager for `url` with no timeouts of its own (command-line work).
     pub fn new(url: &str) -> Manager {
         Manager {
             url: url.to_string(),
             backend: Backend::of_url(url),
+            statement_timeout_seconds: 0,
+            outages: Arc::default(),
         }
     }
-}
 
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
+    /// A manager with the settings' connect and statement timeouts.
+    fn for_serving(settings: &DatabaseSettings) -> Manager {
+        let url = match Backend::of_url(&settings.url) {
+            Backend::Postgres => {
+                with_connect_timeout(&settings.url, settings.connect_timeout_seconds)
+            }
+            Backend::Sqlite => settings.url.clone(),
+        };
+        Manager {
+            statement_timeout_seconds: settings.statement_timeout_seconds,
+            ..Manager::new(&url)
+        }
+    }
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+    /// A new connection, outside any pool.
+    pub fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
             Backend::Postgres => {
                 let mut conn =
@@ -107,8 +135,11 @@ impl ManageConnection for Manager {
                 // diesel prepares every statement; a generic plan would not
                 // know a LIKE pattern or a cursor value and could pick a
                 // full scan. Planning each run with the real values is cheap.
-                conn.batch_execute("SET plan_cache_mode = force_custom_plan")
-                    .map_err(r2d2::Error::QueryError)?;
+                conn.batch_execute(&format!(
+                    "SET plan_cache_mode = force_custom_plan; SET statement_timeout = '{}s'",
+                    self.statement_timeout_seconds
+                ))
+                .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Postgresql(conn))
             }
             Backend::Sqlite => {
@@ -125,13 +156,79 @@ impl ManageConnection for Manager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+/// Adds libpq's `connect_timeout` to a PostgreSQL URL that has none.
+fn with_connect_timeout(url: &str, seconds: u64) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={seconds}")
+}
+
+/// A pooled connection with what the pool needs to know of its health.
+pub struct PoolConn {
+    conn: DbConnection,
+    /// A job on it failed with an outage error: r2d2 drops it on return.
+    broken: bool,
+    /// The outage count when it last proved alive; behind the current count,
+    /// it is pinged before its next use.
+    checked_at: u64,
+    /// When it was last handed out: one idle longer than [`IDLE_PING`] is
+    /// pinged first (the database may have restarted in the meantime).
+    last_checkout: Instant,
+}
+
+/// Connections idle for longer are pinged before use. Under load they are
+/// reused within milliseconds and never pinged; when traffic is sparse a
+/// round trip costs nothing noticeable.
+const IDLE_PING: Duration = Duration::from_secs(1);
+
+impl Deref for PoolConn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = PoolConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<PoolConn, r2d2::Error> {
+        let checked_at = self.outages.load(Ordering::Acquire);
+        Ok(PoolConn {
+            conn: self.open()?,
+            broken: false,
+            checked_at,
+            last_checkout: Instant::now(),
+        })
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+    /// Pings only a connection that sat idle or lived through an outage: a
+    /// connection the database dropped meanwhile (restart, failover) is found
+    /// dead here and replaced instead of failing a request, while under load
+    /// a checkout costs no round trip.
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
+        let outages = self.outages.load(Ordering::Acquire);
+        let now = Instant::now();
+        if conn.checked_at != outages || now.duration_since(conn.last_checkout) > IDLE_PING {
+            conn.conn.ping().map_err(r2d2::Error::QueryError)?;
+            conn.checked_at = outages;
+        }
+        conn.last_checkout = now;
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        conn.broken || conn.conn.is_broken()
     }
 }
 
@@ -146,6 +243,10 @@ pub struct Db {
     /// a connection of its own there, the shared pool on PostgreSQL.
     background: Pool,
     pub backend: Backend,
+    /// Shared with the pools' managers: bumped on every outage error.
+    outages: Arc<AtomicU64>,
+    /// The SQLite file, to tell a read-only file from other I/O errors.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Db {
@@ -156,10 +257,16 @@ impl Db {
         if backend == Backend::Sqlite {
             create_sqlite_folder(&settings.url)?;
         }
+        // Migrations first, on a connection without the statement timeout
+        // (building an index on a large table may take longer).
+        drop(connect_once(settings)?);
         let timeout = Duration::from_secs(settings.timeout_seconds);
+        let manager = Manager::for_serving(settings);
+        let outages = manager.outages.clone();
         // No idle minimum and no reaper: r2d2 then has no background work
         // (it opens connections on demand), so nothing of it races the C
-        // libraries' clean-up when the process exits.
+        // libraries' clean-up when the process exits. Checkouts are tested,
+        // but `Manager::is_valid` only pings after an outage.
         let build = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -167,8 +274,8 @@ impl Db {
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connection_timeout(timeout)
-                .test_on_check_out(false)
-                .build(Manager::new(&settings.url))
+                .test_on_check_out(true)
+                .build(manager.clone())
         };
         let reads = build(settings.pool_size)
             .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
@@ -179,15 +286,14 @@ impl Db {
             }
             Backend::Postgres => (reads.clone(), reads.clone()),
         };
-        let db = Db {
+        Ok(Db {
             reads,
             writes,
             background,
             backend,
-        };
-        let mut conn = db.writes.get()?;
-        run_migrations(&mut conn)?;
-        Ok(db)
+            outages,
+            sqlite_file: (backend == Backend::Sqlite).then(|| sqlite_path(&settings.url).into()),
+        })
     }
 
     /// Runs `job` on a pooled connection on the blocking thread pool.
@@ -196,7 +302,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        run_blocking(self.reads.clone(), job).await
+        self.run_blocking(&self.reads, job).await
     }
 
     /// Like [`Db::read`], on the connection that may write.
@@ -205,7 +311,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        run_blocking(self.writes.clone(), job).await
+        self.run_blocking(&self.writes, job).await
     }
 
     /// Like [`Db::write`], on the background connection.
@@ -214,26 +320,70 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        run_blocking(self.background.clone(), job).await
+        self.run_blocking(&self.background, job).await
     }
 
     /// A pooled connection for work outside the async runtime (start-up).
     pub fn blocking_conn(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
         self.writes.get().map_err(ApiError::from_pool)
     }
+
+    /// Runs `job` on a connection of `pool` off the async workers. An outage
+    /// error drops the connection (see the module documentation); an I/O
+    /// error on a SQLite file that is not writable is reported as read-only.
+    async fn run_blocking<T, F>(&self, pool: &Pool, job: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = pool.clone();
+        let outages = self.outages.clone();
+        let sqlite_file = self.sqlite_file.clone();
+        actix_web::web::block(move || {
+            let result = pool
+                .get()
+                .map_err(ApiError::from_pool)
+                .and_then(|mut conn| {
+                    let result = job(&mut conn);
+                    if result.as_ref().is_err_and(ApiError::is_connection_outage) {
+                        conn.broken = true;
+                    }
+                    result
+                });
+            match result {
+                Err(ApiError::Storage(StorageFault::Io, cause))
+                    if sqlite_file.as_deref().is_some_and(not_writable) =>
+                {
+                    Err(ApiError::Storage(StorageFault::ReadOnly, cause))
+                }
+                Err(e) if e.is_connection_outage() => {
+                    outages.fetch_add(1, Ordering::AcqRel);
+                    Err(e)
+                }
+                other => other,
+            }
+        })
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
 }
 
-async fn run_blocking<T, F>(pool: Pool, job: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-    T: Send + 'static,
-{
-    actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(ApiError::from_pool)?;
-        job(&mut conn)
+/// Whether the operating system refuses to open `file` (or its WAL) for
+/// writing: a read-only filesystem, an immutable file (`chattr +i`), or a
+/// permission missing (ignored for root).
+fn not_writable(file: &Path) -> bool {
+    let wal = format!("{}-wal", file.display());
+    [file, Path::new(&wal)].iter().any(|path| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .is_err_and(|e| {
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                )
+            })
     })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
 /// One connection, migrated, without a pool: for command-line work, which
@@ -243,7 +393,7 @@ pub fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<DbConnection>
         create_sqlite_folder(&settings.url)?;
     }
     let mut conn = Manager::new(&settings.url)
-        .connect()
+        .open()
         .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
     run_migrations(&mut conn)?;
     Ok(conn)

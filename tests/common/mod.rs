@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod hand_worked;
+pub mod pg_cluster;
+pub mod serve;
 
 use std::time::Duration;
 
