@@ -315,6 +315,28 @@ async fn a_reference_outside_the_documented_pattern_is_refused() {
     assert!(res.body["error"]["fields"]["reference"].is_array());
 }
 
+/// An empty list filter was read as "no filter"; it is refused, as the
+/// document's enums say.
+#[actix_web::test]
+async fn an_empty_list_filter_is_422() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/stats/countries?offence=",
+        "/api/v1/stats/response-curves?country=&channel=untoc",
+        "/api/v1/requests?status=",
+    ] {
+        let res = app.get(path, &app.admin_token).await;
+        assert_eq!(res.status, 422, "{path}: {:?}", res.body);
+    }
+    let res = app
+        .get(
+            "/api/v1/stats/countries?offence=fraud,cybercrime",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{:?}", res.body);
+}
+
 /// A method a path does not answer is 405 with `Allow` and the JSON error
 /// body (it used to be 404 on some paths).
 #[actix_web::test]

@@ -206,6 +206,7 @@ fn parse_list_query(query_string: &str) -> Result<PageQuery, ApiError> {
             continue;
         }
         match key.as_ref() {
+            "status" if value.is_empty() => errors.add("status", "must not be empty"),
             "status" => {
                 for part in value.split(',').filter(|p| !p.is_empty()) {
                     if let Some(s) = parsed::<Status>(&mut errors, "status", part) {

@@ -83,6 +83,18 @@ fn parse_with(
             errors.add(key.replace('\0', ""), "must not contain NUL characters");
             continue;
         }
+        // An empty filter is refused rather than ignored, so a query the
+        // document does not describe is never quietly answered (found by
+        // fuzzing: `offence=` read as "no filter").
+        if value.is_empty()
+            && matches!(
+                key.as_ref(),
+                "offence" | "legal_basis" | "channel" | "country"
+            )
+        {
+            errors.add(key.to_string(), "must not be empty");
+            continue;
+        }
         let parts = || value.split(',').map(str::trim).filter(|v| !v.is_empty());
         match key.as_ref() {
             "sent_from" => p.sent_from = parsed(&mut errors, "sent_from", value),
