@@ -526,15 +526,34 @@ pub fn backfill_chains(conn: &mut DbConnection) -> QueryResult<u64> {
     if pending.n == 0 {
         return Ok(0);
     }
-    log::info!("hashing the history written before the event chain (once)");
+    let requests: Pending =
+        diesel::sql_query("SELECT COUNT(*) AS n FROM requests").get_result(conn)?;
+    log::info!(
+        "hashing the history of {} request(s) written before the event chain (once; \
+         about two minutes per million events on 2 cores)",
+        requests.n
+    );
+    let started = std::time::Instant::now();
+    let mut reported = started;
     let mut after: Option<String> = None;
     let mut hashed = 0u64;
+    let mut done = 0i64;
     loop {
         let (last, n) = conn.transaction(|conn| backfill_chunk(conn, after.as_deref()))?;
         hashed += n;
         match last {
             Some(last) => after = Some(last),
             None => break,
+        }
+        // Progress every 10 s: on a large register this takes minutes.
+        done += BACKFILL_CHUNK;
+        if reported.elapsed() >= std::time::Duration::from_secs(10) {
+            reported = std::time::Instant::now();
+            let share = (done.min(requests.n) as f64 / requests.n.max(1) as f64) * 100.0;
+            log::info!(
+                "hashed {hashed} event(s), {share:.0} % of the requests, in {} s",
+                started.elapsed().as_secs()
+            );
         }
     }
     diesel::sql_query("DELETE FROM event_chain_backfill").execute(conn)?;
