@@ -27,13 +27,12 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::serve::{create_admin, mla, scratch_dir};
 use common::{SmtpServer, fresh_test_database, sent_body};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mla-tracker");
 
 /// How long anything may take: a start-up, the run reaching the hung
 /// server, the redelivery.
@@ -52,54 +51,6 @@ fn days_ago(n: u64) -> String {
     let today =
         mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now());
     (today - chrono::Days::new(n)).to_string()
-}
-
-/// A scratch directory, for a process's working directory and log.
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mla-crash-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The binary over `database_url`, in `dir`, with no other configuration
-/// from the environment.
-fn mla(dir: &Path, database_url: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        if key.to_str().is_some_and(|k| k.starts_with("MLA__")) || key == "DATABASE_URL" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("RUST_LOG", "info")
-        .env("MLA__DATABASE__URL", database_url)
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// `mla-tracker user add` of an admin (migrating the database first);
-/// returns its token.
-fn create_admin(database_url: &str) -> String {
-    let dir = scratch_dir();
-    let out = mla(&dir, database_url)
-        .args([
-            "user",
-            "add",
-            "--name",
-            "Admin",
-            "--email",
-            "admin@test.example",
-        ])
-        .args(["--role", "admin"])
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(dir).unwrap();
-    assert!(
-        out.status.success(),
-        "user add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// Polls `probe` every 100 ms until it yields a value; past [`DEADLINE`],
@@ -137,7 +88,7 @@ impl Serve {
     /// Starts `serve` and waits until it listens; panics with its log if it
     /// stops or does not listen in time.
     async fn start(database_url: &str, token: &str, smtp: &SmtpServer) -> Serve {
-        let dir = scratch_dir();
+        let dir = scratch_dir("mla-crash");
         let log = std::fs::File::create(dir.join("serve.log")).unwrap();
         let mut child = mla(&dir, database_url)
             .arg("serve")

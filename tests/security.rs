@@ -8,10 +8,11 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use awc::http::Method;
+use common::serve::{create_admin, mla, scratch_dir};
 use common::{Resp, TestApp, draft_body, fresh_test_database, spawn_app, spawn_app_with};
 use serde_json::json;
 
@@ -503,8 +504,6 @@ async fn slow_headers_and_idle_connections_are_closed() {
 // Logs: the real binary at RUST_LOG=trace.
 // ---------------------------------------------------------------------------
 
-const BIN: &str = env!("CARGO_BIN_EXE_mla-tracker");
-
 /// In every body, query and name the test sends; must never reach the log.
 const MARKER: &str = "Zq7MarkerXv3";
 
@@ -527,52 +526,20 @@ impl Drop for Serve {
     }
 }
 
-/// The binary over `database_url` in `dir`, configured only by `env`.
-fn mla(dir: &std::path::Path, database_url: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        if key.to_str().is_some_and(|k| k.starts_with("MLA__")) || key == "DATABASE_URL" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.current_dir(dir)
-        .env("MLA__DATABASE__URL", database_url)
+#[actix_web::test]
+async fn logs_at_trace_hold_no_token_hash_or_body() {
+    let database = fresh_test_database();
+    let dir = scratch_dir("mla-sec");
+    let admin = create_admin(&database.url);
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
+    let child = mla(&dir, &database.url)
+        .arg("serve")
+        .env("RUST_LOG", "trace")
         .env("MLA__ALERTS__ENABLED", "false")
         .env(
             "MLA__MAIL__URL",
             format!("file://{}", dir.join("outbox").display()),
         )
-        .stdin(Stdio::null());
-    cmd
-}
-
-#[actix_web::test]
-async fn logs_at_trace_hold_no_token_hash_or_body() {
-    let database = fresh_test_database();
-    let dir = std::env::temp_dir().join(format!("mla-sec-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = mla(&dir, &database.url)
-        .args([
-            "user",
-            "add",
-            "--name",
-            "Admin",
-            "--email",
-            "admin@test.example",
-        ])
-        .args(["--role", "admin"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-    let child = mla(&dir, &database.url)
-        .arg("serve")
-        .env("RUST_LOG", "trace")
         .env("MLA__SERVER__BIND", "127.0.0.1:0")
         .env("MLA__AUTH__MAX_FAILED_ATTEMPTS", "3")
         .stdout(log.try_clone().unwrap())
