@@ -191,19 +191,6 @@ pub struct ReasonCount {
     pub requests: i64,
 }
 
-#[derive(QueryableByName)]
-struct DayRow {
-    /// The country, or the bucket.
-    #[diesel(sql_type = Text)]
-    grp: String,
-    #[diesel(sql_type = Integer)]
-    day: i32,
-    #[diesel(sql_type = Integer)]
-    event: i32,
-    #[diesel(sql_type = BigInt)]
-    requests: i64,
-}
-
 /// SQL text for one backend: its placeholders and its date arithmetic.
 struct Dialect {
     postgres: bool,
@@ -473,33 +460,22 @@ fn days_by(
     let event = format!("CASE WHEN {event} THEN 1 ELSE 0 END");
     let requests = d.requests();
     let group = group(&d);
-    match conn {
+    // Both backends return one histogram per group, as `DayHistogram` text:
+    // a few dozen rows instead of one per group and day.
+    let rows: Vec<HistogramRow> = match conn {
         DbConnection::Postgresql(_) => {
             let sql = format!(
-                "SELECT grp, day, event, COUNT(*) AS requests \
-                 FROM (SELECT {group} AS grp, {days} AS day, {event} AS event \
-                       FROM {requests} WHERE {filter}) AS observed \
-                 GROUP BY grp, day, event ORDER BY grp, day"
+                "SELECT grp, string_agg(day || ':' || events || ':' || censored, ' ' \
+                                        ORDER BY day) AS days \
+                 FROM (SELECT grp, day, COUNT(*) FILTER (WHERE event = 1) AS events, \
+                              COUNT(*) FILTER (WHERE event = 0) AS censored \
+                       FROM (SELECT {group} AS grp, GREATEST({days}, 0) AS day, \
+                                    {event} AS event \
+                             FROM {requests} WHERE {filter}) AS observed \
+                       GROUP BY grp, day) AS per_day \
+                 GROUP BY grp ORDER BY grp"
             );
-            let rows: Vec<DayRow> = load(conn, sql, values)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| {
-                    let requests = r.requests.max(0) as u64;
-                    let (events, censored) = if r.event == 1 {
-                        (requests, 0)
-                    } else {
-                        (0, requests)
-                    };
-                    let day = r.day.max(0) as u32;
-                    let count = DayCount {
-                        day,
-                        events,
-                        censored,
-                    };
-                    (r.grp, count)
-                })
-                .collect())
+            load(conn, sql, values)?
         }
         DbConnection::Sqlite(c) => {
             km_days_utils::register_impl::<DayHistogram, _, _>(c)?;
@@ -507,16 +483,16 @@ fn days_by(
                 "SELECT {group} AS grp, km_days({days}, {event}) AS days \
                  FROM {requests} WHERE {filter} GROUP BY grp ORDER BY grp"
             );
-            let rows: Vec<HistogramRow> = load(conn, sql, values)?;
-            let mut counts = Vec::new();
-            for row in rows {
-                for count in DayHistogram::parse(&row.days)? {
-                    counts.push((row.grp.clone(), count));
-                }
-            }
-            Ok(counts)
+            load(conn, sql, values)?
+        }
+    };
+    let mut counts = Vec::new();
+    for row in rows {
+        for count in DayHistogram::parse(&row.days)? {
+            counts.push((row.grp.clone(), count));
         }
     }
+    Ok(counts)
 }
 
 #[derive(QueryableByName)]
@@ -538,8 +514,8 @@ diesel::define_sql_function! {
 /// group's rows: `GROUP BY grp, day, event` made SQLite sort every request
 /// (0.8 s of the 1.1 s a curve took at 1,000,000 requests), whereas grouped
 /// by country alone it streams in the covering index's order, and this
-/// aggregate keeps one counter pair per day. PostgreSQL hash-aggregates the
-/// plain `GROUP BY` and needs none of this.
+/// aggregate keeps one counter pair per day. PostgreSQL hash-aggregates by
+/// day and writes the same text with `string_agg`.
 #[derive(Default)]
 struct DayHistogram {
     /// Index: the day; value: (events, censored).
