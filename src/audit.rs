@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::db::events::{GENESIS, STORED_COLUMNS, StoredEvent};
+use crate::db::events::{GENESIS, StoredEvent};
 use crate::db::schema::{request_event_heads, request_events, requests};
 
 /// Requests per chunk: a few thousand events, read in a handful of queries.
@@ -130,7 +130,7 @@ fn verify_chunk(
         .flatten();
 
     let mut events = request_events::table
-        .select(STORED_COLUMNS)
+        .select(StoredEvent::as_select())
         .order((request_events::request_id, request_events::seq))
         .into_boxed();
     let mut heads = request_event_heads::table

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{TestApp, fresh_test_database, id_of, sent_body, spawn_app, test_settings};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
-use mla_tracker::db::events::{STORED_COLUMNS, StoredEvent};
+use mla_tracker::db::events::StoredEvent;
 use mla_tracker::db::schema::{request_events, requests};
 use mla_tracker::db::{Backend, DbConnection, sqlite_path};
 use mla_tracker::startup::Application;
@@ -46,7 +46,7 @@ fn direct(url: &str) -> DbConnection {
 /// Every event of the database, every column, by request, in `seq` order.
 fn all_events(url: &str) -> HashMap<String, Vec<StoredEvent>> {
     let rows: Vec<StoredEvent> = request_events::table
-        .select(STORED_COLUMNS)
+        .select(StoredEvent::as_select())
         .order((request_events::request_id, request_events::seq))
         .load(&mut direct(url))
         .unwrap();

@@ -425,7 +425,8 @@ pub fn list(conn: &mut DbConnection, request_id: Uuid) -> QueryResult<Vec<Event>
 }
 
 /// A `request_events` row as stored, every column: what the chain covers.
-#[derive(Debug, Clone, PartialEq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = request_events)]
 pub struct StoredEvent {
     pub id: String,
     pub request_id: String,
@@ -441,40 +442,6 @@ pub struct StoredEvent {
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
 }
-
-/// The columns of [`StoredEvent`], in its order.
-pub type StoredColumns = (
-    request_events::id,
-    request_events::request_id,
-    request_events::seq,
-    request_events::kind,
-    request_events::actor_id,
-    request_events::recorded_at,
-    request_events::effective_date,
-    request_events::from_status,
-    request_events::to_status,
-    request_events::changes,
-    request_events::note,
-    request_events::prev_hash,
-    request_events::hash,
-);
-
-/// Selects every column, for [`StoredEvent`].
-pub const STORED_COLUMNS: StoredColumns = (
-    request_events::id,
-    request_events::request_id,
-    request_events::seq,
-    request_events::kind,
-    request_events::actor_id,
-    request_events::recorded_at,
-    request_events::effective_date,
-    request_events::from_status,
-    request_events::to_status,
-    request_events::changes,
-    request_events::note,
-    request_events::prev_hash,
-    request_events::hash,
-);
 
 impl StoredEvent {
     /// The link as the chain hashes it, after an event whose hash is
@@ -584,7 +551,7 @@ fn backfill_chunk(
     let rows: Vec<StoredEvent> = request_events::table
         .filter(request_events::request_id.eq_any(&ids))
         .order((request_events::request_id, request_events::seq))
-        .select(STORED_COLUMNS)
+        .select(StoredEvent::as_select())
         .load(conn)?;
     // (id, prev_hash, hash) of every row still without a hash.
     let mut updates: Vec<(String, String, String)> = Vec::new();
