@@ -22,6 +22,18 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub mail: MailSettings,
     pub stats: StatsSettings,
+    #[serde(default)]
+    pub clock: ClockSettings,
+}
+
+/// `[clock]`: where "now" comes from (see [`crate::domain::Clock`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettings {
+    /// Pins the clock to this instant (RFC 3339), for demos and tests: every
+    /// "today" the service derives is then the same on any calendar day.
+    #[serde(default)]
+    pub pinned: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `[stats]`: the published statistics.
@@ -291,6 +303,14 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// The clock "today" is read from.
+    pub fn clock(&self) -> crate::domain::Clock {
+        match self.clock.pinned {
+            Some(at) => crate::domain::Clock::Pinned(at),
+            None => crate::domain::Clock::System,
+        }
     }
 
     /// The zone "today" and the schedule are read in.

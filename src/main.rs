@@ -8,7 +8,6 @@ use mla_tracker::alerts::deliver::Delivery;
 use mla_tracker::alerts::mail::Mailer;
 use mla_tracker::alerts::rules::RuleSet;
 use mla_tracker::alerts::run::run_and_deliver;
-use mla_tracker::alerts::scan::today_in;
 use mla_tracker::config::Settings;
 use mla_tracker::db::stats::Population;
 use mla_tracker::db::{self, Db, users};
@@ -201,7 +200,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Alerts(AlertsCommand::Run { dry_run, json }) => {
             let rules = RuleSet::from_settings(&settings.alerts).map_err(|e| anyhow::anyhow!(e))?;
             let mailer = Mailer::from_settings(&settings.mail)?;
-            let today = today_in(settings.alerts_timezone()?, chrono::Utc::now());
+            let today = settings.clock().today_in(settings.alerts_timezone()?);
             // On SQLite, refuse to mail beside a running service.
             let _instance = db::lock_single_instance(&settings.database.url)?;
             let mut conn = db::connect_once(&settings.database)?;
@@ -236,7 +235,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             sent_to,
             suppress,
         }) => {
-            let today = today_in(settings.alerts_timezone()?, chrono::Utc::now());
+            let today = settings.clock().today_in(settings.alerts_timezone()?);
             let mut population = Population::as_of(as_of.unwrap_or(today));
             population.sent_from = sent_from;
             population.sent_to = sent_to;
@@ -297,7 +296,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { requests, seed } => {
             let mut conn = db::connect_once(&settings.database)?;
-            mla_tracker::seed::run(&mut conn, requests, seed)
+            let today = settings.clock().today_in(settings.alerts_timezone()?);
+            mla_tracker::seed::run(&mut conn, requests, seed, today)
         }
     }
 }
@@ -306,6 +306,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings.clone())?;
     bootstrap_admin(app.db())?;
+    if let Some(at) = settings.clock.pinned {
+        log::warn!("the clock is pinned at {at} (clock.pinned): every \"today\" is that day");
+    }
     log::info!(
         "mla-tracker listening on http://{}:{} ({} database)",
         settings.bind_addr()?.ip(),

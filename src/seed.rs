@@ -9,7 +9,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -301,7 +301,9 @@ const YEARS: i64 = 6;
 const MAGISTRATES: u32 = 400;
 const COORDINATORS: u32 = 80;
 
-pub fn run(conn: &mut DbConnection, count: u64, seed: u64) -> anyhow::Result<()> {
+/// Adds `count` requests drawn from `seed`, their lives simulated up to
+/// `today`: the same seed and day give the same portfolio.
+pub fn run(conn: &mut DbConnection, count: u64, seed: u64, today: NaiveDate) -> anyhow::Result<()> {
     if let DbConnection::Sqlite(c) = conn {
         // Random UUID keys land all over the indexes: a bigger page cache
         // (256 MiB, this connection only) keeps a million-row load fast.
@@ -309,7 +311,6 @@ pub fn run(conn: &mut DbConnection, count: u64, seed: u64) -> anyhow::Result<()>
     }
     let actor = seed_user(conn)?;
     let mut rng = StdRng::seed_from_u64(seed);
-    let today = Utc::now().date_naive();
     let mut counters = ReferenceCounters::load(conn)?;
     let bar = ProgressBar::new(count);
     bar.set_style(

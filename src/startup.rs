@@ -20,6 +20,7 @@ use crate::auth::TokenCache;
 use crate::auth::throttle::FailedAttempts;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::Clock;
 use crate::error::{ApiError, json_error_for_status};
 use crate::routes;
 
@@ -32,8 +33,10 @@ pub struct AppState {
     pub failed_attempts: FailedAttempts,
     /// The checked alert rules.
     pub rules: RuleSet,
-    /// The zone "today" is read in for alerts.
+    /// The zone "today" is read in for alerts and statistics.
     pub zone: chrono_tz::Tz,
+    /// Where "now" comes from.
+    pub clock: Clock,
     pub mailer: Mailer,
     /// Held while digests are being sent, so two deliverers in this process
     /// never pick the same one.
@@ -82,6 +85,7 @@ impl Application {
             failed_attempts,
             rules,
             zone,
+            clock: settings.clock(),
             mailer,
             delivering: std::sync::Mutex::new(()),
             db: db.clone(),

@@ -6,7 +6,7 @@ use common::{TestApp, id_of, sent_body, spawn_app};
 use serde_json::{Value, json};
 
 fn alerts_today() -> chrono::NaiveDate {
-    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
+    common::alerts_today()
 }
 
 fn days_ago(n: u64) -> String {

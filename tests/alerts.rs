@@ -64,7 +64,7 @@ use serde_json::{Value, json};
 
 /// Today where the alerts read it (the default zone, Europe/Paris).
 fn alerts_today() -> chrono::NaiveDate {
-    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
+    common::alerts_today()
 }
 
 fn days_ago(n: u64) -> String {

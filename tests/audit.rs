@@ -16,11 +16,9 @@ use mla_tracker::db::schema::request_events;
 use mla_tracker::db::{Backend, DbConnection, sqlite_path};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mla-tracker");
-
 /// Runs `mla-tracker audit verify --json` on `url`: exit code and report.
 fn verify(url: &str) -> (i32, Value, String) {
-    let out = Command::new(BIN)
+    let out = common::serve::bin()
         .args(["audit", "verify", "--json", "--chunk", "3"])
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
@@ -222,7 +220,7 @@ async fn every_direct_edit_of_the_history_is_caught_and_named() {
     assert!(break_of(&report, &ids[7]).is_none(), "{report}");
 
     // The text summary names the first broken link.
-    let out = Command::new(BIN)
+    let out = common::serve::bin()
         .args(["audit", "verify"])
         .env("DATABASE_URL", &app.database_url)
         .output()
@@ -299,7 +297,7 @@ async fn a_database_from_before_the_chain_gets_the_same_hashes() {
     assert!(before.iter().all(|(_, p, h)| p.is_some() && h.is_some()));
     revert_event_chain(&mut conn);
 
-    let out = Command::new(BIN)
+    let out = common::serve::bin()
         .arg("migrate")
         .env("DATABASE_URL", &app.database_url)
         .env("RUST_LOG", "info")

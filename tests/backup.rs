@@ -20,15 +20,8 @@ use mla_tracker::db::{Backend, DbConnection, sqlite_path};
 use mla_tracker::startup::Application;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mla-tracker");
-
 fn mla(database_url: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("MLA__") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = common::serve::bin();
     cmd.env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn");
     cmd

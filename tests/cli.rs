@@ -9,18 +9,9 @@ use std::time::Duration;
 
 use common::spawn_app;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mla-tracker");
-
 /// A command with a clean configuration environment.
 fn mla() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("MLA__") || key == "DATABASE_URL" {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("RUST_LOG", "info");
-    cmd
+    common::serve::bin()
 }
 
 fn temp_dir() -> std::path::PathBuf {

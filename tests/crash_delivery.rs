@@ -48,8 +48,7 @@ const SUPERVISOR: &str = "chef.bureau@example.org";
 const HANG_ON: u32 = 2;
 
 fn days_ago(n: u64) -> String {
-    let today =
-        mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now());
+    let today = common::alerts_today();
     (today - chrono::Days::new(n)).to_string()
 }
 

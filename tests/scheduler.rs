@@ -9,8 +9,7 @@ use mla_tracker::db::Backend;
 use mla_tracker::startup::Application;
 
 fn days_ago(n: u64) -> String {
-    let today =
-        mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now());
+    let today = common::alerts_today();
     (today - chrono::Days::new(n)).to_string()
 }
 

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 const RETRY_DEADLINE: Duration = Duration::from_secs(30);
 
 fn alerts_today() -> chrono::NaiveDate {
-    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
+    common::alerts_today()
 }
 
 fn days_ago(n: u64) -> String {

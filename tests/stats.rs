@@ -280,13 +280,7 @@ async fn the_command_line_prints_the_same_table_as_the_api() {
         (vec![], "format=csv"),
         (vec!["--suppress"], "format=csv&suppress=true"),
     ] {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mla-tracker"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("MLA__") {
-                cmd.env_remove(key);
-            }
-        }
-        let out = cmd
+        let out = common::serve::bin()
             .env("DATABASE_URL", &app.database_url)
             .args(["stats", "countries", "--format", "csv", "--as-of", &as_of])
             .args(&flags)

@@ -127,7 +127,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
     let app = spawn_app().await;
     app.db
         .write(|conn| {
-            mla_tracker::seed::run(conn, 1500, 7).expect("seed");
+            mla_tracker::seed::run(conn, 1500, 7, common::alerts_today()).expect("seed");
             Ok(())
         })
         .await
@@ -135,7 +135,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
     let all = app.list_all("", 200).await;
     assert!(all.len() >= 1500, "{}", all.len());
 
-    let today = chrono::Utc::now().date_naive();
+    let today = common::alerts_today();
     let mut populations = vec![
         Population::as_of(today),
         // A past analysis date: later answers and closings do not count yet.

@@ -50,7 +50,7 @@ fn text<'a>(r: &'a Value, field: &str) -> &'a str {
 }
 
 fn today() -> NaiveDate {
-    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
+    common::alerts_today()
 }
 
 /// A request's status on `as_of`: its current one if reached by then.
@@ -124,7 +124,7 @@ async fn seeded() -> (TestApp, Vec<Value>) {
     let app = spawn_app().await;
     app.db
         .write(|conn| {
-            mla_tracker::seed::run(conn, 1500, 11).expect("seed");
+            mla_tracker::seed::run(conn, 1500, 11, common::alerts_today()).expect("seed");
             Ok(())
         })
         .await

@@ -4,8 +4,7 @@
 //! rule (old enough in their status, or close to their `needed_by`); the
 //! rules then decide in Rust, where they are unit-tested.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
@@ -16,11 +15,6 @@ use crate::db::schema::{request_alert_state as state, requests, users};
 use crate::db::{DbConnection, stored};
 use crate::domain::request::Magistrate;
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
-
-/// Today's date in the alerts' time zone.
-pub fn today_in(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&zone).date_naive()
-}
 
 /// The request as a stalled-list item shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -345,37 +339,4 @@ pub fn most_urgent(
     kept.sort_by(most_urgent_first);
     kept.truncate(limit);
     Ok((total, kept))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn today_follows_the_zone_across_midnight() {
-        let paris: Tz = "Europe/Paris".parse().unwrap();
-        // 22:59 UTC on 31 Dec is 23:59 in Paris (UTC+1 in winter): still the 31st.
-        let before: DateTime<Utc> = "2026-12-31T22:59:59Z".parse().unwrap();
-        assert_eq!(
-            today_in(paris, before),
-            "2026-12-31".parse::<NaiveDate>().unwrap()
-        );
-        // One second later it is midnight in Paris, while UTC is still on the 31st.
-        let after: DateTime<Utc> = "2026-12-31T23:00:00Z".parse().unwrap();
-        assert_eq!(
-            today_in(paris, after),
-            "2027-01-01".parse::<NaiveDate>().unwrap()
-        );
-        // Summer time: UTC+2.
-        let summer: DateTime<Utc> = "2026-07-14T22:30:00Z".parse().unwrap();
-        assert_eq!(
-            today_in(paris, summer),
-            "2026-07-15".parse::<NaiveDate>().unwrap()
-        );
-        let manila: Tz = "Asia/Manila".parse().unwrap();
-        assert_eq!(
-            today_in(manila, before),
-            "2027-01-01".parse::<NaiveDate>().unwrap()
-        );
-    }
 }

@@ -10,7 +10,6 @@ use chrono::Utc;
 
 use super::deliver::{Delivery, deliver_due};
 use super::run::{RunSummary, run};
-use super::scan::today_in;
 use crate::db::now;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -68,7 +67,7 @@ pub async fn scan(
     origin: &'static str,
     dry_run: bool,
 ) -> Result<RunSummary, ApiError> {
-    let today = today_in(state.zone, Utc::now());
+    let today = state.clock.today_in(state.zone);
     let app = state.clone();
     state
         .db
@@ -90,7 +89,7 @@ pub async fn scan(
 /// Runs on the background connection, so a slow mail server never holds the
 /// SQLite writer.
 pub async fn deliver(state: &web::Data<AppState>) -> Result<(usize, usize), ApiError> {
-    let today = today_in(state.zone, Utc::now());
+    let today = state.clock.today_in(state.zone);
     let app = state.clone();
     state
         .db

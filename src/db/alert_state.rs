@@ -145,6 +145,7 @@ pub fn snooze(
     actor: Uuid,
     until: NaiveDate,
     reason: &str,
+    today: Today,
 ) -> Result<Event, ApiError> {
     conn.transaction(|conn| {
         lock(conn, id)?;
@@ -165,7 +166,7 @@ pub fn snooze(
             id,
             actor,
             EventKind::Snoozed,
-            Today::now().earliest,
+            today.earliest,
             &changes,
             Some(reason),
         )
@@ -173,7 +174,12 @@ pub fn snooze(
 }
 
 /// Lifts a snooze; 404 when the request is not snoozed.
-pub fn unsnooze(conn: &mut DbConnection, id: Uuid, actor: Uuid) -> Result<Event, ApiError> {
+pub fn unsnooze(
+    conn: &mut DbConnection,
+    id: Uuid,
+    actor: Uuid,
+    today: Today,
+) -> Result<Event, ApiError> {
     conn.transaction(|conn| {
         lock(conn, id)?;
         let mut current = get(conn, id)?;
@@ -189,7 +195,7 @@ pub fn unsnooze(conn: &mut DbConnection, id: Uuid, actor: Uuid) -> Result<Event,
             id,
             actor,
             EventKind::Unsnoozed,
-            Today::now().earliest,
+            today.earliest,
             &changes,
             None,
         )

@@ -1,7 +1,7 @@
 //! Storage of requests: insert, read, save with optimistic locking, and the
 //! keyset-paginated list.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -183,16 +183,17 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<MlaRequest, ApiError> {
         .map_err(Into::into)
 }
 
-/// Inserts a new request and its `created` event in one transaction.
+/// Inserts a new request and its `created` event in one transaction; a
+/// generated reference is numbered in `year` (the year of recording, UTC).
 pub fn insert(
     conn: &mut DbConnection,
     new: NewRequest,
     actor: Uuid,
+    year: i32,
 ) -> Result<MlaRequest, ApiError> {
     if let Some(related) = new.fields.related_request_id {
         check_exists(conn, related, "related_request_id")?;
     }
-    let year = chrono::Utc::now().year();
     let reserved = match (&new.reference, conn.backend()) {
         (None, Backend::Postgres) => Some(reserve_reference(conn, year)?),
         _ => None,
@@ -361,6 +362,7 @@ pub fn update_fields(
     expected: i32,
     patch: serde_json::Map<String, serde_json::Value>,
     actor: Uuid,
+    today: Today,
 ) -> Result<MlaRequest, ApiError> {
     conn.transaction(|conn| {
         let current = get(conn, id)?;
@@ -393,7 +395,7 @@ pub fn update_fields(
             request_id: id,
             kind: EventKind::Updated,
             actor_id: actor,
-            effective_date: Today::now().earliest,
+            effective_date: today.earliest,
             from_status: None,
             to_status: None,
             changes: &changes,
@@ -418,10 +420,11 @@ pub fn record_transition(
     expected: Option<i32>,
     cmd: &TransitionCommand,
     actor: Uuid,
+    today: Today,
 ) -> Result<MlaRequest, ApiError> {
     for _ in 0..TRANSITION_ATTEMPTS {
         if let Some(saved) =
-            conn.transaction(|conn| try_transition(conn, id, expected, cmd, actor))?
+            conn.transaction(|conn| try_transition(conn, id, expected, cmd, actor, today))?
         {
             return Ok(saved);
         }
@@ -437,6 +440,7 @@ fn try_transition(
     expected: Option<i32>,
     cmd: &TransitionCommand,
     actor: Uuid,
+    today: Today,
 ) -> Result<Option<MlaRequest>, ApiError> {
     let current = get(conn, id)?;
     if expected.is_some_and(|v| v != current.version) {
@@ -444,7 +448,7 @@ fn try_transition(
             current: current.version,
         });
     }
-    let done = apply_transition(&current, cmd, Today::now()).map_err(|e| match e {
+    let done = apply_transition(&current, cmd, today).map_err(|e| match e {
         TransitionError::NotAllowed { from, to, allowed } => {
             ApiError::TransitionNotAllowed { from, to, allowed }
         }

@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: no I/O here, so everything can be
 //! unit-tested and every handler can trust what it receives.
 
+pub mod clock;
 pub mod country;
 pub mod request;
 pub mod status;
@@ -9,8 +10,9 @@ pub mod vocab;
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
+pub use clock::Clock;
 pub use country::CountryCode;
 pub use status::{Status, WaitingOn};
 pub use vocab::{
@@ -133,8 +135,8 @@ pub struct Today {
 }
 
 impl Today {
-    pub fn now() -> Today {
-        let now = Utc::now();
+    /// Today at the instant `now` (read from a [`Clock`]).
+    pub fn at(now: DateTime<Utc>) -> Today {
         Today {
             latest: (now + chrono::Duration::hours(14)).date_naive(),
             earliest: (now - chrono::Duration::hours(12)).date_naive(),

@@ -1,18 +1,18 @@
 //! `/alerts` and the alert actions on a request: follow-ups and snoozes.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
 use super::extract::{JsonBody, parse_id};
 use super::{self as routes, Routes};
-use crate::alerts::scan::{self, today_in};
+use crate::alerts::scan;
 use crate::alerts::{outbox, worker};
 use crate::auth::{Authorized, ReadCases, RunAlerts, WriteCases};
 use crate::db::alert_state::{self, FollowUp};
-use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, Today, check_date};
+use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, check_date};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -79,7 +79,7 @@ async fn stalled(
         }
     }
     errors.into_result().map_err(ApiError::Validation)?;
-    let today = today_in(state.zone, Utc::now());
+    let today = state.clock.today_in(state.zone);
     let app = state.clone();
     let scope = scan::Scope {
         include_snoozed,
@@ -118,7 +118,7 @@ async fn add_follow_up(
     let id = parse_id("request", &id)?;
     let body = body.0;
     let mut errors = FieldErrors::of(&body);
-    if let Err(message) = check_date(body.effective_date, Today::now()) {
+    if let Err(message) = check_date(body.effective_date, state.clock.today()) {
         errors.add("effective_date", message);
     }
     errors.into_result().map_err(ApiError::Validation)?;
@@ -160,7 +160,7 @@ async fn snooze(
     if body.reason.trim().is_empty() && !errors.0.contains_key("reason") {
         errors.add("reason", "must not be blank");
     }
-    let today = Today::now();
+    let today = state.clock.today();
     if body.until < today.earliest {
         errors.add("until", "must not be in the past");
     } else if body.until > today.latest + Days::new(MAX_SNOOZE_DAYS) {
@@ -173,7 +173,7 @@ async fn snooze(
     let actor = auth.user.id;
     let event = state
         .db
-        .write(move |conn| alert_state::snooze(conn, id, actor, body.until, &body.reason))
+        .write(move |conn| alert_state::snooze(conn, id, actor, body.until, &body.reason, today))
         .await?;
     Ok(HttpResponse::Created().json(event))
 }
@@ -185,9 +185,10 @@ async fn unsnooze(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
     let actor = auth.user.id;
+    let today = state.clock.today();
     let event = state
         .db
-        .write(move |conn| alert_state::unsnooze(conn, id, actor))
+        .write(move |conn| alert_state::unsnooze(conn, id, actor, today))
         .await?;
     Ok(HttpResponse::Ok().json(event))
 }

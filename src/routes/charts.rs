@@ -5,12 +5,10 @@
 //! with `suppress=true`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde_json::json;
 
 use super::Routes;
 use super::stats::{StatsQuery, View, accepts_csv, csv_response, parse_query, suppression_failed};
-use crate::alerts::scan::today_in;
 use crate::auth::{Authorized, ReadStats};
 use crate::domain::FieldErrors;
 use crate::error::ApiError;
@@ -37,7 +35,7 @@ fn query_of(
     req: &HttpRequest,
     chart: bool,
 ) -> Result<(StatsQuery, View), ApiError> {
-    let today = today_in(state.zone, Utc::now());
+    let today = state.clock.today_in(state.zone);
     if chart
         && form_urlencoded::parse(req.query_string().as_bytes()).any(|(key, _)| key == "format")
     {

@@ -16,7 +16,7 @@ use crate::db::requests::{self as store, Filters, PageQuery, Position, SortKey};
 use crate::db::stored;
 use crate::domain::request::{MlaRequest, NewRequest};
 use crate::domain::transition::TransitionCommand;
-use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status, Today, check_date};
+use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status, check_date};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -40,11 +40,12 @@ async fn create(
     auth: Authorized<WriteCases>,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewRequest::from_json(body.0, Today::now()).map_err(ApiError::Validation)?;
+    let year = chrono::Datelike::year(&state.clock.now());
+    let new = NewRequest::from_json(body.0, state.clock.today()).map_err(ApiError::Validation)?;
     let actor = auth.user.id;
     let record = state
         .db
-        .write(move |conn| store::insert(conn, new, actor))
+        .write(move |conn| store::insert(conn, new, actor, year))
         .await?;
     let mut response = HttpResponse::Created();
     response.insert_header(("Location", format!("/api/v1/requests/{}", record.id)));
@@ -71,9 +72,10 @@ async fn patch(
     let id = parse_id("request", &id)?;
     let expected = if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
     let actor = auth.user.id;
+    let today = state.clock.today();
     let record = state
         .db
-        .write(move |conn| store::update_fields(conn, id, expected, body.0, actor))
+        .write(move |conn| store::update_fields(conn, id, expected, body.0, actor, today))
         .await?;
     Ok(record_response(HttpResponse::Ok(), &record))
 }
@@ -94,9 +96,10 @@ async fn transition(
         .into_result()
         .map_err(ApiError::Validation)?;
     let actor = auth.user.id;
+    let today = state.clock.today();
     let record = state
         .db
-        .write(move |conn| store::record_transition(conn, id, expected, &cmd, actor))
+        .write(move |conn| store::record_transition(conn, id, expected, &cmd, actor, today))
         .await?;
     Ok(record_response(HttpResponse::Ok(), &record))
 }
@@ -124,12 +127,13 @@ async fn add_note(
     if note.text.trim().is_empty() {
         errors.add("text", "must not be blank");
     }
-    if let Some(Err(message)) = note.effective_date.map(|d| check_date(d, Today::now())) {
+    let today = state.clock.today();
+    if let Some(Err(message)) = note.effective_date.map(|d| check_date(d, today)) {
         errors.add("effective_date", message);
     }
     errors.into_result().map_err(ApiError::Validation)?;
     let actor = auth.user.id;
-    let date = note.effective_date.unwrap_or(Today::now().earliest);
+    let date = note.effective_date.unwrap_or(today.earliest);
     let event = state
         .db
         .write(move |conn| store::add_note(conn, id, actor, date, &note.text))

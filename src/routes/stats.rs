@@ -6,12 +6,11 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::json;
 
 use super::Routes;
 use super::extract::parsed;
-use crate::alerts::scan::today_in;
 use crate::auth::{Authorized, ReadStats};
 use crate::db::stats::{Bucket, Closure, Population};
 use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence, Role};
@@ -240,7 +239,7 @@ async fn countries_table(
     auth: Authorized<ReadStats>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let today = today_in(state.zone, Utc::now());
+    let today = state.clock.today_in(state.zone);
     let query = parse_query(req.query_string(), today)?;
     let view = View::of(&state, auth.user.role, &query);
     let population = query.population.clone();
@@ -288,7 +287,7 @@ async fn reasons_table(
     closure: Closure,
     name: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let today = today_in(state.zone, Utc::now());
+    let today = state.clock.today_in(state.zone);
     let query = parse_query(req.query_string(), today)?;
     let view = View::of(&state, auth.user.role, &query);
     let population = query.population.clone();
@@ -317,7 +316,7 @@ async fn timeline_table(
     auth: Authorized<ReadStats>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let today = today_in(state.zone, Utc::now());
+    let today = state.clock.today_in(state.zone);
     let (query, bucket) = parse_timeline_query(req.query_string(), today)?;
     let view = View::of(&state, auth.user.role, &query);
     let population = query.population.clone();

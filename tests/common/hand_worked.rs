@@ -7,8 +7,7 @@ use super::{TestApp, id_of, sent_body, transition_to};
 /// The analysis date of these tests: yesterday in the service's zone, so a
 /// test running across midnight sees the same figures.
 pub fn as_of() -> chrono::NaiveDate {
-    mla_tracker::alerts::scan::today_in("Europe/Paris".parse().unwrap(), chrono::Utc::now())
-        - chrono::Days::new(1)
+    super::alerts_today() - chrono::Days::new(1)
 }
 
 pub fn days_before_as_of(n: u64) -> String {

@@ -118,6 +118,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.workers = 2;
     settings.database.url = database_url.to_string();
     settings.database.pool_size = 4;
+    settings.clock.pinned = Some(test_now());
     // Alerts run when a test asks (POST /alerts/run), not on a clock.
     settings.alerts.enabled = false;
     settings.alerts.delivery_interval_seconds = 86_400;
@@ -366,16 +367,39 @@ pub fn sent_body(case: &str, sent_at: &str) -> Value {
 // Helpers shared by the themed test files. Everything above is the harness.
 // ---------------------------------------------------------------------------
 
-/// The latest calendar date anywhere on Earth right now (UTC+14): the last
-/// date an effective date may carry.
-pub fn latest_today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(14)).date_naive()
+/// The instant every service under test takes as "now" (`clock.pinned`),
+/// so the suite gives the same answers on any calendar day:
+/// `MLA_TEST_NOW` (RFC 3339) when set — scripts/test runs the date-sensitive
+/// tests under a second instant — else 10:00 UTC on 15 June 2026.
+pub fn test_now() -> chrono::DateTime<chrono::Utc> {
+    match std::env::var("MLA_TEST_NOW") {
+        Ok(text) => text
+            .parse()
+            .unwrap_or_else(|e| panic!("MLA_TEST_NOW `{text}` is not an RFC 3339 instant: {e}")),
+        Err(_) => "2026-06-15T10:00:00Z".parse().expect("a valid instant"),
+    }
 }
 
-/// The earliest calendar date anywhere on Earth right now (UTC-12): "today"
-/// for an office as far west as offices go.
+/// The clock of the services under test.
+pub fn test_clock() -> mla_tracker::domain::Clock {
+    mla_tracker::domain::Clock::Pinned(test_now())
+}
+
+/// Today in the alerts' and statistics' zone (Europe/Paris by default).
+pub fn alerts_today() -> chrono::NaiveDate {
+    test_clock().today_in(chrono_tz::Europe::Paris)
+}
+
+/// The latest calendar date anywhere on Earth at [`test_now`] (UTC+14): the
+/// last date an effective date may carry.
+pub fn latest_today() -> chrono::NaiveDate {
+    test_clock().today().latest
+}
+
+/// The earliest calendar date anywhere on Earth at [`test_now`] (UTC-12):
+/// "today" for an office as far west as offices go.
 pub fn earliest_today() -> chrono::NaiveDate {
-    (chrono::Utc::now() - chrono::Duration::hours(12)).date_naive()
+    test_clock().today().earliest
 }
 
 /// A URL query string from pairs, percent-encoded.

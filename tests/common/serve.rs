@@ -15,18 +15,26 @@ const BIN: &str = env!("CARGO_BIN_EXE_mla-tracker");
 /// How long `serve` may take to listen.
 const START_DEADLINE: Duration = Duration::from_secs(30);
 
-/// The binary over `database_url`, run in `dir`.
-pub fn mla(dir: &Path, database_url: &str) -> Command {
+/// The binary with a clean configuration environment (`MLA__*` and
+/// `DATABASE_URL` removed), its clock pinned at the tests' "now"
+/// ([`super::test_now`]), logging at `info`.
+pub fn bin() -> Command {
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars_os() {
         if key.to_str().is_some_and(|k| k.starts_with("MLA__")) || key == "DATABASE_URL" {
             cmd.env_remove(key);
         }
     }
-    cmd.current_dir(dir)
-        .env("RUST_LOG", "info")
-        .env("MLA__DATABASE__URL", database_url)
+    cmd.env("RUST_LOG", "info")
+        .env("MLA__CLOCK__PINNED", super::test_now().to_rfc3339())
         .stdin(Stdio::null());
+    cmd
+}
+
+/// The binary over `database_url`, run in `dir`.
+pub fn mla(dir: &Path, database_url: &str) -> Command {
+    let mut cmd = bin();
+    cmd.current_dir(dir).env("MLA__DATABASE__URL", database_url);
     cmd
 }
 
