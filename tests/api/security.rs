@@ -3,17 +3,15 @@
 //! configured, slow clients cut off, and logs free of tokens and bodies.
 //! Each test runs a real server (in-process, or the binary for the logs).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use crate::common::serve::{create_admin, mla, scratch_dir};
+use crate::common::{Resp, TestApp, draft_body, fresh_test_database, spawn_app, spawn_app_with};
 use awc::http::Method;
-use common::serve::{create_admin, mla, scratch_dir};
-use common::{Resp, TestApp, draft_body, fresh_test_database, spawn_app, spawn_app_with};
 use serde_json::json;
 
 /// A token of the right shape that belongs to nobody.

@@ -6,12 +6,12 @@
 //! 401 and 429 with `Retry-After`. Then the regressions Schemathesis found
 //! (scripts/fuzz), each reproduced by hand.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
+use crate::common::{draft_body, id_of, spawn_app, transition_to};
 use awc::http::Method;
-use common::{draft_body, id_of, spawn_app, transition_to};
 use serde_json::{Value, json};
 
 const PUBLIC: [&str; 3] = ["healthz", "readyz", "getOpenApi"];

@@ -1,12 +1,12 @@
 //! `/users`: accounts and tokens. Tokens are shown once, rotate and
 //! deactivate revoke them at once, and the last active admin stays.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
+use crate::common::{TestApp, concurrently, id_of, sent_body, spawn_app};
 use awc::http::Method;
-use common::{TestApp, concurrently, id_of, sent_body, spawn_app};
 use mla_tracker::db::users;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

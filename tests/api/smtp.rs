@@ -2,12 +2,12 @@
 //! `common::SmtpServer`): who receives what, SMTP outages and retries, the
 //! give-up after `alerts.max_attempts`, and concurrent runs.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use common::{SmtpServer, TestApp, concurrently, id_of, sent_body, spawn_app_with};
+use crate::common::{SmtpServer, TestApp, concurrently, id_of, sent_body, spawn_app_with};
 use mla_tracker::config::Settings;
 use mla_tracker::db::Backend;
 use mla_tracker::startup::Application;

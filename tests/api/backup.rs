@@ -4,14 +4,14 @@
 //! application, and compared with the original as of the backup: every
 //! request (as the API returns it) and every event (every stored column).
 
-mod common;
+use crate::common;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{TestApp, fresh_test_database, id_of, sent_body, spawn_app, test_settings};
+use crate::common::{TestApp, fresh_test_database, id_of, sent_body, spawn_app, test_settings};
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use mla_tracker::db::events::StoredEvent;

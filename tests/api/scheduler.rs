@@ -1,10 +1,10 @@
 //! The alert scheduler and delivery loop inside `serve`, and instances.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestApp, sent_body, spawn_app, spawn_app_with, test_settings};
+use crate::common::{TestApp, sent_body, spawn_app, spawn_app_with, test_settings};
 use mla_tracker::db::Backend;
 use mla_tracker::startup::Application;
 

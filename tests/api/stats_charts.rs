@@ -3,10 +3,10 @@
 //! published view hides what it must, and the charts are SVG documents that
 //! state their period and leave out what the published view hides.
 
-mod common;
+use crate::common;
 
-use common::hand_worked::{as_of, days_before_as_of, moved_on_day, sent};
-use common::{TestApp, query, spawn_app};
+use crate::common::hand_worked::{as_of, days_before_as_of, moved_on_day, sent};
+use crate::common::{TestApp, query, spawn_app};
 use mla_tracker::stats::km::{self, DayCount};
 use serde_json::{Value, json};
 

@@ -5,10 +5,10 @@
 //! not users; analysts only vocabularies; no, unknown, revoked or deactivated
 //! tokens nothing (401). Health probes need no token at all.
 
-mod common;
+use crate::common;
 
+use crate::common::{TestApp, id_of, sent_body, spawn_app};
 use awc::http::Method;
-use common::{TestApp, id_of, sent_body, spawn_app};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -1,13 +1,13 @@
 //! The `mla-tracker` binary as a user runs it: first start, `user add`,
 //! configuration layering and `seed`.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::spawn_app;
+use crate::common::spawn_app;
 
 /// A command with a clean configuration environment.
 fn mla() -> Command {

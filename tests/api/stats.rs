@@ -1,10 +1,10 @@
 //! `GET /stats/countries` end to end: hand-worked Kaplan–Meier figures, the
 //! published (suppressed) view and who gets it, CSV, and bad parameters.
 
-mod common;
+use crate::common;
 
-use common::hand_worked::{as_of, moved_on_day, sent};
-use common::{TestApp, query, spawn_app};
+use crate::common::hand_worked::{as_of, moved_on_day, sent};
+use crate::common::{TestApp, query, spawn_app};
 use serde_json::Value;
 
 /// Norway: 4 sent, answered on days 10 and 30, 2 pending (censored at 100).

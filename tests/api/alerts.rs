@@ -1,8 +1,8 @@
 //! The alert rules as the API shows them.
 
-mod common;
+use crate::common;
 
-use common::{spawn_app, spawn_app_with};
+use crate::common::{spawn_app, spawn_app_with};
 use mla_tracker::config::RuleSettings;
 
 #[actix_web::test]
@@ -59,7 +59,7 @@ async fn configured_rules_replace_the_shipped_ones() {
     );
 }
 
-use common::{TestApp, draft_body, id_of, sent_body};
+use crate::common::{TestApp, draft_body, id_of, sent_body};
 use serde_json::{Value, json};
 
 /// Today where the alerts read it (the default zone, Europe/Paris).

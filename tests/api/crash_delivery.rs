@@ -22,7 +22,7 @@
 //!    the copy the hung server kept, only the in-flight digest arrived twice
 //!    and none more; nothing is pending or failed.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::process::ExitStatusExt;
@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::serve::{create_admin, mla, scratch_dir};
-use common::{SmtpServer, fresh_test_database, sent_body};
+use crate::common::serve::{create_admin, mla, scratch_dir};
+use crate::common::{SmtpServer, fresh_test_database, sent_body};
 use serde_json::{Value, json};
 
 /// How long anything may take: a start-up, the run reaching the hung

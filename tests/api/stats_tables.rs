@@ -4,12 +4,12 @@
 //! API, the bucket labels, the published view and who gets it, CSV, and bad
 //! parameters — on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
+use crate::common::{TestApp, query, spawn_app};
 use chrono::{Datelike, NaiveDate};
-use common::{TestApp, query, spawn_app};
 use serde_json::Value;
 
 const ABANDONMENT_REASONS: [&str; 8] = [

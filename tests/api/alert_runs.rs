@@ -1,8 +1,8 @@
 //! Alert runs end to end: scan, outbox, digests written by the mail transport.
 
-mod common;
+use crate::common;
 
-use common::{TestApp, id_of, sent_body, spawn_app};
+use crate::common::{TestApp, id_of, sent_body, spawn_app};
 use serde_json::{Value, json};
 
 fn alerts_today() -> chrono::NaiveDate {

@@ -1,7 +1,7 @@
-mod common;
+use crate::common;
 
+use crate::common::{draft_body, spawn_app};
 use awc::http::Method;
-use common::{draft_body, spawn_app};
 
 #[actix_web::test]
 async fn health_needs_no_token_and_ready_checks_the_database() {

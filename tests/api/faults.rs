@@ -21,7 +21,7 @@
 //! The disk and mount faults need root (mount, chattr); without it these
 //! tests fail saying so, they never pass without causing their fault.
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,13 +31,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use awc::http::Method;
-use common::pg_cluster::PgCluster;
-use common::serve::{Serve, create_admin};
-use common::{
+use crate::common::pg_cluster::PgCluster;
+use crate::common::serve::{Serve, create_admin};
+use crate::common::{
     Resp, SmtpServer, TestApp, fresh_test_database, id_of, query, sent_body, spawn_app_with,
     transition_to,
 };
+use awc::http::Method;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use serde_json::{Value, json};
 

@@ -2,12 +2,12 @@
 //! status, 422s that name each bad field, PATCH rules, and the promise that a
 //! refused call changes nothing (and that nothing answers 500).
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::{
+    Resp, TestApp, draft_body, id_of, query, sent_body, spawn_app, spawn_app_with,
+};
 use awc::http::Method;
-use common::{Resp, TestApp, draft_body, id_of, query, sent_body, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 const UNKNOWN_ID: &str = "6f1c1d43-58a3-4a3b-9d2e-0d6f0b1d2c3e";

@@ -1,12 +1,14 @@
 //! Concurrent writers: optimistic locking with ETag / If-Match, no lost
 //! update, a gapless history, distinct generated references.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
+use crate::common::{
+    Resp, TestApp, concurrently, draft_body, id_of, sent_body, spawn_app, transition_to,
+};
 use chrono::Datelike;
-use common::{Resp, TestApp, concurrently, draft_body, id_of, sent_body, spawn_app, transition_to};
 use serde_json::{Value, json};
 
 /// The version an ETag names: `"3"` → 3.

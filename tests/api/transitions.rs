@@ -2,15 +2,13 @@
 //! and dates a transition needs, the dates the server maintains, and the
 //! history each transition leaves.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use awc::http::Method;
-use chrono::{Duration, NaiveDate};
-use common::{
+use crate::common::{
     TestApp, draft_body, earliest_today, id_of, latest_today, sent_body, spawn_app, transition_to,
 };
+use awc::http::Method;
+use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 
 /// DESIGN.md "Statuses and transitions", copied by hand from the document.

@@ -1,15 +1,15 @@
 //! `GET /requests`: keyset pagination over every sort key in both
 //! directions, the filters, and walks that stay exact while rows are added.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use crate::common::{TestApp, concurrently, draft_body, id_of, query, spawn_app};
 use base64::Engine;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use common::{TestApp, concurrently, draft_body, id_of, query, spawn_app};
 use serde_json::{Value, json};
 
 /// What the test asked for when it created a request; expectations are

@@ -4,11 +4,11 @@
 //! caught by `mla-tracker audit verify`, which names the request and the
 //! event; a database from before the event chain gets its hashes.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
-use common::{TestApp, id_of, sent_body, spawn_app};
+use crate::common::{TestApp, id_of, sent_body, spawn_app};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
@@ -263,10 +263,10 @@ async fn a_missing_history_and_an_unreachable_database_are_reported() {
 fn revert_event_chain(conn: &mut DbConnection) {
     let down = match conn {
         DbConnection::Postgresql(_) => {
-            include_str!("../migrations/postgres/2026-11-29-000005_event_chain/down.sql")
+            include_str!("../../migrations/postgres/2026-11-29-000005_event_chain/down.sql")
         }
         DbConnection::Sqlite(_) => {
-            include_str!("../migrations/sqlite/2026-11-29-000005_event_chain/down.sql")
+            include_str!("../../migrations/sqlite/2026-11-29-000005_event_chain/down.sql")
         }
     };
     conn.batch_execute(down).unwrap();

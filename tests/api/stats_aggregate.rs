@@ -2,12 +2,12 @@
 //! re-implementation of DESIGN.md's definitions over every request, read
 //! back through the API, on a seeded portfolio — on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
+use crate::common::spawn_app;
 use chrono::NaiveDate;
-use common::spawn_app;
 use mla_tracker::db::stats::{self, CountryCounts, Population, Waiting};
 use mla_tracker::domain::{Channel, CountryCode, LegalBasis, Offence};
 use serde_json::Value;

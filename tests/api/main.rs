@@ -1,0 +1,31 @@
+//! The integration tests, in one binary (one build, one link): each module
+//! is an area of the service, every test talks to a real HTTP server on a
+//! random port over a fresh database — SQLite, or PostgreSQL when
+//! `TEST_DATABASE_URL` names a server (scripts/test runs both). The harness
+//! is [`common`].
+
+mod common;
+
+mod alert_runs;
+mod alerts;
+mod audit;
+mod backup;
+mod cli;
+mod concurrency;
+mod crash_delivery;
+mod errors;
+mod faults;
+mod health;
+mod km_reference;
+mod openapi;
+mod pagination;
+mod roles;
+mod scheduler;
+mod security;
+mod smtp;
+mod stats;
+mod stats_aggregate;
+mod stats_charts;
+mod stats_tables;
+mod transitions;
+mod users;
