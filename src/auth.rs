@@ -1,8 +1,6 @@
 //! Bearer tokens and roles.
 //!
-//! Tokens are 256-bit random values, so a fast hash (SHA-256) is the right
-//! way to store and look them up; slow password hashes are for low-entropy
-//! secrets (DESIGN.md "Performance targets"). Handlers state the permission
+//! Tokens are looked up by their hash ([`crate::credentials`]). Handlers state the permission
 //! they need in their signature, `Authorized<ReadCases>`, so an endpoint
 //! cannot forget to check. Failed attempts are counted per client address
 //! and throttled ([`throttle`]).
@@ -19,33 +17,13 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::credentials::hash_token;
 use crate::db::users::{self, User};
 use crate::domain::Role;
 use crate::error::ApiError;
 use crate::startup::AppState;
-
-/// A fresh token: `mla_` and 32 random bytes, base64url. The prefix lets
-/// secret scanners recognise a leaked token.
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    format!(
-        "mla_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
-
-/// The stored form of a token: SHA-256, hex.
-pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// Something a role may or may not do.
 pub trait Permission {
@@ -220,17 +198,6 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_long_random_and_hash_stably() {
-        let a = new_token();
-        let b = new_token();
-        assert_ne!(a, b);
-        assert!(a.starts_with("mla_") && a.len() == 4 + 43, "{a}");
-        assert_eq!(hash_token(&a), hash_token(&a));
-        assert_eq!(hash_token(&a).len(), 64);
-        assert_ne!(hash_token(&a), hash_token(&b));
-    }
 
     #[test]
     fn only_legal_staff_read_cases() {

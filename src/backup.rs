@@ -48,9 +48,9 @@ pub fn run(settings: &DatabaseSettings, to: &Path, force: bool) -> anyhow::Resul
         anyhow::bail!("{} is a directory", to.display());
     }
     let temp = temp_beside(to)?;
-    let result = match Backend::of_url(&settings.url) {
-        Backend::Sqlite => sqlite(&settings.url, &temp),
-        Backend::Postgres => postgres(&settings.url, &temp, to),
+    let result = match Backend::of_url(settings.url.expose()) {
+        Backend::Sqlite => sqlite(settings.url.expose(), &temp),
+        Backend::Postgres => postgres(settings.url.expose(), &temp, to),
     };
     let written = match result {
         Ok(written) => written,

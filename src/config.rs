@@ -1,20 +1,29 @@
 //! Settings and their layered loading: the built-in `config/default.toml`,
 //! then `--config FILE`, then `MLA__SECTION__KEY` environment variables (and
-//! `DATABASE_URL`). Everything is checked here, at start-up, so a bad value
-//! stops the program with the key's name instead of failing at 3 a.m.
+//! `DATABASE_URL`).
+//!
+//! The layers are read as written ([`raw`]), then checked and parsed once
+//! into the typed [`Settings`] the program uses: an address is a
+//! `SocketAddr`, the schedule a `cron::Schedule`, the time zone a `Tz`, the
+//! alert rules a checked [`RuleSet`]. A bad value stops the program at
+//! start-up with the key's name instead of failing at 3 a.m., and nothing
+//! downstream parses a setting again. URLs that can carry a password are
+//! [`SecretUrl`]s, whose `Debug` and `Display` hide it.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use config::{Config, Environment, File, FileFormat};
-use serde::Deserialize;
+
+use crate::domain::Clock;
+use crate::domain::alert_rules::RuleSet;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Every setting, checked.
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
     pub auth: AuthSettings,
@@ -22,93 +31,16 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub mail: MailSettings,
     pub stats: StatsSettings,
-    #[serde(default)]
-    pub clock: ClockSettings,
+    /// Where "now" comes from (`[clock]`).
+    pub clock: Clock,
 }
 
-/// `[clock]`: where "now" comes from (see [`crate::domain::Clock`]).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClockSettings {
-    /// Pins the clock to this instant (RFC 3339), for demos and tests: every
-    /// "today" the service derives is then the same on any calendar day.
-    #[serde(default)]
-    pub pinned: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// `[stats]`: the published statistics.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatsSettings {
-    /// Counts from 1 to this − 1 are hidden in the published view, and so
-    /// are figures built on fewer requests.
-    pub suppression_threshold: u64,
-}
-
-/// `[mail]`: where and how alert emails are sent.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MailSettings {
-    pub url: String,
-    pub from: String,
-    pub language: String,
-}
-
-/// `[alerts]`: see config/default.toml; the rules are checked into
-/// [`crate::alerts::rules::RuleSet`] at start-up.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertSettings {
-    pub enabled: bool,
-    pub schedule: String,
-    pub timezone: String,
-    pub base_url: String,
-    pub delivery_interval_seconds: u64,
-    pub retry_base_seconds: u64,
-    pub max_attempts: u32,
-    #[serde(default)]
-    pub lists: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    pub rules: Vec<RuleSettings>,
-}
-
-/// One `[[alerts.rules]]` entry, as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSettings {
-    pub name: String,
-    #[serde(default)]
-    pub statuses: Vec<String>,
-    #[serde(default)]
-    pub after_days: Option<u32>,
-    #[serde(default)]
-    pub days_before_needed_by: Option<u32>,
-    pub level: u8,
-    pub notify: Vec<String>,
-    #[serde(default)]
-    pub legal_bases: Vec<String>,
-    #[serde(default)]
-    pub countries: Vec<String>,
-    #[serde(default)]
-    pub priorities: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthSettings {
-    pub cache_seconds: u64,
-    /// More failed authentications than this from one client address within
-    /// `failed_attempts_window_seconds` and the address gets 429 until the
-    /// window ends (docs/SECURITY.md, "Brute force").
-    pub max_failed_attempts: u32,
-    pub failed_attempts_window_seconds: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[server]`.
+#[derive(Debug, Clone)]
 pub struct ServerSettings {
-    pub bind: String,
+    pub bind: SocketAddr,
     pub body_limit_bytes: usize,
+    /// HTTP worker threads; 0 = one per CPU core.
     pub workers: usize,
     /// How long a client may take to send a request's headers (408 after).
     pub header_timeout_seconds: u64,
@@ -123,13 +55,24 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client address;
     /// empty = the TCP peer is the client (the header is ignored).
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[auth]`.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub cache_seconds: u64,
+    /// More failed authentications than this from one client address within
+    /// `failed_attempts_window_seconds` and the address gets 429 until the
+    /// window ends (docs/SECURITY.md, "Brute force").
+    pub max_failed_attempts: u32,
+    pub failed_attempts_window_seconds: u64,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone)]
 pub struct DatabaseSettings {
-    pub url: String,
+    pub url: SecretUrl,
     pub pool_size: u32,
     pub timeout_seconds: u64,
     /// PostgreSQL: how long opening a connection may take (libpq's
@@ -139,8 +82,213 @@ pub struct DatabaseSettings {
     pub statement_timeout_seconds: u64,
 }
 
+/// `[alerts]`: see config/default.toml.
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    pub enabled: bool,
+    pub schedule: cron::Schedule,
+    /// "Today" and the schedule are read in this zone.
+    pub timezone: chrono_tz::Tz,
+    /// Links in emails point here (`http(s)://…`).
+    pub base_url: String,
+    pub delivery_interval_seconds: u64,
+    pub retry_base_seconds: u64,
+    pub max_attempts: u32,
+    /// Named address lists rules can notify (`list:NAME`).
+    pub lists: BTreeMap<String, Vec<String>>,
+    /// The checked rules, in configuration order.
+    pub rules: RuleSet,
+}
+
+/// `[mail]`: where and how alert emails are sent.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `smtp://`, `smtps://` or `file://DIR`.
+    pub url: SecretUrl,
+    pub from: lettre::message::Mailbox,
+    pub language: Language,
+}
+
+/// The language of the emails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    En,
+    Fr,
+}
+
+/// `[stats]`: the published statistics.
+#[derive(Debug, Clone)]
+pub struct StatsSettings {
+    /// Counts from 1 to this − 1 are hidden in the published view, and so
+    /// are figures built on fewer requests.
+    pub suppression_threshold: u64,
+}
+
+/// A URL that may carry a password (`scheme://user:password@host/…`):
+/// shown with the password replaced by `***` wherever it is printed or
+/// logged; [`SecretUrl::expose`] gives the real value to whoever connects.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    pub fn new(url: impl Into<String>) -> SecretUrl {
+        SecretUrl(url.into())
+    }
+
+    /// The URL with its password, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with the password (if any) masked.
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+            return url.clone();
+        };
+        let authority_end = url[scheme_end..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| scheme_end + i);
+        let authority = &url[scheme_end..authority_end];
+        match authority.rfind('@') {
+            Some(at) => match authority[..at].split_once(':') {
+                Some((user, _)) => format!(
+                    "{}{user}:***{}",
+                    &url[..scheme_end],
+                    &url[scheme_end + at..]
+                ),
+                None => url.clone(),
+            },
+            None => url.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretUrl({:?})", self.redacted())
+    }
+}
+
+impl std::fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// The settings as the layers write them, before they are checked.
+pub mod raw {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use crate::domain::alert_rules::RuleSpec;
+
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Settings {
+        pub server: Server,
+        pub auth: Auth,
+        pub database: Database,
+        pub alerts: Alerts,
+        pub mail: Mail,
+        pub stats: Stats,
+        #[serde(default)]
+        pub clock: Clock,
+    }
+
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Server {
+        pub bind: String,
+        pub body_limit_bytes: usize,
+        pub workers: usize,
+        pub header_timeout_seconds: u64,
+        pub request_timeout_seconds: u64,
+        pub keep_alive_seconds: u64,
+        pub cors_allowed_origins: Vec<String>,
+        pub trusted_proxies: Vec<std::net::IpAddr>,
+    }
+
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Auth {
+        pub cache_seconds: u64,
+        pub max_failed_attempts: u32,
+        pub failed_attempts_window_seconds: u64,
+    }
+
+    #[derive(Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Database {
+        pub url: String,
+        pub pool_size: u32,
+        pub timeout_seconds: u64,
+        pub connect_timeout_seconds: u64,
+        pub statement_timeout_seconds: u64,
+    }
+
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Alerts {
+        pub enabled: bool,
+        pub schedule: String,
+        pub timezone: String,
+        pub base_url: String,
+        pub delivery_interval_seconds: u64,
+        pub retry_base_seconds: u64,
+        pub max_attempts: u32,
+        #[serde(default)]
+        pub lists: BTreeMap<String, Vec<String>>,
+        #[serde(default)]
+        pub rules: Vec<RuleSpec>,
+    }
+
+    #[derive(Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Mail {
+        pub url: String,
+        pub from: String,
+        pub language: String,
+    }
+
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Stats {
+        pub suppression_threshold: u64,
+    }
+
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Clock {
+        /// An RFC 3339 instant.
+        #[serde(default)]
+        pub pinned: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    // By hand, so that a password in a URL never reaches a log.
+    impl std::fmt::Debug for Database {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Database")
+                .field("url", &super::SecretUrl::new(self.url.clone()))
+                .field("pool_size", &self.pool_size)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl std::fmt::Debug for Mail {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Mail")
+                .field("url", &super::SecretUrl::new(self.url.clone()))
+                .field("from", &self.from)
+                .field("language", &self.language)
+                .finish()
+        }
+    }
+}
+
 impl Settings {
-    /// Loads the layers in order and validates the result.
+    /// Loads the layers in order and checks the result.
     pub fn load(extra_file: Option<&Path>) -> anyhow::Result<Settings> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
         if let Some(path) = extra_file {
@@ -160,177 +308,235 @@ impl Settings {
                     .try_parsing(true),
             )
             .set_override_option("database.url", std::env::var("DATABASE_URL").ok())?;
-        let settings: Settings = builder
+        let raw: raw::Settings = builder
             .build()
             .and_then(Config::try_deserialize)
             .context("invalid configuration")?;
-        settings.validate()?;
-        Ok(settings)
+        Settings::check(raw)
     }
 
-    /// The defaults alone, for tests that then adjust a few keys.
-    pub fn defaults() -> Settings {
-        let settings: Settings = Config::builder()
+    /// The defaults as written, for tests that adjust a few keys before
+    /// checking them.
+    pub fn raw_defaults() -> raw::Settings {
+        Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .build()
             .and_then(Config::try_deserialize)
-            .expect("config/default.toml is valid");
-        settings
+            .expect("config/default.toml is valid")
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
-        self.bind_addr()?;
-        if self.server.body_limit_bytes < 1024 {
-            bail!("invalid configuration: server.body_limit_bytes must be at least 1024");
-        }
-        if !(2..=1000).contains(&self.stats.suppression_threshold) {
-            bail!("invalid configuration: stats.suppression_threshold must be from 2 to 1000");
-        }
-        if self.auth.cache_seconds > 300 {
-            bail!("invalid configuration: auth.cache_seconds must be at most 300");
-        }
-        self.validate_security()?;
-        if self.database.url.trim().is_empty() {
-            bail!("invalid configuration: database.url must not be empty");
-        }
-        self.validate_alerts()?;
-        self.validate_mail()?;
-        if !(1..=200).contains(&self.database.pool_size) {
-            bail!("invalid configuration: database.pool_size must be between 1 and 200");
-        }
-        if !(1..=600).contains(&self.database.timeout_seconds) {
-            bail!("invalid configuration: database.timeout_seconds must be between 1 and 600");
-        }
-        if !(1..=600).contains(&self.database.connect_timeout_seconds) {
-            bail!(
-                "invalid configuration: database.connect_timeout_seconds must be between 1 and 600"
-            );
-        }
-        if self.database.statement_timeout_seconds > 86_400 {
-            bail!(
-                "invalid configuration: database.statement_timeout_seconds must be at most 86400"
-            );
-        }
-        Ok(())
+    /// The defaults alone, checked.
+    pub fn defaults() -> Settings {
+        Settings::check(Settings::raw_defaults()).expect("config/default.toml is valid")
     }
 
-    /// The throttle, the timeouts and the CORS origins.
-    fn validate_security(&self) -> anyhow::Result<()> {
-        let (auth, server) = (&self.auth, &self.server);
-        if !(1..=100_000).contains(&auth.max_failed_attempts) {
-            bail!("invalid configuration: auth.max_failed_attempts must be between 1 and 100000");
-        }
-        if !(1..=86_400).contains(&auth.failed_attempts_window_seconds) {
-            bail!(
-                "invalid configuration: auth.failed_attempts_window_seconds must be between 1 and 86400"
-            );
-        }
-        for (key, value) in [
-            ("header_timeout_seconds", server.header_timeout_seconds),
-            ("request_timeout_seconds", server.request_timeout_seconds),
-        ] {
-            if !(1..=3600).contains(&value) {
-                bail!("invalid configuration: server.{key} must be between 1 and 3600");
-            }
-        }
-        if server.keep_alive_seconds > 3600 {
-            bail!("invalid configuration: server.keep_alive_seconds must be at most 3600");
-        }
-        if let Some(bad) = server.cors_allowed_origins.iter().find(|o| !is_origin(o)) {
-            bail!(
-                "invalid configuration: server.cors_allowed_origins: `{bad}` is not an origin \
-                 such as https://cases.example.org (scheme and host, optional port, no path, \
-                 no wildcard)"
-            );
-        }
-        Ok(())
+    /// Checks every value and parses it into its type; an error names the key.
+    pub fn check(raw: raw::Settings) -> anyhow::Result<Settings> {
+        let settings = Settings {
+            server: check_server(raw.server)?,
+            auth: check_auth(raw.auth)?,
+            database: check_database(raw.database)?,
+            alerts: check_alerts(raw.alerts)?,
+            mail: check_mail(raw.mail)?,
+            stats: check_stats(raw.stats)?,
+            clock: match raw.clock.pinned {
+                Some(at) => Clock::Pinned(at),
+                None => Clock::System,
+            },
+        };
+        Ok(settings)
     }
+}
 
-    fn validate_alerts(&self) -> anyhow::Result<()> {
-        let alerts = &self.alerts;
-        crate::alerts::rules::RuleSet::from_settings(alerts)
-            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-        alerts.schedule.parse::<cron::Schedule>().map_err(|e| {
-            anyhow::anyhow!(
-                "invalid configuration: alerts.schedule `{}` is not a cron expression with seconds \
-                 (sec min hour day month weekday, e.g. \"0 0 8 * * Mon-Fri\"): {e}",
-                alerts.schedule
-            )
-        })?;
-        self.alerts_timezone()?;
-        for (name, addresses) in &alerts.lists {
-            if let Some(bad) = addresses
-                .iter()
-                .find(|a| !validator::ValidateEmail::validate_email(a))
-            {
-                bail!(
-                    "invalid configuration: alerts.lists.{name}: `{bad}` is not an email address"
-                );
-            }
-        }
-        if !(alerts.base_url.starts_with("http://") || alerts.base_url.starts_with("https://")) {
-            bail!("invalid configuration: alerts.base_url must start with http:// or https://");
-        }
-        if !(1..=86_400).contains(&alerts.delivery_interval_seconds) {
-            bail!(
-                "invalid configuration: alerts.delivery_interval_seconds must be between 1 and 86400"
-            );
-        }
-        if !(1..=86_400).contains(&alerts.retry_base_seconds) {
-            bail!("invalid configuration: alerts.retry_base_seconds must be between 1 and 86400");
-        }
-        if !(1..=30).contains(&alerts.max_attempts) {
-            bail!("invalid configuration: alerts.max_attempts must be between 1 and 30");
-        }
-        Ok(())
+/// `invalid configuration: KEY …`, the one shape of every message here.
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        anyhow::anyhow!("invalid configuration: {}", format!($($arg)*))
+    };
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> anyhow::Result<T> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid!(
+            "{key} must be between {} and {}",
+            range.start(),
+            range.end()
+        ))
     }
+}
 
-    fn validate_mail(&self) -> anyhow::Result<()> {
-        let mail = &self.mail;
-        if !["en", "fr"].contains(&mail.language.as_str()) {
-            bail!("invalid configuration: mail.language must be en or fr");
-        }
-        let scheme_ok = ["smtp://", "smtps://", "file://"]
+fn check_server(raw: raw::Server) -> anyhow::Result<ServerSettings> {
+    let bind = raw.bind.parse().map_err(|_| {
+        invalid!(
+            "server.bind `{}` is not an address:port such as 127.0.0.1:8080",
+            raw.bind
+        )
+    })?;
+    if raw.body_limit_bytes < 1024 {
+        bail!(invalid!("server.body_limit_bytes must be at least 1024"));
+    }
+    if let Some(bad) = raw.cors_allowed_origins.iter().find(|o| !is_origin(o)) {
+        bail!(invalid!(
+            "server.cors_allowed_origins: `{bad}` is not an origin such as \
+             https://cases.example.org (scheme and host, optional port, no path, no wildcard)"
+        ));
+    }
+    if raw.keep_alive_seconds > 3600 {
+        bail!(invalid!("server.keep_alive_seconds must be at most 3600"));
+    }
+    Ok(ServerSettings {
+        bind,
+        body_limit_bytes: raw.body_limit_bytes,
+        workers: raw.workers,
+        header_timeout_seconds: in_range(
+            "server.header_timeout_seconds",
+            raw.header_timeout_seconds,
+            1..=3600,
+        )?,
+        request_timeout_seconds: in_range(
+            "server.request_timeout_seconds",
+            raw.request_timeout_seconds,
+            1..=3600,
+        )?,
+        keep_alive_seconds: raw.keep_alive_seconds,
+        cors_allowed_origins: raw.cors_allowed_origins,
+        trusted_proxies: raw.trusted_proxies,
+    })
+}
+
+fn check_auth(raw: raw::Auth) -> anyhow::Result<AuthSettings> {
+    if raw.cache_seconds > 300 {
+        bail!(invalid!("auth.cache_seconds must be at most 300"));
+    }
+    Ok(AuthSettings {
+        cache_seconds: raw.cache_seconds,
+        max_failed_attempts: in_range(
+            "auth.max_failed_attempts",
+            raw.max_failed_attempts,
+            1..=100_000,
+        )?,
+        failed_attempts_window_seconds: in_range(
+            "auth.failed_attempts_window_seconds",
+            raw.failed_attempts_window_seconds,
+            1..=86_400,
+        )?,
+    })
+}
+
+fn check_database(raw: raw::Database) -> anyhow::Result<DatabaseSettings> {
+    if raw.url.trim().is_empty() {
+        bail!(invalid!("database.url must not be empty"));
+    }
+    if raw.statement_timeout_seconds > 86_400 {
+        bail!(invalid!(
+            "database.statement_timeout_seconds must be at most 86400"
+        ));
+    }
+    Ok(DatabaseSettings {
+        url: SecretUrl::new(raw.url),
+        pool_size: in_range("database.pool_size", raw.pool_size, 1..=200)?,
+        timeout_seconds: in_range("database.timeout_seconds", raw.timeout_seconds, 1..=600)?,
+        connect_timeout_seconds: in_range(
+            "database.connect_timeout_seconds",
+            raw.connect_timeout_seconds,
+            1..=600,
+        )?,
+        statement_timeout_seconds: raw.statement_timeout_seconds,
+    })
+}
+
+fn check_alerts(raw: raw::Alerts) -> anyhow::Result<AlertSettings> {
+    let rules = RuleSet::from_specs(&raw.rules, &raw.lists).map_err(|e| invalid!("{e}"))?;
+    let schedule = raw.schedule.parse::<cron::Schedule>().map_err(|e| {
+        invalid!(
+            "alerts.schedule `{}` is not a cron expression with seconds \
+             (sec min hour day month weekday, e.g. \"0 0 8 * * Mon-Fri\"): {e}",
+            raw.schedule
+        )
+    })?;
+    let timezone = raw.timezone.parse().map_err(|_| {
+        invalid!(
+            "alerts.timezone `{}` is not an IANA time zone such as Europe/Paris",
+            raw.timezone
+        )
+    })?;
+    for (name, addresses) in &raw.lists {
+        if let Some(bad) = addresses
             .iter()
-            .any(|s| mail.url.starts_with(s));
-        if !scheme_ok {
-            bail!("invalid configuration: mail.url must start with smtp://, smtps:// or file://");
-        }
-        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
-            bail!(
-                "invalid configuration: mail.from `{}` is not an address such as \"Name <a@b.org>\"",
-                mail.from
-            );
-        }
-        Ok(())
-    }
-
-    /// The clock "today" is read from.
-    pub fn clock(&self) -> crate::domain::Clock {
-        match self.clock.pinned {
-            Some(at) => crate::domain::Clock::Pinned(at),
-            None => crate::domain::Clock::System,
+            .find(|a| !validator::ValidateEmail::validate_email(a))
+        {
+            bail!(invalid!(
+                "alerts.lists.{name}: `{bad}` is not an email address"
+            ));
         }
     }
-
-    /// The zone "today" and the schedule are read in.
-    pub fn alerts_timezone(&self) -> anyhow::Result<chrono_tz::Tz> {
-        self.alerts.timezone.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "invalid configuration: alerts.timezone `{}` is not an IANA time zone such as Europe/Paris",
-                self.alerts.timezone
-            )
-        })
+    if !(raw.base_url.starts_with("http://") || raw.base_url.starts_with("https://")) {
+        bail!(invalid!(
+            "alerts.base_url must start with http:// or https://"
+        ));
     }
+    Ok(AlertSettings {
+        enabled: raw.enabled,
+        schedule,
+        timezone,
+        base_url: raw.base_url,
+        delivery_interval_seconds: in_range(
+            "alerts.delivery_interval_seconds",
+            raw.delivery_interval_seconds,
+            1..=86_400,
+        )?,
+        retry_base_seconds: in_range(
+            "alerts.retry_base_seconds",
+            raw.retry_base_seconds,
+            1..=86_400,
+        )?,
+        max_attempts: in_range("alerts.max_attempts", raw.max_attempts, 1..=30)?,
+        lists: raw.lists,
+        rules,
+    })
+}
 
-    pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.server.bind.parse().with_context(|| {
-            format!(
-                "invalid configuration: server.bind `{}` is not an address:port such as 127.0.0.1:8080",
-                self.server.bind
-            )
-        })
+fn check_mail(raw: raw::Mail) -> anyhow::Result<MailSettings> {
+    let language = match raw.language.as_str() {
+        "en" => Language::En,
+        "fr" => Language::Fr,
+        _ => bail!(invalid!("mail.language must be en or fr")),
+    };
+    let scheme_ok = ["smtp://", "smtps://", "file://"]
+        .iter()
+        .any(|s| raw.url.starts_with(s));
+    if !scheme_ok {
+        bail!(invalid!(
+            "mail.url must start with smtp://, smtps:// or file://"
+        ));
     }
+    let from = raw.from.parse().map_err(|_| {
+        invalid!(
+            "mail.from `{}` is not an address such as \"Name <a@b.org>\"",
+            raw.from
+        )
+    })?;
+    Ok(MailSettings {
+        url: SecretUrl::new(raw.url),
+        from,
+        language,
+    })
+}
+
+fn check_stats(raw: raw::Stats) -> anyhow::Result<StatsSettings> {
+    Ok(StatsSettings {
+        suppression_threshold: in_range(
+            "stats.suppression_threshold",
+            raw.suppression_threshold,
+            2..=1000,
+        )?,
+    })
 }
 
 /// `http(s)://host[:port]`, as a browser sends it in `Origin`.
@@ -350,12 +556,37 @@ fn is_origin(origin: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::LegalBasis;
+    use crate::domain::alert_rules::Trigger;
+
+    fn error_of(adjust: impl FnOnce(&mut raw::Settings)) -> String {
+        let mut raw = Settings::raw_defaults();
+        adjust(&mut raw);
+        Settings::check(raw).unwrap_err().to_string()
+    }
 
     #[test]
     fn defaults_are_valid() {
         let s = Settings::defaults();
-        s.validate().unwrap();
-        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.alerts.timezone, chrono_tz::Europe::Paris);
+        assert_eq!(s.clock, Clock::System);
+    }
+
+    #[test]
+    fn the_shipped_rules_are_valid() {
+        let set = Settings::defaults().alerts.rules;
+        assert!(set.rules.len() >= 10, "{}", set.rules.len());
+        assert!(
+            set.rules
+                .iter()
+                .any(|r| r.legal_bases == [LegalBasis::EioDirective])
+        );
+        assert!(
+            set.rules
+                .iter()
+                .any(|r| matches!(r.trigger, Trigger::Deadline { .. }))
+        );
     }
 
     #[test]
@@ -370,11 +601,20 @@ mod tests {
         )
         .unwrap();
         let s = Settings::load(Some(&file)).unwrap();
-        let names: Vec<_> = s.alerts.rules.iter().map(|r| r.name.as_str()).collect();
+        let names: Vec<_> = s
+            .alerts
+            .rules
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
         assert_eq!(names, ["only"]);
-        assert_eq!(s.alerts.rules[0].after_days, Some(3));
+        assert_eq!(
+            s.alerts.rules.rules[0].trigger,
+            Trigger::Stalled { after_days: 3 }
+        );
         assert!(
-            s.alerts.rules[0].legal_bases.is_empty(),
+            s.alerts.rules.rules[0].legal_bases.is_empty(),
             "nothing merged from the defaults"
         );
         std::fs::remove_dir_all(dir).unwrap();
@@ -382,25 +622,11 @@ mod tests {
 
     #[test]
     fn bad_alert_settings_name_their_key() {
-        let mut s = Settings::defaults();
-        s.alerts.schedule = "every morning".into();
-        assert!(
-            s.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("alerts.schedule")
-        );
-        let mut s = Settings::defaults();
-        s.alerts.timezone = "Europe/Lutece".into();
-        assert!(
-            s.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("alerts.timezone")
-        );
-        let mut s = Settings::defaults();
-        s.alerts.rules[1].notify = vec!["list:nobody".into()];
-        let e = s.validate().unwrap_err().to_string();
+        let e = error_of(|s| s.alerts.schedule = "every morning".into());
+        assert!(e.contains("alerts.schedule"), "{e}");
+        let e = error_of(|s| s.alerts.timezone = "Europe/Lutece".into());
+        assert!(e.contains("alerts.timezone"), "{e}");
+        let e = error_of(|s| s.alerts.rules[1].notify = vec!["list:nobody".into()]);
         assert!(
             e.contains("no-answer-escalation") && e.contains("nobody"),
             "{e}"
@@ -409,21 +635,11 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let mut s = Settings::defaults();
-        s.database.pool_size = 0;
-        assert!(
-            s.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("database.pool_size")
-        );
-        let mut s = Settings::defaults();
-        s.auth.max_failed_attempts = 0;
-        let e = s.validate().unwrap_err().to_string();
+        let e = error_of(|s| s.database.pool_size = 0);
+        assert!(e.contains("database.pool_size"), "{e}");
+        let e = error_of(|s| s.auth.max_failed_attempts = 0);
         assert!(e.contains("auth.max_failed_attempts"), "{e}");
-        let mut s = Settings::defaults();
-        s.server.request_timeout_seconds = 0;
-        let e = s.validate().unwrap_err().to_string();
+        let e = error_of(|s| s.server.request_timeout_seconds = 0);
         assert!(e.contains("server.request_timeout_seconds"), "{e}");
         for bad in [
             "*",
@@ -431,21 +647,44 @@ mod tests {
             "a.example",
             "https://a.example/path",
         ] {
-            let mut s = Settings::defaults();
-            s.server.cors_allowed_origins = vec![bad.into()];
-            let e = s.validate().unwrap_err().to_string();
+            let e = error_of(|s| s.server.cors_allowed_origins = vec![bad.into()]);
             assert!(e.contains("server.cors_allowed_origins"), "{bad}: {e}");
         }
-        let mut s = Settings::defaults();
-        s.server.cors_allowed_origins = vec!["https://cases.example:8443".into()];
-        s.validate().unwrap();
-        let mut s = Settings::defaults();
-        s.server.bind = "localhost".into();
+        let mut raw = Settings::raw_defaults();
+        raw.server.cors_allowed_origins = vec!["https://cases.example:8443".into()];
+        Settings::check(raw).unwrap();
+        let e = error_of(|s| s.server.bind = "localhost".into());
+        assert!(e.contains("server.bind"), "{e}");
+        let e = error_of(|s| s.mail.language = "de".into());
+        assert!(e.contains("mail.language"), "{e}");
+    }
+
+    #[test]
+    fn passwords_in_urls_never_show() {
+        let url = SecretUrl::new("postgres://mla:s3cret@db.example:5432/mla?sslmode=require");
+        assert_eq!(
+            url.to_string(),
+            "postgres://mla:***@db.example:5432/mla?sslmode=require"
+        );
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(
+            url.expose(),
+            "postgres://mla:s3cret@db.example:5432/mla?sslmode=require"
+        );
+        for plain in [
+            "sqlite://data/mla-tracker.db",
+            "postgres://mla@db/mla",
+            "smtp://relay:25",
+        ] {
+            assert_eq!(SecretUrl::new(plain).to_string(), plain);
+        }
+        let mut raw = Settings::raw_defaults();
+        raw.mail.url = "smtp://alerts:hunter2@mail.example:587?tls=required".into();
+        raw.database.url = "postgres://mla:s3cret@db/mla".into();
+        let printed = format!("{raw:?} {:?}", Settings::check(raw.clone()).unwrap());
         assert!(
-            s.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("server.bind")
+            !printed.contains("hunter2") && !printed.contains("s3cret"),
+            "{printed}"
         );
     }
 }

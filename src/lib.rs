@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod config;
+pub mod credentials;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -6,7 +6,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use mla_tracker::alerts::deliver::Delivery;
 use mla_tracker::alerts::mail::Mailer;
-use mla_tracker::alerts::rules::RuleSet;
 use mla_tracker::alerts::run::run_and_deliver;
 use mla_tracker::config::Settings;
 use mla_tracker::db::stats::Population;
@@ -198,17 +197,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Alerts(AlertsCommand::Run { dry_run, json }) => {
-            let rules = RuleSet::from_settings(&settings.alerts).map_err(|e| anyhow::anyhow!(e))?;
             let mailer = Mailer::from_settings(&settings.mail)?;
-            let today = settings.clock().today_in(settings.alerts_timezone()?);
+            let today = settings.clock.today_in(settings.alerts.timezone);
             // On SQLite, refuse to mail beside a running service.
-            let _instance = db::lock_single_instance(&settings.database.url)?;
+            let _instance = db::lock_single_instance(settings.database.url.expose())?;
             let mut conn = db::connect_once(&settings.database)?;
             let delivery = Delivery {
                 mailer: &mailer,
                 mail: &settings.mail,
                 alerts: &settings.alerts,
-                rules: &rules,
+                rules: &settings.alerts.rules,
                 today,
             };
             let s = run_and_deliver(&mut conn, &delivery, "cli", dry_run)
@@ -235,7 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             sent_to,
             suppress,
         }) => {
-            let today = settings.clock().today_in(settings.alerts_timezone()?);
+            let today = settings.clock.today_in(settings.alerts.timezone);
             let mut population = Population::as_of(as_of.unwrap_or(today));
             population.sent_from = sent_from;
             population.sent_to = sent_to;
@@ -296,7 +294,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { requests, seed } => {
             let mut conn = db::connect_once(&settings.database)?;
-            let today = settings.clock().today_in(settings.alerts_timezone()?);
+            let today = settings.clock.today_in(settings.alerts.timezone);
             mla_tracker::seed::run(&mut conn, requests, seed, today)
         }
     }
@@ -306,12 +304,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings.clone())?;
     bootstrap_admin(app.db())?;
-    if let Some(at) = settings.clock.pinned {
+    if let mla_tracker::domain::Clock::Pinned(at) = settings.clock {
         log::warn!("the clock is pinned at {at} (clock.pinned): every \"today\" is that day");
     }
     log::info!(
         "mla-tracker listening on http://{}:{} ({} database)",
-        settings.bind_addr()?.ip(),
+        settings.server.bind.ip(),
         app.port(),
         app.db().backend
     );

@@ -19,11 +19,11 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::alerts::rules::Rule;
 use crate::alerts::run::RunSummary;
 use crate::alerts::scan::Stalled;
 use crate::db::events::Event;
 use crate::db::users::User;
+use crate::domain::alert_rules::Rule;
 use crate::domain::request::{MlaRequest, RequestFields};
 use crate::domain::transition::TransitionCommand;
 use crate::domain::{

@@ -15,12 +15,12 @@ use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers,
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::alerts::mail::Mailer;
-use crate::alerts::rules::RuleSet;
 use crate::auth::TokenCache;
 use crate::auth::throttle::FailedAttempts;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::Clock;
+use crate::domain::alert_rules::RuleSet;
 use crate::error::{ApiError, json_error_for_status};
 use crate::routes;
 
@@ -56,9 +56,9 @@ impl Application {
     /// Takes the single-instance lock (SQLite), connects (running migrations),
     /// starts the alert scheduler and delivery loop, and binds the listener.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        let instance_lock = crate::db::lock_single_instance(&settings.database.url)?;
+        let instance_lock = crate::db::lock_single_instance(settings.database.url.expose())?;
         let db = Db::connect(&settings.database)?;
-        let addr = settings.bind_addr()?;
+        let addr = settings.server.bind;
         let listener = TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (server.bind): {e}"))?;
         let port = listener.local_addr()?.port();
@@ -66,9 +66,8 @@ impl Application {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        let rules = RuleSet::from_settings(&settings.alerts)
-            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-        let zone = settings.alerts_timezone()?;
+        let rules = settings.alerts.rules.clone();
+        let zone = settings.alerts.timezone;
         let mailer = Mailer::from_settings(&settings.mail)?;
         let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.cache_seconds));
         let failed_attempts = FailedAttempts::new(
@@ -85,7 +84,7 @@ impl Application {
             failed_attempts,
             rules,
             zone,
-            clock: settings.clock(),
+            clock: settings.clock,
             mailer,
             delivering: std::sync::Mutex::new(()),
             db: db.clone(),

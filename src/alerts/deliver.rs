@@ -13,7 +13,6 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::mail::{DigestLine, Mailer, Threshold, digest_message};
-use super::rules::{RuleSet, Trigger};
 use crate::config::{AlertSettings, MailSettings};
 use crate::db::alert_state;
 use crate::db::schema::{
@@ -21,6 +20,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, stored};
 use crate::domain::CountryCode;
+use crate::domain::alert_rules::{RuleSet, Trigger};
 use crate::error::ApiError;
 
 /// What delivery needs besides the database.

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
-use crate::config::MailSettings;
+use crate::config::{Language, MailSettings};
 use crate::db::alert_state::FollowUp;
 use crate::domain::Status;
 
@@ -50,13 +50,13 @@ pub enum Mailer {
 
 impl Mailer {
     pub fn from_settings(mail: &MailSettings) -> anyhow::Result<Mailer> {
-        if let Some(dir) = mail.url.strip_prefix("file://") {
+        if let Some(dir) = mail.url.expose().strip_prefix("file://") {
             let dir = PathBuf::from(dir);
             std::fs::create_dir_all(&dir)
                 .map_err(|e| anyhow::anyhow!("mail.url: cannot create {}: {e}", dir.display()))?;
             return Ok(Mailer::File(FileTransport::new(dir)));
         }
-        let transport = SmtpTransport::from_url(&lettre_url(&mail.url))
+        let transport = SmtpTransport::from_url(&lettre_url(mail.url.expose()))
             .map_err(|e| anyhow::anyhow!("mail.url is not a usable SMTP URL: {e}"))?
             .timeout(Some(Duration::from_secs(15)))
             .build();
@@ -160,9 +160,9 @@ pub fn digest_message(
     lines: &[DigestLine],
     more: usize,
 ) -> Result<Message, String> {
-    let from: Mailbox = mail.from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let from = mail.from.clone();
     let to: Mailbox = to.parse().map_err(|e| format!("recipient `{to}`: {e}"))?;
-    let rendered = render(&mail.language, base_url, lines, more);
+    let rendered = render(mail.language, base_url, lines, more);
     Message::builder()
         .from(from)
         .to(to)
@@ -175,10 +175,13 @@ pub fn digest_message(
         .map_err(|e| e.to_string())
 }
 
-/// The digest's text in `language` ("en" or "fr"): `lines`, then a count
-/// of the `more` requests left out.
-pub fn render(language: &str, base_url: &str, lines: &[DigestLine], more: usize) -> Rendered {
-    let words = if language == "fr" { &FR } else { &EN };
+/// The digest's text in `language`: `lines`, then a count of the `more`
+/// requests left out.
+pub fn render(language: Language, base_url: &str, lines: &[DigestLine], more: usize) -> Rendered {
+    let words = match language {
+        Language::Fr => &FR,
+        Language::En => &EN,
+    };
     let top = lines.iter().map(|l| l.level).max().unwrap_or(0);
     let base = base_url.trim_end_matches('/');
     let mut text = format!("{}\n\n", words.intro);
@@ -248,11 +251,11 @@ pub fn render(language: &str, base_url: &str, lines: &[DigestLine], more: usize)
 mod tests {
     use super::*;
 
-    fn settings(language: &str) -> MailSettings {
+    fn settings(language: Language) -> MailSettings {
         MailSettings {
-            url: "file:///tmp".into(),
-            from: "mla <a@b.org>".into(),
-            language: language.into(),
+            url: crate::config::SecretUrl::new("file:///tmp"),
+            from: "mla <a@b.org>".parse().unwrap(),
+            language,
         }
     }
 
@@ -272,7 +275,7 @@ mod tests {
 
     #[test]
     fn user_text_is_escaped_in_html_and_kept_out_of_headers() {
-        let r = render("en", "http://x/", &[line()], 0);
+        let r = render(Language::En, "http://x/", &[line()], 0);
         assert!(
             !r.html.contains("<script>")
                 && r.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -295,7 +298,15 @@ mod tests {
             r.text
                 .contains("http://x/api/v1/requests/00000000-0000-0000-0000-000000000000")
         );
-        let m = digest_message(&settings("en"), "http://x", "d1", "c@d.org", &[line()], 0).unwrap();
+        let m = digest_message(
+            &settings(Language::En),
+            "http://x",
+            "d1",
+            "c@d.org",
+            &[line()],
+            0,
+        )
+        .unwrap();
         let raw = String::from_utf8(m.formatted()).unwrap();
         let headers = raw.split("\r\n\r\n").next().unwrap();
         assert!(
@@ -311,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_capped_digest_counts_what_it_left_out_and_links_the_full_list() {
-        let r = render("en", "http://x", &[line()], 41);
+        let r = render(Language::En, "http://x", &[line()], 41);
         assert!(
             r.subject.starts_with("[mla-tracker] 42 stalled request(s)"),
             "{}",
@@ -324,7 +335,7 @@ mod tests {
             r.text
         );
         assert!(r.html.contains("…and 41 more"), "{}", r.html);
-        let none = render("en", "http://x", &[line()], 0);
+        let none = render(Language::En, "http://x", &[line()], 0);
         assert!(!none.text.contains("more:"), "{}", none.text);
     }
 
@@ -352,7 +363,7 @@ mod tests {
 
     #[test]
     fn french_digests() {
-        let r = render("fr", "http://x", &[line()], 0);
+        let r = render(Language::Fr, "http://x", &[line()], 0);
         assert!(
             r.subject.contains("en souffrance, niveau 3"),
             "{}",

@@ -1,7 +1,7 @@
 pub mod deliver;
 pub mod mail;
 pub mod outbox;
-pub mod rules;
+
 pub mod run;
 pub mod scan;
 pub mod worker;

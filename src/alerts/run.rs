@@ -9,11 +9,11 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::rules::{Recipient, RuleSet};
 use super::scan::{self, Scope, Stalled};
 use crate::db::DbConnection;
 use crate::db::now;
 use crate::db::schema::{alert_digests, alert_notifications, alert_runs};
+use crate::domain::alert_rules::{Recipient, RuleSet};
 use crate::error::ApiError;
 
 /// One notification to record: a recipient learns of a breach.

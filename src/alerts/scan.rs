@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::rules::{Breach, Candidate, RuleSet, Trigger};
 use crate::db::alert_state::{self, FollowUp};
 use crate::db::schema::{request_alert_state as state, requests, users};
 use crate::db::{DbConnection, stored};
+use crate::domain::alert_rules::{Breach, Candidate, RuleSet, Trigger};
 use crate::domain::request::Magistrate;
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
 

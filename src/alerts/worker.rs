@@ -24,12 +24,9 @@ pub fn spawn(state: web::Data<AppState>) {
 }
 
 async fn scheduler(state: web::Data<AppState>) {
-    let schedule: cron::Schedule = match state.settings.alerts.schedule.parse() {
-        Ok(s) => s,
-        Err(e) => return log::error!("alerts.schedule: {e}"),
-    };
+    let alerts = &state.settings.alerts;
     loop {
-        let Some(next) = schedule.upcoming(state.zone).next() else {
+        let Some(next) = alerts.schedule.upcoming(alerts.timezone).next() else {
             return;
         };
         let wait = (next.with_timezone(&Utc) - Utc::now())

@@ -114,11 +114,11 @@ impl Manager {
 
     /// A manager with the settings' connect and statement timeouts.
     fn for_serving(settings: &DatabaseSettings) -> Manager {
-        let url = match Backend::of_url(&settings.url) {
+        let url = match Backend::of_url(settings.url.expose()) {
             Backend::Postgres => {
-                with_connect_timeout(&settings.url, settings.connect_timeout_seconds)
+                with_connect_timeout(settings.url.expose(), settings.connect_timeout_seconds)
             }
-            Backend::Sqlite => settings.url.clone(),
+            Backend::Sqlite => settings.url.expose().to_string(),
         };
         Manager {
             statement_timeout_seconds: settings.statement_timeout_seconds,
@@ -253,9 +253,9 @@ impl Db {
     /// Connects (creating the SQLite file and its folder if needed) and runs
     /// pending migrations.
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
-        let backend = Backend::of_url(&settings.url);
+        let backend = Backend::of_url(settings.url.expose());
         if backend == Backend::Sqlite {
-            create_sqlite_folder(&settings.url)?;
+            create_sqlite_folder(settings.url.expose())?;
         }
         // Migrations first, on a connection without the statement timeout
         // (building an index on a large table may take longer).
@@ -292,7 +292,8 @@ impl Db {
             background,
             backend,
             outages,
-            sqlite_file: (backend == Backend::Sqlite).then(|| sqlite_path(&settings.url).into()),
+            sqlite_file: (backend == Backend::Sqlite)
+                .then(|| sqlite_path(settings.url.expose()).into()),
         })
     }
 
@@ -389,10 +390,10 @@ fn not_writable(file: &Path) -> bool {
 /// One connection, migrated, without a pool: for command-line work, which
 /// needs neither concurrency nor pool threads outliving `main`.
 pub fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<DbConnection> {
-    if Backend::of_url(&settings.url) == Backend::Sqlite {
-        create_sqlite_folder(&settings.url)?;
+    if Backend::of_url(settings.url.expose()) == Backend::Sqlite {
+        create_sqlite_folder(settings.url.expose())?;
     }
-    let mut conn = Manager::new(&settings.url)
+    let mut conn = Manager::new(settings.url.expose())
         .open()
         .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
     run_migrations(&mut conn)?;

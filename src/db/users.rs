@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::DbConnection;
 use super::schema::users;
 use super::{now, stored};
-use crate::auth::{hash_token, new_token};
+use crate::credentials::{hash_token, new_token};
 use crate::domain::Role;
 
 /// A user as the API shows it; never carries the token or its hash.

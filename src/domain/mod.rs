@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: no I/O here, so everything can be
 //! unit-tested and every handler can trust what it receives.
 
+pub mod alert_rules;
 pub mod clock;
 pub mod country;
 pub mod request;

@@ -33,10 +33,10 @@ async fn rules(state: web::Data<AppState>, _: Authorized<ReadCases>) -> HttpResp
     let alerts = &state.settings.alerts;
     HttpResponse::Ok().json(json!({
         "enabled": alerts.enabled,
-        "schedule": alerts.schedule,
-        "timezone": alerts.timezone,
+        "schedule": alerts.schedule.source(),
+        "timezone": alerts.timezone.name(),
         "lists": alerts.lists,
-        "rules": state.rules.rules,
+        "rules": alerts.rules.rules,
     }))
 }
 

@@ -3,7 +3,7 @@
 use crate::common;
 
 use crate::common::{spawn_app, spawn_app_with};
-use mla_tracker::config::RuleSettings;
+use mla_tracker::domain::alert_rules::{RuleSet, RuleSpec};
 
 #[actix_web::test]
 async fn the_shipped_rules_are_served() {
@@ -36,7 +36,7 @@ async fn the_shipped_rules_are_served() {
 #[actix_web::test]
 async fn configured_rules_replace_the_shipped_ones() {
     let app = spawn_app_with(|s| {
-        s.alerts.rules = vec![RuleSettings {
+        let spec = RuleSpec {
             name: "philippines-30".into(),
             statuses: vec!["sent".into()],
             after_days: Some(30),
@@ -46,7 +46,8 @@ async fn configured_rules_replace_the_shipped_ones() {
             legal_bases: vec![],
             countries: vec!["ph".into()],
             priorities: vec![],
-        }]
+        };
+        s.alerts.rules = RuleSet::from_specs(&[spec], &s.alerts.lists).unwrap();
     })
     .await;
     let res = app.get("/api/v1/alerts/rules", &app.admin_token).await;

@@ -22,6 +22,7 @@
 //! tests fail saying so, they never pass without causing their fault.
 
 use crate::common;
+use mla_tracker::config::SecretUrl;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -237,7 +238,7 @@ async fn postgres_stopped_under_traffic_answers_503_in_bounded_time_and_recovers
     let url = cluster.url();
     let app = Rc::new(
         spawn_app_with(move |s| {
-            s.database.url = url;
+            s.database.url = SecretUrl::new(url);
             s.database.timeout_seconds = POOL_WAIT_SECONDS;
             s.database.connect_timeout_seconds = POOL_WAIT_SECONDS;
         })
@@ -642,7 +643,7 @@ fn fill(dir: &Path) -> PathBuf {
 /// says: these faults are SQLite's.
 async fn sqlite_app(path: &Path) -> TestApp {
     let url = format!("sqlite://{}", path.display());
-    spawn_app_with(move |s| s.database.url = url).await
+    spawn_app_with(move |s| s.database.url = SecretUrl::new(url)).await
 }
 
 #[actix_web::test]
@@ -930,7 +931,7 @@ async fn smtp_dropping_the_connection_mid_data_loses_no_digest() {
     let relay = DroppingRelay::start(smtp.port);
     let url = relay.url();
     let app = spawn_app_with(move |s| {
-        s.mail.url = url;
+        s.mail.url = SecretUrl::new(url);
         s.alerts.retry_base_seconds = 1;
     })
     .await;

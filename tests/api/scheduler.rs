@@ -1,6 +1,7 @@
 //! The alert scheduler and delivery loop inside `serve`, and instances.
 
 use crate::common;
+use mla_tracker::config::SecretUrl;
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,7 @@ async fn wait_for_emails(app: &TestApp, count: usize, limit: Duration) -> Vec<St
 async fn the_scheduler_scans_and_mails_on_its_own() {
     let app = spawn_app_with(|s| {
         s.alerts.enabled = true;
-        s.alerts.schedule = "* * * * * *".into(); // every second
+        s.alerts.schedule = "* * * * * *".parse().unwrap(); // every second
     })
     .await;
     app.create_request(&sent_body("SCHEDULED", &days_ago(400)))
@@ -56,8 +57,8 @@ async fn sqlite_serves_one_instance_and_postgresql_several_without_duplicates() 
     let scanner = || {
         let mut s = test_settings(&app.database_url);
         s.alerts.enabled = true;
-        s.alerts.schedule = "* * * * * *".into();
-        s.mail.url = format!("file://{}", app.outbox.display());
+        s.alerts.schedule = "* * * * * *".parse().unwrap();
+        s.mail.url = SecretUrl::new(format!("file://{}", app.outbox.display()));
         s
     };
     match app.backend {

@@ -647,10 +647,16 @@ async fn logs_at_trace_hold_no_token_hash_or_body() {
     let secrets = [
         ("marker", MARKER.to_string()),
         ("admin token", admin[4..].to_string()),
-        ("admin token hash", mla_tracker::auth::hash_token(&admin)),
+        (
+            "admin token hash",
+            mla_tracker::credentials::hash_token(&admin),
+        ),
         ("clerk token", clerk[4..].to_string()),
-        ("clerk token hash", mla_tracker::auth::hash_token(&clerk)),
-        ("bad token hash", mla_tracker::auth::hash_token(&bad)),
+        (
+            "clerk token hash",
+            mla_tracker::credentials::hash_token(&clerk),
+        ),
+        ("bad token hash", mla_tracker::credentials::hash_token(&bad)),
     ];
     for (what, secret) in secrets {
         let leaks: Vec<&str> = log.lines().filter(|l| l.contains(&secret)).collect();

@@ -3,6 +3,7 @@
 //! give-up after `alerts.max_attempts`, and concurrent runs.
 
 use crate::common;
+use mla_tracker::config::SecretUrl;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -35,7 +36,7 @@ const SUPERVISOR: &str = "chef.bureau@example.org";
 async fn app_mailing_to(smtp: &SmtpServer, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let url = smtp.url();
     spawn_app_with(move |s| {
-        s.mail.url = url;
+        s.mail.url = SecretUrl::new(url);
         adjust(s);
     })
     .await
@@ -442,7 +443,7 @@ fn instances(app: &TestApp, smtp: &SmtpServer) -> Vec<String> {
     let mut out = vec![app.address.clone()];
     if app.backend == Backend::Postgres {
         let mut settings = common::test_settings(&app.database_url);
-        settings.mail.url = smtp.url();
+        settings.mail.url = SecretUrl::new(smtp.url());
         settings.alerts.retry_base_seconds = 1;
         let other = Application::build(settings).expect("a second instance on PostgreSQL");
         out.push(format!("http://127.0.0.1:{}", other.port()));

@@ -12,7 +12,7 @@ use std::time::Duration;
 use awc::http::Method;
 use awc::http::header::HeaderMap;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use mla_tracker::config::Settings;
+use mla_tracker::config::{SecretUrl, Settings};
 use mla_tracker::db::{Backend, Db, users};
 use mla_tracker::domain::Role;
 use mla_tracker::startup::Application;
@@ -114,23 +114,23 @@ fn fresh_database() -> (String, Cleanup) {
 /// Settings for a test server on a random port over `database_url`.
 pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::defaults();
-    settings.server.bind = "127.0.0.1:0".into();
+    settings.server.bind = "127.0.0.1:0".parse().expect("an address");
     settings.server.workers = 2;
-    settings.database.url = database_url.to_string();
+    settings.database.url = SecretUrl::new(database_url);
     settings.database.pool_size = 4;
-    settings.clock.pinned = Some(test_now());
+    settings.clock = test_clock();
     // Alerts run when a test asks (POST /alerts/run), not on a clock.
     settings.alerts.enabled = false;
     settings.alerts.delivery_interval_seconds = 86_400;
     // Role and error tests send many bad tokens from 127.0.0.1; the throttle
     // has its own tests (tests/security.rs), which set their own limits.
     settings.auth.max_failed_attempts = 100_000;
-    settings.mail.url = format!(
+    settings.mail.url = SecretUrl::new(format!(
         "file://{}",
         std::env::temp_dir()
             .join(format!("mla-outbox-{}", Uuid::new_v4().simple()))
             .display()
-    );
+    ));
     settings
 }
 
@@ -144,7 +144,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = url.clone();
     let mut settings = test_settings(&url);
     adjust(&mut settings);
-    let outbox = std::path::PathBuf::from(settings.mail.url.trim_start_matches("file://"));
+    let outbox = std::path::PathBuf::from(settings.mail.url.expose().trim_start_matches("file://"));
     let app = Application::build(settings).expect("the test server builds");
     let port = app.port();
     let db = app.db().clone();

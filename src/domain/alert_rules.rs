@@ -7,10 +7,31 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::config::{AlertSettings, RuleSettings};
-use crate::domain::{CountryCode, LegalBasis, Priority, Status};
+use super::{CountryCode, LegalBasis, Priority, Status};
+
+/// One `[[alerts.rules]]` entry as written in the configuration, before it
+/// is checked into a [`Rule`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: String,
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    #[serde(default)]
+    pub after_days: Option<u32>,
+    #[serde(default)]
+    pub days_before_needed_by: Option<u32>,
+    pub level: u8,
+    pub notify: Vec<String>,
+    #[serde(default)]
+    pub legal_bases: Vec<String>,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    #[serde(default)]
+    pub priorities: Vec<String>,
+}
 
 /// Who receives a rule's alerts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
@@ -179,16 +200,20 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// Checks every rule; an error names the rule and what is wrong with it.
-    pub fn from_settings(alerts: &AlertSettings) -> Result<RuleSet, String> {
+    /// `lists` are the named address lists a rule may notify (`list:NAME`).
+    pub fn from_specs(
+        specs: &[RuleSpec],
+        lists: &BTreeMap<String, Vec<String>>,
+    ) -> Result<RuleSet, String> {
         let mut seen = BTreeSet::new();
-        let mut rules = Vec::with_capacity(alerts.rules.len());
-        for (index, raw) in alerts.rules.iter().enumerate() {
+        let mut rules = Vec::with_capacity(specs.len());
+        for (index, raw) in specs.iter().enumerate() {
             let label = if raw.name.trim().is_empty() {
                 format!("alerts.rules[{index}]")
             } else {
                 format!("alerts.rules `{}`", raw.name)
             };
-            let rule = build_rule(raw, &alerts.lists).map_err(|e| format!("{label}: {e}"))?;
+            let rule = build_rule(raw, lists).map_err(|e| format!("{label}: {e}"))?;
             if !seen.insert(rule.name.clone()) {
                 return Err(format!("{label}: the name is used by another rule"));
             }
@@ -213,7 +238,7 @@ impl RuleSet {
     }
 }
 
-fn build_rule(raw: &RuleSettings, lists: &BTreeMap<String, Vec<String>>) -> Result<Rule, String> {
+fn build_rule(raw: &RuleSpec, lists: &BTreeMap<String, Vec<String>>) -> Result<Rule, String> {
     if raw.name.trim().is_empty() {
         return Err("name must not be empty".into());
     }
@@ -289,8 +314,8 @@ mod tests {
         )])
     }
 
-    fn raw(name: &str, statuses: &[&str], after_days: u32, level: u8) -> RuleSettings {
-        RuleSettings {
+    fn raw(name: &str, statuses: &[&str], after_days: u32, level: u8) -> RuleSpec {
+        RuleSpec {
             name: name.into(),
             statuses: statuses.iter().map(|s| s.to_string()).collect(),
             after_days: Some(after_days),
@@ -303,11 +328,8 @@ mod tests {
         }
     }
 
-    fn settings(rules: Vec<RuleSettings>) -> AlertSettings {
-        let mut s = crate::config::Settings::defaults().alerts;
-        s.lists = lists();
-        s.rules = rules;
-        s
+    fn set_of(rules: Vec<RuleSpec>) -> Result<RuleSet, String> {
+        RuleSet::from_specs(&rules, &lists())
     }
 
     fn sent_on(date: &str) -> Candidate {
@@ -324,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_stall_rule_fires_on_the_threshold_day_and_after() {
-        let set = RuleSet::from_settings(&settings(vec![raw("r60", &["sent"], 60, 1)])).unwrap();
+        let set = set_of(vec![raw("r60", &["sent"], 60, 1)]).unwrap();
         let c = sent_on("2026-01-01");
         assert!(set.breaches(&c, day("2026-03-01")).is_empty(), "59 days");
         let b = &set.breaches(&c, day("2026-03-02"))[0];
@@ -334,14 +356,14 @@ mod tests {
 
     #[test]
     fn leap_days_count_as_days() {
-        let set = RuleSet::from_settings(&settings(vec![raw("r1", &["sent"], 1, 1)])).unwrap();
+        let set = set_of(vec![raw("r1", &["sent"], 1, 1)]).unwrap();
         // 2028-02-28 + 1 day is the 29th, not March 1st.
         assert!(
             set.breaches(&sent_on("2028-02-28"), day("2028-02-29"))
                 .len()
                 == 1
         );
-        let set = RuleSet::from_settings(&settings(vec![raw("r365", &["sent"], 365, 1)])).unwrap();
+        let set = set_of(vec![raw("r365", &["sent"], 365, 1)]).unwrap();
         // 2028 has 366 days: 365 days after 2028-01-01 is 2028-12-31.
         assert!(
             set.breaches(&sent_on("2028-01-01"), day("2028-12-30"))
@@ -359,7 +381,7 @@ mod tests {
         eio.legal_bases = vec!["eio_directive".into()];
         eio.countries = vec!["de".into()];
         eio.priorities = vec!["urgent".into()];
-        let set = RuleSet::from_settings(&settings(vec![eio])).unwrap();
+        let set = set_of(vec![eio]).unwrap();
         let mut c = sent_on("2026-01-01");
         let later = day("2026-02-01");
         assert!(set.breaches(&c, later).is_empty(), "not an EIO");
@@ -387,7 +409,7 @@ mod tests {
         let mut warn = raw("needed-by-7", &[], 0, 2);
         warn.after_days = None;
         warn.days_before_needed_by = Some(7);
-        let set = RuleSet::from_settings(&settings(vec![warn])).unwrap();
+        let set = set_of(vec![warn]).unwrap();
         let mut c = sent_on("2026-01-01");
         assert!(
             set.breaches(&c, day("2026-06-01")).is_empty(),
@@ -406,11 +428,11 @@ mod tests {
 
     #[test]
     fn breaches_come_highest_level_first() {
-        let set = RuleSet::from_settings(&settings(vec![
+        let set = set_of(vec![
             raw("r60", &["sent"], 60, 1),
             raw("r365", &["sent"], 365, 3),
             raw("r180", &["sent"], 180, 2),
-        ]))
+        ])
         .unwrap();
         let levels: Vec<_> = set
             .breaches(&sent_on("2024-01-01"), day("2026-01-01"))
@@ -422,7 +444,7 @@ mod tests {
 
     #[test]
     fn invalid_rules_are_named() {
-        let err = |rule: RuleSettings| RuleSet::from_settings(&settings(vec![rule])).unwrap_err();
+        let err = |rule: RuleSpec| set_of(vec![rule]).unwrap_err();
         assert!(err(raw("typo", &["snt"], 60, 1)).contains("`typo`: unknown status `snt`"));
         assert!(err(raw("closed", &["executed"], 60, 1)).contains("`closed`"));
         let mut list = raw("lists", &["sent"], 60, 1);
@@ -434,26 +456,7 @@ mod tests {
         let mut address = raw("address", &["sent"], 60, 1);
         address.notify = vec!["someone".into()];
         assert!(err(address).contains("unknown recipient"));
-        let dup = RuleSet::from_settings(&settings(vec![
-            raw("a", &["sent"], 1, 1),
-            raw("a", &["sent"], 2, 1),
-        ]));
+        let dup = set_of(vec![raw("a", &["sent"], 1, 1), raw("a", &["sent"], 2, 1)]);
         assert!(dup.unwrap_err().contains("`a`: the name is used"));
-    }
-
-    #[test]
-    fn the_shipped_rules_are_valid() {
-        let set = RuleSet::from_settings(&crate::config::Settings::defaults().alerts).unwrap();
-        assert!(set.rules.len() >= 10, "{}", set.rules.len());
-        assert!(
-            set.rules
-                .iter()
-                .any(|r| r.legal_bases == [LegalBasis::EioDirective])
-        );
-        assert!(
-            set.rules
-                .iter()
-                .any(|r| matches!(r.trigger, Trigger::Deadline { .. }))
-        );
     }
 }
