@@ -1,18 +1,22 @@
 //! mla-tracker: tracks outgoing international mutual legal assistance
 //! requests and raises the alarm when foreign authorities stop answering.
-//! This crate is the service's public face, for the binary, tests and benches.
+//!
+//! The layers, each depending only on those before it (docs/ARCHITECTURE.md;
+//! `scripts/check-module-deps` enforces it): [`domain`], [`credentials`] and
+//! [`stats`] (pure types, rules and maths) → [`config`] → [`db`] (storage)
+//! → [`alerts`], [`audit`], [`backup`], [`seed`] (work on the storage) →
+//! [`services`] (one method per operation) → [`http`] and the command line
+//! (`src/main.rs`), the front ends.
 
 pub mod alerts;
 pub mod audit;
-pub mod auth;
 pub mod backup;
+pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod domain;
-pub mod error;
-pub mod openapi;
-pub mod routes;
+pub mod http;
 pub mod seed;
-pub mod startup;
+pub mod services;
 pub mod stats;

@@ -13,22 +13,23 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::mail::{DigestLine, Mailer, Threshold, digest_message};
+use super::outbox::DigestState;
 use crate::config::{AlertSettings, MailSettings};
-use crate::db::alert_state;
+use crate::db::alert_state::{self, AlertColumns};
+use crate::db::error::Result;
 use crate::db::schema::{
     alert_digests as digests, alert_notifications as notes, request_alert_state as state, requests,
 };
 use crate::db::{DbConnection, stored};
 use crate::domain::CountryCode;
-use crate::domain::alert_rules::{RuleSet, Trigger};
-use crate::error::ApiError;
+use crate::domain::alert_rules::Trigger;
 
 /// What delivery needs besides the database.
 pub struct Delivery<'a> {
     pub mailer: &'a Mailer,
     pub mail: &'a MailSettings,
+    /// The rules (for each line's threshold), the links' base, the retries.
     pub alerts: &'a AlertSettings,
-    pub rules: &'a RuleSet,
     /// Today in the alerts' zone, for "days in status".
     pub today: NaiveDate,
 }
@@ -38,26 +39,22 @@ pub fn deliver_due(
     conn: &mut DbConnection,
     d: &Delivery<'_>,
     now: NaiveDateTime,
-) -> Result<(usize, usize), ApiError> {
+) -> Result<(usize, usize)> {
     let (mut sent, mut failed) = (0, 0);
     loop {
         let outcome = match conn {
             // Claimed under a row lock for the whole send: another instance
             // skips it; a crash releases it.
-            DbConnection::Postgresql(_) => conn.transaction(|conn| -> Result<_, ApiError> {
-                let Some((id, recipient, attempts)) = claim(conn, now, true)? else {
+            DbConnection::Postgresql(_) => conn.transaction(|conn| -> Result<_> {
+                let Some(due) = claim(conn, now, true)? else {
                     return Ok(None);
                 };
-                Ok(Some(send_and_mark(
-                    conn, d, now, &id, &recipient, attempts,
-                )?))
+                Ok(Some(send_and_mark(conn, d, now, &due)?))
             })?,
             // SQLite has one instance; no transaction is held while mailing.
             DbConnection::Sqlite(_) => match claim(conn, now, false)? {
                 None => None,
-                Some((id, recipient, attempts)) => {
-                    Some(send_and_mark(conn, d, now, &id, &recipient, attempts)?)
-                }
+                Some(due) => Some(send_and_mark(conn, d, now, &due)?),
             },
         };
         match outcome {
@@ -68,11 +65,17 @@ pub fn deliver_due(
     }
 }
 
-type Claimed = (String, String, i32);
+/// A digest due for sending.
+#[derive(Queryable)]
+struct Due {
+    id: String,
+    recipient: String,
+    attempts: i32,
+}
 
-fn claim(conn: &mut DbConnection, now: NaiveDateTime, lock: bool) -> QueryResult<Option<Claimed>> {
+fn claim(conn: &mut DbConnection, now: NaiveDateTime, lock: bool) -> QueryResult<Option<Due>> {
     let due = digests::table
-        .filter(digests::state.eq("pending"))
+        .filter(digests::state.eq(DigestState::Pending.as_str()))
         .filter(digests::next_attempt_at.le(now))
         .order((digests::next_attempt_at, digests::id))
         .select((digests::id, digests::recipient, digests::attempts));
@@ -87,20 +90,19 @@ fn send_and_mark(
     conn: &mut DbConnection,
     d: &Delivery<'_>,
     now: NaiveDateTime,
-    id: &str,
-    recipient: &str,
-    attempts: i32,
-) -> Result<bool, ApiError> {
+    due: &Due,
+) -> Result<bool> {
+    let id = &due.id;
     let (lines, more) = digest_lines(conn, d, id)?;
-    let result = digest_message(d.mail, &d.alerts.base_url, id, recipient, &lines, more)
+    let result = digest_message(d.mail, &d.alerts.base_url, id, &due.recipient, &lines, more)
         .and_then(|message| d.mailer.send(&message));
-    let attempts = attempts + 1;
+    let attempts = due.attempts + 1;
     let row = digests::table.find(id);
     match result {
         Ok(()) => {
             diesel::update(row)
                 .set((
-                    digests::state.eq("sent"),
+                    digests::state.eq(DigestState::Sent.as_str()),
                     digests::attempts.eq(attempts),
                     digests::sent_at.eq(Some(now)),
                     digests::last_error.eq(None::<String>),
@@ -117,7 +119,12 @@ fn send_and_mark(
                 .saturating_mul(1 << (attempts - 1).min(20));
             diesel::update(row)
                 .set((
-                    digests::state.eq(if give_up { "failed" } else { "pending" }),
+                    digests::state.eq(if give_up {
+                        DigestState::Failed
+                    } else {
+                        DigestState::Pending
+                    }
+                    .as_str()),
                     digests::attempts.eq(attempts),
                     digests::next_attempt_at.eq(now + chrono::Duration::seconds(delay as i64)),
                     digests::last_error.eq(Some(error)),
@@ -128,23 +135,20 @@ fn send_and_mark(
     }
 }
 
-type LineRow = (
-    String,
-    String,
-    i32,
-    i32,
-    String,
-    String,
-    String,
-    NaiveDate,
-    Option<NaiveDate>,
-    (
-        Option<NaiveDate>,
-        Option<String>,
-        Option<NaiveDate>,
-        Option<String>,
-    ),
-);
+/// One notification of a digest, with what its line shows of the request.
+#[derive(Queryable)]
+struct LineRow {
+    rule: String,
+    request_id: String,
+    level: i32,
+    overdue_days: i32,
+    reference: String,
+    country: String,
+    status: String,
+    status_since: NaiveDate,
+    needed_by: Option<NaiveDate>,
+    alert: AlertColumns,
+}
 
 /// Requests listed in one email at most; the rest are counted ("and N
 /// more") and the stalled list behind the link has them all. A first run
@@ -158,7 +162,7 @@ fn digest_lines(
     conn: &mut DbConnection,
     d: &Delivery<'_>,
     digest_id: &str,
-) -> Result<(Vec<DigestLine>, usize), ApiError> {
+) -> Result<(Vec<DigestLine>, usize)> {
     use diesel::dsl::{count, max};
     let requests_in_digest: i64 = notes::table
         .filter(notes::digest_id.eq(digest_id))
@@ -198,25 +202,26 @@ fn digest_lines(
         ))
         .load(conn)?;
     let mut best: BTreeMap<String, DigestLine> = BTreeMap::new();
-    for (
-        rule,
-        request_id,
-        level,
-        overdue,
-        reference,
-        country,
-        status,
-        status_since,
-        needed_by,
-        alert,
-    ) in rows
-    {
+    for row in rows {
+        let LineRow {
+            rule,
+            request_id,
+            level,
+            overdue_days,
+            reference,
+            country,
+            status,
+            status_since,
+            needed_by,
+            alert,
+        } = row;
         let level = level.clamp(0, 9) as u8;
         if best.get(&request_id).is_some_and(|l| l.level >= level) {
             continue;
         }
         let days_in_status = (d.today - status_since).num_days();
         let threshold = match d
+            .alerts
             .rules
             .rules
             .iter()
@@ -234,7 +239,7 @@ fn digest_lines(
             },
             // The rule was removed from the configuration since.
             None => Threshold::Stalled {
-                after_days: days_in_status - i64::from(overdue),
+                after_days: days_in_status - i64::from(overdue_days),
             },
         };
         let country_name = CountryCode::parse(&country)

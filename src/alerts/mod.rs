@@ -1,7 +1,5 @@
 pub mod deliver;
 pub mod mail;
 pub mod outbox;
-
 pub mod run;
 pub mod scan;
-pub mod worker;

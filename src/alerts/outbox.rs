@@ -1,8 +1,9 @@
-//! Reading the outbox: what was notified, to whom, and whether it left.
+//! The outbox: every notification a run recorded, grouped into one digest
+//! per recipient, and where each digest stands.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::DbConnection;
 use crate::db::schema::{alert_digests as digests, alert_notifications as notes, requests};
@@ -10,6 +11,41 @@ use crate::db::schema::{alert_digests as digests, alert_notifications as notes, 
 /// How many notifications one listing returns at most, newest first.
 const LIMIT: i64 = 1000;
 
+/// Where a digest stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestState {
+    /// Not sent yet: waiting for its first attempt, or for a retry.
+    Pending,
+    /// The mail server accepted it.
+    Sent,
+    /// Every attempt failed (`alerts.max_attempts`); it stays visible.
+    Failed,
+}
+
+impl DigestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigestState::Pending => "pending",
+            DigestState::Sent => "sent",
+            DigestState::Failed => "failed",
+        }
+    }
+}
+
+impl std::str::FromStr for DigestState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pending" => Ok(DigestState::Pending),
+            "sent" => Ok(DigestState::Sent),
+            "failed" => Ok(DigestState::Failed),
+            other => Err(format!("unknown digest state `{other}`")),
+        }
+    }
+}
+
+/// A notification and its digest's delivery, as the outbox lists them.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: i64,
@@ -20,30 +56,36 @@ pub struct NotificationView {
     pub episode: NaiveDate,
     pub recipient: String,
     pub digest_id: String,
-    pub state: String,
+    pub state: DigestState,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    i32,
-    NaiveDate,
-    String,
-    String,
-    String,
-    i32,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
+/// One listed row, in the order of the query's columns.
+#[derive(Queryable)]
+struct NotificationRow {
+    id: i64,
+    request_id: String,
+    reference: String,
+    rule: String,
+    level: i32,
+    episode: NaiveDate,
+    recipient: String,
+    digest_id: String,
+    state: String,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+}
 
-pub fn list(conn: &mut DbConnection, state: Option<&str>) -> QueryResult<Vec<NotificationView>> {
+/// The newest notifications, of digests in `state` when given.
+pub fn list(
+    conn: &mut DbConnection,
+    state: Option<DigestState>,
+) -> QueryResult<Vec<NotificationView>> {
     let mut query = notes::table
         .inner_join(digests::table)
         .inner_join(requests::table)
@@ -66,25 +108,27 @@ pub fn list(conn: &mut DbConnection, state: Option<&str>) -> QueryResult<Vec<Not
         .limit(LIMIT)
         .into_boxed();
     if let Some(state) = state {
-        query = query.filter(digests::state.eq(state.to_string()));
+        query = query.filter(digests::state.eq(state.as_str()));
     }
-    let rows: Vec<Row> = query.load(conn)?;
-    Ok(rows
+    query
+        .load::<NotificationRow>(conn)?
         .into_iter()
-        .map(|r| NotificationView {
-            id: r.0,
-            request_id: r.1,
-            reference: r.2,
-            rule: r.3,
-            level: r.4,
-            episode: r.5,
-            recipient: r.6,
-            digest_id: r.7,
-            state: r.8,
-            attempts: r.9,
-            last_error: r.10,
-            created_at: r.11.and_utc(),
-            sent_at: r.12.map(|t| t.and_utc()),
+        .map(|r| {
+            Ok(NotificationView {
+                id: r.id,
+                request_id: r.request_id,
+                reference: r.reference,
+                rule: r.rule,
+                level: r.level,
+                episode: r.episode,
+                recipient: r.recipient,
+                digest_id: r.digest_id,
+                state: crate::db::stored("alert_digests.state", &r.state)?,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                created_at: r.created_at.and_utc(),
+                sent_at: r.sent_at.map(|t| t.and_utc()),
+            })
         })
-        .collect())
+        .collect()
 }

@@ -9,12 +9,13 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::outbox::DigestState;
 use super::scan::{self, Scope, Stalled};
 use crate::db::DbConnection;
+use crate::db::error::{Error, Result};
 use crate::db::now;
 use crate::db::schema::{alert_digests, alert_notifications, alert_runs};
 use crate::domain::alert_rules::{Recipient, RuleSet};
-use crate::error::ApiError;
 
 /// One notification to record: a recipient learns of a breach.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -93,7 +94,7 @@ pub fn plan(
 enum Stop {
     /// A dry run: everything was computed as for real, then rolled back.
     Rehearsed(RunSummary),
-    Failed(ApiError),
+    Failed(Error),
 }
 
 impl From<diesel::result::Error> for Stop {
@@ -129,7 +130,7 @@ pub fn run(
     today: NaiveDate,
     origin: &str,
     dry_run: bool,
-) -> Result<RunSummary, ApiError> {
+) -> Result<RunSummary> {
     let widened = RunCache::widen(conn)?;
     let outcome = widened.conn.transaction::<RunSummary, Stop, _>(|conn| {
         let summary = record(conn, rules, lists, today, origin)?;
@@ -359,28 +360,11 @@ fn new_digest(
             alert_digests::id.eq(&id),
             alert_digests::run_id.eq(run_id),
             alert_digests::recipient.eq(recipient),
-            alert_digests::state.eq("pending"),
+            alert_digests::state.eq(DigestState::Pending.as_str()),
             alert_digests::attempts.eq(0),
             alert_digests::next_attempt_at.eq(started),
             alert_digests::created_at.eq(started),
         ))
         .execute(conn)?;
     Ok(id)
-}
-
-/// Scans (unless told only to deliver) and sends every digest now due: what
-/// `POST /alerts/run` and `mla-tracker alerts run` do.
-pub fn run_and_deliver(
-    conn: &mut DbConnection,
-    d: &super::deliver::Delivery<'_>,
-    origin: &str,
-    dry_run: bool,
-) -> Result<RunSummary, ApiError> {
-    let mut summary = run(conn, d.rules, &d.alerts.lists, d.today, origin, dry_run)?;
-    if !dry_run {
-        let (sent, failed) = super::deliver::deliver_due(conn, d, now())?;
-        summary.emails_sent = sent;
-        summary.emails_failed = failed;
-    }
-    Ok(summary)
 }

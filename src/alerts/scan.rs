@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::alert_state::{self, FollowUp};
+use crate::db::alert_state::{self, AlertColumns, FollowUp};
 use crate::db::schema::{request_alert_state as state, requests, users};
 use crate::db::{DbConnection, stored};
 use crate::domain::alert_rules::{Breach, Candidate, RuleSet, Trigger};
@@ -65,25 +65,22 @@ impl Stalled {
     }
 }
 
-type ScanRow = (
-    String,
-    String,
-    String,
-    String,
-    NaiveDate,
-    String,
-    Option<String>,
-    Option<NaiveDate>,
-    Option<String>,
-    String,
-    String,
-    (
-        Option<NaiveDate>,
-        Option<String>,
-        Option<NaiveDate>,
-        Option<String>,
-    ),
-);
+/// A scanned request: what the rules and the stalled list need of it.
+#[derive(Queryable)]
+struct ScanRow {
+    id: String,
+    reference: String,
+    country: String,
+    status: String,
+    status_since: NaiveDate,
+    priority: String,
+    legal_basis: Option<String>,
+    needed_by: Option<NaiveDate>,
+    coordinator_email: Option<String>,
+    issuing_magistrate: String,
+    creator_email: String,
+    alert: AlertColumns,
+}
 
 /// Requests read per scan query: memory stays bounded by this, not by the
 /// size of the register.
@@ -221,7 +218,7 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
             }
             let rows: Vec<ScanRow> = query.load(conn)?;
             let complete = (rows.len() as i64) < CHUNK;
-            after = rows.last().map(|row| (row.4, row.0.clone()));
+            after = rows.last().map(|row| (row.status_since, row.id.clone()));
             let mut found = Vec::new();
             for row in rows {
                 if let Some(item) = evaluate(row, rules, today, scope.include_snoozed)? {
@@ -244,7 +241,7 @@ fn evaluate(
     today: NaiveDate,
     include_snoozed: bool,
 ) -> QueryResult<Option<Stalled>> {
-    let (
+    let ScanRow {
         id,
         reference,
         country,
@@ -254,10 +251,10 @@ fn evaluate(
         legal_basis,
         needed_by,
         coordinator_email,
-        magistrate,
-        creator,
+        issuing_magistrate: magistrate,
+        creator_email: creator,
         alert,
-    ) = row;
+    } = row;
     let alert = alert_state::from_columns(alert)?;
     let country: CountryCode = CountryCode::parse(&country)
         .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;

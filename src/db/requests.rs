@@ -5,18 +5,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::error::Result;
 use super::events::{self, EventKind, NewEvent};
 use super::now;
 use super::schema::{reference_counters, requests};
 use super::{Backend, DbConnection, MultiBackend, stored};
-use crate::domain::Today;
-use crate::domain::request::{
-    Change, Changes, Lifecycle, Magistrate, MlaRequest, NewRequest, RequestFields, apply_patch,
-    patch_errors,
-};
-use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
+use crate::domain::request::{Change, Changes, Lifecycle, Magistrate, MlaRequest, RequestFields};
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
-use crate::error::ApiError;
 use diesel::dsl::sql;
 use diesel::sql_types::{Bool, Text};
 
@@ -172,74 +167,38 @@ pub fn search_text(reference: &str, f: &RequestFields) -> String {
     .to_lowercase()
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<MlaRequest, ApiError> {
+/// The request with this id, if there is one.
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<MlaRequest>> {
     requests::table
         .find(id.to_string())
         .select(RequestRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found("request", id))?
-        .into_record()
+        .map(RequestRow::into_record)
+        .transpose()
         .map_err(Into::into)
 }
 
-/// Inserts a new request and its `created` event in one transaction; a
-/// generated reference is numbered in `year` (the year of recording, UTC).
-pub fn insert(
-    conn: &mut DbConnection,
-    new: NewRequest,
-    actor: Uuid,
-    year: i32,
-) -> Result<MlaRequest, ApiError> {
-    if let Some(related) = new.fields.related_request_id {
-        check_exists(conn, related, "related_request_id")?;
-    }
-    let reserved = match (&new.reference, conn.backend()) {
-        (None, Backend::Postgres) => Some(reserve_reference(conn, year)?),
-        _ => None,
-    };
-    conn.transaction(|conn| {
-        let reference = match (new.reference, reserved) {
-            (Some(reference), _) => {
-                if reference_taken(conn, &reference)? {
-                    return Err(ApiError::Conflict(format!(
-                        "reference `{reference}` is already used"
-                    )));
-                }
-                reference
-            }
-            (None, Some(reserved)) => reserved,
-            (None, None) => next_reference(conn, year)?,
-        };
-        let now = now().and_utc();
-        let record = MlaRequest {
-            id: Uuid::new_v4(),
-            reference,
-            fields: new.fields,
-            lifecycle: new.lifecycle,
-            version: 1,
-            created_by: actor,
-            created_at: now,
-            updated_at: now,
-        };
-        diesel::insert_into(requests::table)
-            .values(RequestRow::from_record(&record))
-            .execute(conn)?;
-        events::append(
-            conn,
-            NewEvent {
-                request_id: record.id,
-                kind: EventKind::Created,
-                actor_id: actor,
-                effective_date: record.lifecycle.status_since,
-                from_status: None,
-                to_status: Some(record.lifecycle.status),
-                changes: &creation_changes(&record),
-                note: None,
-            },
-        )?;
-        Ok(record)
-    })
+/// Inserts a new request and its `created` event; the caller holds the
+/// transaction.
+pub fn insert(conn: &mut DbConnection, record: &MlaRequest) -> Result<()> {
+    diesel::insert_into(requests::table)
+        .values(RequestRow::from_record(record))
+        .execute(conn)?;
+    events::append(
+        conn,
+        NewEvent {
+            request_id: record.id,
+            kind: EventKind::Created,
+            actor_id: record.created_by,
+            effective_date: record.lifecycle.status_since,
+            from_status: None,
+            to_status: Some(record.lifecycle.status),
+            changes: &creation_changes(record),
+            note: None,
+        },
+    )?;
+    Ok(())
 }
 
 /// The initial values of a new record, as changes from nothing.
@@ -264,19 +223,17 @@ pub fn creation_changes(record: &MlaRequest) -> Changes {
         .collect()
 }
 
-/// Errors with 422 on `field` when no request has this id.
-pub fn check_exists(conn: &mut DbConnection, id: Uuid, field: &str) -> Result<(), ApiError> {
+/// Whether a request has this id.
+pub fn exists(conn: &mut DbConnection, id: Uuid) -> Result<bool> {
     let found: i64 = requests::table
         .filter(requests::id.eq(id.to_string()))
         .count()
         .get_result(conn)?;
-    if found == 0 {
-        return Err(ApiError::field(field, format!("no request with id `{id}`")));
-    }
-    Ok(())
+    Ok(found > 0)
 }
 
-fn reference_taken(conn: &mut DbConnection, reference: &str) -> QueryResult<bool> {
+/// Whether a request carries this reference.
+pub fn reference_taken(conn: &mut DbConnection, reference: &str) -> Result<bool> {
     let n: i64 = requests::table
         .filter(requests::reference.eq(reference))
         .count()
@@ -292,7 +249,7 @@ fn reference_taken(conn: &mut DbConnection, reference: &str) -> QueryResult<bool
 /// again: no request can have been committed with it, since its own commit
 /// flushes the WAL past the reservation. A creation that fails afterwards
 /// leaves a gap in the numbering, which is harmless.
-fn reserve_reference(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
+pub fn reserve_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
     conn.transaction(|conn| {
         diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
         next_reference(conn, year)
@@ -302,7 +259,7 @@ fn reserve_reference(conn: &mut DbConnection, year: i32) -> QueryResult<String> 
 /// The next free `MLA-YYYY-NNNNN`. The counter row is locked by the update, so
 /// concurrent creators on PostgreSQL get distinct numbers; a number someone
 /// already typed in by hand is skipped.
-fn next_reference(conn: &mut DbConnection, year: i32) -> QueryResult<String> {
+pub fn next_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
     let seed = diesel::insert_into(reference_counters::table)
         .values((
             reference_counters::year.eq(year),
@@ -336,7 +293,7 @@ pub fn save(
     record: &MlaRequest,
     expected_version: i32,
     event: NewEvent<'_>,
-) -> Result<Option<MlaRequest>, ApiError> {
+) -> Result<Option<MlaRequest>> {
     let mut saved = record.clone();
     saved.version = expected_version + 1;
     saved.updated_at = now().and_utc();
@@ -354,158 +311,13 @@ pub fn save(
     Ok(Some(saved))
 }
 
-/// Applies a PATCH body if the record is still at version `expected`
-/// (412 otherwise); a PATCH that changes nothing returns the record as is.
-pub fn update_fields(
-    conn: &mut DbConnection,
-    id: Uuid,
-    expected: i32,
-    patch: serde_json::Map<String, serde_json::Value>,
-    actor: Uuid,
-    today: Today,
-) -> Result<MlaRequest, ApiError> {
-    conn.transaction(|conn| {
-        let current = get(conn, id)?;
-        patch_errors(&patch)
-            .into_result()
-            .map_err(ApiError::Validation)?;
-        if current.version != expected {
-            return Err(ApiError::PreconditionFailed {
-                current: current.version,
-            });
-        }
-        let (fields, changes) = apply_patch(&current, patch).map_err(ApiError::Validation)?;
-        if changes.is_empty() {
-            return Ok(current);
-        }
-        if let Some(related) = fields
-            .related_request_id
-            .filter(|_| changes.contains_key("related_request_id"))
-        {
-            if related == id {
-                return Err(ApiError::field(
-                    "related_request_id",
-                    "a request cannot relate to itself",
-                ));
-            }
-            check_exists(conn, related, "related_request_id")?;
-        }
-        let updated = MlaRequest { fields, ..current };
-        let event = NewEvent {
-            request_id: id,
-            kind: EventKind::Updated,
-            actor_id: actor,
-            effective_date: today.earliest,
-            from_status: None,
-            to_status: None,
-            changes: &changes,
-            note: None,
-        };
-        save(conn, &updated, expected, event)?.ok_or(ApiError::PreconditionFailed {
-            current: expected + 1,
-        })
-    })
-}
-
-/// How often a transition is retried when another writer saved the record
-/// between our read and our write (only possible on PostgreSQL).
-const TRANSITION_ATTEMPTS: usize = 3;
-
-/// Records a status change, checked against the record as it is when the
-/// change is written: a concurrent writer makes us re-read and re-check,
-/// never apply a transition to a stale record.
-pub fn record_transition(
-    conn: &mut DbConnection,
-    id: Uuid,
-    expected: Option<i32>,
-    cmd: &TransitionCommand,
-    actor: Uuid,
-    today: Today,
-) -> Result<MlaRequest, ApiError> {
-    for _ in 0..TRANSITION_ATTEMPTS {
-        if let Some(saved) =
-            conn.transaction(|conn| try_transition(conn, id, expected, cmd, actor, today))?
-        {
-            return Ok(saved);
-        }
-    }
-    Err(ApiError::Conflict(
-        "the request is being changed by others; try again".into(),
-    ))
-}
-
-fn try_transition(
-    conn: &mut DbConnection,
-    id: Uuid,
-    expected: Option<i32>,
-    cmd: &TransitionCommand,
-    actor: Uuid,
-    today: Today,
-) -> Result<Option<MlaRequest>, ApiError> {
-    let current = get(conn, id)?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed {
-            current: current.version,
-        });
-    }
-    let done = apply_transition(&current, cmd, today).map_err(|e| match e {
-        TransitionError::NotAllowed { from, to, allowed } => {
-            ApiError::TransitionNotAllowed { from, to, allowed }
-        }
-        TransitionError::Invalid(fields) => ApiError::Validation(fields),
-    })?;
-    let event = NewEvent {
-        request_id: id,
-        kind: EventKind::Transition,
-        actor_id: actor,
-        effective_date: cmd.effective_date,
-        from_status: Some(current.lifecycle.status),
-        to_status: Some(cmd.to),
-        changes: &done.changes,
-        note: cmd.note.as_deref(),
-    };
-    let updated = MlaRequest {
-        fields: done.fields,
-        lifecycle: done.lifecycle,
-        ..current.clone()
-    };
-    save(conn, &updated, current.version, event)
-}
-
-/// Appends a note to the history; the record itself does not change.
-pub fn add_note(
-    conn: &mut DbConnection,
-    id: Uuid,
-    actor: Uuid,
-    effective_date: NaiveDate,
-    text: &str,
-) -> Result<events::Event, ApiError> {
-    conn.transaction(|conn| {
-        lock(conn, id)?;
-        let note = NewEvent {
-            request_id: id,
-            kind: EventKind::Note,
-            actor_id: actor,
-            effective_date,
-            from_status: None,
-            to_status: None,
-            changes: &Changes::new(),
-            note: Some(text),
-        };
-        Ok(events::append_and_read(conn, note)?)
-    })
-}
-
 /// Takes the request's row lock (a no-op update) so an event can be appended
-/// without racing a concurrent writer; errors 404 when it does not exist.
-pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<(), ApiError> {
+/// without racing a concurrent writer; `false` when there is no such request.
+pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<bool> {
     let n = diesel::update(requests::table.find(id.to_string()))
         .set(requests::version.eq(requests::version))
         .execute(conn)?;
-    if n == 0 {
-        return Err(ApiError::not_found("request", id));
-    }
-    Ok(())
+    Ok(n > 0)
 }
 
 /// The list filters of `GET /requests`.
@@ -540,6 +352,40 @@ pub struct Position {
     pub id: String,
 }
 
+impl Position {
+    /// Where the page after this position starts under `sort`; `None` when
+    /// the value cannot belong to that order (a cursor made for another
+    /// query, or forged).
+    pub fn start(&self, sort: SortKey) -> Option<After> {
+        let id = self.id.clone();
+        match (sort, self.value.as_deref()) {
+            (SortKey::SentAt, None) => Some(After::Draft(id)),
+            (SortKey::StatusSince | SortKey::SentAt, Some(v)) => {
+                v.parse().ok().map(|d| After::Date(d, id))
+            }
+            (SortKey::CreatedAt, Some(v)) => NaiveDateTime::parse_from_str(v, TIMESTAMP_FORMAT)
+                .ok()
+                .map(|t| After::Time(t, id)),
+            (SortKey::Reference, Some(v)) => Some(After::Text(v.to_string(), id)),
+            (_, None) => None,
+        }
+    }
+}
+
+/// Where a page starts: past this sort value and id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    /// `status_since` or `sent_at`.
+    Date(NaiveDate, String),
+    /// `created_at`.
+    Time(NaiveDateTime, String),
+    /// `reference`.
+    Text(String, String),
+    /// In `sent_at` order, among the drafts (which come after every dated
+    /// request).
+    Draft(String),
+}
+
 /// A page request.
 #[derive(Debug, Clone)]
 pub struct PageQuery {
@@ -547,7 +393,7 @@ pub struct PageQuery {
     pub sort: SortKey,
     pub descending: bool,
     pub limit: i64,
-    pub after: Option<Position>,
+    pub after: Option<After>,
 }
 
 type Boxed = requests::BoxedQuery<
@@ -652,15 +498,12 @@ macro_rules! seek {
     }};
 }
 
-fn bad_cursor() -> ApiError {
-    ApiError::BadRequest("the cursor is not valid for this query; start again without it".into())
-}
-
-fn parse_value<T: std::str::FromStr>(value: &Option<String>) -> Result<T, ApiError> {
-    value
-        .as_deref()
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(bad_cursor)
+/// A start of another order than the page's: a caller's bug, since
+/// [`Position::start`] reads a position for one order.
+fn mismatched(after: &After, sort: SortKey) -> super::Error {
+    super::Error::Internal(anyhow::anyhow!(
+        "page start {after:?} does not fit {sort:?}"
+    ))
 }
 
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
@@ -669,16 +512,17 @@ const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 pub fn page(
     conn: &mut DbConnection,
     query: &PageQuery,
-) -> Result<(Vec<MlaRequest>, Option<Position>), ApiError> {
+) -> Result<(Vec<MlaRequest>, Option<Position>)> {
     let want = query.limit + 1;
     let desc = query.descending;
     let backend = conn.backend();
-    let after_id = query.after.as_ref().map(|p| p.id.clone());
-    let mut rows: Vec<RequestRow> = match query.sort {
+    let sort = query.sort;
+    let mut rows: Vec<RequestRow> = match sort {
         SortKey::StatusSince => {
-            let after = match &query.after {
-                Some(p) => Some((parse_value::<NaiveDate>(&p.value)?, p.id.clone())),
+            let after = match query.after.clone() {
                 None => None,
+                Some(After::Date(d, id)) => Some((d, id)),
+                Some(other) => return Err(mismatched(&other, sort)),
             };
             seek!(
                 filtered(&query.filters, backend),
@@ -690,14 +534,10 @@ pub fn page(
             .load(conn)?
         }
         SortKey::CreatedAt => {
-            let after = match &query.after {
-                Some(p) => {
-                    let value = p.value.as_deref().ok_or_else(bad_cursor)?;
-                    let at = NaiveDateTime::parse_from_str(value, TIMESTAMP_FORMAT)
-                        .map_err(|_| bad_cursor())?;
-                    Some((at, p.id.clone()))
-                }
+            let after = match query.after.clone() {
                 None => None,
+                Some(After::Time(at, id)) => Some((at, id)),
+                Some(other) => return Err(mismatched(&other, sort)),
             };
             seek!(
                 filtered(&query.filters, backend),
@@ -709,9 +549,10 @@ pub fn page(
             .load(conn)?
         }
         SortKey::Reference => {
-            let after = match &query.after {
-                Some(p) => Some((parse_value::<String>(&p.value)?, p.id.clone())),
+            let after = match query.after.clone() {
                 None => None,
+                Some(After::Text(value, id)) => Some((value, id)),
+                Some(other) => return Err(mismatched(&other, sort)),
             };
             seek!(
                 filtered(&query.filters, backend),
@@ -725,11 +566,15 @@ pub fn page(
         SortKey::SentAt => {
             // Two segments: dated requests in order, then drafts by id.
             let mut rows = Vec::new();
-            let in_drafts = matches!(&query.after, Some(p) if p.value.is_none());
-            if !in_drafts {
-                let after = match &query.after {
-                    Some(p) => Some((parse_value::<NaiveDate>(&p.value)?, p.id.clone())),
+            let draft_after = match &query.after {
+                Some(After::Draft(id)) => Some(id.clone()),
+                _ => None,
+            };
+            if draft_after.is_none() {
+                let after = match query.after.clone() {
                     None => None,
+                    Some(After::Date(d, id)) => Some((d, id)),
+                    Some(other) => return Err(mismatched(&other, sort)),
                 };
                 let base =
                     filtered(&query.filters, backend).filter(requests::sent_at.is_not_null());
@@ -741,8 +586,7 @@ pub fn page(
             if (rows.len() as i64) < want && !dated_filter {
                 let mut drafts =
                     filtered(&query.filters, backend).filter(requests::sent_at.is_null());
-                if in_drafts {
-                    let id = after_id.clone().expect("a position has an id");
+                if let Some(id) = draft_after {
                     drafts = if desc {
                         drafts.filter(requests::id.lt(id))
                     } else {

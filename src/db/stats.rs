@@ -1,9 +1,10 @@
-//! The statistics' raw material, aggregated by the database: counts per
-//! country, and per-day event/censoring counts for the Kaplan–Meier curves
-//! (`crate::stats::km`). Never one row per request, so the cost stays a
-//! grouped scan however large the register.
+//! The statistics' raw material, aggregated by the database into the types
+//! of [`crate::stats::aggregates`]: counts per country, and per-day
+//! event/censoring counts for the Kaplan–Meier curves (`crate::stats::km`).
+//! Never one row per request, so the cost stays a grouped scan however
+//! large the register.
 //!
-//! Definitions (DESIGN.md, "Statistics"), as of the analysis date `as_of`:
+//! Definitions (docs/DOMAIN.md, "Statistics"), as of the analysis date `as_of`:
 //! - population: requests with a `sent_at` in the period asked, on or before
 //!   `as_of`;
 //! - a request's status counts if it was reached on or before `as_of`
@@ -25,170 +26,31 @@ use diesel::deserialize::QueryableByName;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Date, Integer, Text};
+use diesel::sql_types::{Date, Integer, Text};
 
 use super::DbConnection;
-use crate::domain::{Channel, CountryCode, LegalBasis, Offence};
+use crate::stats::aggregates::{
+    Aggregates, Bucket, BucketCounts, BucketDay, Closure, CountryCounts, CountryDay, Population,
+    ReasonCount, Waiting,
+};
 use crate::stats::km::DayCount;
 
-/// Which requests the figures cover.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Population {
-    pub as_of: NaiveDate,
-    pub sent_from: Option<NaiveDate>,
-    pub sent_to: Option<NaiveDate>,
-    /// Any of these (empty: all).
-    pub offences: Vec<Offence>,
-    pub legal_bases: Vec<LegalBasis>,
-    pub channels: Vec<Channel>,
-    pub countries: Vec<CountryCode>,
-}
-
-impl Population {
-    pub fn as_of(as_of: NaiveDate) -> Population {
-        Population {
-            as_of,
-            sent_from: None,
-            sent_to: None,
-            offences: Vec::new(),
-            legal_bases: Vec::new(),
-            channels: Vec::new(),
-            countries: Vec::new(),
-        }
+/// The column holding why a request closed this way.
+fn reason_column(closure: Closure) -> &'static str {
+    match closure {
+        Closure::Abandoned => "abandonment_reason",
+        Closure::Refused => "refusal_ground",
     }
 }
 
-/// One country's counts. Every request is in exactly one of `pending`,
-/// `executed`, `partially_executed`, `refused`, `withdrawn`, `abandoned`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
-pub struct CountryCounts {
-    #[diesel(sql_type = Text)]
-    pub country: String,
-    #[diesel(sql_type = BigInt)]
-    pub requests: i64,
-    #[diesel(sql_type = BigInt)]
-    pub answered: i64,
-    /// Sent, acknowledged, waiting for our additional information, or in
-    /// execution.
-    #[diesel(sql_type = BigInt)]
-    pub pending: i64,
-    #[diesel(sql_type = BigInt)]
-    pub executed: i64,
-    #[diesel(sql_type = BigInt)]
-    pub partially_executed: i64,
-    #[diesel(sql_type = BigInt)]
-    pub refused: i64,
-    #[diesel(sql_type = BigInt)]
-    pub withdrawn: i64,
-    #[diesel(sql_type = BigInt)]
-    pub abandoned: i64,
-    #[diesel(sql_type = BigInt)]
-    pub abandoned_no_response: i64,
-    #[diesel(sql_type = BigInt)]
-    pub victims_identified: i64,
-}
-
-/// Which waiting time a curve measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Waiting {
-    /// From `sent_at` to the first response.
-    FirstResponse,
-    /// From `sent_at` to `executed`.
-    Execution,
-}
-
-/// A country's requests last observed on one day after sending.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountryDay {
-    pub country: String,
-    pub count: DayCount,
-}
-
-/// A bucket of `sent_at`'s requests last observed on one day after sending.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BucketDay {
-    pub bucket: String,
-    pub count: DayCount,
-}
-
-/// The period a timeline groups `sent_at` by; labels sort in time order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Bucket {
-    /// `2025`.
-    #[default]
-    Year,
-    /// `2025-Q3`.
-    Quarter,
-    /// `2025-07`.
-    Month,
-}
-
-impl std::str::FromStr for Bucket {
-    type Err = &'static str;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "year" => Ok(Bucket::Year),
-            "quarter" => Ok(Bucket::Quarter),
-            "month" => Ok(Bucket::Month),
-            _ => Err("must be year, quarter or month"),
-        }
-    }
-}
-
-/// One bucket's counts: `sent` requests, `answered` by `as_of`, and three of
-/// the statuses on `as_of` (the others — pending, partially executed,
-/// withdrawn — make up the rest of `sent`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
-pub struct BucketCounts {
-    #[diesel(sql_type = Text)]
-    pub bucket: String,
-    #[diesel(sql_type = BigInt)]
-    pub sent: i64,
-    #[diesel(sql_type = BigInt)]
-    pub answered: i64,
-    #[diesel(sql_type = BigInt)]
-    pub executed: i64,
-    #[diesel(sql_type = BigInt)]
-    pub refused: i64,
-    #[diesel(sql_type = BigInt)]
-    pub abandoned: i64,
-}
-
-/// A closing status whose reason the register records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closure {
-    /// `abandoned`, with an `abandonment_reason`.
-    Abandoned,
-    /// `refused`, with a `refusal_ground`.
-    Refused,
-}
-
-impl Closure {
-    pub fn status(self) -> &'static str {
-        match self {
-            Closure::Abandoned => "abandoned",
-            Closure::Refused => "refused",
-        }
-    }
-
-    fn reason_column(self) -> &'static str {
-        match self {
-            Closure::Abandoned => "abandonment_reason",
-            Closure::Refused => "refusal_ground",
-        }
-    }
-}
-
-/// The requests of one country in the closure's status on `as_of`, with
-/// one reason (`None`: none recorded, which the API does not allow).
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
-pub struct ReasonCount {
-    #[diesel(sql_type = Text)]
-    pub country: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    pub reason: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    pub requests: i64,
+/// Everything the country table and the response curves are built from,
+/// in one go (the service runs the three passes concurrently instead).
+pub fn aggregates(conn: &mut DbConnection, population: &Population) -> QueryResult<Aggregates> {
+    Ok(Aggregates {
+        counts: country_counts(conn, population)?,
+        response_days: waiting_days(conn, population, Waiting::FirstResponse)?,
+        execution_days: waiting_days(conn, population, Waiting::Execution)?,
+    })
 }
 
 /// SQL text for one backend: its placeholders and its date arithmetic.
@@ -595,7 +457,7 @@ pub fn reason_counts(
          WHERE s = '{closed}' \
          GROUP BY country, reason ORDER BY country, reason",
         status = status_on(&as_of),
-        column = closure.reason_column(),
+        column = reason_column(closure),
         closed = closure.status(),
     );
     load(conn, sql, values)

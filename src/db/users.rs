@@ -72,15 +72,18 @@ pub fn create(
             users::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok((get(conn, id)?, token))
+    let user = get(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    Ok((user, token))
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
+pub fn get(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<User>> {
     users::table
         .find(id.to_string())
         .select(UserRow::as_select())
-        .first(conn)?
-        .into_user()
+        .first(conn)
+        .optional()?
+        .map(UserRow::into_user)
+        .transpose()
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
@@ -105,8 +108,9 @@ pub fn find_by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Op
         .transpose()
 }
 
-/// Replaces the user's token; the old one stops working at once.
-pub fn rotate_token(conn: &mut DbConnection, id: Uuid) -> QueryResult<String> {
+/// Replaces the user's token; the old one stops working at once. `None`
+/// when there is no active user with this id.
+pub fn rotate_token(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<String>> {
     let token = new_token();
     let updated = diesel::update(
         users::table
@@ -118,10 +122,7 @@ pub fn rotate_token(conn: &mut DbConnection, id: Uuid) -> QueryResult<String> {
         users::token_created_at.eq(now()),
     ))
     .execute(conn)?;
-    if updated == 0 {
-        return Err(diesel::result::Error::NotFound);
-    }
-    Ok(token)
+    Ok((updated > 0).then_some(token))
 }
 
 /// Deactivates a user and drops its token. History keeps naming the user.
@@ -136,7 +137,7 @@ pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
         users::token_hash.eq(None::<String>),
     ))
     .execute(conn)?;
-    get(conn, id)
+    get(conn, id)?.ok_or(diesel::result::Error::NotFound)
 }
 
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {

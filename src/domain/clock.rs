@@ -1,4 +1,4 @@
-//! Where "now" comes from.
+//! Where "now" comes from, and what "today" means for an effective date.
 //!
 //! Every date the service derives from the current time — the "today" an
 //! effective date is checked against, the analysis date of the statistics,
@@ -11,8 +11,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-
-use super::Today;
 
 /// The system clock, or an instant that never moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,6 +37,50 @@ impl Clock {
     /// Today's date in `zone` (the alerts' and statistics' time zone).
     pub fn today_in(&self, zone: Tz) -> NaiveDate {
         self.now().with_timezone(&zone).date_naive()
+    }
+}
+
+/// Today's date as the offices see it, wherever they are: between the
+/// earliest (UTC−12) and the latest (UTC+14) date on Earth right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Today {
+    /// Dates after this are in the future everywhere: refused.
+    pub latest: NaiveDate,
+    /// What the server records as "today" for its own dating (a new draft's
+    /// `status_since`), so that no office's today is before it.
+    pub earliest: NaiveDate,
+}
+
+impl Today {
+    /// Today at the instant `now` (read from a [`Clock`]).
+    pub fn at(now: DateTime<Utc>) -> Today {
+        Today {
+            latest: (now + chrono::Duration::hours(14)).date_naive(),
+            earliest: (now - chrono::Duration::hours(12)).date_naive(),
+        }
+    }
+
+    /// A fixed day, for tests.
+    pub fn on(date: NaiveDate) -> Today {
+        Today {
+            latest: date,
+            earliest: date,
+        }
+    }
+}
+
+/// The first year an effective date may carry; earlier is a typing mistake.
+pub const FIRST_YEAR: i32 = 1900;
+
+/// Checks an effective date: not in the future, not absurdly old.
+pub fn check_date(date: NaiveDate, today: Today) -> Result<(), String> {
+    use chrono::Datelike;
+    if date > today.latest {
+        Err("must not be in the future".into())
+    } else if date.year() < FIRST_YEAR {
+        Err(format!("must be in {FIRST_YEAR} or later"))
+    } else {
+        Ok(())
     }
 }
 

@@ -11,9 +11,7 @@ pub mod vocab;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
-
-pub use clock::Clock;
+pub use clock::{Clock, FIRST_YEAR, Today, check_date};
 pub use country::CountryCode;
 pub use status::{Status, WaitingOn};
 pub use vocab::{
@@ -121,49 +119,5 @@ fn describe(e: &validator::ValidationError) -> String {
             _ => "is out of range".into(),
         },
         other => format!("is invalid ({other})"),
-    }
-}
-
-/// Today's date as the offices see it, wherever they are: between the
-/// earliest (UTC−12) and the latest (UTC+14) date on Earth right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Today {
-    /// Dates after this are in the future everywhere: refused.
-    pub latest: NaiveDate,
-    /// What the server records as "today" for its own dating (a new draft's
-    /// `status_since`), so that no office's today is before it.
-    pub earliest: NaiveDate,
-}
-
-impl Today {
-    /// Today at the instant `now` (read from a [`Clock`]).
-    pub fn at(now: DateTime<Utc>) -> Today {
-        Today {
-            latest: (now + chrono::Duration::hours(14)).date_naive(),
-            earliest: (now - chrono::Duration::hours(12)).date_naive(),
-        }
-    }
-
-    /// A fixed day, for tests.
-    pub fn on(date: NaiveDate) -> Today {
-        Today {
-            latest: date,
-            earliest: date,
-        }
-    }
-}
-
-/// The first year an effective date may carry; earlier is a typing mistake.
-pub const FIRST_YEAR: i32 = 1900;
-
-/// Checks an effective date: not in the future, not absurdly old.
-pub fn check_date(date: NaiveDate, today: Today) -> Result<(), String> {
-    use chrono::Datelike;
-    if date > today.latest {
-        Err("must not be in the future".into())
-    } else if date.year() < FIRST_YEAR {
-        Err(format!("must be in {FIRST_YEAR} or later"))
-    } else {
-        Ok(())
     }
 }

@@ -471,7 +471,7 @@ fn nice_ceiling(day: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::stats::{CountryCounts, CountryDay};
+    use crate::stats::aggregates::{CountryCounts, CountryDay};
     use crate::stats::km::DayCount;
 
     fn period() -> Period {

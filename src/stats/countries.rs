@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::aggregates::{Aggregates, CountryCounts, CountryDay};
 use super::km::{self, DayCount};
-use crate::db::stats::{CountryCounts, CountryDay};
 use crate::domain::CountryCode;
 
 /// One row of the table, exact. `None` in a figure means it does not exist
@@ -100,54 +100,9 @@ fn figures(
     }
 }
 
-/// What the database aggregates for a population, and what the country
-/// table and the response curves are built from: the counts per country and
-/// the per-day counts of both waiting times.
-pub struct Aggregates {
-    pub counts: Vec<CountryCounts>,
-    pub response_days: Vec<CountryDay>,
-    pub execution_days: Vec<CountryDay>,
-}
-
-impl Aggregates {
-    pub fn fetch(
-        conn: &mut crate::db::DbConnection,
-        population: &crate::db::stats::Population,
-    ) -> diesel::QueryResult<Aggregates> {
-        use crate::db::stats::{self, Waiting};
-        Ok(Aggregates {
-            counts: stats::country_counts(conn, population)?,
-            response_days: stats::waiting_days(conn, population, Waiting::FirstResponse)?,
-            execution_days: stats::waiting_days(conn, population, Waiting::Execution)?,
-        })
-    }
-
-    /// Like [`Aggregates::fetch`], the three aggregations running at once on
-    /// three read connections: each is a pass over the population, so on two
-    /// cores they share the machine instead of queueing.
-    pub async fn fetch_concurrently(
-        db: &crate::db::Db,
-        population: &crate::db::stats::Population,
-    ) -> Result<Aggregates, crate::error::ApiError> {
-        use crate::db::stats::{self, Waiting};
-        let (p1, p2, p3) = (population.clone(), population.clone(), population.clone());
-        let (counts, response_days, execution_days) = futures_util::future::try_join3(
-            db.read(move |conn| Ok(stats::country_counts(conn, &p1)?)),
-            db.read(move |conn| Ok(stats::waiting_days(conn, &p2, Waiting::FirstResponse)?)),
-            db.read(move |conn| Ok(stats::waiting_days(conn, &p3, Waiting::Execution)?)),
-        )
-        .await?;
-        Ok(Aggregates {
-            counts,
-            response_days,
-            execution_days,
-        })
-    }
-
-    /// The exact country table.
-    pub fn table(self) -> CountryTable {
-        table(self.counts, self.response_days, self.execution_days)
-    }
+/// The exact table of what the database aggregated.
+pub fn of(a: Aggregates) -> CountryTable {
+    table(a.counts, a.response_days, a.execution_days)
 }
 
 /// Builds the exact table from what `db::stats` returned.

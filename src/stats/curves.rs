@@ -1,7 +1,7 @@
 //! Kaplan–Meier curves of the time to a first response
 //! (`GET /stats/response-curves`, `GET /stats/charts/response-curves.svg`):
 //! one per country and one pooled over all countries, from the per-day
-//! counts the database aggregated (`db::stats::waiting_days`).
+//! counts the database aggregated ([`super::aggregates`]).
 //!
 //! # The published view
 //!
@@ -30,10 +30,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::aggregates::{Aggregates, CountryCounts, CountryDay};
 use super::countries::{self, CountryTable};
 use super::km::{self, DayCount};
 use super::suppress::{self, SuppressError};
-use crate::db::stats::{CountryCounts, CountryDay};
 
 /// One country's curve (or the pooled one, with an empty `country`).
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +54,7 @@ pub struct Curves {
 }
 
 /// Builds the curves and the table from what the database aggregated.
-pub fn of(a: countries::Aggregates) -> Curves {
+pub fn of(a: Aggregates) -> Curves {
     curves(a.counts, a.response_days, a.execution_days)
 }
 

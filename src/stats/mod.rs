@@ -1,7 +1,9 @@
-//! Statistics over the register, as `../shared/DESIGN.md` ("Statistics")
-//! defines them. Pure computation: no HTTP, no database. The service feeds
-//! these estimators with counts aggregated in SQL.
+//! Statistics over the register, as docs/DOMAIN.md ("Statistics") defines
+//! them. Pure computation: no HTTP, no database. The services feed these
+//! estimators with the counts `db::stats` aggregates in SQL
+//! ([`aggregates`]).
 
+pub mod aggregates;
 pub mod charts;
 pub mod countries;
 pub mod curves;

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use super::aggregates::{Closure, ReasonCount};
 use super::suppress::{self, Relations, RowSum};
 use super::{ShownRow, ShownTable};
-use crate::db::stats::{Closure, ReasonCount};
 use crate::domain::{AbandonmentReason, CountryCode, RefusalGround};
 
 /// One country's row, or the totals (country `""`).
@@ -73,18 +73,6 @@ pub fn relations(closure: Closure) -> &'static Relations {
         Closure::Abandoned => &ABANDONED,
         Closure::Refused => &REFUSED,
     }
-}
-
-/// Asks the database for the population's counts and builds the table.
-pub fn compute(
-    conn: &mut crate::db::DbConnection,
-    population: &crate::db::stats::Population,
-    closure: Closure,
-) -> diesel::QueryResult<ReasonTable> {
-    Ok(table(
-        closure,
-        crate::db::stats::reason_counts(conn, population, closure)?,
-    ))
 }
 
 /// Builds the exact table from what `db::stats` returned. A reason outside

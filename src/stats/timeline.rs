@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::aggregates::{BucketCounts, BucketDay};
 use super::km::{self, DayCount};
 use super::suppress::{self, Relations, RowSum};
 use super::{ShownRow, ShownTable};
-use crate::db::stats::{Bucket, BucketCounts, BucketDay};
 
 /// One bucket's figures, exact; the totals have bucket `""`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,19 +78,6 @@ pub const TIMELINE_TABLE: Relations = Relations {
     ],
     unpublished: &["other", "unanswered"],
 };
-
-/// Asks the database for the population's aggregates and builds the table.
-pub fn compute(
-    conn: &mut crate::db::DbConnection,
-    population: &crate::db::stats::Population,
-    bucket: Bucket,
-) -> diesel::QueryResult<Timeline> {
-    use crate::db::stats::{self, Waiting};
-    Ok(table(
-        stats::bucket_counts(conn, population, bucket)?,
-        stats::bucket_waiting_days(conn, population, Waiting::FirstResponse, bucket)?,
-    ))
-}
 
 fn figures(bucket: &str, c: &BucketCounts, response: Option<&km::Curve>) -> BucketFigures {
     let n = |v: i64| v.max(0) as u64;

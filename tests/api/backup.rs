@@ -17,7 +17,7 @@ use diesel::{PgConnection, SqliteConnection};
 use mla_tracker::db::events::StoredEvent;
 use mla_tracker::db::schema::{request_events, requests};
 use mla_tracker::db::{Backend, DbConnection, sqlite_path};
-use mla_tracker::startup::Application;
+use mla_tracker::http::server::Application;
 use serde_json::Value;
 
 fn mla(database_url: &str) -> Command {

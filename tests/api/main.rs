@@ -12,6 +12,7 @@ mod audit;
 mod backup;
 mod cli;
 mod concurrency;
+mod contract;
 mod crash_delivery;
 mod errors;
 mod faults;

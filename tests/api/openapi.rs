@@ -62,8 +62,9 @@ fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
 #[actix_web::test]
 async fn the_document_covers_every_route_the_router_serves() {
     let (_app, doc) = served_document().await;
-    let routes: BTreeSet<(String, String)> =
-        mla_tracker::routes::registered().into_iter().collect();
+    let routes: BTreeSet<(String, String)> = mla_tracker::http::routing::registered()
+        .into_iter()
+        .collect();
     // The registry was filled by the running server's own route setup.
     assert!(
         routes.contains(&("POST".into(), "/api/v1/requests/{id}/transitions".into())),
@@ -83,7 +84,7 @@ async fn the_document_covers_every_route_the_router_serves() {
     );
     assert_eq!(
         documented,
-        mla_tracker::openapi::documented_operations()
+        mla_tracker::http::openapi::documented_operations()
             .into_iter()
             .collect()
     );

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{TestApp, sent_body, spawn_app, spawn_app_with, test_settings};
 use mla_tracker::db::Backend;
-use mla_tracker::startup::Application;
+use mla_tracker::http::server::Application;
 
 fn days_ago(n: u64) -> String {
     let today = common::alerts_today();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common::{SmtpServer, TestApp, concurrently, id_of, sent_body, spawn_app_with};
 use mla_tracker::config::Settings;
 use mla_tracker::db::Backend;
-use mla_tracker::startup::Application;
+use mla_tracker::http::server::Application;
 use serde_json::{Value, json};
 
 /// How long a test waits for a backoff to elapse and a retry to go through.

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use crate::common::spawn_app;
 use chrono::NaiveDate;
-use mla_tracker::db::stats::{self, CountryCounts, Population, Waiting};
+use mla_tracker::db::stats;
 use mla_tracker::domain::{Channel, CountryCode, LegalBasis, Offence};
+use mla_tracker::stats::aggregates::{CountryCounts, Population, Waiting};
 use serde_json::Value;
 
 fn date(v: &Value) -> Option<NaiveDate> {
@@ -128,7 +129,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
     app.db
         .write(|conn| {
             mla_tracker::seed::run(conn, 1500, 7, common::alerts_today()).expect("seed");
-            Ok(())
+            Ok::<_, mla_tracker::db::Error>(())
         })
         .await
         .unwrap();
@@ -175,7 +176,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
         let q = p.clone();
         let counts = app
             .db
-            .read(move |conn| Ok(stats::country_counts(conn, &q)?))
+            .read(move |conn| Ok::<_, mla_tracker::db::Error>(stats::country_counts(conn, &q)?))
             .await
             .unwrap();
         assert_eq!(counts, expected, "{p:?}");
@@ -185,7 +186,9 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
             let q = p.clone();
             let days = app
                 .db
-                .read(move |conn| Ok(stats::waiting_days(conn, &q, waiting)?))
+                .read(move |conn| {
+                    Ok::<_, mla_tracker::db::Error>(stats::waiting_days(conn, &q, waiting)?)
+                })
                 .await
                 .unwrap();
             let mut got: BTreeMap<(String, u32, bool), u64> = BTreeMap::new();

@@ -125,7 +125,7 @@ async fn seeded() -> (TestApp, Vec<Value>) {
     app.db
         .write(|conn| {
             mla_tracker::seed::run(conn, 1500, 11, common::alerts_today()).expect("seed");
-            Ok(())
+            Ok::<_, mla_tracker::db::Error>(())
         })
         .await
         .unwrap();

@@ -13,9 +13,10 @@ use awc::http::Method;
 use awc::http::header::HeaderMap;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use mla_tracker::config::{SecretUrl, Settings};
-use mla_tracker::db::{Backend, Db, users};
+use mla_tracker::db::pool::Db;
+use mla_tracker::db::{Backend, users};
 use mla_tracker::domain::Role;
-use mla_tracker::startup::Application;
+use mla_tracker::http::server::Application;
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -12,10 +12,10 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::error::ApiError;
+use super::state::AppState;
 use crate::domain::FieldErrors;
 use crate::domain::request::deserialize_named;
-use crate::error::ApiError;
-use crate::startup::AppState;
 
 /// A JSON object body, read within `server.body_limit_bytes`.
 pub struct JsonObject(pub Map<String, Value>);
@@ -27,7 +27,7 @@ impl FromRequest for JsonObject {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<web::Data<AppState>>()
-            .map_or(1 << 20, |s| s.settings.server.body_limit_bytes);
+            .map_or(1 << 20, |s| s.services.settings.server.body_limit_bytes);
         let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
             None => true,
             Some(value) => value.to_str().is_ok_and(|v| {

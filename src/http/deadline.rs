@@ -26,8 +26,8 @@ use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage, ResponseError, web};
 use futures_util::Stream;
 
-use crate::error::ApiError;
-use crate::startup::AppState;
+use super::error::ApiError;
+use super::state::AppState;
 
 /// The middleware (`middleware::from_fn(deadline::body_deadline)`).
 pub async fn body_deadline(
@@ -36,7 +36,7 @@ pub async fn body_deadline(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let limit = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| Duration::from_secs(s.settings.server.request_timeout_seconds));
+        .map(|s| Duration::from_secs(s.services.settings.server.request_timeout_seconds));
     let payload = req.take_payload();
     let (Some(limit), false) = (limit, matches!(payload, Payload::None)) else {
         req.set_payload(payload);

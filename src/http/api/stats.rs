@@ -9,26 +9,27 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde_json::json;
 
-use super::Routes;
-use super::extract::parsed;
-use crate::auth::{Authorized, ReadStats};
-use crate::db::stats::{Bucket, Closure, Population};
-use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence, Role};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence};
+use crate::http::auth::{Authorized, ReadStats};
+use crate::http::error::ApiError;
+use crate::http::extract::parsed;
+use crate::http::routing::{self, Routes};
+use crate::http::state::AppState;
+use crate::services::stats::View;
+use crate::stats::aggregates::{Bucket, Closure, Population};
 use crate::stats::{ShownRow, countries, reasons, timeline};
 
 pub fn routes(r: &mut Routes) {
-    r.add("/stats/countries", [super::get(countries_table)])
+    r.add("/stats/countries", [routing::get(countries_table)])
         .add(
             "/stats/abandonment-reasons",
-            [super::get(abandonment_reasons_table)],
+            [routing::get(abandonment_reasons_table)],
         )
         .add(
             "/stats/refusal-grounds",
-            [super::get(refusal_grounds_table)],
+            [routing::get(refusal_grounds_table)],
         )
-        .add("/stats/timeline", [super::get(timeline_table)]);
+        .add("/stats/timeline", [routing::get(timeline_table)]);
 }
 
 /// What every statistics endpoint takes.
@@ -171,30 +172,6 @@ pub(super) fn csv_response(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
-/// Who sees what: analysts always the published view, others when they ask.
-pub(super) struct View {
-    pub(super) published: bool,
-    pub(super) threshold: u64,
-}
-
-impl View {
-    pub(super) fn of(state: &AppState, role: Role, query: &StatsQuery) -> View {
-        View {
-            published: role == Role::Analyst || query.suppress,
-            threshold: state.settings.stats.suppression_threshold,
-        }
-    }
-
-    /// The threshold to suppress with, if any.
-    pub(super) fn suppress_with(&self) -> Option<u64> {
-        self.published.then_some(self.threshold)
-    }
-}
-
-pub(super) fn suppression_failed(e: crate::stats::suppress::SuppressError) -> ApiError {
-    ApiError::Internal(anyhow::anyhow!("suppression: {e}"))
-}
-
 /// A shown table as CSV (rows, then the totals, in `columns` order) or as
 /// JSON: `{"as_of", "sent_from", "sent_to", "suppression", "<rows_key>":
 /// [...], "totals"}`, the totals without the row label columns `label`.
@@ -239,14 +216,12 @@ async fn countries_table(
     auth: Authorized<ReadStats>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let today = state.clock.today_in(state.zone);
-    let query = parse_query(req.query_string(), today)?;
-    let view = View::of(&state, auth.user.role, &query);
-    let population = query.population.clone();
-    let table = countries::Aggregates::fetch_concurrently(&state.db, &population)
-        .await?
-        .table();
-    let shown = countries::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
+    let query = parse_query(req.query_string(), state.services.local_today())?;
+    let view = state.services.stats_view(auth.user.role, query.suppress);
+    let shown = state
+        .services
+        .country_table(&query.population, view)
+        .await?;
     table_response(
         &req,
         &query,
@@ -287,15 +262,12 @@ async fn reasons_table(
     closure: Closure,
     name: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let today = state.clock.today_in(state.zone);
-    let query = parse_query(req.query_string(), today)?;
-    let view = View::of(&state, auth.user.role, &query);
-    let population = query.population.clone();
-    let table = state
-        .db
-        .read(move |conn| Ok(reasons::compute(conn, &population, closure)?))
+    let query = parse_query(req.query_string(), state.services.local_today())?;
+    let view = state.services.stats_view(auth.user.role, query.suppress);
+    let shown = state
+        .services
+        .reasons_table(&query.population, closure, view)
         .await?;
-    let shown = reasons::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
     table_response(
         &req,
         &query,
@@ -316,15 +288,12 @@ async fn timeline_table(
     auth: Authorized<ReadStats>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let today = state.clock.today_in(state.zone);
-    let (query, bucket) = parse_timeline_query(req.query_string(), today)?;
-    let view = View::of(&state, auth.user.role, &query);
-    let population = query.population.clone();
-    let table = state
-        .db
-        .read(move |conn| Ok(timeline::compute(conn, &population, bucket)?))
+    let (query, bucket) = parse_timeline_query(req.query_string(), state.services.local_today())?;
+    let view = state.services.stats_view(auth.user.role, query.suppress);
+    let shown = state
+        .services
+        .timeline_table(&query.population, bucket, view)
         .await?;
-    let shown = timeline::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
     table_response(
         &req,
         &query,

@@ -7,24 +7,24 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::Routes;
-use super::stats::{StatsQuery, View, accepts_csv, csv_response, parse_query, suppression_failed};
-use crate::auth::{Authorized, ReadStats};
+use super::stats::{StatsQuery, accepts_csv, csv_response, parse_query};
 use crate::domain::FieldErrors;
-use crate::error::ApiError;
-use crate::startup::AppState;
-use crate::stats::countries::{self, Aggregates};
-use crate::stats::{charts, curves};
+use crate::http::auth::{Authorized, ReadStats};
+use crate::http::error::ApiError;
+use crate::http::routing::{self, Routes};
+use crate::http::state::AppState;
+use crate::services::stats::View;
+use crate::stats::curves;
 
 pub fn routes(r: &mut Routes) {
-    r.add("/stats/response-curves", [super::get(response_curves)])
+    r.add("/stats/response-curves", [routing::get(response_curves)])
         .add(
             "/stats/charts/response-rates.svg",
-            [super::get(response_rates_chart)],
+            [routing::get(response_rates_chart)],
         )
         .add(
             "/stats/charts/response-curves.svg",
-            [super::get(response_curves_chart)],
+            [routing::get(response_curves_chart)],
         );
 }
 
@@ -35,7 +35,6 @@ fn query_of(
     req: &HttpRequest,
     chart: bool,
 ) -> Result<(StatsQuery, View), ApiError> {
-    let today = state.clock.today_in(state.zone);
     if chart
         && form_urlencoded::parse(req.query_string().as_bytes()).any(|(key, _)| key == "format")
     {
@@ -43,30 +42,9 @@ fn query_of(
         errors.add("format", "charts are SVG only");
         return Err(ApiError::Validation(errors));
     }
-    let query = parse_query(req.query_string(), today)?;
-    let view = View::of(state, auth.user.role, &query);
+    let query = parse_query(req.query_string(), state.services.local_today())?;
+    let view = state.services.stats_view(auth.user.role, query.suppress);
     Ok((query, view))
-}
-
-async fn aggregates(state: &AppState, query: &StatsQuery) -> Result<Aggregates, ApiError> {
-    Aggregates::fetch_concurrently(&state.db, &query.population).await
-}
-
-async fn shown_curves(
-    state: &AppState,
-    query: &StatsQuery,
-    view: &View,
-) -> Result<curves::Shown, ApiError> {
-    let computed = curves::of(aggregates(state, query).await?);
-    curves::shown(&computed, view.suppress_with()).map_err(suppression_failed)
-}
-
-fn period(query: &StatsQuery) -> charts::Period {
-    charts::Period {
-        sent_from: query.population.sent_from,
-        sent_to: query.population.sent_to,
-        as_of: query.population.as_of,
-    }
 }
 
 fn svg_response(svg: String) -> HttpResponse {
@@ -84,7 +62,10 @@ async fn response_curves(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (query, view) = query_of(&state, &auth, &req, false)?;
-    let shown = shown_curves(&state, &query, &view).await?;
+    let shown = state
+        .services
+        .response_curves(&query.population, view)
+        .await?;
     if query.csv || accepts_csv(&req) {
         let rows = curves::csv_rows(&shown);
         let refs: Vec<&crate::stats::ShownRow> = rows.iter().collect();
@@ -114,11 +95,10 @@ async fn response_rates_chart(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (query, view) = query_of(&state, &auth, &req, true)?;
-    let table = aggregates(&state, &query).await?.table();
-    let shown = countries::shown(&table, view.suppress_with()).map_err(suppression_failed)?;
-    let (bars, left_out) = charts::rate_bars(&shown);
-    let svg = charts::response_rates_svg(&period(&query), &bars, left_out, view.suppress_with())
-        .map_err(ApiError::Internal)?;
+    let svg = state
+        .services
+        .response_rates_chart(&query.population, view)
+        .await?;
     Ok(svg_response(svg))
 }
 
@@ -130,10 +110,9 @@ async fn response_curves_chart(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (query, view) = query_of(&state, &auth, &req, true)?;
-    let shown = shown_curves(&state, &query, &view).await?;
-    let (lines, notes) =
-        charts::pick_curves(&shown, &query.population.countries, view.suppress_with());
-    let svg =
-        charts::response_curves_svg(&period(&query), &lines, &notes).map_err(ApiError::Internal)?;
+    let svg = state
+        .services
+        .response_curves_chart(&query.population, view)
+        .await?;
     Ok(svg_response(svg))
 }

@@ -1,18 +1,8 @@
-//! HTTP routes, one module per resource. Handlers stay thin: parse,
-//! authorise (in their signature), call domain and db, shape the response.
-//!
-//! Every route is registered through [`Routes`], which also notes each
-//! (method, path) it gives actix in [`registered`]: the OpenAPI test
-//! (tests/openapi.rs) compares the document with that list, so a route the
-//! document lacks fails the build's tests instead of going unnoticed.
-
-pub mod alerts;
-pub mod charts;
-pub mod extract;
-pub mod meta;
-pub mod requests;
-pub mod stats;
-pub mod users;
+//! How routes are given to actix. Every route is registered through
+//! [`Routes`], which also notes each (method, path) in [`registered`]: the
+//! OpenAPI tests compare the document with that list, so a route the
+//! document lacks fails the tests instead of going unnoticed. A path's other
+//! methods get 405 with `Allow`.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -20,7 +10,7 @@ use std::sync::Mutex;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 
-use crate::error::json_error_for_status;
+use super::error::json_error_for_status;
 
 /// Where the versioned API lives.
 pub const API_PREFIX: &str = "/api/v1";
@@ -129,23 +119,4 @@ where
     F::Output: Responder + 'static,
 {
     route(Method::DELETE, handler)
-}
-
-/// Everything under [`API_PREFIX`].
-pub fn api(cfg: &mut web::ServiceConfig) {
-    let mut r = Routes::new(cfg, API_PREFIX);
-    requests::routes(&mut r);
-    users::routes(&mut r);
-    meta::routes(&mut r);
-    alerts::routes(&mut r);
-    stats::routes(&mut r);
-    charts::routes(&mut r);
-    r.add("/openapi.json", [get(crate::openapi::serve)]);
-}
-
-/// The health probes, at the root.
-pub fn probes(cfg: &mut web::ServiceConfig) {
-    Routes::new(cfg, "")
-        .add("/healthz", [get(meta::healthz)])
-        .add("/readyz", [get(meta::readyz)]);
 }

@@ -1,31 +1,26 @@
 //! `/requests`: the register itself.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use uuid::Uuid;
-use validator::Validate;
+use serde_json::json;
 
-use super::extract::{JsonBody, JsonObject, etag, if_match, parse_id, parsed};
-use super::{self as routes, Routes};
-use crate::auth::{Authorized, ReadCases, WriteCases};
-use crate::db::events;
-use crate::db::requests::{self as store, Filters, PageQuery, Position, SortKey};
-use crate::db::stored;
-use crate::domain::request::{MlaRequest, NewRequest};
+use crate::db::requests::{Filters, SortKey};
+use crate::domain::request::MlaRequest;
 use crate::domain::transition::TransitionCommand;
-use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status, check_date};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status};
+use crate::http::auth::{Authorized, ReadCases, WriteCases};
+use crate::http::error::ApiError;
+use crate::http::extract::{JsonBody, JsonObject, etag, if_match, parse_id, parsed};
+use crate::http::routing::{self as routing, Routes};
+use crate::http::state::AppState;
+use crate::services::requests::{ListQuery, NewNote};
 
 pub fn routes(r: &mut Routes) {
-    r.add("/requests", [routes::get(list), routes::post(create)])
-        .add("/requests/{id}", [routes::get(get), routes::patch(patch)])
-        .add("/requests/{id}/transitions", [routes::post(transition)])
-        .add("/requests/{id}/notes", [routes::post(add_note)])
-        .add("/requests/{id}/events", [routes::get(list_events)]);
+    r.add("/requests", [routing::get(list), routing::post(create)])
+        .add("/requests/{id}", [routing::get(get), routing::patch(patch)])
+        .add("/requests/{id}/transitions", [routing::post(transition)])
+        .add("/requests/{id}/notes", [routing::post(add_note)])
+        .add("/requests/{id}/events", [routing::get(list_events)]);
 }
 
 fn record_response(
@@ -40,13 +35,7 @@ async fn create(
     auth: Authorized<WriteCases>,
     body: JsonObject,
 ) -> Result<HttpResponse, ApiError> {
-    let year = chrono::Datelike::year(&state.clock.now());
-    let new = NewRequest::from_json(body.0, state.clock.today()).map_err(ApiError::Validation)?;
-    let actor = auth.user.id;
-    let record = state
-        .db
-        .write(move |conn| store::insert(conn, new, actor, year))
-        .await?;
+    let record = state.services.create_request(auth.user.id, body.0).await?;
     let mut response = HttpResponse::Created();
     response.insert_header(("Location", format!("/api/v1/requests/{}", record.id)));
     Ok(record_response(response, &record))
@@ -58,7 +47,7 @@ async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
-    let record = state.db.read(move |conn| store::get(conn, id)).await?;
+    let record = state.services.get_request(id).await?;
     Ok(record_response(HttpResponse::Ok(), &record))
 }
 
@@ -71,11 +60,9 @@ async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
     let expected = if_match(&req)?.ok_or(ApiError::PreconditionRequired)?;
-    let actor = auth.user.id;
-    let today = state.clock.today();
     let record = state
-        .db
-        .write(move |conn| store::update_fields(conn, id, expected, body.0, actor, today))
+        .services
+        .update_request(auth.user.id, id, expected, body.0)
         .await?;
     Ok(record_response(HttpResponse::Ok(), &record))
 }
@@ -89,55 +76,21 @@ async fn transition(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
     let expected = if_match(&req)?;
-    let cmd = body.0;
-    // Field rules first: a malformed command is a 422 whatever the version
-    // (found by fuzzing: a stale If-Match used to hide it behind a 412).
-    FieldErrors::of(&cmd)
-        .into_result()
-        .map_err(ApiError::Validation)?;
-    let actor = auth.user.id;
-    let today = state.clock.today();
     let record = state
-        .db
-        .write(move |conn| store::record_transition(conn, id, expected, &cmd, actor, today))
+        .services
+        .transition_request(auth.user.id, id, expected, body.0)
         .await?;
     Ok(record_response(HttpResponse::Ok(), &record))
-}
-
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NoteBody {
-    #[validate(length(min = 1, max = 10000))]
-    #[schema(min_length = 1, max_length = 10000)]
-    text: String,
-    /// When what the note records happened; today when left out.
-    #[serde(default)]
-    effective_date: Option<NaiveDate>,
 }
 
 async fn add_note(
     state: web::Data<AppState>,
     auth: Authorized<WriteCases>,
     id: web::Path<String>,
-    body: JsonBody<NoteBody>,
+    body: JsonBody<NewNote>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
-    let note = body.0;
-    let mut errors = FieldErrors::of(&note);
-    if note.text.trim().is_empty() {
-        errors.add("text", "must not be blank");
-    }
-    let today = state.clock.today();
-    if let Some(Err(message)) = note.effective_date.map(|d| check_date(d, today)) {
-        errors.add("effective_date", message);
-    }
-    errors.into_result().map_err(ApiError::Validation)?;
-    let actor = auth.user.id;
-    let date = note.effective_date.unwrap_or(today.earliest);
-    let event = state
-        .db
-        .write(move |conn| store::add_note(conn, id, actor, date, &note.text))
-        .await?;
+    let event = state.services.add_note(auth.user.id, id, body.0).await?;
     Ok(HttpResponse::Created().json(event))
 }
 
@@ -147,31 +100,8 @@ async fn list_events(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
-    let events = state
-        .db
-        .read(move |conn| {
-            store::get(conn, id)?;
-            Ok(events::list(conn, id)?)
-        })
-        .await?;
+    let events = state.services.request_events(id).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": events })))
-}
-
-/// A page of requests and the cursor of the next one.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct Page {
-    items: Vec<MlaRequest>,
-    next_cursor: Option<String>,
-}
-
-/// What a cursor carries: the query's sort, so a cursor cannot be replayed
-/// against another order, and the position.
-#[derive(Serialize, Deserialize)]
-struct CursorData {
-    sort: SortKey,
-    desc: bool,
-    #[serde(flatten)]
-    position: Position,
 }
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -183,21 +113,11 @@ async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let query = parse_list_query(req.query_string())?;
-    let (sort, desc) = (query.sort, query.descending);
-    let (items, next) = state.db.read(move |conn| store::page(conn, &query)).await?;
-    let next_cursor = next.map(|position| {
-        let data = serde_json::to_vec(&CursorData {
-            sort,
-            desc,
-            position,
-        })
-        .expect("cursors serialise");
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
-    });
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    let page = state.services.list_requests(query).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
-fn parse_list_query(query_string: &str) -> Result<PageQuery, ApiError> {
+fn parse_list_query(query_string: &str) -> Result<ListQuery, ApiError> {
     let mut errors = FieldErrors::default();
     let mut filters = Filters::default();
     let mut sort = (SortKey::CreatedAt, true);
@@ -240,7 +160,7 @@ fn parse_list_query(query_string: &str) -> Result<PageQuery, ApiError> {
                     Some(name) => (true, name),
                     None => (false, value),
                 };
-                match serde_json::from_value::<SortKey>(Value::String(name.to_string())) {
+                match serde_json::from_value::<SortKey>(serde_json::Value::String(name.to_string())) {
                     Ok(key) => sort = (key, desc),
                     Err(_) => errors.add(
                         "sort",
@@ -265,33 +185,12 @@ fn parse_list_query(query_string: &str) -> Result<PageQuery, ApiError> {
         errors.add("sent_to", "must not be before sent_from");
     }
     errors.into_result().map_err(ApiError::Validation)?;
-    let after = match cursor {
-        None => None,
-        Some(text) => {
-            let data: CursorData = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(text.as_bytes())
-                .ok()
-                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-                .ok_or_else(|| {
-                    ApiError::BadRequest("the cursor is malformed; start again without it".into())
-                })?;
-            if (data.sort, data.desc) != sort {
-                return Err(ApiError::BadRequest(
-                    "the cursor belongs to another sort order; start again without it".into(),
-                ));
-            }
-            stored::<Uuid>("cursor", &data.position.id).map_err(|_| {
-                ApiError::BadRequest("the cursor is malformed; start again without it".into())
-            })?;
-            Some(data.position)
-        }
-    };
-    Ok(PageQuery {
+    Ok(ListQuery {
         filters,
         sort: sort.0,
         descending: sort.1,
         limit,
-        after,
+        cursor,
     })
 }
 
@@ -322,28 +221,5 @@ mod tests {
         };
         let keys: Vec<_> = e.0.keys().cloned().collect();
         assert_eq!(keys, ["colour", "limit", "sort", "status"]);
-    }
-
-    #[test]
-    fn cursor_must_match_the_sort() {
-        let data = CursorData {
-            sort: SortKey::Reference,
-            desc: false,
-            position: Position {
-                value: Some("A".into()),
-                id: Uuid::nil().to_string(),
-            },
-        };
-        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(&data).unwrap());
-        assert!(parse_list_query(&format!("sort=reference&cursor={cursor}")).is_ok());
-        assert!(matches!(
-            parse_list_query(&format!("sort=-reference&cursor={cursor}")),
-            Err(ApiError::BadRequest(_))
-        ));
-        assert!(matches!(
-            parse_list_query("cursor=garbage"),
-            Err(ApiError::BadRequest(_))
-        ));
     }
 }

@@ -1,10 +1,9 @@
-//! Builds the HTTP server: binds (port 0 picks a free port), wires routes and
-//! middleware, and runs until stopped.
-
-mod cors;
-mod deadline;
+//! Builds the HTTP server: binds (port 0 picks a free port), wires the
+//! middleware and the route table, starts the alert scheduler, and runs
+//! until stopped.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::EitherBody;
@@ -14,83 +13,58 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::alerts::mail::Mailer;
-use crate::auth::TokenCache;
-use crate::auth::throttle::FailedAttempts;
+use super::api;
+use super::error::{ApiError, json_error_for_status};
+use super::routing::{API_PREFIX, Routes, get};
+use super::state::AppState;
+use super::throttle::FailedAttempts;
+use super::token_cache::TokenCache;
+use super::{cors, deadline, openapi};
 use crate::config::Settings;
-use crate::db::Db;
-use crate::domain::Clock;
-use crate::domain::alert_rules::RuleSet;
-use crate::error::{ApiError, json_error_for_status};
-use crate::routes;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Settings,
-    pub tokens: TokenCache,
-    /// Failed authentications per client address (`auth.max_failed_attempts`).
-    pub failed_attempts: FailedAttempts,
-    /// The checked alert rules.
-    pub rules: RuleSet,
-    /// The zone "today" is read in for alerts and statistics.
-    pub zone: chrono_tz::Tz,
-    /// Where "now" comes from.
-    pub clock: Clock,
-    pub mailer: Mailer,
-    /// Held while digests are being sent, so two deliverers in this process
-    /// never pick the same one.
-    pub delivering: std::sync::Mutex<()>,
-}
+use crate::db::pool::{Db, lock_single_instance};
+use crate::services::{Services, alerts};
 
 pub struct Application {
     port: u16,
     server: Server,
-    db: Db,
+    services: Arc<Services>,
     /// Held while the application lives (SQLite: one instance at a time).
     _instance_lock: Option<std::fs::File>,
 }
 
 impl Application {
-    /// Connects to the database (running migrations) and binds the listener.
-    /// Takes the single-instance lock (SQLite), connects (running migrations),
-    /// starts the alert scheduler and delivery loop, and binds the listener.
+    /// Takes the single-instance lock (SQLite), connects (running
+    /// migrations), starts the alert scheduler and delivery loop, and binds
+    /// the listener.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        let instance_lock = crate::db::lock_single_instance(settings.database.url.expose())?;
+        let instance_lock = lock_single_instance(settings.database.url.expose())?;
         let db = Db::connect(&settings.database)?;
         let addr = settings.server.bind;
         let listener = TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (server.bind): {e}"))?;
         let port = listener.local_addr()?.port();
-        let workers = match settings.server.workers {
+        let server = &settings.server;
+        let workers = match server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        let rules = settings.alerts.rules.clone();
-        let zone = settings.alerts.timezone;
-        let mailer = Mailer::from_settings(&settings.mail)?;
-        let tokens = TokenCache::new(std::time::Duration::from_secs(settings.auth.cache_seconds));
+        let tokens = TokenCache::new(Duration::from_secs(settings.auth.cache_seconds));
         let failed_attempts = FailedAttempts::new(
             settings.auth.max_failed_attempts,
             Duration::from_secs(settings.auth.failed_attempts_window_seconds),
         );
-        let header_timeout = Duration::from_secs(settings.server.header_timeout_seconds);
-        let keep_alive = match settings.server.keep_alive_seconds {
+        let header_timeout = Duration::from_secs(server.header_timeout_seconds);
+        let keep_alive = match server.keep_alive_seconds {
             0 => KeepAlive::Disabled,
             n => KeepAlive::Timeout(Duration::from_secs(n)),
         };
+        let services = Arc::new(Services::new(settings, db)?);
         let state = web::Data::new(AppState {
+            services: services.clone(),
             tokens,
             failed_attempts,
-            rules,
-            zone,
-            clock: settings.clock,
-            mailer,
-            delivering: std::sync::Mutex::new(()),
-            db: db.clone(),
-            settings,
         });
-        crate::alerts::worker::spawn(state.clone());
+        alerts::spawn_background(services.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -103,8 +77,8 @@ impl Application {
                 .wrap(from_fn(cors::cors))
                 .wrap(security_headers())
                 .wrap(access_log())
-                .configure(routes::probes)
-                .service(web::scope(routes::API_PREFIX).configure(routes::api))
+                .configure(probes)
+                .service(web::scope(API_PREFIX).configure(routes))
                 .default_service(web::to(|| async {
                     HttpResponse::NotFound().json(json_error_for_status(
                         actix_web::http::StatusCode::NOT_FOUND,
@@ -119,7 +93,7 @@ impl Application {
         Ok(Application {
             port,
             server,
-            db,
+            services,
             _instance_lock: instance_lock,
         })
     }
@@ -128,13 +102,37 @@ impl Application {
         self.port
     }
 
+    /// The services the server calls (for start-up work and tests).
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.services.db
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Everything under [`API_PREFIX`].
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let mut r = Routes::new(cfg, API_PREFIX);
+    api::requests::routes(&mut r);
+    api::users::routes(&mut r);
+    api::meta::routes(&mut r);
+    api::alerts::routes(&mut r);
+    api::stats::routes(&mut r);
+    api::charts::routes(&mut r);
+    r.add("/openapi.json", [get(openapi::serve)]);
+}
+
+/// The health probes, at the root.
+pub fn probes(cfg: &mut web::ServiceConfig) {
+    Routes::new(cfg, "")
+        .add("/healthz", [get(api::meta::healthz)])
+        .add("/readyz", [get(api::meta::readyz)]);
 }
 
 /// Headers that keep browsers from sniffing, framing or caching case data,

@@ -16,7 +16,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 
-use crate::startup::AppState;
+use super::state::AppState;
 
 /// The methods and request headers the API uses, and the response headers a
 /// script may read.
@@ -32,9 +32,9 @@ pub async fn cors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let configured = state
-        .as_ref()
-        .map_or(&[][..], |s| &s.settings.server.cors_allowed_origins[..]);
+    let configured = state.as_ref().map_or(&[][..], |s| {
+        &s.services.settings.server.cors_allowed_origins[..]
+    });
     if configured.is_empty() {
         return Ok(next.call(req).await?.map_into_left_body());
     }

@@ -1,20 +1,17 @@
 //! `/alerts` and the alert actions on a request: follow-ups and snoozes.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 use serde_json::json;
-use validator::Validate;
 
-use super::extract::{JsonBody, parse_id};
-use super::{self as routes, Routes};
-use crate::alerts::scan;
-use crate::alerts::{outbox, worker};
-use crate::auth::{Authorized, ReadCases, RunAlerts, WriteCases};
-use crate::db::alert_state::{self, FollowUp};
-use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, check_date};
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::alerts::outbox::DigestState;
+use crate::domain::{CountryCode, FieldErrors};
+use crate::http::auth::{Authorized, ReadCases, RunAlerts, WriteCases};
+use crate::http::error::ApiError;
+use crate::http::extract::{JsonBody, parse_id};
+use crate::http::routing::{self as routes, Routes};
+use crate::http::state::AppState;
+use crate::services::alerts::{NewFollowUp, RunOrigin, Snooze, StalledQuery};
 
 pub fn routes(r: &mut Routes) {
     r.add("/alerts/rules", [routes::get(rules)])
@@ -30,14 +27,7 @@ pub fn routes(r: &mut Routes) {
 
 /// The effective rules, after every configuration layer.
 async fn rules(state: web::Data<AppState>, _: Authorized<ReadCases>) -> HttpResponse {
-    let alerts = &state.settings.alerts;
-    HttpResponse::Ok().json(json!({
-        "enabled": alerts.enabled,
-        "schedule": alerts.schedule.source(),
-        "timezone": alerts.timezone.name(),
-        "lists": alerts.lists,
-        "rules": alerts.rules.rules,
-    }))
+    HttpResponse::Ok().json(state.services.alert_rules())
 }
 
 const DEFAULT_STALLED_LIMIT: usize = 200;
@@ -79,32 +69,16 @@ async fn stalled(
         }
     }
     errors.into_result().map_err(ApiError::Validation)?;
-    let today = state.clock.today_in(state.zone);
-    let app = state.clone();
-    let scope = scan::Scope {
-        include_snoozed,
-        country,
-    };
-    let (total, items) = state
-        .db
-        .read(move |conn| {
-            Ok(scan::most_urgent(
-                conn, &app.rules, today, scope, level, limit,
-            )?)
+    let list = state
+        .services
+        .stalled(StalledQuery {
+            country,
+            level,
+            include_snoozed,
+            limit,
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"as_of": today, "total": total, "items": items})))
-}
-
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FollowUpBody {
-    channel: FollowUpChannel,
-    effective_date: NaiveDate,
-    #[serde(default)]
-    #[validate(length(max = 10000))]
-    #[schema(max_length = 10000)]
-    note: Option<String>,
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// We chased the requested state: recorded in the history and shown in
@@ -113,68 +87,24 @@ async fn add_follow_up(
     state: web::Data<AppState>,
     auth: Authorized<WriteCases>,
     id: web::Path<String>,
-    body: JsonBody<FollowUpBody>,
+    body: JsonBody<NewFollowUp>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
-    let body = body.0;
-    let mut errors = FieldErrors::of(&body);
-    if let Err(message) = check_date(body.effective_date, state.clock.today()) {
-        errors.add("effective_date", message);
-    }
-    errors.into_result().map_err(ApiError::Validation)?;
-    let actor = auth.user.id;
-    let follow_up = FollowUp {
-        date: body.effective_date,
-        channel: body.channel,
-    };
     let event = state
-        .db
-        .write(move |conn| {
-            alert_state::record_follow_up(conn, id, actor, follow_up, body.note.as_deref())
-        })
+        .services
+        .add_follow_up(auth.user.id, id, body.0)
         .await?;
     Ok(HttpResponse::Created().json(event))
-}
-
-/// The longest a request can be silenced at once.
-const MAX_SNOOZE_DAYS: u64 = 366;
-
-#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SnoozeBody {
-    until: NaiveDate,
-    #[validate(length(min = 1, max = 1000))]
-    #[schema(min_length = 1, max_length = 1000)]
-    reason: String,
 }
 
 async fn snooze(
     state: web::Data<AppState>,
     auth: Authorized<WriteCases>,
     id: web::Path<String>,
-    body: JsonBody<SnoozeBody>,
+    body: JsonBody<Snooze>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
-    let body = body.0;
-    let mut errors = FieldErrors::of(&body);
-    if body.reason.trim().is_empty() && !errors.0.contains_key("reason") {
-        errors.add("reason", "must not be blank");
-    }
-    let today = state.clock.today();
-    if body.until < today.earliest {
-        errors.add("until", "must not be in the past");
-    } else if body.until > today.latest + Days::new(MAX_SNOOZE_DAYS) {
-        errors.add(
-            "until",
-            format!("must be within {MAX_SNOOZE_DAYS} days; snooze again later if needed"),
-        );
-    }
-    errors.into_result().map_err(ApiError::Validation)?;
-    let actor = auth.user.id;
-    let event = state
-        .db
-        .write(move |conn| alert_state::snooze(conn, id, actor, body.until, &body.reason, today))
-        .await?;
+    let event = state.services.snooze(auth.user.id, id, body.0).await?;
     Ok(HttpResponse::Created().json(event))
 }
 
@@ -184,18 +114,13 @@ async fn unsnooze(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
-    let actor = auth.user.id;
-    let today = state.clock.today();
-    let event = state
-        .db
-        .write(move |conn| alert_state::unsnooze(conn, id, actor, today))
-        .await?;
+    let event = state.services.unsnooze(auth.user.id, id).await?;
     Ok(HttpResponse::Ok().json(event))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RunBody {
+pub struct RunBody {
     dry_run: bool,
 }
 
@@ -205,11 +130,10 @@ async fn run(
     _: Authorized<RunAlerts>,
     body: JsonBody<RunBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let dry_run = body.0.dry_run;
-    let mut summary = worker::scan(&state, "api", dry_run).await?;
-    if !dry_run {
-        (summary.emails_sent, summary.emails_failed) = worker::deliver(&state).await?;
-    }
+    let summary = state
+        .services
+        .run_alerts(RunOrigin::Api, body.0.dry_run)
+        .await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
@@ -222,7 +146,7 @@ async fn notifications(
     let mut wanted = None;
     for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
         match (key.as_ref(), value.as_ref()) {
-            ("state", s @ ("pending" | "sent" | "failed")) => wanted = Some(s.to_string()),
+            ("state", s) if s.parse::<DigestState>().is_ok() => wanted = s.parse().ok(),
             ("state", _) => {
                 return Err(ApiError::field("state", "must be pending, sent or failed"));
             }
@@ -234,9 +158,6 @@ async fn notifications(
             }
         }
     }
-    let items = state
-        .db
-        .read(move |conn| Ok(outbox::list(conn, wanted.as_deref())?))
-        .await?;
+    let items = state.services.notifications(wanted).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

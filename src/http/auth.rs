@@ -3,27 +3,22 @@
 //! Tokens are looked up by their hash ([`crate::credentials`]). Handlers state the permission
 //! they need in their signature, `Authorized<ReadCases>`, so an endpoint
 //! cannot forget to check. Failed attempts are counted per client address
-//! and throttled ([`throttle`]).
+//! and throttled ([`super::throttle`]).
 
-pub mod throttle;
-
-use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use uuid::Uuid;
 
+use super::error::ApiError;
+use super::state::AppState;
+use super::throttle;
 use crate::credentials::hash_token;
-use crate::db::users::{self, User};
+use crate::db::users::User;
 use crate::domain::Role;
-use crate::error::ApiError;
-use crate::startup::AppState;
 
 /// Something a role may or may not do.
 pub trait Permission {
@@ -88,53 +83,6 @@ pub struct Authorized<P> {
     permission: PhantomData<P>,
 }
 
-/// Recently verified tokens (by hash), so an authenticated request costs one
-/// database query, not two. Entries expire after `auth.cache_seconds`;
-/// rotating or deactivating through this instance evicts the user at once.
-pub struct TokenCache {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (User, Instant)>>,
-}
-
-/// Past this many entries the cache starts afresh rather than grow.
-const TOKEN_CACHE_LIMIT: usize = 10_000;
-
-impl TokenCache {
-    pub fn new(ttl: Duration) -> TokenCache {
-        TokenCache {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn get(&self, hash: &str) -> Option<User> {
-        let entries = self.entries.lock().expect("token cache lock");
-        entries
-            .get(hash)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(user, _)| user.clone())
-    }
-
-    fn put(&self, hash: String, user: User) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut entries = self.entries.lock().expect("token cache lock");
-        if entries.len() >= TOKEN_CACHE_LIMIT {
-            entries.clear();
-        }
-        entries.insert(hash, (user, Instant::now()));
-    }
-
-    /// Forgets every token of `user_id` (after a rotation or deactivation).
-    pub fn evict_user(&self, user_id: Uuid) {
-        self.entries
-            .lock()
-            .expect("token cache lock")
-            .retain(|_, (user, _)| user.id != user_id);
-    }
-}
-
 impl<P: Permission + 'static> FromRequest for Authorized<P> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -146,7 +94,7 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
             .app_data::<web::Data<AppState>>()
             .cloned()
             .expect("AppState is registered");
-        let client = throttle::client_address(req, &state.settings.server.trusted_proxies);
+        let client = throttle::client_address(req, &state.services.settings.server.trusted_proxies);
         Box::pin(async move {
             if let Some(retry_after) = state.failed_attempts.refused(client) {
                 return Err(ApiError::TooManyFailedAttempts { retry_after });
@@ -166,10 +114,9 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
             let user = match state.tokens.get(&hash) {
                 Some(user) => user,
                 None => {
-                    let lookup = hash.clone();
                     let user = state
-                        .db
-                        .read(move |conn| Ok(users::find_by_token_hash(conn, &lookup)?))
+                        .services
+                        .user_by_token_hash(hash.clone())
                         .await?
                         .ok_or_else(failed)?;
                     state.tokens.put(hash, user.clone());

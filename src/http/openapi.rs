@@ -19,6 +19,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 
+use super::api::alerts::RunBody;
+use super::routing::API_PREFIX;
 use crate::alerts::run::RunSummary;
 use crate::alerts::scan::Stalled;
 use crate::db::events::Event;
@@ -30,10 +32,9 @@ use crate::domain::{
     AbandonmentReason, Channel, CountryCode, LegalBasis, Measure, Offence, Priority, RefusalGround,
     Role, Status, WaitingOn,
 };
-use crate::routes::API_PREFIX;
-use crate::routes::alerts::{FollowUpBody, RunBody, SnoozeBody};
-use crate::routes::requests::{NoteBody, Page};
-use crate::routes::users::NewUser;
+use crate::services::alerts::{NewFollowUp as FollowUpBody, Snooze as SnoozeBody};
+use crate::services::requests::{NewNote as NoteBody, RequestPage as Page};
+use crate::services::users::NewUser;
 use crate::stats::curves::ShownCurve;
 use crate::{alerts, stats};
 
@@ -249,14 +250,14 @@ fn components() -> Map<String, Value> {
         "AbandonmentReasonsTable".into(),
         table_schema(
             "countries",
-            &stats::reasons::columns(crate::db::stats::Closure::Abandoned),
+            &stats::reasons::columns(crate::stats::aggregates::Closure::Abandoned),
         ),
     );
     out.insert(
         "RefusalGroundsTable".into(),
         table_schema(
             "countries",
-            &stats::reasons::columns(crate::db::stats::Closure::Refused),
+            &stats::reasons::columns(crate::stats::aggregates::Closure::Refused),
         ),
     );
     out.insert(

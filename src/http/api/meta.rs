@@ -3,17 +3,17 @@
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::Routes;
-use crate::auth::{Authorized, SignedIn};
 use crate::domain::{
     AbandonmentReason, Channel, CountryCode, LegalBasis, Measure, Offence, Priority, RefusalGround,
     Role, Status,
 };
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::auth::{Authorized, SignedIn};
+use crate::http::error::ApiError;
+use crate::http::routing::{self, Routes};
+use crate::http::state::AppState;
 
 pub fn routes(r: &mut Routes) {
-    r.add("/meta/vocabularies", [super::get(vocabularies)]);
+    r.add("/meta/vocabularies", [routing::get(vocabularies)]);
 }
 
 /// Every vocabulary and the transition table, for clients and the web UI.
@@ -52,13 +52,6 @@ pub async fn healthz() -> HttpResponse {
 
 /// Readiness: the database answers within `database.timeout_seconds`.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    use diesel::connection::SimpleConnection;
-    state
-        .db
-        .read(|conn| {
-            conn.batch_execute("SELECT 1")
-                .map_err(|e| ApiError::Unavailable(e.into()))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.db.backend})))
+    state.services.check_database().await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.services.db.backend})))
 }

@@ -1,0 +1,75 @@
+//! `mla-tracker audit verify`: walks every chain of the history with a
+//! progress bar and prints what it found.
+
+/// `audit verify` ended on a broken chain (the binary exits 1 on it, and 2
+/// on any other error).
+#[derive(Debug, thiserror::Error)]
+#[error("the history does not verify: {0} broken chain(s)")]
+pub struct Broken(pub u64);
+
+/// `audit verify`: connects, walks with a progress bar on
+/// stderr (a line per tenth when stderr is not a terminal), prints the
+/// summary on stdout (text, or the [`Report`] as JSON).
+pub fn verify(
+    settings: &crate::config::DatabaseSettings,
+    chunk: i64,
+    json: bool,
+) -> anyhow::Result<crate::audit::Report> {
+    use std::io::IsTerminal;
+    let mut conn = crate::db::pool::connect_once(settings)?;
+    let total = crate::audit::count_requests(&mut conn)?.max(0) as u64;
+    let started = std::time::Instant::now();
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "verifying {bar:40} {pos}/{len} requests ({per_sec}, {eta} left)",
+            )
+            .expect("a valid template"),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let mut next_line = total / 10;
+    let report = crate::audit::verify(&mut conn, chunk.max(1), |done| match &bar {
+        Some(bar) => bar.set_position(done),
+        None if total >= 100_000 && done >= next_line && done < total => {
+            eprintln!("verified {done} of {total} requests");
+            next_line += total / 10;
+        }
+        None => {}
+    })
+    .map_err(|e| anyhow::anyhow!("cannot read the history: {e}"))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(report);
+    }
+    println!(
+        "checked {} request(s) and {} event(s) in {:.1} s",
+        report.requests,
+        report.events,
+        started.elapsed().as_secs_f64()
+    );
+    if report.intact() {
+        println!("intact: every chain checks out");
+    } else {
+        println!("BROKEN: {} chain(s) do not check out", report.broken);
+        if let Some(first) = report.breaks.first() {
+            println!("first broken link: {first}");
+        }
+        for more in report.breaks.iter().skip(1) {
+            println!("  also: {more}");
+        }
+        if report.broken > report.breaks.len() as u64 {
+            println!(
+                "  ... and {} more",
+                report.broken - report.breaks.len() as u64
+            );
+        }
+    }
+    Ok(report)
+}

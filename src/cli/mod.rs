@@ -1,0 +1,349 @@
+//! The command line, a front end of its own: it parses, loads the
+//! settings, and calls the same services as the API for the operations both
+//! offer (creating users, running the alerts, the country table); the
+//! operator's tools (migrate, seed, audit, backup) work on the storage
+//! directly.
+
+mod audit;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::db::pool::{Db, connect_once, lock_single_instance};
+use crate::domain::{Clock, FieldErrors, Role};
+use crate::services::alerts::RunOrigin;
+use crate::services::users::NewUser;
+use crate::services::{self, Services};
+use crate::stats::aggregates::Population;
+use crate::stats::countries;
+
+#[derive(Parser)]
+#[command(
+    name = "mla-tracker",
+    version,
+    about = "Tracks outgoing mutual legal assistance requests and flags the ones that stall"
+)]
+struct Cli {
+    /// Extra configuration file, layered over config/default.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (migrates the database first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Stall alerts.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Cooperation statistics.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+    /// The tamper-evident history.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Copy the database, consistently, while the service runs.
+    Backup {
+        /// The file to write (SQLite: a database file; PostgreSQL: a pg_dump archive).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Fill the database with a synthetic, plainly fictitious portfolio.
+    Seed {
+        /// How many requests to create.
+        #[arg(long)]
+        requests: u64,
+        /// Random seed, for a reproducible portfolio.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every request's event chain; exit 0 if intact, 1 if broken, 2 on error.
+    Verify {
+        /// Requests read per transaction.
+        #[arg(long, default_value_t = crate::audit::DEFAULT_CHUNK)]
+        chunk: i64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Scan now, record new notifications and send every digest due.
+    Run {
+        /// Only count what a run would notify; record and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// The per-country table of `GET /api/v1/stats/countries`.
+    Countries {
+        /// text (a summary for the terminal), csv or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// The analysis date (default: today).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
+        /// Only requests sent on or after this date.
+        #[arg(long, value_name = "DATE")]
+        sent_from: Option<chrono::NaiveDate>,
+        /// Only requests sent on or before this date.
+        #[arg(long, value_name = "DATE")]
+        sent_to: Option<chrono::NaiveDate>,
+        /// The published view, small counts suppressed, as analysts see it.
+        #[arg(long)]
+        suppress: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints its token, alone, on stdout.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// admin, coordinator, clerk or analyst.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+/// Log targets held at a ceiling whatever `RUST_LOG` says, because their
+/// detail would carry secrets or case data (docs/SECURITY.md, "Logs"):
+/// actix-web's access logger prints each error response's value at debug,
+/// and the API's errors quote what the client sent (a 422 names the bad
+/// value, a 409 the duplicate reference); lettre's SMTP transcript at debug
+/// holds the AUTH exchange and the digests, which list cases; diesel and
+/// r2d2 print nothing today, but a query log would print bound values.
+/// These directives come after `RUST_LOG`'s and replace any it has for the
+/// same targets, so these targets log at exactly this level whatever it says.
+const LOG_CEILINGS: [(&str, log::LevelFilter); 4] = [
+    ("actix_web::middleware::logger", log::LevelFilter::Info),
+    ("lettre", log::LevelFilter::Warn),
+    ("diesel", log::LevelFilter::Warn),
+    ("r2d2", log::LevelFilter::Warn),
+];
+
+/// The `mla-tracker` command: parse, load the settings, dispatch; the exit
+/// code says how it went.
+pub fn main() -> ExitCode {
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    for (target, ceiling) in LOG_CEILINGS {
+        logger.filter_module(target, ceiling);
+    }
+    logger.init();
+    let cli = Cli::parse();
+    let auditing = matches!(cli.command, Command::Audit(_));
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // The cause chain on one line; no backtrace for a user's mistake.
+            eprintln!("mla-tracker: {e:#}");
+            // audit verify: 1 means a broken chain, 2 that it could not run.
+            if auditing && !e.is::<audit::Broken>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            connect_once(&settings.database)?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::User(UserCommand::Add { name, email, role }) => {
+            let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let services = services_for(settings)?;
+            let created = block_on(services.create_user(NewUser { name, email, role }))
+                .map_err(|e| explained("cannot create the user", e))?;
+            println!("{}", created.token);
+            Ok(())
+        }
+        Command::Alerts(AlertsCommand::Run { dry_run, json }) => {
+            // On SQLite, refuse to mail beside a running service.
+            let _instance = lock_single_instance(settings.database.url.expose())?;
+            let services = Arc::new(services_for(settings)?);
+            let today = services.local_today();
+            let s = block_on(services.run_alerts(RunOrigin::Cli, dry_run))
+                .map_err(|e| explained("alert run failed", e))?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!(
+                    "{}as of {today}: {} stalled, {} new notification(s) in {} digest(s); {} email(s) sent, {} failed",
+                    if dry_run { "(dry run) " } else { "" },
+                    s.stalled,
+                    s.notifications_created,
+                    s.digests_created,
+                    s.emails_sent,
+                    s.emails_failed
+                );
+            }
+            Ok(())
+        }
+        Command::Stats(StatsCommand::Countries {
+            format,
+            as_of,
+            sent_from,
+            sent_to,
+            suppress,
+        }) => {
+            let today = settings.clock.today_in(settings.alerts.timezone);
+            let mut population = Population::as_of(as_of.unwrap_or(today));
+            population.sent_from = sent_from;
+            population.sent_to = sent_to;
+            if population.as_of > today {
+                anyhow::bail!("--as-of must not be after today ({today})");
+            }
+            if let (Some(from), Some(to)) = (sent_from, sent_to)
+                && from > to
+            {
+                anyhow::bail!("--sent-to must not be before --sent-from");
+            }
+            if !["text", "csv", "json"].contains(&format.as_str()) {
+                anyhow::bail!("--format must be text, csv or json, not {format}");
+            }
+            let services = services_for(settings)?;
+            let view = services::stats::View {
+                published: suppress,
+                threshold: services.settings.stats.suppression_threshold,
+            };
+            let shown = block_on(services.country_table(&population, view))
+                .map_err(|e| explained("cannot compute the table", e))?;
+            match format.as_str() {
+                "csv" => {
+                    let mut rows: Vec<&countries::ShownRow> = shown.rows.iter().collect();
+                    rows.push(&shown.totals);
+                    print!("{}", crate::stats::to_csv(&countries::COLUMNS, &rows)?);
+                }
+                "json" => println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"countries": shown.rows, "totals": shown.totals})
+                    )?
+                ),
+                _ => print!("{}", countries::summary(&shown, population.as_of)),
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { chunk, json }) => {
+            let report = audit::verify(&settings.database, chunk, json)?;
+            if !report.intact() {
+                return Err(audit::Broken(report.broken).into());
+            }
+            Ok(())
+        }
+        Command::Backup { to, force } => {
+            let written = crate::backup::run(&settings.database, &to, force)?;
+            match (written.requests, written.events) {
+                (Some(requests), Some(events)) => println!(
+                    "backed up {requests} request(s) and {events} event(s) to {} ({} bytes)",
+                    written.file.display(),
+                    written.bytes
+                ),
+                _ => println!(
+                    "backed up to {} ({} bytes, pg_dump custom format)",
+                    written.file.display(),
+                    written.bytes
+                ),
+            }
+            Ok(())
+        }
+        Command::Seed { requests, seed } => {
+            let mut conn = connect_once(&settings.database)?;
+            let today = settings.clock.today_in(settings.alerts.timezone);
+            crate::seed::run(&mut conn, requests, seed, today)
+        }
+    }
+}
+
+/// The services over the configured database, for one command.
+fn services_for(settings: Settings) -> anyhow::Result<Services> {
+    let db = Db::connect(&settings.database)?;
+    Services::new(settings, db)
+}
+
+/// Runs `work` to completion on a runtime of its own (the services run
+/// their database work on the runtime's blocking pool).
+fn block_on<F: std::future::Future>(work: F) -> F::Output {
+    actix_web::rt::System::new().block_on(work)
+}
+
+/// A service error as a sentence: invalid fields are listed by name.
+fn explained(what: &str, e: services::Error) -> anyhow::Error {
+    match e {
+        services::Error::Validation(fields) => {
+            anyhow::anyhow!("{what}: {}", sentences(&fields))
+        }
+        other => anyhow::Error::new(other).context(what.to_string()),
+    }
+}
+
+/// `email must be an email address; name must not be blank`.
+fn sentences(fields: &FieldErrors) -> String {
+    fields
+        .0
+        .iter()
+        .flat_map(|(field, messages)| messages.iter().map(move |m| format!("{field} {m}")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[actix_web::main]
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let bind = settings.server.bind;
+    let clock = settings.clock;
+    let app = crate::http::server::Application::build(settings)?;
+    if let Some(token) = app.services().bootstrap_admin().await? {
+        eprintln!(
+            "\nNo users yet: created user `admin`. Its token, shown only this once:\n\n    {token}\n\n\
+             Use it as `Authorization: Bearer <token>`; create other users with POST /api/v1/users.\n"
+        );
+    }
+    if let Clock::Pinned(at) = clock {
+        log::warn!("the clock is pinned at {at} (clock.pinned): every \"today\" is that day");
+    }
+    log::info!(
+        "mla-tracker listening on http://{}:{} ({} database)",
+        bind.ip(),
+        app.port(),
+        app.db().backend
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! Pools of connections, and running work on them off the async workers.
+//!
+//! SQLite writes are funnelled through a pool of one connection (a single
+//! writer beats busy-waiting for SQLite's write lock: docs/PERFORMANCE.md);
+//! PostgreSQL uses one pool for everything. Every diesel call of the service
+//! runs through [`Db::read`], [`Db::write`] or [`Db::background`].
+//!
+//! Outages are bounded and heal without a restart: waiting for a connection
+//! is limited by `database.timeout_seconds`, opening one by
+//! `connect_timeout_seconds`, a PostgreSQL statement by
+//! `statement_timeout_seconds`. A connection on which a job failed with an
+//! outage error is dropped instead of returned to the pool, and after any
+//! outage, or an idle second, a pooled connection is pinged before its next
+//! use, so connections killed by a database restart are replaced, not served.
+
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{PgConnection, SqliteConnection};
+
+use super::error::{Error, Failure, StorageFault};
+use super::migrate::run_migrations;
+use super::{Backend, DbConnection, sqlite_path};
+use crate::config::DatabaseSettings;
+
+/// Opens connections of the backend the URL names, and prepares SQLite ones.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+    /// PostgreSQL `statement_timeout`, set on every connection (0: none).
+    statement_timeout_seconds: u64,
+    /// Outages seen so far by any pool of this database (shared by clones).
+    outages: Arc<AtomicU64>,
+}
+
+impl Manager {
+    /// A manager for `url` with no timeouts of its own (command-line work).
+    pub fn new(url: &str) -> Manager {
+        Manager {
+            url: url.to_string(),
+            backend: Backend::of_url(url),
+            statement_timeout_seconds: 0,
+            outages: Arc::default(),
+        }
+    }
+
+    /// A manager with the settings' connect and statement timeouts.
+    fn for_serving(settings: &DatabaseSettings) -> Manager {
+        let url = match Backend::of_url(settings.url.expose()) {
+            Backend::Postgres => {
+                with_connect_timeout(settings.url.expose(), settings.connect_timeout_seconds)
+            }
+            Backend::Sqlite => settings.url.expose().to_string(),
+        };
+        Manager {
+            statement_timeout_seconds: settings.statement_timeout_seconds,
+            ..Manager::new(&url)
+        }
+    }
+
+    /// A new connection, outside any pool.
+    pub fn open(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn =
+                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                // diesel prepares every statement; a generic plan would not
+                // know a LIKE pattern or a cursor value and could pick a
+                // full scan. Planning each run with the real values is cheap.
+                conn.batch_execute(&format!(
+                    "SET plan_cache_mode = force_custom_plan; SET statement_timeout = '{}s'",
+                    self.statement_timeout_seconds
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; NORMAL sync in WAL
+                // mode survives a process crash (committed data is in the WAL).
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Adds libpq's `connect_timeout` to a PostgreSQL URL that has none.
+fn with_connect_timeout(url: &str, seconds: u64) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={seconds}")
+}
+
+/// A pooled connection with what the pool needs to know of its health.
+pub struct PoolConn {
+    conn: DbConnection,
+    /// A job on it failed with an outage error: r2d2 drops it on return.
+    broken: bool,
+    /// The outage count when it last proved alive; behind the current count,
+    /// it is pinged before its next use.
+    checked_at: u64,
+    /// When it was last handed out: one idle longer than [`IDLE_PING`] is
+    /// pinged first (the database may have restarted in the meantime).
+    last_checkout: Instant,
+}
+
+/// Connections idle for longer are pinged before use. Under load they are
+/// reused within milliseconds and never pinged; when traffic is sparse a
+/// round trip costs nothing noticeable.
+const IDLE_PING: Duration = Duration::from_secs(1);
+
+impl Deref for PoolConn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PoolConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = PoolConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<PoolConn, r2d2::Error> {
+        let checked_at = self.outages.load(Ordering::Acquire);
+        Ok(PoolConn {
+            conn: self.open()?,
+            broken: false,
+            checked_at,
+            last_checkout: Instant::now(),
+        })
+    }
+
+    /// Pings only a connection that sat idle or lived through an outage: a
+    /// connection the database dropped meanwhile (restart, failover) is found
+    /// dead here and replaced instead of failing a request, while under load
+    /// a checkout costs no round trip.
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<(), r2d2::Error> {
+        let outages = self.outages.load(Ordering::Acquire);
+        let now = Instant::now();
+        if conn.checked_at != outages || now.duration_since(conn.last_checkout) > IDLE_PING {
+            conn.conn.ping().map_err(r2d2::Error::QueryError)?;
+            conn.checked_at = outages;
+        }
+        conn.last_checkout = now;
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
+        conn.broken || conn.conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The pools and the backend they talk to; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    reads: Pool,
+    writes: Pool,
+    /// Slow background work (mailing) that must not hold the SQLite writer:
+    /// a connection of its own there, the shared pool on PostgreSQL.
+    background: Pool,
+    pub backend: Backend,
+    /// Shared with the pools' managers: bumped on every outage error.
+    outages: Arc<AtomicU64>,
+    /// The SQLite file, to tell a read-only file from other I/O errors.
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder if needed) and runs
+    /// pending migrations.
+    pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        let backend = Backend::of_url(settings.url.expose());
+        if backend == Backend::Sqlite {
+            create_sqlite_folder(settings.url.expose())?;
+        }
+        // Migrations first, on a connection without the statement timeout
+        // (building an index on a large table may take longer).
+        drop(connect_once(settings)?);
+        let timeout = Duration::from_secs(settings.timeout_seconds);
+        let manager = Manager::for_serving(settings);
+        let outages = manager.outages.clone();
+        // No idle minimum and no reaper: r2d2 then has no background work
+        // (it opens connections on demand), so nothing of it races the C
+        // libraries' clean-up when the process exits. Checkouts are tested,
+        // but `Manager::is_valid` only pings after an outage.
+        let build = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(0))
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connection_timeout(timeout)
+                .test_on_check_out(true)
+                .build(manager.clone())
+        };
+        let reads = build(settings.pool_size)
+            .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
+        let (writes, background) = match backend {
+            Backend::Sqlite => {
+                let one = || build(1).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"));
+                (one()?, one()?)
+            }
+            Backend::Postgres => (reads.clone(), reads.clone()),
+        };
+        Ok(Db {
+            reads,
+            writes,
+            background,
+            backend,
+            outages,
+            sqlite_file: (backend == Backend::Sqlite)
+                .then(|| sqlite_path(settings.url.expose()).into()),
+        })
+    }
+
+    /// Runs `job` on a pooled connection on the blocking thread pool.
+    pub async fn read<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Failure + Send + 'static,
+    {
+        self.run_blocking(&self.reads, job).await
+    }
+
+    /// Like [`Db::read`], on the connection that may write.
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Failure + Send + 'static,
+    {
+        self.run_blocking(&self.writes, job).await
+    }
+
+    /// Like [`Db::write`], on the background connection.
+    pub async fn background<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Failure + Send + 'static,
+    {
+        self.run_blocking(&self.background, job).await
+    }
+
+    /// A pooled connection for work outside the async runtime (start-up).
+    pub fn blocking_conn(&self) -> Result<r2d2::PooledConnection<Manager>, Error> {
+        Ok(self.writes.get()?)
+    }
+
+    /// Runs `job` on a connection of `pool` off the async workers. An outage
+    /// error drops the connection (see the module documentation); an I/O
+    /// error on a SQLite file that is not writable is reported as read-only.
+    async fn run_blocking<T, E, F>(&self, pool: &Pool, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Failure + Send + 'static,
+    {
+        let pool = pool.clone();
+        let outages = self.outages.clone();
+        let sqlite_file = self.sqlite_file.clone();
+        let outcome = actix_web::web::block(move || {
+            let mut result = match pool.get() {
+                Err(e) => Err(E::from(Error::from(e))),
+                Ok(mut conn) => {
+                    let mut result = job(&mut conn);
+                    if let Err(e) = &mut result
+                        && e.storage_error().is_some_and(|e| e.is_connection_outage())
+                    {
+                        conn.broken = true;
+                    }
+                    result
+                }
+            };
+            if let Err(e) = &mut result
+                && let Some(storage) = e.storage_error()
+            {
+                if storage.is_connection_outage() {
+                    outages.fetch_add(1, Ordering::AcqRel);
+                } else if matches!(storage, Error::Storage(StorageFault::Io, _))
+                    && sqlite_file.as_deref().is_some_and(not_writable)
+                {
+                    let Error::Storage(fault, _) = storage else {
+                        unreachable!("matched a storage fault")
+                    };
+                    *fault = StorageFault::ReadOnly;
+                }
+            }
+            result
+        })
+        .await;
+        match outcome {
+            Ok(result) => result,
+            Err(e) => Err(E::from(Error::Internal(anyhow::anyhow!(
+                "blocking task failed: {e}"
+            )))),
+        }
+    }
+}
+
+/// Whether the operating system refuses to open `file` (or its WAL) for
+/// writing: a read-only filesystem, an immutable file (`chattr +i`), or a
+/// permission missing (ignored for root).
+fn not_writable(file: &Path) -> bool {
+    let wal = format!("{}-wal", file.display());
+    [file, Path::new(&wal)].iter().any(|path| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .is_err_and(|e| {
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                )
+            })
+    })
+}
+
+/// One connection, migrated, without a pool: for command-line work, which
+/// needs neither concurrency nor pool threads outliving `main`.
+pub fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<DbConnection> {
+    if Backend::of_url(settings.url.expose()) == Backend::Sqlite {
+        create_sqlite_folder(settings.url.expose())?;
+    }
+    let mut conn = Manager::new(settings.url.expose())
+        .open()
+        .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
+    run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    if let Some(dir) = Path::new(sqlite_path(url)).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
+        })?;
+    }
+    Ok(())
+}
+
+/// SQLite serves one instance at a time: `serve` holds an exclusive lock on
+/// `<database>.lock` for its lifetime, and a second one stops at start-up
+/// instead of racing the first (two schedulers, two mailers).
+pub fn lock_single_instance(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    if Backend::of_url(url) != Backend::Sqlite {
+        return Ok(None);
+    }
+    create_sqlite_folder(url)?;
+    let path = format!("{}.lock", sqlite_path(url));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open {path}: {e}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another mla-tracker is serving the SQLite database {} (it holds {path}); SQLite \
+             supports one instance: stop the other one, or use PostgreSQL to run several",
+            sqlite_path(url)
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("cannot lock {path}: {e}")),
+    }
+}

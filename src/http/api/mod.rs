@@ -1,0 +1,10 @@
+//! The API's handlers, one module per resource: each parses, names the
+//! permission it needs in its signature, calls one service method and
+//! shapes the answer.
+
+pub mod alerts;
+pub mod charts;
+pub mod meta;
+pub mod requests;
+pub mod stats;
+pub mod users;

@@ -1,0 +1,391 @@
+//! Stall alerts: the stalled list, running the scan and sending the
+//! digests, the outbox, and what a clerk records against an alert
+//! (follow-ups, snoozes). The scheduler calls the same operations as
+//! `POST /alerts/run` and `mla-tracker alerts run`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Days, NaiveDate, Utc};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::requests::lock_existing;
+use super::{Error, Result, Services};
+use crate::alerts::deliver::{Delivery, deliver_due};
+use crate::alerts::outbox::{self, NotificationView};
+use crate::alerts::run::{RunSummary, run};
+use crate::alerts::scan::{self, Scope, Stalled};
+use crate::db::alert_state::{self, FollowUp};
+use crate::db::events::{Event, EventKind};
+use crate::db::{now, requests};
+use crate::domain::alert_rules::Rule;
+use crate::domain::request::{Change, Changes};
+use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, check_date};
+
+/// We chased the requested state.
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = FollowUpBody)]
+pub struct NewFollowUp {
+    pub channel: FollowUpChannel,
+    pub effective_date: NaiveDate,
+    #[serde(default)]
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub note: Option<String>,
+}
+
+/// Silence a request's alerts through `until` (inclusive).
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SnoozeBody)]
+pub struct Snooze {
+    pub until: NaiveDate,
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub reason: String,
+}
+
+/// The longest a request can be silenced at once.
+const MAX_SNOOZE_DAYS: u64 = 366;
+
+/// The effective alert rules, after every configuration layer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AlertRules<'a> {
+    pub enabled: bool,
+    /// The cron schedule of the scan, as configured.
+    pub schedule: &'a str,
+    /// The zone "today" and the schedule are read in.
+    pub timezone: &'a str,
+    /// Named lists of addresses rules can notify (`list:NAME`).
+    pub lists: &'a std::collections::BTreeMap<String, Vec<String>>,
+    pub rules: &'a [Rule],
+}
+
+/// What the stalled list shows: which requests, from what level.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StalledQuery {
+    pub country: Option<CountryCode>,
+    /// The lowest level listed (0: all).
+    pub level: u8,
+    pub include_snoozed: bool,
+    pub limit: usize,
+}
+
+/// Stalled requests, most urgent first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StalledList {
+    /// Today in the alerts' time zone.
+    pub as_of: NaiveDate,
+    /// How many requests are stalled in all (`items` is cut at `limit`).
+    pub total: usize,
+    pub items: Vec<Stalled>,
+}
+
+/// Who ran the scan, as recorded with the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOrigin {
+    Schedule,
+    Api,
+    Cli,
+}
+
+impl RunOrigin {
+    fn as_str(self) -> &'static str {
+        match self {
+            RunOrigin::Schedule => "schedule",
+            RunOrigin::Api => "api",
+            RunOrigin::Cli => "cli",
+        }
+    }
+}
+
+impl Services {
+    pub fn alert_rules(&self) -> AlertRules<'_> {
+        let alerts = &self.settings.alerts;
+        AlertRules {
+            enabled: alerts.enabled,
+            schedule: alerts.schedule.source(),
+            timezone: alerts.timezone.name(),
+            lists: &alerts.lists,
+            rules: &alerts.rules.rules,
+        }
+    }
+
+    /// The requests stalled today, most overdue first.
+    pub async fn stalled(&self, query: StalledQuery) -> Result<StalledList> {
+        let today = self.local_today();
+        let rules = self.settings.alerts.rules.clone();
+        let scope = Scope {
+            include_snoozed: query.include_snoozed,
+            country: query.country,
+        };
+        let (total, items) = self
+            .db
+            .read(move |conn| {
+                Ok::<_, Error>(scan::most_urgent(
+                    conn,
+                    &rules,
+                    today,
+                    scope,
+                    query.level,
+                    query.limit,
+                )?)
+            })
+            .await?;
+        Ok(StalledList {
+            as_of: today,
+            total,
+            items,
+        })
+    }
+
+    /// Scans now and, unless it is a dry run, sends every digest due: what
+    /// the schedule does.
+    pub async fn run_alerts(
+        self: &Arc<Self>,
+        origin: RunOrigin,
+        dry_run: bool,
+    ) -> Result<RunSummary> {
+        let mut summary = self.scan(origin, dry_run).await?;
+        if !dry_run {
+            (summary.emails_sent, summary.emails_failed) = self.deliver_alerts().await?;
+        }
+        Ok(summary)
+    }
+
+    /// Scans and records the new notifications (on the writer: the
+    /// decision is one write transaction); a dry run records nothing.
+    pub async fn scan(self: &Arc<Self>, origin: RunOrigin, dry_run: bool) -> Result<RunSummary> {
+        let today = self.local_today();
+        let services = self.clone();
+        self.db
+            .write(move |conn| {
+                let alerts = &services.settings.alerts;
+                Ok(run(
+                    conn,
+                    &alerts.rules,
+                    &alerts.lists,
+                    today,
+                    origin.as_str(),
+                    dry_run,
+                )?)
+            })
+            .await
+    }
+
+    /// Sends every due digest, one deliverer at a time in this process (on
+    /// PostgreSQL, row locks also keep other instances off the same
+    /// digest). Runs on the background connection, so a slow mail server
+    /// never holds the SQLite writer. Returns (sent, failed attempts).
+    pub async fn deliver_alerts(self: &Arc<Self>) -> Result<(usize, usize)> {
+        let today = self.local_today();
+        let services = self.clone();
+        self.db
+            .background(move |conn| {
+                let _one_at_a_time = services
+                    .delivering
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let delivery = Delivery {
+                    mailer: &services.mailer,
+                    mail: &services.settings.mail,
+                    alerts: &services.settings.alerts,
+                    today,
+                };
+                Ok(deliver_due(conn, &delivery, now())?)
+            })
+            .await
+    }
+
+    /// Notifications with their digest's delivery state, newest first.
+    pub async fn notifications(
+        &self,
+        state: Option<outbox::DigestState>,
+    ) -> Result<Vec<NotificationView>> {
+        self.db
+            .read(move |conn| Ok(outbox::list(conn, state)?))
+            .await
+    }
+
+    /// Records that we chased the requested state. It does not re-arm any
+    /// alert: their silence is what is measured.
+    pub async fn add_follow_up(&self, actor: Uuid, id: Uuid, body: NewFollowUp) -> Result<Event> {
+        let mut errors = FieldErrors::of(&body);
+        if let Err(message) = check_date(body.effective_date, self.today()) {
+            errors.add("effective_date", message);
+        }
+        errors.into_result()?;
+        let follow_up = FollowUp {
+            date: body.effective_date,
+            channel: body.channel,
+        };
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    lock_existing(conn, id)?;
+                    let mut current = alert_state::get(conn, id)?;
+                    let old = json!(current.last_follow_up);
+                    // Logged late, an older chase does not hide a newer one.
+                    if current
+                        .last_follow_up
+                        .as_ref()
+                        .is_none_or(|last| last.date <= follow_up.date)
+                    {
+                        current.last_follow_up = Some(follow_up.clone());
+                        alert_state::put(conn, id, &current)?;
+                    }
+                    let new = json!(current.last_follow_up);
+                    let mut changes = Changes::new();
+                    if old != new {
+                        changes.insert("last_follow_up".into(), Change { old, new });
+                    }
+                    changes.insert(
+                        "follow_up".into(),
+                        Change {
+                            old: serde_json::Value::Null,
+                            new: json!({"channel": follow_up.channel}),
+                        },
+                    );
+                    Ok(alert_state::append(
+                        conn,
+                        id,
+                        actor,
+                        EventKind::FollowUp,
+                        follow_up.date,
+                        &changes,
+                        body.note.as_deref(),
+                    )?)
+                })
+            })
+            .await
+    }
+
+    /// Silences alerts on an open request through `until` (inclusive).
+    pub async fn snooze(&self, actor: Uuid, id: Uuid, body: Snooze) -> Result<Event> {
+        let mut errors = FieldErrors::of(&body);
+        if body.reason.trim().is_empty() && !errors.0.contains_key("reason") {
+            errors.add("reason", "must not be blank");
+        }
+        let today = self.today();
+        if body.until < today.earliest {
+            errors.add("until", "must not be in the past");
+        } else if body.until > today.latest + Days::new(MAX_SNOOZE_DAYS) {
+            errors.add(
+                "until",
+                format!("must be within {MAX_SNOOZE_DAYS} days; snooze again later if needed"),
+            );
+        }
+        errors.into_result()?;
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    lock_existing(conn, id)?;
+                    let record =
+                        requests::get(conn, id)?.ok_or_else(|| Error::not_found("request", id))?;
+                    if record.lifecycle.status.closes() {
+                        return Err(Error::Conflict(format!(
+                            "the request is `{}`: a closed request raises no alerts to silence",
+                            record.lifecycle.status
+                        )));
+                    }
+                    let mut current = alert_state::get(conn, id)?;
+                    let changes =
+                        alert_state::snooze_changes(&current, Some(body.until), Some(&body.reason));
+                    current.snoozed_until = Some(body.until);
+                    current.snooze_reason = Some(body.reason.clone());
+                    alert_state::put(conn, id, &current)?;
+                    Ok(alert_state::append(
+                        conn,
+                        id,
+                        actor,
+                        EventKind::Snoozed,
+                        today.earliest,
+                        &changes,
+                        Some(&body.reason),
+                    )?)
+                })
+            })
+            .await
+    }
+
+    /// Lifts a snooze; 404 when the request is not snoozed.
+    pub async fn unsnooze(&self, actor: Uuid, id: Uuid) -> Result<Event> {
+        let today = self.today();
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    lock_existing(conn, id)?;
+                    let mut current = alert_state::get(conn, id)?;
+                    if current.snoozed_until.is_none() {
+                        return Err(Error::NotFound(format!("request `{id}` is not snoozed")));
+                    }
+                    let changes = alert_state::snooze_changes(&current, None, None);
+                    current.snoozed_until = None;
+                    current.snooze_reason = None;
+                    alert_state::put(conn, id, &current)?;
+                    Ok(alert_state::append(
+                        conn,
+                        id,
+                        actor,
+                        EventKind::Unsnoozed,
+                        today.earliest,
+                        &changes,
+                        None,
+                    )?)
+                })
+            })
+            .await
+    }
+}
+
+/// Starts, on the current runtime, the scheduler (when `alerts.enabled`):
+/// the scan at `alerts.schedule` read in `alerts.timezone`; and the
+/// delivery loop, which sends due digests every
+/// `alerts.delivery_interval_seconds` so retries go out without waiting for
+/// the next scan.
+pub fn spawn_background(services: Arc<Services>) {
+    if services.settings.alerts.enabled {
+        actix_web::rt::spawn(scheduler(services.clone()));
+    }
+    actix_web::rt::spawn(delivery_loop(services));
+}
+
+async fn scheduler(services: Arc<Services>) {
+    let alerts = &services.settings.alerts;
+    loop {
+        let Some(next) = alerts.schedule.upcoming(alerts.timezone).next() else {
+            return;
+        };
+        let wait = (next.with_timezone(&Utc) - Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        actix_web::rt::time::sleep(wait).await;
+        match services.scan(RunOrigin::Schedule, false).await {
+            Ok(s) => log::info!(
+                "alert scan: {} stalled, {} new notification(s) in {} digest(s)",
+                s.stalled,
+                s.notifications_created,
+                s.digests_created
+            ),
+            Err(e) => log::error!("alert scan failed: {e}"),
+        }
+        if let Err(e) = services.deliver_alerts().await {
+            log::error!("alert delivery failed: {e}");
+        }
+    }
+}
+
+async fn delivery_loop(services: Arc<Services>) {
+    let every = Duration::from_secs(services.settings.alerts.delivery_interval_seconds);
+    loop {
+        actix_web::rt::time::sleep(every).await;
+        if let Err(e) = services.deliver_alerts().await {
+            log::error!("alert delivery failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! The register: creating, reading, changing and moving requests, their
+//! notes and their history.
+
+use base64::Engine;
+use chrono::{Datelike, NaiveDate};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::{Error, Result, Services};
+use crate::db::events::{self, Event, EventKind, NewEvent};
+use crate::db::requests::{self as store, After, Filters, PageQuery, Position, SortKey};
+use crate::db::{Backend, DbConnection};
+use crate::domain::request::{Changes, MlaRequest, NewRequest, apply_patch, patch_errors};
+use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
+use crate::domain::{FieldErrors, Today, check_date};
+
+/// A note for a request's history.
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NoteBody)]
+pub struct NewNote {
+    #[validate(length(min = 1, max = 10000))]
+    #[schema(min_length = 1, max_length = 10000)]
+    pub text: String,
+    /// When what the note records happened; today when left out.
+    #[serde(default)]
+    pub effective_date: Option<NaiveDate>,
+}
+
+/// A list of the register: filters, order, page size and where to start.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filters: Filters,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: i64,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of requests and the cursor of the next one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Page)]
+pub struct RequestPage {
+    pub items: Vec<MlaRequest>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a cursor carries: the query's order, so that a cursor cannot be
+/// replayed against another, and the position.
+#[derive(Serialize, Deserialize)]
+struct CursorData {
+    sort: SortKey,
+    desc: bool,
+    #[serde(flatten)]
+    position: Position,
+}
+
+const MALFORMED_CURSOR: &str = "the cursor is malformed; start again without it";
+
+impl Services {
+    /// Records a new request (a draft, or one already sent) with its
+    /// `created` event; a reference is generated when none is given.
+    pub async fn create_request(
+        &self,
+        actor: Uuid,
+        body: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<MlaRequest> {
+        let new = NewRequest::from_json(body, self.today())?;
+        let year = self.clock.now().year();
+        self.db
+            .write(move |conn| insert_request(conn, new, actor, year))
+            .await
+    }
+
+    pub async fn get_request(&self, id: Uuid) -> Result<MlaRequest> {
+        self.db.read(move |conn| existing(conn, id)).await
+    }
+
+    /// Applies a JSON merge patch of the descriptive fields if the record is
+    /// still at version `expected`; a patch that changes nothing returns the
+    /// record as it is, without a new version or event.
+    pub async fn update_request(
+        &self,
+        actor: Uuid,
+        id: Uuid,
+        expected: i32,
+        patch: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<MlaRequest> {
+        let today = self.today();
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    let current = existing(conn, id)?;
+                    patch_errors(&patch).into_result()?;
+                    if current.version != expected {
+                        return Err(Error::PreconditionFailed {
+                            current: current.version,
+                        });
+                    }
+                    let (fields, changes) = apply_patch(&current, patch)?;
+                    if changes.is_empty() {
+                        return Ok(current);
+                    }
+                    if let Some(related) = fields
+                        .related_request_id
+                        .filter(|_| changes.contains_key("related_request_id"))
+                    {
+                        if related == id {
+                            return Err(Error::field(
+                                "related_request_id",
+                                "a request cannot relate to itself",
+                            ));
+                        }
+                        check_related(conn, related)?;
+                    }
+                    let updated = MlaRequest { fields, ..current };
+                    let event = NewEvent {
+                        request_id: id,
+                        kind: EventKind::Updated,
+                        actor_id: actor,
+                        effective_date: today.earliest,
+                        from_status: None,
+                        to_status: None,
+                        changes: &changes,
+                        note: None,
+                    };
+                    store::save(conn, &updated, expected, event)?.ok_or(Error::PreconditionFailed {
+                        current: expected + 1,
+                    })
+                })
+            })
+            .await
+    }
+
+    /// Moves a request to another status, checked against the record as it
+    /// is when the change is written: a concurrent writer makes it re-read
+    /// and re-check, never apply a transition to a stale record. With
+    /// `expected`, a record at another version is refused instead.
+    pub async fn transition_request(
+        &self,
+        actor: Uuid,
+        id: Uuid,
+        expected: Option<i32>,
+        cmd: TransitionCommand,
+    ) -> Result<MlaRequest> {
+        // Field rules first: a malformed command is refused whatever the
+        // version (a stale If-Match must not hide it).
+        FieldErrors::of(&cmd).into_result()?;
+        let today = self.today();
+        self.db
+            .write(move |conn| {
+                for _ in 0..TRANSITION_ATTEMPTS {
+                    if let Some(saved) = conn.transaction(|conn| {
+                        try_transition(conn, id, expected, &cmd, actor, today)
+                    })? {
+                        return Ok(saved);
+                    }
+                }
+                Err(Error::Conflict(
+                    "the request is being changed by others; try again".into(),
+                ))
+            })
+            .await
+    }
+
+    /// Appends a note to a request's history; the record does not change.
+    pub async fn add_note(&self, actor: Uuid, id: Uuid, note: NewNote) -> Result<Event> {
+        let today = self.today();
+        let mut errors = FieldErrors::of(&note);
+        if note.text.trim().is_empty() {
+            errors.add("text", "must not be blank");
+        }
+        if let Some(Err(message)) = note.effective_date.map(|d| check_date(d, today)) {
+            errors.add("effective_date", message);
+        }
+        errors.into_result()?;
+        let date = note.effective_date.unwrap_or(today.earliest);
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    lock_existing(conn, id)?;
+                    let event = NewEvent {
+                        request_id: id,
+                        kind: EventKind::Note,
+                        actor_id: actor,
+                        effective_date: date,
+                        from_status: None,
+                        to_status: None,
+                        changes: &Changes::new(),
+                        note: Some(&note.text),
+                    };
+                    Ok(events::append_and_read(conn, event)?)
+                })
+            })
+            .await
+    }
+
+    /// A request's history, oldest first.
+    pub async fn request_events(&self, id: Uuid) -> Result<Vec<Event>> {
+        self.db
+            .read(move |conn| {
+                existing(conn, id)?;
+                Ok(events::list(conn, id)?)
+            })
+            .await
+    }
+
+    /// One page of the register.
+    pub async fn list_requests(&self, query: ListQuery) -> Result<RequestPage> {
+        let after = match &query.cursor {
+            None => None,
+            Some(text) => Some(decode_cursor(text, query.sort, query.descending)?),
+        };
+        let (sort, desc) = (query.sort, query.descending);
+        let page = PageQuery {
+            filters: query.filters,
+            sort,
+            descending: desc,
+            limit: query.limit,
+            after,
+        };
+        let (items, next) = self.db.read(move |conn| store::page(conn, &page)).await?;
+        let next_cursor = next.map(|position| {
+            let data = serde_json::to_vec(&CursorData {
+                sort,
+                desc,
+                position,
+            })
+            .expect("cursors serialise");
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
+        });
+        Ok(RequestPage { items, next_cursor })
+    }
+}
+
+/// Where the page after `cursor` starts; the cursor must be one this
+/// service made for the same order.
+fn decode_cursor(text: &str, sort: SortKey, descending: bool) -> Result<After> {
+    let data: CursorData = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.as_bytes())
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or(Error::InvalidCursor(MALFORMED_CURSOR))?;
+    if (data.sort, data.desc) != (sort, descending) {
+        return Err(Error::InvalidCursor(
+            "the cursor belongs to another sort order; start again without it",
+        ));
+    }
+    if data.position.id.parse::<Uuid>().is_err() {
+        return Err(Error::InvalidCursor(MALFORMED_CURSOR));
+    }
+    data.position.start(sort).ok_or(Error::InvalidCursor(
+        "the cursor is not valid for this query; start again without it",
+    ))
+}
+
+/// The request, or a 404 naming it.
+fn existing(conn: &mut DbConnection, id: Uuid) -> Result<MlaRequest> {
+    store::get(conn, id)?.ok_or_else(|| Error::not_found("request", id))
+}
+
+/// Takes the request's row lock, or a 404 naming it.
+pub(super) fn lock_existing(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+    if store::lock(conn, id)? {
+        Ok(())
+    } else {
+        Err(Error::not_found("request", id))
+    }
+}
+
+/// A `related_request_id` must name a request.
+fn check_related(conn: &mut DbConnection, related: Uuid) -> Result<()> {
+    if store::exists(conn, related)? {
+        Ok(())
+    } else {
+        Err(Error::field(
+            "related_request_id",
+            format!("no request with id `{related}`"),
+        ))
+    }
+}
+
+fn insert_request(
+    conn: &mut DbConnection,
+    new: NewRequest,
+    actor: Uuid,
+    year: i32,
+) -> Result<MlaRequest> {
+    if let Some(related) = new.fields.related_request_id {
+        check_related(conn, related)?;
+    }
+    let reserved = match (&new.reference, conn.backend()) {
+        (None, Backend::Postgres) => Some(store::reserve_reference(conn, year)?),
+        _ => None,
+    };
+    conn.transaction(|conn| {
+        let reference = match (new.reference, reserved) {
+            (Some(reference), _) => {
+                if store::reference_taken(conn, &reference)? {
+                    return Err(Error::Conflict(format!(
+                        "reference `{reference}` is already used"
+                    )));
+                }
+                reference
+            }
+            (None, Some(reserved)) => reserved,
+            (None, None) => store::next_reference(conn, year)?,
+        };
+        let now = crate::db::now().and_utc();
+        let record = MlaRequest {
+            id: Uuid::new_v4(),
+            reference,
+            fields: new.fields,
+            lifecycle: new.lifecycle,
+            version: 1,
+            created_by: actor,
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert(conn, &record)?;
+        Ok(record)
+    })
+}
+
+/// How often a transition is retried when another writer saved the record
+/// between our read and our write (only possible on PostgreSQL).
+const TRANSITION_ATTEMPTS: usize = 3;
+
+fn try_transition(
+    conn: &mut DbConnection,
+    id: Uuid,
+    expected: Option<i32>,
+    cmd: &TransitionCommand,
+    actor: Uuid,
+    today: Today,
+) -> Result<Option<MlaRequest>> {
+    let current = existing(conn, id)?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(Error::PreconditionFailed {
+            current: current.version,
+        });
+    }
+    let done = apply_transition(&current, cmd, today).map_err(|e| match e {
+        TransitionError::NotAllowed { from, to, allowed } => {
+            Error::TransitionNotAllowed { from, to, allowed }
+        }
+        TransitionError::Invalid(fields) => Error::Validation(fields),
+    })?;
+    let event = NewEvent {
+        request_id: id,
+        kind: EventKind::Transition,
+        actor_id: actor,
+        effective_date: cmd.effective_date,
+        from_status: Some(current.lifecycle.status),
+        to_status: Some(cmd.to),
+        changes: &done.changes,
+        note: cmd.note.as_deref(),
+    };
+    let updated = MlaRequest {
+        fields: done.fields,
+        lifecycle: done.lifecycle,
+        ..current.clone()
+    };
+    Ok(store::save(conn, &updated, current.version, event)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor(sort: SortKey, desc: bool, value: Option<&str>, id: &str) -> String {
+        let data = CursorData {
+            sort,
+            desc,
+            position: Position {
+                value: value.map(str::to_string),
+                id: id.to_string(),
+            },
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap())
+    }
+
+    #[test]
+    fn a_cursor_serves_only_the_order_it_was_made_for() {
+        let nil = Uuid::nil().to_string();
+        let by_reference = cursor(SortKey::Reference, false, Some("A"), &nil);
+        assert_eq!(
+            decode_cursor(&by_reference, SortKey::Reference, false).unwrap(),
+            After::Text("A".into(), nil.clone())
+        );
+        let invalid = |text: &str, sort, desc| {
+            matches!(
+                decode_cursor(text, sort, desc),
+                Err(Error::InvalidCursor(_))
+            )
+        };
+        assert!(
+            invalid(&by_reference, SortKey::Reference, true),
+            "another direction"
+        );
+        assert!(
+            invalid("garbage", SortKey::Reference, false),
+            "not base64 JSON"
+        );
+        let not_an_id = cursor(SortKey::Reference, false, Some("A"), "1; DROP TABLE");
+        assert!(invalid(&not_an_id, SortKey::Reference, false));
+        let not_a_date = cursor(SortKey::StatusSince, false, Some("soon"), &nil);
+        assert!(invalid(&not_a_date, SortKey::StatusSince, false));
+        let among_drafts = cursor(SortKey::SentAt, true, None, &nil);
+        assert_eq!(
+            decode_cursor(&among_drafts, SortKey::SentAt, true).unwrap(),
+            After::Draft(nil)
+        );
+    }
+}

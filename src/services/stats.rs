@@ -1,0 +1,161 @@
+//! The cooperation statistics: the tables, the response curves and the
+//! charts, each for a population of requests and in the view the caller may
+//! see — analysts only ever the published one, small counts suppressed.
+
+use super::{Error, Result, Services};
+use crate::db;
+use crate::domain::Role;
+use crate::stats::aggregates::{Aggregates, Bucket, Closure, Population, Waiting};
+use crate::stats::suppress::SuppressError;
+use crate::stats::{ShownTable, charts, countries, curves, reasons, timeline};
+
+/// Which figures a caller gets: the exact ones, or the published view
+/// (counts below `threshold` and what could rebuild them hidden).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    pub published: bool,
+    pub threshold: u64,
+}
+
+impl View {
+    /// The threshold to suppress with, if any.
+    pub fn suppress_with(&self) -> Option<u64> {
+        self.published.then_some(self.threshold)
+    }
+}
+
+impl Services {
+    /// The view a caller gets: the published one for analysts whatever
+    /// they ask, and for anyone who asks for it.
+    pub fn stats_view(&self, role: Role, asked_published: bool) -> View {
+        View {
+            published: role == Role::Analyst || asked_published,
+            threshold: self.settings.stats.suppression_threshold,
+        }
+    }
+
+    /// What the country table and the curves are built from, the three
+    /// aggregations running at once on three read connections: each is a
+    /// pass over the population, so on two cores they share the machine
+    /// instead of queueing.
+    pub async fn country_aggregates(&self, population: &Population) -> Result<Aggregates> {
+        let (p1, p2, p3) = (population.clone(), population.clone(), population.clone());
+        let (counts, response_days, execution_days) = futures_util::future::try_join3(
+            self.db
+                .read(move |conn| Ok::<_, db::Error>(db::stats::country_counts(conn, &p1)?)),
+            self.db.read(move |conn| {
+                Ok::<_, db::Error>(db::stats::waiting_days(conn, &p2, Waiting::FirstResponse)?)
+            }),
+            self.db.read(move |conn| {
+                Ok::<_, db::Error>(db::stats::waiting_days(conn, &p3, Waiting::Execution)?)
+            }),
+        )
+        .await?;
+        Ok(Aggregates {
+            counts,
+            response_days,
+            execution_days,
+        })
+    }
+
+    /// Per country: counts, response rate, median days to a first response
+    /// and shares still unanswered at 180 and 365 days, and the totals.
+    pub async fn country_table(&self, population: &Population, view: View) -> Result<ShownTable> {
+        let table = countries::of(self.country_aggregates(population).await?);
+        countries::shown(&table, view.suppress_with()).map_err(suppression_failed)
+    }
+
+    /// Per country, the requests abandoned (or refused) by `as_of` by
+    /// reason (or ground), and the totals.
+    pub async fn reasons_table(
+        &self,
+        population: &Population,
+        closure: Closure,
+        view: View,
+    ) -> Result<ShownTable> {
+        let population = population.clone();
+        let counts = self
+            .db
+            .read(move |conn| {
+                Ok::<_, db::Error>(db::stats::reason_counts(conn, &population, closure)?)
+            })
+            .await?;
+        reasons::shown(&reasons::table(closure, counts), view.suppress_with())
+            .map_err(suppression_failed)
+    }
+
+    /// Per period of sending: counts and the median days to a first response.
+    pub async fn timeline_table(
+        &self,
+        population: &Population,
+        bucket: Bucket,
+        view: View,
+    ) -> Result<ShownTable> {
+        let population = population.clone();
+        let (counts, days) = self
+            .db
+            .read(move |conn| {
+                Ok::<_, db::Error>((
+                    db::stats::bucket_counts(conn, &population, bucket)?,
+                    db::stats::bucket_waiting_days(
+                        conn,
+                        &population,
+                        Waiting::FirstResponse,
+                        bucket,
+                    )?,
+                ))
+            })
+            .await?;
+        timeline::shown(&timeline::table(counts, days), view.suppress_with())
+            .map_err(suppression_failed)
+    }
+
+    /// Per country and pooled, the Kaplan–Meier curves of the days to a
+    /// first response with their 95 % intervals.
+    pub async fn response_curves(
+        &self,
+        population: &Population,
+        view: View,
+    ) -> Result<curves::Shown> {
+        let computed = curves::of(self.country_aggregates(population).await?);
+        curves::shown(&computed, view.suppress_with()).map_err(suppression_failed)
+    }
+
+    /// The SVG chart of countries ranked by the share still unanswered after
+    /// 365 days.
+    pub async fn response_rates_chart(
+        &self,
+        population: &Population,
+        view: View,
+    ) -> Result<String> {
+        let shown = self.country_table(population, view).await?;
+        let (bars, left_out) = charts::rate_bars(&shown);
+        charts::response_rates_svg(&period(population), &bars, left_out, view.suppress_with())
+            .map_err(Error::Internal)
+    }
+
+    /// The SVG chart of the response curves of the countries in the
+    /// population's filter, or of the five with most requests.
+    pub async fn response_curves_chart(
+        &self,
+        population: &Population,
+        view: View,
+    ) -> Result<String> {
+        let shown = self.response_curves(population, view).await?;
+        let (lines, notes) =
+            charts::pick_curves(&shown, &population.countries, view.suppress_with());
+        charts::response_curves_svg(&period(population), &lines, &notes).map_err(Error::Internal)
+    }
+}
+
+fn period(population: &Population) -> charts::Period {
+    charts::Period {
+        sent_from: population.sent_from,
+        sent_to: population.sent_to,
+        as_of: population.as_of,
+    }
+}
+
+fn suppression_failed(e: SuppressError) -> Error {
+    Error::Internal(anyhow::anyhow!("suppression: {e}"))
+}
