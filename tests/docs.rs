@@ -224,8 +224,8 @@ struct Session {
 
 impl Session {
     /// bash in `cwd`, its clock pinned, `mla-tracker` on the PATH, and
-    /// nothing of this process's configuration (`MLA__*`, `DATABASE_URL`,
-    /// `RUST_LOG`, a `.curlrc`) around.
+    /// nothing of this process's configuration around (`MLA__*`,
+    /// `DATABASE_URL`, `RUST_LOG`; a `.curlrc` or `.jq` in the home folder).
     fn start(cwd: &Path) -> Session {
         let files = scratch_dir("mla-docs-session");
         let bin_dir = Path::new(BIN).parent().expect("the binary's folder");
@@ -235,6 +235,8 @@ impl Session {
             if key.to_str().is_some_and(|k| k.starts_with("MLA__"))
                 || key == "DATABASE_URL"
                 || key == "RUST_LOG"
+                || key == "XDG_CONFIG_HOME"
+                || key == "CURL_HOME"
             {
                 command.env_remove(key);
             }
@@ -245,7 +247,7 @@ impl Session {
             .env("PATH", format!("{}:{path}", bin_dir.display()))
             .env("MLA__CLOCK__PINNED", DOCS_NOW)
             .env("LC_ALL", "C.UTF-8")
-            .env("CURL_HOME", &files)
+            .env("HOME", &files)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -653,6 +655,18 @@ fn documents(root: &Path) -> Vec<String> {
 
 #[actix_web::test]
 async fn the_documented_examples_are_what_the_service_answers() {
+    for tool in ["bash", "curl", "jq"] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            found,
+            "the documented examples need `{tool}` (scripts/test installs it)"
+        );
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let documents = documents(root);
     for required in ["README.md", "docs/API.md"] {
