@@ -14,6 +14,7 @@ mod cli;
 mod concurrency;
 mod contract;
 mod crash_delivery;
+mod docs;
 mod errors;
 mod faults;
 mod health;

@@ -90,9 +90,20 @@ impl Serve {
     /// Starts `serve` and waits until it listens; panics with its log if it
     /// stops or does not listen in time.
     pub async fn start(database_url: &str, token: &str) -> Serve {
+        Serve::start_with(database_url, token, |_| {}).await
+    }
+
+    /// Like [`Serve::start`], with the command changed by `adjust` before
+    /// it is spawned (its environment, say).
+    pub async fn start_with(
+        database_url: &str,
+        token: &str,
+        adjust: impl FnOnce(&mut Command),
+    ) -> Serve {
         let dir = scratch_dir("mla-serve");
         let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let mut child = mla(&dir, database_url)
+        let mut command = mla(&dir, database_url);
+        command
             .arg("serve")
             .env("MLA__SERVER__BIND", "127.0.0.1:0")
             .env("MLA__ALERTS__ENABLED", "false")
@@ -101,9 +112,9 @@ impl Serve {
                 format!("file://{}", dir.join("outbox").display()),
             )
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+            .stderr(log);
+        adjust(&mut command);
+        let mut child = command.spawn().unwrap();
         let deadline = Instant::now() + START_DEADLINE;
         let port = loop {
             let log = read_log(&dir);
@@ -135,6 +146,12 @@ impl Serve {
 
     pub fn log(&self) -> String {
         read_log(&self.dir)
+    }
+
+    /// The process's working directory: its log, and whatever relative
+    /// paths in its configuration (the default `data/`) lead to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Sends a request with the admin token; never panics on a transport
