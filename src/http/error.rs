@@ -16,7 +16,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
 
 use crate::db::{self, StorageFault};
 use crate::domain::{FieldErrors, Status};
@@ -161,20 +160,20 @@ impl ResponseError for ApiError {
             ApiError::Internal(cause) => log::error!("500: {cause:#}"),
             _ => {}
         }
-        let mut error = json!({"code": self.code(), "message": self.to_string()});
+        let mut error = ErrorDetail::new(self.code(), self.to_string());
         match self {
-            ApiError::Validation(fields) => error["fields"] = json!(fields),
+            ApiError::Validation(fields) => error.fields = Some(fields.clone()),
             ApiError::TransitionNotAllowed { allowed, .. } => {
-                error["allowed"] = json!(allowed);
+                error.allowed = Some(allowed);
                 let list: Vec<_> = allowed.iter().map(|s| s.as_str()).collect();
                 let hint = if list.is_empty() {
                     "none: the status is final".to_string()
                 } else {
                     list.join(", ")
                 };
-                error["message"] = json!(format!("{self}; allowed from here: {hint}"));
+                error.message = format!("{self}; allowed from here: {hint}");
             }
-            ApiError::PreconditionFailed { current } => error["current_version"] = json!(current),
+            ApiError::PreconditionFailed { current } => error.current_version = Some(*current),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -191,13 +190,53 @@ impl ResponseError for ApiError {
             // The rest of the body may still be on its way: start afresh.
             response.force_close();
         }
-        response.json(json!({ "error": error }))
+        response.json(ErrorBody { error })
+    }
+}
+
+/// The body of every 4xx and 5xx answer. Its members come in the order the
+/// API has always sent them (alphabetical).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// 409 `transition_not_allowed`: the statuses allowed from the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub allowed: Option<&'static [Status]>,
+    /// Stable, machine-readable: `validation_failed`, `not_found`, …
+    pub code: &'static str,
+    /// 412: the record's current version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub current_version: Option<i32>,
+    /// 422: messages per field (dotted path, e.g. `issuing_magistrate.email`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, value_type = Option<std::collections::BTreeMap<String, Vec<String>>>)]
+    pub fields: Option<FieldErrors>,
+    /// For people; may change.
+    pub message: String,
+}
+
+impl ErrorDetail {
+    fn new(code: &'static str, message: String) -> ErrorDetail {
+        ErrorDetail {
+            allowed: None,
+            code,
+            current_version: None,
+            fields: None,
+            message,
+        }
     }
 }
 
 /// Turns the framework's own error responses (unknown route, wrong method,
 /// bad query string) into the JSON error shape, so clients see one format.
-pub fn json_error_for_status(status: StatusCode) -> serde_json::Value {
+pub fn json_error_for_status(status: StatusCode) -> ErrorBody {
     let code = match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
@@ -206,7 +245,9 @@ pub fn json_error_for_status(status: StatusCode) -> serde_json::Value {
         _ => "bad_request",
     };
     let message = status.canonical_reason().unwrap_or("error").to_lowercase();
-    json!({"error": {"code": code, "message": message}})
+    ErrorBody {
+        error: ErrorDetail::new(code, message),
+    }
 }
 
 #[cfg(test)]

@@ -163,17 +163,41 @@ pub fn etag(version: i32) -> (header::HeaderName, String) {
 }
 
 /// A path id; anything that is not a UUID cannot name a record, so 404.
-/// Parses one query parameter's value, noting a failure under `key`.
-pub fn parsed<T: std::str::FromStr>(errors: &mut FieldErrors, key: &str, value: &str) -> Option<T>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .parse()
-        .map_err(|e: T::Err| errors.add(key, e.to_string()))
-        .ok()
-}
-
 pub fn parse_id(what: &str, text: &str) -> Result<uuid::Uuid, ApiError> {
     text.parse().map_err(|_| ApiError::not_found(what, text))
+}
+
+/// The `{id}` of a path, as the OpenAPI document shows it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct RecordId {
+    /// The record's id; anything that is not one of its ids is a 404
+    #[param(format = Uuid)]
+    id: String,
+}
+
+/// `If-Match` where it is required (a PATCH), as the document shows it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfMatchRequired {
+    /// The ETag of the version edited (`"<version>"`)
+    #[param(rename = "If-Match", pattern = r#"^[\t ]*(W/)?"*[0-9]{1,9}"*[\t ]*$"#)]
+    if_match: String,
+}
+
+/// `If-Match` where it is optional (a transition), as the document shows it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfMatchOptional {
+    /// The ETag of the version edited (`"<version>"`)
+    #[param(
+        rename = "If-Match",
+        value_type = String,
+        required = false,
+        pattern = r#"^[\t ]*(W/)?"*[0-9]{1,9}"*[\t ]*$"#
+    )]
+    if_match: Option<String>,
 }

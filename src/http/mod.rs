@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod params;
 pub mod routing;
 pub mod server;
 pub mod state;

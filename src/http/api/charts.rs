@@ -1,20 +1,19 @@
 //! `/stats/response-curves` (Kaplan–Meier curves of the time to a first
 //! response, JSON or CSV) and the SVG charts under `/stats/charts/`. They
-//! take the parameters of `/stats/countries` (`routes::stats::parse_query`)
-//! and the same role rule: analysts always get the published view, others
-//! with `suppress=true`.
+//! take the statistics' filters ([`StatsFilters`]) and the same role rule:
+//! analysts always get the published view, others with `suppress=true`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
-use super::stats::{StatsQuery, accepts_csv, csv_response, parse_query};
-use crate::domain::FieldErrors;
+use super::stats::{StatsFilters, Suppression, TableFormat, csv_response};
 use crate::http::auth::{Authorized, ReadStats};
 use crate::http::error::ApiError;
+use crate::http::params::{ParamGroup, Params};
 use crate::http::routing::{self, Routes};
 use crate::http::state::AppState;
-use crate::services::stats::View;
-use crate::stats::curves;
+use crate::stats::curves::{self, ShownCurve, ShownStep};
 
 pub fn routes(r: &mut Routes) {
     r.add("/stats/response-curves", [routing::get(response_curves)])
@@ -28,23 +27,17 @@ pub fn routes(r: &mut Routes) {
         );
 }
 
-/// The query and who sees what. Charts are SVG only: `format` is refused.
-fn query_of(
-    state: &AppState,
-    auth: &Authorized<ReadStats>,
-    req: &HttpRequest,
-    chart: bool,
-) -> Result<(StatsQuery, View), ApiError> {
-    if chart
-        && form_urlencoded::parse(req.query_string().as_bytes()).any(|(key, _)| key == "format")
-    {
-        let mut errors = FieldErrors::default();
-        errors.add("format", "charts are SVG only");
-        return Err(ApiError::Validation(errors));
+/// Charts are SVG only: `format` is refused, not ignored.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SvgOnly {}
+
+impl ParamGroup for SvgOnly {
+    const UNKNOWN: &'static str = "is not a parameter of the statistics";
+
+    fn refused(name: &str) -> Option<&'static str> {
+        (name == "format").then_some("charts are SVG only")
     }
-    let query = parse_query(req.query_string(), state.services.local_today())?;
-    let view = state.services.stats_view(auth.user.role, query.suppress);
-    Ok((query, view))
 }
 
 fn svg_response(svg: String) -> HttpResponse {
@@ -53,66 +46,118 @@ fn svg_response(svg: String) -> HttpResponse {
         .body(svg)
 }
 
-/// `GET /stats/response-curves`: per country, and pooled, the
-/// Kaplan–Meier steps of the time to a first response with their 95 %
-/// interval.
+/// The pooled curve: a [`ShownCurve`] without `country`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PooledCurve {
+    pub country_name: String,
+    pub curve: Option<Vec<ShownStep>>,
+    pub suppressed: Vec<&'static str>,
+}
+
+/// The response curves as JSON.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ResponseCurves)]
+pub struct CurvesBody {
+    /// Every country together.
+    pub all_countries: PooledCurve,
+    pub as_of: NaiveDate,
+    pub countries: Vec<ShownCurve>,
+    pub sent_from: Option<NaiveDate>,
+    pub sent_to: Option<NaiveDate>,
+    pub suppression: Suppression,
+}
+
+/// Kaplan–Meier curves of the time to a first response
+///
+/// Per country, and pooled, the steps of the time to a first response with
+/// their 95 % interval.
+#[utoipa::path(
+    get, path = "/api/v1/stats/response-curves", operation_id = "statsResponseCurves",
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat),
+    responses((status = 200, description = "The curves", content(
+        (CurvesBody = "application/json"), (String = "text/csv"))))
+)]
 async fn response_curves(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
+    params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, view) = query_of(&state, &auth, &req, false)?;
-    let shown = state
+    let (filters, format) = params.0;
+    let population = filters.population(state.services.local_today());
+    let view = state
         .services
-        .response_curves(&query.population, view)
-        .await?;
-    if query.csv || accepts_csv(&req) {
+        .stats_view(auth.user.role, filters.suppress());
+    let shown = state.services.response_curves(&population, view).await?;
+    if format.csv(&req) {
         let rows = curves::csv_rows(&shown);
         let refs: Vec<&crate::stats::ShownRow> = rows.iter().collect();
         let body = crate::stats::to_csv(&curves::COLUMNS, &refs).map_err(ApiError::Internal)?;
         return Ok(csv_response(body, "response-curves"));
     }
-    let mut all = serde_json::to_value(&shown.all).map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(all) = all.as_object_mut() {
-        all.remove("country");
-    }
-    let p = &query.population;
-    Ok(HttpResponse::Ok().json(json!({
-        "as_of": p.as_of,
-        "sent_from": p.sent_from,
-        "sent_to": p.sent_to,
-        "suppression": {"threshold": view.threshold, "applied": view.published},
-        "countries": shown.countries,
-        "all_countries": all,
-    })))
+    let all = shown.all;
+    Ok(HttpResponse::Ok().json(CurvesBody {
+        all_countries: PooledCurve {
+            country_name: all.country_name,
+            curve: all.curve,
+            suppressed: all.suppressed,
+        },
+        as_of: population.as_of,
+        countries: shown.countries,
+        sent_from: population.sent_from,
+        sent_to: population.sent_to,
+        suppression: view.into(),
+    }))
 }
 
-/// `GET /stats/charts/response-rates.svg`: countries ranked by the share
-/// still unanswered after 365 days.
+/// Chart: countries by share unanswered after 365 days
+#[utoipa::path(
+    get, path = "/api/v1/stats/charts/response-rates.svg", operation_id = "chartResponseRates",
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters),
+    responses((status = 200, description = "An SVG chart", content((String = "image/svg+xml"))))
+)]
 async fn response_rates_chart(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
-    req: HttpRequest,
+    params: Params<(StatsFilters, SvgOnly)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, view) = query_of(&state, &auth, &req, true)?;
+    let (filters, _) = params.0;
+    let population = filters.population(state.services.local_today());
+    let view = state
+        .services
+        .stats_view(auth.user.role, filters.suppress());
     let svg = state
         .services
-        .response_rates_chart(&query.population, view)
+        .response_rates_chart(&population, view)
         .await?;
     Ok(svg_response(svg))
 }
 
-/// `GET /stats/charts/response-curves.svg?country=…`: the Kaplan–Meier
-/// curves of the countries asked for, or of the five with most requests.
+/// Chart: response curves of the countries asked for (or the five largest)
+#[utoipa::path(
+    get, path = "/api/v1/stats/charts/response-curves.svg", operation_id = "chartResponseCurves",
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters),
+    responses((status = 200, description = "An SVG chart", content((String = "image/svg+xml"))))
+)]
 async fn response_curves_chart(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
-    req: HttpRequest,
+    params: Params<(StatsFilters, SvgOnly)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, view) = query_of(&state, &auth, &req, true)?;
+    let (filters, _) = params.0;
+    let population = filters.population(state.services.local_today());
+    let view = state
+        .services
+        .stats_view(auth.user.role, filters.suppress());
     let svg = state
         .services
-        .response_curves_chart(&query.population, view)
+        .response_curves_chart(&population, view)
         .await?;
     Ok(svg_response(svg))
 }

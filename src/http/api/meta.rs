@@ -1,11 +1,14 @@
 //! `/meta/vocabularies` and the health probes.
 
-use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use crate::db::Backend;
 use crate::domain::{
     AbandonmentReason, Channel, CountryCode, LegalBasis, Measure, Offence, Priority, RefusalGround,
-    Role, Status,
+    Role, Status, WaitingOn,
 };
 use crate::http::auth::{Authorized, SignedIn};
 use crate::http::error::ApiError;
@@ -16,42 +19,105 @@ pub fn routes(r: &mut Routes) {
     r.add("/meta/vocabularies", [routing::get(vocabularies)]);
 }
 
-/// Every vocabulary and the transition table, for clients and the web UI.
+/// A country as the vocabularies list it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CountryEntry {
+    code: CountryCode,
+    name: &'static str,
+}
+
+/// Every vocabulary and the transition table.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Vocabularies {
+    abandonment_reasons: &'static [AbandonmentReason],
+    channels: &'static [Channel],
+    countries: Vec<CountryEntry>,
+    legal_bases: &'static [LegalBasis],
+    measures: &'static [Measure],
+    offences: &'static [Offence],
+    priorities: &'static [Priority],
+    refusal_grounds: &'static [RefusalGround],
+    roles: &'static [Role],
+    statuses: &'static [Status],
+    /// Per status, the statuses it may move to.
+    transitions: BTreeMap<&'static str, &'static [Status]>,
+    /// Per status, whose move it is.
+    waiting_on: BTreeMap<&'static str, WaitingOn>,
+}
+
+/// Every vocabulary and the transition table
+#[utoipa::path(
+    get, path = "/api/v1/meta/vocabularies", operation_id = "getVocabularies", tag = "meta",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The vocabularies", body = Vocabularies))
+)]
 async fn vocabularies(_: Authorized<SignedIn>) -> HttpResponse {
-    let transitions: serde_json::Map<String, Value> = Status::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), json!(s.allowed_next())))
-        .collect();
-    let waiting_on: serde_json::Map<String, Value> = Status::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), json!(s.waiting_on())))
-        .collect();
-    let countries: Vec<Value> = CountryCode::all()
-        .map(|c| json!({"code": c, "name": c.name()}))
-        .collect();
-    HttpResponse::Ok().json(json!({
-        "statuses": Status::names(),
-        "transitions": transitions,
-        "waiting_on": waiting_on,
-        "channels": Channel::names(),
-        "legal_bases": LegalBasis::names(),
-        "offences": Offence::names(),
-        "measures": Measure::names(),
-        "abandonment_reasons": AbandonmentReason::names(),
-        "refusal_grounds": RefusalGround::names(),
-        "priorities": Priority::names(),
-        "roles": Role::names(),
-        "countries": countries,
-    }))
+    HttpResponse::Ok().json(Vocabularies {
+        abandonment_reasons: AbandonmentReason::ALL,
+        channels: Channel::ALL,
+        countries: CountryCode::all()
+            .map(|code| CountryEntry {
+                code,
+                name: code.name(),
+            })
+            .collect(),
+        legal_bases: LegalBasis::ALL,
+        measures: Measure::ALL,
+        offences: Offence::ALL,
+        priorities: Priority::ALL,
+        refusal_grounds: RefusalGround::ALL,
+        roles: Role::ALL,
+        statuses: Status::ALL,
+        transitions: Status::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.allowed_next()))
+            .collect(),
+        waiting_on: Status::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.waiting_on()))
+            .collect(),
+    })
 }
 
-/// Liveness: the process answers. Touches nothing else.
+/// The liveness probe's answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    #[schema(pattern = "^ok$")]
+    status: &'static str,
+}
+
+/// Liveness: the process answers
+///
+/// Touches nothing else.
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "healthz", tag = "health", security(()),
+    responses((status = 200, description = "Alive", body = Health))
+)]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers within `database.timeout_seconds`.
+/// The readiness probe's answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    #[schema(pattern = "^ready$")]
+    status: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(value_type = String)]
+    database: Backend,
+}
+
+/// Readiness: the database answers
+///
+/// Within `database.timeout_seconds`.
+#[utoipa::path(
+    get, path = "/readyz", operation_id = "readyz", tag = "health", security(()),
+    responses((status = 200, description = "Ready", body = Ready))
+)]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.services.check_database().await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.services.db.backend})))
+    Ok(HttpResponse::Ok().json(Ready {
+        status: "ready",
+        database: state.services.db.backend,
+    }))
 }

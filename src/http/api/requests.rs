@@ -2,18 +2,22 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
+use crate::db::events::Event;
 use crate::db::requests::{Filters, SortKey};
 use crate::domain::request::MlaRequest;
 use crate::domain::transition::TransitionCommand;
 use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status};
 use crate::http::auth::{Authorized, ReadCases, WriteCases};
 use crate::http::error::ApiError;
-use crate::http::extract::{JsonBody, JsonObject, etag, if_match, parse_id, parsed};
+use crate::http::extract::{
+    IfMatchOptional, IfMatchRequired, JsonBody, JsonObject, RecordId, etag, if_match, parse_id,
+};
+use crate::http::params::{Limit, ParamGroup, Params, from_str};
 use crate::http::routing::{self as routing, Routes};
 use crate::http::state::AppState;
-use crate::services::requests::{ListQuery, NewNote};
+use crate::services::requests::{ListQuery, NewNote, RequestPage};
 
 pub fn routes(r: &mut Routes) {
     r.add("/requests", [routing::get(list), routing::post(create)])
@@ -30,6 +34,29 @@ fn record_response(
     response.insert_header(etag(record.version)).json(record)
 }
 
+/// Register a request (a draft, or one already sent)
+#[utoipa::path(
+    post, path = "/api/v1/requests", operation_id = "createRequest", tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    request_body(content = ref("#/components/schemas/NewRequest"),
+                 content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = MlaRequest,
+         headers(("ETag"), ("Location")),
+         links(
+            ("getRequest" = (operation_id = "getRequest", parameters(("id" = "$response.body#/id")))),
+            ("patchRequest" = (operation_id = "patchRequest", parameters(
+                ("id" = "$response.body#/id"), ("If-Match" = "$response.header.ETag")))),
+            ("transitionRequest" = (operation_id = "transitionRequest", parameters(("id" = "$response.body#/id")))),
+            ("addNote" = (operation_id = "addNote", parameters(("id" = "$response.body#/id")))),
+            ("listEvents" = (operation_id = "listEvents", parameters(("id" = "$response.body#/id")))),
+            ("addFollowUp" = (operation_id = "addFollowUp", parameters(("id" = "$response.body#/id")))),
+            ("snoozeRequest" = (operation_id = "snoozeRequest", parameters(("id" = "$response.body#/id")))),
+            ("unsnoozeRequest" = (operation_id = "unsnoozeRequest", parameters(("id" = "$response.body#/id")))),
+         )),
+        (status = 409, description = "The reference is taken"),
+    )
+)]
 async fn create(
     state: web::Data<AppState>,
     auth: Authorized<WriteCases>,
@@ -41,6 +68,13 @@ async fn create(
     Ok(record_response(response, &record))
 }
 
+/// One request
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}", operation_id = "getRequest", tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(RecordId),
+    responses((status = 200, description = "The request", body = MlaRequest, headers(("ETag"))))
+)]
 async fn get(
     state: web::Data<AppState>,
     _: Authorized<ReadCases>,
@@ -51,6 +85,20 @@ async fn get(
     Ok(record_response(HttpResponse::Ok(), &record))
 }
 
+/// Change descriptive fields (JSON merge patch)
+#[utoipa::path(
+    patch, path = "/api/v1/requests/{id}", operation_id = "patchRequest", tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(RecordId, IfMatchRequired),
+    request_body(content = ref("#/components/schemas/RequestPatch"),
+                 content_type = "application/json"),
+    responses(
+        (status = 200, description = "The changed request", body = MlaRequest, headers(("ETag"))),
+        (status = 400, description = "If-Match is not an ETag of this API"),
+        (status = 412, description = "The record changed since that version: `error.current_version`"),
+        (status = 428, description = "If-Match is missing"),
+    )
+)]
 async fn patch(
     state: web::Data<AppState>,
     auth: Authorized<WriteCases>,
@@ -67,6 +115,20 @@ async fn patch(
     Ok(record_response(HttpResponse::Ok(), &record))
 }
 
+/// Move the request to another status
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/transitions", operation_id = "transitionRequest",
+    tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(RecordId, IfMatchOptional),
+    request_body = TransitionCommand,
+    responses(
+        (status = 200, description = "The moved request", body = MlaRequest, headers(("ETag"))),
+        (status = 400, description = "If-Match is not an ETag of this API"),
+        (status = 409, description = "The status table does not allow it: `error.allowed`"),
+        (status = 412, description = "The record changed since the If-Match version"),
+    )
+)]
 async fn transition(
     state: web::Data<AppState>,
     auth: Authorized<WriteCases>,
@@ -83,6 +145,14 @@ async fn transition(
     Ok(record_response(HttpResponse::Ok(), &record))
 }
 
+/// Add a note to the history
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/notes", operation_id = "addNote", tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(RecordId),
+    request_body = NewNote,
+    responses((status = 201, description = "The note's event", body = Event))
+)]
 async fn add_note(
     state: web::Data<AppState>,
     auth: Authorized<WriteCases>,
@@ -94,131 +164,227 @@ async fn add_note(
     Ok(HttpResponse::Created().json(event))
 }
 
+/// A request's history.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EventList {
+    /// Oldest first.
+    pub items: Vec<Event>,
+}
+
+/// The request's history, oldest first
+#[utoipa::path(
+    get, path = "/api/v1/requests/{id}/events", operation_id = "listEvents", tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(RecordId),
+    responses((status = 200, description = "The events", body = EventList))
+)]
 async fn list_events(
     state: web::Data<AppState>,
     _: Authorized<ReadCases>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id("request", &id)?;
-    let events = state.services.request_events(id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": events })))
+    let items = state.services.request_events(id).await?;
+    Ok(HttpResponse::Ok().json(EventList { items }))
 }
 
-const DEFAULT_LIMIT: i64 = 50;
-const MAX_LIMIT: i64 = 200;
+/// The list's filters, order and page.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only these statuses
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    status: Vec<Status>,
+    /// Only this target country
+    #[param(value_type = CountryCode, inline, required = false)]
+    country: Option<CountryCode>,
+    /// Only this priority
+    #[param(value_type = Priority, inline, required = false)]
+    priority: Option<Priority>,
+    /// Only this legal basis
+    #[param(value_type = LegalBasis, inline, required = false)]
+    legal_basis: Option<LegalBasis>,
+    /// Words in the reference, case reference, title or foreign reference
+    #[param(value_type = String, required = false, max_length = 200, pattern = r"^[^\u0000]*$")]
+    q: Option<SearchText>,
+    /// Sent on or after
+    #[param(value_type = String, format = Date, required = false)]
+    sent_from: Option<NaiveDate>,
+    /// Sent on or before (not before sent_from)
+    #[param(value_type = String, format = Date, required = false)]
+    sent_to: Option<NaiveDate>,
+    /// Sort key, `-` for descending (default -created_at)
+    #[param(value_type = Sort, inline, required = false)]
+    sort: Option<Sort>,
+    /// Page size (default 50)
+    #[param(value_type = u32, minimum = 1, maximum = 200, required = false)]
+    limit: Option<Limit<MAX_LIMIT>>,
+    /// `next_cursor` of the previous page, same sort
+    #[param(value_type = String, required = false, max_length = 1000, pattern = r"^[^\u0000]*$")]
+    cursor: Option<String>,
+}
 
+impl ParamGroup for ListParams {
+    const UNKNOWN: &'static str = "is not a filter of this list";
+
+    fn check(&self, _today: NaiveDate, errors: &mut FieldErrors) {
+        if let (Some(from), Some(to)) = (self.sent_from, self.sent_to)
+            && from > to
+        {
+            errors.add("sent_to", "must not be before sent_from");
+        }
+    }
+}
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+/// Searched words: at most 200 characters, compared lower-cased.
+#[derive(Debug, Clone)]
+pub struct SearchText(String);
+
+impl std::str::FromStr for SearchText {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.chars().count() > 200 {
+            Err("must be at most 200 characters long")
+        } else {
+            Ok(SearchText(s.to_lowercase()))
+        }
+    }
+}
+
+/// A sort key, `-` in front for descending order.
+#[derive(Debug, Clone, Copy)]
+pub struct Sort {
+    key: SortKey,
+    descending: bool,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, s),
+        };
+        serde_json::from_value::<SortKey>(serde_json::Value::String(name.to_string()))
+            .map(|key| Sort { key, descending })
+            .map_err(|_| {
+                "must be one of status_since, sent_at, created_at, reference, optionally prefixed with -"
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for Sort {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_str(d)
+    }
+}
+
+impl<'de> Deserialize<'de> for SearchText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_str(d)
+    }
+}
+
+/// In the OpenAPI document: every key, ascending or descending.
+impl utoipa::PartialSchema for Sort {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some([
+                "status_since",
+                "-status_since",
+                "sent_at",
+                "-sent_at",
+                "created_at",
+                "-created_at",
+                "reference",
+                "-reference",
+            ]))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Sort {}
+
+/// A page of requests, filtered and sorted
+#[utoipa::path(
+    get, path = "/api/v1/requests", operation_id = "listRequests", tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page", body = RequestPage,
+         links(
+            ("getRequest" = (operation_id = "getRequest", parameters(("id" = "$response.body#/items/0/id")))),
+            ("listEvents" = (operation_id = "listEvents", parameters(("id" = "$response.body#/items/0/id")))),
+            ("addNote" = (operation_id = "addNote", parameters(("id" = "$response.body#/items/0/id")))),
+            ("transitionRequest" = (operation_id = "transitionRequest", parameters(("id" = "$response.body#/items/0/id")))),
+         )),
+        (status = 400, description = "The cursor is malformed or belongs to another sort"),
+    )
+)]
 async fn list(
     state: web::Data<AppState>,
     _: Authorized<ReadCases>,
-    req: HttpRequest,
+    params: Params<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = parse_list_query(req.query_string())?;
+    let p = params.0;
+    let sort = p.sort.unwrap_or(Sort {
+        key: SortKey::CreatedAt,
+        descending: true,
+    });
+    let query = ListQuery {
+        filters: Filters {
+            statuses: p.status,
+            country: p.country,
+            priority: p.priority,
+            legal_basis: p.legal_basis,
+            q: p.q.map(|q| q.0).filter(|q| !q.is_empty()),
+            sent_from: p.sent_from,
+            sent_to: p.sent_to,
+        },
+        sort: sort.key,
+        descending: sort.descending,
+        limit: p.limit.map_or(DEFAULT_LIMIT, |l| l.0).into(),
+        cursor: p.cursor,
+    };
     let page = state.services.list_requests(query).await?;
     Ok(HttpResponse::Ok().json(page))
-}
-
-fn parse_list_query(query_string: &str) -> Result<ListQuery, ApiError> {
-    let mut errors = FieldErrors::default();
-    let mut filters = Filters::default();
-    let mut sort = (SortKey::CreatedAt, true);
-    let mut limit = DEFAULT_LIMIT;
-    let mut cursor = None;
-    for (key, value) in form_urlencoded::parse(query_string.as_bytes()) {
-        let value = value.trim();
-        if value.contains('\0') || key.contains('\0') {
-            errors.add(key.replace('\0', ""), "must not contain NUL characters");
-            continue;
-        }
-        match key.as_ref() {
-            "status" if value.is_empty() => errors.add("status", "must not be empty"),
-            "status" => {
-                for part in value.split(',').filter(|p| !p.is_empty()) {
-                    if let Some(s) = parsed::<Status>(&mut errors, "status", part) {
-                        filters.statuses.push(s);
-                    }
-                }
-            }
-            "country" => match CountryCode::parse(value) {
-                Ok(c) => filters.country = Some(c),
-                Err(e) => errors.add("country", e),
-            },
-            "priority" => filters.priority = parsed::<Priority>(&mut errors, "priority", value),
-            "legal_basis" => {
-                filters.legal_basis = parsed::<LegalBasis>(&mut errors, "legal_basis", value)
-            }
-            "q" => {
-                if value.chars().count() > 200 {
-                    errors.add("q", "must be at most 200 characters long");
-                } else if !value.is_empty() {
-                    filters.q = Some(value.to_lowercase());
-                }
-            }
-            "sent_from" => filters.sent_from = parsed::<NaiveDate>(&mut errors, "sent_from", value),
-            "sent_to" => filters.sent_to = parsed::<NaiveDate>(&mut errors, "sent_to", value),
-            "sort" => {
-                let (desc, name) = match value.strip_prefix('-') {
-                    Some(name) => (true, name),
-                    None => (false, value),
-                };
-                match serde_json::from_value::<SortKey>(serde_json::Value::String(name.to_string())) {
-                    Ok(key) => sort = (key, desc),
-                    Err(_) => errors.add(
-                        "sort",
-                        "must be one of status_since, sent_at, created_at, reference, optionally prefixed with -",
-                    ),
-                }
-            }
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => limit = n,
-                _ => errors.add(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                ),
-            },
-            "cursor" => cursor = Some(value.to_string()),
-            other => errors.add(other, "is not a filter of this list"),
-        }
-    }
-    if let (Some(from), Some(to)) = (filters.sent_from, filters.sent_to)
-        && from > to
-    {
-        errors.add("sent_to", "must not be before sent_from");
-    }
-    errors.into_result().map_err(ApiError::Validation)?;
-    Ok(ListQuery {
-        filters,
-        sort: sort.0,
-        descending: sort.1,
-        limit,
-        cursor,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::params::parse;
+
+    fn today() -> NaiveDate {
+        "2026-06-15".parse().unwrap()
+    }
 
     #[test]
     fn list_query_accepts_repeated_and_comma_separated_statuses() {
-        let q = parse_list_query(
+        let q: ListParams = parse(
             "status=sent&status=acknowledged,executed&country=ph&sort=-sent_at&limit=20",
+            today(),
         )
         .unwrap();
         assert_eq!(
-            q.filters.statuses,
+            q.status,
             vec![Status::Sent, Status::Acknowledged, Status::Executed]
         );
-        assert_eq!(q.filters.country.unwrap().as_str(), "PH");
-        assert_eq!((q.sort, q.descending, q.limit), (SortKey::SentAt, true, 20));
+        assert_eq!(q.country.unwrap().as_str(), "PH");
+        let sort = q.sort.unwrap();
+        assert_eq!((sort.key, sort.descending), (SortKey::SentAt, true));
+        assert_eq!(q.limit.map(|l| l.0), Some(20));
     }
 
     #[test]
     fn list_query_names_bad_parameters() {
-        let Err(ApiError::Validation(e)) =
-            parse_list_query("status=lost&limit=500&colour=red&sort=title")
-        else {
-            panic!("expected a validation error")
-        };
+        let e = parse::<ListParams>("status=lost&limit=500&colour=red&sort=title", today())
+            .unwrap_err();
         let keys: Vec<_> = e.0.keys().cloned().collect();
         assert_eq!(keys, ["colour", "limit", "sort", "status"]);
     }

@@ -4,20 +4,22 @@
 //! published one with `suppress=true`. Tables come as JSON, or as CSV with
 //! `format=csv` or `Accept: text/csv`.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence};
 use crate::http::auth::{Authorized, ReadStats};
 use crate::http::error::ApiError;
-use crate::http::extract::parsed;
+use crate::http::params::{Flag, ParamGroup, Params, from_str};
 use crate::http::routing::{self, Routes};
 use crate::http::state::AppState;
 use crate::services::stats::View;
 use crate::stats::aggregates::{Bucket, Closure, Population};
-use crate::stats::{ShownRow, countries, reasons, timeline};
+use crate::stats::{ShownRow, ShownTable, countries, reasons, timeline};
 
 pub fn routes(r: &mut Routes) {
     r.add("/stats/countries", [routing::get(countries_table)])
@@ -32,126 +34,150 @@ pub fn routes(r: &mut Routes) {
         .add("/stats/timeline", [routing::get(timeline_table)]);
 }
 
-/// What every statistics endpoint takes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StatsQuery {
-    pub population: Population,
-    /// `suppress=true`: the published view, whatever the role.
-    pub suppress: bool,
-    pub csv: bool,
+/// Which requests the figures cover, and for whom.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsFilters {
+    /// Only requests sent on or after this day
+    #[param(value_type = String, format = Date, required = false)]
+    sent_from: Option<NaiveDate>,
+    /// Only requests sent on or before this day (not before sent_from)
+    #[param(value_type = String, format = Date, required = false)]
+    sent_to: Option<NaiveDate>,
+    /// The day the figures are computed as of (default today; not after today)
+    #[param(value_type = String, format = Date, required = false)]
+    as_of: Option<NaiveDate>,
+    /// Only requests about these offences
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    offence: Vec<Offence>,
+    /// Only requests under these bases
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    legal_basis: Vec<LegalBasis>,
+    /// Only requests sent through these channels
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    channel: Vec<Channel>,
+    /// Only these target countries
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    country: Vec<CountryCode>,
+    /// `true`: the published view (always so for analysts)
+    #[param(value_type = Flag, inline, required = false)]
+    suppress: Option<Flag>,
 }
 
-/// Parses `sent_from`, `sent_to`, `as_of` (default `today`), the
-/// repeatable (or comma-separated) filters `offence`, `legal_basis`,
-/// `channel`, `country`, and `suppress`, `format`.
-pub fn parse_query(query_string: &str, today: NaiveDate) -> Result<StatsQuery, ApiError> {
-    parse_with(query_string, today, |_, _, _| false)
-}
+impl ParamGroup for StatsFilters {
+    const UNKNOWN: &'static str = "is not a parameter of the statistics";
 
-/// [`parse_query`] plus `bucket` (`year`, the default, `quarter`, `month`),
-/// which only the timeline takes.
-pub fn parse_timeline_query(
-    query_string: &str,
-    today: NaiveDate,
-) -> Result<(StatsQuery, Bucket), ApiError> {
-    let mut bucket = Bucket::default();
-    let query = parse_with(query_string, today, |key, value, errors| {
-        if key != "bucket" {
-            return false;
-        }
-        if let Some(b) = parsed(errors, "bucket", value) {
-            bucket = b;
-        }
-        true
-    })?;
-    Ok((query, bucket))
-}
-
-/// The common parameters, and whatever else `extra` takes: it is offered
-/// every other key and says whether it was one of its own.
-fn parse_with(
-    query_string: &str,
-    today: NaiveDate,
-    mut extra: impl FnMut(&str, &str, &mut FieldErrors) -> bool,
-) -> Result<StatsQuery, ApiError> {
-    let mut errors = FieldErrors::default();
-    let mut p = Population::as_of(today);
-    let (mut suppress, mut csv) = (false, false);
-    for (key, value) in form_urlencoded::parse(query_string.as_bytes()) {
-        let value = value.trim();
-        if value.contains('\0') || key.contains('\0') {
-            errors.add(key.replace('\0', ""), "must not contain NUL characters");
-            continue;
-        }
-        // An empty filter is refused rather than ignored, so a query the
-        // document does not describe is never quietly answered (found by
-        // fuzzing: `offence=` read as "no filter").
-        if value.is_empty()
-            && matches!(
-                key.as_ref(),
-                "offence" | "legal_basis" | "channel" | "country"
-            )
+    fn check(&self, today: NaiveDate, errors: &mut FieldErrors) {
+        if let (Some(from), Some(to)) = (self.sent_from, self.sent_to)
+            && from > to
         {
-            errors.add(key.to_string(), "must not be empty");
-            continue;
+            errors.add("sent_to", "must not be before sent_from");
         }
-        let parts = || value.split(',').map(str::trim).filter(|v| !v.is_empty());
-        match key.as_ref() {
-            "sent_from" => p.sent_from = parsed(&mut errors, "sent_from", value),
-            "sent_to" => p.sent_to = parsed(&mut errors, "sent_to", value),
-            "as_of" => {
-                if let Some(d) = parsed(&mut errors, "as_of", value) {
-                    p.as_of = d;
-                }
-            }
-            "offence" => p
-                .offences
-                .extend(parts().filter_map(|v| parsed::<Offence>(&mut errors, "offence", v))),
-            "legal_basis" => p.legal_bases.extend(
-                parts().filter_map(|v| parsed::<LegalBasis>(&mut errors, "legal_basis", v)),
-            ),
-            "channel" => p
-                .channels
-                .extend(parts().filter_map(|v| parsed::<Channel>(&mut errors, "channel", v))),
-            "country" => {
-                for v in parts() {
-                    match CountryCode::parse(v) {
-                        Ok(c) => p.countries.push(c),
-                        Err(e) => errors.add("country", e),
-                    }
-                }
-            }
-            "suppress" => match value {
-                "true" => suppress = true,
-                "false" => suppress = false,
-                _ => errors.add("suppress", "must be true or false"),
-            },
-            "format" => match value {
-                "csv" => csv = true,
-                "json" => csv = false,
-                _ => errors.add("format", "must be json or csv"),
-            },
-            other => {
-                if !extra(other, value, &mut errors) {
-                    errors.add(other, "is not a parameter of the statistics")
-                }
-            }
+        if self.as_of.is_some_and(|as_of| as_of > today) {
+            errors.add("as_of", format!("must not be after today ({today})"));
         }
     }
-    if let (Some(from), Some(to)) = (p.sent_from, p.sent_to)
-        && from > to
-    {
-        errors.add("sent_to", "must not be before sent_from");
+}
+
+impl StatsFilters {
+    /// The population asked for, as of `today` unless `as_of` says otherwise.
+    pub fn population(&self, today: NaiveDate) -> Population {
+        Population {
+            as_of: self.as_of.unwrap_or(today),
+            sent_from: self.sent_from,
+            sent_to: self.sent_to,
+            offences: self.offence.clone(),
+            legal_bases: self.legal_basis.clone(),
+            channels: self.channel.clone(),
+            countries: self.country.clone(),
+        }
     }
-    if p.as_of > today {
-        errors.add("as_of", format!("must not be after today ({today})"));
+
+    /// Whether the caller asked for the published view.
+    pub fn suppress(&self) -> bool {
+        self.suppress.is_some_and(|f| f.0)
     }
-    errors.into_result().map_err(ApiError::Validation)?;
-    Ok(StatsQuery {
-        population: p,
-        suppress,
-        csv,
-    })
+}
+
+/// JSON or CSV.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TableFormat {
+    /// `csv` (or `Accept: text/csv`) for CSV
+    #[param(value_type = Format, inline, required = false)]
+    format: Option<Format>,
+}
+
+impl ParamGroup for TableFormat {
+    const UNKNOWN: &'static str = "is not a parameter of the statistics";
+}
+
+impl TableFormat {
+    /// CSV when asked by `format=csv` or by the `Accept` header.
+    pub fn csv(&self, req: &HttpRequest) -> bool {
+        match self.format {
+            Some(Format::Csv) => true,
+            Some(Format::Json) => false,
+            None => accepts_csv(req),
+        }
+    }
+}
+
+/// How a table is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+impl std::str::FromStr for Format {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            _ => Err("must be json or csv"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_str(d)
+    }
+}
+
+/// The timeline's period.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineBucket {
+    /// The period (default year)
+    #[param(value_type = BucketName, inline, required = false)]
+    #[serde(default, deserialize_with = "bucket")]
+    bucket: Option<Bucket>,
+}
+
+/// How [`Bucket`] is written in a query.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum BucketName {
+    Year,
+    Quarter,
+    Month,
+}
+
+impl ParamGroup for TimelineBucket {
+    const UNKNOWN: &'static str = "is not a parameter of the statistics";
+}
+
+fn bucket<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Bucket>, D::Error> {
+    from_str(d).map(Some)
 }
 
 /// Whether the caller asked for CSV by its `Accept` header.
@@ -172,137 +198,284 @@ pub(super) fn csv_response(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
+/// Whether the published view was applied, and its threshold.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Suppression {
+    /// Whether this is the published view (small counts hidden).
+    pub applied: bool,
+    pub threshold: u64,
+}
+
+impl From<View> for Suppression {
+    fn from(view: View) -> Suppression {
+        Suppression {
+            applied: view.published,
+            threshold: view.threshold,
+        }
+    }
+}
+
+/// A statistics table as JSON: its rows under `countries` or `buckets`,
+/// then the totals (without the rows' label columns). Its schema, column by
+/// column, is in the OpenAPI document (`CountriesTable`, …).
+#[derive(Debug, Serialize)]
+pub struct TableBody {
+    pub as_of: NaiveDate,
+    /// `countries` or `buckets`.
+    #[serde(flatten)]
+    pub rows: BTreeMap<&'static str, Vec<ShownRow>>,
+    pub sent_from: Option<NaiveDate>,
+    pub sent_to: Option<NaiveDate>,
+    pub suppression: Suppression,
+    pub totals: ShownRow,
+}
+
+/// What one table endpoint answers with.
+struct Table {
+    /// The CSV's file name.
+    name: &'static str,
+    /// The key of the rows in JSON.
+    rows_key: &'static str,
+    columns: Vec<&'static str>,
+    /// The rows' label columns, which the JSON totals leave out.
+    label: &'static [&'static str],
+}
+
 /// A shown table as CSV (rows, then the totals, in `columns` order) or as
-/// JSON: `{"as_of", "sent_from", "sent_to", "suppression", "<rows_key>":
-/// [...], "totals"}`, the totals without the row label columns `label`.
-#[allow(clippy::too_many_arguments)]
+/// JSON ([`TableBody`]).
 fn table_response(
-    req: &HttpRequest,
-    query: &StatsQuery,
-    view: &View,
-    name: &str,
-    rows_key: &str,
-    columns: &[&str],
-    label: &[&str],
-    rows: Vec<ShownRow>,
-    mut totals: ShownRow,
+    csv: bool,
+    population: &Population,
+    view: View,
+    table: Table,
+    shown: ShownTable,
 ) -> Result<HttpResponse, ApiError> {
-    if query.csv || accepts_csv(req) {
+    let ShownTable { rows, mut totals } = shown;
+    if csv {
         let mut all: Vec<&ShownRow> = rows.iter().collect();
         all.push(&totals);
         return Ok(csv_response(
-            crate::stats::to_csv(columns, &all).map_err(ApiError::Internal)?,
-            name,
+            crate::stats::to_csv(&table.columns, &all).map_err(ApiError::Internal)?,
+            table.name,
         ));
     }
-    for column in label {
+    for column in table.label {
         totals.remove(*column);
     }
-    let p = &query.population;
-    Ok(HttpResponse::Ok().json(json!({
-        "as_of": p.as_of,
-        "sent_from": p.sent_from,
-        "sent_to": p.sent_to,
-        "suppression": {"threshold": view.threshold, "applied": view.published},
-        rows_key: rows,
-        "totals": totals,
-    })))
+    Ok(HttpResponse::Ok().json(TableBody {
+        as_of: population.as_of,
+        rows: BTreeMap::from([(table.rows_key, rows)]),
+        sent_from: population.sent_from,
+        sent_to: population.sent_to,
+        suppression: view.into(),
+        totals,
+    }))
 }
 
-/// `GET /stats/countries`: per-country counts, response rate, Kaplan–Meier
-/// medians and shares still unanswered at 180 and 365 days, and totals.
+const BY_COUNTRY: &[&str] = &["country", "country_name"];
+
+/// Per country: counts, response rate, Kaplan–Meier medians and shares
+///
+/// Counts, response rate, median days to a first response and shares still
+/// unanswered at 180 and 365 days, and the totals.
+#[utoipa::path(
+    get, path = "/api/v1/stats/countries", operation_id = "statsCountries", tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat),
+    responses((status = 200, description = "The table", content(
+        (CountriesTable = "application/json"), (String = "text/csv"))))
+)]
 async fn countries_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
+    params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = parse_query(req.query_string(), state.services.local_today())?;
-    let view = state.services.stats_view(auth.user.role, query.suppress);
-    let shown = state
+    let (filters, format) = params.0;
+    let population = filters.population(state.services.local_today());
+    let view = state
         .services
-        .country_table(&query.population, view)
-        .await?;
-    table_response(
-        &req,
-        &query,
-        &view,
-        "countries",
-        "countries",
-        &countries::COLUMNS,
-        &["country", "country_name"],
-        shown.rows,
-        shown.totals,
-    )
+        .stats_view(auth.user.role, filters.suppress());
+    let shown = state.services.country_table(&population, view).await?;
+    let table = Table {
+        name: "countries",
+        rows_key: "countries",
+        columns: countries::COLUMNS.to_vec(),
+        label: BY_COUNTRY,
+    };
+    table_response(format.csv(&req), &population, view, table, shown)
 }
 
-/// `GET /stats/abandonment-reasons`: per country, the requests abandoned by
-/// `as_of` by reason, and totals.
+/// Per country: abandoned requests by reason
+#[utoipa::path(
+    get, path = "/api/v1/stats/abandonment-reasons", operation_id = "statsAbandonmentReasons",
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat),
+    responses((status = 200, description = "The table", content(
+        (AbandonmentReasonsTable = "application/json"), (String = "text/csv"))))
+)]
 async fn abandonment_reasons_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
+    params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
-    reasons_table(state, auth, req, Closure::Abandoned, "abandonment-reasons").await
+    reasons_table(state, auth, req, params.0, Closure::Abandoned).await
 }
 
-/// `GET /stats/refusal-grounds`: per country, the requests refused by
-/// `as_of` by ground, and totals.
+/// Per country: refused requests by ground
+#[utoipa::path(
+    get, path = "/api/v1/stats/refusal-grounds", operation_id = "statsRefusalGrounds",
+    tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat),
+    responses((status = 200, description = "The table", content(
+        (RefusalGroundsTable = "application/json"), (String = "text/csv"))))
+)]
 async fn refusal_grounds_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
+    params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
-    reasons_table(state, auth, req, Closure::Refused, "refusal-grounds").await
+    reasons_table(state, auth, req, params.0, Closure::Refused).await
 }
 
 async fn reasons_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
+    (filters, format): (StatsFilters, TableFormat),
     closure: Closure,
-    name: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let query = parse_query(req.query_string(), state.services.local_today())?;
-    let view = state.services.stats_view(auth.user.role, query.suppress);
+    let population = filters.population(state.services.local_today());
+    let view = state
+        .services
+        .stats_view(auth.user.role, filters.suppress());
     let shown = state
         .services
-        .reasons_table(&query.population, closure, view)
+        .reasons_table(&population, closure, view)
         .await?;
-    table_response(
-        &req,
-        &query,
-        &view,
-        name,
-        "countries",
-        &reasons::columns(closure),
-        &["country", "country_name"],
-        shown.rows,
-        shown.totals,
-    )
+    let table = Table {
+        name: match closure {
+            Closure::Abandoned => "abandonment-reasons",
+            Closure::Refused => "refusal-grounds",
+        },
+        rows_key: "countries",
+        columns: reasons::columns(closure),
+        label: BY_COUNTRY,
+    };
+    table_response(format.csv(&req), &population, view, table, shown)
 }
 
-/// `GET /stats/timeline`: per bucket of `sent_at` (`bucket=year|quarter|
-/// month`), counts and the Kaplan–Meier median days to a first response.
+/// Per period of sending: counts and median days to a response
+#[utoipa::path(
+    get, path = "/api/v1/stats/timeline", operation_id = "statsTimeline", tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat, TimelineBucket),
+    responses((status = 200, description = "The table", content(
+        (TimelineTable = "application/json"), (String = "text/csv"))))
+)]
 async fn timeline_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
+    params: Params<(StatsFilters, (TableFormat, TimelineBucket))>,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, bucket) = parse_timeline_query(req.query_string(), state.services.local_today())?;
-    let view = state.services.stats_view(auth.user.role, query.suppress);
+    let (filters, (format, bucket)) = params.0;
+    let population = filters.population(state.services.local_today());
+    let view = state
+        .services
+        .stats_view(auth.user.role, filters.suppress());
     let shown = state
         .services
-        .timeline_table(&query.population, bucket, view)
+        .timeline_table(&population, bucket.bucket.unwrap_or_default(), view)
         .await?;
-    table_response(
-        &req,
-        &query,
-        &view,
-        "timeline",
-        "buckets",
-        &timeline::COLUMNS,
-        &["bucket"],
-        shown.rows,
-        shown.totals,
-    )
+    let table = Table {
+        name: "timeline",
+        rows_key: "buckets",
+        columns: timeline::COLUMNS.to_vec(),
+        label: &["bucket"],
+    };
+    table_response(format.csv(&req), &population, view, table, shown)
+}
+
+/// The schema of a table's JSON, column by column: `{as_of, sent_from,
+/// sent_to, suppression, <rows>: [...], totals}`; each row holds `columns`
+/// (the totals lack the label columns). Hidden figures are `null` and named
+/// in `suppressed`.
+fn table_schema(
+    rows_key: &str,
+    columns: &[&str],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use serde_json::{Map, Value, json};
+    use utoipa::PartialSchema;
+    let column = |name: &str| -> Value {
+        match name {
+            "country" => serde_json::to_value(CountryCode::schema()).expect("schemas serialise"),
+            "country_name" | "bucket" => json!({"type": "string"}),
+            "suppressed" => json!({"type": "array", "items": {"type": "string", "enum": columns}}),
+            n if n.ends_with("_not_reached") => json!({"type": ["boolean", "null"]}),
+            n if n.ends_with("_rate") || n.starts_with("unanswered_share") => {
+                json!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
+            }
+            _ => json!({"type": ["integer", "null"], "minimum": 0}),
+        }
+    };
+    let labels = ["country", "country_name", "bucket"];
+    let row = |with_labels: bool| -> Value {
+        let names: Vec<&str> = columns
+            .iter()
+            .copied()
+            .filter(|c| with_labels || !labels.contains(c))
+            .collect();
+        let properties: Map<String, Value> =
+            names.iter().map(|n| (n.to_string(), column(n))).collect();
+        json!({"type": "object", "properties": properties, "required": names,
+               "additionalProperties": false})
+    };
+    let schema = json!({
+        "type": "object",
+        "required": ["as_of", "sent_from", "sent_to", "suppression", rows_key, "totals"],
+        "additionalProperties": false,
+        "properties": {
+            "as_of": {"type": "string", "format": "date"},
+            "sent_from": {"type": ["string", "null"], "format": "date"},
+            "sent_to": {"type": ["string", "null"], "format": "date"},
+            "suppression": {"$ref": "#/components/schemas/Suppression"},
+            rows_key: {"type": "array", "items": row(true)},
+            "totals": row(false),
+        }
+    });
+    serde_json::from_value(schema).expect("a valid schema")
+}
+
+/// Declares the OpenAPI schema of a table's JSON, by name.
+macro_rules! table_schemas {
+    ($($name:ident => ($rows_key:expr, $columns:expr)),+ $(,)?) => {$(
+        #[doc = concat!("The `", stringify!($name), "` of the OpenAPI document.")]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                table_schema($rows_key, &$columns)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn schemas(
+                schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+            ) {
+                schemas.push((Suppression::name().into_owned(), <Suppression as utoipa::PartialSchema>::schema()));
+            }
+        }
+    )+};
+}
+
+table_schemas! {
+    CountriesTable => ("countries", countries::COLUMNS),
+    AbandonmentReasonsTable => ("countries", reasons::columns(Closure::Abandoned)),
+    RefusalGroundsTable => ("countries", reasons::columns(Closure::Refused)),
+    TimelineTable => ("buckets", timeline::COLUMNS),
 }
