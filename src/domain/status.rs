@@ -1,9 +1,10 @@
-//! The lifecycle of a request: statuses and the transitions DESIGN.md allows.
+//! The lifecycle of a request: statuses and the transitions between them
+//! (docs/DOMAIN.md §3).
 
 use super::vocab::vocabulary;
 
 vocabulary!(
-    /// Where a request stands; see DESIGN.md "Statuses and transitions".
+    /// Where a request stands; see docs/DOMAIN.md §3.1.
     Status, "status" {
         Draft => "draft",
         Sent => "sent",
@@ -28,7 +29,8 @@ pub enum WaitingOn {
 }
 
 impl Status {
-    /// The statuses this one may move to, exactly as in DESIGN.md.
+    /// The statuses this one may move to: the transition table of
+    /// docs/DOMAIN.md §3.2, row for row.
     pub fn allowed_next(self) -> &'static [Status] {
         use Status::*;
         match self {

@@ -1,4 +1,6 @@
-//! A status change, checked against DESIGN.md's rules and applied to a record.
+//! A status change, checked against the rules of a transition
+//! (docs/DOMAIN.md §3.3) and applied to a record, with the dates it
+//! maintains (§4.1).
 
 use chrono::NaiveDate;
 use serde::Deserialize;

@@ -1,4 +1,4 @@
-//! The closed vocabularies of DESIGN.md ("Vocabularies"), as enums.
+//! The closed vocabularies (docs/DOMAIN.md §5), as enums.
 //!
 //! Each value exists only if it is valid (parse, don't validate): the API
 //! deserialises straight into these types, so an unknown value is rejected at
@@ -14,7 +14,8 @@ macro_rules! vocabulary {
         pub enum $name { $($variant),+ }
 
         impl $name {
-            /// Every value, in the order DESIGN.md lists them.
+            /// Every value, in the order declared: the order error messages
+            /// and `/meta/vocabularies` give.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             /// What this vocabulary is called in error messages.
             pub const LABEL: &'static str = $label;
@@ -243,8 +244,9 @@ mod tests {
         assert!(err.contains("central_authority"), "{err}");
     }
 
+    /// As many codes as docs/DOMAIN.md §5.1 and §5.2 list.
     #[test]
-    fn vocabularies_match_design_counts() {
+    fn each_vocabulary_has_its_documented_number_of_codes() {
         assert_eq!(Channel::ALL.len(), 9);
         assert_eq!(LegalBasis::ALL.len(), 9);
         assert_eq!(Offence::ALL.len(), 12);

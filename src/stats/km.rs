@@ -4,8 +4,8 @@
 //! day `t` after sending, how many requests got their first response on day
 //! `t` (`events`) and how many were still unanswered when last observed on day
 //! `t` (`censored`: pending at the analysis date, or withdrawn before any
-//! response — see `../shared/DESIGN.md`, "Statistics"). [`estimate`] turns
-//! those counts into a [`Curve`].
+//! response — see docs/DOMAIN.md §8.2). [`estimate`] turns those counts into
+//! a [`Curve`].
 //!
 //! # Definitions (what an auditor can recompute)
 //!
@@ -392,7 +392,8 @@ mod tests {
     fn exactly_one_half_reaches_the_median() {
         // 6 requests answered on days 1..=6: S(3) = 3/6 = 1/2 exactly. The
         // f64 product 5/6·4/5·3/4 and lifelines' exp(Σ log) both come out
-        // at 0.5000000000000001; DESIGN.md's "S(t) ≤ 0.5" holds at day 3.
+        // at 0.5000000000000001; the exact "S(t) ≤ 0.5" of the median's
+        // definition (docs/DOMAIN.md §8.3) holds at day 3.
         let c = estimate((1..=6).map(|d| dc(d, 1, 0)));
         assert_eq!(c.survival_at(3), 0.5);
         assert_eq!(c.median(), Some(3));

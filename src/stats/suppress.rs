@@ -1,5 +1,5 @@
 //! Small-cell suppression for the figures the `analyst` role sees
-//! (`../shared/DESIGN.md`, "Statistics"; issue 4, "Disclosure control").
+//! (docs/DOMAIN.md §9, "Disclosure control").
 //!
 //! The advocacy team publishes per-country tables. A count of 1 to
 //! `threshold − 1` requests (or victims) about one country can point at a
@@ -31,7 +31,7 @@
 //!    no case, and the table is useless if every zero is hidden. The
 //!    consequence, stated here because the rule is public: a `null` is never
 //!    a zero, so the attacker knows every hidden cell is at least 1.
-//! 2. **Secondary, by relation** (the rule the issue describes), repeated
+//! 2. **Secondary, by relation** (docs/DOMAIN.md §9.3, step 1), repeated
 //!    until nothing changes: every relation in which exactly one cell is
 //!    unknown, and that cell is suppressed, gets one more cell suppressed —
 //!    the smallest non-zero published *part* of it; only if there is none,
@@ -105,8 +105,8 @@ pub const COUNTRY_COUNTS: [&str; 10] = [
     "victims_identified",
 ];
 
-/// The arithmetic of the country table (issue 4): every request is in
-/// exactly one of the six status groups; `abandoned_no_response` and
+/// The arithmetic of the country table (docs/DOMAIN.md §9.3): every request
+/// is in exactly one of the six status groups; `abandoned_no_response` and
 /// `answered` are bounded by unpublished complements; every column's total
 /// (including the unpublished complements', which is implied) is the sum over
 /// the countries.

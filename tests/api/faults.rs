@@ -1,5 +1,6 @@
-//! Faults under load (issue 5, "Faults"): what the service answers while its
-//! database or mail server fails, and what is left once the fault is gone.
+//! Faults under load (docs/OPERATIONS.md, "Failure behaviour"): what the
+//! service answers while its database or mail server fails, and what is left
+//! once the fault is gone.
 //!
 //! - PostgreSQL stopped under traffic (a throwaway cluster of the test's own,
 //!   `common::pg_cluster`): `/readyz` and writes answer a JSON 503 within the
@@ -15,8 +16,8 @@
 //!   write access is back, without a restart.
 //! - An SMTP server dropping the connection in the middle of DATA: the
 //!   digest stays pending and goes once the server behaves (the refused
-//!   connection and the server hanging mid-DATA are in tests/smtp.rs and
-//!   tests/crash_delivery.rs).
+//!   connection and the server hanging mid-DATA are in tests/api/smtp.rs and
+//!   tests/api/crash_delivery.rs).
 //!
 //! The disk and mount faults need root (mount, chattr); without it these
 //! tests fail saying so, they never pass without causing their fault.

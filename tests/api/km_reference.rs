@@ -4,11 +4,11 @@
 //! (committed; CI does not run Python).
 //!
 //! Survival and medians must agree to 1e-12, interval bounds to 1e-9. The
-//! median expected is `median_design`, DESIGN.md's smallest t with the exact
-//! S(t) ≤ 0.5; lifelines' own `median_survival_time_` may be one step later
-//! where the exact S is 1/2 but its floating-point S is one ulp above
-//! (fixture `exact_half_6`): that is checked to be the only kind of
-//! disagreement.
+//! median expected is `median_exact`, the smallest t with the exact
+//! S(t) ≤ 0.5 (docs/DOMAIN.md §8.3); lifelines' own `median_survival_time_`
+//! may be one step later where the exact S is 1/2 but its floating-point S is
+//! one ulp above (fixture `exact_half_6`): that is checked to be the only kind
+//! of disagreement.
 
 use std::path::Path;
 
@@ -24,7 +24,7 @@ struct Fixture {
     timeline: Vec<Row>,
     survival_at: Vec<Row>,
     median_lifelines: Option<u32>,
-    median_design: Option<u32>,
+    median_exact: Option<u32>,
     median_note: Option<String>,
 }
 
@@ -92,11 +92,11 @@ fn check(fx: &Fixture) {
         assert_close(upper, row.upper, INTERVAL_TOL, &at, "upper");
     }
 
-    assert_eq!(curve.median(), fx.median_design, "{name}: median");
-    if fx.median_lifelines != fx.median_design {
+    assert_eq!(curve.median(), fx.median_exact, "{name}: median");
+    if fx.median_lifelines != fx.median_exact {
         // Only where the exact S is one half and lifelines' float is above.
         let m = fx
-            .median_design
+            .median_exact
             .expect("lifelines reached a median we did not");
         assert!(
             fx.median_note.is_some(),
@@ -132,7 +132,7 @@ fn agrees_with_lifelines() {
         let fx: Fixture =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         check(&fx);
-        differing_medians += usize::from(fx.median_lifelines != fx.median_design);
+        differing_medians += usize::from(fx.median_lifelines != fx.median_exact);
     }
     // exact_half_6 is there to exercise the difference.
     assert!(differing_medians >= 1);

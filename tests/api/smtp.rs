@@ -30,9 +30,8 @@ const MAGISTRATE: &str = "martin@justice.example";
 const SUPERVISOR: &str = "chef.bureau@example.org";
 
 /// A test server whose emails go to `smtp`, with settings adjusted by `adjust`.
-/// The URL is lettre's plain form, `smtp://127.0.0.1:PORT`: the documented
-/// `?tls=none` (config/default.toml, issue 3) is refused by
-/// `Mailer::from_settings` at start-up as of this writing.
+/// The URL is `smtp://127.0.0.1:PORT?tls=none`: plain SMTP, as to a local
+/// relay (docs/OPERATIONS.md, "Mail"), since the test server offers no TLS.
 async fn app_mailing_to(smtp: &SmtpServer, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let url = smtp.url();
     spawn_app_with(move |s| {

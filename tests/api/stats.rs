@@ -91,7 +91,7 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
     assert!(totals.get("country").is_none(), "{totals}");
 }
 
-/// The count columns and how the table adds up (issue 4).
+/// The count columns and how the table adds up (docs/DOMAIN.md §8.4, §9.3).
 const COUNTS: [&str; 10] = [
     "requests",
     "answered",

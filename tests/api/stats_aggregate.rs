@@ -1,6 +1,7 @@
 //! The statistics' database aggregation (`db::stats`) against a plain
-//! re-implementation of DESIGN.md's definitions over every request, read
-//! back through the API, on a seeded portfolio — on SQLite and PostgreSQL.
+//! re-implementation of the definitions of docs/DOMAIN.md §8 over every
+//! request, read back through the API, on a seeded portfolio — on SQLite and
+//! PostgreSQL.
 
 use crate::common;
 

@@ -1,6 +1,6 @@
-//! The lifecycle of a request: the DESIGN.md transition table, the reasons
-//! and dates a transition needs, the dates the server maintains, and the
-//! history each transition leaves.
+//! The lifecycle of a request: the transition table, the reasons and dates a
+//! transition needs, the dates the server maintains (docs/DOMAIN.md §3, §4),
+//! and the history each transition leaves (§6).
 
 use std::collections::BTreeSet;
 
@@ -11,7 +11,8 @@ use awc::http::Method;
 use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 
-/// DESIGN.md "Statuses and transitions", copied by hand from the document.
+/// The transition table of docs/DOMAIN.md §3.2, copied by hand from the
+/// document.
 const TABLE: &[(&str, &[&str])] = &[
     ("draft", &["sent", "withdrawn"]),
     (
@@ -123,7 +124,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-/// The dates DESIGN.md says the server maintains, computed from the steps.
+/// The dates the server maintains (docs/DOMAIN.md §4.1), computed from the
+/// steps.
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Dates {
     sent_at: Option<String>,
@@ -210,7 +212,7 @@ async fn drive_to(app: &TestApp, status: &str) -> Driven {
 // ---------------------------------------------------------------------------
 
 #[actix_web::test]
-async fn vocabularies_publish_the_design_table_and_lists() {
+async fn vocabularies_publish_the_transition_table_and_lists() {
     let app = spawn_app().await;
     let res = app.get("/api/v1/meta/vocabularies", &app.admin_token).await;
     assert_eq!(res.status, 200, "{res:?}");
@@ -314,7 +316,7 @@ async fn every_allowed_transition_succeeds_and_maintains_the_dates() {
             checked += 1;
         }
     }
-    // 2 + 8 + 7 + 7 + 6 + 4 + 5 arrows in DESIGN.md.
+    // 2 + 8 + 7 + 7 + 6 + 4 + 5 moves in the table of docs/DOMAIN.md §3.2.
     assert_eq!(checked, 39);
 }
 

@@ -1,6 +1,7 @@
--- The request register. Portable column types (see DESIGN.md "Architecture"):
--- UUIDs as text, effective dates as DATE, instants as TIMESTAMP in UTC,
--- lists and nested objects as JSON text.
+-- The request register. Column types both backends have, so that one diesel
+-- schema (src/db/schema.rs) serves SQLite and PostgreSQL: UUIDs as text,
+-- effective dates as DATE, instants as TIMESTAMP in UTC, lists and nested
+-- objects as JSON text.
 
 CREATE TABLE users (
     id               TEXT PRIMARY KEY NOT NULL,
