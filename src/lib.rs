@@ -6,7 +6,7 @@
 //! [`stats`] (pure types, rules and maths) → [`config`] → [`db`] (storage)
 //! → [`alerts`], [`audit`], [`backup`], [`seed`] (work on the storage) →
 //! [`services`] (one method per operation) → [`http`] and the command line
-//! (`src/main.rs`), the front ends.
+//! (`src/cli/`, called by `src/main.rs`), the front ends.
 
 pub mod alerts;
 pub mod audit;

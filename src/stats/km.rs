@@ -45,7 +45,7 @@
 //!   nothing to `σ²` (lifelines replaces that infinite term by 0).
 //!
 //! The estimator has been checked against lifelines 0.30 on the data sets in
-//! `tests/fixtures/km/` (made by `scripts/km-reference`; `tests/km_reference.rs`).
+//! `tests/fixtures/km/` (made by `scripts/km-reference`; `tests/api/km_reference.rs`).
 
 /// Requests last observed on one day after sending, as the SQL `GROUP BY`
 /// returns them.

@@ -846,7 +846,7 @@ fn check_every_route_succeeded(calls: &[(Method, String, u16)]) {
         .collect();
     assert!(
         missing.is_empty(),
-        "the contract scenario never called these routes successfully; add them to tests/contract.rs: {missing:?}"
+        "the contract scenario never called these routes successfully; add them to tests/api/contract.rs: {missing:?}"
     );
 }
 

@@ -97,7 +97,7 @@ const MATRIX: [(Endpoint, Right, u16); 26] = [
     (Endpoint::Unsnooze, Right::Cases, 200),
     (Endpoint::RunAlerts, Right::Alerts, 200),
     (Endpoint::AlertNotifications, Right::Alerts, 200),
-    // Every role; analysts get the published view (tests/stats.rs).
+    // Every role; analysts get the published view (tests/api/stats.rs).
     (Endpoint::CountryStats, Right::SignedIn, 200),
     (Endpoint::ResponseCurves, Right::SignedIn, 200),
     (Endpoint::ResponseRatesChart, Right::SignedIn, 200),

@@ -124,7 +124,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.alerts.enabled = false;
     settings.alerts.delivery_interval_seconds = 86_400;
     // Role and error tests send many bad tokens from 127.0.0.1; the throttle
-    // has its own tests (tests/security.rs), which set their own limits.
+    // has its own tests (tests/api/security.rs), which set their own limits.
     settings.auth.max_failed_attempts = 100_000;
     settings.mail.url = SecretUrl::new(format!(
         "file://{}",
