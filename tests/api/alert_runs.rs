@@ -3,27 +3,7 @@
 use crate::common;
 
 use crate::common::{TestApp, id_of, sent_body, spawn_app};
-use serde_json::{Value, json};
-
-fn alerts_today() -> chrono::NaiveDate {
-    common::alerts_today()
-}
-
-fn days_ago(n: u64) -> String {
-    (alerts_today() - chrono::Days::new(n)).to_string()
-}
-
-async fn run(app: &TestApp, dry_run: bool) -> Value {
-    let res = app
-        .post(
-            "/api/v1/alerts/run",
-            &app.admin_token,
-            &json!({"dry_run": dry_run}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{res:?}");
-    res.body
-}
+use serde_json::json;
 
 /// The emails sent to `address`.
 fn to(app: &TestApp, address: &str) -> Vec<String> {
@@ -37,12 +17,16 @@ fn to(app: &TestApp, address: &str) -> Vec<String> {
 async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
     let app = spawn_app().await;
     let young = app
-        .create_request(&sent_body("YOUNG", &days_ago(100)))
+        .create_request(&sent_body("YOUNG", &common::days_ago(100)))
         .await;
-    let old = app.create_request(&sent_body("OLD", &days_ago(400))).await;
-    let _fresh = app.create_request(&sent_body("FRESH", &days_ago(2))).await;
+    let old = app
+        .create_request(&sent_body("OLD", &common::days_ago(400)))
+        .await;
+    let _fresh = app
+        .create_request(&sent_body("FRESH", &common::days_ago(2)))
+        .await;
 
-    let dry = run(&app, true).await;
+    let dry = app.run_alerts(true).await;
     assert_eq!(
         (dry["stalled"].as_u64(), dry["emails_sent"].as_u64()),
         (Some(2), Some(0))
@@ -50,7 +34,7 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
     assert!(dry["notifications_created"].as_u64().unwrap() > 0);
     assert!(app.emails().is_empty(), "a dry run sends nothing");
 
-    let first = run(&app, false).await;
+    let first = app.run_alerts(false).await;
     assert_eq!(first["stalled"], 2);
     assert_eq!(first["notifications_created"], dry["notifications_created"]);
     assert_eq!(first["digests_created"], 3, "{first}");
@@ -94,7 +78,7 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
         "only the escalated one"
     );
 
-    let second = run(&app, false).await;
+    let second = app.run_alerts(false).await;
     assert_eq!(
         (
             second["notifications_created"].as_u64(),
@@ -103,7 +87,7 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
         (Some(0), Some(0))
     );
     assert_eq!(app.emails().len(), 3);
-    let rehearsal = run(&app, true).await;
+    let rehearsal = app.run_alerts(true).await;
     assert_eq!(
         rehearsal["notifications_created"], 0,
         "a dry run agrees: {rehearsal}"
@@ -130,14 +114,14 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
 async fn a_status_change_re_arms_and_a_snooze_silences() {
     let app = spawn_app().await;
     let chased = id_of(
-        &app.create_request(&sent_body("CHASED", &days_ago(100)))
+        &app.create_request(&sent_body("CHASED", &common::days_ago(100)))
             .await,
     );
     let snoozed = id_of(
-        &app.create_request(&sent_body("SNOOZED", &days_ago(100)))
+        &app.create_request(&sent_body("SNOOZED", &common::days_ago(100)))
             .await,
     );
-    let until = (alerts_today() + chrono::Days::new(10)).to_string();
+    let until = (common::alerts_today() + chrono::Days::new(10)).to_string();
     let res = app
         .post(
             &format!("/api/v1/requests/{snoozed}/snooze"),
@@ -147,7 +131,7 @@ async fn a_status_change_re_arms_and_a_snooze_silences() {
         .await;
     assert_eq!(res.status, 201);
 
-    let first = run(&app, false).await;
+    let first = app.run_alerts(false).await;
     assert_eq!(
         first["stalled"], 1,
         "the snoozed request is silent: {first}"
@@ -164,11 +148,11 @@ async fn a_status_change_re_arms_and_a_snooze_silences() {
     let res = app
         .transition(
             &chased,
-            &json!({"to": "acknowledged", "effective_date": days_ago(95)}),
+            &json!({"to": "acknowledged", "effective_date": common::days_ago(95)}),
         )
         .await;
     assert_eq!(res.status, 200, "{res:?}");
-    let second = run(&app, false).await;
+    let second = app.run_alerts(false).await;
     assert!(
         second["notifications_created"].as_u64().unwrap() > 0,
         "re-armed: {second}"
@@ -208,16 +192,16 @@ async fn a_large_digest_lists_the_most_urgent_and_counts_the_rest() {
     let mut oldest = Vec::new();
     for i in 0..2 {
         let record = app
-            .create_request(&sent_body(&format!("OLDEST-{i}"), &days_ago(400)))
+            .create_request(&sent_body(&format!("OLDEST-{i}"), &common::days_ago(400)))
             .await;
         oldest.push(record["reference"].as_str().unwrap().to_string());
     }
     let cap = mla_tracker::alerts::deliver::DIGEST_MAX_LINES as usize;
     for i in 0..cap + 1 {
-        app.create_request(&sent_body(&format!("OLD-{i}"), &days_ago(100)))
+        app.create_request(&sent_body(&format!("OLD-{i}"), &common::days_ago(100)))
             .await;
     }
-    let summary = run(&app, false).await;
+    let summary = app.run_alerts(false).await;
     assert_eq!(summary["stalled"], cap + 3, "{summary}");
 
     let coordinator = to(&app, "coord@justice.example");

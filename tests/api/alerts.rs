@@ -64,14 +64,6 @@ use crate::common::{TestApp, draft_body, id_of, sent_body};
 use serde_json::{Value, json};
 
 /// Today where the alerts read it (the default zone, Europe/Paris).
-fn alerts_today() -> chrono::NaiveDate {
-    common::alerts_today()
-}
-
-fn days_ago(n: u64) -> String {
-    (alerts_today() - chrono::Days::new(n)).to_string()
-}
-
 async fn stalled(app: &TestApp, query: &str) -> Value {
     let res = app
         .get(&format!("/api/v1/alerts/stalled{query}"), &app.admin_token)
@@ -92,13 +84,21 @@ fn ids(body: &Value) -> Vec<String> {
 #[actix_web::test]
 async fn stalled_lists_the_requests_past_a_threshold_most_overdue_first() {
     let app = spawn_app().await;
-    let ancient = id_of(&app.create_request(&sent_body("OLD", &days_ago(400))).await);
-    let middling = id_of(&app.create_request(&sent_body("MID", &days_ago(70))).await);
-    let mut german = sent_body("DE", &days_ago(200));
+    let ancient = id_of(
+        &app.create_request(&sent_body("OLD", &common::days_ago(400)))
+            .await,
+    );
+    let middling = id_of(
+        &app.create_request(&sent_body("MID", &common::days_ago(70)))
+            .await,
+    );
+    let mut german = sent_body("DE", &common::days_ago(200));
     german["target_country"] = json!("DE");
     german["priority"] = json!("normal");
     let german = id_of(&app.create_request(&german).await);
-    let _recent = app.create_request(&sent_body("NEW", &days_ago(3))).await;
+    let _recent = app
+        .create_request(&sent_body("NEW", &common::days_ago(3)))
+        .await;
     let _draft = app.create_request(&draft_body("DRAFT")).await;
 
     let body = stalled(&app, "").await;
@@ -154,14 +154,14 @@ async fn stalled_lists_the_requests_past_a_threshold_most_overdue_first() {
 async fn a_status_change_re_arms_and_closing_silences() {
     let app = spawn_app().await;
     let id = id_of(
-        &app.create_request(&sent_body("REARM", &days_ago(100)))
+        &app.create_request(&sent_body("REARM", &common::days_ago(100)))
             .await,
     );
     assert_eq!(ids(&stalled(&app, "").await), vec![id.clone()]);
     let res = app
         .transition(
             &id,
-            &json!({"to": "acknowledged", "effective_date": days_ago(5)}),
+            &json!({"to": "acknowledged", "effective_date": common::days_ago(5)}),
         )
         .await;
     assert_eq!(res.status, 200, "{res:?}");
@@ -172,7 +172,7 @@ async fn a_status_change_re_arms_and_closing_silences() {
     let res = app
         .transition(
             &id,
-            &json!({"to": "executed", "effective_date": days_ago(0)}),
+            &json!({"to": "executed", "effective_date": common::days_ago(0)}),
         )
         .await;
     assert_eq!(res.status, 200, "{res:?}");
@@ -183,12 +183,12 @@ async fn a_status_change_re_arms_and_closing_silences() {
 async fn follow_ups_are_shown_and_recorded_but_do_not_re_arm() {
     let app = spawn_app().await;
     let id = id_of(
-        &app.create_request(&sent_body("CHASED", &days_ago(90)))
+        &app.create_request(&sent_body("CHASED", &common::days_ago(90)))
             .await,
     );
     let path = format!("/api/v1/requests/{id}/follow-ups");
     let res = app
-        .post(&path, &app.admin_token, &json!({"channel": "diplomatic", "effective_date": days_ago(10), "note": "Note verbale no. 17"}))
+        .post(&path, &app.admin_token, &json!({"channel": "diplomatic", "effective_date": common::days_ago(10), "note": "Note verbale no. 17"}))
         .await;
     assert_eq!(res.status, 201, "{res:?}");
     assert_eq!(res.body["kind"], "follow_up");
@@ -198,7 +198,7 @@ async fn follow_ups_are_shown_and_recorded_but_do_not_re_arm() {
         .post(
             &path,
             &app.admin_token,
-            &json!({"channel": "phone", "effective_date": days_ago(30)}),
+            &json!({"channel": "phone", "effective_date": common::days_ago(30)}),
         )
         .await;
     assert_eq!(res.status, 201, "{res:?}");
@@ -211,7 +211,7 @@ async fn follow_ups_are_shown_and_recorded_but_do_not_re_arm() {
     );
     assert_eq!(
         body["items"][0]["last_follow_up"],
-        json!({"date": days_ago(10), "channel": "diplomatic"})
+        json!({"date": common::days_ago(10), "channel": "diplomatic"})
     );
     let events = app
         .get(&format!("/api/v1/requests/{id}/events"), &app.admin_token)
@@ -241,14 +241,17 @@ async fn follow_ups_are_shown_and_recorded_but_do_not_re_arm() {
 async fn snoozed_requests_are_silent_until_the_snooze_is_lifted() {
     let app = spawn_app().await;
     let id = id_of(
-        &app.create_request(&sent_body("SNOOZE", &days_ago(90)))
+        &app.create_request(&sent_body("SNOOZE", &common::days_ago(90)))
             .await,
     );
     let path = format!("/api/v1/requests/{id}/snooze");
-    let until = (alerts_today() + chrono::Days::new(30)).to_string();
+    let until = (common::alerts_today() + chrono::Days::new(30)).to_string();
 
     for (body, field) in [
-        (json!({"until": days_ago(2), "reason": "x"}), "until"),
+        (
+            json!({"until": common::days_ago(2), "reason": "x"}),
+            "until",
+        ),
         (json!({"until": until, "reason": "  "}), "reason"),
         (json!({"until": "2999-01-01", "reason": "forever"}), "until"),
     ] {
@@ -296,7 +299,7 @@ async fn snoozed_requests_are_silent_until_the_snooze_is_lifted() {
     let res = app
         .transition(
             &id,
-            &json!({"to": "executed", "effective_date": days_ago(0)}),
+            &json!({"to": "executed", "effective_date": common::days_ago(0)}),
         )
         .await;
     assert_eq!(res.status, 200);

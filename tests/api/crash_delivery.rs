@@ -25,12 +25,11 @@
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::serve::{create_admin, mla, scratch_dir};
+use awc::http::Method;
+
+use crate::common::serve::{Serve, create_admin};
 use crate::common::{SmtpServer, fresh_test_database, sent_body};
 use serde_json::{Value, json};
 
@@ -46,11 +45,6 @@ const SUPERVISOR: &str = "chef.bureau@example.org";
 
 /// The hung server accepts message 1 and never answers message 2.
 const HANG_ON: u32 = 2;
-
-fn days_ago(n: u64) -> String {
-    let today = common::alerts_today();
-    (today - chrono::Days::new(n)).to_string()
-}
 
 /// Polls `probe` every 100 ms until it yields a value; past [`DEADLINE`],
 /// panics with `failure()`.
@@ -72,141 +66,50 @@ async fn eventually<T>(
     }
 }
 
-/// A `serve` of the real binary mailing to an SMTP server, with the alert
-/// scheduler off and the delivery loop every second. Its working directory
-/// holds its log (stderr). Killed on drop.
-struct Serve {
-    child: Child,
-    dir: PathBuf,
-    address: String,
-    token: String,
-    client: awc::Client,
+/// A `serve` of the real binary ([`Serve`]) mailing to `smtp`, with the
+/// alert scheduler off and the delivery loop every second.
+async fn start(database_url: &str, token: &str, smtp: &SmtpServer) -> Serve {
+    let url = smtp.url();
+    Serve::start_with(database_url, token, |command| {
+        command
+            .env("MLA__MAIL__URL", url)
+            .env("MLA__ALERTS__DELIVERY_INTERVAL_SECONDS", "1");
+    })
+    .await
 }
 
-impl Serve {
-    /// Starts `serve` and waits until it listens; panics with its log if it
-    /// stops or does not listen in time.
-    async fn start(database_url: &str, token: &str, smtp: &SmtpServer) -> Serve {
-        let dir = scratch_dir("mla-crash");
-        let log = std::fs::File::create(dir.join("serve.log")).unwrap();
-        let mut child = mla(&dir, database_url)
-            .arg("serve")
-            .env("MLA__SERVER__BIND", "127.0.0.1:0")
-            .env("MLA__MAIL__URL", smtp.url())
-            .env(
-                "MLA__MAIL__FROM",
-                "mla-tracker <no-reply@mla-tracker.invalid>",
-            )
-            .env("MLA__ALERTS__ENABLED", "false")
-            .env("MLA__ALERTS__DELIVERY_INTERVAL_SECONDS", "1")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let port = eventually(
-            || format!("`serve` to listen; its log:\n{}", read_log(&dir)),
-            async || {
-                let log = read_log(&dir);
-                if let Some(status) = child.try_wait().unwrap() {
-                    panic!("`serve` stopped at start-up ({status}); its log:\n{log}");
-                }
-                let (_, rest) = log.split_once("listening on http://127.0.0.1:")?;
-                rest.split_whitespace().next()?.parse::<u16>().ok()
-            },
-        )
-        .await;
-        Serve {
-            child,
-            dir,
-            address: format!("http://127.0.0.1:{port}"),
-            token: token.to_string(),
-            client: awc::Client::builder().timeout(DEADLINE).finish(),
-        }
-    }
+/// `GET /alerts/notifications[?state=…]`.
+async fn notifications(serve: &Serve, state: Option<&str>) -> Vec<Value> {
+    let query = state.map_or(String::new(), |s| format!("?state={s}"));
+    let path = format!("/api/v1/alerts/notifications{query}");
+    let body = serve.expect(Method::GET, &path, None, 200).await;
+    body["items"].as_array().expect("items").clone()
+}
 
-    fn log(&self) -> String {
-        read_log(&self.dir)
-    }
-
-    async fn call(&self, method: awc::http::Method, path: &str, body: Option<Value>) -> Value {
-        let request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.address))
-            .bearer_auth(&self.token);
-        let sent = match body {
-            Some(body) => request.send_json(&body).await,
-            None => request.send().await,
+/// Every digest, by id: its recipient and delivery state, read from the
+/// notifications (one digest per recipient and run).
+async fn digests_of(serve: &Serve) -> BTreeMap<String, Digest> {
+    let mut out = BTreeMap::new();
+    for n in notifications(serve, None).await {
+        let digest = Digest {
+            recipient: text(&n["recipient"]),
+            state: text(&n["state"]),
         };
-        let mut res =
-            sent.unwrap_or_else(|e| panic!("{method} {path}: {e}; the log:\n{}", self.log()));
-        let body: Value = res.json().limit(64 << 20).await.expect("a JSON body");
-        assert!(res.status().is_success(), "{method} {path}: {body}");
-        body
+        let previous = out.insert(text(&n["digest_id"]), digest.clone());
+        assert!(previous.is_none_or(|p| p == digest), "{n}");
     }
-
-    /// `GET /alerts/notifications[?state=…]`.
-    async fn notifications(&self, state: Option<&str>) -> Vec<Value> {
-        let query = state.map_or(String::new(), |s| format!("?state={s}"));
-        let body = self
-            .call(
-                awc::http::Method::GET,
-                &format!("/api/v1/alerts/notifications{query}"),
-                None,
-            )
-            .await;
-        body["items"].as_array().expect("items").clone()
-    }
-
-    /// Every digest, by id: its recipient and delivery state, read from
-    /// the notifications (one digest per recipient and run).
-    async fn digests(&self) -> BTreeMap<String, Digest> {
-        let mut out = BTreeMap::new();
-        for n in self.notifications(None).await {
-            let digest = Digest {
-                recipient: text(&n["recipient"]),
-                state: text(&n["state"]),
-            };
-            let previous = out.insert(text(&n["digest_id"]), digest.clone());
-            assert!(previous.is_none_or(|p| p == digest), "{n}");
-        }
-        out
-    }
-
-    /// Starts `POST /alerts/run`: the scan records the digests, then the
-    /// request waits for delivery, which hangs; so it is not awaited.
-    fn start_run(&self) {
-        let request = self
-            .client
-            .post(format!("{}/api/v1/alerts/run", self.address))
-            .bearer_auth(&self.token);
-        actix_web::rt::spawn(async move {
-            let _ = request.send_json(&json!({"dry_run": false})).await;
-        });
-    }
-
-    /// Kills the process with SIGKILL and checks that this is what ended it.
-    fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        let status = self.child.wait().unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(9),
-            "`serve` ended before it was killed ({status}); its log:\n{}",
-            self.log()
-        );
-    }
+    out
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn read_log(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+/// Starts `POST /alerts/run`: the scan records the digests, then the
+/// request waits for delivery, which hangs; so it is not awaited.
+fn start_run(serve: &Serve) {
+    let request = awc::Client::default()
+        .post(format!("{}/api/v1/alerts/run", serve.address))
+        .bearer_auth(&serve.token);
+    actix_web::rt::spawn(async move {
+        let _ = request.send_json(&json!({"dry_run": false})).await;
+    });
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -255,10 +158,10 @@ async fn create_stalled_requests(serve: &Serve) -> BTreeSet<String> {
     let mut recipients: BTreeSet<String> = [MAGISTRATE, SUPERVISOR].map(String::from).into();
     for i in 0..COORDINATORS {
         let coordinator = format!("coord{i}@justice.example");
-        let mut body = sent_body(&format!("CRASH-{i}"), &days_ago(400));
+        let mut body = sent_body(&format!("CRASH-{i}"), &common::days_ago(400));
         body["coordinator_email"] = json!(coordinator);
         serve
-            .call(awc::http::Method::POST, "/api/v1/requests", Some(body))
+            .expect(Method::POST, "/api/v1/requests", Some(&body), 201)
             .await;
         recipients.insert(coordinator);
     }
@@ -272,16 +175,16 @@ async fn a_kill_mid_delivery_loses_no_digest_and_repeats_at_most_the_one_in_flig
 
     // 1. The run, and the kill while the second digest is on the wire.
     let hung = SmtpServer::start_hanging_on(HANG_ON);
-    let mut first = Serve::start(&db.url, &token, &hung).await;
+    let first = start(&db.url, &token, &hung).await;
     let recipients = create_stalled_requests(&first).await;
-    first.start_run();
+    start_run(&first);
     let in_flight = eventually(
         || format!("the hung server to get message {HANG_ON}"),
         async || hung.hung_message(),
     )
     .await;
     let (_, in_flight) = envelope_and_id(&in_flight);
-    let digests = first.digests().await;
+    let digests = digests_of(&first).await;
     first.kill_9();
 
     let by_recipient: BTreeMap<&str, &str> = digests
@@ -320,7 +223,7 @@ async fn a_kill_mid_delivery_loses_no_digest_and_repeats_at_most_the_one_in_flig
 
     // 2. The restart, on the same database, to a healthy server.
     let healthy = SmtpServer::start();
-    let second = Serve::start(&db.url, &token, &healthy).await;
+    let second = start(&db.url, &token, &healthy).await;
     eventually(
         || {
             format!(
@@ -329,15 +232,15 @@ async fn a_kill_mid_delivery_loses_no_digest_and_repeats_at_most_the_one_in_flig
             )
         },
         async || {
-            let pending = second.notifications(Some("pending")).await;
+            let pending = notifications(&second, Some("pending")).await;
             pending.is_empty().then_some(())
         },
     )
     .await;
 
     // 3. Nothing lost, nothing failed, nothing new recorded.
-    assert!(second.notifications(Some("failed")).await.is_empty());
-    let after = second.digests().await;
+    assert!(notifications(&second, Some("failed")).await.is_empty());
+    let after = digests_of(&second).await;
     assert_eq!(
         after.keys().collect::<Vec<_>>(),
         digests.keys().collect::<Vec<_>>(),

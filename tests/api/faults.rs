@@ -903,18 +903,6 @@ fn relay(
     let _ = to_server.shutdown(std::net::Shutdown::Both);
 }
 
-async fn run_alerts(app: &TestApp) -> Value {
-    let res = app
-        .post(
-            "/api/v1/alerts/run",
-            &app.admin_token,
-            &json!({"dry_run": false}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{res:?}");
-    res.body
-}
-
 async fn notifications(app: &TestApp, state: &str) -> Vec<Value> {
     let res = app
         .get(
@@ -940,7 +928,7 @@ async fn smtp_dropping_the_connection_mid_data_loses_no_digest() {
     let sent_at = (today - chrono::Days::new(400)).to_string();
     app.create_request(&sent_body("DROP", &sent_at)).await;
 
-    let first = run_alerts(&app).await;
+    let first = app.run_alerts(false).await;
     let digests = first["digests_created"].as_u64().unwrap();
     assert!(digests > 0, "{first}");
     assert_eq!(first["emails_sent"], 0, "{first}");
@@ -967,7 +955,7 @@ async fn smtp_dropping_the_connection_mid_data_loses_no_digest() {
     while !notifications(&app, "pending").await.is_empty() {
         assert!(Instant::now() < deadline, "still pending after 30 s");
         actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-        run_alerts(&app).await;
+        app.run_alerts(false).await;
     }
     assert!(notifications(&app, "failed").await.is_empty());
     let messages = smtp.messages();

@@ -9,11 +9,6 @@ use crate::common::{TestApp, sent_body, spawn_app, spawn_app_with, test_settings
 use mla_tracker::db::Backend;
 use mla_tracker::http::server::Application;
 
-fn days_ago(n: u64) -> String {
-    let today = common::alerts_today();
-    (today - chrono::Days::new(n)).to_string()
-}
-
 /// Waits until `app` has written `count` emails, or panics after `limit`.
 async fn wait_for_emails(app: &TestApp, count: usize, limit: Duration) -> Vec<String> {
     let start = Instant::now();
@@ -33,7 +28,7 @@ async fn the_scheduler_scans_and_mails_on_its_own() {
         s.alerts.schedule = "* * * * * *".parse().unwrap(); // every second
     })
     .await;
-    app.create_request(&sent_body("SCHEDULED", &days_ago(400)))
+    app.create_request(&sent_body("SCHEDULED", &common::days_ago(400)))
         .await;
     let mails = wait_for_emails(&app, 3, Duration::from_secs(20)).await;
     assert_eq!(
@@ -51,7 +46,7 @@ async fn sqlite_serves_one_instance_and_postgresql_several_without_duplicates() 
     // The first instance only records; the others scan every second.
     let app = spawn_app().await;
     for i in 0..5 {
-        app.create_request(&sent_body(&format!("TWO-{i}"), &days_ago(400)))
+        app.create_request(&sent_body(&format!("TWO-{i}"), &common::days_ago(400)))
             .await;
     }
     let scanner = || {

@@ -17,14 +17,6 @@ use serde_json::{Value, json};
 /// How long a test waits for a backoff to elapse and a retry to go through.
 const RETRY_DEADLINE: Duration = Duration::from_secs(30);
 
-fn alerts_today() -> chrono::NaiveDate {
-    common::alerts_today()
-}
-
-fn days_ago(n: u64) -> String {
-    (alerts_today() - chrono::Days::new(n)).to_string()
-}
-
 const COORDINATOR: &str = "coord@justice.example";
 const MAGISTRATE: &str = "martin@justice.example";
 const SUPERVISOR: &str = "chef.bureau@example.org";
@@ -39,18 +31,6 @@ async fn app_mailing_to(smtp: &SmtpServer, adjust: impl FnOnce(&mut Settings)) -
         adjust(s);
     })
     .await
-}
-
-async fn run(app: &TestApp) -> Value {
-    let res = app
-        .post(
-            "/api/v1/alerts/run",
-            &app.admin_token,
-            &json!({"dry_run": false}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{res:?}");
-    res.body
 }
 
 fn count(summary: &Value, key: &str) -> u64 {
@@ -144,7 +124,7 @@ async fn run_until_nothing_pending(app: &TestApp) -> Vec<Value> {
     let mut runs = Vec::new();
     loop {
         actix_web::rt::time::sleep(Duration::from_millis(200)).await;
-        runs.push(run(app).await);
+        runs.push(app.run_alerts(false).await);
         if notifications(app, Some("pending")).await.is_empty() {
             return runs;
         }
@@ -161,12 +141,16 @@ async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_noth
     let smtp = SmtpServer::start();
     let app = app_mailing_to(&smtp, |_| {}).await;
     let young = app
-        .create_request(&sent_body("YOUNG", &days_ago(100)))
+        .create_request(&sent_body("YOUNG", &common::days_ago(100)))
         .await;
-    let old = app.create_request(&sent_body("OLD", &days_ago(400))).await;
-    let fresh = app.create_request(&sent_body("FRESH", &days_ago(2))).await;
+    let old = app
+        .create_request(&sent_body("OLD", &common::days_ago(400)))
+        .await;
+    let fresh = app
+        .create_request(&sent_body("FRESH", &common::days_ago(2)))
+        .await;
 
-    let first = run(&app).await;
+    let first = app.run_alerts(false).await;
     assert_eq!(first["stalled"], 2, "{first}");
     assert_eq!(
         (
@@ -244,7 +228,7 @@ async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_noth
     );
     assert!(!supervisor.contains(reference(&young)), "{supervisor}");
 
-    let second = run(&app).await;
+    let second = app.run_alerts(false).await;
     assert_eq!(
         (
             count(&second, "notifications_created"),
@@ -267,10 +251,12 @@ async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_noth
 async fn smtp_down_loses_nothing_and_everything_goes_once_it_is_back() {
     let mut smtp = SmtpServer::start();
     let app = app_mailing_to(&smtp, |s| s.alerts.retry_base_seconds = 1).await;
-    let old = app.create_request(&sent_body("OLD", &days_ago(400))).await;
+    let old = app
+        .create_request(&sent_body("OLD", &common::days_ago(400)))
+        .await;
     smtp.stop();
 
-    let down = run(&app).await;
+    let down = app.run_alerts(false).await;
     let created = count(&down, "notifications_created");
     assert!(created > 0, "{down}");
     assert_eq!(
@@ -335,7 +321,7 @@ async fn smtp_down_loses_nothing_and_everything_goes_once_it_is_back() {
         "{delivered:?}"
     );
 
-    let again = run(&app).await;
+    let again = app.run_alerts(false).await;
     assert_eq!(count(&again, "emails_sent"), 0, "{again}");
     assert_eq!(smtp.messages().len(), 3, "nothing sent twice");
 }
@@ -348,10 +334,11 @@ async fn after_max_attempts_a_digest_is_failed_and_listed() {
         s.alerts.max_attempts = 2;
     })
     .await;
-    app.create_request(&sent_body("OLD", &days_ago(400))).await;
+    app.create_request(&sent_body("OLD", &common::days_ago(400)))
+        .await;
     smtp.stop();
 
-    let first = run(&app).await;
+    let first = app.run_alerts(false).await;
     assert_eq!(count(&first, "emails_failed"), 3, "{first}");
     let created = count(&first, "notifications_created");
     let runs = run_until_nothing_pending(&app).await;
@@ -386,7 +373,7 @@ async fn after_max_attempts_a_digest_is_failed_and_listed() {
     // backoff the next attempt would have had (2 s), a run sends nothing.
     smtp.restart();
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
-    let later = run(&app).await;
+    let later = app.run_alerts(false).await;
     assert_eq!(
         (count(&later, "emails_sent"), count(&later, "emails_failed")),
         (0, 0),
@@ -404,7 +391,7 @@ async fn after_max_attempts_a_digest_is_failed_and_listed() {
 async fn stalled_requests(app: &TestApp, n: usize) -> BTreeSet<String> {
     let mut recipients: BTreeSet<String> = [MAGISTRATE, SUPERVISOR].map(String::from).into();
     for i in 0..n {
-        let mut body = sent_body(&format!("CASE-{i}"), &days_ago(400));
+        let mut body = sent_body(&format!("CASE-{i}"), &common::days_ago(400));
         let coordinator = format!("coord{i}@justice.example");
         body["coordinator_email"] = json!(coordinator);
         app.create_request(&body).await;
@@ -507,7 +494,7 @@ async fn concurrent_runs_deliver_a_backlog_once() {
     let instances = instances(&app, &smtp);
     let recipients = stalled_requests(&app, 5).await;
     smtp.stop();
-    let down = run(&app).await;
+    let down = app.run_alerts(false).await;
     assert_eq!(
         count(&down, "emails_failed"),
         recipients.len() as u64,

@@ -300,6 +300,19 @@ impl TestApp {
     }
 
     /// Creates a request from `body` with the admin token; panics unless 201.
+    /// `POST /alerts/run` as the admin; panics unless it answers 200.
+    pub async fn run_alerts(&self, dry_run: bool) -> Value {
+        let res = self
+            .post(
+                "/api/v1/alerts/run",
+                &self.admin_token,
+                &json!({ "dry_run": dry_run }),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{res:?}");
+        res.body
+    }
+
     pub async fn create_request(&self, body: &Value) -> Value {
         let res = self.post("/api/v1/requests", &self.admin_token, body).await;
         assert_eq!(res.status, 201, "{res:?}");
@@ -389,6 +402,11 @@ pub fn test_clock() -> mla_tracker::domain::Clock {
 /// Today in the alerts' and statistics' zone (Europe/Paris by default).
 pub fn alerts_today() -> chrono::NaiveDate {
     test_clock().today_in(chrono_tz::Europe::Paris)
+}
+
+/// `n` days before [`alerts_today`], as the API writes dates.
+pub fn days_ago(n: u64) -> String {
+    (alerts_today() - chrono::Days::new(n)).to_string()
 }
 
 /// The latest calendar date anywhere on Earth at [`test_now`] (UTC+14): the
