@@ -11,8 +11,10 @@
 //! ([`QueryParams::check`]). Values are trimmed; when a single-valued
 //! parameter is repeated, the last one counts.
 
-use std::collections::BTreeMap;
+use std::any::TypeId;
+use std::collections::{BTreeMap, HashMap};
 use std::future::{Ready, ready};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -69,14 +71,10 @@ impl<T: ParamGroup> QueryParams for T {
         T::into_params(|| Some(ParameterIn::Query))
     }
 
+    /// The other groups' names are ignored (no `deny_unknown_fields`):
+    /// [`parse`] has already refused the names no group declares.
     fn from_map(map: &Map<String, Value>) -> Result<Self, serde_json::Error> {
-        let names: Vec<String> = Self::parameters().into_iter().map(|p| p.name).collect();
-        let own: Map<String, Value> = map
-            .iter()
-            .filter(|(key, _)| names.contains(key))
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect();
-        serde_json::from_value(Value::Object(own))
+        serde_json::from_value(Value::Object(map.clone()))
     }
 
     fn unknown() -> &'static str {
@@ -140,15 +138,34 @@ impl<T: QueryParams + 'static> FromRequest for Params<T> {
     }
 }
 
+/// The names `T` accepts, each with whether it takes a list; read once per
+/// type from its description (which builds every schema) and kept.
+fn accepted<T: QueryParams + 'static>() -> Arc<BTreeMap<String, bool>> {
+    type Cache = RwLock<HashMap<TypeId, Arc<BTreeMap<String, bool>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    if let Some(names) = cache.read().expect("params cache").get(&TypeId::of::<T>()) {
+        return names.clone();
+    }
+    let names: Arc<BTreeMap<String, bool>> = Arc::new(
+        T::parameters()
+            .into_iter()
+            .map(|p| {
+                let is_list = p.schema.as_ref().is_some_and(is_array);
+                (p.name, is_list)
+            })
+            .collect(),
+    );
+    cache
+        .write()
+        .expect("params cache")
+        .insert(TypeId::of::<T>(), names.clone());
+    names
+}
+
 /// Parses `query` for `T`, naming every bad parameter.
-pub fn parse<T: QueryParams>(query: &str, today: NaiveDate) -> Result<T, FieldErrors> {
-    let accepted: BTreeMap<String, bool> = T::parameters()
-        .into_iter()
-        .map(|p| {
-            let is_list = p.schema.as_ref().is_some_and(is_array);
-            (p.name, is_list)
-        })
-        .collect();
+pub fn parse<T: QueryParams + 'static>(query: &str, today: NaiveDate) -> Result<T, FieldErrors> {
+    let accepted = accepted::<T>();
     let mut errors = FieldErrors::default();
     let mut map = Map::new();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
