@@ -111,7 +111,7 @@ enum AlertsCommand {
 enum StatsCommand {
     /// The per-country table of `GET /api/v1/stats/countries`.
     Countries {
-        /// text (a summary for the terminal), csv or json.
+        /// How to print the table (text: a summary for the terminal).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// The analysis date, YYYY-MM-DD (default: today).
