@@ -512,7 +512,16 @@ fn diagnose(url: &SecretUrl, message: &str) -> OpenError {
             let folder = database
                 .parent()
                 .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-            if !folder_writable(&folder) {
+            // What SQLite says when it cannot open or write its files.
+            let refused = ["unable to open database file", "readonly database"]
+                .iter()
+                .any(|m| message.contains(m));
+            if !refused {
+                OpenError::Failed {
+                    place: place(url),
+                    cause: message.trim().to_string(),
+                }
+            } else if !folder_writable(&folder) {
                 let exists = database.exists();
                 OpenError::ReadOnlyFolder {
                     database,
@@ -844,6 +853,29 @@ mod tests {
         );
         assert!(matches!(e, OpenError::Unreachable { .. }), "{e}");
         assert!(!format!("{e} {e:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_named_with_sqlites_words() {
+        let dir = std::env::temp_dir().join(format!("mla-pool-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("notes.txt");
+        std::fs::write(
+            &file,
+            "not a database, but long enough to have a header ".repeat(10),
+        )
+        .unwrap();
+        let mut settings = crate::config::Settings::defaults().database;
+        settings.url = SecretUrl::new(file.display().to_string());
+        let e = connect_once(&settings, Open::Existing).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot open the SQLite database {}: file is not a database",
+                file.display()
+            )
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
