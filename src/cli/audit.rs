@@ -7,17 +7,16 @@
 #[error("the history does not verify: {0} broken chain(s)")]
 pub struct Broken(pub u64);
 
-/// `audit verify`: connects, walks with a progress bar on
+/// `audit verify` over `conn`: walks with a progress bar on
 /// stderr (a line per tenth when stderr is not a terminal), prints the
 /// summary on stdout (text, or the [`Report`] as JSON).
 pub fn verify(
-    settings: &crate::config::DatabaseSettings,
+    conn: &mut crate::db::DbConnection,
     chunk: i64,
     json: bool,
 ) -> anyhow::Result<crate::audit::Report> {
     use std::io::IsTerminal;
-    let mut conn = crate::db::pool::connect_once(settings)?;
-    let total = crate::audit::count_requests(&mut conn)?.max(0) as u64;
+    let total = crate::audit::count_requests(conn)?.max(0) as u64;
     let started = std::time::Instant::now();
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(total);
@@ -32,7 +31,7 @@ pub fn verify(
         None
     };
     let mut next_line = total / 10;
-    let report = crate::audit::verify(&mut conn, chunk.max(1), |done| match &bar {
+    let report = crate::audit::verify(conn, chunk.max(1), |done| match &bar {
         Some(bar) => bar.set_position(done),
         None if total >= 100_000 && done >= next_line && done < total => {
             eprintln!("verified {done} of {total} requests");

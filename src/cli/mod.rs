@@ -1,25 +1,32 @@
 //! The command line, a front end of its own: it parses, loads the
 //! settings, and calls the same services as the API for the operations both
-//! offer (creating users, running the alerts, the country table); the
-//! operator's tools (migrate, seed, audit, backup) work on the storage
-//! directly.
+//! offer (creating, listing and re-keying users, running the alerts, the
+//! country table); the operator's tools (migrate, seed, audit, backup) work
+//! on the storage directly.
+//!
+//! Only `serve`, `migrate`, `seed` and `user add` may create a database;
+//! every other command refuses one that is missing or has no schema
+//! ([`open`]).
 
+mod alerts;
 mod audit;
+mod open;
+mod support;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
-use crate::db::pool::{Db, connect_once, lock_single_instance};
-use crate::domain::{Clock, FieldErrors, Role};
-use crate::services::alerts::RunOrigin;
-use crate::services::users::NewUser;
-use crate::services::{self, Services};
+use crate::db::pool::Open;
+use crate::domain::Clock;
+use crate::services;
 use crate::stats::aggregates::Population;
 use crate::stats::countries;
+use support::{block_on, explained};
 
 #[derive(Parser)]
 #[command(
@@ -88,7 +95,8 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum AlertsCommand {
-    /// Scan now, record new notifications and send every digest due.
+    /// Scan now, record new notifications and send every digest due (beside a running
+    /// `serve` on SQLite, that service sends them).
     Run {
         /// Only count what a run would notify; record and send nothing.
         #[arg(long)]
@@ -103,22 +111,41 @@ enum AlertsCommand {
 enum StatsCommand {
     /// The per-country table of `GET /api/v1/stats/countries`.
     Countries {
-        /// text (a summary for the terminal), csv or json.
-        #[arg(long, default_value = "text")]
-        format: String,
-        /// The analysis date (default: today).
-        #[arg(long, value_name = "DATE")]
-        as_of: Option<chrono::NaiveDate>,
-        /// Only requests sent on or after this date.
-        #[arg(long, value_name = "DATE")]
-        sent_from: Option<chrono::NaiveDate>,
-        /// Only requests sent on or before this date.
-        #[arg(long, value_name = "DATE")]
-        sent_to: Option<chrono::NaiveDate>,
+        /// How to print the table (text: a summary for the terminal).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The analysis date, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        as_of: Option<NaiveDate>,
+        /// Only requests sent on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        sent_from: Option<NaiveDate>,
+        /// Only requests sent on or before this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        sent_to: Option<NaiveDate>,
         /// The published view, small counts suppressed, as analysts see it.
         #[arg(long)]
         suppress: bool,
     },
+}
+
+/// `stats countries --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Csv,
+    Json,
+}
+
+/// A date as the API takes it; clap names the option and the value.
+fn date(text: &str) -> Result<NaiveDate, String> {
+    use chrono::format::ParseErrorKind;
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| match e.kind() {
+        ParseErrorKind::OutOfRange | ParseErrorKind::Impossible => {
+            "there is no such day in the calendar".to_string()
+        }
+        _ => "expected a date as YYYY-MM-DD, e.g. 2026-03-31".to_string(),
+    })
 }
 
 #[derive(Subcommand)]
@@ -132,6 +159,18 @@ enum UserCommand {
         /// admin, coordinator, clerk or analyst.
         #[arg(long)]
         role: String,
+    },
+    /// List the users: name, email, role, whether active, when their token was made.
+    List {
+        /// Print the list as JSON, as `GET /api/v1/users` does.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a user a new token, printed alone on stdout; the old one stops working.
+    RotateToken {
+        /// The user's email (`admin@localhost` for the admin of the first start).
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -182,39 +221,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => {
-            connect_once(&settings.database)?;
+            open::connection(&settings.database, Open::Create, "migrate")?;
             eprintln!("database is up to date");
             Ok(())
         }
         Command::User(UserCommand::Add { name, email, role }) => {
-            let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-            let services = services_for(settings)?;
-            let created = block_on(services.create_user(NewUser { name, email, role }))
-                .map_err(|e| explained("cannot create the user", e))?;
-            println!("{}", created.token);
-            Ok(())
+            users::add(settings, name, email, role)
         }
+        Command::User(UserCommand::List { json }) => users::list(settings, json),
+        Command::User(UserCommand::RotateToken { email }) => users::rotate_token(settings, email),
         Command::Alerts(AlertsCommand::Run { dry_run, json }) => {
-            // On SQLite, refuse to mail beside a running service.
-            let _instance = lock_single_instance(settings.database.url.expose())?;
-            let services = Arc::new(services_for(settings)?);
-            let today = services.local_today();
-            let s = block_on(services.run_alerts(RunOrigin::Cli, dry_run))
-                .map_err(|e| explained("alert run failed", e))?;
-            if json {
-                println!("{}", serde_json::to_string(&s)?);
-            } else {
-                println!(
-                    "{}as of {today}: {} stalled, {} new notification(s) in {} digest(s); {} email(s) sent, {} failed",
-                    if dry_run { "(dry run) " } else { "" },
-                    s.stalled,
-                    s.notifications_created,
-                    s.digests_created,
-                    s.emails_sent,
-                    s.emails_failed
-                );
-            }
-            Ok(())
+            alerts::run(settings, dry_run, json)
         }
         Command::Stats(StatsCommand::Countries {
             format,
@@ -235,40 +252,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             {
                 anyhow::bail!("--sent-to must not be before --sent-from");
             }
-            if !["text", "csv", "json"].contains(&format.as_str()) {
-                anyhow::bail!("--format must be text, csv or json, not {format}");
-            }
-            let services = services_for(settings)?;
+            let services = open::services(settings, Open::Existing, "stats countries")?;
             let view = services::stats::View {
                 published: suppress,
                 threshold: services.settings.stats.suppression_threshold,
             };
             let shown = block_on(services.country_table(&population, view))
                 .map_err(|e| explained("cannot compute the table", e))?;
-            match format.as_str() {
-                "csv" => {
+            match format {
+                Format::Csv => {
                     let mut rows: Vec<&countries::ShownRow> = shown.rows.iter().collect();
                     rows.push(&shown.totals);
                     print!("{}", crate::stats::to_csv(&countries::COLUMNS, &rows)?);
                 }
-                "json" => println!(
+                Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(
                         &serde_json::json!({"countries": shown.rows, "totals": shown.totals})
                     )?
                 ),
-                _ => print!("{}", countries::summary(&shown, population.as_of)),
+                Format::Text => print!("{}", countries::summary(&shown, population.as_of)),
             }
             Ok(())
         }
         Command::Audit(AuditCommand::Verify { chunk, json }) => {
-            let report = audit::verify(&settings.database, chunk, json)?;
+            let mut conn = open::connection(&settings.database, Open::Existing, "audit verify")?;
+            let report = audit::verify(&mut conn, chunk, json)?;
             if !report.intact() {
                 return Err(audit::Broken(report.broken).into());
             }
             Ok(())
         }
         Command::Backup { to, force } => {
+            // Refused like the others before anything is written.
+            drop(open::connection(
+                &settings.database,
+                Open::Existing,
+                "backup",
+            )?);
             let written = crate::backup::run(&settings.database, &to, force)?;
             match (written.requests, written.events) {
                 (Some(requests), Some(events)) => println!(
@@ -285,43 +306,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed { requests, seed } => {
-            let mut conn = connect_once(&settings.database)?;
+            let mut conn = open::connection(&settings.database, Open::Create, "seed")?;
             let today = settings.clock.today_in(settings.alerts.timezone);
             crate::seed::run(&mut conn, requests, seed, today)
         }
     }
-}
-
-/// The services over the configured database, for one command.
-fn services_for(settings: Settings) -> anyhow::Result<Services> {
-    let db = Db::connect(&settings.database)?;
-    Services::new(settings, db)
-}
-
-/// Runs `work` to completion on a runtime of its own (the services run
-/// their database work on the runtime's blocking pool).
-fn block_on<F: std::future::Future>(work: F) -> F::Output {
-    actix_web::rt::System::new().block_on(work)
-}
-
-/// A service error as a sentence: invalid fields are listed by name.
-fn explained(what: &str, e: services::Error) -> anyhow::Error {
-    match e {
-        services::Error::Validation(fields) => {
-            anyhow::anyhow!("{what}: {}", sentences(&fields))
-        }
-        other => anyhow::Error::new(other).context(what.to_string()),
-    }
-}
-
-/// `email must be an email address; name must not be blank`.
-fn sentences(fields: &FieldErrors) -> String {
-    fields
-        .0
-        .iter()
-        .flat_map(|(field, messages)| messages.iter().map(move |m| format!("{field} {m}")))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 #[actix_web::main]
@@ -332,7 +321,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(token) = app.services().bootstrap_admin().await? {
         eprintln!(
             "\nNo users yet: created user `admin`. Its token, shown only this once:\n\n    {token}\n\n\
-             Use it as `Authorization: Bearer <token>`; create other users with POST /api/v1/users.\n"
+             Use it as `Authorization: Bearer <token>`; create other users with POST /api/v1/users.\n\
+             Lost it? `mla-tracker user rotate-token --email admin@localhost` prints a new one.\n"
         );
     }
     if let Clock::Pinned(at) = clock {

@@ -14,7 +14,7 @@
 //! use, so connections killed by a database restart are replaced, not served.
 
 use std::ops::{Deref, DerefMut};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -25,9 +25,9 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{PgConnection, SqliteConnection};
 
 use super::error::{Error, Failure, StorageFault};
-use super::migrate::run_migrations;
+use super::migrate::{SchemaState, run_migrations, schema_state};
 use super::{Backend, DbConnection, sqlite_path};
-use crate::config::DatabaseSettings;
+use crate::config::{DatabaseSettings, SecretUrl};
 
 /// Opens connections of the backend the URL names, and prepares SQLite ones.
 #[derive(Debug, Clone)]
@@ -53,15 +53,22 @@ impl Manager {
 
     /// A manager with the settings' connect and statement timeouts.
     fn for_serving(settings: &DatabaseSettings) -> Manager {
-        let url = match Backend::of_url(settings.url.expose()) {
-            Backend::Postgres => {
-                with_connect_timeout(settings.url.expose(), settings.connect_timeout_seconds)
-            }
-            Backend::Sqlite => settings.url.expose().to_string(),
-        };
         Manager {
             statement_timeout_seconds: settings.statement_timeout_seconds,
-            ..Manager::new(&url)
+            ..Manager::for_commands(settings)
+        }
+    }
+
+    /// A manager with the settings' connect timeout (an unreachable server
+    /// costs a bounded wait) and no statement timeout (migrations,
+    /// command-line work).
+    fn for_commands(settings: &DatabaseSettings) -> Manager {
+        match Backend::of_url(settings.url.expose()) {
+            Backend::Postgres => Manager::new(&with_connect_timeout(
+                settings.url.expose(),
+                settings.connect_timeout_seconds,
+            )),
+            Backend::Sqlite => Manager::new(settings.url.expose()),
         }
     }
 
@@ -190,15 +197,19 @@ pub struct Db {
 
 impl Db {
     /// Connects (creating the SQLite file and its folder if needed) and runs
-    /// pending migrations.
+    /// pending migrations: what `serve` does.
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        Ok(Db::open(settings, Open::Create)?)
+    }
+
+    /// Connects to the database of `settings`, which may be created and
+    /// migrated ([`Open::Create`]) or must be found ready ([`Open::Existing`]).
+    pub fn open(settings: &DatabaseSettings, open: Open) -> Result<Db, OpenError> {
         let backend = Backend::of_url(settings.url.expose());
-        if backend == Backend::Sqlite {
-            create_sqlite_folder(settings.url.expose())?;
-        }
-        // Migrations first, on a connection without the statement timeout
-        // (building an index on a large table may take longer).
-        drop(connect_once(settings)?);
+        // Migrations (or the check) first, on a connection without the
+        // statement timeout (building an index on a large table may take
+        // longer).
+        drop(connect_once(settings, open)?);
         let timeout = Duration::from_secs(settings.timeout_seconds);
         let manager = Manager::for_serving(settings);
         let outages = manager.outages.clone();
@@ -216,11 +227,14 @@ impl Db {
                 .test_on_check_out(true)
                 .build(manager.clone())
         };
-        let reads = build(settings.pool_size)
-            .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
+        let failed = |e: r2d2::PoolError| OpenError::Failed {
+            place: place(&settings.url),
+            cause: e.to_string(),
+        };
+        let reads = build(settings.pool_size).map_err(failed)?;
         let (writes, background) = match backend {
             Backend::Sqlite => {
-                let one = || build(1).map_err(|e| anyhow::anyhow!("cannot open the database: {e}"));
+                let one = || build(1).map_err(failed);
                 (one()?, one()?)
             }
             Backend::Postgres => (reads.clone(), reads.clone()),
@@ -340,52 +354,546 @@ fn not_writable(file: &Path) -> bool {
     })
 }
 
-/// One connection, migrated, without a pool: for command-line work, which
-/// needs neither concurrency nor pool threads outliving `main`.
-pub fn connect_once(settings: &DatabaseSettings) -> anyhow::Result<DbConnection> {
-    if Backend::of_url(settings.url.expose()) == Backend::Sqlite {
-        create_sqlite_folder(settings.url.expose())?;
+/// Whether opening a database may create it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// Create a missing SQLite file (and its folder) and apply pending
+    /// migrations: `serve`, `migrate`, `seed` and `user add`.
+    Create,
+    /// The database must be there with this version's schema; nothing is
+    /// created or changed, anything else is an [`OpenError`]: the commands
+    /// that read, report or copy, for which a new empty database would
+    /// answer "nothing to report".
+    Existing,
+}
+
+/// Why a database could not be opened, in terms an operator can act on:
+/// SQLite paths are absolute, PostgreSQL servers are named by host and
+/// port, and no password is ever shown.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("no SQLite database at {}", .0.display())]
+    NoSqliteFile(PathBuf),
+    #[error(
+        "the PostgreSQL server at {server} has no database `{name}`: create it with \
+         `createdb {name}` (as a user allowed to create databases), then run this again"
+    )]
+    NoPostgresDatabase { server: String, name: String },
+    /// The database is there but holds no mla-tracker schema.
+    #[error("{0} holds no mla-tracker schema")]
+    NoSchema(String),
+    /// Migrations of this version (or the chain's hashing) not applied yet.
+    #[error("{place} is not up to date with this version of mla-tracker ({what})")]
+    Behind { place: String, what: String },
+    #[error(
+        "cannot create the folder {} for the SQLite database: {}",
+        .folder.display(), .cause
+    )]
+    NoFolder { folder: PathBuf, cause: String },
+    #[error(
+        "cannot {} the SQLite database {}: its folder {} is not writable by this process{}",
+        if *.exists { "open" } else { "create" },
+        .database.display(),
+        .folder.display(),
+        if *.exists {
+            ", and SQLite writes its journal files (-wal, -shm) beside the database; make the \
+             folder writable, or move the database to one that is"
+        } else {
+            "; make it writable, or set database.url to a folder that is"
+        }
+    )]
+    ReadOnlyFolder {
+        database: PathBuf,
+        folder: PathBuf,
+        /// Whether the database file is there (else it was to be created).
+        exists: bool,
+    },
+    #[error(
+        "cannot open the SQLite database {}: the file is not writable by this process",
+        .0.display()
+    )]
+    ReadOnlyFile(PathBuf),
+    #[error(
+        "cannot open the database: no PostgreSQL server answers at {server} ({cause}); is it \
+         running there, and is database.url right?"
+    )]
+    Unreachable { server: String, cause: String },
+    #[error("cannot open {place}: {cause}")]
+    Failed { place: String, cause: String },
+    #[error(transparent)]
+    Migrations(anyhow::Error),
+}
+
+/// One connection without a pool, for command-line work, which needs
+/// neither concurrency nor pool threads outliving `main`: created and
+/// migrated, or checked, as `open` says.
+pub fn connect_once(settings: &DatabaseSettings, open: Open) -> Result<DbConnection, OpenError> {
+    let url = &settings.url;
+    let mut created = None;
+    if Backend::of_url(url.expose()) == Backend::Sqlite {
+        let file = absolute(sqlite_path(url.expose()));
+        match open {
+            Open::Existing if !file.exists() => return Err(OpenError::NoSqliteFile(file)),
+            Open::Existing if !file.is_file() => {
+                return Err(OpenError::Failed {
+                    place: place(url),
+                    cause: "it is a folder, not a database file".into(),
+                });
+            }
+            Open::Existing => {}
+            Open::Create => {
+                create_sqlite_folder(&file)?;
+                created = (!file.exists()).then_some(file);
+            }
+        }
     }
-    let mut conn = Manager::new(settings.url.expose())
+    let mut conn = Manager::for_commands(settings)
         .open()
-        .map_err(|e| anyhow::anyhow!("cannot open the database (database.url): {e}"))?;
-    run_migrations(&mut conn)?;
+        .map_err(|e| diagnose(url, &e.to_string()))?;
+    match open {
+        Open::Create => {
+            if let Some(file) = created {
+                log::info!("created the SQLite database {}", file.display());
+            }
+            run_migrations(&mut conn).map_err(OpenError::Migrations)?;
+        }
+        Open::Existing => {
+            let state = schema_state(&mut conn).map_err(|e| diagnose(url, &e.to_string()))?;
+            match state {
+                SchemaState::Current => {}
+                SchemaState::Missing => return Err(OpenError::NoSchema(place(url))),
+                SchemaState::Behind(pending) => {
+                    return Err(OpenError::Behind {
+                        place: place(url),
+                        what: match pending.len() {
+                            0 => "the history written before the event chain is not hashed yet"
+                                .into(),
+                            n => format!("{n} migration(s) to apply"),
+                        },
+                    });
+                }
+            }
+        }
+    }
     Ok(conn)
 }
 
-fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
-    if let Some(dir) = Path::new(sqlite_path(url)).parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
-        })?;
+/// The database a URL names, for messages: `the SQLite database /abs/path`
+/// or `the PostgreSQL database `name` on host:port`.
+pub fn place(url: &SecretUrl) -> String {
+    match Backend::of_url(url.expose()) {
+        Backend::Sqlite => format!(
+            "the SQLite database {}",
+            absolute(sqlite_path(url.expose())).display()
+        ),
+        Backend::Postgres => {
+            let target = PgTarget::of(url.expose());
+            match target.database {
+                Some(name) => format!("the PostgreSQL database `{name}` on {}", target.server),
+                None => format!("the default PostgreSQL database on {}", target.server),
+            }
+        }
     }
-    Ok(())
 }
 
-/// SQLite serves one instance at a time: `serve` holds an exclusive lock on
-/// `<database>.lock` for its lifetime, and a second one stops at start-up
-/// instead of racing the first (two schedulers, two mailers).
-pub fn lock_single_instance(url: &str) -> anyhow::Result<Option<std::fs::File>> {
-    if Backend::of_url(url) != Backend::Sqlite {
-        return Ok(None);
+/// `path` made absolute against the current folder (not resolving links),
+/// so that a message shows which folder a relative `database.url` meant.
+fn absolute(path: &str) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path))
+}
+
+/// What went wrong opening the database at `url`, from the driver's
+/// message and, for SQLite, a look at the file and its folder.
+fn diagnose(url: &SecretUrl, message: &str) -> OpenError {
+    match Backend::of_url(url.expose()) {
+        Backend::Postgres => diagnose_postgres(url, message),
+        Backend::Sqlite => {
+            let database = absolute(sqlite_path(url.expose()));
+            let folder = database
+                .parent()
+                .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+            // What SQLite says when it cannot open or write its files.
+            let refused = ["unable to open database file", "readonly database"]
+                .iter()
+                .any(|m| message.contains(m));
+            if !refused {
+                OpenError::Failed {
+                    place: place(url),
+                    cause: message.trim().to_string(),
+                }
+            } else if !folder_writable(&folder) {
+                let exists = database.exists();
+                OpenError::ReadOnlyFolder {
+                    database,
+                    folder,
+                    exists,
+                }
+            } else if database.exists() && not_writable(&database) {
+                OpenError::ReadOnlyFile(database)
+            } else {
+                OpenError::Failed {
+                    place: place(url),
+                    cause: message.trim().to_string(),
+                }
+            }
+        }
     }
-    create_sqlite_folder(url)?;
-    let path = format!("{}.lock", sqlite_path(url));
-    let file = std::fs::OpenOptions::new()
+}
+
+/// libpq's messages: `connection to server at "h", port p failed: CAUSE`,
+/// where CAUSE is `FATAL: …` when the server answered, else why it could
+/// not be reached; or `could not translate host name …`.
+fn diagnose_postgres(url: &SecretUrl, message: &str) -> OpenError {
+    let target = PgTarget::of(url.expose());
+    let first = message.lines().next().unwrap_or_default().trim();
+    let cause = first
+        .split_once(" failed: ")
+        .map_or(first, |(_, cause)| cause)
+        .trim();
+    if let Some(fatal) = cause.strip_prefix("FATAL:") {
+        let fatal = fatal.trim();
+        if let Some(name) = fatal
+            .strip_prefix("database \"")
+            .and_then(|rest| rest.strip_suffix("\" does not exist"))
+        {
+            return OpenError::NoPostgresDatabase {
+                server: target.server,
+                name: name.to_string(),
+            };
+        }
+        return OpenError::Failed {
+            place: place(url),
+            cause: fatal.to_string(),
+        };
+    }
+    const UNREACHABLE: [&str; 7] = [
+        "Connection refused",
+        "could not translate host name",
+        "timeout expired",
+        "Connection timed out",
+        "No route to host",
+        "Network is unreachable",
+        "No such file or directory",
+    ];
+    if UNREACHABLE.iter().any(|u| cause.contains(u)) {
+        return OpenError::Unreachable {
+            server: target.server,
+            cause: cause.to_string(),
+        };
+    }
+    OpenError::Failed {
+        place: place(url),
+        cause: cause.to_string(),
+    }
+}
+
+/// Where a PostgreSQL URL points, without its credentials.
+#[derive(Debug, PartialEq)]
+struct PgTarget {
+    /// `host:port`, or the local socket.
+    server: String,
+    /// The database named in the URL; libpq's default (the user's name)
+    /// otherwise.
+    database: Option<String>,
+}
+
+impl PgTarget {
+    /// `postgres://[user[:password]@][host][:port][/dbname][?host=…&port=…&dbname=…]`.
+    fn of(url: &str) -> PgTarget {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let (mut host, mut port) = match hostport.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host.to_string(), port.to_string()),
+            _ => (hostport.to_string(), String::new()),
+        };
+        let mut database = (!path.is_empty()).then(|| path.to_string());
+        for pair in query.split('&') {
+            match pair.split_once('=') {
+                Some(("host", value)) => host = value.to_string(),
+                Some(("port", value)) => port = value.to_string(),
+                Some(("dbname", value)) => database = Some(value.to_string()),
+                _ => {}
+            }
+        }
+        let port = if port.is_empty() { "5432".into() } else { port };
+        let server = if host.is_empty() || host.starts_with('/') {
+            format!("the local socket (port {port})")
+        } else {
+            format!("{host}:{port}")
+        };
+        PgTarget { server, database }
+    }
+}
+
+/// Whether a file can be created in `folder` (tried, then removed): false
+/// for a read-only filesystem, an immutable folder (`chattr +i`) or a
+/// missing permission. Called only once something failed.
+fn folder_writable(folder: &Path) -> bool {
+    let probe = folder.join(format!(
+        ".mla-tracker-probe-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
+    }
+}
+
+/// Creates the folder of a SQLite database; an error names the folder that
+/// refused it.
+fn create_sqlite_folder(database: &Path) -> Result<(), OpenError> {
+    let Some(folder) = database.parent() else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(folder).map_err(|e| {
+        let refusing = folder.ancestors().find(|a| a.exists());
+        OpenError::NoFolder {
+            folder: folder.to_path_buf(),
+            cause: match refusing {
+                Some(parent)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::PermissionDenied
+                            | std::io::ErrorKind::ReadOnlyFilesystem
+                    ) =>
+                {
+                    format!("{} is not writable by this process ({e})", parent.display())
+                }
+                _ => e.to_string(),
+            },
+        }
+    })
+}
+
+/// What holds the single-instance lock of a SQLite database, as the lock
+/// file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// `serve`, for its lifetime: it scans on schedule and its delivery loop
+    /// sends due digests.
+    Serve,
+    /// `alerts run`, while it scans and sends.
+    AlertsRun,
+}
+
+impl Holder {
+    fn as_str(self) -> &'static str {
+        match self {
+            Holder::Serve => "serve",
+            Holder::AlertsRun => "alerts run",
+        }
+    }
+}
+
+/// The outcome of [`claim_single_instance`].
+#[derive(Debug)]
+pub enum Claim {
+    /// PostgreSQL: instances coordinate in the database; no lock.
+    Shared,
+    /// This process holds the lock until the file is dropped.
+    Held(std::fs::File),
+    /// Another process holds it; `None` when its lock file does not say who
+    /// (a version from before holders were recorded: a `serve`).
+    Busy(Option<Holder>),
+}
+
+/// SQLite serves one instance at a time, so that two processes never send
+/// the same digest: whoever sends (`serve` for its lifetime, `alerts run`
+/// while it runs) holds an exclusive lock on `<database>.lock`, and writes
+/// what it is into it. Does not create the lock file's folder.
+pub fn claim_single_instance(url: &str, me: Holder) -> anyhow::Result<Claim> {
+    if Backend::of_url(url) != Backend::Sqlite {
+        return Ok(Claim::Shared);
+    }
+    let path = lock_path(url);
+    let mut file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)
-        .map_err(|e| anyhow::anyhow!("cannot open {path}: {e}"))?;
+        .map_err(|e| {
+            let folder = path.parent().unwrap_or(Path::new("/"));
+            if folder_writable(folder) {
+                anyhow::anyhow!("cannot open the lock file {}: {e}", path.display())
+            } else {
+                anyhow::anyhow!(
+                    "cannot create the lock file {}: its folder {} is not writable by this \
+                     process ({e})",
+                    path.display(),
+                    folder.display()
+                )
+            }
+        })?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "another mla-tracker is serving the SQLite database {} (it holds {path}); SQLite \
-             supports one instance: stop the other one, or use PostgreSQL to run several",
-            sqlite_path(url)
+        Ok(()) => {
+            use std::io::Write;
+            // Who holds it, for whoever finds it busy.
+            let said = file.set_len(0).and_then(|()| {
+                writeln!(file, "{} {}", me.as_str(), std::process::id())?;
+                file.flush()
+            });
+            if let Err(e) = said {
+                log::warn!("cannot write to the lock file {}: {e}", path.display());
+            }
+            Ok(Claim::Held(file))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Ok(Claim::Busy(holder_of(&path))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::anyhow!("cannot lock {}: {e}", path.display()))
+        }
+    }
+}
+
+/// `serve`'s claim: creates the database's folder if needed, and stops
+/// start-up when another process holds the lock.
+pub fn lock_single_instance(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    if Backend::of_url(url) == Backend::Sqlite {
+        create_sqlite_folder(&absolute(sqlite_path(url)))?;
+    }
+    match claim_single_instance(url, Holder::Serve)? {
+        Claim::Shared => Ok(None),
+        Claim::Held(file) => Ok(Some(file)),
+        Claim::Busy(holder) => anyhow::bail!(
+            "another mla-tracker{} is using the SQLite database {} (it holds {}); SQLite \
+             supports one serving instance: stop the other one, or use PostgreSQL to run several",
+            match holder {
+                Some(Holder::AlertsRun) => " (`alerts run`, sending digests)",
+                _ => "",
+            },
+            absolute(sqlite_path(url)).display(),
+            lock_path(url).display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("cannot lock {path}: {e}")),
+    }
+}
+
+fn lock_path(url: &str) -> PathBuf {
+    absolute(&format!("{}.lock", sqlite_path(url)))
+}
+
+/// What the lock file says holds it.
+fn holder_of(path: &Path) -> Option<Holder> {
+    let said = std::fs::read_to_string(path).ok()?;
+    if said.starts_with("serve ") {
+        Some(Holder::Serve)
+    } else if said.starts_with("alerts run ") {
+        Some(Holder::AlertsRun)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_urls_name_their_server_and_database_without_the_password() {
+        let t = PgTarget::of("postgres://mla:s3cret@db.example:6543/cases?sslmode=require");
+        assert_eq!(t.server, "db.example:6543");
+        assert_eq!(t.database.as_deref(), Some("cases"));
+        let t = PgTarget::of("postgresql://postgres@127.0.0.1/postgres");
+        assert_eq!(t.server, "127.0.0.1:5432");
+        let t = PgTarget::of("postgres://u@[::1]:5433/x");
+        assert_eq!(t.server, "[::1]:5433");
+        let t = PgTarget::of("postgres:///mla?host=/var/run/postgresql");
+        assert_eq!(t.server, "the local socket (port 5432)");
+        assert_eq!(t.database.as_deref(), Some("mla"));
+        assert_eq!(PgTarget::of("postgres://u:p@h").database, None);
+    }
+
+    #[test]
+    fn libpq_messages_become_causes() {
+        let url = SecretUrl::new("postgres://u:s3cret@127.0.0.1:5499/x");
+        let e = diagnose(
+            &url,
+            "connection to server at \"127.0.0.1\", port 5499 failed: Connection refused\n\t\
+             Is the server running on that host and accepting TCP/IP connections?\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot open the database: no PostgreSQL server answers at 127.0.0.1:5499 \
+             (Connection refused); is it running there, and is database.url right?"
+        );
+        let e = diagnose(
+            &url,
+            "connection to server at \"127.0.0.1\", port 5499 failed: FATAL:  database \"x\" \
+             does not exist\n",
+        );
+        assert!(
+            matches!(&e, OpenError::NoPostgresDatabase { name, .. } if name == "x"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("`createdb x`"), "{e}");
+        let e = diagnose(
+            &url,
+            "connection to server at \"127.0.0.1\", port 5499 failed: FATAL:  password \
+             authentication failed for user \"u\"\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot open the PostgreSQL database `x` on 127.0.0.1:5499: password authentication \
+             failed for user \"u\""
+        );
+        let e = diagnose(
+            &url,
+            "could not translate host name \"nohost\" to address: Name or service not known\n",
+        );
+        assert!(matches!(e, OpenError::Unreachable { .. }), "{e}");
+        assert!(!format!("{e} {e:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_named_with_sqlites_words() {
+        let dir = std::env::temp_dir().join(format!("mla-pool-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("notes.txt");
+        std::fs::write(
+            &file,
+            "not a database, but long enough to have a header ".repeat(10),
+        )
+        .unwrap();
+        let mut settings = crate::config::Settings::defaults().database;
+        settings.url = SecretUrl::new(file.display().to_string());
+        let e = connect_once(&settings, Open::Existing).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot open the SQLite database {}: file is not a database",
+                file.display()
+            )
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_sqlite_file_is_refused_and_not_created() {
+        let dir = std::env::temp_dir().join(format!("mla-pool-{}", uuid::Uuid::new_v4().simple()));
+        let file = dir.join("data/mla.db");
+        let mut settings = crate::config::Settings::defaults().database;
+        settings.url = SecretUrl::new(format!("sqlite://{}", file.display()));
+        let e = connect_once(&settings, Open::Existing).err().unwrap();
+        assert!(
+            matches!(&e, OpenError::NoSqliteFile(f) if *f == file),
+            "{e}"
+        );
+        assert!(!dir.exists(), "nothing created");
+
+        connect_once(&settings, Open::Create).unwrap();
+        assert!(file.is_file());
+        connect_once(&settings, Open::Existing).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -96,6 +96,17 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
         .collect()
 }
 
+/// The user, active or not, with this email (stored lower-cased), if any.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(UserRow::into_user)
+        .transpose()
+}
+
 /// The active user whose token has this hash, if any.
 pub fn find_by_token_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<User>> {
     users::table

@@ -1,7 +1,9 @@
 //! Stall alerts: the stalled list, running the scan and sending the
 //! digests, the outbox, and what a clerk records against an alert
 //! (follow-ups, snoozes). The scheduler calls the same operations as
-//! `POST /alerts/run` and `mla-tracker alerts run`.
+//! `POST /alerts/run` and `mla-tracker alerts run`: [`Services::run_alerts`]
+//! scans and sends, [`Services::scan`] only scans and records, leaving the
+//! digests to a delivery loop ([`Services::deliver_alerts`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -145,7 +147,8 @@ impl Services {
     }
 
     /// Scans now and, unless it is a dry run, sends every digest due: what
-    /// the schedule does.
+    /// the schedule does ([`Services::scan`], then
+    /// [`Services::deliver_alerts`]).
     pub async fn run_alerts(
         self: &Arc<Self>,
         origin: RunOrigin,
@@ -159,7 +162,11 @@ impl Services {
     }
 
     /// Scans and records the new notifications (on the writer: the
-    /// decision is one write transaction); a dry run records nothing.
+    /// decision is one write transaction); a dry run records nothing. Sends
+    /// nothing: the digests wait in the outbox for a delivery loop — the
+    /// next step of the schedule, or, for `mla-tracker alerts run` beside a
+    /// `serve` that holds the SQLite database, that service's loop (SQLite
+    /// serialises the two processes' writes).
     pub async fn scan(self: &Arc<Self>, origin: RunOrigin, dry_run: bool) -> Result<RunSummary> {
         let today = self.local_today();
         let services = self.clone();

@@ -75,6 +75,15 @@ impl Services {
         self.db.read(|conn| Ok(users::list(conn)?)).await
     }
 
+    /// The user, active or not, with this email (compared lower-cased, as
+    /// emails are stored), if any.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let email = email.trim().to_lowercase();
+        self.db
+            .read(move |conn| Ok(users::find_by_email(conn, &email)?))
+            .await
+    }
+
     /// Gives an active user a new token; the old one stops working at once
     /// (callers holding a token cache evict the user).
     pub async fn rotate_token(&self, id: Uuid) -> Result<String> {
