@@ -44,7 +44,12 @@ pub enum Threshold {
 
 /// Sends messages through the configured transport.
 pub enum Mailer {
-    File(FileTransport),
+    /// `.eml` files in a folder, created when the first message is written
+    /// (a command that sends nothing leaves no folder behind).
+    File {
+        dir: PathBuf,
+        transport: FileTransport,
+    },
     Smtp(Box<SmtpTransport>),
 }
 
@@ -52,9 +57,8 @@ impl Mailer {
     pub fn from_settings(mail: &MailSettings) -> anyhow::Result<Mailer> {
         if let Some(dir) = mail.url.expose().strip_prefix("file://") {
             let dir = PathBuf::from(dir);
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| anyhow::anyhow!("mail.url: cannot create {}: {e}", dir.display()))?;
-            return Ok(Mailer::File(FileTransport::new(dir)));
+            let transport = FileTransport::new(&dir);
+            return Ok(Mailer::File { dir, transport });
         }
         let transport = SmtpTransport::from_url(&lettre_url(mail.url.expose()))
             .map_err(|e| anyhow::anyhow!("mail.url is not a usable SMTP URL: {e}"))?
@@ -66,7 +70,11 @@ impl Mailer {
     /// Sends one message; `Err` carries a reason fit for `last_error`.
     pub fn send(&self, message: &Message) -> Result<(), String> {
         match self {
-            Mailer::File(t) => t.send(message).map(drop).map_err(|e| e.to_string()),
+            Mailer::File { dir, transport } => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create the outbox {}: {e}", dir.display()))?;
+                transport.send(message).map(drop).map_err(|e| e.to_string())
+            }
             Mailer::Smtp(t) => t.send(message).map(drop).map_err(|e| e.to_string()),
         }
     }

@@ -2,7 +2,7 @@
 //! command line, beside a running service or alone.
 //!
 //! Whoever sends digests over a SQLite database holds its single-instance
-//! lock (`db::pool::claim_single_instance`), so that two processes never
+//! lock (`db::instance::claim_single_instance`), so that two processes never
 //! send the same one. When a `serve` holds it, this run scans and records
 //! (SQLite serialises the writers; the scan is one transaction) and leaves
 //! the sending to that service's delivery loop. Alone, it scans and sends.
@@ -18,7 +18,8 @@ use super::open;
 use super::support::{block_on, explained};
 use crate::alerts::run::RunSummary;
 use crate::config::Settings;
-use crate::db::pool::{Claim, Holder, Open, claim_single_instance};
+use crate::db::instance::{Claim, Holder, claim_single_instance};
+use crate::db::open::Open;
 use crate::services::alerts::RunOrigin;
 
 /// Who sends the digests a run records.

@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
-use crate::db::pool::Open;
+use crate::db::open::Open;
 use crate::domain::Clock;
 use crate::services;
 use crate::stats::aggregates::Population;

@@ -8,7 +8,8 @@
 //! they refuse, naming the database and what to do.
 
 use crate::config::{DatabaseSettings, Settings};
-use crate::db::pool::{Db, Open, OpenError, connect_once};
+use crate::db::open::{Open, OpenError, connect_once};
+use crate::db::pool::Db;
 use crate::db::{DbConnection, sqlite_path};
 use crate::services::Services;
 

@@ -7,7 +7,7 @@
 use super::open;
 use super::support::{block_on, explained};
 use crate::config::Settings;
-use crate::db::pool::Open;
+use crate::db::open::Open;
 use crate::db::users::User;
 use crate::domain::Role;
 use crate::services::users::NewUser;

@@ -7,9 +7,12 @@
 //! the current schema.
 
 pub mod alert_state;
+pub mod connect;
 pub mod error;
 pub mod events;
+pub mod instance;
 pub mod migrate;
+pub mod open;
 pub mod pool;
 pub mod requests;
 pub mod schema;

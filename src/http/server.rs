@@ -21,7 +21,8 @@ use super::throttle::FailedAttempts;
 use super::token_cache::TokenCache;
 use super::{cors, deadline, openapi};
 use crate::config::Settings;
-use crate::db::pool::{Db, lock_single_instance};
+use crate::db::instance::lock_single_instance;
+use crate::db::pool::Db;
 use crate::services::{Services, alerts};
 
 pub struct Application {

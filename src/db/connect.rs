@@ -1,0 +1,98 @@
+//! Opening one connection to either backend, prepared for use: PostgreSQL
+//! with its timeouts and planner setting, SQLite with its pragmas (WAL,
+//! busy timeout, foreign keys).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2;
+use diesel::{PgConnection, SqliteConnection};
+
+use super::{Backend, DbConnection, sqlite_path};
+use crate::config::DatabaseSettings;
+
+/// Opens connections of the backend the URL names, and prepares SQLite ones.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+    pub(super) backend: Backend,
+    /// PostgreSQL `statement_timeout`, set on every connection (0: none).
+    statement_timeout_seconds: u64,
+    /// Outages seen so far by any pool of this database (shared by clones).
+    pub(super) outages: Arc<AtomicU64>,
+}
+
+impl Manager {
+    /// A manager for `url` with no timeouts of its own (command-line work).
+    pub fn new(url: &str) -> Manager {
+        Manager {
+            url: url.to_string(),
+            backend: Backend::of_url(url),
+            statement_timeout_seconds: 0,
+            outages: Arc::default(),
+        }
+    }
+
+    /// A manager with the settings' connect and statement timeouts.
+    pub(super) fn for_serving(settings: &DatabaseSettings) -> Manager {
+        Manager {
+            statement_timeout_seconds: settings.statement_timeout_seconds,
+            ..Manager::for_commands(settings)
+        }
+    }
+
+    /// A manager with the settings' connect timeout (an unreachable server
+    /// costs a bounded wait) and no statement timeout (migrations,
+    /// command-line work).
+    pub(super) fn for_commands(settings: &DatabaseSettings) -> Manager {
+        match Backend::of_url(settings.url.expose()) {
+            Backend::Postgres => Manager::new(&with_connect_timeout(
+                settings.url.expose(),
+                settings.connect_timeout_seconds,
+            )),
+            Backend::Sqlite => Manager::new(settings.url.expose()),
+        }
+    }
+
+    /// A new connection, outside any pool.
+    pub fn open(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn =
+                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                // diesel prepares every statement; a generic plan would not
+                // know a LIKE pattern or a cursor value and could pick a
+                // full scan. Planning each run with the real values is cheap.
+                conn.batch_execute(&format!(
+                    "SET plan_cache_mode = force_custom_plan; SET statement_timeout = '{}s'",
+                    self.statement_timeout_seconds
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; NORMAL sync in WAL
+                // mode survives a process crash (committed data is in the WAL).
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Adds libpq's `connect_timeout` to a PostgreSQL URL that has none.
+fn with_connect_timeout(url: &str, seconds: u64) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={seconds}")
+}
