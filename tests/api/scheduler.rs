@@ -62,7 +62,8 @@ async fn sqlite_serves_one_instance_and_postgresql_several_without_duplicates() 
                 .err()
                 .expect("a second SQLite instance is refused");
             assert!(
-                err.to_string().contains("another mla-tracker is using the SQLite database"),
+                err.to_string()
+                    .contains("another mla-tracker is using the SQLite database"),
                 "{err}"
             );
         }
