@@ -86,10 +86,7 @@ async fn response_curves(
     params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, format) = params.0;
-    let population = filters.population(state.services.local_today());
-    let view = state
-        .services
-        .stats_view(auth.user.role, filters.suppress());
+    let (population, view) = filters.scope(&state.services, auth.user.role);
     let shown = state.services.response_curves(&population, view).await?;
     if format.csv(&req) {
         let rows = curves::csv_rows(&shown);
@@ -126,10 +123,7 @@ async fn response_rates_chart(
     params: Params<(StatsFilters, SvgOnly)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, _) = params.0;
-    let population = filters.population(state.services.local_today());
-    let view = state
-        .services
-        .stats_view(auth.user.role, filters.suppress());
+    let (population, view) = filters.scope(&state.services, auth.user.role);
     let svg = state
         .services
         .response_rates_chart(&population, view)
@@ -151,10 +145,7 @@ async fn response_curves_chart(
     params: Params<(StatsFilters, SvgOnly)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, _) = params.0;
-    let population = filters.population(state.services.local_today());
-    let view = state
-        .services
-        .stats_view(auth.user.role, filters.suppress());
+    let (population, view) = filters.scope(&state.services, auth.user.role);
     let svg = state
         .services
         .response_curves_chart(&population, view)

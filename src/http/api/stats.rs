@@ -11,12 +11,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Role;
 use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence};
 use crate::http::auth::{Authorized, ReadStats};
 use crate::http::error::ApiError;
 use crate::http::params::{Flag, ParamGroup, Params, from_str};
 use crate::http::routing::{self, Routes};
 use crate::http::state::AppState;
+use crate::services::Services;
 use crate::services::stats::View;
 use crate::stats::aggregates::{Bucket, Closure, Population};
 use crate::stats::{ShownRow, ShownTable, countries, reasons, timeline};
@@ -84,8 +86,16 @@ impl ParamGroup for StatsFilters {
 }
 
 impl StatsFilters {
+    /// The population asked for, and the view the caller gets of it
+    /// (published for analysts, or when asked for).
+    pub fn scope(&self, services: &Services, role: Role) -> (Population, View) {
+        let population = self.population(services.local_today());
+        let view = services.stats_view(role, self.suppress.is_some_and(|f| f.0));
+        (population, view)
+    }
+
     /// The population asked for, as of `today` unless `as_of` says otherwise.
-    pub fn population(&self, today: NaiveDate) -> Population {
+    fn population(&self, today: NaiveDate) -> Population {
         Population {
             as_of: self.as_of.unwrap_or(today),
             sent_from: self.sent_from,
@@ -95,11 +105,6 @@ impl StatsFilters {
             channels: self.channel.clone(),
             countries: self.country.clone(),
         }
-    }
-
-    /// Whether the caller asked for the published view.
-    pub fn suppress(&self) -> bool {
-        self.suppress.is_some_and(|f| f.0)
     }
 }
 
@@ -292,10 +297,7 @@ async fn countries_table(
     params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, format) = params.0;
-    let population = filters.population(state.services.local_today());
-    let view = state
-        .services
-        .stats_view(auth.user.role, filters.suppress());
+    let (population, view) = filters.scope(&state.services, auth.user.role);
     let shown = state.services.country_table(&population, view).await?;
     let table = Table {
         name: "countries",
@@ -349,10 +351,7 @@ async fn reasons_table(
     (filters, format): (StatsFilters, TableFormat),
     closure: Closure,
 ) -> Result<HttpResponse, ApiError> {
-    let population = filters.population(state.services.local_today());
-    let view = state
-        .services
-        .stats_view(auth.user.role, filters.suppress());
+    let (population, view) = filters.scope(&state.services, auth.user.role);
     let shown = state
         .services
         .reasons_table(&population, closure, view)
@@ -384,10 +383,7 @@ async fn timeline_table(
     params: Params<(StatsFilters, (TableFormat, TimelineBucket))>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, (format, bucket)) = params.0;
-    let population = filters.population(state.services.local_today());
-    let view = state
-        .services
-        .stats_view(auth.user.role, filters.suppress());
+    let (population, view) = filters.scope(&state.services, auth.user.role);
     let shown = state
         .services
         .timeline_table(&population, bucket.bucket.unwrap_or_default(), view)
