@@ -22,7 +22,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, stored};
 use crate::domain::CountryCode;
-use crate::domain::alert_rules::Trigger;
+use crate::domain::alert_rules::{Anchor, Trigger};
 
 /// What delivery needs besides the database.
 pub struct Delivery<'a> {
@@ -234,12 +234,14 @@ fn digest_lines(
                 days_before: days_before_needed_by.into(),
                 needed_by: needed_by.unwrap_or(d.today),
             },
-            Some(Trigger::Stalled { after_days }) => Threshold::Stalled {
+            Some(Trigger::Stalled { after_days, from }) => Threshold::Stalled {
                 after_days: after_days.into(),
+                from,
             },
             // The rule was removed from the configuration since.
             None => Threshold::Stalled {
                 after_days: days_in_status - i64::from(overdue_days),
+                from: Anchor::StatusSince,
             },
         };
         let country_name = CountryCode::parse(&country)

@@ -15,6 +15,7 @@ use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use crate::config::{Language, MailSettings};
 use crate::db::alert_state::FollowUp;
 use crate::domain::Status;
+use crate::domain::alert_rules::Anchor;
 
 /// One request in a digest, at the highest level it reached for this recipient.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,7 @@ pub struct DigestLine {
 pub enum Threshold {
     Stalled {
         after_days: i64,
+        from: Anchor,
     },
     Deadline {
         days_before: i64,
@@ -107,7 +109,7 @@ struct Words {
     subject: fn(usize, u8) -> String,
     intro: &'static str,
     days_in: &'static str,
-    threshold_stalled: fn(i64) -> String,
+    threshold_stalled: fn(i64, Anchor) -> String,
     threshold_deadline: fn(i64, NaiveDate) -> String,
     level: &'static str,
     last_follow_up: &'static str,
@@ -121,7 +123,12 @@ const EN: Words = Words {
     subject: |n, level| format!("[mla-tracker] {n} stalled request(s), level {level}"),
     intro: "These requests have stalled past an alert threshold:",
     days_in: "days in status",
-    threshold_stalled: |d| format!("{d} days without change"),
+    threshold_stalled: |d, from| match from {
+        Anchor::StatusSince => format!("{d} days without change"),
+        Anchor::Sent => format!("{d} days since it was sent"),
+        Anchor::Received => format!("{d} days since its receipt"),
+        Anchor::Recognised => format!("{d} days since its recognition"),
+    },
     threshold_deadline: |d, by| format!("{d} days before the deadline of {by}"),
     level: "level",
     last_follow_up: "last follow-up",
@@ -134,7 +141,12 @@ const FR: Words = Words {
     subject: |n, level| format!("[mla-tracker] {n} demande(s) en souffrance, niveau {level}"),
     intro: "Ces demandes d'entraide ont dépassé un seuil d'alerte :",
     days_in: "jours dans ce statut",
-    threshold_stalled: |d| format!("{d} jours sans changement"),
+    threshold_stalled: |d, from| match from {
+        Anchor::StatusSince => format!("{d} jours sans changement"),
+        Anchor::Sent => format!("{d} jours depuis l'envoi"),
+        Anchor::Received => format!("{d} jours depuis la réception"),
+        Anchor::Recognised => format!("{d} jours depuis la reconnaissance"),
+    },
     threshold_deadline: |d, by| format!("{d} jours avant l'échéance du {by}"),
     level: "niveau",
     last_follow_up: "dernière relance",
@@ -196,7 +208,7 @@ pub fn render(language: Language, base_url: &str, lines: &[DigestLine], more: us
     let mut html = format!("<p>{}</p>\n<ul>\n", escape(words.intro));
     for line in lines {
         let threshold = match line.threshold {
-            Threshold::Stalled { after_days } => (words.threshold_stalled)(after_days),
+            Threshold::Stalled { after_days, from } => (words.threshold_stalled)(after_days, from),
             Threshold::Deadline {
                 days_before,
                 needed_by,
@@ -276,7 +288,10 @@ mod tests {
             days_in_status: 400,
             rule: "no-answer-flag".into(),
             level: 3,
-            threshold: Threshold::Stalled { after_days: 365 },
+            threshold: Threshold::Stalled {
+                after_days: 365,
+                from: Anchor::StatusSince,
+            },
             last_follow_up: None,
         }
     }

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use crate::db::alert_state::{self, AlertColumns, FollowUp};
 use crate::db::schema::{request_alert_state as state, requests, users};
 use crate::db::{DbConnection, stored};
-use crate::domain::alert_rules::{Breach, Candidate, RuleSet, Trigger};
+use crate::domain::alert_rules::{Anchor, Breach, Candidate, RuleSet, Trigger};
 use crate::domain::request::Magistrate;
-use crate::domain::{CountryCode, LegalBasis, Priority, Status};
+use crate::domain::{CountryCode, FIRST_YEAR, LegalBasis, Priority, Status};
 
 /// The request as a stalled-list item shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -73,6 +73,7 @@ struct ScanRow {
     country: String,
     status: String,
     status_since: NaiveDate,
+    dates: DateColumns,
     priority: String,
     legal_basis: Option<String>,
     needed_by: Option<NaiveDate>,
@@ -80,6 +81,16 @@ struct ScanRow {
     issuing_magistrate: String,
     creator_email: String,
     alert: AlertColumns,
+}
+
+/// The dates rules may count from.
+#[derive(Queryable)]
+struct DateColumns {
+    sent_at: Option<NaiveDate>,
+    received_at: Option<NaiveDate>,
+    acknowledged_at: Option<NaiveDate>,
+    recognised_at: Option<NaiveDate>,
+    deadline_extended_to: Option<NaiveDate>,
 }
 
 /// Requests read per scan query: memory stays bounded by this, not by the
@@ -96,24 +107,37 @@ pub struct Scope {
 }
 
 /// What the rules could possibly match, so that the database narrows the
-/// register before the rules decide: the statuses they name, and the
-/// youngest stall or furthest deadline among them.
+/// register before the rules decide: the statuses they name, and for each
+/// kind of clock the youngest stall or furthest deadline among them. Every
+/// anchor other than `status_since` falls on or after `sent_at`, so
+/// `sent_at` bounds those. A bound no rule sets is [`Window::NOTHING`].
 struct Window {
     statuses: Vec<&'static str>,
-    old_enough: Option<NaiveDate>,
-    deadline_within: Option<NaiveDate>,
+    old_enough: NaiveDate,
+    sent_early_enough: NaiveDate,
+    deadline_within: NaiveDate,
 }
 
 impl Window {
+    /// Before every stored date (none is before `FIRST_YEAR`), and within
+    /// both backends' range.
+    const NOTHING: NaiveDate = NaiveDate::from_ymd_opt(FIRST_YEAR - 1, 1, 1).unwrap();
+
     fn of(rules: &RuleSet, today: NaiveDate) -> Option<Window> {
         let mut statuses: Vec<Status> = Vec::new();
         let mut youngest: Option<u32> = None;
+        let mut youngest_sent: Option<u32> = None;
         let mut furthest_deadline: Option<u32> = None;
+        let min = |kept: Option<u32>, d: u32| Some(kept.map_or(d, |k| k.min(d)));
         for rule in &rules.rules {
             match rule.trigger {
-                Trigger::Stalled { after_days } => {
+                Trigger::Stalled { after_days, from } => {
                     statuses.extend(&rule.statuses);
-                    youngest = Some(youngest.map_or(after_days, |d| d.min(after_days)));
+                    if from == Anchor::StatusSince {
+                        youngest = min(youngest, after_days);
+                    } else {
+                        youngest_sent = min(youngest_sent, after_days);
+                    }
                 }
                 Trigger::Deadline {
                     days_before_needed_by,
@@ -136,14 +160,16 @@ impl Window {
         if statuses.is_empty() {
             return None;
         }
+        let days_ago = |d: u32| {
+            today
+                .checked_sub_days(Days::new(d.into()))
+                .unwrap_or(Window::NOTHING)
+        };
         Some(Window {
             statuses: statuses.iter().map(|s| s.as_str()).collect(),
-            old_enough: youngest.map(|d| {
-                today
-                    .checked_sub_days(Days::new(d.into()))
-                    .unwrap_or(NaiveDate::MIN)
-            }),
-            deadline_within: furthest_deadline.map(|d| {
+            old_enough: youngest.map_or(Window::NOTHING, days_ago),
+            sent_early_enough: youngest_sent.map_or(Window::NOTHING, days_ago),
+            deadline_within: furthest_deadline.map_or(Window::NOTHING, |d| {
                 today
                     .checked_add_days(Days::new(d.into()))
                     .unwrap_or(NaiveDate::MAX)
@@ -181,6 +207,13 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
                     requests::target_country,
                     requests::status,
                     requests::status_since,
+                    (
+                        requests::sent_at,
+                        requests::received_at,
+                        requests::acknowledged_at,
+                        requests::recognised_at,
+                        requests::deadline_extended_to,
+                    ),
                     requests::priority,
                     requests::legal_basis,
                     requests::needed_by,
@@ -197,16 +230,12 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
                 .order((requests::status_since, requests::id))
                 .limit(CHUNK)
                 .into_boxed();
-            query = match (window.old_enough, window.deadline_within) {
-                (Some(since), Some(by)) => query.filter(
-                    requests::status_since
-                        .le(since)
-                        .or(requests::needed_by.le(by)),
-                ),
-                (Some(since), None) => query.filter(requests::status_since.le(since)),
-                (None, Some(by)) => query.filter(requests::needed_by.le(by)),
-                (None, None) => return Ok(()),
-            };
+            query = query.filter(
+                requests::status_since
+                    .le(window.old_enough)
+                    .or(requests::sent_at.le(window.sent_early_enough))
+                    .or(requests::needed_by.le(window.deadline_within)),
+            );
             if let Some(country) = scope.country {
                 query = query.filter(requests::target_country.eq(country.as_str().to_string()));
             }
@@ -247,6 +276,7 @@ fn evaluate(
         country,
         status,
         status_since,
+        dates,
         priority,
         legal_basis,
         needed_by,
@@ -261,6 +291,11 @@ fn evaluate(
     let candidate = Candidate {
         status: stored("status", &status)?,
         status_since,
+        sent_at: dates.sent_at,
+        received_at: dates.received_at,
+        acknowledged_at: dates.acknowledged_at,
+        recognised_at: dates.recognised_at,
+        deadline_extended_to: dates.deadline_extended_to,
         needed_by,
         legal_basis: legal_basis.map(|b| stored("legal_basis", &b)).transpose()?,
         country,

@@ -456,7 +456,10 @@ mod tests {
         assert_eq!(names, ["only"]);
         assert_eq!(
             s.alerts.rules.rules[0].trigger,
-            Trigger::Stalled { after_days: 3 }
+            Trigger::Stalled {
+                after_days: 3,
+                from: crate::domain::alert_rules::Anchor::StatusSince
+            }
         );
         assert!(
             s.alerts.rules.rules[0].legal_bases.is_empty(),

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::vocab::vocabulary;
 use super::{CountryCode, LegalBasis, Priority, Status};
 
 /// One `[[alerts.rules]]` entry as written in the configuration, before it
@@ -21,6 +22,13 @@ pub struct RuleSpec {
     pub statuses: Vec<String>,
     #[serde(default)]
     pub after_days: Option<u32>,
+    /// What a stall rule counts from; `status_since` when absent.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Whether an extension of the deadline by the requested state moves
+    /// this rule's threshold.
+    #[serde(default)]
+    pub extendable: bool,
     #[serde(default)]
     pub days_before_needed_by: Option<u32>,
     pub level: u8,
@@ -79,12 +87,28 @@ fn looks_like_an_address(text: &str) -> bool {
     validator::ValidateEmail::validate_email(&text)
 }
 
+vocabulary!(
+    /// The date a stall rule counts from (docs/DOMAIN.md §7):
+    /// `status_since`, the day the request entered its current status (any
+    /// change restarts the clock: "nothing moved for N days"); `sent`;
+    /// `received`, the requested state's receipt (EIO art. 12(3)) —
+    /// `received_at`, else the first acknowledgement, else `sent_at`;
+    /// `recognised`, its recognition decision (EIO art. 12(4)) —
+    /// `recognised_at`, else `status_since` while it is unknown.
+    Anchor, "rule anchor" {
+        StatusSince => "status_since",
+        Sent => "sent",
+        Received => "received",
+        Recognised => "recognised",
+    }
+);
+
 /// What starts a rule's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Trigger {
-    /// `after_days` in one of the rule's statuses.
-    Stalled { after_days: u32 },
+    /// `after_days` after the rule's anchor, in one of its statuses.
+    Stalled { after_days: u32, from: Anchor },
     /// `days_before_needed_by` days before the magistrate's deadline.
     Deadline { days_before_needed_by: u32 },
 }
@@ -97,6 +121,9 @@ pub struct Rule {
     pub statuses: Vec<Status>,
     #[serde(flatten)]
     pub trigger: Trigger,
+    /// An extension (`deadline_extended_to`) moves the threshold to the
+    /// day after it, if that is later.
+    pub extendable: bool,
     pub level: u8,
     pub notify: Vec<Recipient>,
     pub legal_bases: Vec<LegalBasis>,
@@ -109,6 +136,11 @@ pub struct Rule {
 pub struct Candidate {
     pub status: Status,
     pub status_since: NaiveDate,
+    pub sent_at: Option<NaiveDate>,
+    pub received_at: Option<NaiveDate>,
+    pub acknowledged_at: Option<NaiveDate>,
+    pub recognised_at: Option<NaiveDate>,
+    pub deadline_extended_to: Option<NaiveDate>,
     pub needed_by: Option<NaiveDate>,
     pub legal_basis: Option<LegalBasis>,
     pub country: CountryCode,
@@ -126,6 +158,17 @@ impl Candidate {
     pub fn is_snoozed(&self, today: NaiveDate) -> bool {
         self.snoozed_until.is_some_and(|until| today <= until)
     }
+
+    /// The date `anchor` names for this request; `None` when it has none
+    /// (a draft has not been sent).
+    pub fn anchor(&self, anchor: Anchor) -> Option<NaiveDate> {
+        match anchor {
+            Anchor::StatusSince => Some(self.status_since),
+            Anchor::Sent => self.sent_at,
+            Anchor::Received => self.received_at.or(self.acknowledged_at).or(self.sent_at),
+            Anchor::Recognised => Some(self.recognised_at.unwrap_or(self.status_since)),
+        }
+    }
 }
 
 /// A rule a request breaches today.
@@ -139,8 +182,9 @@ pub struct Breach {
     pub days_before_needed_by: Option<u32>,
     /// Days since the threshold was crossed (0 on the day itself).
     pub overdue_days: i64,
-    /// The date that identifies this episode: `status_since` for a stall,
-    /// `needed_by` for a deadline. A new date re-arms the rule.
+    /// The date that identifies this episode: the anchor for a stall (or
+    /// the extended deadline once an extension moved it), `needed_by` for a
+    /// deadline. A new date re-arms the rule.
     pub episode: NaiveDate,
 }
 
@@ -159,10 +203,16 @@ impl Rule {
             return None;
         }
         let (threshold, episode) = match self.trigger {
-            Trigger::Stalled { after_days } => (
-                c.status_since + chrono::Days::new(after_days.into()),
-                c.status_since,
-            ),
+            Trigger::Stalled { after_days, from } => {
+                let anchor = c.anchor(from)?;
+                let due = anchor.checked_add_days(chrono::Days::new(after_days.into()))?;
+                match c.deadline_extended_to.and_then(|d| d.succ_opt()) {
+                    Some(extended) if self.extendable && extended > due => {
+                        (extended, extended.pred_opt()?)
+                    }
+                    _ => (due, anchor),
+                }
+            }
             Trigger::Deadline {
                 days_before_needed_by,
             } => {
@@ -177,7 +227,7 @@ impl Rule {
             rule: self.name.clone(),
             level: self.level,
             after_days: match self.trigger {
-                Trigger::Stalled { after_days } => Some(after_days),
+                Trigger::Stalled { after_days, .. } => Some(after_days),
                 Trigger::Deadline { .. } => None,
             },
             days_before_needed_by: match self.trigger {
@@ -252,16 +302,30 @@ fn build_rule(raw: &RuleSpec, lists: &BTreeMap<String, Vec<String>>) -> Result<R
             "status `{closed}` is closed; a closed request never stalls"
         ));
     }
+    let from = raw
+        .from
+        .as_deref()
+        .map(str::parse::<Anchor>)
+        .transpose()?
+        .unwrap_or(Anchor::StatusSince);
     let trigger = match (raw.after_days, raw.days_before_needed_by) {
         (Some(after_days), None) => {
             if statuses.is_empty() {
                 return Err("a stall rule (after_days) needs statuses".into());
             }
-            Trigger::Stalled { after_days }
+            Trigger::Stalled { after_days, from }
         }
-        (None, Some(days_before_needed_by)) => Trigger::Deadline {
-            days_before_needed_by,
-        },
+        (None, Some(days_before_needed_by)) => {
+            if raw.from.is_some() || raw.extendable {
+                return Err(
+                    "from and extendable apply to stall rules (after_days), not to deadline rules"
+                        .into(),
+                );
+            }
+            Trigger::Deadline {
+                days_before_needed_by,
+            }
+        }
         _ => return Err("set exactly one of after_days and days_before_needed_by".into()),
     };
     if !(1..=9).contains(&raw.level) {
@@ -279,6 +343,7 @@ fn build_rule(raw: &RuleSpec, lists: &BTreeMap<String, Vec<String>>) -> Result<R
         name: raw.name.clone(),
         statuses,
         trigger,
+        extendable: raw.extendable,
         level: raw.level,
         notify,
         legal_bases: raw
@@ -319,6 +384,8 @@ mod tests {
             name: name.into(),
             statuses: statuses.iter().map(|s| s.to_string()).collect(),
             after_days: Some(after_days),
+            from: None,
+            extendable: false,
             days_before_needed_by: None,
             level,
             notify: vec!["coordinator".into()],
@@ -336,6 +403,11 @@ mod tests {
         Candidate {
             status: Status::Sent,
             status_since: day(date),
+            sent_at: Some(day(date)),
+            received_at: None,
+            acknowledged_at: None,
+            recognised_at: None,
+            deadline_extended_to: None,
             needed_by: None,
             legal_basis: Some(LegalBasis::Untoc),
             country: CountryCode::parse("PH").unwrap(),
@@ -443,6 +515,87 @@ mod tests {
     }
 
     #[test]
+    fn an_acknowledgement_does_not_restart_a_clock_that_runs_from_receipt() {
+        let mut rule = raw("eio-no-recognition", &["sent", "acknowledged"], 30, 2);
+        rule.from = Some("received".into());
+        let set = set_of(vec![rule]).unwrap();
+        let mut c = sent_on("2026-01-01");
+        // Acknowledged on the 10th: the status changed, the clock did not
+        // restart, but it now runs from the acknowledgement (the receipt
+        // it proves), not from sending.
+        c.status = Status::Acknowledged;
+        c.status_since = day("2026-01-10");
+        c.acknowledged_at = Some(day("2026-01-10"));
+        assert!(set.breaches(&c, day("2026-02-08")).is_empty());
+        let b = &set.breaches(&c, day("2026-02-09"))[0];
+        assert_eq!((b.overdue_days, b.episode), (0, day("2026-01-10")));
+        // A recorded receipt date wins over the acknowledgement.
+        c.received_at = Some(day("2026-01-03"));
+        let b = &set.breaches(&c, day("2026-02-09"))[0];
+        assert_eq!((b.overdue_days, b.episode), (7, day("2026-01-03")));
+        // With neither, sending starts it.
+        c.received_at = None;
+        c.acknowledged_at = None;
+        assert_eq!(
+            set.breaches(&c, day("2026-01-31"))[0].episode,
+            day("2026-01-01")
+        );
+    }
+
+    #[test]
+    fn an_extension_moves_only_extendable_rules() {
+        let mut extendable = raw("eio-execution", &["in_execution"], 90, 2);
+        extendable.from = Some("recognised".into());
+        extendable.extendable = true;
+        let mut fixed = raw("eio-execution-flag", &["in_execution"], 90, 3);
+        fixed.from = Some("recognised".into());
+        let set = set_of(vec![extendable, fixed]).unwrap();
+        let mut c = sent_on("2026-01-01");
+        c.status = Status::InExecution;
+        c.status_since = day("2026-03-01");
+        c.recognised_at = Some(day("2026-02-01"));
+        // Due 90 days after recognition: 2026-05-02.
+        let names = |today| -> Vec<String> {
+            set.breaches(&c, day(today))
+                .into_iter()
+                .map(|b| b.rule)
+                .collect()
+        };
+        assert_eq!(names("2026-05-02"), ["eio-execution-flag", "eio-execution"]);
+        c.deadline_extended_to = Some(day("2026-06-30"));
+        let names = |today| -> Vec<String> {
+            set.breaches(&c, day(today))
+                .into_iter()
+                .map(|b| b.rule)
+                .collect()
+        };
+        assert_eq!(names("2026-06-30"), ["eio-execution-flag"]);
+        let b = set.breaches(&c, day("2026-07-01"));
+        let moved = b.iter().find(|b| b.rule == "eio-execution").unwrap();
+        assert_eq!((moved.overdue_days, moved.episode), (0, day("2026-06-30")));
+        // An extension that ends before the deadline changes nothing.
+        c.deadline_extended_to = Some(day("2026-03-01"));
+        let b = &set.breaches(&c, day("2026-05-02"));
+        assert!(b.iter().all(|b| b.episode == day("2026-02-01")));
+        // Unknown recognition: the clock runs from the status.
+        c.deadline_extended_to = None;
+        c.recognised_at = None;
+        assert!(set.breaches(&c, day("2026-05-29")).is_empty());
+        assert_eq!(set.breaches(&c, day("2026-05-30")).len(), 2);
+    }
+
+    #[test]
+    fn a_draft_has_no_sending_date_to_count_from() {
+        let mut rule = raw("since-sent", &["draft"], 1, 1);
+        rule.from = Some("sent".into());
+        let set = set_of(vec![rule]).unwrap();
+        let mut c = sent_on("2026-01-01");
+        c.status = Status::Draft;
+        c.sent_at = None;
+        assert!(set.breaches(&c, day("2027-01-01")).is_empty());
+    }
+
+    #[test]
     fn invalid_rules_are_named() {
         let err = |rule: RuleSpec| set_of(vec![rule]).unwrap_err();
         assert!(err(raw("typo", &["snt"], 60, 1)).contains("`typo`: unknown status `snt`"));
@@ -456,6 +609,14 @@ mod tests {
         let mut address = raw("address", &["sent"], 60, 1);
         address.notify = vec!["someone".into()];
         assert!(err(address).contains("unknown recipient"));
+        let mut anchor = raw("anchor", &["sent"], 60, 1);
+        anchor.from = Some("reception".into());
+        assert!(err(anchor).contains("`anchor`: unknown rule anchor `reception`"));
+        let mut deadline = raw("deadline", &[], 0, 1);
+        deadline.after_days = None;
+        deadline.days_before_needed_by = Some(3);
+        deadline.extendable = true;
+        assert!(err(deadline).contains("not to deadline rules"));
         let dup = set_of(vec![raw("a", &["sent"], 1, 1), raw("a", &["sent"], 2, 1)]);
         assert!(dup.unwrap_err().contains("`a`: the name is used"));
     }

@@ -129,16 +129,54 @@ pub struct MlaRequest {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Where a request stands; changed only by transitions.
+/// Where a request stands and the dates of its life (docs/DOMAIN.md §4);
+/// changed only by transitions and milestones, each recorded in the
+/// history with its effective date.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Lifecycle {
     pub status: Status,
     pub status_since: NaiveDate,
     pub sent_at: Option<NaiveDate>,
+    /// When the requested state received it, as its acknowledgement or the
+    /// transmission proof says (a milestone).
+    pub received_at: Option<NaiveDate>,
+    /// The first acknowledgement of receipt: not an answer.
+    pub acknowledged_at: Option<NaiveDate>,
+    /// The recognition decision of an EIO (a milestone): the execution
+    /// deadline runs from it.
+    pub recognised_at: Option<NaiveDate>,
+    /// The first substantive response: the first entry into
+    /// `additional_info_requested`, `postponed`, `in_execution`,
+    /// `partially_executed`, `executed` or `refused`.
     pub first_response_at: Option<NaiveDate>,
+    /// The deadline as extended by the requested state (EIO art. 12(5)–(6)).
+    pub deadline_extended_to: Option<NaiveDate>,
+    /// Why, as the requested state gave it.
+    pub deadline_extension_reason: Option<String>,
     pub closed_at: Option<NaiveDate>,
     pub abandonment_reason: Option<AbandonmentReason>,
     pub refusal_ground: Option<RefusalGround>,
+}
+
+impl Lifecycle {
+    /// A request's life at its start: `status` since `since`, nothing else
+    /// happened yet.
+    pub fn starting(status: Status, since: NaiveDate, sent_at: Option<NaiveDate>) -> Lifecycle {
+        Lifecycle {
+            status,
+            status_since: since,
+            sent_at,
+            received_at: None,
+            acknowledged_at: None,
+            recognised_at: None,
+            first_response_at: None,
+            deadline_extended_to: None,
+            deadline_extension_reason: None,
+            closed_at: None,
+            abandonment_reason: None,
+            refusal_ground: None,
+        }
+    }
 }
 
 /// A field's value before and after a change, for the history.
@@ -166,7 +204,12 @@ const READ_ONLY: &[&str] = &[
     "status",
     "status_since",
     "sent_at",
+    "received_at",
+    "acknowledged_at",
+    "recognised_at",
     "first_response_at",
+    "deadline_extended_to",
+    "deadline_extension_reason",
     "closed_at",
     "abandonment_reason",
     "refusal_ground",
@@ -243,15 +286,7 @@ impl NewRequest {
         Ok(NewRequest {
             reference,
             fields,
-            lifecycle: Lifecycle {
-                status,
-                status_since: sent_at.unwrap_or(today.earliest),
-                sent_at,
-                first_response_at: None,
-                closed_at: None,
-                abandonment_reason: None,
-                refusal_ground: None,
-            },
+            lifecycle: Lifecycle::starting(status, sent_at.unwrap_or(today.earliest), sent_at),
         })
     }
 }

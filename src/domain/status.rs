@@ -10,6 +10,8 @@ vocabulary!(
         Sent => "sent",
         Acknowledged => "acknowledged",
         AdditionalInfoRequested => "additional_info_requested",
+        InformationSupplied => "information_supplied",
+        Postponed => "postponed",
         InExecution => "in_execution",
         PartiallyExecuted => "partially_executed",
         Executed => "executed",
@@ -38,6 +40,7 @@ impl Status {
             Sent => &[
                 Acknowledged,
                 AdditionalInfoRequested,
+                Postponed,
                 InExecution,
                 PartiallyExecuted,
                 Executed,
@@ -47,6 +50,7 @@ impl Status {
             ],
             Acknowledged => &[
                 AdditionalInfoRequested,
+                Postponed,
                 InExecution,
                 PartiallyExecuted,
                 Executed,
@@ -54,8 +58,30 @@ impl Status {
                 Withdrawn,
                 Abandoned,
             ],
+            // `acknowledged` stays allowed for registers that recorded the
+            // information supplied that way before `information_supplied`.
             AdditionalInfoRequested => &[
+                InformationSupplied,
                 Acknowledged,
+                InExecution,
+                PartiallyExecuted,
+                Executed,
+                Refused,
+                Withdrawn,
+                Abandoned,
+            ],
+            InformationSupplied => &[
+                AdditionalInfoRequested,
+                Postponed,
+                InExecution,
+                PartiallyExecuted,
+                Executed,
+                Refused,
+                Withdrawn,
+                Abandoned,
+            ],
+            Postponed => &[
+                AdditionalInfoRequested,
                 InExecution,
                 PartiallyExecuted,
                 Executed,
@@ -65,6 +91,7 @@ impl Status {
             ],
             InExecution => &[
                 AdditionalInfoRequested,
+                Postponed,
                 PartiallyExecuted,
                 Executed,
                 Refused,
@@ -73,9 +100,10 @@ impl Status {
             ],
             PartiallyExecuted => &[InExecution, Executed, Withdrawn, Abandoned],
             Executed | Refused | Withdrawn => &[],
-            // A late answer reopens an abandoned request.
+            // A late reply reopens an abandoned request.
             Abandoned => &[
                 Acknowledged,
+                Postponed,
                 InExecution,
                 PartiallyExecuted,
                 Executed,
@@ -92,7 +120,8 @@ impl Status {
         use Status::*;
         match self {
             Draft | AdditionalInfoRequested => WaitingOn::Us,
-            Sent | Acknowledged | InExecution | PartiallyExecuted => WaitingOn::Them,
+            Sent | Acknowledged | InformationSupplied | Postponed | InExecution
+            | PartiallyExecuted => WaitingOn::Them,
             Executed | Refused | Withdrawn | Abandoned => WaitingOn::Nobody,
         }
     }
@@ -102,19 +131,28 @@ impl Status {
         matches!(self, Status::Executed | Status::Refused | Status::Withdrawn)
     }
 
-    /// Entering one of these is an answer from the requested state, which sets
-    /// `first_response_at` the first time.
-    pub fn is_response(self) -> bool {
+    /// Entering one of these is a substantive response from the requested
+    /// state — it asked for more, postponed, started, executed or refused —
+    /// which sets `first_response_at` the first time. An acknowledgement of
+    /// receipt is not one: a state that acknowledges and then falls silent
+    /// has not answered.
+    pub fn is_substantive_response(self) -> bool {
         use Status::*;
         matches!(
             self,
-            Acknowledged
-                | AdditionalInfoRequested
+            AdditionalInfoRequested
+                | Postponed
                 | InExecution
                 | PartiallyExecuted
                 | Executed
                 | Refused
         )
+    }
+
+    /// Anything the requested state does: a substantive response, or an
+    /// acknowledgement of receipt.
+    pub fn is_reply(self) -> bool {
+        self == Status::Acknowledged || self.is_substantive_response()
     }
 
     /// Entering one of these sets `closed_at`.
@@ -143,9 +181,9 @@ mod tests {
     }
 
     #[test]
-    fn abandoned_reopens_only_on_an_answer() {
+    fn abandoned_reopens_only_on_a_reply() {
         for next in Status::Abandoned.allowed_next() {
-            assert!(next.is_response(), "{next}");
+            assert!(next.is_reply(), "{next}");
         }
     }
 }

@@ -84,13 +84,17 @@ pub fn apply_transition(
         } else {
             old.sent_at
         },
+        acknowledged_at: old
+            .acknowledged_at
+            .or((cmd.to == Status::Acknowledged).then_some(date)),
         first_response_at: old
             .first_response_at
-            .or(cmd.to.is_response().then_some(date)),
+            .or(cmd.to.is_substantive_response().then_some(date)),
         // Reopening an abandoned request clears its closing date and reason.
         closed_at: cmd.to.closes().then_some(date),
         abandonment_reason: cmd.abandonment_reason,
         refusal_ground: cmd.refusal_ground,
+        ..old.clone()
     };
     let mut fields = record.fields.clone();
     if cmd.victims_identified.is_some() {
@@ -110,6 +114,11 @@ pub fn apply_transition(
         json!(lifecycle.status_since),
     );
     note_change("sent_at", json!(old.sent_at), json!(lifecycle.sent_at));
+    note_change(
+        "acknowledged_at",
+        json!(old.acknowledged_at),
+        json!(lifecycle.acknowledged_at),
+    );
     note_change(
         "first_response_at",
         json!(old.first_response_at),
@@ -241,6 +250,37 @@ mod tests {
     }
 
     #[test]
+    fn an_acknowledgement_is_not_an_answer() {
+        let mut r = sent_on("2025-01-01");
+        let changes = step(&mut r, to(Status::Acknowledged, "2025-02-01"));
+        assert_eq!(r.lifecycle.acknowledged_at, Some(day("2025-02-01")));
+        assert_eq!(r.lifecycle.first_response_at, None);
+        assert!(changes.contains_key("acknowledged_at"));
+        assert!(!changes.contains_key("first_response_at"));
+        // They ask for more: the first substantive response.
+        step(&mut r, to(Status::AdditionalInfoRequested, "2025-03-01"));
+        assert_eq!(r.lifecycle.first_response_at, Some(day("2025-03-01")));
+        // We supply it: our move, not theirs; their move again.
+        step(&mut r, to(Status::InformationSupplied, "2025-03-10"));
+        assert_eq!(r.lifecycle.first_response_at, Some(day("2025-03-01")));
+        assert_eq!(
+            r.lifecycle.status.waiting_on(),
+            crate::domain::WaitingOn::Them
+        );
+        step(&mut r, to(Status::Postponed, "2025-04-01"));
+        step(&mut r, to(Status::InExecution, "2025-05-01"));
+        assert_eq!(r.lifecycle.acknowledged_at, Some(day("2025-02-01")));
+    }
+
+    #[test]
+    fn a_postponement_is_a_substantive_response() {
+        let mut r = sent_on("2025-01-01");
+        step(&mut r, to(Status::Postponed, "2025-02-15"));
+        assert_eq!(r.lifecycle.first_response_at, Some(day("2025-02-15")));
+        assert_eq!(r.lifecycle.acknowledged_at, None);
+    }
+
+    #[test]
     fn first_response_is_kept_and_closing_is_dated() {
         let mut r = sent_on("2025-01-01");
         step(&mut r, to(Status::Acknowledged, "2025-02-01"));
@@ -248,7 +288,7 @@ mod tests {
         let mut done = to(Status::Executed, "2025-04-01");
         done.victims_identified = Some(3);
         let changes = step(&mut r, done);
-        assert_eq!(r.lifecycle.first_response_at, Some(day("2025-02-01")));
+        assert_eq!(r.lifecycle.first_response_at, Some(day("2025-03-01")));
         assert_eq!(r.lifecycle.closed_at, Some(day("2025-04-01")));
         assert_eq!(r.fields.victims_identified, Some(3));
         assert!(changes.contains_key("victims_identified"));

@@ -37,7 +37,7 @@ use crate::domain::Role;
     paths(
         api::meta::healthz, api::meta::readyz, serve, api::meta::vocabularies,
         api::requests::list, api::requests::create, api::requests::get, api::requests::patch,
-        api::requests::transition, api::requests::add_note, api::requests::list_events,
+        api::requests::transition, api::requests::milestone, api::requests::add_note, api::requests::list_events,
         api::alerts::add_follow_up, api::alerts::snooze, api::alerts::unsnooze,
         api::users::list, api::users::create, api::users::deactivate, api::users::rotate_token,
         api::alerts::rules, api::alerts::stalled, api::alerts::run, api::alerts::notifications,

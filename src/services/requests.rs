@@ -12,9 +12,10 @@ use super::{Error, Result, Services};
 use crate::db::events::{self, Event, EventKind, NewEvent};
 use crate::db::requests::{self as store, After, Filters, PageQuery, Position, SortKey};
 use crate::db::{Backend, DbConnection};
+use crate::domain::milestone::{MilestoneCommand, MilestoneError, apply_milestone};
 use crate::domain::request::{Changes, MlaRequest, NewRequest, apply_patch, patch_errors};
 use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
-use crate::domain::{FieldErrors, Today, check_date};
+use crate::domain::{FieldErrors, check_date};
 
 /// A note for a request's history.
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -136,9 +137,8 @@ impl Services {
     }
 
     /// Moves a request to another status, checked against the record as it
-    /// is when the change is written: a concurrent writer makes it re-read
-    /// and re-check, never apply a transition to a stale record. With
-    /// `expected`, a record at another version is refused instead.
+    /// is when the change is written. With `expected`, a record at another
+    /// version is refused.
     pub async fn transition_request(
         &self,
         actor: Uuid,
@@ -150,12 +150,81 @@ impl Services {
         // version (a stale If-Match must not hide it).
         FieldErrors::of(&cmd).into_result()?;
         let today = self.today();
+        self.change_lifecycle(id, expected, move |current| {
+            let done = apply_transition(current, &cmd, today).map_err(|e| match e {
+                TransitionError::NotAllowed { from, to, allowed } => {
+                    Error::TransitionNotAllowed { from, to, allowed }
+                }
+                TransitionError::Invalid(fields) => Error::Validation(fields),
+            })?;
+            Ok(LifecycleChange {
+                kind: EventKind::Transition,
+                actor,
+                effective_date: cmd.effective_date,
+                to_status: Some(cmd.to),
+                note: cmd.note.clone(),
+                record: MlaRequest {
+                    fields: done.fields,
+                    lifecycle: done.lifecycle,
+                    ..current.clone()
+                },
+                changes: done.changes,
+            })
+        })
+        .await
+    }
+
+    /// Records a milestone (receipt, recognition, extension): dates of the
+    /// requested state's acts that do not change the status.
+    pub async fn record_milestone(
+        &self,
+        actor: Uuid,
+        id: Uuid,
+        expected: Option<i32>,
+        cmd: MilestoneCommand,
+    ) -> Result<MlaRequest> {
+        FieldErrors::of(&cmd).into_result()?;
+        let today = self.today();
+        self.change_lifecycle(id, expected, move |current| {
+            let (lifecycle, changes) =
+                apply_milestone(current, &cmd, today).map_err(|e| match e {
+                    MilestoneError::NotSent => Error::Conflict(
+                        "the request has not been sent; record its sending first".into(),
+                    ),
+                    MilestoneError::Invalid(fields) => Error::Validation(fields),
+                })?;
+            Ok(LifecycleChange {
+                kind: EventKind::Milestone,
+                actor,
+                effective_date: cmd.effective_date,
+                to_status: None,
+                note: cmd.note.clone(),
+                record: MlaRequest {
+                    lifecycle,
+                    ..current.clone()
+                },
+                changes,
+            })
+        })
+        .await
+    }
+
+    /// Saves what `change` makes of the record as it is when the change is
+    /// written: a concurrent writer makes it re-read and re-check, never
+    /// apply a change to a stale record. With `expected`, a record at
+    /// another version is refused instead.
+    async fn change_lifecycle(
+        &self,
+        id: Uuid,
+        expected: Option<i32>,
+        change: impl Fn(&MlaRequest) -> Result<LifecycleChange> + Send + 'static,
+    ) -> Result<MlaRequest> {
         self.db
             .write(move |conn| {
-                for _ in 0..TRANSITION_ATTEMPTS {
-                    if let Some(saved) = conn.transaction(|conn| {
-                        try_transition(conn, id, expected, &cmd, actor, today)
-                    })? {
+                for _ in 0..CHANGE_ATTEMPTS {
+                    if let Some(saved) =
+                        conn.transaction(|conn| try_change(conn, id, expected, &change))?
+                    {
                         return Ok(saved);
                     }
                 }
@@ -325,17 +394,27 @@ fn insert_request(
     })
 }
 
-/// How often a transition is retried when another writer saved the record
+/// How often a change is retried when another writer saved the record
 /// between our read and our write (only possible on PostgreSQL).
-const TRANSITION_ATTEMPTS: usize = 3;
+const CHANGE_ATTEMPTS: usize = 3;
 
-fn try_transition(
+/// A checked change of a record's lifecycle, and its event.
+struct LifecycleChange {
+    kind: EventKind,
+    actor: Uuid,
+    effective_date: NaiveDate,
+    to_status: Option<crate::domain::Status>,
+    note: Option<String>,
+    record: MlaRequest,
+    changes: Changes,
+}
+
+/// One attempt: `None` when another writer saved the record first.
+fn try_change(
     conn: &mut DbConnection,
     id: Uuid,
     expected: Option<i32>,
-    cmd: &TransitionCommand,
-    actor: Uuid,
-    today: Today,
+    change: &impl Fn(&MlaRequest) -> Result<LifecycleChange>,
 ) -> Result<Option<MlaRequest>> {
     let current = existing(conn, id)?;
     if expected.is_some_and(|v| v != current.version) {
@@ -343,28 +422,18 @@ fn try_transition(
             current: current.version,
         });
     }
-    let done = apply_transition(&current, cmd, today).map_err(|e| match e {
-        TransitionError::NotAllowed { from, to, allowed } => {
-            Error::TransitionNotAllowed { from, to, allowed }
-        }
-        TransitionError::Invalid(fields) => Error::Validation(fields),
-    })?;
+    let done = change(&current)?;
     let event = NewEvent {
         request_id: id,
-        kind: EventKind::Transition,
-        actor_id: actor,
-        effective_date: cmd.effective_date,
-        from_status: Some(current.lifecycle.status),
-        to_status: Some(cmd.to),
+        kind: done.kind,
+        actor_id: done.actor,
+        effective_date: done.effective_date,
+        from_status: done.to_status.map(|_| current.lifecycle.status),
+        to_status: done.to_status,
         changes: &done.changes,
-        note: cmd.note.as_deref(),
+        note: done.note.as_deref(),
     };
-    let updated = MlaRequest {
-        fields: done.fields,
-        lifecycle: done.lifecycle,
-        ..current.clone()
-    };
-    Ok(store::save(conn, &updated, current.version, event)?)
+    Ok(store::save(conn, &done.record, current.version, event)?)
 }
 
 #[cfg(test)]

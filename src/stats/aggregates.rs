@@ -48,7 +48,8 @@ pub struct CountryCounts {
     pub requests: i64,
     #[diesel(sql_type = BigInt)]
     pub answered: i64,
-    /// Sent, acknowledged, waiting for our additional information, or in
+    /// Still open: sent, acknowledged, waiting for our additional
+    /// information or for theirs after we supplied it, postponed, or in
     /// execution.
     #[diesel(sql_type = BigInt)]
     pub pending: i64,

@@ -66,7 +66,7 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
         "{mail}"
     );
     assert!(
-        mail.contains("no-answer-flag: level 3 (365 days without change)"),
+        mail.contains("no-answer-flag: level 3 (365 days since it was sent)"),
         "{mail}"
     );
     assert!(mail.contains("urgent-no-answer: level 2"), "{mail}");
@@ -144,11 +144,12 @@ async fn a_status_change_re_arms_and_a_snooze_silences() {
         "{mails:?}"
     );
 
-    // Acknowledged 95 days ago: a new episode, past the no-progress thresholds.
+    // In execution since 95 days ago: a new episode, past the no-progress
+    // thresholds.
     let res = app
         .transition(
             &chased,
-            &json!({"to": "acknowledged", "effective_date": common::days_ago(95)}),
+            &json!({"to": "in_execution", "effective_date": common::days_ago(95)}),
         )
         .await;
     assert_eq!(res.status, 200, "{res:?}");
@@ -160,7 +161,7 @@ async fn a_status_change_re_arms_and_a_snooze_silences() {
     let latest = to(&app, "coord@justice.example");
     assert_eq!(latest.len(), 2);
     // Shown once, at its highest level: the urgent no-progress rule.
-    let reported = "acknowledged (95 days in status) | urgent-no-progress: level 2";
+    let reported = "in_execution (95 days in status) | urgent-no-progress: level 2";
     assert!(latest.iter().any(|m| m.contains(reported)), "{latest:?}");
 }
 

@@ -16,8 +16,13 @@ async fn the_shipped_rules_are_served() {
         .iter()
         .find(|r| r["name"] == "no-answer-reminder")
         .unwrap();
-    assert_eq!(reminder["statuses"], serde_json::json!(["sent"]));
+    assert_eq!(
+        reminder["statuses"],
+        serde_json::json!(["sent", "acknowledged"])
+    );
     assert_eq!(reminder["after_days"], 60);
+    assert_eq!(reminder["from"], "sent");
+    assert_eq!(reminder["extendable"], false);
     assert_eq!(reminder["level"], 1);
     let eio = rules
         .iter()
@@ -25,6 +30,23 @@ async fn the_shipped_rules_are_served() {
         .unwrap();
     assert_eq!(eio["legal_bases"], serde_json::json!(["eio_directive"]));
     assert_eq!(eio["after_days"], 7);
+    assert_eq!(eio["from"], "received");
+    let recognition = rules
+        .iter()
+        .find(|r| r["name"] == "eio-no-recognition")
+        .unwrap();
+    assert_eq!(
+        (
+            &recognition["after_days"],
+            &recognition["from"],
+            &recognition["extendable"]
+        ),
+        (
+            &serde_json::json!(30),
+            &serde_json::json!("received"),
+            &serde_json::json!(true)
+        )
+    );
     let deadline = rules
         .iter()
         .find(|r| r["name"] == "needed-by-7-days")
@@ -40,6 +62,8 @@ async fn configured_rules_replace_the_shipped_ones() {
             name: "philippines-30".into(),
             statuses: vec!["sent".into()],
             after_days: Some(30),
+            from: None,
+            extendable: false,
             days_before_needed_by: None,
             level: 2,
             notify: vec!["coordinator".into(), "desk@justice.example".into()],
@@ -165,9 +189,28 @@ async fn a_status_change_re_arms_and_closing_silences() {
         )
         .await;
     assert_eq!(res.status, 200, "{res:?}");
+    let still = stalled(&app, "").await;
+    assert_eq!(
+        ids(&still),
+        vec![id.clone()],
+        "an acknowledgement is not an answer: the clock runs from sending"
+    );
+    let breaches = still["items"][0]["breaches"].as_array().unwrap();
+    let reminder = breaches
+        .iter()
+        .find(|b| b["rule"] == "no-answer-reminder")
+        .unwrap_or_else(|| panic!("{still}"));
+    assert_eq!(reminder["episode"], common::days_ago(100).as_str());
+    let res = app
+        .transition(
+            &id,
+            &json!({"to": "additional_info_requested", "effective_date": common::days_ago(3)}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
     assert!(
         ids(&stalled(&app, "").await).is_empty(),
-        "a new status starts a new clock"
+        "an answer stops it; our move now, with a new clock"
     );
     let res = app
         .transition(

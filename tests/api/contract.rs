@@ -1277,6 +1277,79 @@ async fn requests(s: &mut Scenario) -> Ids {
     s.raw(Method::POST, &moves, "application/xml", b"<to>sent</to>")
         .await;
 
+    // Milestones: the requested state's receipt, recognition, extension.
+    let milestones = format!("{path}/milestones");
+    let res = s
+        .post(
+            &milestones,
+            "clerk",
+            json!({"kind": "received", "effective_date": "2026-06-14",
+                   "note": "Receipt stamped on the transmission proof"}),
+        )
+        .await;
+    s.expect(&res, 200);
+    s.post(
+        &milestones,
+        "clerk",
+        json!({"kind": "received", "effective_date": "2026-06-15"}),
+    )
+    .await;
+    let res = s
+        .post(
+            &milestones,
+            "coordinator",
+            json!({"kind": "recognised", "effective_date": "2026-06-15"}),
+        )
+        .await;
+    s.expect(&res, 200);
+    s.post(
+        &milestones,
+        "clerk",
+        json!({"kind": "deadline_extended", "effective_date": "2026-06-15",
+               "extended_to": "2026-06-01", "note": 7}),
+    )
+    .await;
+    s.post(
+        &milestones,
+        "clerk",
+        json!({"kind": "recognized", "effective_date": "2026-06-15", "when": "now"}),
+    )
+    .await;
+    let res = s
+        .send(
+            Method::POST,
+            &milestones,
+            "coordinator",
+            Body::Json(
+                json!({"kind": "deadline_extended", "effective_date": "2026-06-15",
+                              "extended_to": "2026-09-15",
+                              "reason": "The witness is abroad until September"}),
+            ),
+            &[("If-Match", "\"9\"")],
+        )
+        .await;
+    s.expect(&res, 200);
+    s.send(
+        Method::POST,
+        &milestones,
+        "coordinator",
+        Body::Json(json!({"kind": "received", "effective_date": "2026-06-14"})),
+        &[("If-Match", "\"3\"")],
+    )
+    .await;
+    s.post(
+        &milestones,
+        "analyst",
+        json!({"kind": "received", "effective_date": "2026-06-14"}),
+    )
+    .await;
+    s.post(
+        &format!("/api/v1/requests/{UNKNOWN_ID}/milestones"),
+        "clerk",
+        json!({"kind": "received", "effective_date": "2026-06-14"}),
+    )
+    .await;
+
     s.transition(
         &refused,
         "coordinator",

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod alert_clocks;
 mod alert_runs;
 mod alerts;
 mod audit;
@@ -19,6 +20,8 @@ mod errors;
 mod faults;
 mod health;
 mod km_reference;
+mod migrations;
+mod milestones;
 mod openapi;
 mod pagination;
 mod roles;

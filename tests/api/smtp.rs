@@ -212,7 +212,7 @@ async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_noth
             );
         }
         assert!(
-            mail.contains("no-answer-flag: level 3 (365 days without change)"),
+            mail.contains("no-answer-flag: level 3 (365 days since it was sent)"),
             "{mail}"
         );
     }

@@ -7,14 +7,18 @@ use crate::common::hand_worked::{as_of, moved_on_day, sent};
 use crate::common::{TestApp, query, spawn_app};
 use serde_json::Value;
 
-/// Norway: 4 sent, answered on days 10 and 30, 2 pending (censored at 100).
+/// Norway: 4 sent, answered on days 10 and 30 (execution started), 2 pending
+/// (censored at 100), one of them acknowledged on day 5: an acknowledgement
+/// is not an answer.
 /// Japan: 2 sent, one withdrawn on day 5 (censored there), one pending.
 /// Germany: 12 sent, none answered.
 async fn portfolio(app: &TestApp) {
     for (i, answer) in [Some(10), Some(30), None, None].into_iter().enumerate() {
         let id = sent(app, "NO", &format!("NO-{i}")).await;
         if let Some(day) = answer {
-            moved_on_day(app, &id, "acknowledged", day).await;
+            moved_on_day(app, &id, "in_execution", day).await;
+        } else if i == 2 {
+            moved_on_day(app, &id, "acknowledged", 5).await;
         }
     }
     let withdrawn = sent(app, "JP", "JP-0").await;
@@ -58,7 +62,10 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
         (no["requests"].as_u64(), no["answered"].as_u64()),
         (Some(4), Some(2))
     );
-    assert_eq!(no["pending"], 4, "acknowledged is still pending: {no}");
+    assert_eq!(
+        no["pending"], 4,
+        "in execution or acknowledged is still pending: {no}"
+    );
     assert_eq!(no["response_rate"], 0.5);
     // S(10) = 3/4, S(30) = 3/4 × 2/3 = 1/2: the median is reached on day 30.
     assert_eq!(no["median_days_to_response"], 30);

@@ -72,9 +72,12 @@ fn expected_counts(all: &[Value], p: &Population) -> Vec<CountryCounts> {
         }
         let status = status_on(r, p.as_of);
         match status {
-            "sent" | "acknowledged" | "additional_info_requested" | "in_execution" => {
-                c.pending += 1
-            }
+            "sent"
+            | "acknowledged"
+            | "additional_info_requested"
+            | "information_supplied"
+            | "postponed"
+            | "in_execution" => c.pending += 1,
             "executed" => c.executed += 1,
             "partially_executed" => c.partially_executed += 1,
             "refused" => c.refused += 1,

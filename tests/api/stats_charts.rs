@@ -10,14 +10,18 @@ use crate::common::{TestApp, query, spawn_app};
 use mla_tracker::stats::km::{self, DayCount};
 use serde_json::{Value, json};
 
-/// Norway: 4 sent, answered on days 10 and 30, 2 pending (censored at 100).
+/// Norway: 4 sent, answered on days 10 and 30 (execution started), 2 pending
+/// (censored at 100), one of them acknowledged on day 5: an acknowledgement
+/// is not an answer.
 /// Japan: 2 sent, one withdrawn on day 5 (censored there), one pending.
 /// Germany: 12 sent, 6 answered on day 20, 6 pending.
 async fn portfolio(app: &TestApp) {
     for (i, answer) in [Some(10), Some(30), None, None].into_iter().enumerate() {
         let id = sent(app, "NO", &format!("NO-{i}")).await;
         if let Some(day) = answer {
-            moved_on_day(app, &id, "acknowledged", day).await;
+            moved_on_day(app, &id, "in_execution", day).await;
+        } else if i == 2 {
+            moved_on_day(app, &id, "acknowledged", 5).await;
         }
     }
     let withdrawn = sent(app, "JP", "JP-0").await;
@@ -26,7 +30,7 @@ async fn portfolio(app: &TestApp) {
     for i in 0..12 {
         let id = sent(app, "DE", &format!("DE-{i}")).await;
         if i < 6 {
-            moved_on_day(app, &id, "acknowledged", 20).await;
+            moved_on_day(app, &id, "additional_info_requested", 20).await;
         }
     }
 }

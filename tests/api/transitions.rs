@@ -20,6 +20,7 @@ const TABLE: &[(&str, &[&str])] = &[
         &[
             "acknowledged",
             "additional_info_requested",
+            "postponed",
             "in_execution",
             "partially_executed",
             "executed",
@@ -32,6 +33,7 @@ const TABLE: &[(&str, &[&str])] = &[
         "acknowledged",
         &[
             "additional_info_requested",
+            "postponed",
             "in_execution",
             "partially_executed",
             "executed",
@@ -43,7 +45,33 @@ const TABLE: &[(&str, &[&str])] = &[
     (
         "additional_info_requested",
         &[
+            "information_supplied",
             "acknowledged",
+            "in_execution",
+            "partially_executed",
+            "executed",
+            "refused",
+            "withdrawn",
+            "abandoned",
+        ],
+    ),
+    (
+        "information_supplied",
+        &[
+            "additional_info_requested",
+            "postponed",
+            "in_execution",
+            "partially_executed",
+            "executed",
+            "refused",
+            "withdrawn",
+            "abandoned",
+        ],
+    ),
+    (
+        "postponed",
+        &[
+            "additional_info_requested",
             "in_execution",
             "partially_executed",
             "executed",
@@ -56,6 +84,7 @@ const TABLE: &[(&str, &[&str])] = &[
         "in_execution",
         &[
             "additional_info_requested",
+            "postponed",
             "partially_executed",
             "executed",
             "refused",
@@ -74,6 +103,7 @@ const TABLE: &[(&str, &[&str])] = &[
         "abandoned",
         &[
             "acknowledged",
+            "postponed",
             "in_execution",
             "partially_executed",
             "executed",
@@ -82,10 +112,11 @@ const TABLE: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Entering one of these is an answer from abroad (sets `first_response_at`).
-const RESPONSES: &[&str] = &[
-    "acknowledged",
+/// Entering one of these is a substantive answer from abroad (sets
+/// `first_response_at`); an acknowledgement is not one.
+const SUBSTANTIVE: &[&str] = &[
     "additional_info_requested",
+    "postponed",
     "in_execution",
     "partially_executed",
     "executed",
@@ -129,6 +160,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Dates {
     sent_at: Option<String>,
+    acknowledged_at: Option<String>,
     first_response_at: Option<String>,
     closed_at: Option<String>,
 }
@@ -139,7 +171,10 @@ impl Dates {
         if to == "sent" {
             next.sent_at = Some(date.to_string());
         }
-        if RESPONSES.contains(&to) && next.first_response_at.is_none() {
+        if to == "acknowledged" && next.acknowledged_at.is_none() {
+            next.acknowledged_at = Some(date.to_string());
+        }
+        if SUBSTANTIVE.contains(&to) && next.first_response_at.is_none() {
             next.first_response_at = Some(date.to_string());
         }
         next.closed_at = CLOSING.contains(&to).then(|| date.to_string());
@@ -149,6 +184,7 @@ impl Dates {
     fn assert_on(&self, record: &Value, context: &str) {
         let actual = Dates {
             sent_at: record["sent_at"].as_str().map(str::to_owned),
+            acknowledged_at: record["acknowledged_at"].as_str().map(str::to_owned),
             first_response_at: record["first_response_at"].as_str().map(str::to_owned),
             closed_at: record["closed_at"].as_str().map(str::to_owned),
         };
@@ -169,9 +205,32 @@ struct Driven {
 const SENT_ON: &str = "2025-01-10";
 const REACHED_ON: &str = "2025-03-01";
 
+/// The shortest way from `sent` to `status` through the table.
+fn path_from_sent(status: &str) -> Vec<&'static str> {
+    let mut paths: Vec<Vec<&'static str>> = vec![vec!["sent"]];
+    let mut seen = BTreeSet::from(["sent"]);
+    while !paths.is_empty() {
+        let mut longer = Vec::new();
+        for path in paths {
+            let last = *path.last().unwrap();
+            if last == status {
+                return path[1..].to_vec();
+            }
+            for next in allowed_from(last) {
+                if seen.insert(next) {
+                    longer.push([path.clone(), vec![*next]].concat());
+                }
+            }
+        }
+        paths = longer;
+    }
+    panic!("{status} cannot be reached from sent")
+}
+
 /// Brings a fresh request to `status`. A draft is created as one; anything
 /// else starts from a request logged as sent on [`SENT_ON`] and, unless it is
-/// `sent`, takes the one step the table allows from `sent` on [`REACHED_ON`].
+/// `sent`, takes the shortest way the table allows from `sent`, every step
+/// on [`REACHED_ON`].
 async fn drive_to(app: &TestApp, status: &str) -> Driven {
     if status == "draft" {
         let record = app.create_request(&draft_body("DRIVE-DRAFT")).await;
@@ -187,24 +246,20 @@ async fn drive_to(app: &TestApp, status: &str) -> Driven {
         .create_request(&sent_body(&format!("DRIVE-{status}"), SENT_ON))
         .await;
     let id = id_of(&record);
-    let dates = Dates::default().after("sent", SENT_ON);
-    if status == "sent" {
-        return Driven {
-            id,
-            dates,
-            transitions: 0,
-            since: SENT_ON.into(),
-        };
-    }
-    assert!(allowed_from("sent").contains(&status), "{status}");
-    let record = app.move_to(&id, status, REACHED_ON).await;
-    assert_eq!(record["status"], status);
-    Driven {
+    let mut driven = Driven {
         id,
-        dates: dates.after(status, REACHED_ON),
-        transitions: 1,
-        since: REACHED_ON.into(),
+        dates: Dates::default().after("sent", SENT_ON),
+        transitions: 0,
+        since: SENT_ON.into(),
+    };
+    for step in path_from_sent(status) {
+        let record = app.move_to(&driven.id, step, REACHED_ON).await;
+        assert_eq!(record["status"], step);
+        driven.dates = driven.dates.after(step, REACHED_ON);
+        driven.transitions += 1;
+        driven.since = REACHED_ON.into();
     }
+    driven
 }
 
 // ---------------------------------------------------------------------------
@@ -226,6 +281,8 @@ async fn vocabularies_publish_the_transition_table_and_lists() {
         ("sent", "them"),
         ("acknowledged", "them"),
         ("additional_info_requested", "us"),
+        ("information_supplied", "them"),
+        ("postponed", "them"),
         ("in_execution", "them"),
         ("partially_executed", "them"),
     ];
@@ -316,8 +373,9 @@ async fn every_allowed_transition_succeeds_and_maintains_the_dates() {
             checked += 1;
         }
     }
-    // 2 + 8 + 7 + 7 + 6 + 4 + 5 moves in the table of docs/DOMAIN.md §3.2.
-    assert_eq!(checked, 39);
+    // 2 + 9 + 8 + 8 + 8 + 7 + 7 + 4 + 6 moves in the table of
+    // docs/DOMAIN.md §3.2.
+    assert_eq!(checked, 59);
 }
 
 #[actix_web::test]
@@ -577,7 +635,7 @@ async fn effective_dates_may_not_be_in_the_future_anywhere_on_earth() {
     // Today in UTC+14 is not the future: some office is already living it.
     let today = latest_today().to_string();
     let record = app.move_to(&id, "acknowledged", &today).await;
-    assert_eq!(record["first_response_at"], today.as_str());
+    assert_eq!(record["acknowledged_at"], today.as_str());
 
     // Notes obey the same rule.
     let res = app
@@ -642,7 +700,11 @@ async fn effective_dates_may_not_precede_the_previous_change_but_the_same_day_is
     assert_eq!(res.status, 422, "{res:?}");
     let record = app.move_to(&id, "executed", "2025-04-01").await;
     assert_eq!(record["sent_at"], SENT_ON);
-    assert_eq!(record["first_response_at"], SENT_ON);
+    assert_eq!(record["acknowledged_at"], SENT_ON);
+    assert_eq!(
+        record["first_response_at"], SENT_ON,
+        "entering in_execution"
+    );
     assert_eq!(record["closed_at"], "2025-04-01");
 }
 
@@ -687,12 +749,13 @@ async fn reopening_an_abandoned_request_clears_its_closing_and_keeps_its_dates()
         (&json!("2025-06-01"), &Value::Null, &json!("no_response"))
     );
 
-    // A late acknowledgement: the first answer, and the request is open again.
+    // A late acknowledgement reopens the request, but is not an answer.
     let r = app.move_to(&id, "acknowledged", "2025-07-01").await;
     assert_eq!(r["status"], "acknowledged");
     assert_eq!(r["closed_at"], Value::Null);
     assert_eq!(r["abandonment_reason"], Value::Null);
-    assert_eq!(r["first_response_at"], "2025-07-01");
+    assert_eq!(r["acknowledged_at"], "2025-07-01");
+    assert_eq!(r["first_response_at"], Value::Null);
     assert_eq!(r["sent_at"], SENT_ON);
 
     // Given up on a second time, for another reason.
@@ -702,7 +765,7 @@ async fn reopening_an_abandoned_request_clears_its_closing_and_keeps_its_dates()
     assert_eq!(res.status, 200, "{res:?}");
     assert_eq!(res.body["closed_at"], "2025-08-01");
     assert_eq!(res.body["abandonment_reason"], "case_closed");
-    assert_eq!(res.body["first_response_at"], "2025-07-01");
+    assert_eq!(res.body["first_response_at"], Value::Null);
 
     // Then executed after all: closed again, on the execution date.
     let done = json!({"to": "executed", "effective_date": "2025-09-01", "victims_identified": 4});
@@ -712,7 +775,8 @@ async fn reopening_an_abandoned_request_clears_its_closing_and_keeps_its_dates()
     assert_eq!(r["status"], "executed");
     assert_eq!(r["closed_at"], "2025-09-01");
     assert_eq!(r["abandonment_reason"], Value::Null);
-    assert_eq!(r["first_response_at"], "2025-07-01");
+    assert_eq!(r["first_response_at"], "2025-09-01");
+    assert_eq!(r["acknowledged_at"], "2025-07-01");
     assert_eq!(r["sent_at"], SENT_ON);
     assert_eq!(r["victims_identified"], 4);
     assert_eq!(r["version"], 5);
@@ -818,14 +882,14 @@ async fn history_records_each_transition_with_old_and_new_values() {
     assert_eq!(ack["note"], "Acknowledged by the DOJ Office of Cybercrime");
     assert_eq!(
         keys(&ack["changes"]),
-        set(&["status", "status_since", "first_response_at"])
+        set(&["status", "status_since", "acknowledged_at"])
     );
     assert_eq!(
         ack["changes"]["status_since"],
         json!({"old": SENT_ON, "new": "2025-02-03"})
     );
     assert_eq!(
-        ack["changes"]["first_response_at"],
+        ack["changes"]["acknowledged_at"],
         json!({"old": null, "new": "2025-02-03"})
     );
 
@@ -852,8 +916,13 @@ async fn history_records_each_transition_with_old_and_new_values() {
             "status_since",
             "closed_at",
             "abandonment_reason",
+            "first_response_at",
             "victims_identified"
         ])
+    );
+    assert_eq!(
+        execute["changes"]["first_response_at"],
+        json!({"old": null, "new": "2025-11-15"})
     );
     assert_eq!(
         execute["changes"]["closed_at"],

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::events::Event;
 use crate::db::requests::{Filters, SortKey};
+use crate::domain::milestone::MilestoneCommand;
 use crate::domain::request::MlaRequest;
 use crate::domain::transition::TransitionCommand;
 use crate::domain::{CountryCode, FieldErrors, LegalBasis, Priority, Status};
@@ -23,6 +24,7 @@ pub fn routes(r: &mut Routes) {
     r.add("/requests", [routing::get(list), routing::post(create)])
         .add("/requests/{id}", [routing::get(get), routing::patch(patch)])
         .add("/requests/{id}/transitions", [routing::post(transition)])
+        .add("/requests/{id}/milestones", [routing::post(milestone)])
         .add("/requests/{id}/notes", [routing::post(add_note)])
         .add("/requests/{id}/events", [routing::get(list_events)]);
 }
@@ -48,6 +50,7 @@ fn record_response(
             ("patchRequest" = (operation_id = "patchRequest", parameters(
                 ("id" = "$response.body#/id"), ("If-Match" = "$response.header.ETag")))),
             ("transitionRequest" = (operation_id = "transitionRequest", parameters(("id" = "$response.body#/id")))),
+            ("recordMilestone" = (operation_id = "recordMilestone", parameters(("id" = "$response.body#/id")))),
             ("addNote" = (operation_id = "addNote", parameters(("id" = "$response.body#/id")))),
             ("listEvents" = (operation_id = "listEvents", parameters(("id" = "$response.body#/id")))),
             ("addFollowUp" = (operation_id = "addFollowUp", parameters(("id" = "$response.body#/id")))),
@@ -141,6 +144,40 @@ async fn transition(
     let record = state
         .services
         .transition_request(auth.user.id, id, expected, body.0)
+        .await?;
+    Ok(record_response(HttpResponse::Ok(), &record))
+}
+
+/// Record the requested state's receipt, recognition decision or extension
+///
+/// Dates its acts that do not change the status; the rules count from them
+/// (an EIO's 30 days from receipt, 90 from recognition). Recording one
+/// again corrects it; the history keeps both.
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/milestones", operation_id = "recordMilestone",
+    tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(RecordId, IfMatchOptional),
+    request_body = MilestoneCommand,
+    responses(
+        (status = 200, description = "The request with the new date", body = MlaRequest, headers(("ETag"))),
+        (status = 400, description = "If-Match is not an ETag of this API"),
+        (status = 409, description = "The request has not been sent"),
+        (status = 412, description = "The record changed since the If-Match version"),
+    )
+)]
+async fn milestone(
+    state: web::Data<AppState>,
+    auth: Authorized<WriteCases>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: JsonBody<MilestoneCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("request", &id)?;
+    let expected = if_match(&req)?;
+    let record = state
+        .services
+        .record_milestone(auth.user.id, id, expected, body.0)
         .await?;
     Ok(record_response(HttpResponse::Ok(), &record))
 }
