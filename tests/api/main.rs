@@ -19,6 +19,7 @@ mod errors;
 mod faults;
 mod health;
 mod km_reference;
+mod legal_basis;
 mod openapi;
 mod pagination;
 mod roles;
