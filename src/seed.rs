@@ -724,3 +724,19 @@ fn life(
     }
     steps
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::instruments;
+
+    /// The fictitious portfolio obeys the register's rules: each country's
+    /// usual legal basis admits it (an EIO to Ireland would be refused).
+    #[test]
+    fn every_country_s_usual_legal_basis_admits_it() {
+        for (code, _, basis, _, _) in COUNTRIES {
+            let country = CountryCode::parse(code).expect("a valid code");
+            assert_eq!(instruments::refusal(*basis, country), None, "{code}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 pub mod alert_rules;
 pub mod clock;
 pub mod country;
+pub mod instruments;
 pub mod milestone;
 pub mod request;
 pub mod status;

@@ -405,7 +405,8 @@ fn without_nulls(body: Map<String, Value>) -> Map<String, Value> {
     }
 }
 
-/// What a request needs before it can leave for abroad.
+/// What a request needs before it can leave for abroad. The legal basis is
+/// checked against the country again, for a draft recorded before the rule.
 pub fn check_ready_to_send(fields: &RequestFields) -> FieldErrors {
     let mut errors = FieldErrors::default();
     if fields.channel.is_none() {
@@ -414,10 +415,24 @@ pub fn check_ready_to_send(fields: &RequestFields) -> FieldErrors {
     if fields.legal_basis.is_none() {
         errors.add("legal_basis", "is required once the request is sent");
     }
+    errors.merge(check_basis_and_country(fields));
     errors
 }
 
-/// Parses the descriptive fields, naming the field behind every error.
+/// The rules between fields: a legal basis that only works between some
+/// countries (an EIO, an e-evidence order) must name one of them
+/// (docs/DOMAIN.md §5.4). Filed under `legal_basis`.
+pub fn check_basis_and_country(fields: &RequestFields) -> FieldErrors {
+    let refusal = fields
+        .legal_basis
+        .and_then(|basis| super::instruments::refusal(basis, fields.target_country));
+    refusal.map_or_else(FieldErrors::default, |message| {
+        FieldErrors::one("legal_basis", message)
+    })
+}
+
+/// Parses and checks the descriptive fields, naming the field behind every
+/// error: every creation and every PATCH comes through here.
 pub fn parse_fields(value: Value) -> Result<RequestFields, FieldErrors> {
     let whole = deserialize_named::<RequestFields>(value.clone());
     let mut fields = match whole {
@@ -426,7 +441,9 @@ pub fn parse_fields(value: Value) -> Result<RequestFields, FieldErrors> {
     };
     dedupe(&mut fields.offences);
     dedupe(&mut fields.measures);
-    fields.validate()?;
+    let mut errors = FieldErrors::of(&fields);
+    errors.merge(check_basis_and_country(&fields));
+    errors.into_result()?;
     Ok(fields)
 }
 
@@ -694,6 +711,85 @@ mod tests {
         v["offences"] = json!(["fraud", "cybercrime", "fraud"]);
         let r = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap();
         assert_eq!(r.fields.offences, vec![Offence::Fraud, Offence::Cybercrime]);
+    }
+
+    fn eio_to(country: &str) -> Value {
+        let mut v = minimal();
+        v["target_country"] = json!(country);
+        v["legal_basis"] = json!("eio_directive");
+        v
+    }
+
+    #[test]
+    fn an_eio_outside_the_states_the_directive_binds_is_refused_on_creation() {
+        let today = Today::on(day("2026-01-10"));
+        for country in ["dk", "PH"] {
+            let err = NewRequest::from_json(body(eio_to(country)), today).unwrap_err();
+            assert_eq!(err.0.keys().collect::<Vec<_>>(), ["legal_basis"], "{err:?}");
+            assert_eq!(err.0["legal_basis"].len(), 1, "{err:?}");
+            assert!(
+                err.0["legal_basis"][0]
+                    .starts_with("an EIO can only be sent to an EU member state"),
+                "{err:?}"
+            );
+            // Logged as sent: said once, not again by the checks of sending.
+            let mut sent = eio_to(country);
+            sent["sent_at"] = json!("2025-12-01");
+            sent["channel"] = json!("direct_judicial");
+            let err = NewRequest::from_json(body(sent), today).unwrap_err();
+            assert_eq!(err.0["legal_basis"].len(), 1, "{err:?}");
+        }
+        let r = NewRequest::from_json(body(eio_to("de")), today).unwrap();
+        assert_eq!(r.fields.legal_basis, Some(LegalBasis::EioDirective));
+    }
+
+    #[test]
+    fn a_mismatch_is_named_beside_the_other_errors() {
+        let mut v = eio_to("DK");
+        v["title"] = json!(" ");
+        let err = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap_err();
+        let keys: Vec<_> = err.0.keys().cloned().collect();
+        assert_eq!(keys, ["legal_basis", "title"]);
+    }
+
+    #[test]
+    fn a_patch_may_not_make_the_basis_and_the_country_disagree() {
+        let r = record(); // a draft to PH, no legal basis
+        let err = apply_patch(&r, body(json!({"legal_basis": "eio_directive"}))).unwrap_err();
+        assert!(
+            err.0["legal_basis"][0].contains("Philippines (PH)"),
+            "{err:?}"
+        );
+        let (fields, changes) = apply_patch(
+            &r,
+            body(json!({"legal_basis": "eio_directive", "target_country": "be"})),
+        )
+        .unwrap();
+        assert_eq!(fields.target_country.as_str(), "BE");
+        assert_eq!(changes.len(), 2);
+        let mut eio = r.clone();
+        eio.fields = fields;
+        let err = apply_patch(&eio, body(json!({"target_country": "IE"}))).unwrap_err();
+        assert!(err.0["legal_basis"][0].contains("Ireland (IE)"), "{err:?}");
+        // Clearing the basis clears the mismatch.
+        assert!(
+            apply_patch(
+                &eio,
+                body(json!({"legal_basis": null, "target_country": "IE"}))
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_draft_recorded_before_the_rule_cannot_be_sent() {
+        let mut r = record();
+        r.fields.channel = Some(Channel::DirectJudicial);
+        r.fields.legal_basis = Some(LegalBasis::EioDirective);
+        let err = check_ready_to_send(&r.fields);
+        assert_eq!(err.0.keys().collect::<Vec<_>>(), ["legal_basis"], "{err:?}");
+        r.fields.target_country = CountryCode::parse("AT").unwrap();
+        assert!(check_ready_to_send(&r.fields).is_empty());
     }
 
     #[test]

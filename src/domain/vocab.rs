@@ -92,6 +92,9 @@ vocabulary!(
         Eurojust => "eurojust",
         Ejn => "ejn",
         LiaisonMagistrate => "liaison_magistrate",
+        PoliceCooperation => "police_cooperation",
+        Network247 => "network_24_7",
+        ServiceProviderDirect => "service_provider_direct",
         Other => "other",
     }
 );
@@ -108,6 +111,9 @@ vocabulary!(
         Eurojust => "eurojust",
         Ejn => "ejn",
         LiaisonMagistrate => "liaison_magistrate",
+        PoliceCooperation => "police_cooperation",
+        Network247 => "network_24_7",
+        ServiceProviderDirect => "service_provider_direct",
         Email => "email",
         Phone => "phone",
         Other => "other",
@@ -119,12 +125,18 @@ vocabulary!(
     LegalBasis, "legal basis" {
         BilateralTreaty => "bilateral_treaty",
         EioDirective => "eio_directive",
+        EEvidenceRegulation => "e_evidence_regulation",
         EuMlaConvention2000 => "eu_mla_convention_2000",
+        EuUsMlaAgreement => "eu_us_mla_agreement",
         Ecmla1959 => "ecmla_1959",
         Untoc => "untoc",
         Uncac => "uncac",
         BudapestConvention => "budapest_convention",
+        BudapestSecondProtocol => "budapest_second_protocol",
+        UnCybercrimeConvention => "un_cybercrime_convention",
+        Lanzarote => "lanzarote",
         Reciprocity => "reciprocity",
+        ProviderVoluntary => "provider_voluntary",
         Other => "other",
     }
 );
@@ -134,6 +146,8 @@ vocabulary!(
     Offence, "offence" {
         ChildSexualExploitation => "child_sexual_exploitation",
         ChildSexualAbuseMaterial => "child_sexual_abuse_material",
+        LivestreamedChildSexualAbuse => "livestreamed_child_sexual_abuse",
+        GroomingSextortion => "grooming_sextortion",
         TraffickingInPersons => "trafficking_in_persons",
         SexualViolence => "sexual_violence",
         Cybercrime => "cybercrime",
@@ -152,12 +166,20 @@ vocabulary!(
     Measure, "measure" {
         IdentifyVictims => "identify_victims",
         IdentifySuspects => "identify_suspects",
+        LocatePerson => "locate_person",
         WitnessHearing => "witness_hearing",
         SuspectInterview => "suspect_interview",
+        VideoconferenceHearing => "videoconference_hearing",
+        ForensicChildInterview => "forensic_child_interview",
+        VictimSafeguarding => "victim_safeguarding",
         BankRecords => "bank_records",
         ElectronicEvidence => "electronic_evidence",
+        DataPreservation => "data_preservation",
         SubscriberData => "subscriber_data",
+        TrafficData => "traffic_data",
+        ContentData => "content_data",
         SearchAndSeizure => "search_and_seizure",
+        ProvisionalMeasures => "provisional_measures",
         AssetFreezing => "asset_freezing",
         ServiceOfDocuments => "service_of_documents",
         Other => "other",
@@ -174,6 +196,10 @@ vocabulary!(
         LimitationPeriodExpired => "limitation_period_expired",
         SuspectDeceased => "suspect_deceased",
         DataNoLongerAvailable => "data_no_longer_available",
+        SupersededByNewRequest => "superseded_by_new_request",
+        TriedWithoutEvidence => "tried_without_evidence",
+        ProceedingsTransferred => "proceedings_transferred",
+        RequestedStateUnreachable => "requested_state_unreachable",
         Other => "other",
     }
 );
@@ -182,7 +208,12 @@ vocabulary!(
     /// Why the requested state said no.
     RefusalGround, "refusal ground" {
         InsufficientInformation => "insufficient_information",
+        FormDefectOrLanguage => "form_defect_or_language",
+        NoLegalBasisOrReciprocity => "no_legal_basis_or_reciprocity",
         DualCriminality => "dual_criminality",
+        MeasureUnavailableDomestically => "measure_unavailable_domestically",
+        EvidentiaryThresholdNotMet => "evidentiary_threshold_not_met",
+        Territoriality => "territoriality",
         SovereigntyPublicOrder => "sovereignty_public_order",
         PoliticalOffence => "political_offence",
         FiscalOffence => "fiscal_offence",
@@ -247,11 +278,40 @@ mod tests {
     /// As many codes as docs/DOMAIN.md §5.1 and §5.2 list.
     #[test]
     fn each_vocabulary_has_its_documented_number_of_codes() {
-        assert_eq!(Channel::ALL.len(), 9);
-        assert_eq!(LegalBasis::ALL.len(), 9);
-        assert_eq!(Offence::ALL.len(), 12);
-        assert_eq!(Measure::ALL.len(), 11);
-        assert_eq!(AbandonmentReason::ALL.len(), 8);
-        assert_eq!(RefusalGround::ALL.len(), 13);
+        assert_eq!(Channel::ALL.len(), 12);
+        assert_eq!(FollowUpChannel::ALL.len(), 14);
+        assert_eq!(LegalBasis::ALL.len(), 15);
+        assert_eq!(Offence::ALL.len(), 14);
+        assert_eq!(Measure::ALL.len(), 19);
+        assert_eq!(AbandonmentReason::ALL.len(), 12);
+        assert_eq!(RefusalGround::ALL.len(), 18);
+    }
+
+    /// `other` closes every list that has it (forms and tables show it last).
+    #[test]
+    fn other_comes_last() {
+        fn last<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> &'static str {
+            name(*all.last().expect("a vocabulary is never empty"))
+        }
+        assert_eq!(last(Channel::ALL, Channel::as_str), "other");
+        assert_eq!(last(FollowUpChannel::ALL, FollowUpChannel::as_str), "other");
+        assert_eq!(last(LegalBasis::ALL, LegalBasis::as_str), "other");
+        assert_eq!(last(Offence::ALL, Offence::as_str), "other");
+        assert_eq!(last(Measure::ALL, Measure::as_str), "other");
+        assert_eq!(
+            last(AbandonmentReason::ALL, AbandonmentReason::as_str),
+            "other"
+        );
+        assert_eq!(last(RefusalGround::ALL, RefusalGround::as_str), "other");
+    }
+
+    /// A follow-up may go by any route a request may take (docs/DOMAIN.md
+    /// §5.1: the channel codes plus `email` and `phone`), in the same order.
+    #[test]
+    fn follow_up_channels_are_the_channels_plus_email_and_phone() {
+        let mut expected = Channel::names();
+        expected.insert(expected.len() - 1, "email");
+        expected.insert(expected.len() - 1, "phone");
+        assert_eq!(FollowUpChannel::names(), expected);
     }
 }

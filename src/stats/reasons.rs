@@ -189,4 +189,50 @@ mod tests {
         assert_eq!(&c[c.len() - 2..], ["abandoned", "suppressed"]);
         assert_eq!(counts(Closure::Refused).len(), RefusalGround::ALL.len() + 1);
     }
+
+    /// A reason named like a fixed column would overwrite it in a row.
+    #[test]
+    fn no_reason_is_named_like_another_column() {
+        for closure in [Closure::Abandoned, Closure::Refused] {
+            let c = columns(closure);
+            let unique: std::collections::BTreeSet<_> = c.iter().collect();
+            assert_eq!(unique.len(), c.len(), "{c:?}");
+        }
+    }
+
+    /// Every reason is a part of the row's sum and has a column total, so
+    /// the published view protects it (docs/DOMAIN.md §9.3).
+    #[test]
+    fn every_reason_is_in_the_relations() {
+        for closure in [Closure::Abandoned, Closure::Refused] {
+            let r = relations(closure);
+            assert_eq!(r.row_sums.len(), 1);
+            assert_eq!(r.row_sums[0].total, closure.status());
+            assert_eq!(r.row_sums[0].parts, reasons(closure).as_slice());
+            for reason in reasons(closure) {
+                assert!(r.column_totals.contains(&reason), "{reason}");
+            }
+            assert!(r.column_totals.contains(&closure.status()));
+        }
+    }
+
+    /// A row of the new reasons alone adds up, and a small count among them
+    /// is hidden with enough others that the row's sum cannot give it back.
+    #[test]
+    fn new_reasons_are_counted_and_protected() {
+        let t = table(
+            Closure::Abandoned,
+            vec![
+                count("NG", Some("requested_state_unreachable"), 2),
+                count("NG", Some("superseded_by_new_request"), 7),
+                count("PH", Some("tried_without_evidence"), 6),
+            ],
+        );
+        assert_eq!(t.countries[0].total, 9);
+        assert_eq!(t.totals.by_reason["tried_without_evidence"], 6);
+        let shown = shown(&t, Some(5)).unwrap();
+        let ng = &shown.rows[0];
+        assert_eq!(ng["requested_state_unreachable"], serde_json::Value::Null);
+        assert_eq!(ng["superseded_by_new_request"], serde_json::Value::Null);
+    }
 }

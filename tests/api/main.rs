@@ -20,6 +20,7 @@ mod errors;
 mod faults;
 mod health;
 mod km_reference;
+mod legal_basis;
 mod migrations;
 mod milestones;
 mod openapi;

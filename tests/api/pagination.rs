@@ -73,16 +73,22 @@ fn spec(i: usize) -> Spec {
         9 => Some(("refused", 40)),
         _ => None,
     };
+    let country = COUNTRIES[i % COUNTRIES.len()];
+    // An EIO only goes to a member state the Directive binds (DOMAIN.md §5.4).
+    let legal_basis = match BASES[i % BASES.len()] {
+        "eio_directive" if !["fr", "DE"].contains(&country) => "bilateral_treaty",
+        basis => basis,
+    };
     Spec {
         case: format!("CASE-{i:03}"),
         reference: (i % 11 == 5).then(|| format!("MLA-2019-{:05}", 90_000 - i)),
-        country: COUNTRIES[i % COUNTRIES.len()],
+        country,
         priority: if i.is_multiple_of(3) {
             "urgent"
         } else {
             "normal"
         },
-        legal_basis: BASES[i % BASES.len()],
+        legal_basis,
         magistrate: if i.is_multiple_of(7) {
             ELODIE
         } else {

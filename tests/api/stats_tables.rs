@@ -12,7 +12,7 @@ use crate::common::{TestApp, query, spawn_app};
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-const ABANDONMENT_REASONS: [&str; 8] = [
+const ABANDONMENT_REASONS: [&str; 12] = [
     "no_response",
     "case_closed",
     "evidence_obtained_otherwise",
@@ -20,12 +20,21 @@ const ABANDONMENT_REASONS: [&str; 8] = [
     "limitation_period_expired",
     "suspect_deceased",
     "data_no_longer_available",
+    "superseded_by_new_request",
+    "tried_without_evidence",
+    "proceedings_transferred",
+    "requested_state_unreachable",
     "other",
 ];
 
-const REFUSAL_GROUNDS: [&str; 13] = [
+const REFUSAL_GROUNDS: [&str; 18] = [
     "insufficient_information",
+    "form_defect_or_language",
+    "no_legal_basis_or_reciprocity",
     "dual_criminality",
+    "measure_unavailable_domestically",
+    "evidentiary_threshold_not_met",
+    "territoriality",
     "sovereignty_public_order",
     "political_offence",
     "fiscal_offence",

@@ -290,12 +290,12 @@ async fn vocabularies_publish_the_transition_table_and_lists() {
         assert_eq!(v["waiting_on"][status], who, "{status}");
     }
     let sizes = [
-        ("channels", 9),
-        ("legal_bases", 9),
-        ("offences", 12),
-        ("measures", 11),
-        ("abandonment_reasons", 8),
-        ("refusal_grounds", 13),
+        ("channels", 12),
+        ("legal_bases", 15),
+        ("offences", 14),
+        ("measures", 19),
+        ("abandonment_reasons", 12),
+        ("refusal_grounds", 18),
         ("priorities", 2),
         ("roles", 4),
         ("countries", 250),

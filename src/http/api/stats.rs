@@ -475,3 +475,41 @@ table_schemas! {
     RefusalGroundsTable => ("countries", reasons::columns(Closure::Refused)),
     TimelineTable => ("buckets", timeline::COLUMNS),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    /// The reason tables' columns come from the vocabularies, and
+    /// `table_schema` types a column by its name: every reason must come
+    /// out a count, whatever words a new code uses.
+    #[test]
+    fn every_reason_column_is_documented_as_a_count() {
+        for (closure, schema) in [
+            (Closure::Abandoned, AbandonmentReasonsTable::schema()),
+            (Closure::Refused, RefusalGroundsTable::schema()),
+        ] {
+            let schema = serde_json::to_value(schema).unwrap();
+            let row = &schema["properties"]["countries"]["items"];
+            let mut counted = reasons::reasons(closure);
+            counted.push(closure.status());
+            for column in counted {
+                assert_eq!(
+                    row["properties"][column],
+                    serde_json::json!({"type": ["integer", "null"], "minimum": 0}),
+                    "{column}"
+                );
+                assert!(
+                    row["required"].as_array().unwrap().contains(&column.into()),
+                    "{column}"
+                );
+            }
+            let suppressible = &row["properties"]["suppressed"]["items"]["enum"];
+            assert_eq!(
+                suppressible.as_array().unwrap().len(),
+                reasons::columns(closure).len()
+            );
+        }
+    }
+}
