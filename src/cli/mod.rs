@@ -240,7 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             sent_to,
             suppress,
         }) => {
-            let today = settings.clock.today_in(settings.alerts.timezone);
+            let today = settings.clock.today(settings.office.timezone).date;
             let mut population = Population::as_of(as_of.unwrap_or(today));
             population.sent_from = sent_from;
             population.sent_to = sent_to;
@@ -307,7 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { requests, seed } => {
             let mut conn = open::connection(&settings.database, Open::Create, "seed")?;
-            let today = settings.clock.today_in(settings.alerts.timezone);
+            let today = settings.clock.today(settings.office.timezone).date;
             crate::seed::run(&mut conn, requests, seed, today)
         }
     }

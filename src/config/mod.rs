@@ -38,8 +38,17 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub mail: MailSettings,
     pub stats: StatsSettings,
+    pub office: OfficeSettings,
     /// Where "now" comes from (`[clock]`).
     pub clock: Clock,
+}
+
+/// `[office]`.
+#[derive(Debug, Clone)]
+pub struct OfficeSettings {
+    /// Its date is "today" for the register, the alerts and the statistics;
+    /// the alert schedules are read in it.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// `[server]`.
@@ -94,8 +103,8 @@ pub struct DatabaseSettings {
 pub struct AlertSettings {
     pub enabled: bool,
     pub schedule: cron::Schedule,
-    /// "Today" and the schedule are read in this zone.
-    pub timezone: chrono_tz::Tz,
+    /// The scan of emergency requests, mailed at once.
+    pub emergency_schedule: cron::Schedule,
     /// Links in emails point here (`http(s)://…`).
     pub base_url: String,
     pub delivery_interval_seconds: u64,
@@ -184,6 +193,9 @@ impl Settings {
             alerts: check_alerts(raw.alerts)?,
             mail: check_mail(raw.mail)?,
             stats: check_stats(raw.stats)?,
+            office: OfficeSettings {
+                timezone: check_timezone(&raw.office.timezone)?,
+            },
             clock: match raw.clock.pinned {
                 Some(at) => Clock::Pinned(at),
                 None => Clock::System,
@@ -296,21 +308,30 @@ fn check_database(raw: raw::Database) -> anyhow::Result<DatabaseSettings> {
     })
 }
 
+fn check_timezone(text: &str) -> anyhow::Result<chrono_tz::Tz> {
+    text.parse().map_err(|_| {
+        invalid!("office.timezone `{text}` is not an IANA time zone such as Europe/Paris")
+    })
+}
+
 fn check_alerts(raw: raw::Alerts) -> anyhow::Result<AlertSettings> {
     let rules = RuleSet::from_specs(&raw.rules, &raw.lists).map_err(|e| invalid!("{e}"))?;
-    let schedule = raw.schedule.parse::<cron::Schedule>().map_err(|e| {
-        invalid!(
-            "alerts.schedule `{}` is not a cron expression with seconds \
-             (sec min hour day month weekday, e.g. \"0 0 8 * * Mon-Fri\"): {e}",
-            raw.schedule
-        )
-    })?;
-    let timezone = raw.timezone.parse().map_err(|_| {
-        invalid!(
-            "alerts.timezone `{}` is not an IANA time zone such as Europe/Paris",
-            raw.timezone
-        )
-    })?;
+    if raw.timezone.is_some() {
+        bail!(invalid!(
+            "alerts.timezone is now office.timezone (one time zone for the register, \
+             the alerts and the statistics); move the setting there"
+        ));
+    }
+    let schedule = |key: &str, text: &str| {
+        text.parse::<cron::Schedule>().map_err(|e| {
+            invalid!(
+                "alerts.{key} `{text}` is not a cron expression with seconds \
+                 (sec min hour day month weekday, e.g. \"0 0 8 * * Mon-Fri\"): {e}"
+            )
+        })
+    };
+    let emergency_schedule = schedule("emergency_schedule", &raw.emergency_schedule)?;
+    let schedule = schedule("schedule", &raw.schedule)?;
     for (name, addresses) in &raw.lists {
         if let Some(bad) = addresses
             .iter()
@@ -329,7 +350,7 @@ fn check_alerts(raw: raw::Alerts) -> anyhow::Result<AlertSettings> {
     Ok(AlertSettings {
         enabled: raw.enabled,
         schedule,
-        timezone,
+        emergency_schedule,
         base_url: raw.base_url,
         delivery_interval_seconds: in_range(
             "alerts.delivery_interval_seconds",
@@ -414,7 +435,7 @@ mod tests {
     fn defaults_are_valid() {
         let s = Settings::defaults();
         assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.alerts.timezone, chrono_tz::Europe::Paris);
+        assert_eq!(s.office.timezone, chrono_tz::Europe::Paris);
         assert_eq!(s.clock, Clock::System);
     }
 
@@ -472,8 +493,12 @@ mod tests {
     fn bad_alert_settings_name_their_key() {
         let e = error_of(|s| s.alerts.schedule = "every morning".into());
         assert!(e.contains("alerts.schedule"), "{e}");
-        let e = error_of(|s| s.alerts.timezone = "Europe/Lutece".into());
-        assert!(e.contains("alerts.timezone"), "{e}");
+        let e = error_of(|s| s.office.timezone = "Europe/Lutece".into());
+        assert!(e.contains("office.timezone `Europe/Lutece`"), "{e}");
+        let e = error_of(|s| s.alerts.timezone = Some("Europe/Paris".into()));
+        assert!(e.contains("alerts.timezone is now office.timezone"), "{e}");
+        let e = error_of(|s| s.alerts.emergency_schedule = "every 15 minutes".into());
+        assert!(e.contains("alerts.emergency_schedule"), "{e}");
         let e = error_of(|s| s.alerts.rules[1].notify = vec!["list:nobody".into()]);
         assert!(
             e.contains("no-answer-escalation") && e.contains("nobody"),

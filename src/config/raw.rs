@@ -17,8 +17,15 @@ pub struct Settings {
     pub alerts: Alerts,
     pub mail: Mail,
     pub stats: Stats,
+    pub office: Office,
     #[serde(default)]
     pub clock: Clock,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Office {
+    pub timezone: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,7 +64,10 @@ pub struct Database {
 pub struct Alerts {
     pub enabled: bool,
     pub schedule: String,
-    pub timezone: String,
+    pub emergency_schedule: String,
+    /// Moved to `office.timezone`: named here only to say so.
+    #[serde(default)]
+    pub timezone: Option<String>,
     pub base_url: String,
     pub delivery_interval_seconds: u64,
     pub retry_base_seconds: u64,

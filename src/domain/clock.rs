@@ -29,42 +29,59 @@ impl Clock {
         }
     }
 
-    /// Today as the offices see it, wherever they are (see [`Today`]).
-    pub fn today(&self) -> Today {
-        Today::at(self.now())
-    }
-
-    /// Today's date in `zone` (the alerts' and statistics' time zone).
-    pub fn today_in(&self, zone: Tz) -> NaiveDate {
-        self.now().with_timezone(&zone).date_naive()
+    /// The office's present in `zone` (`office.timezone`).
+    pub fn today(&self, zone: Tz) -> Today {
+        Today::at(self.now(), zone)
     }
 }
 
-/// Today's date as the offices see it, wherever they are: between the
-/// earliest (UTC−12) and the latest (UTC+14) date on Earth right now.
+/// The office's present: the instant, and the date it is in the office's
+/// time zone. One date for the register, the alerts and the statistics: an
+/// effective date after it is in the future, the alert rules measure delays
+/// up to it, the statistics are as of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Today {
-    /// Dates after this are in the future everywhere: refused.
-    pub latest: NaiveDate,
-    /// What the server records as "today" for its own dating (a new draft's
-    /// `status_since`), so that no office's today is before it.
-    pub earliest: NaiveDate,
+    pub date: NaiveDate,
+    pub now: DateTime<Utc>,
+    pub zone: Tz,
 }
 
 impl Today {
-    /// Today at the instant `now` (read from a [`Clock`]).
-    pub fn at(now: DateTime<Utc>) -> Today {
+    /// The present at the instant `now` (read from a [`Clock`]) in `zone`.
+    pub fn at(now: DateTime<Utc>, zone: Tz) -> Today {
         Today {
-            latest: (now + chrono::Duration::hours(14)).date_naive(),
-            earliest: (now - chrono::Duration::hours(12)).date_naive(),
+            date: now.with_timezone(&zone).date_naive(),
+            now,
+            zone,
         }
     }
 
-    /// A fixed day, for tests.
+    /// Noon (UTC) on `date`, for tests.
     pub fn on(date: NaiveDate) -> Today {
-        Today {
-            latest: date,
-            earliest: date,
+        let noon = date.and_hms_opt(12, 0, 0).expect("noon exists").and_utc();
+        Today::at(noon, Tz::UTC)
+    }
+
+    /// The office's date at the instant `at`.
+    pub fn date_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.zone).date_naive()
+    }
+
+    /// The first instant of `date` in the office's zone (the earliest
+    /// instant it could mean).
+    pub fn start_of(&self, date: NaiveDate) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        match self.zone.from_local_datetime(&midnight) {
+            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                t.with_timezone(&Utc)
+            }
+            // Midnight skipped by a change of offset: the first hour that exists.
+            chrono::LocalResult::None => self
+                .zone
+                .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+                .earliest()
+                .map_or(midnight.and_utc(), |t| t.with_timezone(&Utc)),
         }
     }
 }
@@ -72,11 +89,14 @@ impl Today {
 /// The first year an effective date may carry; earlier is a typing mistake.
 pub const FIRST_YEAR: i32 = 1900;
 
-/// Checks an effective date: not in the future, not absurdly old.
+/// Checks an effective date: not after the office's today, not absurdly old.
 pub fn check_date(date: NaiveDate, today: Today) -> Result<(), String> {
     use chrono::Datelike;
-    if date > today.latest {
-        Err("must not be in the future".into())
+    if date > today.date {
+        Err(format!(
+            "must not be in the future (today is {} in {})",
+            today.date, today.zone
+        ))
     } else if date.year() < FIRST_YEAR {
         Err(format!("must be in {FIRST_YEAR} or later"))
     } else {
@@ -97,19 +117,35 @@ mod tests {
         let clock = at("2027-02-28T23:30:00Z");
         assert_eq!(clock.now(), clock.now());
         let day = |s: &str| s.parse::<NaiveDate>().unwrap();
-        // Paris is already in March; Manila too; UTC is not.
+        // Paris is already in March; UTC is not.
+        let paris = clock.today("Europe/Paris".parse().unwrap());
+        assert_eq!(paris.date, day("2027-03-01"));
+        assert_eq!(clock.today(Tz::UTC).date, day("2027-02-28"));
         assert_eq!(
-            clock.today_in("Europe/Paris".parse().unwrap()),
-            day("2027-03-01")
+            check_date(day("2027-03-02"), paris).unwrap_err(),
+            "must not be in the future (today is 2027-03-01 in Europe/Paris)"
         );
-        assert_eq!(clock.today_in("UTC".parse().unwrap()), day("2027-02-28"));
-        // The earliest date on Earth is UTC−12's, the latest UTC+14's.
+        assert!(check_date(day("2027-03-01"), paris).is_ok());
+    }
+
+    #[test]
+    fn the_start_of_a_day_is_midnight_in_the_office() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let paris = at("2026-07-14T10:00:00Z").today("Europe/Paris".parse().unwrap());
         assert_eq!(
-            clock.today(),
-            Today {
-                earliest: day("2027-02-28"),
-                latest: day("2027-03-01"),
-            }
+            paris.start_of(day("2026-07-14")).to_rfc3339(),
+            "2026-07-13T22:00:00+00:00"
+        );
+        assert_eq!(
+            paris.date_of("2026-07-13T22:00:00Z".parse().unwrap()),
+            day("2026-07-14")
+        );
+        // Midnight does not exist in Santiago on the day clocks spring
+        // forward (2026-09-06): the day starts at 01:00.
+        let santiago = at("2026-09-06T12:00:00Z").today("America/Santiago".parse().unwrap());
+        assert_eq!(
+            santiago.start_of(day("2026-09-06")).to_rfc3339(),
+            "2026-09-06T04:00:00+00:00"
         );
     }
 
@@ -119,22 +155,22 @@ mod tests {
         let paris: Tz = "Europe/Paris".parse().unwrap();
         // 22:59 UTC on 31 Dec is 23:59 in Paris (UTC+1 in winter): still the 31st.
         assert_eq!(
-            at("2026-12-31T22:59:59Z").today_in(paris),
+            at("2026-12-31T22:59:59Z").today(paris).date,
             day("2026-12-31")
         );
         // One second later it is midnight in Paris, while UTC is still on the 31st.
         assert_eq!(
-            at("2026-12-31T23:00:00Z").today_in(paris),
+            at("2026-12-31T23:00:00Z").today(paris).date,
             day("2027-01-01")
         );
         // Summer time: UTC+2.
         assert_eq!(
-            at("2026-07-14T22:30:00Z").today_in(paris),
+            at("2026-07-14T22:30:00Z").today(paris).date,
             day("2026-07-15")
         );
         let manila: Tz = "Asia/Manila".parse().unwrap();
         assert_eq!(
-            at("2026-12-31T22:59:59Z").today_in(manila),
+            at("2026-12-31T22:59:59Z").today(manila).date,
             day("2027-01-01")
         );
     }

@@ -286,7 +286,7 @@ impl NewRequest {
         Ok(NewRequest {
             reference,
             fields,
-            lifecycle: Lifecycle::starting(status, sent_at.unwrap_or(today.earliest), sent_at),
+            lifecycle: Lifecycle::starting(status, sent_at.unwrap_or(today.date), sent_at),
         })
     }
 }

@@ -128,7 +128,7 @@ impl<T: QueryParams + 'static> FromRequest for Params<T> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let today = req
             .app_data::<web::Data<AppState>>()
-            .map(|state| state.services.local_today())
+            .map(|state| state.services.today().date)
             .unwrap_or_default();
         ready(
             parse::<T>(req.query_string(), today)

@@ -112,7 +112,7 @@ impl Services {
         AlertRules {
             enabled: alerts.enabled,
             schedule: alerts.schedule.source(),
-            timezone: alerts.timezone.name(),
+            timezone: self.settings.office.timezone.name(),
             lists: &alerts.lists,
             rules: &alerts.rules.rules,
         }
@@ -120,7 +120,7 @@ impl Services {
 
     /// The requests stalled today, most overdue first.
     pub async fn stalled(&self, query: StalledQuery) -> Result<StalledList> {
-        let today = self.local_today();
+        let today = self.today().date;
         let rules = self.settings.alerts.rules.clone();
         let scope = Scope {
             include_snoozed: query.include_snoozed,
@@ -168,7 +168,7 @@ impl Services {
     /// `serve` that holds the SQLite database, that service's loop (SQLite
     /// serialises the two processes' writes).
     pub async fn scan(self: &Arc<Self>, origin: RunOrigin, dry_run: bool) -> Result<RunSummary> {
-        let today = self.local_today();
+        let today = self.today().date;
         let services = self.clone();
         self.db
             .write(move |conn| {
@@ -190,7 +190,7 @@ impl Services {
     /// digest). Runs on the background connection, so a slow mail server
     /// never holds the SQLite writer. Returns (sent, failed attempts).
     pub async fn deliver_alerts(self: &Arc<Self>) -> Result<(usize, usize)> {
-        let today = self.local_today();
+        let today = self.today().date;
         let services = self.clone();
         self.db
             .background(move |conn| {
@@ -279,9 +279,9 @@ impl Services {
             errors.add("reason", "must not be blank");
         }
         let today = self.today();
-        if body.until < today.earliest {
+        if body.until < today.date {
             errors.add("until", "must not be in the past");
-        } else if body.until > today.latest + Days::new(MAX_SNOOZE_DAYS) {
+        } else if body.until > today.date + Days::new(MAX_SNOOZE_DAYS) {
             errors.add(
                 "until",
                 format!("must be within {MAX_SNOOZE_DAYS} days; snooze again later if needed"),
@@ -311,7 +311,7 @@ impl Services {
                         id,
                         actor,
                         EventKind::Snoozed,
-                        today.earliest,
+                        today.date,
                         &changes,
                         Some(&body.reason),
                     )?)
@@ -340,7 +340,7 @@ impl Services {
                         id,
                         actor,
                         EventKind::Unsnoozed,
-                        today.earliest,
+                        today.date,
                         &changes,
                         None,
                     )?)
@@ -351,7 +351,7 @@ impl Services {
 }
 
 /// Starts, on the current runtime, the scheduler (when `alerts.enabled`):
-/// the scan at `alerts.schedule` read in `alerts.timezone`; and the
+/// the scan at `alerts.schedule` read in `office.timezone`; and the
 /// delivery loop, which sends due digests every
 /// `alerts.delivery_interval_seconds` so retries go out without waiting for
 /// the next scan.
@@ -365,7 +365,11 @@ pub fn spawn_background(services: Arc<Services>) {
 async fn scheduler(services: Arc<Services>) {
     let alerts = &services.settings.alerts;
     loop {
-        let Some(next) = alerts.schedule.upcoming(alerts.timezone).next() else {
+        let Some(next) = alerts
+            .schedule
+            .upcoming(services.settings.office.timezone)
+            .next()
+        else {
             return;
         };
         let wait = (next.with_timezone(&Utc) - Utc::now())

@@ -19,8 +19,6 @@ pub mod users;
 
 use std::sync::Mutex;
 
-use chrono::NaiveDate;
-
 use crate::alerts::mail::Mailer;
 use crate::config::Settings;
 use crate::db::pool::Db;
@@ -54,9 +52,10 @@ impl Services {
         })
     }
 
-    /// Today as the offices see it (for effective dates).
+    /// The office's present (`office.timezone`): the one "today" of the
+    /// register, the alerts and the statistics.
     pub fn today(&self) -> Today {
-        self.clock.today()
+        self.clock.today(self.settings.office.timezone)
     }
 
     /// Whether the database answers (within `database.timeout_seconds`).
@@ -68,11 +67,5 @@ impl Services {
                     .map_err(|e| crate::db::Error::Unavailable(e.into()).into())
             })
             .await
-    }
-
-    /// Today's date in the configured zone (`alerts.timezone`): the day the
-    /// alert rules and the statistics are computed for.
-    pub fn local_today(&self) -> NaiveDate {
-        self.clock.today_in(self.settings.alerts.timezone)
     }
 }

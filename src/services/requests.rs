@@ -122,7 +122,7 @@ impl Services {
                         request_id: id,
                         kind: EventKind::Updated,
                         actor_id: actor,
-                        effective_date: today.earliest,
+                        effective_date: today.date,
                         from_status: None,
                         to_status: None,
                         changes: &changes,
@@ -246,7 +246,7 @@ impl Services {
             errors.add("effective_date", message);
         }
         errors.into_result()?;
-        let date = note.effective_date.unwrap_or(today.earliest);
+        let date = note.effective_date.unwrap_or(today.date);
         self.db
             .write(move |conn| {
                 conn.transaction(|conn| {

@@ -91,7 +91,7 @@ async fn an_acknowledgement_does_not_restart_the_eio_recognition_clock() {
 
     // Germany extends the recognition deadline (art. 12(5)): no breach
     // until the day after the new deadline.
-    let until = (common::alerts_today() + chrono::Days::new(5)).to_string();
+    let until = (common::office_today() + chrono::Days::new(5)).to_string();
     let record = milestone(
         &app,
         &id,

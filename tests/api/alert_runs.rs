@@ -121,7 +121,7 @@ async fn a_status_change_re_arms_and_a_snooze_silences() {
         &app.create_request(&sent_body("SNOOZED", &common::days_ago(100)))
             .await,
     );
-    let until = (common::alerts_today() + chrono::Days::new(10)).to_string();
+    let until = (common::office_today() + chrono::Days::new(10)).to_string();
     let res = app
         .post(
             &format!("/api/v1/requests/{snoozed}/snooze"),

@@ -288,7 +288,7 @@ async fn snoozed_requests_are_silent_until_the_snooze_is_lifted() {
             .await,
     );
     let path = format!("/api/v1/requests/{id}/snooze");
-    let until = (common::alerts_today() + chrono::Days::new(30)).to_string();
+    let until = (common::office_today() + chrono::Days::new(30)).to_string();
 
     for (body, field) in [
         (

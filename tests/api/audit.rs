@@ -349,7 +349,7 @@ async fn an_independent_checker_agrees_with_the_chain() {
         .post(
             &format!("/api/v1/requests/{a}/snooze"),
             &app.admin_token,
-            &json!({"until": common::latest_today().succ_opt().unwrap(), "reason": "Zeugin «wartet»"}),
+            &json!({"until": common::office_today().succ_opt().unwrap(), "reason": "Zeugin «wartet»"}),
         )
         .await;
     assert_eq!(res.status, 201, "{res:?}");

@@ -1206,10 +1206,10 @@ async fn requests(s: &mut Scenario) -> Ids {
     // Transitions.
     let moves = format!("{path}/transitions");
     let res = s
-        .transition(&draft, "clerk", transition_to("sent", "2026-06-14"))
+        .transition(&draft, "clerk", transition_to("sent", "2026-06-15"))
         .await;
     s.expect(&res, 200);
-    s.transition(&draft, "clerk", transition_to("draft", "2026-06-14"))
+    s.transition(&draft, "clerk", transition_to("draft", "2026-06-15"))
         .await;
     s.transition(&draft, "clerk", transition_to("acknowledged", "2027-01-01"))
         .await;
@@ -1229,7 +1229,7 @@ async fn requests(s: &mut Scenario) -> Ids {
         Method::POST,
         &moves,
         "clerk",
-        Body::Json(transition_to("acknowledged", "2026-06-14")),
+        Body::Json(transition_to("acknowledged", "2026-06-15")),
         &[("If-Match", "\"1\"")],
     )
     .await;
@@ -1238,7 +1238,7 @@ async fn requests(s: &mut Scenario) -> Ids {
             Method::POST,
             &moves,
             "clerk",
-            Body::Json(transition_to("acknowledged", "2026-06-14")),
+            Body::Json(transition_to("acknowledged", "2026-06-15")),
             &[("If-Match", "\"4\"")],
         )
         .await;
@@ -1283,7 +1283,7 @@ async fn requests(s: &mut Scenario) -> Ids {
         .post(
             &milestones,
             "clerk",
-            json!({"kind": "received", "effective_date": "2026-06-14",
+            json!({"kind": "received", "effective_date": "2026-06-15",
                    "note": "Receipt stamped on the transmission proof"}),
         )
         .await;
@@ -1291,7 +1291,7 @@ async fn requests(s: &mut Scenario) -> Ids {
     s.post(
         &milestones,
         "clerk",
-        json!({"kind": "received", "effective_date": "2026-06-15"}),
+        json!({"kind": "received", "effective_date": "2026-06-13"}),
     )
     .await;
     let res = s
@@ -1333,20 +1333,20 @@ async fn requests(s: &mut Scenario) -> Ids {
         Method::POST,
         &milestones,
         "coordinator",
-        Body::Json(json!({"kind": "received", "effective_date": "2026-06-14"})),
+        Body::Json(json!({"kind": "received", "effective_date": "2026-06-15"})),
         &[("If-Match", "\"3\"")],
     )
     .await;
     s.post(
         &milestones,
         "analyst",
-        json!({"kind": "received", "effective_date": "2026-06-14"}),
+        json!({"kind": "received", "effective_date": "2026-06-15"}),
     )
     .await;
     s.post(
         &format!("/api/v1/requests/{UNKNOWN_ID}/milestones"),
         "clerk",
-        json!({"kind": "received", "effective_date": "2026-06-14"}),
+        json!({"kind": "received", "effective_date": "2026-06-15"}),
     )
     .await;
 

@@ -924,7 +924,7 @@ async fn smtp_dropping_the_connection_mid_data_loses_no_digest() {
         s.alerts.retry_base_seconds = 1;
     })
     .await;
-    let today = common::alerts_today();
+    let today = common::office_today();
     let sent_at = (today - chrono::Days::new(400)).to_string();
     app.create_request(&sent_body("DROP", &sent_at)).await;
 

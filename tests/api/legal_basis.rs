@@ -35,7 +35,7 @@ fn assert_refused(res: &Resp, message: &str, context: &str) {
 /// The latest date an effective date may carry: a draft recorded today can
 /// be sent on it.
 fn today() -> String {
-    crate::common::latest_today().to_string()
+    crate::common::office_today().to_string()
 }
 
 async fn request_count(app: &TestApp) -> usize {

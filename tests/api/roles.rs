@@ -315,7 +315,7 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
                     Method::POST,
                     format!("/api/v1/requests/{id}/snooze"),
                     Some(
-                        json!({"until": common::earliest_today().to_string(), "reason": "Answer promised by phone"}),
+                        json!({"until": common::office_today().to_string(), "reason": "Answer promised by phone"}),
                     ),
                 )
             }
@@ -326,7 +326,7 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
                 .post(
                     &format!("/api/v1/requests/{id}/snooze"),
                     &app.admin_token,
-                    &json!({"until": common::earliest_today().to_string(), "reason": "Answer promised"}),
+                    &json!({"until": common::office_today().to_string(), "reason": "Answer promised"}),
                 )
                 .await;
             assert_eq!(res.status, 201, "{res:?}");

@@ -132,7 +132,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
     let app = spawn_app().await;
     app.db
         .write(|conn| {
-            mla_tracker::seed::run(conn, 1500, 7, common::alerts_today()).expect("seed");
+            mla_tracker::seed::run(conn, 1500, 7, common::office_today()).expect("seed");
             Ok::<_, mla_tracker::db::Error>(())
         })
         .await
@@ -140,7 +140,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
     let all = app.list_all("", 200).await;
     assert!(all.len() >= 1500, "{}", all.len());
 
-    let today = common::alerts_today();
+    let today = common::office_today();
     let mut populations = vec![
         Population::as_of(today),
         // A past analysis date: later answers and closings do not count yet.

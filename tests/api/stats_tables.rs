@@ -59,7 +59,7 @@ fn text<'a>(r: &'a Value, field: &str) -> &'a str {
 }
 
 fn today() -> NaiveDate {
-    common::alerts_today()
+    common::office_today()
 }
 
 /// A request's status on `as_of`: its current one if reached by then.
@@ -133,7 +133,7 @@ async fn seeded() -> (TestApp, Vec<Value>) {
     let app = spawn_app().await;
     app.db
         .write(|conn| {
-            mla_tracker::seed::run(conn, 1500, 11, common::alerts_today()).expect("seed");
+            mla_tracker::seed::run(conn, 1500, 11, common::office_today()).expect("seed");
             Ok::<_, mla_tracker::db::Error>(())
         })
         .await

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::common::{
-    TestApp, draft_body, earliest_today, id_of, latest_today, sent_body, spawn_app, transition_to,
+    TestApp, draft_body, id_of, office_today, sent_body, spawn_app, transition_to,
 };
 use awc::http::Method;
 use chrono::{Duration, NaiveDate};
@@ -322,7 +322,7 @@ async fn every_allowed_transition_succeeds_and_maintains_the_dates() {
             let driven = drive_to(&app, from).await;
             // A draft's clock starts today; everything else was dated in 2025.
             let date = if *from == "draft" {
-                latest_today().to_string()
+                office_today().to_string()
             } else {
                 "2025-05-01".to_string()
             };
@@ -385,7 +385,7 @@ async fn every_forbidden_transition_is_refused_with_the_allowed_list() {
         let driven = drive_to(&app, from).await;
         let before = app.fetch(&driven.id).await;
         let events_before = app.events(&driven.id).await.len();
-        let date = latest_today().to_string();
+        let date = office_today().to_string();
         for to in all_statuses() {
             if allowed.contains(&to) {
                 continue;
@@ -586,7 +586,7 @@ async fn sending_a_draft_needs_a_channel_and_a_legal_basis() {
     body.as_object_mut().unwrap().remove("legal_basis");
     let draft = app.create_request(&body).await;
     let id = id_of(&draft);
-    let date = latest_today().to_string();
+    let date = office_today().to_string();
     expect_invalid(
         &app,
         &id,
@@ -605,35 +605,30 @@ async fn sending_a_draft_needs_a_channel_and_a_legal_basis() {
 // ---------------------------------------------------------------------------
 
 #[actix_web::test]
-async fn effective_dates_may_not_be_in_the_future_anywhere_on_earth() {
+async fn effective_dates_may_not_be_after_the_office_today() {
     let app = spawn_app().await;
     let id = drive_to(&app, "sent").await.id;
-    // Two days ahead of the latest date on Earth is the future whatever the
-    // clock does meanwhile.
-    let far = (latest_today() + Duration::days(2)).to_string();
-    expect_invalid(
-        &app,
-        &id,
-        transition_to("acknowledged", &far),
-        &["effective_date"],
-    )
-    .await;
-
-    // One day ahead is the future too, unless the date changed in UTC+14
-    // while the request was in flight (then the answer proves nothing).
-    let before = latest_today();
-    let tomorrow = (before + Duration::days(1)).to_string();
+    // The office's today is in Europe/Paris: with the suite's second
+    // instant (23:30 UTC on 28 February) it is already 1 March there.
+    let tomorrow = (office_today() + Duration::days(1)).to_string();
     let res = app
         .transition(&id, &transition_to("acknowledged", &tomorrow))
         .await;
-    if latest_today() == before {
-        assert_eq!(res.status, 422, "{res:?}");
-        assert!(res.body["error"]["fields"]["effective_date"].is_array());
-    }
+    assert_eq!(res.status, 422, "{res:?}");
+    let message = res.body["error"]["fields"]["effective_date"][0]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        format!(
+            "must not be in the future (today is {} in Europe/Paris)",
+            office_today()
+        )
+    );
     assert_eq!(app.fetch(&id).await["status"], "sent");
+    let far = (office_today() + Duration::days(2)).to_string();
 
-    // Today in UTC+14 is not the future: some office is already living it.
-    let today = latest_today().to_string();
+    let today = office_today().to_string();
     let record = app.move_to(&id, "acknowledged", &today).await;
     assert_eq!(record["acknowledged_at"], today.as_str());
 
@@ -652,7 +647,7 @@ async fn effective_dates_may_not_be_in_the_future_anywhere_on_earth() {
 #[actix_web::test]
 async fn a_request_cannot_be_logged_as_sent_in_the_future() {
     let app = spawn_app().await;
-    let far = (latest_today() + Duration::days(2)).to_string();
+    let far = (office_today() + Duration::days(2)).to_string();
     let res = app
         .post(
             "/api/v1/requests",
@@ -662,7 +657,7 @@ async fn a_request_cannot_be_logged_as_sent_in_the_future() {
         .await;
     assert_eq!(res.status, 422, "{res:?}");
     assert!(res.body["error"]["fields"]["sent_at"].is_array(), "{res:?}");
-    let today = latest_today().to_string();
+    let today = office_today().to_string();
     let record = app.create_request(&sent_body("TODAY", &today)).await;
     assert_eq!(record["sent_at"], today.as_str());
     assert_eq!(record["status_since"], today.as_str());
@@ -709,25 +704,18 @@ async fn effective_dates_may_not_precede_the_previous_change_but_the_same_day_is
 }
 
 /// A clerk logs a draft and sends it the same day, dating the transition
-/// with the day's date where the office is. "The future" is judged by the
-/// latest date on Earth so that no office's local date is refused; "before
-/// the previous change" must not refuse it either, wherever the office is.
-/// The office furthest west (UTC-12) is the strictest case.
+/// with the office's date: the draft's `status_since` is that same date, so
+/// "before the previous change" does not refuse it.
 #[actix_web::test]
-async fn a_draft_created_today_can_be_sent_dated_today_in_any_time_zone() {
+async fn a_draft_created_today_can_be_sent_dated_today() {
     let app = spawn_app().await;
     let draft = app.create_request(&draft_body("SAME-DAY")).await;
+    let today = office_today().to_string();
+    assert_eq!(draft["status_since"], today.as_str());
     let id = id_of(&draft);
-    let today_out_west = earliest_today().to_string();
-    let res = app
-        .transition(&id, &transition_to("sent", &today_out_west))
-        .await;
-    assert_eq!(
-        res.status, 200,
-        "a draft created today (status_since {}) cannot be sent dated {today_out_west}: {res:?}",
-        draft["status_since"]
-    );
-    assert_eq!(res.body["sent_at"], today_out_west.as_str());
+    let res = app.transition(&id, &transition_to("sent", &today)).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.body["sent_at"], today.as_str());
 }
 
 // ---------------------------------------------------------------------------
@@ -806,7 +794,7 @@ async fn a_sent_draft_takes_its_sent_at_from_the_transition() {
     let draft = app.create_request(&draft_body("TO-SEND")).await;
     assert_eq!(draft["sent_at"], Value::Null);
     let id = id_of(&draft);
-    let date = latest_today().to_string();
+    let date = office_today().to_string();
     let r = app.move_to(&id, "sent", &date).await;
     assert_eq!(r["sent_at"], date.as_str());
     assert_eq!(r["status_since"], date.as_str());

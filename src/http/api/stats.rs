@@ -89,7 +89,7 @@ impl StatsFilters {
     /// The population asked for, and the view the caller gets of it
     /// (published for analysts, or when asked for).
     pub fn scope(&self, services: &Services, role: Role) -> (Population, View) {
-        let population = self.population(services.local_today());
+        let population = self.population(services.today().date);
         let view = services.stats_view(role, self.suppress.is_some_and(|f| f.0));
         (population, view)
     }

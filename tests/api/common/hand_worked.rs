@@ -7,7 +7,7 @@ use super::{TestApp, id_of, sent_body, transition_to};
 /// The analysis date of these tests: yesterday in the service's zone, so a
 /// test running across midnight sees the same figures.
 pub fn as_of() -> chrono::NaiveDate {
-    super::alerts_today() - chrono::Days::new(1)
+    super::office_today() - chrono::Days::new(1)
 }
 
 pub fn days_before_as_of(n: u64) -> String {

@@ -399,26 +399,15 @@ pub fn test_clock() -> mla_tracker::domain::Clock {
     mla_tracker::domain::Clock::Pinned(test_now())
 }
 
-/// Today in the alerts' and statistics' zone (Europe/Paris by default).
-pub fn alerts_today() -> chrono::NaiveDate {
-    test_clock().today_in(chrono_tz::Europe::Paris)
+/// The office's today (`office.timezone`, Europe/Paris by default): the one
+/// "today" of the register, the alerts and the statistics.
+pub fn office_today() -> chrono::NaiveDate {
+    test_clock().today(chrono_tz::Europe::Paris).date
 }
 
-/// `n` days before [`alerts_today`], as the API writes dates.
+/// `n` days before [`office_today`], as the API writes dates.
 pub fn days_ago(n: u64) -> String {
-    (alerts_today() - chrono::Days::new(n)).to_string()
-}
-
-/// The latest calendar date anywhere on Earth at [`test_now`] (UTC+14): the
-/// last date an effective date may carry.
-pub fn latest_today() -> chrono::NaiveDate {
-    test_clock().today().latest
-}
-
-/// The earliest calendar date anywhere on Earth at [`test_now`] (UTC-12):
-/// "today" for an office as far west as offices go.
-pub fn earliest_today() -> chrono::NaiveDate {
-    test_clock().today().earliest
+    (office_today() - chrono::Days::new(n)).to_string()
 }
 
 /// A URL query string from pairs, percent-encoded.
