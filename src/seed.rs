@@ -627,6 +627,7 @@ fn life(
         abandonment_reason: None,
         refusal_ground: None,
         victims_identified: None,
+        sent_time: None,
     };
     let mut steps = Vec::new();
     if rng.random_bool(0.02) {

@@ -238,6 +238,9 @@ fn digest_lines(
                 after_days: after_days.into(),
                 from,
             },
+            Some(Trigger::Hours { after_hours }) => Threshold::Hours {
+                after_hours: after_hours.into(),
+            },
             // The rule was removed from the configuration since.
             None => Threshold::Stalled {
                 after_days: days_in_status - i64::from(overdue_days),

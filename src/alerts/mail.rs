@@ -38,6 +38,9 @@ pub enum Threshold {
         after_days: i64,
         from: Anchor,
     },
+    Hours {
+        after_hours: i64,
+    },
     Deadline {
         days_before: i64,
         needed_by: NaiveDate,
@@ -110,6 +113,7 @@ struct Words {
     intro: &'static str,
     days_in: &'static str,
     threshold_stalled: fn(i64, Anchor) -> String,
+    threshold_hours: fn(i64) -> String,
     threshold_deadline: fn(i64, NaiveDate) -> String,
     level: &'static str,
     last_follow_up: &'static str,
@@ -129,6 +133,7 @@ const EN: Words = Words {
         Anchor::Received => format!("{d} days since its receipt"),
         Anchor::Recognised => format!("{d} days since its recognition"),
     },
+    threshold_hours: |h| format!("{h} hours since it was sent"),
     threshold_deadline: |d, by| format!("{d} days before the deadline of {by}"),
     level: "level",
     last_follow_up: "last follow-up",
@@ -147,6 +152,7 @@ const FR: Words = Words {
         Anchor::Received => format!("{d} jours depuis la réception"),
         Anchor::Recognised => format!("{d} jours depuis la reconnaissance"),
     },
+    threshold_hours: |h| format!("{h} heures depuis l'envoi"),
     threshold_deadline: |d, by| format!("{d} jours avant l'échéance du {by}"),
     level: "niveau",
     last_follow_up: "dernière relance",
@@ -209,6 +215,7 @@ pub fn render(language: Language, base_url: &str, lines: &[DigestLine], more: us
     for line in lines {
         let threshold = match line.threshold {
             Threshold::Stalled { after_days, from } => (words.threshold_stalled)(after_days, from),
+            Threshold::Hours { after_hours } => (words.threshold_hours)(after_hours),
             Threshold::Deadline {
                 days_before,
                 needed_by,

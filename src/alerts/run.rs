@@ -15,6 +15,7 @@ use crate::db::DbConnection;
 use crate::db::error::{Error, Result};
 use crate::db::now;
 use crate::db::schema::{alert_digests, alert_notifications, alert_runs};
+use crate::domain::Today;
 use crate::domain::alert_rules::{Recipient, RuleSet};
 
 /// One notification to record: a recipient learns of a breach.
@@ -43,8 +44,22 @@ pub struct RunSummary {
 }
 
 /// The key of the PostgreSQL advisory lock that lets one scan run at a time
-/// across instances ("MLA\0" as an integer).
+/// across instances ("MLA\0" as an integer); the emergency scan has its
+/// own, so that a long morning scan never holds it up.
 const SCAN_LOCK: i64 = 0x4d4c_4100;
+const EMERGENCY_SCAN_LOCK: i64 = 0x4d4c_4101;
+
+/// What a run scans, and for what.
+pub struct Scan<'a> {
+    pub rules: &'a RuleSet,
+    pub lists: &'a BTreeMap<String, Vec<String>>,
+    /// The office's present.
+    pub at: Today,
+    /// `schedule`, `emergency`, `api`, `cli`: kept with the run.
+    pub origin: &'a str,
+    /// Only requests of priority `emergency` (the emergency scan).
+    pub emergencies_only: bool,
+}
 
 #[derive(QueryableByName)]
 struct Locked {
@@ -123,17 +138,10 @@ struct NewNotification<'a> {
 /// runs the scan and however often: the unique key decides, in one
 /// transaction. A dry run does all of it and rolls back, so its counts are
 /// exactly what a real run would have done.
-pub fn run(
-    conn: &mut DbConnection,
-    rules: &RuleSet,
-    lists: &BTreeMap<String, Vec<String>>,
-    today: NaiveDate,
-    origin: &str,
-    dry_run: bool,
-) -> Result<RunSummary> {
+pub fn run(conn: &mut DbConnection, scan: &Scan, dry_run: bool) -> Result<RunSummary> {
     let widened = RunCache::widen(conn)?;
     let outcome = widened.conn.transaction::<RunSummary, Stop, _>(|conn| {
-        let summary = record(conn, rules, lists, today, origin)?;
+        let summary = record(conn, scan)?;
         if dry_run {
             return Err(Stop::Rehearsed(RunSummary {
                 dry_run: true,
@@ -186,20 +194,20 @@ impl Drop for RunCache<'_> {
 /// requests. Each recipient's digest is created the first time a chunk names
 /// them; conflicting rows (already notified) are skipped by the database,
 /// and digests that received nothing new are dropped at the end.
-fn record(
-    conn: &mut DbConnection,
-    rules: &RuleSet,
-    lists: &BTreeMap<String, Vec<String>>,
-    today: NaiveDate,
-    origin: &str,
-) -> Result<RunSummary, Stop> {
+fn record(conn: &mut DbConnection, scan: &Scan) -> Result<RunSummary, Stop> {
+    let (rules, lists, today) = (scan.rules, scan.lists, scan.at.date);
     let mut summary = RunSummary {
         as_of: Some(today),
         ..RunSummary::default()
     };
     if let DbConnection::Postgresql(pg) = conn {
+        let key = if scan.emergencies_only {
+            EMERGENCY_SCAN_LOCK
+        } else {
+            SCAN_LOCK
+        };
         let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<diesel::sql_types::BigInt, _>(SCAN_LOCK)
+            .bind::<diesel::sql_types::BigInt, _>(key)
             .get_result(pg)?;
         if !lock.locked {
             return Ok(RunSummary {
@@ -215,13 +223,17 @@ fn record(
             alert_runs::id.eq(&run_id),
             alert_runs::started_at.eq(started),
             alert_runs::as_of.eq(today),
-            alert_runs::origin.eq(origin),
+            alert_runs::origin.eq(scan.origin),
             alert_runs::stalled.eq(0),
             alert_runs::notifications_created.eq(0),
         ))
         .execute(conn)?;
     let mut digest_of: BTreeMap<String, String> = BTreeMap::new();
-    scan::for_each_chunk(conn, rules, today, Scope::default(), |conn, chunk| {
+    let scope = Scope {
+        emergencies_only: scan.emergencies_only,
+        ..Scope::default()
+    };
+    scan::for_each_chunk(conn, rules, scan.at, scope, |conn, chunk| {
         summary.stalled += chunk.len();
         let planned = plan(&chunk, rules, lists);
         drop(chunk);

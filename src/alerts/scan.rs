@@ -14,7 +14,7 @@ use crate::db::schema::{request_alert_state as state, requests, users};
 use crate::db::{DbConnection, stored};
 use crate::domain::alert_rules::{Anchor, Breach, Candidate, RuleSet, Trigger};
 use crate::domain::request::Magistrate;
-use crate::domain::{CountryCode, FIRST_YEAR, LegalBasis, Priority, Status};
+use crate::domain::{CountryCode, FIRST_YEAR, LegalBasis, Priority, Status, Today};
 
 /// The request as a stalled-list item shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -87,6 +87,7 @@ struct ScanRow {
 #[derive(Queryable)]
 struct DateColumns {
     sent_at: Option<NaiveDate>,
+    sent_time: Option<chrono::NaiveDateTime>,
     received_at: Option<NaiveDate>,
     acknowledged_at: Option<NaiveDate>,
     recognised_at: Option<NaiveDate>,
@@ -104,6 +105,8 @@ pub struct Scope {
     /// otherwise a snoozed request breaches nothing.
     pub include_snoozed: bool,
     pub country: Option<CountryCode>,
+    /// Only requests of priority `emergency` (the emergency scan).
+    pub emergencies_only: bool,
 }
 
 /// What the rules could possibly match, so that the database narrows the
@@ -138,6 +141,12 @@ impl Window {
                     } else {
                         youngest_sent = min(youngest_sent, after_days);
                     }
+                }
+                Trigger::Hours { after_hours } => {
+                    statuses.extend(&rule.statuses);
+                    // A day less: the office's dates and the hours since
+                    // sending need not line up (time zones, clock changes).
+                    youngest_sent = min(youngest_sent, (after_hours / 24).saturating_sub(1));
                 }
                 Trigger::Deadline {
                     days_before_needed_by,
@@ -178,7 +187,7 @@ impl Window {
     }
 }
 
-/// Walks every stalled request on `today` in chunks of at most [`CHUNK`]
+/// Walks every stalled request at `today` (the office's present) in chunks of at most [`CHUNK`]
 /// requests (status by status, oldest in status first — not by urgency),
 /// handing each chunk to `each` with the connection, so that a run can write
 /// between reads inside its transaction. Each chunk is one range of the
@@ -187,11 +196,11 @@ impl Window {
 pub fn for_each_chunk<E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
     rules: &RuleSet,
-    today: NaiveDate,
+    today: Today,
     scope: Scope,
     mut each: impl FnMut(&mut DbConnection, Vec<Stalled>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let Some(window) = Window::of(rules, today) else {
+    let Some(window) = Window::of(rules, today.date) else {
         return Ok(());
     };
     for status in &window.statuses {
@@ -209,6 +218,7 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
                     requests::status_since,
                     (
                         requests::sent_at,
+                        requests::sent_time,
                         requests::received_at,
                         requests::acknowledged_at,
                         requests::recognised_at,
@@ -236,6 +246,9 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
                     .or(requests::sent_at.le(window.sent_early_enough))
                     .or(requests::needed_by.le(window.deadline_within)),
             );
+            if scope.emergencies_only {
+                query = query.filter(requests::priority.eq(Priority::Emergency.as_str()));
+            }
             if let Some(country) = scope.country {
                 query = query.filter(requests::target_country.eq(country.as_str().to_string()));
             }
@@ -267,7 +280,7 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
 fn evaluate(
     row: ScanRow,
     rules: &RuleSet,
-    today: NaiveDate,
+    today: Today,
     include_snoozed: bool,
 ) -> QueryResult<Option<Stalled>> {
     let ScanRow {
@@ -292,6 +305,7 @@ fn evaluate(
         status: stored("status", &status)?,
         status_since,
         sent_at: dates.sent_at,
+        sent_time: dates.sent_time.map(|t| t.and_utc()),
         received_at: dates.received_at,
         acknowledged_at: dates.acknowledged_at,
         recognised_at: dates.recognised_at,
@@ -330,7 +344,7 @@ fn evaluate(
                 .and_then(|m| m.email),
             creator,
         },
-        days_in_status: (today - status_since).num_days(),
+        days_in_status: (today.date - status_since).num_days(),
         breaches,
         snoozed_until: alert.snoozed_until,
         last_follow_up: alert.last_follow_up,
@@ -350,7 +364,7 @@ fn most_urgent_first(a: &Stalled, b: &Stalled) -> std::cmp::Ordering {
 pub fn most_urgent(
     conn: &mut DbConnection,
     rules: &RuleSet,
-    today: NaiveDate,
+    today: Today,
     scope: Scope,
     min_level: u8,
     limit: usize,

@@ -39,6 +39,7 @@ diesel::table! {
         recognised_at -> Nullable<Date>,
         deadline_extended_to -> Nullable<Date>,
         deadline_extension_reason -> Nullable<Text>,
+        sent_time -> Nullable<Timestamp>,
         abandonment_reason -> Nullable<Text>,
         refusal_ground -> Nullable<Text>,
         outcome_note -> Nullable<Text>,

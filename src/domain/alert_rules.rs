@@ -6,11 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::vocab::vocabulary;
-use super::{CountryCode, LegalBasis, Priority, Status};
+use super::{CountryCode, LegalBasis, Priority, Status, Today};
 
 /// One `[[alerts.rules]]` entry as written in the configuration, before it
 /// is checked into a [`Rule`].
@@ -22,6 +22,10 @@ pub struct RuleSpec {
     pub statuses: Vec<String>,
     #[serde(default)]
     pub after_days: Option<u32>,
+    /// Hours since sending, for emergencies (EIO art. 32: 24 hours;
+    /// Regulation (EU) 2023/1543 art. 10(4): 8 hours).
+    #[serde(default)]
+    pub after_hours: Option<u32>,
     /// What a stall rule counts from; `status_since` when absent.
     #[serde(default)]
     pub from: Option<String>,
@@ -109,6 +113,9 @@ vocabulary!(
 pub enum Trigger {
     /// `after_days` after the rule's anchor, in one of its statuses.
     Stalled { after_days: u32, from: Anchor },
+    /// `after_hours` after the request was sent (`sent_time`, else the
+    /// start of the office's `sent_at` day), in one of its statuses.
+    Hours { after_hours: u32 },
     /// `days_before_needed_by` days before the magistrate's deadline.
     Deadline { days_before_needed_by: u32 },
 }
@@ -137,6 +144,8 @@ pub struct Candidate {
     pub status: Status,
     pub status_since: NaiveDate,
     pub sent_at: Option<NaiveDate>,
+    /// The instant it was sent, when recorded (emergencies).
+    pub sent_time: Option<DateTime<Utc>>,
     pub received_at: Option<NaiveDate>,
     pub acknowledged_at: Option<NaiveDate>,
     pub recognised_at: Option<NaiveDate>,
@@ -179,9 +188,14 @@ pub struct Breach {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_hours: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub days_before_needed_by: Option<u32>,
     /// Days since the threshold was crossed (0 on the day itself).
     pub overdue_days: i64,
+    /// For an hour rule: whole hours since the threshold was crossed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_hours: Option<i64>,
     /// The date that identifies this episode: the anchor for a stall (or
     /// the extended deadline once an extension moved it), `needed_by` for a
     /// deadline. A new date re-arms the rule.
@@ -197,13 +211,26 @@ impl Rule {
             && (self.priorities.is_empty() || self.priorities.contains(&c.priority))
     }
 
-    /// The breach of this rule by `c` on `today`, if any.
-    pub fn breach(&self, c: &Candidate, today: NaiveDate) -> Option<Breach> {
+    /// The breach of this rule by `c` at `at` (the office's present), if
+    /// any.
+    pub fn breach(&self, c: &Candidate, at: Today) -> Option<Breach> {
+        let today = at.date;
         if !c.is_open() || c.is_snoozed(today) || !self.filters_match(c) {
             return None;
         }
+        let mut breach = Breach {
+            rule: self.name.clone(),
+            level: self.level,
+            after_days: None,
+            after_hours: None,
+            days_before_needed_by: None,
+            overdue_days: 0,
+            overdue_hours: None,
+            episode: today,
+        };
         let (threshold, episode) = match self.trigger {
             Trigger::Stalled { after_days, from } => {
+                breach.after_days = Some(after_days);
                 let anchor = c.anchor(from)?;
                 let due = anchor.checked_add_days(chrono::Days::new(after_days.into()))?;
                 match c.deadline_extended_to.and_then(|d| d.succ_opt()) {
@@ -213,9 +240,24 @@ impl Rule {
                     _ => (due, anchor),
                 }
             }
+            Trigger::Hours { after_hours } => {
+                breach.after_hours = Some(after_hours);
+                let sent_at = c.sent_at?;
+                let sent = c.sent_time.unwrap_or_else(|| at.start_of(sent_at));
+                let due = sent + chrono::Duration::hours(after_hours.into());
+                if at.now < due {
+                    return None;
+                }
+                let overdue = (at.now - due).num_hours();
+                breach.overdue_hours = Some(overdue);
+                breach.overdue_days = overdue / 24;
+                breach.episode = sent_at;
+                return Some(breach);
+            }
             Trigger::Deadline {
                 days_before_needed_by,
             } => {
+                breach.days_before_needed_by = Some(days_before_needed_by);
                 let needed_by = c.needed_by?;
                 (
                     needed_by - chrono::Days::new(days_before_needed_by.into()),
@@ -224,20 +266,9 @@ impl Rule {
             }
         };
         (today >= threshold).then(|| Breach {
-            rule: self.name.clone(),
-            level: self.level,
-            after_days: match self.trigger {
-                Trigger::Stalled { after_days, .. } => Some(after_days),
-                Trigger::Deadline { .. } => None,
-            },
-            days_before_needed_by: match self.trigger {
-                Trigger::Deadline {
-                    days_before_needed_by,
-                } => Some(days_before_needed_by),
-                Trigger::Stalled { .. } => None,
-            },
             overdue_days: (today - threshold).num_days(),
             episode,
+            ..breach
         })
     }
 }
@@ -272,13 +303,9 @@ impl RuleSet {
         Ok(RuleSet { rules })
     }
 
-    /// Every breach of `c` today, highest level first.
-    pub fn breaches(&self, c: &Candidate, today: NaiveDate) -> Vec<Breach> {
-        let mut found: Vec<Breach> = self
-            .rules
-            .iter()
-            .filter_map(|r| r.breach(c, today))
-            .collect();
+    /// Every breach of `c` at `at`, highest level first.
+    pub fn breaches(&self, c: &Candidate, at: Today) -> Vec<Breach> {
+        let mut found: Vec<Breach> = self.rules.iter().filter_map(|r| r.breach(c, at)).collect();
         found.sort_by(|a, b| {
             b.level
                 .cmp(&a.level)
@@ -308,14 +335,26 @@ fn build_rule(raw: &RuleSpec, lists: &BTreeMap<String, Vec<String>>) -> Result<R
         .map(str::parse::<Anchor>)
         .transpose()?
         .unwrap_or(Anchor::StatusSince);
-    let trigger = match (raw.after_days, raw.days_before_needed_by) {
-        (Some(after_days), None) => {
+    let trigger = match (raw.after_days, raw.after_hours, raw.days_before_needed_by) {
+        (Some(after_days), None, None) => {
             if statuses.is_empty() {
                 return Err("a stall rule (after_days) needs statuses".into());
             }
             Trigger::Stalled { after_days, from }
         }
-        (None, Some(days_before_needed_by)) => {
+        (None, Some(after_hours), None) => {
+            if statuses.is_empty() {
+                return Err("an hour rule (after_hours) needs statuses".into());
+            }
+            if (from != Anchor::Sent && raw.from.is_some()) || raw.extendable {
+                return Err(
+                    "an hour rule (after_hours) counts from the sending (from = \"sent\") and cannot be extendable"
+                        .into(),
+                );
+            }
+            Trigger::Hours { after_hours }
+        }
+        (None, None, Some(days_before_needed_by)) => {
             if raw.from.is_some() || raw.extendable {
                 return Err(
                     "from and extendable apply to stall rules (after_days), not to deadline rules"
@@ -326,7 +365,11 @@ fn build_rule(raw: &RuleSpec, lists: &BTreeMap<String, Vec<String>>) -> Result<R
                 days_before_needed_by,
             }
         }
-        _ => return Err("set exactly one of after_days and days_before_needed_by".into()),
+        _ => {
+            return Err(
+                "set exactly one of after_days, after_hours and days_before_needed_by".into(),
+            );
+        }
     };
     if !(1..=9).contains(&raw.level) {
         return Err(format!("level {} must be between 1 and 9", raw.level));
@@ -372,6 +415,11 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// Noon UTC on `s`.
+    fn on(s: &str) -> Today {
+        Today::on(day(s))
+    }
+
     fn lists() -> BTreeMap<String, Vec<String>> {
         BTreeMap::from([(
             "supervisors".to_string(),
@@ -384,6 +432,7 @@ mod tests {
             name: name.into(),
             statuses: statuses.iter().map(|s| s.to_string()).collect(),
             after_days: Some(after_days),
+            after_hours: None,
             from: None,
             extendable: false,
             days_before_needed_by: None,
@@ -404,6 +453,7 @@ mod tests {
             status: Status::Sent,
             status_since: day(date),
             sent_at: Some(day(date)),
+            sent_time: None,
             received_at: None,
             acknowledged_at: None,
             recognised_at: None,
@@ -420,29 +470,25 @@ mod tests {
     fn a_stall_rule_fires_on_the_threshold_day_and_after() {
         let set = set_of(vec![raw("r60", &["sent"], 60, 1)]).unwrap();
         let c = sent_on("2026-01-01");
-        assert!(set.breaches(&c, day("2026-03-01")).is_empty(), "59 days");
-        let b = &set.breaches(&c, day("2026-03-02"))[0];
+        assert!(set.breaches(&c, on("2026-03-01")).is_empty(), "59 days");
+        let b = &set.breaches(&c, on("2026-03-02"))[0];
         assert_eq!((b.overdue_days, b.episode), (0, day("2026-01-01")));
-        assert_eq!(set.breaches(&c, day("2026-03-12"))[0].overdue_days, 10);
+        assert_eq!(set.breaches(&c, on("2026-03-12"))[0].overdue_days, 10);
     }
 
     #[test]
     fn leap_days_count_as_days() {
         let set = set_of(vec![raw("r1", &["sent"], 1, 1)]).unwrap();
         // 2028-02-28 + 1 day is the 29th, not March 1st.
-        assert!(
-            set.breaches(&sent_on("2028-02-28"), day("2028-02-29"))
-                .len()
-                == 1
-        );
+        assert!(set.breaches(&sent_on("2028-02-28"), on("2028-02-29")).len() == 1);
         let set = set_of(vec![raw("r365", &["sent"], 365, 1)]).unwrap();
         // 2028 has 366 days: 365 days after 2028-01-01 is 2028-12-31.
         assert!(
-            set.breaches(&sent_on("2028-01-01"), day("2028-12-30"))
+            set.breaches(&sent_on("2028-01-01"), on("2028-12-30"))
                 .is_empty()
         );
         assert_eq!(
-            set.breaches(&sent_on("2028-01-01"), day("2028-12-31"))[0].overdue_days,
+            set.breaches(&sent_on("2028-01-01"), on("2028-12-31"))[0].overdue_days,
             0
         );
     }
@@ -455,20 +501,20 @@ mod tests {
         eio.priorities = vec!["urgent".into()];
         let set = set_of(vec![eio]).unwrap();
         let mut c = sent_on("2026-01-01");
-        let later = day("2026-02-01");
+        let later = on("2026-02-01");
         assert!(set.breaches(&c, later).is_empty(), "not an EIO");
         c.legal_basis = Some(LegalBasis::EioDirective);
         c.country = CountryCode::parse("DE").unwrap();
         assert!(set.breaches(&c, later).is_empty(), "not urgent");
         c.priority = Priority::Urgent;
         assert_eq!(set.breaches(&c, later).len(), 1);
-        c.snoozed_until = Some(later);
+        c.snoozed_until = Some(later.date);
         assert!(
             set.breaches(&c, later).is_empty(),
             "snoozed through the date itself"
         );
         assert_eq!(
-            set.breaches(&c, day("2026-02-02")).len(),
+            set.breaches(&c, on("2026-02-02")).len(),
             1,
             "the snooze is over"
         );
@@ -484,18 +530,18 @@ mod tests {
         let set = set_of(vec![warn]).unwrap();
         let mut c = sent_on("2026-01-01");
         assert!(
-            set.breaches(&c, day("2026-06-01")).is_empty(),
+            set.breaches(&c, on("2026-06-01")).is_empty(),
             "no needed_by"
         );
         c.needed_by = Some(day("2026-06-10"));
-        assert!(set.breaches(&c, day("2026-06-02")).is_empty());
-        let b = &set.breaches(&c, day("2026-06-03"))[0];
+        assert!(set.breaches(&c, on("2026-06-02")).is_empty());
+        let b = &set.breaches(&c, on("2026-06-03"))[0];
         assert_eq!(
             (b.overdue_days, b.episode, b.days_before_needed_by),
             (0, day("2026-06-10"), Some(7))
         );
         c.status = Status::Abandoned;
-        assert!(set.breaches(&c, day("2026-06-03")).is_empty(), "closed");
+        assert!(set.breaches(&c, on("2026-06-03")).is_empty(), "closed");
     }
 
     #[test]
@@ -507,7 +553,7 @@ mod tests {
         ])
         .unwrap();
         let levels: Vec<_> = set
-            .breaches(&sent_on("2024-01-01"), day("2026-01-01"))
+            .breaches(&sent_on("2024-01-01"), on("2026-01-01"))
             .iter()
             .map(|b| b.level)
             .collect();
@@ -526,18 +572,18 @@ mod tests {
         c.status = Status::Acknowledged;
         c.status_since = day("2026-01-10");
         c.acknowledged_at = Some(day("2026-01-10"));
-        assert!(set.breaches(&c, day("2026-02-08")).is_empty());
-        let b = &set.breaches(&c, day("2026-02-09"))[0];
+        assert!(set.breaches(&c, on("2026-02-08")).is_empty());
+        let b = &set.breaches(&c, on("2026-02-09"))[0];
         assert_eq!((b.overdue_days, b.episode), (0, day("2026-01-10")));
         // A recorded receipt date wins over the acknowledgement.
         c.received_at = Some(day("2026-01-03"));
-        let b = &set.breaches(&c, day("2026-02-09"))[0];
+        let b = &set.breaches(&c, on("2026-02-09"))[0];
         assert_eq!((b.overdue_days, b.episode), (7, day("2026-01-03")));
         // With neither, sending starts it.
         c.received_at = None;
         c.acknowledged_at = None;
         assert_eq!(
-            set.breaches(&c, day("2026-01-31"))[0].episode,
+            set.breaches(&c, on("2026-01-31"))[0].episode,
             day("2026-01-01")
         );
     }
@@ -556,7 +602,7 @@ mod tests {
         c.recognised_at = Some(day("2026-02-01"));
         // Due 90 days after recognition: 2026-05-02.
         let names = |today| -> Vec<String> {
-            set.breaches(&c, day(today))
+            set.breaches(&c, on(today))
                 .into_iter()
                 .map(|b| b.rule)
                 .collect()
@@ -564,24 +610,24 @@ mod tests {
         assert_eq!(names("2026-05-02"), ["eio-execution-flag", "eio-execution"]);
         c.deadline_extended_to = Some(day("2026-06-30"));
         let names = |today| -> Vec<String> {
-            set.breaches(&c, day(today))
+            set.breaches(&c, on(today))
                 .into_iter()
                 .map(|b| b.rule)
                 .collect()
         };
         assert_eq!(names("2026-06-30"), ["eio-execution-flag"]);
-        let b = set.breaches(&c, day("2026-07-01"));
+        let b = set.breaches(&c, on("2026-07-01"));
         let moved = b.iter().find(|b| b.rule == "eio-execution").unwrap();
         assert_eq!((moved.overdue_days, moved.episode), (0, day("2026-06-30")));
         // An extension that ends before the deadline changes nothing.
         c.deadline_extended_to = Some(day("2026-03-01"));
-        let b = &set.breaches(&c, day("2026-05-02"));
+        let b = &set.breaches(&c, on("2026-05-02"));
         assert!(b.iter().all(|b| b.episode == day("2026-02-01")));
         // Unknown recognition: the clock runs from the status.
         c.deadline_extended_to = None;
         c.recognised_at = None;
-        assert!(set.breaches(&c, day("2026-05-29")).is_empty());
-        assert_eq!(set.breaches(&c, day("2026-05-30")).len(), 2);
+        assert!(set.breaches(&c, on("2026-05-29")).is_empty());
+        assert_eq!(set.breaches(&c, on("2026-05-30")).len(), 2);
     }
 
     #[test]
@@ -592,7 +638,88 @@ mod tests {
         let mut c = sent_on("2026-01-01");
         c.status = Status::Draft;
         c.sent_at = None;
-        assert!(set.breaches(&c, day("2027-01-01")).is_empty());
+        assert!(set.breaches(&c, on("2027-01-01")).is_empty());
+    }
+
+    fn hours(name: &str, after_hours: u32) -> RuleSpec {
+        let mut rule = raw(name, &["sent", "acknowledged"], 0, 3);
+        rule.after_days = None;
+        rule.after_hours = Some(after_hours);
+        rule.priorities = vec!["emergency".into()];
+        rule
+    }
+
+    fn at(instant: &str, zone: &str) -> Today {
+        Today::at(instant.parse().unwrap(), zone.parse().unwrap())
+    }
+
+    #[test]
+    fn an_hour_rule_fires_on_the_hour_from_the_sending_time() {
+        let set = set_of(vec![hours("e-8h", 8)]).unwrap();
+        let mut c = sent_on("2026-06-13");
+        c.priority = Priority::Emergency;
+        c.sent_time = Some("2026-06-13T01:30:00Z".parse().unwrap());
+        let paris = "Europe/Paris";
+        assert!(
+            set.breaches(&c, at("2026-06-13T09:29:59Z", paris))
+                .is_empty()
+        );
+        let b = &set.breaches(&c, at("2026-06-13T09:30:00Z", paris))[0];
+        assert_eq!(
+            (b.after_hours, b.overdue_hours, b.overdue_days, b.episode),
+            (Some(8), Some(0), 0, day("2026-06-13"))
+        );
+        // Overdue hours are whole hours; days follow them.
+        let b = &set.breaches(&c, at("2026-06-14T11:15:00Z", paris))[0];
+        assert_eq!((b.overdue_hours, b.overdue_days), (Some(25), 1));
+        // Acknowledged: still no answer. Executing: an answer.
+        c.status = Status::Acknowledged;
+        assert_eq!(set.breaches(&c, at("2026-06-13T10:00:00Z", paris)).len(), 1);
+        c.status = Status::InExecution;
+        assert!(
+            set.breaches(&c, at("2026-06-13T10:00:00Z", paris))
+                .is_empty()
+        );
+        // Not an emergency: not this rule.
+        c.status = Status::Sent;
+        c.priority = Priority::Urgent;
+        assert!(
+            set.breaches(&c, at("2026-06-13T10:00:00Z", paris))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn without_a_sending_time_hours_count_from_the_start_of_the_day() {
+        let set = set_of(vec![hours("e-8h", 8)]).unwrap();
+        let mut c = sent_on("2026-06-13");
+        c.priority = Priority::Emergency;
+        // Midnight in Paris is 22:00 UTC the day before (summer time).
+        assert!(
+            set.breaches(&c, at("2026-06-13T05:59:00Z", "Europe/Paris"))
+                .is_empty()
+        );
+        assert_eq!(
+            set.breaches(&c, at("2026-06-13T06:00:00Z", "Europe/Paris"))
+                .len(),
+            1
+        );
+        // In Manila (UTC+8) the day started at 16:00 UTC the day before.
+        assert_eq!(
+            set.breaches(&c, at("2026-06-13T00:00:00Z", "Asia/Manila"))
+                .len(),
+            1
+        );
+        // A draft was never sent.
+        c.sent_at = None;
+        c.status = Status::Draft;
+        let mut drafts = hours("drafts", 1);
+        drafts.statuses = vec!["draft".into()];
+        let set = set_of(vec![drafts]).unwrap();
+        assert!(
+            set.breaches(&c, at("2027-01-01T00:00:00Z", "UTC"))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -606,6 +733,18 @@ mod tests {
         let mut both = raw("both", &["sent"], 60, 1);
         both.days_before_needed_by = Some(3);
         assert!(err(both).contains("exactly one"));
+        let mut both = hours("hours-and-days", 8);
+        both.after_days = Some(1);
+        assert!(err(both).contains("exactly one of after_days, after_hours"));
+        let mut anchored = hours("anchored", 8);
+        anchored.from = Some("received".into());
+        assert!(
+            err(anchored)
+                .contains("`anchored`: an hour rule (after_hours) counts from the sending")
+        );
+        let mut extendable = hours("extendable", 8);
+        extendable.extendable = true;
+        assert!(err(extendable).contains("cannot be extendable"));
         let mut address = raw("address", &["sent"], 60, 1);
         address.notify = vec!["someone".into()];
         assert!(err(address).contains("unknown recipient"));

@@ -137,6 +137,9 @@ pub struct Lifecycle {
     pub status: Status,
     pub status_since: NaiveDate,
     pub sent_at: Option<NaiveDate>,
+    /// The instant it was sent (UTC), recorded for emergencies: the hour
+    /// rules count from it.
+    pub sent_time: Option<DateTime<Utc>>,
     /// When the requested state received it, as its acknowledgement or the
     /// transmission proof says (a milestone).
     pub received_at: Option<NaiveDate>,
@@ -166,6 +169,7 @@ impl Lifecycle {
             status,
             status_since: since,
             sent_at,
+            sent_time: None,
             received_at: None,
             acknowledged_at: None,
             recognised_at: None,
@@ -204,6 +208,7 @@ const READ_ONLY: &[&str] = &[
     "status",
     "status_since",
     "sent_at",
+    "sent_time",
     "received_at",
     "acknowledged_at",
     "recognised_at",
@@ -229,6 +234,8 @@ impl NewRequest {
         let reference = take::<Option<String>>(&mut body, "reference", &mut errors).flatten();
         let status = take::<Option<Status>>(&mut body, "status", &mut errors).flatten();
         let sent_at = take::<Option<NaiveDate>>(&mut body, "sent_at", &mut errors).flatten();
+        let sent_time =
+            take::<Option<DateTime<Utc>>>(&mut body, "sent_time", &mut errors).flatten();
         for key in READ_ONLY {
             if body.remove(*key).is_some() {
                 errors.add(
@@ -281,12 +288,26 @@ impl NewRequest {
         if let (Some(fields), Status::Sent) = (&fields, status) {
             errors.merge(check_ready_to_send(fields));
         }
+        let sent_time = match (sent_at, &fields) {
+            (Some(date), Some(fields)) => sending_time(sent_time, date, fields.priority, today)
+                .unwrap_or_else(|message| {
+                    errors.add("sent_time", message);
+                    None
+                }),
+            (None, _) if sent_time.is_some() => {
+                errors.add("sent_time", "needs `sent_at`, the date it was sent");
+                None
+            }
+            _ => None,
+        };
         errors.into_result()?;
         let fields = fields.expect("no errors means the fields parsed");
+        let mut lifecycle = Lifecycle::starting(status, sent_at.unwrap_or(today.date), sent_at);
+        lifecycle.sent_time = sent_time;
         Ok(NewRequest {
             reference,
             fields,
-            lifecycle: Lifecycle::starting(status, sent_at.unwrap_or(today.date), sent_at),
+            lifecycle,
         })
     }
 }
@@ -402,6 +423,28 @@ fn without_nulls(body: Map<String, Value>) -> Map<String, Value> {
     match target {
         Value::Object(map) => map,
         _ => unreachable!("merging into an object keeps an object"),
+    }
+}
+
+/// The instant a request left, sent on `date`: `given`, which must fall on
+/// that date in the office's zone and not in the future; else, for an
+/// emergency sent today, now (its hour rules count from it); else unknown.
+pub fn sending_time(
+    given: Option<DateTime<Utc>>,
+    date: NaiveDate,
+    priority: Priority,
+    today: Today,
+) -> Result<Option<DateTime<Utc>>, String> {
+    match given {
+        Some(at) if at > today.now => Err("must not be in the future".into()),
+        Some(at) if today.date_of(at) != date => Err(format!(
+            "is on {} in {}, not on the day it was sent ({date})",
+            today.date_of(at),
+            today.zone
+        )),
+        Some(at) => Ok(Some(at)),
+        None if priority == Priority::Emergency && date == today.date => Ok(Some(today.now)),
+        None => Ok(None),
     }
 }
 

@@ -2,12 +2,14 @@
 //! (docs/DOMAIN.md §3.3) and applied to a record, with the dates it
 //! maintains (§4.1).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
-use super::request::{Change, Changes, Lifecycle, MlaRequest, RequestFields, check_ready_to_send};
+use super::request::{
+    Change, Changes, Lifecycle, MlaRequest, RequestFields, check_ready_to_send, sending_time,
+};
 use super::{AbandonmentReason, FieldErrors, RefusalGround, Status, Today, check_date};
 
 /// A `POST /requests/{id}/transitions` body.
@@ -29,6 +31,10 @@ pub struct TransitionCommand {
     #[validate(range(min = 0, max = 1_000_000))]
     #[schema(minimum = 0, maximum = 1_000_000)]
     pub victims_identified: Option<i32>,
+    /// `sent` only: the instant it left (UTC), on the effective date in the
+    /// office's zone. For an emergency sent today, now when left out.
+    #[serde(default)]
+    pub sent_time: Option<DateTime<Utc>>,
 }
 
 /// Why a transition cannot be made.
@@ -69,8 +75,20 @@ pub fn apply_transition(
     let mut errors = FieldErrors::of(&cmd);
     check_dates(record, cmd, today, &mut errors);
     check_reasons(cmd, &mut errors);
+    let mut sent_time = record.lifecycle.sent_time;
     if cmd.to == Status::Sent {
         errors.merge(check_ready_to_send(&record.fields));
+        match sending_time(
+            cmd.sent_time,
+            cmd.effective_date,
+            record.fields.priority,
+            today,
+        ) {
+            Ok(at) => sent_time = at,
+            Err(message) => errors.add("sent_time", message),
+        }
+    } else if cmd.sent_time.is_some() {
+        errors.add("sent_time", "applies only to a transition to `sent`");
     }
     errors.into_result().map_err(TransitionError::Invalid)?;
 
@@ -84,6 +102,7 @@ pub fn apply_transition(
         } else {
             old.sent_at
         },
+        sent_time,
         acknowledged_at: old
             .acknowledged_at
             .or((cmd.to == Status::Acknowledged).then_some(date)),
@@ -114,6 +133,11 @@ pub fn apply_transition(
         json!(lifecycle.status_since),
     );
     note_change("sent_at", json!(old.sent_at), json!(lifecycle.sent_at));
+    note_change(
+        "sent_time",
+        json!(old.sent_time),
+        json!(lifecycle.sent_time),
+    );
     note_change(
         "acknowledged_at",
         json!(old.acknowledged_at),
@@ -239,6 +263,7 @@ mod tests {
             abandonment_reason: None,
             refusal_ground: None,
             victims_identified: None,
+            sent_time: None,
         }
     }
 

@@ -230,9 +230,13 @@ vocabulary!(
 
 vocabulary!(
     /// `urgent` is for a child at risk; it shortens the alert thresholds.
+    /// `emergency` is an imminent risk to a person (a child being abused
+    /// now): the hour rules apply and the emergency scan, every 15 minutes
+    /// every day, mails its alerts at once (docs/DOMAIN.md §7.5).
     Priority, "priority" {
         Normal => "normal",
         Urgent => "urgent",
+        Emergency => "emergency",
     }
 );
 

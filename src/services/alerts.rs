@@ -19,7 +19,7 @@ use super::requests::lock_existing;
 use super::{Error, Result, Services};
 use crate::alerts::deliver::{Delivery, deliver_due};
 use crate::alerts::outbox::{self, NotificationView};
-use crate::alerts::run::{RunSummary, run};
+use crate::alerts::run::{RunSummary, Scan, run};
 use crate::alerts::scan::{self, Scope, Stalled};
 use crate::db::alert_state::{self, FollowUp};
 use crate::db::events::{Event, EventKind};
@@ -92,6 +92,8 @@ pub struct StalledList {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOrigin {
     Schedule,
+    /// The emergency schedule: emergency requests only, mailed at once.
+    Emergency,
     Api,
     Cli,
 }
@@ -100,6 +102,7 @@ impl RunOrigin {
     fn as_str(self) -> &'static str {
         match self {
             RunOrigin::Schedule => "schedule",
+            RunOrigin::Emergency => "emergency",
             RunOrigin::Api => "api",
             RunOrigin::Cli => "cli",
         }
@@ -120,11 +123,12 @@ impl Services {
 
     /// The requests stalled today, most overdue first.
     pub async fn stalled(&self, query: StalledQuery) -> Result<StalledList> {
-        let today = self.today().date;
+        let today = self.today();
         let rules = self.settings.alerts.rules.clone();
         let scope = Scope {
             include_snoozed: query.include_snoozed,
             country: query.country,
+            emergencies_only: false,
         };
         let (total, items) = self
             .db
@@ -140,7 +144,7 @@ impl Services {
             })
             .await?;
         Ok(StalledList {
-            as_of: today,
+            as_of: today.date,
             total,
             items,
         })
@@ -168,19 +172,19 @@ impl Services {
     /// `serve` that holds the SQLite database, that service's loop (SQLite
     /// serialises the two processes' writes).
     pub async fn scan(self: &Arc<Self>, origin: RunOrigin, dry_run: bool) -> Result<RunSummary> {
-        let today = self.today().date;
+        let today = self.today();
         let services = self.clone();
         self.db
             .write(move |conn| {
                 let alerts = &services.settings.alerts;
-                Ok(run(
-                    conn,
-                    &alerts.rules,
-                    &alerts.lists,
-                    today,
-                    origin.as_str(),
-                    dry_run,
-                )?)
+                let scan = Scan {
+                    rules: &alerts.rules,
+                    lists: &alerts.lists,
+                    at: today,
+                    origin: origin.as_str(),
+                    emergencies_only: origin == RunOrigin::Emergency,
+                };
+                Ok(run(conn, &scan, dry_run)?)
             })
             .await
     }
@@ -350,40 +354,63 @@ impl Services {
     }
 }
 
-/// Starts, on the current runtime, the scheduler (when `alerts.enabled`):
-/// the scan at `alerts.schedule` read in `office.timezone`; and the
-/// delivery loop, which sends due digests every
-/// `alerts.delivery_interval_seconds` so retries go out without waiting for
-/// the next scan.
+/// Starts, on the current runtime, the schedulers (when `alerts.enabled`):
+/// the scan at `alerts.schedule` and the emergency scan at
+/// `alerts.emergency_schedule`, both read in `office.timezone`, each
+/// followed by a delivery; and the delivery loop, which sends due digests
+/// every `alerts.delivery_interval_seconds` so retries go out without
+/// waiting for the next scan.
 pub fn spawn_background(services: Arc<Services>) {
     if services.settings.alerts.enabled {
-        actix_web::rt::spawn(scheduler(services.clone()));
+        let alerts = &services.settings.alerts;
+        actix_web::rt::spawn(scheduler(
+            services.clone(),
+            alerts.schedule.clone(),
+            RunOrigin::Schedule,
+        ));
+        actix_web::rt::spawn(scheduler(
+            services.clone(),
+            alerts.emergency_schedule.clone(),
+            RunOrigin::Emergency,
+        ));
     }
     actix_web::rt::spawn(delivery_loop(services));
 }
 
-async fn scheduler(services: Arc<Services>) {
-    let alerts = &services.settings.alerts;
+/// How long until `schedule`'s next tick after the service's now, read in
+/// `zone`. The wait is measured on the service's clock, so a pinned clock
+/// (a demo, a test) ticks as the schedule says of that instant: every
+/// interval of an every-second schedule, never for a weekday schedule
+/// pinned on a Saturday.
+pub fn until_next(
+    schedule: &cron::Schedule,
+    zone: chrono_tz::Tz,
+    now: chrono::DateTime<Utc>,
+) -> Option<Duration> {
+    let next = schedule.after(&now.with_timezone(&zone)).next()?;
+    Some(
+        (next.with_timezone(&Utc) - now)
+            .to_std()
+            .unwrap_or_default(),
+    )
+}
+
+async fn scheduler(services: Arc<Services>, schedule: cron::Schedule, origin: RunOrigin) {
+    let zone = services.settings.office.timezone;
     loop {
-        let Some(next) = alerts
-            .schedule
-            .upcoming(services.settings.office.timezone)
-            .next()
-        else {
+        let Some(wait) = until_next(&schedule, zone, services.clock.now()) else {
             return;
         };
-        let wait = (next.with_timezone(&Utc) - Utc::now())
-            .to_std()
-            .unwrap_or_default();
         actix_web::rt::time::sleep(wait).await;
-        match services.scan(RunOrigin::Schedule, false).await {
+        match services.scan(origin, false).await {
             Ok(s) => log::info!(
-                "alert scan: {} stalled, {} new notification(s) in {} digest(s)",
+                "alert scan ({}): {} stalled, {} new notification(s) in {} digest(s)",
+                origin.as_str(),
                 s.stalled,
                 s.notifications_created,
                 s.digests_created
             ),
-            Err(e) => log::error!("alert scan failed: {e}"),
+            Err(e) => log::error!("alert scan ({}) failed: {e}", origin.as_str()),
         }
         if let Err(e) = services.deliver_alerts().await {
             log::error!("alert delivery failed: {e}");
@@ -398,5 +425,31 @@ async fn delivery_loop(services: Arc<Services>) {
         if let Err(e) = services.deliver_alerts().await {
             log::error!("alert delivery failed: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    #[test]
+    fn the_emergency_scan_runs_on_a_saturday_and_the_morning_scan_waits_for_monday() {
+        let alerts = Settings::defaults().alerts;
+        let paris = chrono_tz::Europe::Paris;
+        // Saturday 13 June 2026, 12:07 in Paris.
+        let saturday: chrono::DateTime<Utc> = "2026-06-13T10:07:00Z".parse().unwrap();
+        let emergency = until_next(&alerts.emergency_schedule, paris, saturday).unwrap();
+        assert_eq!(emergency, Duration::from_secs(8 * 60), "12:15 the same day");
+        let morning = until_next(&alerts.schedule, paris, saturday).unwrap();
+        // Monday 08:00 in Paris is 06:00 UTC: 1 day, 19 hours, 53 minutes on.
+        assert_eq!(morning, Duration::from_secs(((24 + 19) * 60 + 53) * 60));
+        // 00:50 on Saturday 26 December in Paris, a holiday in Alsace: the
+        // next quarter hour all the same.
+        let holiday: chrono::DateTime<Utc> = "2026-12-25T23:50:00Z".parse().unwrap();
+        assert_eq!(
+            until_next(&alerts.emergency_schedule, paris, holiday),
+            Some(Duration::from_secs(10 * 60))
+        );
     }
 }

@@ -62,6 +62,7 @@ async fn configured_rules_replace_the_shipped_ones() {
             name: "philippines-30".into(),
             statuses: vec!["sent".into()],
             after_days: Some(30),
+            after_hours: None,
             from: None,
             extendable: false,
             days_before_needed_by: None,

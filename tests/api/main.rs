@@ -16,6 +16,7 @@ mod concurrency;
 mod contract;
 mod crash_delivery;
 mod docs;
+mod emergencies;
 mod errors;
 mod faults;
 mod health;

@@ -100,3 +100,66 @@ async fn sqlite_serves_one_instance_and_postgresql_several_without_duplicates() 
         }
     }
 }
+
+/// An emergency request past its 8-hour rule is mailed by the next
+/// emergency scan on a Saturday, while a request stalled for a year waits
+/// for the weekday morning scan. The service's clock is pinned on Saturday
+/// 13 June 2026 at 12:00 in Paris; the emergency schedule ticks every
+/// second of that pinned instant (the shipped one, every 15 minutes every
+/// day, is checked in src/services/alerts.rs), the morning one stays as
+/// shipped (08:00, Monday to Friday).
+#[actix_web::test]
+async fn an_emergency_is_mailed_by_the_emergency_scan_on_a_saturday() {
+    let saturday: chrono::DateTime<chrono::Utc> = "2026-06-13T10:00:00Z".parse().unwrap();
+    let app = spawn_app_with(|s| {
+        s.clock = mla_tracker::domain::Clock::Pinned(saturday);
+        s.alerts.enabled = true;
+        s.alerts.emergency_schedule = "* * * * * *".parse().unwrap();
+    })
+    .await;
+    let mut emergency = sent_body("EMERGENCY", "2026-06-13");
+    emergency["priority"] = serde_json::json!("emergency");
+    emergency["target_country"] = serde_json::json!("IE");
+    emergency["legal_basis"] = serde_json::json!("e_evidence_regulation");
+    emergency["channel"] = serde_json::json!("service_provider_direct");
+    // Left at 01:30 UTC: 8 and a half hours ago.
+    emergency["sent_time"] = serde_json::json!("2026-06-13T01:30:00Z");
+    let emergency = app.create_request(&emergency).await;
+    let forgotten = app
+        .create_request(&sent_body("FORGOTTEN", "2025-05-01"))
+        .await;
+
+    let mails = wait_for_emails(&app, 3, Duration::from_secs(20)).await;
+    assert_eq!(
+        mails.len(),
+        3,
+        "coordinator, magistrate and supervisors: {mails:?}"
+    );
+    for mail in &mails {
+        assert!(
+            mail.contains(emergency["reference"].as_str().unwrap()),
+            "{mail}"
+        );
+        assert!(
+            mail.contains("emergency-e-evidence-8-hours: level 3 (8 hours since it was sent)"),
+            "{mail}"
+        );
+        assert!(
+            !mail.contains(forgotten["reference"].as_str().unwrap()),
+            "the morning scan's business, on Monday: {mail}"
+        );
+    }
+    // Later ticks find nothing new.
+    actix_web::rt::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(app.emails().len(), 3);
+    let notifications = app
+        .get("/api/v1/alerts/notifications", &app.admin_token)
+        .await;
+    let items = notifications.body["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|n| n["request_id"] == emergency["id"] && n["state"] == "sent"),
+        "{notifications:?}"
+    );
+}

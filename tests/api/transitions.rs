@@ -296,7 +296,7 @@ async fn vocabularies_publish_the_transition_table_and_lists() {
         ("measures", 19),
         ("abandonment_reasons", 12),
         ("refusal_grounds", 18),
-        ("priorities", 2),
+        ("priorities", 3),
         ("roles", 4),
         ("countries", 250),
     ];
