@@ -10,16 +10,22 @@ ALTER TABLE requests ADD COLUMN recognised_at DATE;
 ALTER TABLE requests ADD COLUMN deadline_extended_to DATE;
 ALTER TABLE requests ADD COLUMN deadline_extension_reason TEXT;
 
-UPDATE requests SET acknowledged_at = (
-    SELECT MIN(e.effective_date) FROM request_events e
-    WHERE e.request_id = requests.id AND e.kind = 'transition'
-      AND e.to_status = 'acknowledged'
-);
-
-UPDATE requests SET first_response_at = (
-    SELECT MIN(e.effective_date) FROM request_events e
-    WHERE e.request_id = requests.id AND e.kind = 'transition'
-      AND e.to_status IN ('additional_info_requested', 'postponed', 'in_execution',
-                          'partially_executed', 'executed', 'refused')
-)
-WHERE first_response_at IS NOT NULL;
+-- One grouped pass over the history, and one new version of each row that
+-- changes (PostgreSQL rewrites a row, and its index entries, on every
+-- update).
+UPDATE requests
+SET acknowledged_at = history.acknowledged, first_response_at = history.substantive
+FROM (
+    SELECT request_id,
+           MIN(CASE WHEN to_status = 'acknowledged' THEN effective_date END) AS acknowledged,
+           MIN(CASE WHEN to_status IN ('additional_info_requested', 'postponed',
+                                       'in_execution', 'partially_executed',
+                                       'executed', 'refused')
+                    THEN effective_date END) AS substantive
+    FROM request_events
+    WHERE kind = 'transition'
+    GROUP BY request_id
+) AS history
+WHERE requests.id = history.request_id
+  AND (history.acknowledged IS NOT NULL
+       OR requests.first_response_at IS DISTINCT FROM history.substantive);
