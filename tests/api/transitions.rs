@@ -1084,3 +1084,34 @@ async fn notes_join_the_history_without_changing_the_status() {
     }
     assert_eq!(app.events(&id).await.len(), 2);
 }
+
+/// The register, the alerts and the statistics read one today: the
+/// office's (docs/DOMAIN.md §4.2). Under the suite's second instant (23:30
+/// UTC on 28 February) it is already 1 March in Paris for all three.
+#[actix_web::test]
+async fn the_register_the_alerts_and_the_statistics_share_one_today() {
+    let app = spawn_app().await;
+    let today = office_today().to_string();
+    let record = app.create_request(&sent_body("ONE-TODAY", &today)).await;
+    assert_eq!(record["sent_at"], today.as_str());
+    let stalled = app.get("/api/v1/alerts/stalled", &app.admin_token).await;
+    assert_eq!(stalled.body["as_of"], today.as_str(), "{stalled:?}");
+    let stats = app.get("/api/v1/stats/countries", &app.admin_token).await;
+    assert_eq!(stats.body["as_of"], today.as_str(), "{stats:?}");
+    let tomorrow = (office_today() + Duration::days(1)).to_string();
+    let res = app
+        .get(
+            &format!("/api/v1/stats/countries?as_of={tomorrow}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(res.status, 422, "{res:?}");
+    let res = app
+        .post(
+            "/api/v1/requests",
+            &app.admin_token,
+            &sent_body("TOMORROW", &tomorrow),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{res:?}");
+}
