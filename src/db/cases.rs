@@ -431,12 +431,11 @@ macro_rules! seek {
     }};
 }
 
-/// One page of cases and where the next starts (`(value, id)`, `None` at
-/// the end).
-pub fn page(
-    conn: &mut DbConnection,
-    query: &PageQuery,
-) -> Result<(Vec<Case>, Option<(String, String)>)> {
+/// Where the next page starts: the last case's sort value and id.
+pub type Next = Option<(String, String)>;
+
+/// One page of cases and where the next starts (`None` at the end).
+pub fn page(conn: &mut DbConnection, query: &PageQuery) -> Result<(Vec<Case>, Next)> {
     let want = query.limit + 1;
     let desc = query.descending;
     let backend = conn.backend();

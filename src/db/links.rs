@@ -125,7 +125,7 @@ pub fn of_requests(
     Ok(out
         .into_iter()
         .map(|(request, mut links)| {
-            links.sort_by(|a, b| (a.0, a.1.id).cmp(&(b.0, b.1.id)));
+            links.sort_by_key(|(created_at, link)| (*created_at, link.id));
             (request, links.into_iter().map(|(_, link)| link).collect())
         })
         .collect())

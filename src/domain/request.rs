@@ -351,13 +351,13 @@ fn take_case_choice(body: &mut Map<String, Value>, errors: &mut FieldErrors) -> 
             errors.add("case_reference", "a request always belongs to a case");
             None
         }
-        Some(Value::String(text)) => match check_case_reference(&text) {
-            Ok(()) => Some(text),
-            Err(message) => {
-                errors.add("case_reference", message);
-                None
+        Some(Value::String(text)) => {
+            let wrong = check_case_reference(&text);
+            for message in &wrong {
+                errors.add("case_reference", *message);
             }
-        },
+            wrong.is_empty().then_some(text)
+        }
         Some(other) => {
             errors.add(
                 "case_reference",
@@ -381,16 +381,16 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 /// A case reference: the domestic case or procedure number, free text of 1
-/// to 100 characters, not blank.
-pub fn check_case_reference(text: &str) -> Result<(), String> {
-    let length = text.chars().count();
-    if !(1..=100).contains(&length) {
-        return Err("must be 1 to 100 characters long".into());
+/// to 100 characters, not blank. What is wrong with `text`, if anything.
+pub fn check_case_reference(text: &str) -> Vec<&'static str> {
+    let mut wrong = Vec::new();
+    if !(1..=100).contains(&text.chars().count()) {
+        wrong.push("must be 1 to 100 characters long");
     }
     if text.trim().is_empty() {
-        return Err("must not be blank".into());
+        wrong.push("must not be blank");
     }
-    Ok(())
+    wrong
 }
 
 /// What a `PATCH` body makes of a request: its new descriptive fields, what

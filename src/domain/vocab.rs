@@ -121,7 +121,7 @@ vocabulary!(
 vocabulary!(
     /// Whether the requested state opened proceedings of its own in a
     /// case (against the suspect, or to protect the victims there).
-    ForeignProceedings, "answer" {
+    ForeignProceedings, "foreign proceedings answer" {
         Yes => "yes",
         No => "no",
         Unknown => "unknown",

@@ -276,6 +276,10 @@ fn adjust_schemas(out: &mut Map<String, Value>) {
         let record = flatten_all_of(&out[name], out);
         out.insert(name.into(), record);
     }
+    // A record's outcomes are always an object of outcomes.
+    let mut recorded = outcomes(false);
+    recorded["type"] = json!("object");
+    out["MlaRequest"]["properties"]["measure_outcomes"] = recorded;
     out.insert(
         "NewRequest".into(),
         new_request_schema(&out["RequestFields"]),
@@ -353,6 +357,11 @@ fn new_request_schema(fields: &Value) -> Value {
         "sent_at".into(),
         json!({"type": ["string", "null"], "format": "date"}),
     );
+    // One of the two names the case.
+    schema["anyOf"] = json!([
+        {"required": ["case_id"], "properties": {"case_id": {"type": "string"}}},
+        {"required": ["case_reference"], "properties": {"case_reference": {"type": "string"}}},
+    ]);
     schema
 }
 

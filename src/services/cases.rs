@@ -234,20 +234,8 @@ pub fn file_under(
     today: Today,
 ) -> Result<Case> {
     if let Some(id) = choice.id {
-        let case = locked(conn, id)?
-            .ok_or_else(|| Error::field("case_id", format!("no case with id `{id}`")))?;
-        if let Some(reference) = &choice.reference
-            && *reference != case.fields.case_reference
-        {
-            return Err(Error::field(
-                "case_reference",
-                format!(
-                    "is `{}` for case `{id}`; give either, or both alike",
-                    case.fields.case_reference
-                ),
-            ));
-        }
-        return Ok(case);
+        let case = locked(conn, id)?;
+        return agreeing(choice, id, case);
     }
     let reference = choice
         .reference
@@ -284,6 +272,30 @@ pub fn file_under(
         .ok_or_else(|| Error::Conflict("the case was changed meanwhile; try again".into()))?;
     locked(conn, found.id)?
         .ok_or_else(|| Error::Conflict("the case was changed meanwhile; try again".into()))
+}
+
+/// Whether the case `choice` names by `id` exists and has the reference
+/// it names too, if any (a read, without locking).
+pub fn check_choice(conn: &mut DbConnection, choice: &CaseChoice, id: Uuid) -> Result<()> {
+    agreeing(choice, id, store::get(conn, id)?).map(|_| ())
+}
+
+/// `case`, the one `choice` names by `id`, if it exists and has the
+/// reference `choice` names too, if any.
+fn agreeing(choice: &CaseChoice, id: Uuid, case: Option<Case>) -> Result<Case> {
+    let case = case.ok_or_else(|| Error::field("case_id", format!("no case with id `{id}`")))?;
+    if let Some(reference) = &choice.reference
+        && *reference != case.fields.case_reference
+    {
+        return Err(Error::field(
+            "case_reference",
+            format!(
+                "is `{}` for case `{id}`; give either, or both alike",
+                case.fields.case_reference
+            ),
+        ));
+    }
+    Ok(case)
 }
 
 /// The case with its row lock taken (a no-op update), read after the lock.

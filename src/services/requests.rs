@@ -530,6 +530,11 @@ fn insert_request(
     year: i32,
     today: Today,
 ) -> Result<MlaRequest> {
+    // A case named by id is checked before a reference is reserved, so a
+    // refused creation spends no number (checked again when filing).
+    if let Some(id) = new.case.id {
+        super::cases::check_choice(conn, &new.case, id)?;
+    }
     let reserved = match (&new.reference, conn.backend()) {
         (None, Backend::Postgres) => Some(store::reserve_reference(conn, year)?),
         _ => None,
