@@ -5,13 +5,17 @@ Usage: scripts/audit-check.py DATABASE_URL
   DATABASE_URL: postgres://... (read through `psql`) or a SQLite file path,
   optionally prefixed sqlite:// (read with Python's sqlite3).
 
-Implements README "Tamper-evident history" from the text alone, with the
+Implements docs/DOMAIN.md §6 ("History") from the text alone, with the
 standard library only (hashlib, json, sqlite3, subprocess): an auditor's
-second opinion on `mla-tracker audit verify`. Streams the events ordered by
-(request_id, seq), so memory stays flat apart from the heads.
+second opinion on `mla-tracker audit verify`. Checks both kinds of chain:
+each request's history (request_events, scheme tag
+`mla-tracker/event-chain/v1`) and each case's (case_events, scheme tag
+`mla-tracker/case-event-chain/v1`, whose events have no statuses: both are
+hashed as NULL). Streams the events ordered by (record id, seq), so memory
+stays flat apart from the heads.
 
 Exit 0 when every chain checks out, 1 at the first broken link (printed as
-`BROKEN request <id> event <id> seq <n>: <what>`), 2 on usage errors.
+`BROKEN request|case <id> event <id> seq <n>: <what>`), 2 on usage errors.
 """
 
 import hashlib
@@ -20,15 +24,24 @@ import sqlite3
 import subprocess
 import sys
 
-SCHEME = b"mla-tracker/event-chain/v1\n"
 GENESIS = "0" * 64
-COLUMNS = [
-    "id", "request_id", "seq", "kind", "actor_id", "recorded_at", "effective_date",
-    "from_status", "to_status", "changes", "note", "prev_hash", "hash",
+# (label, scheme tag, events table, record column, heads table, records table,
+#  whether the events carry statuses)
+CHAINS = [
+    ("request", b"mla-tracker/event-chain/v1\n", "request_events", "request_id",
+     "request_event_heads", "requests", True),
+    ("case", b"mla-tracker/case-event-chain/v1\n", "case_events", "case_id",
+     "case_event_heads", "cases", False),
 ]
-EVENTS_SQL = "SELECT {} FROM request_events ORDER BY request_id, seq".format(", ".join(COLUMNS))
-HEADS_SQL = "SELECT request_id, seq, hash FROM request_event_heads"
-REQUESTS_SQL = "SELECT id FROM requests"
+
+
+def events_sql(table, subject, statuses):
+    columns = ["id", "{} AS subject_id".format(subject), "seq", "kind", "actor_id",
+               "recorded_at", "effective_date"]
+    columns += ["from_status", "to_status"] if statuses else [
+        "CAST(NULL AS TEXT) AS from_status", "CAST(NULL AS TEXT) AS to_status"]
+    columns += ["changes", "note", "prev_hash", "hash"]
+    return "SELECT {} FROM {} ORDER BY {}, seq".format(", ".join(columns), table, subject)
 
 
 def timestamp(text):
@@ -50,13 +63,13 @@ def field(value):
     return str(len(data)).encode() + b":" + data + b"\n"
 
 
-def event_hash(e, prev_hash):
+def event_hash(scheme, e, prev_hash):
     fields = [
-        e["id"], e["request_id"], str(e["seq"]), e["kind"], e["actor_id"],
+        e["id"], e["subject_id"], str(e["seq"]), e["kind"], e["actor_id"],
         timestamp(e["recorded_at"]), e["effective_date"][:10], e["from_status"],
         e["to_status"], canonical(e["changes"]), e["note"], prev_hash,
     ]
-    return hashlib.sha256(SCHEME + b"".join(field(f) for f in fields)).hexdigest()
+    return hashlib.sha256(scheme + b"".join(field(f) for f in fields)).hexdigest()
 
 
 def sqlite_rows(path, sql):
@@ -81,12 +94,13 @@ def postgres_rows(url, sql):
         sys.exit("audit-check: psql failed")
 
 
-def check(rows, heads, request_ids):
-    """Yields nothing if intact; returns at the first broken link."""
+def check(scheme, label, rows, heads, record_ids):
+    """Returns None if every chain of the kind is intact, else the first
+    broken link: (record id, event id, seq, what)."""
     current, expected, prev, last = None, 1, GENESIS, None
 
-    def end_of_chain(request_id, last):
-        head = heads.pop(request_id, None)
+    def end_of_chain(record_id, last):
+        head = heads.pop(record_id, None)
         if head is None:
             return "no chain head recorded"
         if head != (last["seq"], last["hash"]):
@@ -95,21 +109,21 @@ def check(rows, heads, request_ids):
         return None
 
     for e in rows:
-        if e["request_id"] != current:
+        if e["subject_id"] != current:
             if last is not None:
                 problem = end_of_chain(current, last)
                 if problem:
                     return (current, last["id"], last["seq"], problem)
-            current, expected, prev = e["request_id"], 1, GENESIS
-            if current not in request_ids:
-                return (current, e["id"], e["seq"], "event of a request that does not exist")
-            request_ids.discard(current)
+            current, expected, prev = e["subject_id"], 1, GENESIS
+            if current not in record_ids:
+                return (current, e["id"], e["seq"], "event of a {} that does not exist".format(label))
+            record_ids.discard(current)
         if e["seq"] != expected:
             return (current, e["id"], e["seq"], "expected seq {}".format(expected))
         if e["prev_hash"] != prev:
             return (current, e["id"], e["seq"],
                     "prev_hash {} is not {}".format(e["prev_hash"], prev))
-        recomputed = event_hash(e, prev)
+        recomputed = event_hash(scheme, e, prev)
         if recomputed != e["hash"]:
             return (current, e["id"], e["seq"],
                     "stored hash {}, recomputed {}".format(e["hash"], recomputed))
@@ -118,8 +132,8 @@ def check(rows, heads, request_ids):
         problem = end_of_chain(current, last)
         if problem:
             return (current, last["id"], last["seq"], problem)
-    for request_id in sorted(request_ids):
-        return (request_id, None, None, "the request has no events")
+    for record_id in sorted(record_ids):
+        return (record_id, None, None, "the {} has no events".format(label))
     return None
 
 
@@ -133,20 +147,22 @@ def main():
     else:
         path = url[len("sqlite://"):] if url.startswith("sqlite://") else url
         rows = lambda sql: sqlite_rows(path, sql)  # noqa: E731
-    heads = {h["request_id"]: (h["seq"], h["hash"]) for h in rows(HEADS_SQL)}
-    request_ids = {r["id"] for r in rows(REQUESTS_SQL)}
     count = [0]
+    for label, scheme, table, subject, heads_table, records, statuses in CHAINS:
+        heads = {h["subject_id"]: (h["seq"], h["hash"]) for h in rows(
+            "SELECT {} AS subject_id, seq, hash FROM {}".format(subject, heads_table))}
+        record_ids = {r["id"] for r in rows("SELECT id FROM {}".format(records))}
 
-    def counted():
-        for e in rows(EVENTS_SQL):
-            count[0] += 1
-            yield e
+        def counted():
+            for e in rows(events_sql(table, subject, statuses)):
+                count[0] += 1
+                yield e
 
-    broken = check(counted(), heads, request_ids)
-    if broken:
-        request_id, event_id, seq, what = broken
-        print("BROKEN request {} event {} seq {}: {}".format(request_id, event_id, seq, what))
-        return 1
+        broken = check(scheme, label, counted(), heads, record_ids)
+        if broken:
+            record_id, event_id, seq, what = broken
+            print("BROKEN {} {} event {} seq {}: {}".format(label, record_id, event_id, seq, what))
+            return 1
     print("intact: {} events".format(count[0]))
     return 0
 

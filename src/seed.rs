@@ -16,18 +16,28 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
-use crate::db::events::{EventKind, EventRow, NewEvent};
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::db::cases::CaseRow;
+use crate::db::events::{CaseEventRow, EventKind, EventRow, GENESIS, NewCaseEvent, NewEvent};
+use crate::db::links::LinkRow;
 use crate::db::requests::{RequestRow, creation_changes};
-use crate::db::schema::{reference_counters, request_events, requests};
+use crate::db::schema::{
+    case_events, cases, reference_counters, request_events, request_links, requests,
+};
 use crate::db::{DbConnection, users};
 use crate::domain::Today;
+use crate::domain::case::{Case, opened_by_request};
+use crate::domain::link::{Direction, LinkKind, RequestLink};
 use crate::domain::request::{
-    Lifecycle, Magistrate, MlaRequest, RequestFields, generated_reference,
+    Change, Changes, Lifecycle, Magistrate, MlaRequest, RequestFields, generated_reference,
 };
 use crate::domain::transition::{TransitionCommand, apply_transition};
 use crate::domain::{
-    AbandonmentReason, Channel, CountryCode, LegalBasis, Measure, Offence, Priority, RefusalGround,
-    Role, Status,
+    AbandonmentReason, Channel, CountryCode, Facilitator, ForeignProceedings, LegalBasis, Measure,
+    MeasureOutcome, Offence, Priority, RefusalGround, Role, Status,
 };
 
 /// How a country answers.
@@ -74,205 +84,299 @@ const SILENT: Behaviour = Behaviour {
     refuses: 0.2,
 };
 
-/// Countries, their behaviour, the usual legal basis and channel, and a weight.
-const COUNTRIES: &[(&str, Behaviour, LegalBasis, Channel, u32)] = &[
-    (
-        "DE",
-        PROMPT,
-        LegalBasis::EioDirective,
-        Channel::DirectJudicial,
-        8,
-    ),
-    (
-        "BE",
-        PROMPT,
-        LegalBasis::EioDirective,
-        Channel::DirectJudicial,
-        7,
-    ),
-    (
-        "ES",
-        PROMPT,
-        LegalBasis::EioDirective,
-        Channel::DirectJudicial,
-        7,
-    ),
-    (
-        "IT",
-        MODERATE,
-        LegalBasis::EioDirective,
-        Channel::DirectJudicial,
-        6,
-    ),
-    ("NL", PROMPT, LegalBasis::EioDirective, Channel::Eurojust, 5),
-    (
-        "PT",
-        PROMPT,
-        LegalBasis::EioDirective,
-        Channel::DirectJudicial,
-        4,
-    ),
-    (
-        "PL",
-        MODERATE,
-        LegalBasis::EioDirective,
-        Channel::DirectJudicial,
-        4,
-    ),
-    ("RO", MODERATE, LegalBasis::EioDirective, Channel::Ejn, 4),
-    (
-        "IE",
-        MODERATE,
-        LegalBasis::EuMlaConvention2000,
-        Channel::CentralAuthority,
-        2,
-    ),
-    (
-        "LU",
-        PROMPT,
-        LegalBasis::EioDirective,
-        Channel::DirectJudicial,
-        2,
-    ),
-    (
-        "CH",
-        PROMPT,
-        LegalBasis::Ecmla1959,
-        Channel::CentralAuthority,
-        5,
-    ),
-    (
-        "GB",
-        MODERATE,
-        LegalBasis::Ecmla1959,
-        Channel::CentralAuthority,
-        5,
-    ),
-    (
-        "NO",
-        PROMPT,
-        LegalBasis::Ecmla1959,
-        Channel::CentralAuthority,
-        2,
-    ),
-    (
-        "TR",
-        SLOW,
-        LegalBasis::Ecmla1959,
-        Channel::MinistryOfJustice,
-        3,
-    ),
-    (
-        "UA",
-        SLOW,
-        LegalBasis::Ecmla1959,
-        Channel::CentralAuthority,
-        2,
-    ),
-    (
-        "RS",
-        SLOW,
-        LegalBasis::Ecmla1959,
-        Channel::MinistryOfJustice,
-        1,
-    ),
-    ("XK", SLOW, LegalBasis::Reciprocity, Channel::Diplomatic, 1),
-    (
-        "US",
-        SLOW,
-        LegalBasis::BilateralTreaty,
-        Channel::CentralAuthority,
-        6,
-    ),
-    (
-        "CA",
-        MODERATE,
-        LegalBasis::BilateralTreaty,
-        Channel::CentralAuthority,
-        2,
-    ),
-    (
-        "BR",
-        SLOW,
-        LegalBasis::BilateralTreaty,
-        Channel::CentralAuthority,
-        2,
-    ),
-    ("CO", SILENT, LegalBasis::Untoc, Channel::Diplomatic, 1),
-    (
-        "MA",
-        MODERATE,
-        LegalBasis::BilateralTreaty,
-        Channel::LiaisonMagistrate,
-        4,
-    ),
-    (
-        "TN",
-        SLOW,
-        LegalBasis::BilateralTreaty,
-        Channel::MinistryOfJustice,
-        2,
-    ),
-    (
-        "SN",
-        SLOW,
-        LegalBasis::BilateralTreaty,
-        Channel::Diplomatic,
-        1,
-    ),
-    ("NG", SILENT, LegalBasis::Untoc, Channel::Diplomatic, 2),
-    ("PH", SILENT, LegalBasis::Untoc, Channel::Diplomatic, 3),
-    (
-        "KH",
-        SILENT,
-        LegalBasis::Reciprocity,
-        Channel::Diplomatic,
-        1,
-    ),
-    (
-        "VN",
-        SILENT,
-        LegalBasis::Reciprocity,
-        Channel::Diplomatic,
-        1,
-    ),
-    ("TH", SLOW, LegalBasis::Untoc, Channel::Interpol, 2),
-    (
-        "IN",
-        SLOW,
-        LegalBasis::BilateralTreaty,
-        Channel::Diplomatic,
-        1,
-    ),
-    ("ID", SILENT, LegalBasis::Untoc, Channel::Diplomatic, 1),
-    (
-        "JP",
-        MODERATE,
-        LegalBasis::Reciprocity,
-        Channel::Diplomatic,
-        1,
-    ),
-    (
-        "CN",
-        SILENT,
-        LegalBasis::Reciprocity,
-        Channel::Diplomatic,
-        1,
-    ),
-    (
-        "AE",
-        SLOW,
-        LegalBasis::BilateralTreaty,
-        Channel::LiaisonMagistrate,
-        1,
-    ),
-    (
-        "AU",
-        MODERATE,
-        LegalBasis::BudapestConvention,
-        Channel::CentralAuthority,
-        1,
-    ),
+/// A country of the portfolio: how it answers, the usual legal basis and
+/// channel, who usually helps (`facilitator`), and how many requests go
+/// there (a weight).
+struct Country {
+    code: &'static str,
+    behaviour: Behaviour,
+    basis: LegalBasis,
+    channel: Channel,
+    facilitator: Option<Facilitator>,
+    weight: u32,
+}
+
+const COUNTRIES: &[Country] = &[
+    Country {
+        code: "DE",
+        behaviour: PROMPT,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: None,
+        weight: 8,
+    },
+    Country {
+        code: "BE",
+        behaviour: PROMPT,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: None,
+        weight: 7,
+    },
+    Country {
+        code: "ES",
+        behaviour: PROMPT,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: None,
+        weight: 7,
+    },
+    Country {
+        code: "IT",
+        behaviour: MODERATE,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: None,
+        weight: 6,
+    },
+    Country {
+        code: "NL",
+        behaviour: PROMPT,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: Some(Facilitator::Eurojust),
+        weight: 5,
+    },
+    Country {
+        code: "PT",
+        behaviour: PROMPT,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: None,
+        weight: 4,
+    },
+    Country {
+        code: "PL",
+        behaviour: MODERATE,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: None,
+        weight: 4,
+    },
+    Country {
+        code: "RO",
+        behaviour: MODERATE,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: Some(Facilitator::Ejn),
+        weight: 4,
+    },
+    Country {
+        code: "IE",
+        behaviour: MODERATE,
+        basis: LegalBasis::EuMlaConvention2000,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "LU",
+        behaviour: PROMPT,
+        basis: LegalBasis::EioDirective,
+        channel: Channel::DirectJudicial,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "CH",
+        behaviour: PROMPT,
+        basis: LegalBasis::Ecmla1959,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 5,
+    },
+    Country {
+        code: "GB",
+        behaviour: MODERATE,
+        basis: LegalBasis::Ecmla1959,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 5,
+    },
+    Country {
+        code: "NO",
+        behaviour: PROMPT,
+        basis: LegalBasis::Ecmla1959,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "TR",
+        behaviour: SLOW,
+        basis: LegalBasis::Ecmla1959,
+        channel: Channel::MinistryOfJustice,
+        facilitator: None,
+        weight: 3,
+    },
+    Country {
+        code: "UA",
+        behaviour: SLOW,
+        basis: LegalBasis::Ecmla1959,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "RS",
+        behaviour: SLOW,
+        basis: LegalBasis::Ecmla1959,
+        channel: Channel::MinistryOfJustice,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "XK",
+        behaviour: SLOW,
+        basis: LegalBasis::Reciprocity,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "US",
+        behaviour: SLOW,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 6,
+    },
+    Country {
+        code: "CA",
+        behaviour: MODERATE,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "BR",
+        behaviour: SLOW,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "CO",
+        behaviour: SILENT,
+        basis: LegalBasis::Untoc,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "MA",
+        behaviour: MODERATE,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::MinistryOfJustice,
+        facilitator: Some(Facilitator::LiaisonMagistrate),
+        weight: 4,
+    },
+    Country {
+        code: "TN",
+        behaviour: SLOW,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::MinistryOfJustice,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "SN",
+        behaviour: SLOW,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "NG",
+        behaviour: SILENT,
+        basis: LegalBasis::Untoc,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 2,
+    },
+    Country {
+        code: "PH",
+        behaviour: SILENT,
+        basis: LegalBasis::Untoc,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 3,
+    },
+    Country {
+        code: "KH",
+        behaviour: SILENT,
+        basis: LegalBasis::Reciprocity,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "VN",
+        behaviour: SILENT,
+        basis: LegalBasis::Reciprocity,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "TH",
+        behaviour: SLOW,
+        basis: LegalBasis::Untoc,
+        channel: Channel::Diplomatic,
+        facilitator: Some(Facilitator::Interpol),
+        weight: 2,
+    },
+    Country {
+        code: "IN",
+        behaviour: SLOW,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "ID",
+        behaviour: SILENT,
+        basis: LegalBasis::Untoc,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "JP",
+        behaviour: MODERATE,
+        basis: LegalBasis::Reciprocity,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "CN",
+        behaviour: SILENT,
+        basis: LegalBasis::Reciprocity,
+        channel: Channel::Diplomatic,
+        facilitator: None,
+        weight: 1,
+    },
+    Country {
+        code: "AE",
+        behaviour: SLOW,
+        basis: LegalBasis::BilateralTreaty,
+        channel: Channel::Diplomatic,
+        facilitator: Some(Facilitator::LiaisonMagistrate),
+        weight: 1,
+    },
+    Country {
+        code: "AU",
+        behaviour: MODERATE,
+        basis: LegalBasis::BudapestConvention,
+        channel: Channel::CentralAuthority,
+        facilitator: None,
+        weight: 1,
+    },
 ];
 
 const OFFENCES: &[(Offence, u32)] = &[
@@ -290,7 +394,8 @@ const OFFENCES: &[(Offence, u32)] = &[
     (Offence::Other, 1),
 ];
 
-/// Requests per database transaction.
+/// Requests per database transaction (a case is never split, so a batch
+/// may hold a few more).
 const BATCH: usize = 2000;
 /// Rows per INSERT on SQLite, under its 32,766 bound-parameter limit.
 const ROWS_PER_INSERT: usize = 500;
@@ -300,9 +405,37 @@ const YEARS: i64 = 6;
 /// fictitious portfolio: who the alert digests go to.
 const MAGISTRATES: u32 = 400;
 const COORDINATORS: u32 = 80;
+/// How many requests a case has: mostly one, sometimes up to four.
+const REQUESTS_PER_CASE: &[(usize, u32)] = &[(1, 70), (2, 20), (3, 7), (4, 3)];
 
-/// Adds `count` requests drawn from `seed`, their lives simulated up to
-/// `today`: the same seed and day give the same portfolio.
+/// Multi-row INSERTs on the inner connection (diesel's multi-connection
+/// does not do batch inserts), each under the backend's bound-parameter limit.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, $per_insert:expr) => {{
+        for chunk in $rows.chunks($per_insert) {
+            match $conn {
+                DbConnection::Postgresql(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+        QueryResult::Ok(())
+    }};
+}
+
+/// The rows of one batch, written in one transaction.
+#[derive(Default)]
+struct Batch {
+    cases: Vec<CaseRow>,
+    case_events: Vec<CaseEventRow>,
+    requests: Vec<RequestRow>,
+    events: Vec<EventRow>,
+    links: Vec<LinkRow>,
+}
+
+/// Adds `count` requests drawn from `seed`, gathered in cases, their lives
+/// simulated up to `today`: the same seed and day give the same portfolio.
 pub fn run(conn: &mut DbConnection, count: u64, seed: u64, today: NaiveDate) -> anyhow::Result<()> {
     if let DbConnection::Sqlite(c) = conn {
         // Random UUID keys land all over the indexes: a bigger page cache
@@ -324,24 +457,38 @@ pub fn run(conn: &mut DbConnection, count: u64, seed: u64, today: NaiveDate) -> 
     let interactive = std::io::stderr().is_terminal();
     let mut done = 0u64;
     let mut total_events = 0usize;
+    let mut total_cases = 0usize;
     while done < count {
-        let n = (count - done).min(BATCH as u64) as usize;
-        let mut request_rows = Vec::with_capacity(n);
-        let mut event_rows = Vec::with_capacity(n * 4);
-        for _ in 0..n {
-            let (request, events) = simulate(&mut rng, today, actor, &mut counters);
-            request_rows.push(request);
-            event_rows.extend(events);
+        let mut batch = Batch::default();
+        while batch.requests.len() < BATCH && done + (batch.requests.len() as u64) < count {
+            let room = (count - done) as usize - batch.requests.len();
+            simulate_case(&mut rng, today, actor, &mut counters, room, &mut batch);
         }
-        total_events += event_rows.len();
+        let n = batch.requests.len();
+        total_events += batch.events.len() + batch.case_events.len();
+        total_cases += batch.cases.len();
         conn.transaction(|conn| {
-            insert_requests(conn, &request_rows)?;
-            insert_events(conn, &event_rows)?;
+            insert_rows!(conn, cases::table, &batch.cases, ROWS_PER_INSERT)?;
+            insert_rows!(
+                conn,
+                case_events::table,
+                &batch.case_events,
+                ROWS_PER_INSERT
+            )?;
+            insert_rows!(conn, requests::table, &batch.requests, ROWS_PER_INSERT)?;
+            insert_rows!(
+                conn,
+                request_events::table,
+                &batch.events,
+                ROWS_PER_INSERT * 2
+            )?;
+            insert_rows!(conn, request_links::table, &batch.links, ROWS_PER_INSERT)?;
             counters.save(conn)
         })?;
+        let before = done;
         done += n as u64;
         bar.set_position(done);
-        if !interactive && (done * 20 / count) != ((done - n as u64) * 20 / count) {
+        if !interactive && (done * 20 / count) != (before * 20 / count) {
             // No terminal to redraw a bar on (a log, a script): a line every 5 %.
             let rate = done as f64 / started.elapsed().as_secs_f64();
             eprintln!(
@@ -357,11 +504,12 @@ pub fn run(conn: &mut DbConnection, count: u64, seed: u64, today: NaiveDate) -> 
         eprintln!("analysing the tables…");
         diesel::connection::SimpleConnection::batch_execute(
             pg,
-            "ANALYZE requests; ANALYZE request_events",
+            "ANALYZE requests; ANALYZE request_events; ANALYZE cases; ANALYZE case_events; \
+             ANALYZE request_links",
         )?;
     }
     eprintln!(
-        "seeded {done} fictitious requests and {total_events} events in {:.1} s",
+        "seeded {done} fictitious requests in {total_cases} cases and {total_events} events in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -386,30 +534,6 @@ fn seed_user(conn: &mut DbConnection) -> anyhow::Result<Uuid> {
     )?;
     users::deactivate(conn, user.id)?;
     Ok(user.id)
-}
-
-/// Multi-row INSERTs on the inner connection (diesel's multi-connection
-/// does not do batch inserts), each under the backend's bound-parameter limit.
-macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $rows:expr, $per_insert:expr) => {{
-        for chunk in $rows.chunks($per_insert) {
-            match $conn {
-                DbConnection::Postgresql(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
-                }
-                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-            };
-        }
-        QueryResult::Ok(())
-    }};
-}
-
-fn insert_requests(conn: &mut DbConnection, rows: &[RequestRow]) -> QueryResult<()> {
-    insert_rows!(conn, requests::table, rows, ROWS_PER_INSERT)
-}
-
-fn insert_events(conn: &mut DbConnection, rows: &[EventRow]) -> QueryResult<()> {
-    insert_rows!(conn, request_events::table, rows, ROWS_PER_INSERT * 2)
 }
 
 /// The last reference number handed out per year, kept in step with
@@ -477,23 +601,36 @@ fn at_some_hour(rng: &mut StdRng, date: NaiveDate) -> NaiveDateTime {
     .expect("valid time")
 }
 
-/// One fictitious request, its life up to `today`, and its events.
-fn simulate(
+/// A request's event not numbered yet: the events of a request are put in
+/// the order they were recorded once all are known (a link made by a later
+/// request of the case lands between the earlier one's transitions).
+struct Pending {
+    recorded_at: NaiveDateTime,
+    row: EventRow,
+}
+
+/// One simulated request of a case.
+struct Simulated {
+    record: MlaRequest,
+    events: Vec<Pending>,
+    /// When it was refused, if it was.
+    refused_on: Option<NaiveDate>,
+    /// When `identify_victims` was executed, if it was.
+    victims_found_on: Option<NaiveDate>,
+}
+
+/// One fictitious case with up to `room` requests (at least one), their
+/// lives up to `today`, links between some of them, and the victims
+/// identified where identification was asked and executed.
+fn simulate_case(
     rng: &mut StdRng,
     today: NaiveDate,
     actor: Uuid,
     counters: &mut ReferenceCounters,
-) -> (RequestRow, Vec<EventRow>) {
-    let countries: Vec<_> = COUNTRIES.iter().map(|c| (c, c.4)).collect();
-    let &&(code, behaviour, legal_basis, channel, _) = pick(rng, &countries);
-    let sent_at = today - Duration::days(rng.random_range(1..YEARS * 365));
-    let draft = rng.random_bool(0.015);
-    let created = if draft {
-        today - Duration::days(rng.random_range(0..30))
-    } else {
-        sent_at
-    };
-    let number = rng.random_range(1..100_000);
+    room: usize,
+    batch: &mut Batch,
+) {
+    let wanted = (*pick(rng, REQUESTS_PER_CASE)).min(room).max(1);
     let offences = {
         let mut list = vec![*pick(rng, OFFENCES)];
         if rng.random_bool(0.3) {
@@ -502,10 +639,291 @@ fn simulate(
         list.dedup();
         list
     };
+    let magistrate = {
+        let n = rng.random_range(1..=MAGISTRATES);
+        Magistrate {
+            name: format!("Magistrate Example {n}"),
+            court: Some(format!("Example Court {}", n % 40 + 1)),
+            email: Some(format!("magistrate{n}@fictitious.invalid")),
+        }
+    };
+    let first_sent = today - Duration::days(rng.random_range(1..YEARS * 365));
+    let mut case: Option<Case> = None;
+    let mut done: Vec<Simulated> = Vec::new();
+    let mut case_events: Vec<(NaiveDateTime, EventKind, Changes, Option<String>)> = Vec::new();
+    for i in 0..wanted {
+        // A later request: a reissue after the first was refused, else a
+        // follow-up or a supplement some months on (or none, past today).
+        let (sent_at, country, link) = if i == 0 {
+            (first_sent, None, None)
+        } else {
+            let first = &done[0];
+            match first.refused_on {
+                Some(refused) if rng.random_bool(0.6) => (
+                    refused + Duration::days(rng.random_range(10..90)),
+                    Some(first.record.fields.target_country),
+                    Some(LinkKind::ReissuedAfterRefusal),
+                ),
+                _ => (
+                    first_sent + Duration::days(rng.random_range(20..500)),
+                    None,
+                    rng.random_bool(0.6).then(|| {
+                        if rng.random_bool(0.4) {
+                            LinkKind::FollowUpOf
+                        } else {
+                            LinkKind::Supplements
+                        }
+                    }),
+                ),
+            }
+        };
+        if sent_at >= today {
+            break;
+        }
+        let mut simulated = simulate_request(
+            rng,
+            today,
+            actor,
+            counters,
+            sent_at,
+            country,
+            &offences,
+            &magistrate,
+        );
+        let case = case.get_or_insert_with(|| {
+            let record = &simulated.record;
+            let fields = opened_by_request(
+                format!("FICT-{}", record.reference.trim_start_matches("MLA-")),
+                format!("Fictitious case of {} (synthetic data)", record.reference),
+                magistrate.clone(),
+                offences.clone(),
+            );
+            let case = Case {
+                id: Uuid::new_v4(),
+                fields,
+                version: 1,
+                created_by: actor,
+                created_at: record.created_at,
+                updated_at: record.created_at,
+            };
+            case_events.push((
+                record.created_at.naive_utc(),
+                EventKind::Created,
+                case_creation_changes(&case),
+                Some(format!(
+                    "Opened by request {}, filed under this case reference; title, \
+                     magistrate and offences from it.",
+                    record.reference
+                )),
+            ));
+            case
+        });
+        simulated.record.case_id = case.id;
+        simulated.record.case_reference = case.fields.case_reference.clone();
+        // The creation event names the case it was filed under.
+        let created = &mut simulated.events[0].row;
+        let mut changes: Changes = serde_json::from_str(&created.changes).expect("our JSON");
+        for (key, value) in [
+            ("case_id", json!(case.id)),
+            ("case_reference", json!(case.fields.case_reference)),
+        ] {
+            changes.insert(
+                key.to_string(),
+                Change {
+                    old: serde_json::Value::Null,
+                    new: value,
+                },
+            );
+        }
+        created.changes = serde_json::to_string(&changes).expect("changes serialise");
+        if let Some(kind) = link {
+            let to = &done[0];
+            let row = LinkRow {
+                id: Uuid::new_v4().to_string(),
+                from_request_id: simulated.record.id.to_string(),
+                to_request_id: to.record.id.to_string(),
+                kind: kind.as_str().to_string(),
+                created_by: actor.to_string(),
+                created_at: simulated.events[0].recorded_at,
+            };
+            let at = simulated.events[0].recorded_at + Duration::minutes(5);
+            let link_event = |this: &MlaRequest, other: &MlaRequest, direction| {
+                let shown = serde_json::to_value(RequestLink {
+                    id: row.id.parse().expect("a UUID"),
+                    kind,
+                    direction,
+                    request_id: other.id,
+                    reference: other.reference.clone(),
+                })
+                .expect("links serialise");
+                let changes = Changes::from([(
+                    "link".to_string(),
+                    Change {
+                        old: serde_json::Value::Null,
+                        new: shown,
+                    },
+                )]);
+                Pending {
+                    recorded_at: at,
+                    row: EventRow::new(
+                        &NewEvent {
+                            request_id: this.id,
+                            kind: EventKind::Linked,
+                            actor_id: actor,
+                            effective_date: at.date(),
+                            from_status: None,
+                            to_status: None,
+                            changes: &changes,
+                            note: None,
+                        },
+                        0,
+                        at,
+                    ),
+                }
+            };
+            let outgoing = link_event(&simulated.record, &to.record, Direction::Outgoing);
+            let incoming = link_event(&to.record, &simulated.record, Direction::Incoming);
+            simulated.events.push(outgoing);
+            done[0].events.push(incoming);
+            batch.links.push(row);
+        }
+        done.push(simulated);
+    }
+    let mut case = case.expect("the first request is sent before today");
+    // Victims: only where identification was asked, and executed.
+    if let Some(found) = done.iter().filter_map(|r| r.victims_found_on).min()
+        && rng.random_bool(0.5)
+    {
+        let identified = rng.random_range(1..6);
+        let safeguarded = rng.random_range(0..=identified);
+        let proceedings = *pick(
+            rng,
+            &[
+                (ForeignProceedings::Yes, 3),
+                (ForeignProceedings::No, 2),
+                (ForeignProceedings::Unknown, 5),
+            ],
+        );
+        let on = (found + Duration::days(rng.random_range(0..10))).min(today);
+        let recorded = at_some_hour(rng, on);
+        let old = case.fields.clone();
+        case.fields.victims_identified = Some(identified);
+        case.fields.victims_safeguarded = Some(safeguarded);
+        case.fields.foreign_proceedings_opened = proceedings;
+        let changes: Changes = [
+            (
+                "victims_identified",
+                json!(old.victims_identified),
+                json!(identified),
+            ),
+            (
+                "victims_safeguarded",
+                json!(old.victims_safeguarded),
+                json!(safeguarded),
+            ),
+            (
+                "foreign_proceedings_opened",
+                json!(old.foreign_proceedings_opened),
+                json!(proceedings),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, old, new)| old != new)
+        .map(|(name, old, new)| (name.to_string(), Change { old, new }))
+        .collect();
+        let recorded = recorded.max(case.created_at.naive_utc());
+        case.version += 1;
+        case.updated_at = recorded.and_utc();
+        case_events.push((recorded, EventKind::Updated, changes, None));
+    }
+    // The case's history, chained.
+    let mut prev = GENESIS.to_string();
+    for (seq, (recorded_at, kind, changes, note)) in case_events.iter().enumerate() {
+        let row = CaseEventRow::new(
+            &NewCaseEvent {
+                case_id: case.id,
+                kind: *kind,
+                actor_id: actor,
+                effective_date: recorded_at.date(),
+                changes,
+                note: note.as_deref(),
+            },
+            seq as i32 + 1,
+            *recorded_at,
+            &prev,
+        );
+        prev = row.hash.clone();
+        batch.case_events.push(row);
+    }
+    batch.cases.push(CaseRow::from_case(&case));
+    // Each request's history, in the order it was recorded, chained.
+    for simulated in done {
+        let mut pending = simulated.events;
+        pending.sort_by_key(|p| p.recorded_at);
+        let mut rows: Vec<EventRow> = pending
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| EventRow {
+                seq: i as i32 + 1,
+                ..p.row
+            })
+            .collect();
+        crate::db::events::chain(&mut rows);
+        batch
+            .requests
+            .push(RequestRow::from_record(&simulated.record));
+        batch.events.extend(rows);
+    }
+}
+
+/// The initial values of a case, as changes from nothing.
+fn case_creation_changes(case: &Case) -> Changes {
+    crate::db::cases::creation_changes(case)
+}
+
+/// One fictitious request sent on `sent_at` (to `country`, else one drawn),
+/// its life up to `today`, and its events (not numbered yet). It is not
+/// filed under a case yet: the caller does that.
+#[allow(clippy::too_many_arguments)]
+fn simulate_request(
+    rng: &mut StdRng,
+    today: NaiveDate,
+    actor: Uuid,
+    counters: &mut ReferenceCounters,
+    sent_at: NaiveDate,
+    country: Option<CountryCode>,
+    offences: &[Offence],
+    magistrate: &Magistrate,
+) -> Simulated {
+    let drawn = pick(
+        rng,
+        &COUNTRIES.iter().map(|c| (c, c.weight)).collect::<Vec<_>>(),
+    )
+    .code;
+    let code = country.map_or(drawn, |c| {
+        COUNTRIES
+            .iter()
+            .find(|k| k.code == c.as_str())
+            .expect("a country of the portfolio")
+            .code
+    });
+    let place = COUNTRIES
+        .iter()
+        .find(|c| c.code == code)
+        .expect("a country of the portfolio");
+    let draft = rng.random_bool(0.015);
+    let created = if draft {
+        today - Duration::days(rng.random_range(0..30))
+    } else {
+        sent_at
+    };
     let child_case = offences.iter().any(|o| {
         matches!(
             o,
-            Offence::ChildSexualExploitation | Offence::ChildSexualAbuseMaterial
+            Offence::ChildSexualExploitation
+                | Offence::ChildSexualAbuseMaterial
+                | Offence::LivestreamedChildSexualAbuse
+                | Offence::GroomingSextortion
         )
     });
     let mut measures = vec![any(rng, Measure::ALL)];
@@ -513,28 +931,29 @@ fn simulate(
         measures.insert(0, Measure::IdentifyVictims);
     }
     measures.dedup();
+    let mut facilitators: Vec<Facilitator> = place.facilitator.into_iter().collect();
+    if rng.random_bool(0.05) {
+        facilitators.push(any(rng, Facilitator::ALL));
+        facilitators.dedup();
+    }
+    let reference = counters.next(created.format("%Y").to_string().parse().expect("a year"));
+    let number = reference.trim_start_matches("MLA-");
     let fields = RequestFields {
-        case_reference: format!("FICT-{}-{number:05}", created.format("%Y")),
         title: format!("Fictitious request {number} (synthetic data)"),
-        issuing_magistrate: {
-            let n = rng.random_range(1..=MAGISTRATES);
-            Magistrate {
-                name: format!("Magistrate Example {n}"),
-                court: Some(format!("Example Court {}", n % 40 + 1)),
-                email: Some(format!("magistrate{n}@fictitious.invalid")),
-            }
-        },
+        issuing_magistrate: magistrate.clone(),
         target_country: CountryCode::parse(code).expect("seed countries are valid"),
         requested_authority: Some(format!("Central authority of {code} (fictitious)")),
         channel: Some(if rng.random_bool(0.1) {
             any(rng, Channel::ALL)
         } else {
-            channel
+            place.channel
         }),
-        legal_basis: Some(legal_basis),
+        facilitators,
+        legal_basis: Some(place.basis),
         legal_basis_detail: None,
-        offences,
+        offences: offences.to_vec(),
         measures,
+        measure_outcomes: Default::default(),
         priority: if child_case && rng.random_bool(0.3) {
             Priority::Urgent
         } else {
@@ -545,78 +964,146 @@ fn simulate(
             rng.random_range(1..=COORDINATORS)
         )),
         outcome_note: None,
-        victims_identified: None,
         foreign_reference: None,
         needed_by: rng
             .random_bool(0.1)
             .then(|| created + Duration::days(rng.random_range(30..400))),
-        related_request_id: None,
     };
     let created_at = at_some_hour(rng, created);
     let mut record = MlaRequest {
         id: Uuid::new_v4(),
-        reference: counters.next(created.format("%Y").to_string().parse().expect("a year")),
+        reference,
+        case_id: Uuid::nil(),
+        case_reference: String::new(),
         fields,
         lifecycle: Lifecycle::starting(
             if draft { Status::Draft } else { Status::Sent },
             created,
             (!draft).then_some(sent_at),
         ),
+        links: Vec::new(),
         version: 1,
         created_by: actor,
         created_at: created_at.and_utc(),
         updated_at: created_at.and_utc(),
     };
-    let mut events = vec![EventRow::new(
-        &NewEvent {
-            request_id: record.id,
-            kind: EventKind::Created,
-            actor_id: actor,
-            effective_date: created,
-            from_status: None,
-            to_status: Some(record.lifecycle.status),
-            changes: &creation_changes(&record),
-            note: None,
-        },
-        1,
-        created_at,
-    )];
+    // The case's id and reference join the creation's changes once known.
+    let mut initial = creation_changes(&record);
+    initial.remove("case_id");
+    initial.remove("case_reference");
+    let mut events = vec![Pending {
+        recorded_at: created_at,
+        row: EventRow::new(
+            &NewEvent {
+                request_id: record.id,
+                kind: EventKind::Created,
+                actor_id: actor,
+                effective_date: created,
+                from_status: None,
+                to_status: Some(record.lifecycle.status),
+                changes: &initial,
+                note: None,
+            },
+            0,
+            created_at,
+        ),
+    }];
+    let mut refused_on = None;
+    let mut victims_found_on = None;
     if !draft {
-        for cmd in life(rng, behaviour, sent_at, today) {
+        for cmd in life(
+            rng,
+            place.behaviour,
+            &record.fields.measures,
+            sent_at,
+            today,
+        ) {
             let Ok(done) = apply_transition(&record, &cmd, Today::on(today)) else {
                 break;
             };
             let recorded_on =
                 (cmd.effective_date + Duration::days(rng.random_range(0..5))).min(today);
-            let recorded_at = at_some_hour(rng, recorded_on);
-            events.push(EventRow::new(
-                &NewEvent {
-                    request_id: record.id,
-                    kind: EventKind::Transition,
-                    actor_id: actor,
-                    effective_date: cmd.effective_date,
-                    from_status: Some(record.lifecycle.status),
-                    to_status: Some(cmd.to),
-                    changes: &done.changes,
-                    note: cmd.note.as_deref(),
-                },
-                events.len() as i32 + 1,
+            let recorded_at = at_some_hour(rng, recorded_on).max(created_at);
+            events.push(Pending {
                 recorded_at,
-            ));
+                row: EventRow::new(
+                    &NewEvent {
+                        request_id: record.id,
+                        kind: EventKind::Transition,
+                        actor_id: actor,
+                        effective_date: cmd.effective_date,
+                        from_status: Some(record.lifecycle.status),
+                        to_status: Some(cmd.to),
+                        changes: &done.changes,
+                        note: cmd.note.as_deref(),
+                    },
+                    0,
+                    recorded_at,
+                ),
+            });
+            if cmd.to == Status::Refused {
+                refused_on = Some(cmd.effective_date);
+            }
+            if victims_found_on.is_none()
+                && done.fields.measure_outcomes.get(&Measure::IdentifyVictims)
+                    == Some(&MeasureOutcome::Executed)
+            {
+                victims_found_on = Some(cmd.effective_date);
+            }
             record.fields = done.fields;
             record.lifecycle = done.lifecycle;
             record.version += 1;
             record.updated_at = recorded_at.and_utc().max(record.created_at);
         }
     }
-    crate::db::events::chain(&mut events);
-    (RequestRow::from_record(&record), events)
+    Simulated {
+        record,
+        events,
+        refused_on,
+        victims_found_on,
+    }
+}
+
+/// What became of each measure of a request executed (`fully`) or
+/// partially executed.
+fn outcomes(
+    rng: &mut StdRng,
+    measures: &[Measure],
+    fully: bool,
+) -> BTreeMap<Measure, Option<MeasureOutcome>> {
+    let held_or_not = |m: &Measure| {
+        matches!(
+            m,
+            Measure::SubscriberData
+                | Measure::TrafficData
+                | Measure::ContentData
+                | Measure::ElectronicEvidence
+                | Measure::DataPreservation
+                | Measure::BankRecords
+        )
+    };
+    measures
+        .iter()
+        .map(|m| {
+            let outcome = if held_or_not(m) && rng.random_bool(0.15) {
+                MeasureOutcome::DataNotHeld
+            } else if fully || rng.random_bool(0.5) {
+                MeasureOutcome::Executed
+            } else if rng.random_bool(0.3) {
+                MeasureOutcome::Refused
+            } else {
+                MeasureOutcome::NotExecuted
+            };
+            (*m, Some(outcome))
+        })
+        .collect()
 }
 
 /// The transitions a request sent on `sent_at` goes through before `today`.
 fn life(
     rng: &mut StdRng,
     b: Behaviour,
+    measures: &[Measure],
     sent_at: NaiveDate,
     today: NaiveDate,
 ) -> Vec<TransitionCommand> {
@@ -626,7 +1113,7 @@ fn life(
         note: None,
         abandonment_reason: None,
         refusal_ground: None,
-        victims_identified: None,
+        measure_outcomes: None,
         sent_time: None,
     };
     let mut steps = Vec::new();
@@ -689,11 +1176,6 @@ fn life(
             date + Duration::days(1).min(end - date),
         ));
         let partly = rng.random_bool(0.2);
-        let victims = Some(if rng.random_bool(0.3) {
-            rng.random_range(1..6)
-        } else {
-            0
-        });
         let mut done = step(
             if partly {
                 Status::PartiallyExecuted
@@ -702,13 +1184,13 @@ fn life(
             },
             end,
         );
-        done.victims_identified = victims;
+        done.measure_outcomes = Some(outcomes(rng, measures, !partly));
         steps.push(done);
         // Most partial executions are completed, or given up, later on.
         let rest = end + days(rng, b.execution_days);
         if partly && rest <= today && rng.random_bool(0.8) {
             let mut last = step(Status::Executed, rest);
-            last.victims_identified = victims;
+            last.measure_outcomes = Some(outcomes(rng, measures, true));
             if rng.random_bool(0.25) {
                 last = step(Status::Abandoned, rest);
                 last.abandonment_reason = Some(AbandonmentReason::NoResponse);
@@ -735,9 +1217,14 @@ mod tests {
     /// usual legal basis admits it (an EIO to Ireland would be refused).
     #[test]
     fn every_country_s_usual_legal_basis_admits_it() {
-        for (code, _, basis, _, _) in COUNTRIES {
-            let country = CountryCode::parse(code).expect("a valid code");
-            assert_eq!(instruments::refusal(*basis, country), None, "{code}");
+        for country in COUNTRIES {
+            let code = CountryCode::parse(country.code).expect("a valid code");
+            assert_eq!(
+                instruments::refusal(country.basis, code),
+                None,
+                "{}",
+                country.code
+            );
         }
     }
 }

@@ -16,13 +16,13 @@ pub fn verify(
     json: bool,
 ) -> anyhow::Result<crate::audit::Report> {
     use std::io::IsTerminal;
-    let total = crate::audit::count_requests(conn)?.max(0) as u64;
+    let total = crate::audit::count_records(conn)?.max(0) as u64;
     let started = std::time::Instant::now();
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "verifying {bar:40} {pos}/{len} requests ({per_sec}, {eta} left)",
+                "verifying {bar:40} {pos}/{len} requests and cases ({per_sec}, {eta} left)",
             )
             .expect("a valid template"),
         );
@@ -34,7 +34,7 @@ pub fn verify(
     let report = crate::audit::verify(conn, chunk.max(1), |done| match &bar {
         Some(bar) => bar.set_position(done),
         None if total >= 100_000 && done >= next_line && done < total => {
-            eprintln!("verified {done} of {total} requests");
+            eprintln!("verified {done} of {total} requests and cases");
             next_line += total / 10;
         }
         None => {}
@@ -48,9 +48,11 @@ pub fn verify(
         return Ok(report);
     }
     println!(
-        "checked {} request(s) and {} event(s) in {:.1} s",
+        "checked {} request(s) and {} event(s), {} case(s) and {} event(s) in {:.1} s",
         report.requests,
         report.events,
+        report.cases,
+        report.case_events,
         started.elapsed().as_secs_f64()
     );
     if report.intact() {

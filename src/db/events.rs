@@ -1,13 +1,16 @@
-//! The history of a request: append-only events, each chained to the one
-//! before it by a SHA-256 hash (README "Tamper-evident history").
+//! The histories: append-only events, each chained to the one before it by
+//! a SHA-256 hash (docs/DOMAIN.md §6). Every request has its chain
+//! (`request_events`), and so has every case (`case_events`): a [`Chain`]
+//! names each kind, its tables and its scheme tag.
 //!
 //! Every event stores `prev_hash` (the previous event's `hash`, or
 //! [`GENESIS`] for the first) and `hash`, the SHA-256 of [`Link::preimage`]:
-//! all its stored columns in a fixed order, each length-prefixed, with the
-//! changes as canonical JSON. Editing, deleting, inserting or reordering an
-//! event breaks the chain; `request_event_heads` (kept by triggers) holds the
-//! newest link of every chain, so deleting the newest events is caught too.
-//! `crate::audit` walks the chains.
+//! its chain's scheme tag, then all its stored columns in a fixed order,
+//! each length-prefixed, with the changes as canonical JSON. Editing,
+//! deleting, inserting or reordering an event breaks the chain; the heads
+//! tables (kept by triggers) hold the newest link of every chain, so
+//! deleting the newest events is caught too. `crate::audit` walks the
+//! chains.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike};
 use diesel::prelude::*;
@@ -17,10 +20,88 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::now;
-use super::schema::{request_events, users};
+use super::schema::{case_events, request_events, users};
 use super::{DbConnection, stored};
 use crate::domain::Status;
 use crate::domain::request::Changes;
+
+/// A kind of history kept as hash chains, one chain per record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Chain {
+    /// A request's history: `request_events`, chained per request.
+    Request,
+    /// A case's history: `case_events`, chained per case.
+    Case,
+}
+
+impl Chain {
+    /// Every chain kind, in the order `audit verify` walks them.
+    pub const ALL: [Chain; 2] = [Chain::Request, Chain::Case];
+
+    /// The tag that starts every preimage of this chain's events: the same
+    /// bytes can never hash alike in two kinds of chain.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Chain::Request => SCHEME,
+            Chain::Case => CASE_SCHEME,
+        }
+    }
+
+    /// What a chain is the history of, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Chain::Request => "request",
+            Chain::Case => "case",
+        }
+    }
+
+    /// The table of its events.
+    pub fn events_table(self) -> &'static str {
+        match self {
+            Chain::Request => "request_events",
+            Chain::Case => "case_events",
+        }
+    }
+
+    /// The column of its events that names the record.
+    pub fn subject_column(self) -> &'static str {
+        match self {
+            Chain::Request => "request_id",
+            Chain::Case => "case_id",
+        }
+    }
+
+    /// The table of its newest links, keyed by [`Chain::subject_column`].
+    pub fn heads_table(self) -> &'static str {
+        match self {
+            Chain::Request => "request_event_heads",
+            Chain::Case => "case_event_heads",
+        }
+    }
+
+    /// The table of the records it is the history of.
+    pub fn subjects_table(self) -> &'static str {
+        match self {
+            Chain::Request => "requests",
+            Chain::Case => "cases",
+        }
+    }
+
+    /// The column of those records a person would look them up by.
+    pub fn reference_column(self) -> &'static str {
+        match self {
+            Chain::Request => "reference",
+            Chain::Case => "case_reference",
+        }
+    }
+
+    /// Whether its events record a status change (a case has no status:
+    /// its events' `from_status` and `to_status` are always NULL).
+    pub fn has_statuses(self) -> bool {
+        matches!(self, Chain::Request)
+    }
+}
 
 /// What kind of change an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -34,6 +115,8 @@ pub enum EventKind {
     FollowUp,
     Snoozed,
     Unsnoozed,
+    Linked,
+    Unlinked,
 }
 
 impl EventKind {
@@ -47,6 +130,8 @@ impl EventKind {
             EventKind::FollowUp => "follow_up",
             EventKind::Snoozed => "snoozed",
             EventKind::Unsnoozed => "unsnoozed",
+            EventKind::Linked => "linked",
+            EventKind::Unlinked => "unlinked",
         }
     }
 }
@@ -63,6 +148,8 @@ impl std::str::FromStr for EventKind {
             "follow_up" => EventKind::FollowUp,
             "snoozed" => EventKind::Snoozed,
             "unsnoozed" => EventKind::Unsnoozed,
+            "linked" => EventKind::Linked,
+            "unlinked" => EventKind::Unlinked,
             other => return Err(format!("unknown event kind {other}")),
         })
     }
@@ -129,9 +216,7 @@ impl EventRow {
     /// hash of the row read back is the hash of the row written). It is not
     /// chained yet: see [`EventRow::link_to`] and [`chain`].
     pub fn new(event: &NewEvent<'_>, seq: i32, recorded_at: NaiveDateTime) -> EventRow {
-        let recorded_at = recorded_at
-            .with_nanosecond(recorded_at.nanosecond() / 1000 * 1000)
-            .unwrap_or(recorded_at);
+        let recorded_at = micros(recorded_at);
         EventRow {
             id: Uuid::new_v4().to_string(),
             request_id: event.request_id.to_string(),
@@ -162,8 +247,9 @@ impl EventRow {
 
     fn link<'a>(&'a self, prev_hash: &'a str) -> Link<'a> {
         Link {
+            scheme: SCHEME,
             id: &self.id,
-            request_id: &self.request_id,
+            subject_id: &self.request_id,
             seq: self.seq,
             kind: self.kind,
             actor_id: &self.actor_id,
@@ -188,18 +274,25 @@ pub fn chain(rows: &mut [EventRow]) {
     }
 }
 
-/// The `prev_hash` of a request's first event: 64 zeros.
+/// The `prev_hash` of a chain's first event: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The tag that starts every preimage; a new scheme would get a new one.
+/// The tag that starts every preimage of a request's events; a new scheme
+/// would get a new one.
 pub const SCHEME: &str = "mla-tracker/event-chain/v1";
 
-/// Every stored column of an event but its own hash, borrowed: what the
-/// chain hashes.
+/// The tag that starts every preimage of a case's events.
+pub const CASE_SCHEME: &str = "mla-tracker/case-event-chain/v1";
+
+/// Every stored column of an event but its own hash, borrowed, with its
+/// chain's scheme tag: what the chain hashes.
 #[derive(Debug, Clone, Copy)]
 pub struct Link<'a> {
+    /// [`Chain::scheme`].
+    pub scheme: &'a str,
     pub id: &'a str,
-    pub request_id: &'a str,
+    /// The request's id, or the case's.
+    pub subject_id: &'a str,
     pub seq: i32,
     pub kind: &'a str,
     pub actor_id: &'a str,
@@ -214,12 +307,13 @@ pub struct Link<'a> {
 }
 
 impl Link<'_> {
-    /// The bytes hashed: [`SCHEME`] and a newline, then each field in the
-    /// order below as `<length in bytes, decimal>:<UTF-8 bytes>\n`, or `-\n`
-    /// for NULL. Length prefixes make the encoding unambiguous whatever a
-    /// note contains. Fails only when `changes` is not JSON.
+    /// The bytes hashed: the scheme tag and a newline, then each field in
+    /// the order below as `<length in bytes, decimal>:<UTF-8 bytes>\n`, or
+    /// `-\n` for NULL. Length prefixes make the encoding unambiguous
+    /// whatever a note contains. Fails only when `changes` is not JSON.
     ///
-    /// Order: id, request_id, seq (decimal), kind, actor_id, recorded_at
+    /// Order: id, subject_id (the request's id, or the case's), seq
+    /// (decimal), kind, actor_id, recorded_at
     /// (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, always six digits: both backends keep
     /// microseconds), effective_date (`YYYY-MM-DD`), from_status, to_status,
     /// changes ([`canonical_json`]), note, prev_hash (lowercase hex).
@@ -230,7 +324,7 @@ impl Link<'_> {
         let changes = canonical_json(self.changes)?;
         let fields: [Option<&str>; 12] = [
             Some(self.id),
-            Some(self.request_id),
+            Some(self.subject_id),
             Some(&seq),
             Some(self.kind),
             Some(self.actor_id),
@@ -243,7 +337,7 @@ impl Link<'_> {
             Some(self.prev_hash),
         ];
         let mut out = Vec::with_capacity(256 + changes.len());
-        out.extend_from_slice(SCHEME.as_bytes());
+        out.extend_from_slice(self.scheme.as_bytes());
         out.push(b'\n');
         for field in fields {
             match field {
@@ -427,6 +521,228 @@ pub fn list(conn: &mut DbConnection, request_id: Uuid) -> QueryResult<Vec<Event>
         .collect()
 }
 
+/// An instant cut to microseconds, the precision both backends keep, so
+/// that the hash of a row read back is the hash of the row written.
+fn micros(at: NaiveDateTime) -> NaiveDateTime {
+    at.with_nanosecond(at.nanosecond() / 1000 * 1000)
+        .unwrap_or(at)
+}
+
+/// An event to append to a case's history.
+pub struct NewCaseEvent<'a> {
+    pub case_id: Uuid,
+    pub kind: EventKind,
+    pub actor_id: Uuid,
+    pub effective_date: NaiveDate,
+    pub changes: &'a Changes,
+    pub note: Option<&'a str>,
+}
+
+/// A case's event as the API returns it: a request's event without
+/// statuses, which a case does not have.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CaseEvent {
+    pub id: Uuid,
+    pub seq: i32,
+    pub kind: EventKind,
+    pub actor: Actor,
+    pub recorded_at: DateTime<chrono::Utc>,
+    pub effective_date: NaiveDate,
+    /// Changed fields by name: `{"field": {"old": …, "new": …}}`.
+    #[schema(value_type = Object)]
+    pub changes: Value,
+    pub note: Option<String>,
+}
+
+/// A `case_events` row, chained as it is made.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = case_events)]
+pub struct CaseEventRow {
+    pub id: String,
+    pub case_id: String,
+    pub seq: i32,
+    pub kind: &'static str,
+    pub actor_id: String,
+    pub recorded_at: NaiveDateTime,
+    pub effective_date: NaiveDate,
+    pub changes: String,
+    pub note: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl CaseEventRow {
+    /// The row for `event` at position `seq`, recorded at `recorded_at`,
+    /// chained after an event whose hash is `prev_hash` ([`GENESIS`] for a
+    /// first event).
+    pub fn new(
+        event: &NewCaseEvent<'_>,
+        seq: i32,
+        recorded_at: NaiveDateTime,
+        prev_hash: &str,
+    ) -> CaseEventRow {
+        let mut row = CaseEventRow {
+            id: Uuid::new_v4().to_string(),
+            case_id: event.case_id.to_string(),
+            seq,
+            kind: event.kind.as_str(),
+            actor_id: event.actor_id.to_string(),
+            recorded_at: micros(recorded_at),
+            effective_date: event.effective_date,
+            changes: serde_json::to_string(event.changes).expect("changes serialise"),
+            note: event.note.map(str::to_owned),
+            prev_hash: prev_hash.to_string(),
+            hash: String::new(),
+        };
+        row.hash = Link {
+            scheme: CASE_SCHEME,
+            id: &row.id,
+            subject_id: &row.case_id,
+            seq: row.seq,
+            kind: row.kind,
+            actor_id: &row.actor_id,
+            recorded_at: row.recorded_at,
+            effective_date: row.effective_date,
+            from_status: None,
+            to_status: None,
+            changes: &row.changes,
+            note: row.note.as_deref(),
+            prev_hash,
+        }
+        .hash()
+        .expect("changes written by serde_json are JSON");
+        row
+    }
+}
+
+/// Appends an event after the case's last one, chained to it. Callers hold
+/// the case's row lock (they updated the row, or inserted it, earlier in
+/// the same transaction), as for a request's events ([`append`]).
+pub fn append_case(conn: &mut DbConnection, event: NewCaseEvent<'_>) -> QueryResult<()> {
+    let last: Option<(i32, String)> = case_events::table
+        .filter(case_events::case_id.eq(event.case_id.to_string()))
+        .order(case_events::seq.desc())
+        .select((case_events::seq, case_events::hash))
+        .first(conn)
+        .optional()?;
+    let (seq, prev_hash) = last.map_or((1, GENESIS.to_string()), |(seq, hash)| (seq + 1, hash));
+    let row = CaseEventRow::new(&event, seq, now(), &prev_hash);
+    diesel::insert_into(case_events::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+type LoadedCaseEvent = (
+    String,
+    i32,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDate,
+    String,
+    Option<String>,
+);
+
+/// The history of a case, oldest first.
+pub fn list_case(conn: &mut DbConnection, case_id: Uuid) -> QueryResult<Vec<CaseEvent>> {
+    let rows: Vec<LoadedCaseEvent> = case_events::table
+        .inner_join(users::table)
+        .filter(case_events::case_id.eq(case_id.to_string()))
+        .order(case_events::seq)
+        .select((
+            case_events::id,
+            case_events::seq,
+            case_events::kind,
+            case_events::actor_id,
+            users::name,
+            case_events::recorded_at,
+            case_events::effective_date,
+            case_events::changes,
+            case_events::note,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(
+            |(id, seq, kind, actor_id, actor_name, recorded_at, effective_date, changes, note)| {
+                Ok(CaseEvent {
+                    id: stored("case_events.id", &id)?,
+                    seq,
+                    kind: stored("case_events.kind", &kind)?,
+                    actor: Actor {
+                        id: stored("case_events.actor_id", &actor_id)?,
+                        name: actor_name,
+                    },
+                    recorded_at: recorded_at.and_utc(),
+                    effective_date,
+                    changes: serde_json::from_str(&changes).map_err(|e| {
+                        diesel::result::Error::DeserializationError(
+                            format!("unreadable changes: {e}").into(),
+                        )
+                    })?,
+                    note,
+                })
+            },
+        )
+        .collect()
+}
+
+/// One stored event of any chain, every column the chain covers, read by
+/// name (`crate::audit` selects them with the [`Chain`]'s table and column
+/// names; a case's statuses are read as NULL).
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct ChainedEvent {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub subject_id: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub seq: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub actor_id: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub recorded_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub effective_date: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub from_status: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub to_status: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub changes: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub note: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub prev_hash: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub hash: Option<String>,
+}
+
+impl ChainedEvent {
+    /// The link as `chain` hashes it, after an event whose hash is
+    /// `prev_hash`.
+    pub fn link<'a>(&'a self, chain: Chain, prev_hash: &'a str) -> Link<'a> {
+        Link {
+            scheme: chain.scheme(),
+            id: &self.id,
+            subject_id: &self.subject_id,
+            seq: self.seq,
+            kind: &self.kind,
+            actor_id: &self.actor_id,
+            recorded_at: self.recorded_at,
+            effective_date: self.effective_date,
+            from_status: self.from_status.as_deref(),
+            to_status: self.to_status.as_deref(),
+            changes: &self.changes,
+            note: self.note.as_deref(),
+            prev_hash,
+        }
+    }
+}
+
 /// A `request_events` row as stored, every column: what the chain covers.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = request_events)]
@@ -451,8 +767,9 @@ impl StoredEvent {
     /// `prev_hash`.
     pub fn link<'a>(&'a self, prev_hash: &'a str) -> Link<'a> {
         Link {
+            scheme: SCHEME,
             id: &self.id,
-            request_id: &self.request_id,
+            subject_id: &self.request_id,
             seq: self.seq,
             kind: &self.kind,
             actor_id: &self.actor_id,
@@ -629,8 +946,9 @@ mod tests {
 
     fn sample<'a>(changes: &'a str, note: Option<&'a str>) -> Link<'a> {
         Link {
+            scheme: SCHEME,
             id: "6f1c1b52-5b7e-4d5c-9a57-6e8a7f0c1d2e",
-            request_id: "0b7a2c9e-1f43-4d8e-8a3b-2f6c4d5e6f70",
+            subject_id: "0b7a2c9e-1f43-4d8e-8a3b-2f6c4d5e6f70",
             seq: 2,
             kind: "note",
             actor_id: "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5",

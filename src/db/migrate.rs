@@ -1,7 +1,9 @@
 //! Bringing a database to the current schema: the embedded migrations of
-//! its backend, then the one-off hashing of history written before the
-//! event chain existed; and telling, without changing anything, whether a
-//! database is already there ([`schema_state`]).
+//! its backend, then the one-off steps that need the application's hashing
+//! (hashing the history written before the event chain existed, writing the
+//! first event of the cases the migration to cases made); and telling,
+//! without changing anything, whether a database is already there
+//! ([`schema_state`]).
 
 use diesel::QueryableByName;
 use diesel::RunQueryDsl;
@@ -9,7 +11,7 @@ use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::DbConnection;
-use super::events;
+use super::{cases, events};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -29,6 +31,9 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     // Before anything appends: see events::backfill_chains.
     events::backfill_chains(conn)
         .map_err(|e| anyhow::anyhow!("hashing the existing history failed: {e}"))?;
+    cases::backfill_created_events(conn).map_err(|e| {
+        anyhow::anyhow!("writing the first event of the cases made from the requests failed: {e}")
+    })?;
     Ok(())
 }
 
@@ -38,8 +43,10 @@ pub enum SchemaState {
     /// No mla-tracker migration was ever applied: an empty database, or
     /// another application's.
     Missing,
-    /// Migrations of this version not applied yet (their versions), or the
-    /// history written before the event chain not hashed yet (empty list).
+    /// Migrations of this version not applied yet (their versions), or a
+    /// one-off step after them not done yet (empty list): the history
+    /// written before the event chain not hashed, or the cases made from
+    /// the requests without their first event.
     Behind(Vec<String>),
     /// Everything this version expects is there.
     Current,
@@ -95,7 +102,7 @@ pub fn schema_state(conn: &mut DbConnection) -> diesel::QueryResult<SchemaState>
     // The chain's backfill runs right after the migrations (run_migrations).
     let unhashed: Count =
         diesel::sql_query("SELECT COUNT(*) AS n FROM event_chain_backfill").get_result(conn)?;
-    Ok(if unhashed.n > 0 {
+    Ok(if unhashed.n > 0 || cases::backfill_pending(conn)? {
         SchemaState::Behind(Vec::new())
     } else {
         SchemaState::Current

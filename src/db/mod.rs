@@ -7,10 +7,12 @@
 //! the current schema.
 
 pub mod alert_state;
+pub mod cases;
 pub mod connect;
 pub mod error;
 pub mod events;
 pub mod instance;
+pub mod links;
 pub mod migrate;
 pub mod open;
 pub mod pool;

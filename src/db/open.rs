@@ -122,7 +122,8 @@ pub fn connect_once(settings: &DatabaseSettings, open: Open) -> Result<DbConnect
                     return Err(OpenError::Behind {
                         place: place(url),
                         what: match pending.len() {
-                            0 => "the history written before the event chain is not hashed yet"
+                            0 => "the history written before the event chain is not hashed \
+                                  yet, or the cases made from the requests have no history yet"
                                 .into(),
                             n => format!("{n} migration(s) to apply"),
                         },

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::error::Result;
 use super::events::{self, EventKind, NewEvent};
+use super::links;
 use super::now;
 use super::schema::{reference_counters, requests};
 use super::{Backend, DbConnection, MultiBackend, stored};
@@ -47,10 +48,11 @@ pub struct RequestRow {
     pub abandonment_reason: Option<String>,
     pub refusal_ground: Option<String>,
     pub outcome_note: Option<String>,
-    pub victims_identified: Option<i32>,
     pub foreign_reference: Option<String>,
     pub needed_by: Option<NaiveDate>,
-    pub related_request_id: Option<String>,
+    pub case_id: String,
+    pub facilitators: String,
+    pub measure_outcomes: String,
     pub version: i32,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -85,7 +87,7 @@ impl RequestRow {
         RequestRow {
             id: r.id.to_string(),
             reference: r.reference.clone(),
-            case_reference: f.case_reference.clone(),
+            case_reference: r.case_reference.clone(),
             title: f.title.clone(),
             issuing_magistrate: json(&f.issuing_magistrate),
             target_country: f.target_country.to_string(),
@@ -111,42 +113,46 @@ impl RequestRow {
             abandonment_reason: l.abandonment_reason.map(|c| c.as_str().to_string()),
             refusal_ground: l.refusal_ground.map(|c| c.as_str().to_string()),
             outcome_note: f.outcome_note.clone(),
-            victims_identified: f.victims_identified,
             foreign_reference: f.foreign_reference.clone(),
             needed_by: f.needed_by,
-            related_request_id: f.related_request_id.map(|u| u.to_string()),
+            case_id: r.case_id.to_string(),
+            facilitators: json(&f.facilitators),
+            measure_outcomes: json(&f.measure_outcomes),
             version: r.version,
             created_by: r.created_by.to_string(),
             created_at: r.created_at.naive_utc(),
             updated_at: r.updated_at.naive_utc(),
-            search_text: search_text(&r.reference, f),
+            search_text: search_text(&r.reference, &r.case_reference, f),
         }
     }
 
+    /// The record, without its links (see [`get`] and [`page`], which add
+    /// them).
     pub fn into_record(self) -> QueryResult<MlaRequest> {
         let magistrate: Magistrate = from_json("issuing_magistrate", &self.issuing_magistrate)?;
         Ok(MlaRequest {
             id: stored("id", &self.id)?,
             reference: self.reference,
+            case_id: stored("case_id", &self.case_id)?,
+            case_reference: self.case_reference,
             fields: RequestFields {
-                case_reference: self.case_reference,
                 title: self.title,
                 issuing_magistrate: magistrate,
                 target_country: CountryCode::parse(&self.target_country)
                     .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?,
                 requested_authority: self.requested_authority,
                 channel: opt("channel", self.channel)?,
+                facilitators: from_json("facilitators", &self.facilitators)?,
                 legal_basis: opt("legal_basis", self.legal_basis)?,
                 legal_basis_detail: self.legal_basis_detail,
                 offences: from_json("offences", &self.offences)?,
                 measures: from_json("measures", &self.measures)?,
+                measure_outcomes: from_json("measure_outcomes", &self.measure_outcomes)?,
                 priority: stored("priority", &self.priority)?,
                 coordinator_email: self.coordinator_email,
                 outcome_note: self.outcome_note,
-                victims_identified: self.victims_identified,
                 foreign_reference: self.foreign_reference,
                 needed_by: self.needed_by,
-                related_request_id: opt("related_request_id", self.related_request_id)?,
             },
             lifecycle: Lifecycle {
                 status: stored("status", &self.status)?,
@@ -163,6 +169,7 @@ impl RequestRow {
                 abandonment_reason: opt("abandonment_reason", self.abandonment_reason)?,
                 refusal_ground: opt("refusal_ground", self.refusal_ground)?,
             },
+            links: Vec::new(),
             version: self.version,
             created_by: stored("created_by", &self.created_by)?,
             created_at: self.created_at.and_utc(),
@@ -174,10 +181,10 @@ impl RequestRow {
 /// What `q` searches: reference, case reference, title and magistrate,
 /// lower-cased in Rust so both backends match the same way (SQLite's
 /// `lower()` knows only ASCII).
-pub fn search_text(reference: &str, f: &RequestFields) -> String {
+pub fn search_text(reference: &str, case_reference: &str, f: &RequestFields) -> String {
     [
         reference,
-        &f.case_reference,
+        case_reference,
         &f.title,
         &f.issuing_magistrate.name,
     ]
@@ -185,15 +192,34 @@ pub fn search_text(reference: &str, f: &RequestFields) -> String {
     .to_lowercase()
 }
 
-/// The request with this id, if there is one.
+/// The request with this id, if there is one, with its links.
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<MlaRequest>> {
-    requests::table
+    let Some(mut record) = requests::table
         .find(id.to_string())
         .select(RequestRow::as_select())
         .first(conn)
         .optional()?
         .map(RequestRow::into_record)
-        .transpose()
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    record.links = links::of_requests(conn, &[id.to_string()])?
+        .remove(&id.to_string())
+        .unwrap_or_default();
+    Ok(Some(record))
+}
+
+/// The requests of a case, oldest first, without their links.
+pub fn of_case(conn: &mut DbConnection, case_id: Uuid) -> Result<Vec<MlaRequest>> {
+    requests::table
+        .filter(requests::case_id.eq(case_id.to_string()))
+        .order((requests::created_at, requests::id))
+        .select(RequestRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(RequestRow::into_record)
+        .collect::<QueryResult<_>>()
         .map_err(Into::into)
 }
 
@@ -227,7 +253,11 @@ pub fn creation_changes(record: &MlaRequest) -> Changes {
     };
     map.into_iter()
         .filter(|(key, value)| {
-            !value.is_null() && !matches!(key.as_str(), "version" | "created_at" | "updated_at")
+            !value.is_null()
+                && !matches!(
+                    key.as_str(),
+                    "version" | "created_at" | "updated_at" | "links"
+                )
         })
         .map(|(key, new)| {
             (
@@ -635,9 +665,15 @@ pub fn page(
     } else {
         None
     };
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut links = links::of_requests(conn, &ids)?;
     let items = rows
         .into_iter()
-        .map(RequestRow::into_record)
+        .map(|row| {
+            let links = links.remove(&row.id).unwrap_or_default();
+            row.into_record()
+                .map(|record| MlaRequest { links, ..record })
+        })
         .collect::<QueryResult<Vec<_>>>()?;
     Ok((items, next))
 }

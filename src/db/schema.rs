@@ -43,10 +43,12 @@ diesel::table! {
         abandonment_reason -> Nullable<Text>,
         refusal_ground -> Nullable<Text>,
         outcome_note -> Nullable<Text>,
-        victims_identified -> Nullable<Integer>,
         foreign_reference -> Nullable<Text>,
         needed_by -> Nullable<Date>,
-        related_request_id -> Nullable<Text>,
+        /// Never NULL: NOT NULL on PostgreSQL, a trigger on SQLite.
+        case_id -> Text,
+        facilitators -> Text,
+        measure_outcomes -> Text,
         version -> Integer,
         created_by -> Text,
         created_at -> Timestamp,
@@ -89,12 +91,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        case_reference -> Text,
+        title -> Text,
+        issuing_magistrate -> Text,
+        offences -> Text,
+        trial_date -> Nullable<Date>,
+        victims_identified -> Nullable<Integer>,
+        victims_safeguarded -> Nullable<Integer>,
+        foreign_proceedings_opened -> Text,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> Text,
+        case_id -> Text,
+        seq -> Integer,
+        kind -> Text,
+        actor_id -> Text,
+        recorded_at -> Timestamp,
+        effective_date -> Date,
+        changes -> Text,
+        note -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// The newest link of each case's event chain (kept by triggers).
+    case_event_heads (case_id) {
+        case_id -> Text,
+        seq -> Integer,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// Cases made by the migration to cases whose `created` event is still
+    /// to be written (db::cases::backfill_created_events).
+    case_history_backfill (case_id) {
+        case_id -> Text,
+        first_request -> Text,
+        requests -> Integer,
+        victims_from -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    request_links (id) {
+        id -> Text,
+        from_request_id -> Text,
+        to_request_id -> Text,
+        kind -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(requests -> users (created_by));
+diesel::joinable!(requests -> cases (case_id));
+diesel::joinable!(case_events -> cases (case_id));
+diesel::joinable!(case_events -> users (actor_id));
 diesel::joinable!(request_events -> requests (request_id));
 diesel::joinable!(request_events -> users (actor_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     requests,
+    cases,
+    case_events,
+    case_event_heads,
+    case_history_backfill,
+    request_links,
     request_events,
     reference_counters,
     request_alert_state,

@@ -179,8 +179,11 @@ mod tests {
         MlaRequest {
             id: Uuid::nil(),
             reference: "R".into(),
+            case_id: Uuid::nil(),
+            case_reference: "C".into(),
             fields: new.fields,
             lifecycle: new.lifecycle,
+            links: Vec::new(),
             version: 1,
             created_by: Uuid::nil(),
             created_at: Utc::now(),

@@ -2,9 +2,12 @@
 //! unit-tested and every handler can trust what it receives.
 
 pub mod alert_rules;
+pub mod body;
+pub mod case;
 pub mod clock;
 pub mod country;
 pub mod instruments;
+pub mod link;
 pub mod milestone;
 pub mod request;
 pub mod status;
@@ -17,8 +20,8 @@ pub use clock::{Clock, FIRST_YEAR, Today, check_date};
 pub use country::CountryCode;
 pub use status::{Status, WaitingOn};
 pub use vocab::{
-    AbandonmentReason, Channel, FollowUpChannel, LegalBasis, Measure, Offence, Priority,
-    RefusalGround, Role,
+    AbandonmentReason, Channel, Facilitator, FollowUpChannel, ForeignProceedings, LegalBasis,
+    Measure, MeasureOutcome, Offence, Priority, RefusalGround, Role,
 };
 
 /// Messages per field (dotted path, e.g. `issuing_magistrate.email`), as the

@@ -1,21 +1,27 @@
 //! An MLA request: the descriptive fields staff edit, the lifecycle fields the
-//! transitions maintain, and the JSON shapes the API accepts for both.
+//! transitions maintain, the case it is filed under, and the JSON shapes the
+//! API accepts for them.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
+use super::body::{
+    as_object, dedupe, every_field_error, field_error, not_blank, plausible_date, take,
+    without_nulls,
+};
+pub use super::body::{deserialize_named, merge_patch};
+use super::link::RequestLink;
 use super::{
-    AbandonmentReason, Channel, CountryCode, FieldErrors, LegalBasis, Measure, Offence, Priority,
-    RefusalGround, Status, Today, check_date,
+    AbandonmentReason, Channel, CountryCode, Facilitator, FieldErrors, LegalBasis, Measure,
+    MeasureOutcome, Offence, Priority, RefusalGround, Status, Today, check_date,
 };
 
-/// The judge or prosecutor who issued the request.
+/// The judge or prosecutor who issued the request (or opened the case).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Magistrate {
@@ -32,14 +38,16 @@ pub struct Magistrate {
     pub email: Option<String>,
 }
 
+/// What became of each measure of an executed or partially executed
+/// request, by measure.
+pub type MeasureOutcomes = BTreeMap<Measure, MeasureOutcome>;
+
 /// What `POST /requests` sets and `PATCH /requests/{id}` may change: the
-/// description of the request, as opposed to where it stands.
+/// description of the request, as opposed to where it stands. The case it
+/// is filed under is chosen apart ([`CaseChoice`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestFields {
-    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
-    #[schema(min_length = 1, max_length = 100)]
-    pub case_reference: String,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
@@ -50,21 +58,33 @@ pub struct RequestFields {
     #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub requested_authority: Option<String>,
+    /// How it travelled.
     #[serde(default)]
     pub channel: Option<Channel>,
+    /// Who helped it on its way (Eurojust, the EJN, a liaison magistrate,
+    /// Interpol), whatever the channel.
+    // In a body, `null` means "not given" (the default); see `merge_patch`.
+    #[serde(default)]
+    #[schema(nullable)]
+    pub facilitators: Vec<Facilitator>,
     #[serde(default)]
     pub legal_basis: Option<LegalBasis>,
     #[serde(default)]
     #[validate(length(max = 1000))]
     #[schema(max_length = 1000)]
     pub legal_basis_detail: Option<String>,
-    // In a body, `null` means "not given" (the default); see `merge_patch`.
     #[serde(default)]
     #[schema(nullable)]
     pub offences: Vec<Offence>,
     #[serde(default)]
     #[schema(nullable)]
     pub measures: Vec<Measure>,
+    /// Per measure asked, what became of it: only on an executed or
+    /// partially executed request, and only for its `measures`. Merged key
+    /// by key (`null` removes one).
+    #[serde(default)]
+    #[schema(value_type = Object, nullable)]
+    pub measure_outcomes: MeasureOutcomes,
     #[serde(default = "normal")]
     #[schema(nullable)]
     pub priority: Priority,
@@ -77,41 +97,16 @@ pub struct RequestFields {
     #[schema(max_length = 10000)]
     pub outcome_note: Option<String>,
     #[serde(default)]
-    #[validate(range(min = 0, max = 1_000_000))]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    pub victims_identified: Option<i32>,
-    #[serde(default)]
     #[validate(length(max = 100))]
     #[schema(max_length = 100)]
     pub foreign_reference: Option<String>,
     #[serde(default)]
     #[validate(custom(function = "plausible_date"))]
     pub needed_by: Option<NaiveDate>,
-    #[serde(default)]
-    pub related_request_id: Option<Uuid>,
 }
 
 fn normal() -> Priority {
     Priority::Normal
-}
-
-fn not_blank(text: &str) -> Result<(), ValidationError> {
-    if text.trim().is_empty() {
-        let mut e = ValidationError::new("blank");
-        e.message = Some("must not be blank".into());
-        return Err(e);
-    }
-    Ok(())
-}
-
-fn plausible_date(date: &NaiveDate) -> Result<(), ValidationError> {
-    use chrono::Datelike;
-    if !(super::FIRST_YEAR..=9999).contains(&date.year()) {
-        let mut e = ValidationError::new("date");
-        e.message = Some(format!("must be between {} and 9999", super::FIRST_YEAR).into());
-        return Err(e);
-    }
-    Ok(())
 }
 
 /// A whole record, as the API returns it.
@@ -119,10 +114,16 @@ fn plausible_date(date: &NaiveDate) -> Result<(), ValidationError> {
 pub struct MlaRequest {
     pub id: Uuid,
     pub reference: String,
+    /// The case it is filed under.
+    pub case_id: Uuid,
+    /// That case's reference: the domestic case or procedure number.
+    pub case_reference: String,
     #[serde(flatten)]
     pub fields: RequestFields,
     #[serde(flatten)]
     pub lifecycle: Lifecycle,
+    /// Its typed links to and from other requests, oldest first.
+    pub links: Vec<RequestLink>,
     pub version: i32,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -193,11 +194,21 @@ pub struct Change {
 /// Changed fields by name.
 pub type Changes = BTreeMap<String, Change>;
 
+/// The case a new request is filed under, or a request moves to: by its id,
+/// by its reference (found, or opened with the request's title, magistrate
+/// and offences when no case has it), or both (which must agree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseChoice {
+    pub id: Option<Uuid>,
+    pub reference: Option<String>,
+}
+
 /// A parsed `POST /requests` body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRequest {
     /// `None`: generate `MLA-YYYY-NNNNN`.
     pub reference: Option<String>,
+    pub case: CaseChoice,
     pub fields: RequestFields,
     pub lifecycle: Lifecycle,
 }
@@ -224,6 +235,9 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
 ];
 
+/// The keys that choose the case.
+const CASE_KEYS: [&str; 2] = ["case_id", "case_reference"];
+
 impl NewRequest {
     /// Parses and checks a creation body. A request starts as a `draft`, or
     /// directly in `sent` when `sent_at` is given (logging a past request).
@@ -231,11 +245,22 @@ impl NewRequest {
         // A body is a merge patch onto nothing: `null` means "not given".
         let mut body = without_nulls(body);
         let mut errors = FieldErrors::default();
-        let reference = take::<Option<String>>(&mut body, "reference", &mut errors).flatten();
-        let status = take::<Option<Status>>(&mut body, "status", &mut errors).flatten();
-        let sent_at = take::<Option<NaiveDate>>(&mut body, "sent_at", &mut errors).flatten();
-        let sent_time =
-            take::<Option<DateTime<Utc>>>(&mut body, "sent_time", &mut errors).flatten();
+        let reference = take::<String>(&mut body, "reference", &mut errors);
+        let status = take::<Status>(&mut body, "status", &mut errors);
+        let sent_at = take::<NaiveDate>(&mut body, "sent_at", &mut errors);
+        let sent_time = take::<DateTime<Utc>>(&mut body, "sent_time", &mut errors);
+        let case = take_case_choice(&mut body, &mut errors);
+        if case
+            .as_ref()
+            .is_some_and(|c| c.id.is_none() && c.reference.is_none())
+            && !errors.0.contains_key("case_reference")
+            && !errors.0.contains_key("case_id")
+        {
+            errors.add(
+                "case_reference",
+                "is required: the domestic case number (or give `case_id`, the case's id)",
+            );
+        }
         for key in READ_ONLY {
             if body.remove(*key).is_some() {
                 errors.add(
@@ -243,6 +268,12 @@ impl NewRequest {
                     "is set by the server or by transitions, not on creation",
                 );
             }
+        }
+        if body.remove("links").is_some() {
+            errors.add(
+                "links",
+                "are made with POST /api/v1/requests/{id}/links once the request exists",
+            );
         }
         let fields = parse_fields(Value::Object(body));
         let fields = match fields {
@@ -285,8 +316,11 @@ impl NewRequest {
         if let Some(Err(message)) = sent_at.map(|d| check_date(d, today)) {
             errors.add("sent_at", message);
         }
-        if let (Some(fields), Status::Sent) = (&fields, status) {
-            errors.merge(check_ready_to_send(fields));
+        if let Some(fields) = &fields {
+            errors.merge(check_outcomes(fields, status, true));
+            if status == Status::Sent {
+                errors.merge(check_ready_to_send(fields));
+            }
         }
         let sent_time = match (sent_at, &fields) {
             (Some(date), Some(fields)) => sending_time(sent_time, date, fields.priority, today)
@@ -306,54 +340,136 @@ impl NewRequest {
         lifecycle.sent_time = sent_time;
         Ok(NewRequest {
             reference,
+            case: case.expect("no errors means the case was named"),
             fields,
             lifecycle,
         })
     }
 }
 
+/// Takes `case_id` and `case_reference` out of `body`, checked; `None`
+/// when either is malformed (the error is recorded).
+fn take_case_choice(body: &mut Map<String, Value>, errors: &mut FieldErrors) -> Option<CaseChoice> {
+    let before = errors.0.len();
+    let id = match body.remove("case_id") {
+        None => None,
+        Some(Value::Null) => {
+            errors.add("case_id", "a request always belongs to a case");
+            None
+        }
+        Some(value) => match serde_json::from_value::<Uuid>(value) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("case_id", "must be the id (a UUID) of a case");
+                None
+            }
+        },
+    };
+    let reference = match body.remove("case_reference") {
+        None => None,
+        Some(Value::Null) => {
+            errors.add("case_reference", "a request always belongs to a case");
+            None
+        }
+        Some(Value::String(text)) => {
+            let wrong = check_case_reference(&text);
+            for message in &wrong {
+                errors.add("case_reference", *message);
+            }
+            wrong.is_empty().then_some(text)
+        }
+        Some(other) => {
+            errors.add(
+                "case_reference",
+                format!("invalid type: {}, expected a string", kind_of(&other)),
+            );
+            None
+        }
+    };
+    (errors.0.len() == before).then_some(CaseChoice { id, reference })
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "sequence",
+        Value::Object(_) => "map",
+    }
+}
+
+/// A case reference: the domestic case or procedure number, free text of 1
+/// to 100 characters, not blank. What is wrong with `text`, if anything.
+pub fn check_case_reference(text: &str) -> Vec<&'static str> {
+    let mut wrong = Vec::new();
+    if !(1..=100).contains(&text.chars().count()) {
+        wrong.push("must be 1 to 100 characters long");
+    }
+    if text.trim().is_empty() {
+        wrong.push("must not be blank");
+    }
+    wrong
+}
+
+/// What a `PATCH` body makes of a request: its new descriptive fields, what
+/// changed among them, and the case to move it to, if the patch names one
+/// other than its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patched {
+    pub fields: RequestFields,
+    pub changes: Changes,
+    pub move_to: Option<CaseChoice>,
+}
+
 /// Applies a `PATCH` body (a JSON merge patch over the descriptive fields:
-/// absent = unchanged, `null` = cleared) and returns the new fields with what
+/// absent = unchanged, `null` = cleared; `case_id` or `case_reference`
+/// files it under another case) and returns the new fields with what
 /// changed. Lifecycle fields are refused with a pointer to the transitions.
 pub fn apply_patch(
     current: &MlaRequest,
     patch: Map<String, Value>,
-) -> Result<(RequestFields, Changes), FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let old = match serde_json::to_value(&current.fields) {
-        Ok(Value::Object(map)) => map,
-        _ => unreachable!("RequestFields serialises to an object"),
-    };
-    let mut merged = Value::Object(old.clone());
-    for (key, value) in patch {
-        if READ_ONLY.contains(&key.as_str()) {
-            errors.add(
-                key,
-                "cannot be changed with PATCH; use POST /requests/{id}/transitions",
-            );
-        } else if key == "reference" {
-            errors.add(key, "is the request's identifier and cannot be changed");
-        } else {
-            merge_patch(&mut merged, Value::Object(Map::from_iter([(key, value)])));
-        }
-    }
+) -> Result<Patched, FieldErrors> {
+    let mut errors = patch_errors(&patch);
+    errors.clone().into_result()?;
+    let mut patch = patch;
+    let case = take_case_choice(&mut patch, &mut errors);
     errors.into_result()?;
+    let old = as_object(&current.fields);
+    let mut merged = Value::Object(old.clone());
+    merge_patch(&mut merged, Value::Object(patch));
     let fields = parse_fields(merged)?;
-    if current.lifecycle.status != Status::Draft {
-        check_ready_to_send(&fields).into_result()?;
-    }
-    let new = match serde_json::to_value(&fields) {
-        Ok(Value::Object(map)) => map,
-        _ => unreachable!("RequestFields serialises to an object"),
-    };
-    let changes = new
+    let new = as_object(&fields);
+    let changes: Changes = new
         .into_iter()
         .filter_map(|(key, new)| {
             let old = old.get(&key).cloned().unwrap_or(Value::Null);
             (old != new).then_some((key, Change { old, new }))
         })
         .collect();
-    Ok((fields, changes))
+    let mut errors = check_outcomes(
+        &fields,
+        current.lifecycle.status,
+        changes.contains_key("measure_outcomes"),
+    );
+    if current.lifecycle.status != Status::Draft {
+        errors.merge(check_ready_to_send(&fields));
+    }
+    errors.into_result()?;
+    let move_to = case.filter(|c| {
+        let same_id = c.id.is_none_or(|id| id == current.case_id);
+        let same_reference = c
+            .reference
+            .as_ref()
+            .is_none_or(|r| *r == current.case_reference);
+        !(same_id && same_reference)
+    });
+    Ok(Patched {
+        fields,
+        changes,
+        move_to,
+    })
 }
 
 /// What is wrong with a `PATCH` body on its own, whatever the record: keys
@@ -362,68 +478,47 @@ pub fn apply_patch(
 /// with a stale If-Match (found by fuzzing: it used to be hidden by a 412).
 pub fn patch_errors(patch: &Map<String, Value>) -> FieldErrors {
     let mut errors = FieldErrors::default();
-    let template = Value::Object(required_template());
+    let template = required_template();
+    let mut case_keys = Map::new();
     for (key, value) in patch {
         if READ_ONLY.contains(&key.as_str()) {
             errors.add(
                 key.clone(),
                 "cannot be changed with PATCH; use POST /requests/{id}/transitions",
             );
-            continue;
-        }
-        if key == "reference" {
+        } else if key == "reference" {
             errors.add(
                 key.clone(),
                 "is the request's identifier and cannot be changed",
             );
-            continue;
-        }
-        let mut probe = template.clone();
-        merge_patch(
-            &mut probe,
-            Value::Object(Map::from_iter([(key.clone(), value.clone())])),
-        );
-        match deserialize_named::<RequestFields>(probe) {
-            Err(e) => errors.merge(e),
-            Ok(fields) => {
-                if let Err(e) = fields.validate() {
-                    errors.merge(e.into());
-                }
-            }
+        } else if key == "links" {
+            errors.add(
+                key.clone(),
+                "cannot be changed with PATCH; use POST or DELETE /requests/{id}/links",
+            );
+        } else if CASE_KEYS.contains(&key.as_str()) {
+            case_keys.insert(key.clone(), value.clone());
+        } else if let Some(message) = facilitator_as_channel(key, value) {
+            errors.add(key.clone(), message);
+        } else {
+            errors.merge(field_error::<RequestFields>(&template, key, value.clone()));
         }
     }
+    take_case_choice(&mut case_keys, &mut errors);
     errors
 }
 
-/// JSON Merge Patch (RFC 7386): objects merge key by key, `null` removes a
-/// key (so the field falls back to empty), anything else replaces.
-pub fn merge_patch(target: &mut Value, patch: Value) {
-    match patch {
-        Value::Object(entries) => {
-            if !target.is_object() {
-                *target = Value::Object(Map::new());
-            }
-            let object = target.as_object_mut().expect("made an object above");
-            for (key, value) in entries {
-                if value.is_null() {
-                    object.remove(&key);
-                } else {
-                    merge_patch(object.entry(key).or_insert(Value::Null), value);
-                }
-            }
-        }
-        other => *target = other,
-    }
-}
-
-/// `body` applied as a merge patch onto an empty object.
-fn without_nulls(body: Map<String, Value>) -> Map<String, Value> {
-    let mut target = Value::Object(Map::new());
-    merge_patch(&mut target, Value::Object(body));
-    match target {
-        Value::Object(map) => map,
-        _ => unreachable!("merging into an object keeps an object"),
-    }
+/// A channel value that became a facilitator: said so, rather than "unknown
+/// channel", to whoever still sends it.
+fn facilitator_as_channel(key: &str, value: &Value) -> Option<String> {
+    let facilitator = value
+        .as_str()
+        .filter(|_| key == "channel")
+        .and_then(Facilitator::parse)?;
+    Some(format!(
+        "`{facilitator}` is a facilitator now, not a channel: list it in `facilitators` and \
+         give the route the request took in `channel` (`other` when unknown)"
+    ))
 }
 
 /// The instant a request left, sent on `date`: `given`, which must fall on
@@ -462,6 +557,37 @@ pub fn check_ready_to_send(fields: &RequestFields) -> FieldErrors {
     errors
 }
 
+/// The statuses in which what became of each measure can be recorded.
+pub fn records_outcomes(status: Status) -> bool {
+    matches!(status, Status::Executed | Status::PartiallyExecuted)
+}
+
+/// Outcomes name only the request's measures; they are recorded (`changed`)
+/// only on an executed or partially executed request, where they are kept
+/// through later moves.
+pub fn check_outcomes(fields: &RequestFields, status: Status, changed: bool) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    for measure in fields.measure_outcomes.keys() {
+        if !fields.measures.contains(measure) {
+            errors.add(
+                format!("measure_outcomes.{measure}"),
+                "is not one of the request's measures; add it to `measures`, or remove its \
+                 outcome (null) together with the measure",
+            );
+        }
+    }
+    if changed && !fields.measure_outcomes.is_empty() && !records_outcomes(status) {
+        errors.add(
+            "measure_outcomes",
+            format!(
+                "can be recorded only on an executed or partially executed request (this one \
+                 is `{status}`): record them with the transition"
+            ),
+        );
+    }
+    errors
+}
+
 /// The rules between fields: a legal basis that only works between some
 /// countries (an EIO, an e-evidence order) must name one of them
 /// (docs/DOMAIN.md §5.4). Filed under `legal_basis`.
@@ -477,13 +603,30 @@ pub fn check_basis_and_country(fields: &RequestFields) -> FieldErrors {
 /// Parses and checks the descriptive fields, naming the field behind every
 /// error: every creation and every PATCH comes through here.
 pub fn parse_fields(value: Value) -> Result<RequestFields, FieldErrors> {
+    let mut value = value;
+    let mut errors = FieldErrors::default();
+    if let Some(object) = value.as_object_mut()
+        && let Some(message) = object
+            .get("channel")
+            .and_then(|channel| facilitator_as_channel("channel", channel))
+    {
+        errors.add("channel", message);
+        object.remove("channel");
+    }
     let whole = deserialize_named::<RequestFields>(value.clone());
     let mut fields = match whole {
         Ok(fields) => fields,
-        Err(first) => return Err(every_field_error(value).unwrap_or(first)),
+        Err(first) => {
+            errors.merge(
+                every_field_error::<RequestFields>(&value, &required_template()).unwrap_or(first),
+            );
+            return Err(errors);
+        }
     };
+    errors.into_result()?;
     dedupe(&mut fields.offences);
     dedupe(&mut fields.measures);
+    dedupe(&mut fields.facilitators);
     let mut errors = FieldErrors::of(&fields);
     errors.merge(check_basis_and_country(&fields));
     errors.into_result()?;
@@ -493,7 +636,6 @@ pub fn parse_fields(value: Value) -> Result<RequestFields, FieldErrors> {
 /// The smallest valid set of descriptive fields: the required ones.
 fn required_template() -> Map<String, Value> {
     let Value::Object(map) = serde_json::json!({
-        "case_reference": "x",
         "title": "x",
         "issuing_magistrate": {"name": "x"},
         "target_country": "FR",
@@ -501,89 +643,6 @@ fn required_template() -> Map<String, Value> {
         unreachable!("an object literal")
     };
     map
-}
-
-/// serde stops at the first bad field; to report them all, each given field
-/// is tried alone on top of a valid template (so any error is its own), then
-/// every missing required field is named. `None` if that finds nothing.
-fn every_field_error(value: Value) -> Option<FieldErrors> {
-    let Value::Object(given) = value else {
-        return None;
-    };
-    let template = required_template();
-    let mut errors = FieldErrors::default();
-    for (key, v) in &given {
-        let mut probe = template.clone();
-        probe.insert(key.clone(), v.clone());
-        match deserialize_named::<RequestFields>(Value::Object(probe)) {
-            Err(e) => errors.merge(e),
-            Ok(fields) => {
-                if let Err(e) = fields.validate() {
-                    errors.merge(e.into());
-                }
-            }
-        }
-    }
-    for key in template.keys().filter(|k| !given.contains_key(*k)) {
-        errors.add(key.clone(), "is required");
-    }
-    (!errors.is_empty()).then_some(errors)
-}
-
-fn dedupe<T: PartialEq + Copy>(list: &mut Vec<T>) {
-    let mut seen = Vec::with_capacity(list.len());
-    list.retain(|item| {
-        let fresh = !seen.contains(item);
-        if fresh {
-            seen.push(*item);
-        }
-        fresh
-    });
-}
-
-/// Removes `key` from `body` and parses it, recording a failure under `key`.
-fn take<T: DeserializeOwned + Default>(
-    body: &mut Map<String, Value>,
-    key: &str,
-    errors: &mut FieldErrors,
-) -> Option<T> {
-    let value = body.remove(key)?;
-    match serde_json::from_value(value) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errors.add(key, e.to_string());
-            None
-        }
-    }
-}
-
-/// Deserialises `value` into `T`; on failure, the error is filed under the
-/// path of the offending field (`issuing_magistrate.name`, `offences[2]`).
-pub fn deserialize_named<T: DeserializeOwned>(value: Value) -> Result<T, FieldErrors> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().to_string();
-        // serde reports a missing field at its parent: move it onto the field.
-        if let Some(rest) = message.strip_prefix("missing field `") {
-            let field = rest.trim_end_matches('`');
-            let full = if path == "." {
-                field.to_string()
-            } else {
-                format!("{path}.{field}")
-            };
-            return FieldErrors::one(full, "is required");
-        }
-        // For an unknown field the path already ends with the field.
-        if message.starts_with("unknown field `") {
-            return FieldErrors::one(path, "is not a field of this resource");
-        }
-        let path = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        FieldErrors::one(path, message)
-    })
 }
 
 /// References are printed on letters and typed into foreign systems: keep
@@ -675,6 +734,117 @@ mod tests {
     }
 
     #[test]
+    fn the_case_is_named_by_reference_or_id_and_never_cleared() {
+        let today = Today::on(day("2026-01-10"));
+        let r = NewRequest::from_json(body(minimal()), today).unwrap();
+        assert_eq!(
+            r.case,
+            CaseChoice {
+                id: None,
+                reference: Some("PARQUET-1".into())
+            }
+        );
+        let mut by_id = minimal();
+        by_id.as_object_mut().unwrap().remove("case_reference");
+        by_id["case_id"] = json!(Uuid::nil());
+        let r = NewRequest::from_json(body(by_id.clone()), today).unwrap();
+        assert_eq!(r.case.id, Some(Uuid::nil()));
+        by_id["case_id"] = json!("PARQUET-1");
+        let err = NewRequest::from_json(body(by_id), today).unwrap_err();
+        assert_eq!(err.0.keys().collect::<Vec<_>>(), ["case_id"], "{err:?}");
+        let mut neither = minimal();
+        neither["case_reference"] = json!(null);
+        let err = NewRequest::from_json(body(neither), today).unwrap_err();
+        assert!(
+            err.0["case_reference"][0].starts_with("is required"),
+            "{err:?}"
+        );
+        let err = apply_patch(&record(), body(json!({"case_reference": null}))).unwrap_err();
+        assert!(
+            err.0["case_reference"][0].contains("always belongs"),
+            "{err:?}"
+        );
+        let moved = apply_patch(&record(), body(json!({"case_reference": "PARQUET-2"}))).unwrap();
+        assert_eq!(
+            moved.move_to.unwrap().reference.as_deref(),
+            Some("PARQUET-2")
+        );
+        let same = apply_patch(&record(), body(json!({"case_reference": "PARQUET-1"}))).unwrap();
+        assert_eq!(same.move_to, None);
+    }
+
+    #[test]
+    fn a_facilitator_is_not_a_channel_and_fields_that_moved_say_where() {
+        let today = Today::on(day("2026-01-10"));
+        let mut v = minimal();
+        v["channel"] = json!("eurojust");
+        v["facilitators"] = json!(["ejn", "eurojust", "ejn"]);
+        v["victims_identified"] = json!(3);
+        v["related_request_id"] = json!(Uuid::nil());
+        let err = NewRequest::from_json(body(v.clone()), today).unwrap_err();
+        assert!(err.0["channel"][0].contains("facilitator"), "{err:?}");
+        assert!(err.0["victims_identified"][0].contains("case"), "{err:?}");
+        assert!(err.0["related_request_id"][0].contains("links"), "{err:?}");
+        v["channel"] = json!("other");
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("victims_identified");
+        obj.remove("related_request_id");
+        let r = NewRequest::from_json(body(v), today).unwrap();
+        assert_eq!(
+            r.fields.facilitators,
+            [Facilitator::Ejn, Facilitator::Eurojust]
+        );
+        let err = apply_patch(&record(), body(json!({"channel": "interpol"}))).unwrap_err();
+        assert!(err.0["channel"][0].contains("facilitator"), "{err:?}");
+    }
+
+    #[test]
+    fn outcomes_name_the_measures_of_an_executed_request() {
+        let mut r = record();
+        r.fields.measures = vec![Measure::SubscriberData, Measure::IdentifyVictims];
+        r.fields.channel = Some(Channel::CentralAuthority);
+        r.fields.legal_basis = Some(LegalBasis::Untoc);
+        let err = apply_patch(
+            &r,
+            body(json!({"measure_outcomes": {"subscriber_data": "data_not_held"}})),
+        )
+        .unwrap_err();
+        assert!(err.0["measure_outcomes"][0].contains("`draft`"), "{err:?}");
+        r.lifecycle.status = Status::PartiallyExecuted;
+        let done = apply_patch(
+            &r,
+            body(json!({"measure_outcomes": {"subscriber_data": "data_not_held"}})),
+        )
+        .unwrap();
+        assert_eq!(
+            done.fields.measure_outcomes[&Measure::SubscriberData],
+            MeasureOutcome::DataNotHeld
+        );
+        let err = apply_patch(
+            &r,
+            body(json!({"measure_outcomes": {"bank_records": "refused", "teleport": "executed"}})),
+        )
+        .unwrap_err();
+        let keys: Vec<_> = err.0.keys().cloned().collect();
+        assert_eq!(keys, ["measure_outcomes.teleport"], "{err:?}");
+        let err = apply_patch(
+            &r,
+            body(json!({"measure_outcomes": {"bank_records": "refused"}})),
+        )
+        .unwrap_err();
+        assert!(
+            err.0["measure_outcomes.bank_records"][0].contains("not one of"),
+            "{err:?}"
+        );
+        // A creation body cannot carry them: nothing was executed yet.
+        let mut v = minimal();
+        v["measures"] = json!(["subscriber_data"]);
+        v["measure_outcomes"] = json!({"subscriber_data": "executed"});
+        let err = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap_err();
+        assert!(err.0.contains_key("measure_outcomes"), "{err:?}");
+    }
+
+    #[test]
     fn validation_reports_nested_paths() {
         let mut v = minimal();
         v["issuing_magistrate"] = json!({"name": " ", "email": "not-an-email"});
@@ -695,7 +865,10 @@ mod tests {
     fn missing_required_field_is_named() {
         let v = json!({"title": "T", "issuing_magistrate": {"name": "J"}, "target_country": "PH"});
         let err = NewRequest::from_json(body(v), Today::on(day("2026-01-10"))).unwrap_err();
-        assert_eq!(err.0["case_reference"], vec!["is required"]);
+        assert!(
+            err.0["case_reference"][0].starts_with("is required"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -711,8 +884,11 @@ mod tests {
         MlaRequest {
             id: Uuid::nil(),
             reference: "MLA-2026-00001".into(),
+            case_id: Uuid::nil(),
+            case_reference: "PARQUET-1".into(),
             fields: new.fields,
             lifecycle: new.lifecycle,
+            links: Vec::new(),
             version: 1,
             created_by: Uuid::nil(),
             created_at: Utc::now(),
@@ -724,14 +900,18 @@ mod tests {
     fn patch_changes_only_what_it_names_and_null_clears() {
         let mut r = record();
         r.fields.foreign_reference = Some("X-1".into());
-        let (fields, changes) = apply_patch(
+        let Patched {
+            fields,
+            changes,
+            move_to,
+        } = apply_patch(
             &r,
             body(json!({"title": "New", "foreign_reference": null, "priority": "urgent"})),
         )
         .unwrap();
         assert_eq!(fields.title, "New");
         assert_eq!(fields.foreign_reference, None);
-        assert_eq!(fields.case_reference, r.fields.case_reference);
+        assert_eq!(move_to, None);
         let keys: Vec<_> = changes.keys().cloned().collect();
         assert_eq!(keys, ["foreign_reference", "priority", "title"]);
         assert_eq!(changes["title"].old, json!("T"));
@@ -803,7 +983,9 @@ mod tests {
             err.0["legal_basis"][0].contains("Philippines (PH)"),
             "{err:?}"
         );
-        let (fields, changes) = apply_patch(
+        let Patched {
+            fields, changes, ..
+        } = apply_patch(
             &r,
             body(json!({"legal_basis": "eio_directive", "target_country": "be"})),
         )

@@ -7,10 +7,16 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
+use std::collections::BTreeMap;
+
 use super::request::{
-    Change, Changes, Lifecycle, MlaRequest, RequestFields, check_ready_to_send, sending_time,
+    Change, Changes, Lifecycle, MlaRequest, RequestFields, check_outcomes, check_ready_to_send,
+    records_outcomes, sending_time,
 };
-use super::{AbandonmentReason, FieldErrors, RefusalGround, Status, Today, check_date};
+use super::{
+    AbandonmentReason, FieldErrors, Measure, MeasureOutcome, RefusalGround, Status, Today,
+    check_date,
+};
 
 /// A `POST /requests/{id}/transitions` body.
 #[derive(Debug, Clone, PartialEq, Deserialize, Validate, utoipa::ToSchema)]
@@ -27,10 +33,11 @@ pub struct TransitionCommand {
     pub abandonment_reason: Option<AbandonmentReason>,
     #[serde(default)]
     pub refusal_ground: Option<RefusalGround>,
+    /// On a move to `executed` or `partially_executed`: what became of
+    /// each measure, merged onto those recorded (`null` removes one).
     #[serde(default)]
-    #[validate(range(min = 0, max = 1_000_000))]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    pub victims_identified: Option<i32>,
+    #[schema(value_type = Option<Object>)]
+    pub measure_outcomes: Option<BTreeMap<Measure, Option<MeasureOutcome>>>,
     /// `sent` only: the instant it left (UTC), on the effective date in the
     /// office's zone. For an emergency sent today, now when left out.
     #[serde(default)]
@@ -90,6 +97,23 @@ pub fn apply_transition(
     } else if cmd.sent_time.is_some() {
         errors.add("sent_time", "applies only to a transition to `sent`");
     }
+    let mut fields = record.fields.clone();
+    if let Some(outcomes) = &cmd.measure_outcomes {
+        if records_outcomes(cmd.to) {
+            for (measure, outcome) in outcomes {
+                match outcome {
+                    Some(outcome) => fields.measure_outcomes.insert(*measure, *outcome),
+                    None => fields.measure_outcomes.remove(measure),
+                };
+            }
+            errors.merge(check_outcomes(&fields, cmd.to, true));
+        } else {
+            errors.add(
+                "measure_outcomes",
+                "apply only to a transition to `executed` or `partially_executed`",
+            );
+        }
+    }
     errors.into_result().map_err(TransitionError::Invalid)?;
 
     let old = &record.lifecycle;
@@ -115,10 +139,6 @@ pub fn apply_transition(
         refusal_ground: cmd.refusal_ground,
         ..old.clone()
     };
-    let mut fields = record.fields.clone();
-    if cmd.victims_identified.is_some() {
-        fields.victims_identified = cmd.victims_identified;
-    }
 
     let mut changes = Changes::new();
     let mut note_change = |name: &str, old: serde_json::Value, new: serde_json::Value| {
@@ -164,9 +184,9 @@ pub fn apply_transition(
         json!(lifecycle.refusal_ground),
     );
     note_change(
-        "victims_identified",
-        json!(record.fields.victims_identified),
-        json!(fields.victims_identified),
+        "measure_outcomes",
+        json!(record.fields.measure_outcomes),
+        json!(fields.measure_outcomes),
     );
     Ok(Transitioned {
         fields,
@@ -237,7 +257,8 @@ mod tests {
 
     fn sent_on(date: &str) -> MlaRequest {
         let body = json!({"case_reference": "C", "title": "T", "issuing_magistrate": {"name": "J"},
-            "target_country": "PH", "channel": "diplomatic", "legal_basis": "reciprocity", "sent_at": date});
+            "target_country": "PH", "channel": "diplomatic", "legal_basis": "reciprocity",
+            "measures": ["identify_victims", "subscriber_data"], "sent_at": date});
         let new = NewRequest::from_json(
             body.as_object().unwrap().clone(),
             Today::on(day("2026-06-01")),
@@ -246,8 +267,11 @@ mod tests {
         MlaRequest {
             id: Uuid::nil(),
             reference: "R".into(),
+            case_id: Uuid::nil(),
+            case_reference: "C".into(),
             fields: new.fields,
             lifecycle: new.lifecycle,
+            links: Vec::new(),
             version: 1,
             created_by: Uuid::nil(),
             created_at: Utc::now(),
@@ -262,7 +286,7 @@ mod tests {
             note: None,
             abandonment_reason: None,
             refusal_ground: None,
-            victims_identified: None,
+            measure_outcomes: None,
             sent_time: None,
         }
     }
@@ -311,13 +335,64 @@ mod tests {
         step(&mut r, to(Status::Acknowledged, "2025-02-01"));
         step(&mut r, to(Status::InExecution, "2025-03-01"));
         let mut done = to(Status::Executed, "2025-04-01");
-        done.victims_identified = Some(3);
+        done.measure_outcomes = Some(BTreeMap::from([
+            (Measure::IdentifyVictims, Some(MeasureOutcome::Executed)),
+            (Measure::SubscriberData, Some(MeasureOutcome::DataNotHeld)),
+        ]));
         let changes = step(&mut r, done);
         assert_eq!(r.lifecycle.first_response_at, Some(day("2025-03-01")));
         assert_eq!(r.lifecycle.closed_at, Some(day("2025-04-01")));
-        assert_eq!(r.fields.victims_identified, Some(3));
-        assert!(changes.contains_key("victims_identified"));
+        assert_eq!(r.fields.measure_outcomes.len(), 2);
+        assert_eq!(
+            changes["measure_outcomes"].new,
+            json!({"identify_victims": "executed", "subscriber_data": "data_not_held"})
+        );
         assert_eq!(changes["status"].new, json!("executed"));
+    }
+
+    #[test]
+    fn outcomes_come_with_an_execution_and_name_the_measures() {
+        let mut r = sent_on("2025-01-01");
+        let invalid = |r: &MlaRequest, cmd: TransitionCommand| match apply_transition(
+            r,
+            &cmd,
+            Today::on(day("2026-06-01")),
+        ) {
+            Err(TransitionError::Invalid(e)) => e,
+            other => panic!("{other:?}"),
+        };
+        let mut early = to(Status::InExecution, "2025-02-01");
+        early.measure_outcomes = Some(BTreeMap::from([(
+            Measure::SubscriberData,
+            Some(MeasureOutcome::Executed),
+        )]));
+        assert!(invalid(&r, early).0.contains_key("measure_outcomes"));
+        let mut partly = to(Status::PartiallyExecuted, "2025-02-01");
+        partly.measure_outcomes = Some(BTreeMap::from([(
+            Measure::BankRecords,
+            Some(MeasureOutcome::Refused),
+        )]));
+        assert!(
+            invalid(&r, partly.clone())
+                .0
+                .contains_key("measure_outcomes.bank_records")
+        );
+        partly.measure_outcomes = Some(BTreeMap::from([(
+            Measure::SubscriberData,
+            Some(MeasureOutcome::Executed),
+        )]));
+        step(&mut r, partly);
+        // The rest follows; null takes one back.
+        let mut done = to(Status::Executed, "2025-03-01");
+        done.measure_outcomes = Some(BTreeMap::from([
+            (Measure::SubscriberData, None),
+            (Measure::IdentifyVictims, Some(MeasureOutcome::NotExecuted)),
+        ]));
+        step(&mut r, done);
+        assert_eq!(
+            r.fields.measure_outcomes,
+            BTreeMap::from([(Measure::IdentifyVictims, MeasureOutcome::NotExecuted)])
+        );
     }
 
     #[test]

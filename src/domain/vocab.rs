@@ -88,10 +88,6 @@ vocabulary!(
         MinistryOfJustice => "ministry_of_justice",
         Diplomatic => "diplomatic",
         DirectJudicial => "direct_judicial",
-        Interpol => "interpol",
-        Eurojust => "eurojust",
-        Ejn => "ejn",
-        LiaisonMagistrate => "liaison_magistrate",
         PoliceCooperation => "police_cooperation",
         Network247 => "network_24_7",
         ServiceProviderDirect => "service_provider_direct",
@@ -100,8 +96,42 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// How we chased the requested state: the request channels, plus the
-    /// everyday ones.
+    /// Who helped the request on its way, whatever route it took: the
+    /// bodies that were channel values before they became a list of their
+    /// own (docs/DOMAIN.md §5.1).
+    Facilitator, "facilitator" {
+        Eurojust => "eurojust",
+        Ejn => "ejn",
+        LiaisonMagistrate => "liaison_magistrate",
+        Interpol => "interpol",
+    }
+);
+
+vocabulary!(
+    /// What became of one measure of an executed or partially executed
+    /// request.
+    MeasureOutcome, "measure outcome" {
+        Executed => "executed",
+        Refused => "refused",
+        DataNotHeld => "data_not_held",
+        NotExecuted => "not_executed",
+    }
+);
+
+vocabulary!(
+    /// Whether the requested state opened proceedings of its own in a
+    /// case (against the suspect, or to protect the victims there).
+    ForeignProceedings, "foreign proceedings answer" {
+        Yes => "yes",
+        No => "no",
+        Unknown => "unknown",
+    }
+);
+
+vocabulary!(
+    /// How we chased the requested state: the request channels, the
+    /// facilitators (a reminder through Eurojust's national desk or our
+    /// liaison magistrate), plus the everyday ones.
     FollowUpChannel, "follow-up channel" {
         CentralAuthority => "central_authority",
         MinistryOfJustice => "ministry_of_justice",
@@ -282,7 +312,10 @@ mod tests {
     /// As many codes as docs/DOMAIN.md §5.1 and §5.2 list.
     #[test]
     fn each_vocabulary_has_its_documented_number_of_codes() {
-        assert_eq!(Channel::ALL.len(), 12);
+        assert_eq!(Channel::ALL.len(), 8);
+        assert_eq!(Facilitator::ALL.len(), 4);
+        assert_eq!(MeasureOutcome::ALL.len(), 4);
+        assert_eq!(ForeignProceedings::ALL.len(), 3);
         assert_eq!(FollowUpChannel::ALL.len(), 14);
         assert_eq!(LegalBasis::ALL.len(), 15);
         assert_eq!(Offence::ALL.len(), 14);
@@ -309,13 +342,16 @@ mod tests {
         assert_eq!(last(RefusalGround::ALL, RefusalGround::as_str), "other");
     }
 
-    /// A follow-up may go by any route a request may take (docs/DOMAIN.md
-    /// §5.1: the channel codes plus `email` and `phone`), in the same order.
+    /// A follow-up may go by any route a request may take or through any
+    /// facilitator (docs/DOMAIN.md §5.1), or by `email` or `phone`.
     #[test]
-    fn follow_up_channels_are_the_channels_plus_email_and_phone() {
-        let mut expected = Channel::names();
-        expected.insert(expected.len() - 1, "email");
-        expected.insert(expected.len() - 1, "phone");
-        assert_eq!(FollowUpChannel::names(), expected);
+    fn follow_up_channels_are_the_channels_the_facilitators_email_and_phone() {
+        let mut expected: Vec<&str> = Channel::names();
+        expected.extend(Facilitator::names());
+        expected.extend(["email", "phone"]);
+        expected.sort();
+        let mut names = FollowUpChannel::names();
+        names.sort();
+        assert_eq!(names, expected);
     }
 }

@@ -31,13 +31,16 @@ use crate::domain::Role;
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     tags(
-        (name = "requests"), (name = "alerts"), (name = "users"),
+        (name = "requests"), (name = "cases"), (name = "alerts"), (name = "users"),
         (name = "statistics"), (name = "meta"), (name = "health"),
     ),
     paths(
         api::meta::healthz, api::meta::readyz, serve, api::meta::vocabularies,
         api::requests::list, api::requests::create, api::requests::get, api::requests::patch,
         api::requests::transition, api::requests::milestone, api::requests::add_note, api::requests::list_events,
+        api::requests::add_link, api::requests::remove_link,
+        api::cases::list, api::cases::create, api::cases::get, api::cases::patch,
+        api::cases::list_events,
         api::alerts::add_follow_up, api::alerts::snooze, api::alerts::unsnooze,
         api::users::list, api::users::create, api::users::deactivate, api::users::rotate_token,
         api::alerts::rules, api::alerts::stalled, api::alerts::run, api::alerts::notifications,
@@ -50,6 +53,7 @@ use crate::domain::Role;
         super::error::ErrorBody,
         crate::domain::request::RequestFields,
         crate::domain::request::Magistrate,
+        crate::domain::case::CaseFields,
     )),
 )]
 struct ApiDoc;
@@ -254,8 +258,28 @@ fn adjust_schemas(out: &mut Map<String, Value>) {
     ] {
         out[schema]["properties"][property]["format"] = json!("email");
     }
-    let record = flatten_all_of(&out["MlaRequest"], out);
-    out.insert("MlaRequest".into(), record);
+    // An outcome per measure: measures as keys, outcomes as values (`null`
+    // takes one back in a patch or a transition).
+    let outcomes = |nullable: bool| {
+        let value = if nullable {
+            json!({"oneOf": [{"$ref": "#/components/schemas/MeasureOutcome"}, {"type": "null"}]})
+        } else {
+            json!({"$ref": "#/components/schemas/MeasureOutcome"})
+        };
+        json!({"type": ["object", "null"],
+               "propertyNames": {"$ref": "#/components/schemas/Measure"},
+               "additionalProperties": value})
+    };
+    out["RequestFields"]["properties"]["measure_outcomes"] = outcomes(true);
+    out["TransitionCommand"]["properties"]["measure_outcomes"] = outcomes(true);
+    for name in ["MlaRequest", "Case", "CaseDetail"] {
+        let record = flatten_all_of(&out[name], out);
+        out.insert(name.into(), record);
+    }
+    // A record's outcomes are always an object of outcomes.
+    let mut recorded = outcomes(false);
+    recorded["type"] = json!("object");
+    out["MlaRequest"]["properties"]["measure_outcomes"] = recorded;
     out.insert(
         "NewRequest".into(),
         new_request_schema(&out["RequestFields"]),
@@ -263,6 +287,11 @@ fn adjust_schemas(out: &mut Map<String, Value>) {
     out.insert(
         "RequestPatch".into(),
         request_patch_schema(&out["RequestFields"], &out["Magistrate"]),
+    );
+    out.insert("NewCase".into(), out["CaseFields"].clone());
+    out.insert(
+        "CasePatch".into(),
+        patch_schema(&out["CaseFields"], &out["Magistrate"]),
     );
 }
 
@@ -291,12 +320,28 @@ fn flatten_all_of(schema: &Value, all: &Map<String, Value>) -> Value {
            "additionalProperties": false})
 }
 
-/// `POST /requests`: the descriptive fields, plus the reference (generated
-/// when left out) and, to log a request already sent, `status: sent` with
-/// `sent_at`. `null` means "not given".
+/// The properties that name a request's case: either, or both alike.
+fn case_properties(properties: &mut Map<String, Value>) {
+    properties.insert(
+        "case_id".into(),
+        json!({"type": ["string", "null"], "format": "uuid",
+               "description": "The case to file it under (or give `case_reference`)"}),
+    );
+    properties.insert(
+        "case_reference".into(),
+        json!({"type": ["string", "null"], "minLength": 1, "maxLength": 100,
+               "description": "The case's reference: a case found, or opened with the request's title, magistrate and offences when no case has it"}),
+    );
+}
+
+/// `POST /requests`: the descriptive fields, the case (by `case_id` or
+/// `case_reference`), plus the reference (generated when left out) and, to
+/// log a request already sent, `status: sent` with `sent_at`. `null` means
+/// "not given".
 fn new_request_schema(fields: &Value) -> Value {
     let mut schema = fields.clone();
     let properties = schema["properties"].as_object_mut().expect("an object");
+    case_properties(properties);
     properties.insert(
         "reference".into(),
         json!({"type": ["string", "null"],
@@ -312,15 +357,34 @@ fn new_request_schema(fields: &Value) -> Value {
         "sent_at".into(),
         json!({"type": ["string", "null"], "format": "date"}),
     );
+    // One of the two names the case.
+    schema["anyOf"] = json!([
+        {"required": ["case_id"], "properties": {"case_id": {"type": "string"}}},
+        {"required": ["case_reference"], "properties": {"case_reference": {"type": "string"}}},
+    ]);
     schema
 }
 
 /// `PATCH /requests/{id}`: a JSON merge patch over the descriptive fields:
-/// any subset; `null` clears an optional field.
+/// any subset; `null` clears an optional field; `case_id` or
+/// `case_reference` files the request under another case.
 fn request_patch_schema(fields: &Value, magistrate: &Value) -> Value {
+    let mut schema = patch_schema(fields, magistrate);
+    let properties = schema["properties"].as_object_mut().expect("an object");
+    case_properties(properties);
+    for key in ["case_id", "case_reference"] {
+        // Never cleared: a request always belongs to a case.
+        let types = json!(["string"]);
+        properties[key]["type"] = types;
+    }
+    schema
+}
+
+/// A JSON merge patch over `fields`: any subset; `null` clears an optional
+/// field; the magistrate merges key by key too.
+fn patch_schema(fields: &Value, magistrate: &Value) -> Value {
     let mut schema = fields.clone();
     schema["required"] = json!([]);
-    // The magistrate merges key by key too.
     let mut partial = magistrate.clone();
     partial["required"] = json!([]);
     schema["properties"]["issuing_magistrate"] = partial;

@@ -121,6 +121,7 @@ impl Application {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let mut r = Routes::new(cfg, API_PREFIX);
     api::requests::routes(&mut r);
+    api::cases::routes(&mut r);
     api::users::routes(&mut r);
     api::meta::routes(&mut r);
     api::alerts::routes(&mut r);

@@ -12,6 +12,7 @@
 //! database itself.
 
 pub mod alerts;
+pub mod cases;
 pub mod error;
 pub mod requests;
 pub mod stats;

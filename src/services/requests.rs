@@ -1,5 +1,5 @@
-//! The register: creating, reading, changing and moving requests, their
-//! notes and their history.
+//! The register: creating, reading, changing and moving requests, the case
+//! each is filed under, their links, their notes and their history.
 
 use base64::Engine;
 use chrono::{Datelike, NaiveDate};
@@ -8,14 +8,19 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use validator::Validate;
 
+use super::cases::file_under;
 use super::{Error, Result, Services};
 use crate::db::events::{self, Event, EventKind, NewEvent};
+use crate::db::links::{self, LinkRow};
 use crate::db::requests::{self as store, After, Filters, PageQuery, Position, SortKey};
 use crate::db::{Backend, DbConnection};
+use crate::domain::link::{Direction, NewLink, RequestLink};
 use crate::domain::milestone::{MilestoneCommand, MilestoneError, apply_milestone};
-use crate::domain::request::{Changes, MlaRequest, NewRequest, apply_patch, patch_errors};
+use crate::domain::request::{
+    Change, Changes, MlaRequest, NewRequest, Patched, apply_patch, patch_errors,
+};
 use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
-use crate::domain::{FieldErrors, check_date};
+use crate::domain::{FieldErrors, Today, check_date};
 
 /// A note for a request's history.
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -63,16 +68,20 @@ const MALFORMED_CURSOR: &str = "the cursor is malformed; start again without it"
 
 impl Services {
     /// Records a new request (a draft, or one already sent) with its
-    /// `created` event; a reference is generated when none is given.
+    /// `created` event; a reference is generated when none is given. It is
+    /// filed under the case it names by id, or by reference — a case found,
+    /// or opened with the request's description when no case has that
+    /// reference.
     pub async fn create_request(
         &self,
         actor: Uuid,
         body: serde_json::Map<String, serde_json::Value>,
     ) -> Result<MlaRequest> {
-        let new = NewRequest::from_json(body, self.today())?;
+        let today = self.today();
+        let new = NewRequest::from_json(body, today)?;
         let year = self.clock.now().year();
         self.db
-            .write(move |conn| insert_request(conn, new, actor, year))
+            .write(move |conn| insert_request(conn, new, actor, year, today))
             .await
     }
 
@@ -101,23 +110,39 @@ impl Services {
                             current: current.version,
                         });
                     }
-                    let (fields, changes) = apply_patch(&current, patch)?;
+                    let Patched {
+                        fields,
+                        mut changes,
+                        move_to,
+                    } = apply_patch(&current, patch)?;
+                    let mut updated = MlaRequest {
+                        fields,
+                        ..current.clone()
+                    };
+                    if let Some(choice) = move_to {
+                        let case = file_under(conn, &choice, &updated, actor, today)?;
+                        let mut note =
+                            |name: &str, old: serde_json::Value, new: serde_json::Value| {
+                                if old != new {
+                                    changes.insert(name.to_string(), Change { old, new });
+                                }
+                            };
+                        note(
+                            "case_id",
+                            serde_json::json!(current.case_id),
+                            serde_json::json!(case.id),
+                        );
+                        note(
+                            "case_reference",
+                            serde_json::json!(current.case_reference),
+                            serde_json::json!(case.fields.case_reference),
+                        );
+                        updated.case_id = case.id;
+                        updated.case_reference = case.fields.case_reference;
+                    }
                     if changes.is_empty() {
                         return Ok(current);
                     }
-                    if let Some(related) = fields
-                        .related_request_id
-                        .filter(|_| changes.contains_key("related_request_id"))
-                    {
-                        if related == id {
-                            return Err(Error::field(
-                                "related_request_id",
-                                "a request cannot relate to itself",
-                            ));
-                        }
-                        check_related(conn, related)?;
-                    }
-                    let updated = MlaRequest { fields, ..current };
                     let event = NewEvent {
                         request_id: id,
                         kind: EventKind::Updated,
@@ -267,6 +292,79 @@ impl Services {
             .await
     }
 
+    /// Links request `id` to another (`{id} supersedes {to}`…), recorded in
+    /// both histories; at most one link joins two requests.
+    pub async fn add_link(&self, actor: Uuid, id: Uuid, link: NewLink) -> Result<RequestLink> {
+        if link.to == id {
+            return Err(Error::field("to", "a request cannot be linked to itself"));
+        }
+        let today = self.today();
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    lock_pair(conn, id, link.to)?;
+                    if let Some(existing) = links::between(conn, id, link.to)? {
+                        return Err(Error::Conflict(format!(
+                            "the two requests are already linked ({}): remove that link \
+                             (DELETE /api/v1/requests/{id}/links/{}) before making another",
+                            describe(conn, &existing)?,
+                            existing.id
+                        )));
+                    }
+                    let row = LinkRow {
+                        id: Uuid::new_v4().to_string(),
+                        from_request_id: id.to_string(),
+                        to_request_id: link.to.to_string(),
+                        kind: link.kind.as_str().to_string(),
+                        created_by: actor.to_string(),
+                        created_at: crate::db::now(),
+                    };
+                    links::insert(conn, &row)?;
+                    record_link(conn, &row, EventKind::Linked, actor, today)?;
+                    Ok(RequestLink {
+                        id: stored_id(&row.id)?,
+                        kind: link.kind,
+                        direction: Direction::Outgoing,
+                        request_id: link.to,
+                        reference: reference_of(conn, link.to)?,
+                    })
+                })
+            })
+            .await
+    }
+
+    /// Removes a link of request `id` (either end), recorded in both
+    /// histories; returns request `id`'s `unlinked` event.
+    pub async fn remove_link(&self, actor: Uuid, id: Uuid, link_id: Uuid) -> Result<Event> {
+        let today = self.today();
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| {
+                    lock_existing(conn, id)?;
+                    let row = links::get(conn, link_id)?
+                        .filter(|row| {
+                            row.from_request_id == id.to_string()
+                                || row.to_request_id == id.to_string()
+                        })
+                        .ok_or_else(|| {
+                            Error::NotFound(format!("request `{id}` has no link `{link_id}`"))
+                        })?;
+                    let other = if row.from_request_id == id.to_string() {
+                        &row.to_request_id
+                    } else {
+                        &row.from_request_id
+                    };
+                    lock_existing(conn, stored_id(other)?)?;
+                    links::delete(conn, link_id)?;
+                    record_link(conn, &row, EventKind::Unlinked, actor, today)?;
+                    Ok(events::list(conn, id)?
+                        .pop()
+                        .expect("an event was just appended"))
+                })
+            })
+            .await
+    }
+
     /// A request's history, oldest first.
     pub async fn request_events(&self, id: Uuid) -> Result<Vec<Event>> {
         self.db
@@ -340,16 +438,89 @@ pub(super) fn lock_existing(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     }
 }
 
-/// A `related_request_id` must name a request.
-fn check_related(conn: &mut DbConnection, related: Uuid) -> Result<()> {
-    if store::exists(conn, related)? {
-        Ok(())
-    } else {
-        Err(Error::field(
-            "related_request_id",
-            format!("no request with id `{related}`"),
-        ))
+/// Takes the row locks of two requests, in id order (so two linkers of the
+/// same pair cannot deadlock): 404 for a missing one, saying which.
+fn lock_pair(conn: &mut DbConnection, id: Uuid, to: Uuid) -> Result<()> {
+    for one in if id < to { [id, to] } else { [to, id] } {
+        if !store::lock(conn, one)? {
+            return Err(Error::NotFound(if one == id {
+                format!("no request with id `{id}`")
+            } else {
+                format!("no request with id `{to}` (the link's `to`)")
+            }));
+        }
     }
+    Ok(())
+}
+
+fn stored_id(text: &str) -> Result<Uuid> {
+    text.parse()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("a stored id `{text}`: {e}")))
+}
+
+fn reference_of(conn: &mut DbConnection, id: Uuid) -> Result<String> {
+    Ok(existing(conn, id)?.reference)
+}
+
+/// `MLA-2026-00002 supersedes MLA-2026-00001`, for messages.
+fn describe(conn: &mut DbConnection, row: &LinkRow) -> Result<String> {
+    Ok(format!(
+        "{} {} {}",
+        reference_of(conn, stored_id(&row.from_request_id)?)?,
+        row.kind,
+        reference_of(conn, stored_id(&row.to_request_id)?)?
+    ))
+}
+
+/// Appends a `linked` or `unlinked` event to both ends' histories: the
+/// link as each end shows it, as the change.
+fn record_link(
+    conn: &mut DbConnection,
+    row: &LinkRow,
+    kind: EventKind,
+    actor: Uuid,
+    today: Today,
+) -> Result<()> {
+    let from = stored_id(&row.from_request_id)?;
+    let to = stored_id(&row.to_request_id)?;
+    let link_kind = row.kind()?;
+    for (this, other, direction) in [
+        (from, to, Direction::Outgoing),
+        (to, from, Direction::Incoming),
+    ] {
+        let shown = serde_json::to_value(RequestLink {
+            id: stored_id(&row.id)?,
+            kind: link_kind,
+            direction,
+            request_id: other,
+            reference: reference_of(conn, other)?,
+        })
+        .expect("links serialise");
+        let change = match kind {
+            EventKind::Linked => Change {
+                old: serde_json::Value::Null,
+                new: shown,
+            },
+            _ => Change {
+                old: shown,
+                new: serde_json::Value::Null,
+            },
+        };
+        events::append(
+            conn,
+            NewEvent {
+                request_id: this,
+                kind,
+                actor_id: actor,
+                effective_date: today.date,
+                from_status: None,
+                to_status: None,
+                changes: &Changes::from([("link".to_string(), change)]),
+                note: None,
+            },
+        )?;
+    }
+    Ok(())
 }
 
 fn insert_request(
@@ -357,9 +528,12 @@ fn insert_request(
     new: NewRequest,
     actor: Uuid,
     year: i32,
+    today: Today,
 ) -> Result<MlaRequest> {
-    if let Some(related) = new.fields.related_request_id {
-        check_related(conn, related)?;
+    // A case named by id is checked before a reference is reserved, so a
+    // refused creation spends no number (checked again when filing).
+    if let Some(id) = new.case.id {
+        super::cases::check_choice(conn, &new.case, id)?;
     }
     let reserved = match (&new.reference, conn.backend()) {
         (None, Backend::Postgres) => Some(store::reserve_reference(conn, year)?),
@@ -379,16 +553,22 @@ fn insert_request(
             (None, None) => store::next_reference(conn, year)?,
         };
         let now = crate::db::now().and_utc();
-        let record = MlaRequest {
+        let mut record = MlaRequest {
             id: Uuid::new_v4(),
             reference,
+            case_id: Uuid::nil(),
+            case_reference: String::new(),
             fields: new.fields,
             lifecycle: new.lifecycle,
+            links: Vec::new(),
             version: 1,
             created_by: actor,
             created_at: now,
             updated_at: now,
         };
+        let case = file_under(conn, &new.case, &record, actor, today)?;
+        record.case_id = case.id;
+        record.case_reference = case.fields.case_reference;
         store::insert(conn, &record)?;
         Ok(record)
     })

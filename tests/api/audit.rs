@@ -355,7 +355,7 @@ async fn an_independent_checker_agrees_with_the_chain() {
     assert_eq!(res.status, 201, "{res:?}");
     let b = request_with_history(&app, "AUDIT-PY-B").await;
     let (code, out) = python_check(&app.database_url);
-    assert_eq!((code, out.trim()), (0, "intact: 11 events"));
+    assert_eq!((code, out.trim()), (0, "intact: 13 events"));
 
     let mut conn = direct(&app);
     lift_guard(&mut conn);
@@ -372,4 +372,160 @@ async fn an_independent_checker_agrees_with_the_chain() {
         )),
         "{out}"
     );
+}
+
+/// Lifts the append-only guard of the cases' history too.
+fn lift_case_guard(conn: &mut DbConnection) {
+    match conn {
+        DbConnection::Postgresql(c) => c
+            .batch_execute("ALTER TABLE case_events DISABLE TRIGGER case_events_append_only")
+            .unwrap(),
+        DbConnection::Sqlite(c) => c
+            .batch_execute("DROP TRIGGER case_events_no_update; DROP TRIGGER case_events_no_delete")
+            .unwrap(),
+    }
+}
+
+/// A case with three events: created, and two changes of its victims.
+async fn case_with_history(app: &TestApp, reference: &str) -> String {
+    let request = app
+        .create_request(&sent_body(reference, "2025-01-10"))
+        .await;
+    let case = request["case_id"].as_str().unwrap().to_string();
+    for (version, victims) in [(1, 2), (2, 3)] {
+        let tag = format!("\"{version}\"");
+        let res = app
+            .call_with(
+                awc::http::Method::PATCH,
+                &format!("/api/v1/cases/{case}"),
+                Some(&app.admin_token),
+                Some(&json!({"victims_identified": victims})),
+                &[("If-Match", &tag)],
+            )
+            .await;
+        assert_eq!(res.status, 200, "{res:?}");
+    }
+    case
+}
+
+fn case_event_id(conn: &mut DbConnection, case: &str, seq: i32) -> String {
+    use mla_tracker::db::schema::case_events;
+    case_events::table
+        .filter(case_events::case_id.eq(case))
+        .filter(case_events::seq.eq(seq))
+        .select(case_events::id)
+        .first(conn)
+        .unwrap()
+}
+
+fn case_break_of<'a>(report: &'a Value, case: &str) -> Option<&'a Value> {
+    report["breaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["case_id"] == case)
+}
+
+/// A case's history is a chain of its own: verified with the requests',
+/// guarded the same way, and every kind of edit is caught and named by the
+/// case and its reference — by `audit verify` and by the independent
+/// checker alike.
+#[actix_web::test]
+async fn the_history_of_cases_is_chained_and_verified_too() {
+    let app = spawn_app().await;
+    let mut cases = Vec::new();
+    for i in 0..5 {
+        cases.push(case_with_history(&app, &format!("AUDIT-CASE-{i}")).await);
+    }
+    let (code, report, stderr) = verify(&app.database_url);
+    assert_eq!(code, 0, "{report} {stderr}");
+    assert_eq!(report["cases"], 5);
+    assert_eq!(report["case_events"], 15);
+    assert_eq!(report["requests"], 5);
+    assert_eq!(report["events"], 5);
+    let (code, out) = python_check(&app.database_url);
+    assert_eq!((code, out.trim()), (0, "intact: 20 events"));
+
+    let mut conn = direct(&app);
+    for blocked in [
+        "UPDATE case_events SET note = 'x'",
+        "DELETE FROM case_events",
+    ] {
+        assert!(
+            diesel::sql_query(blocked).execute(&mut conn).is_err(),
+            "the append-only trigger refuses: {blocked}"
+        );
+    }
+    lift_case_guard(&mut conn);
+
+    let e = |conn: &mut DbConnection, i: usize, seq| case_event_id(conn, &cases[i], seq);
+    let edits: Vec<(usize, String, String, &str)> = vec![
+        (
+            0,
+            format!(
+                "UPDATE case_events SET changes = '{{\"victims_identified\":{{\"old\":null,\"new\":20}}}}' \
+                 WHERE id = '{}'",
+                e(&mut conn, 0, 2)
+            ),
+            e(&mut conn, 0, 2),
+            "content differs",
+        ),
+        (
+            1,
+            format!(
+                "DELETE FROM case_events WHERE id = '{}'",
+                e(&mut conn, 1, 3)
+            ),
+            e(&mut conn, 1, 2),
+            "newer events were deleted",
+        ),
+        (
+            2,
+            format!(
+                "DELETE FROM case_events WHERE id = '{}'",
+                e(&mut conn, 2, 2)
+            ),
+            e(&mut conn, 2, 3),
+            "missing before it",
+        ),
+        (
+            3,
+            format!(
+                "UPDATE case_events SET effective_date = '2020-01-01' WHERE id = '{}'",
+                e(&mut conn, 3, 1)
+            ),
+            e(&mut conn, 3, 1),
+            "content differs",
+        ),
+    ];
+    for (n, (i, sql, at, words)) in edits.into_iter().enumerate() {
+        conn.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let (code, report, _) = verify(&app.database_url);
+        assert_eq!(code, 1, "edit {n}: {report}");
+        assert_eq!(report["broken"], n as u64 + 1, "edit {n}: {report}");
+        let found =
+            case_break_of(&report, &cases[i]).unwrap_or_else(|| panic!("edit {n}: {report}"));
+        assert_eq!(found["event_id"], at.as_str(), "edit {n}: {found}");
+        assert!(
+            found["what"].as_str().unwrap().contains(words),
+            "edit {n}: {found}"
+        );
+        assert_eq!(found["reference"], format!("AUDIT-CASE-{i}"), "{found}");
+        assert!(found.get("request_id").is_none(), "{found}");
+        let (code, out) = python_check(&app.database_url);
+        assert_eq!(code, 1, "edit {n}: {out}");
+        assert!(out.starts_with("BROKEN case "), "{out}");
+    }
+    // The untouched case still checks out; the text report names the case.
+    let report = verify(&app.database_url).1;
+    assert!(case_break_of(&report, &cases[4]).is_none(), "{report}");
+    let out = common::serve::bin()
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("first broken link: case "), "{stdout}");
+    assert!(stdout.contains("5 case(s) and"), "{stdout}");
 }

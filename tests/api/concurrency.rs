@@ -62,22 +62,52 @@ async fn one_patch_per_version_wins_the_others_get_412() {
     assert_eq!(events.len(), 5, "created + one update per version");
 }
 
-/// Reads the request, adds `tag` to its outcome note and one to its victim
-/// count, and saves with If-Match; on 412 starts again. Returns the attempts.
-async fn add_tag_until_saved(app: &TestApp, id: &str, tag: &str) -> usize {
+/// What a writer adds to on each save: a text field that collects tags,
+/// and on a case a counter too.
+#[derive(Clone, Copy)]
+struct Counted {
+    /// `/api/v1/requests` or `/api/v1/cases`.
+    collection: &'static str,
+    text: &'static str,
+    counter: Option<&'static str>,
+}
+
+const REQUEST_NOTE: Counted = Counted {
+    collection: "/api/v1/requests",
+    text: "outcome_note",
+    counter: None,
+};
+
+const CASE_VICTIMS: Counted = Counted {
+    collection: "/api/v1/cases",
+    text: "title",
+    counter: Some("victims_identified"),
+};
+
+/// Reads the record, adds `tag` to its text field (and one to its counter,
+/// if it has one), and saves with If-Match; on 412 starts again. Returns
+/// the attempts.
+async fn add_tag_until_saved(app: &TestApp, what: Counted, id: &str, tag: &str) -> usize {
+    let path = format!("{}/{id}", what.collection);
     for attempt in 1..=200 {
-        let current = app
-            .get(&format!("/api/v1/requests/{id}"), &app.admin_token)
-            .await;
+        let current = app.get(&path, &app.admin_token).await;
         assert_eq!(current.status, 200, "{current:?}");
         let version = etag_version(&current);
-        let note = current.body["outcome_note"].as_str().unwrap_or("");
-        let victims = current.body["victims_identified"].as_i64().unwrap();
-        let body = json!({
-            "outcome_note": format!("{note}[{tag}]"),
-            "victims_identified": victims + 1,
-        });
-        let res = app.patch(id, &app.admin_token, Some(version), &body).await;
+        let text = current.body[what.text].as_str().unwrap_or("");
+        let mut body = json!({ what.text: format!("{text}[{tag}]") });
+        if let Some(counter) = what.counter {
+            body[counter] = json!(current.body[counter].as_i64().unwrap() + 1);
+        }
+        let tag_header = format!("\"{version}\"");
+        let res = app
+            .call_with(
+                awc::http::Method::PATCH,
+                &path,
+                Some(&app.admin_token),
+                Some(&body),
+                &[("If-Match", &tag_header)],
+            )
+            .await;
         match res.status {
             200 => return attempt,
             412 => continue,
@@ -90,21 +120,21 @@ async fn add_tag_until_saved(app: &TestApp, id: &str, tag: &str) -> usize {
 #[actix_web::test]
 async fn writers_that_retry_on_412_lose_no_update() {
     let app = spawn_app().await;
-    let mut body = sent_body("COUNTER", "2025-01-10");
-    body["victims_identified"] = json!(0);
-    let id = id_of(&app.create_request(&body).await);
+    let id = id_of(
+        &app.create_request(&sent_body("COUNTER", "2025-01-10"))
+            .await,
+    );
     let writers = 10;
     let tags: Vec<String> = (0..writers).map(|w| format!("w{w}")).collect();
     let attempts = concurrently(
         tags.iter()
-            .map(|tag| add_tag_until_saved(&app, &id, tag))
+            .map(|tag| add_tag_until_saved(&app, REQUEST_NOTE, &id, tag))
             .collect(),
     )
     .await;
     assert!(attempts.iter().all(|a| *a >= 1));
 
     let record = app.fetch(&id).await;
-    assert_eq!(record["victims_identified"], writers as i64);
     assert_eq!(record["version"], 1 + writers as i64);
     let note = record["outcome_note"].as_str().unwrap();
     for tag in &tags {
@@ -119,8 +149,55 @@ async fn writers_that_retry_on_412_lose_no_update() {
     assert_eq!(events.len(), 1 + writers);
     let updates: Vec<&Value> = events.iter().filter(|e| e["kind"] == "updated").collect();
     assert_eq!(updates.len(), writers);
-    // Each update moved the counter by one from where the previous one left it.
+    // Each update added one tag to where the previous one left the note.
     for (k, event) in updates.iter().enumerate() {
+        let change = &event["changes"]["outcome_note"];
+        let old = change["old"].as_str().unwrap_or("");
+        let new = change["new"].as_str().unwrap();
+        assert_eq!(old.matches('[').count(), k, "{event}");
+        assert!(
+            new.starts_with(old) && new.matches('[').count() == k + 1,
+            "{event}"
+        );
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=1 + writers as i64).collect::<Vec<_>>());
+}
+
+/// The same race on a case: its victim count, which several clerks may
+/// raise at once as children are identified, loses no increment.
+#[actix_web::test]
+async fn case_writers_that_retry_on_412_lose_no_victim() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/cases",
+            &app.admin_token,
+            &json!({"case_reference": "COUNTER-CASE", "title": "Counted",
+                    "issuing_magistrate": {"name": "Juge Martin"}, "victims_identified": 0}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{res:?}");
+    let id = id_of(&res.body);
+    let writers = 10;
+    let tags: Vec<String> = (0..writers).map(|w| format!("w{w}")).collect();
+    concurrently(
+        tags.iter()
+            .map(|tag| add_tag_until_saved(&app, CASE_VICTIMS, &id, tag))
+            .collect(),
+    )
+    .await;
+    let case = app
+        .get(&format!("/api/v1/cases/{id}"), &app.admin_token)
+        .await;
+    assert_eq!(case.body["victims_identified"], writers as i64);
+    assert_eq!(case.body["version"], 1 + writers as i64);
+    let events = app
+        .get(&format!("/api/v1/cases/{id}/events"), &app.admin_token)
+        .await;
+    let events = events.body["items"].as_array().unwrap();
+    assert_eq!(events.len(), 1 + writers);
+    for (k, event) in events.iter().skip(1).enumerate() {
         assert_eq!(
             event["changes"]["victims_identified"],
             json!({"old": k, "new": k + 1}),
@@ -284,9 +361,7 @@ async fn a_generated_reference_skips_one_typed_in_by_hand() {
 #[actix_web::test]
 async fn notes_patches_and_transitions_in_parallel_keep_a_gapless_history() {
     let app = spawn_app().await;
-    let mut body = sent_body("BUSY", "2025-01-10");
-    body["victims_identified"] = json!(0);
-    let id = id_of(&app.create_request(&body).await);
+    let id = id_of(&app.create_request(&sent_body("BUSY", "2025-01-10")).await);
     let notes = 12;
     let note_path = format!("/api/v1/requests/{id}/notes");
     let note_bodies: Vec<Value> = (0..notes)
@@ -308,7 +383,7 @@ async fn notes_patches_and_transitions_in_parallel_keep_a_gapless_history() {
                     let tag = format!("p{w}");
                     let app = &app;
                     let id = &id;
-                    async move { add_tag_until_saved(app, id, &tag).await }
+                    async move { add_tag_until_saved(app, REQUEST_NOTE, id, &tag).await }
                 })
                 .collect(),
         )
@@ -350,7 +425,14 @@ async fn notes_patches_and_transitions_in_parallel_keep_a_gapless_history() {
 
     let record = app.fetch(&id).await;
     assert_eq!(record["status"], "in_execution");
-    assert_eq!(record["victims_identified"], 4);
+    assert_eq!(
+        record["outcome_note"]
+            .as_str()
+            .unwrap()
+            .matches('[')
+            .count(),
+        4
+    );
     // Notes do not make a new version; updates and transitions do.
     assert_eq!(record["version"], 1 + 4 + 2);
 }

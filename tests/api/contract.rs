@@ -790,6 +790,7 @@ async fn the_api_answers_as_recorded() {
     meta(&mut s).await;
     users(&mut s).await;
     let ids = requests(&mut s).await;
+    cases(&mut s).await;
     portfolio(&mut s).await;
     list(&mut s).await;
     alerts(&mut s, &ids).await;
@@ -1253,8 +1254,9 @@ async fn requests(s: &mut Scenario) -> Ids {
     s.transition(
         &draft,
         "coordinator",
-        json!({"to": "executed", "effective_date": "2026-06-15", "victims_identified": 3,
-               "note": "Three children identified and safeguarded"}),
+        json!({"to": "executed", "effective_date": "2026-06-15",
+               "measure_outcomes": {"identify_victims": "executed", "bank_records": "data_not_held"},
+               "note": "Three children identified"}),
     )
     .await;
     s.transition(
@@ -1435,6 +1437,319 @@ async fn requests(s: &mut Scenario) -> Ids {
         executed: draft,
         abandoned,
     }
+}
+
+/// `PATCH path` with `If-Match` when given.
+async fn patch_maybe(
+    s: &mut Scenario,
+    path: &str,
+    who: &str,
+    if_match: Option<&str>,
+    body: Value,
+) -> Resp {
+    let headers: Vec<(&str, &str)> = if_match.map(|v| ("If-Match", v)).into_iter().collect();
+    s.send(Method::PATCH, path, who, Body::Json(body), &headers)
+        .await
+}
+
+/// Cases: opened on their own and by a request, requests filed under them
+/// by id and by reference, moved, linked; the victims recorded on the case.
+/// Every request here is sent in 2022 (dates no other area uses) and
+/// closed, so the lists, alerts and statistics stay in a stable order.
+async fn cases(s: &mut Scenario) {
+    s.area = "cases";
+    let res = s
+        .post(
+            "/api/v1/cases",
+            "clerk",
+            json!({"case_reference": "CONTRACT-CASE-1",
+                   "title": "Live-streamed abuse ordered from Lyon",
+                   "issuing_magistrate": {"name": "Juge B. Durand", "court": "Tribunal judiciaire de Lyon"},
+                   "offences": ["livestreamed_child_sexual_abuse"],
+                   "trial_date": "2027-03-15"}),
+        )
+        .await;
+    s.expect(&res, 201);
+    let case = id(&res);
+    let path = format!("/api/v1/cases/{case}");
+    // Refusals: the same reference, bad fields, an analyst.
+    s.post(
+        "/api/v1/cases",
+        "clerk",
+        json!({"case_reference": "CONTRACT-CASE-1", "title": "Again",
+               "issuing_magistrate": {"name": "Juge"}}),
+    )
+    .await;
+    s.post(
+        "/api/v1/cases",
+        "clerk",
+        json!({"case_reference": " ", "issuing_magistrate": {}, "offences": ["arson"],
+               "victims_identified": -1, "victims_safeguarded": 2,
+               "foreign_proceedings_opened": "perhaps", "version": 2}),
+    )
+    .await;
+    s.post(
+        "/api/v1/cases",
+        "analyst",
+        json!({"case_reference": "CONTRACT-ANALYST", "title": "x",
+               "issuing_magistrate": {"name": "x"}}),
+    )
+    .await;
+
+    // Requests filed under it: by id, then by reference.
+    let mut body = sent_body("ignored", "2022-03-07");
+    body.as_object_mut().unwrap().remove("case_reference");
+    body["case_id"] = json!(case);
+    body["measures"] = json!(["identify_victims", "subscriber_data"]);
+    let first = s.create("clerk", body).await;
+    let mut body = sent_body("CONTRACT-CASE-1", "2022-05-16");
+    body["target_country"] = json!("US");
+    body["legal_basis"] = json!("bilateral_treaty");
+    body["channel"] = json!("central_authority");
+    body["facilitators"] = json!(["liaison_magistrate"]);
+    body["priority"] = json!("normal");
+    let second = s.create("coordinator", body).await;
+    // The case and the reference must agree; a facilitator is no channel.
+    let mut body = sent_body("CONTRACT-CASE-9", "2022-05-16");
+    body["case_id"] = json!(case);
+    s.post("/api/v1/requests", "clerk", body).await;
+    let mut body = sent_body("CONTRACT-CASE-1", "2022-05-16");
+    body["channel"] = json!("eurojust");
+    s.post("/api/v1/requests", "clerk", body).await;
+    let mut body = draft_body("x");
+    body.as_object_mut().unwrap().remove("case_reference");
+    body["case_id"] = json!(UNKNOWN_ID);
+    s.post("/api/v1/requests", "clerk", body).await;
+
+    // A third, filed under a new reference (which opens a case), then moved.
+    let mut body = sent_body("CONTRACT-CASE-2", "2022-10-03");
+    body["target_country"] = json!("US");
+    body["legal_basis"] = json!("bilateral_treaty");
+    body["channel"] = json!("central_authority");
+    body["priority"] = json!("normal");
+    let third = s.create("clerk", body).await;
+    let res = s.get(&format!("/api/v1/requests/{third}"), "clerk").await;
+    let opened = res.body["case_id"].as_str().unwrap_or("no-id").to_string();
+    s.get(&format!("/api/v1/cases/{opened}/events"), "clerk")
+        .await;
+    let res = s
+        .patch(
+            &format!("/api/v1/requests/{third}"),
+            "clerk",
+            "\"1\"",
+            json!({"case_reference": "CONTRACT-CASE-1", "facilitators": ["interpol"]}),
+        )
+        .await;
+    s.expect(&res, 200);
+    s.patch(
+        &format!("/api/v1/requests/{third}"),
+        "clerk",
+        "\"2\"",
+        json!({"case_id": null}),
+    )
+    .await;
+
+    // Their fates: executed with what became of each measure, refused.
+    let res = s
+        .transition(
+            &first,
+            "coordinator",
+            json!({"to": "executed", "effective_date": "2022-09-01",
+                   "measure_outcomes": {"identify_victims": "executed",
+                                        "subscriber_data": "data_not_held"}}),
+        )
+        .await;
+    s.expect(&res, 200);
+    s.transition(
+        &second,
+        "coordinator",
+        json!({"to": "refused", "effective_date": "2022-08-01",
+               "refusal_ground": "evidentiary_threshold_not_met"}),
+    )
+    .await;
+    s.transition(
+        &third,
+        "coordinator",
+        json!({"to": "executed", "effective_date": "2022-12-12",
+               "measure_outcomes": {"bank_records": "executed"}}),
+    )
+    .await;
+    let res = s
+        .transition(
+            &third,
+            "coordinator",
+            json!({"to": "executed", "effective_date": "2022-12-12",
+                   "measure_outcomes": {"identify_victims": "executed"}}),
+        )
+        .await;
+    s.expect(&res, 200);
+    s.patch(
+        &format!("/api/v1/requests/{third}"),
+        "clerk",
+        "\"3\"",
+        json!({"measure_outcomes": {"identify_victims": "refused"}}),
+    )
+    .await;
+
+    // Links: the third reissues the refused second.
+    let links = format!("/api/v1/requests/{third}/links");
+    let res = s
+        .post(
+            &links,
+            "clerk",
+            json!({"kind": "reissued_after_refusal", "to": second}),
+        )
+        .await;
+    s.expect(&res, 201);
+    s.post(
+        &format!("/api/v1/requests/{second}/links"),
+        "clerk",
+        json!({"kind": "supersedes", "to": third}),
+    )
+    .await;
+    s.post(
+        &links,
+        "clerk",
+        json!({"kind": "follow_up_of", "to": third}),
+    )
+    .await;
+    s.post(
+        &links,
+        "clerk",
+        json!({"kind": "follow_up_of", "to": UNKNOWN_ID}),
+    )
+    .await;
+    s.post(&links, "clerk", json!({"kind": "replaces", "to": "MLA-1"}))
+        .await;
+    s.post(
+        &links,
+        "analyst",
+        json!({"kind": "follow_up_of", "to": first}),
+    )
+    .await;
+    // One made by mistake, then removed from its other end.
+    let res = s
+        .post(
+            &format!("/api/v1/requests/{second}/links"),
+            "coordinator",
+            json!({"kind": "follow_up_of", "to": first}),
+        )
+        .await;
+    s.expect(&res, 201);
+    let mistake = id(&res);
+    let res = s
+        .delete(
+            &format!("/api/v1/requests/{first}/links/{mistake}"),
+            "clerk",
+        )
+        .await;
+    s.expect(&res, 200);
+    s.delete(
+        &format!("/api/v1/requests/{first}/links/{mistake}"),
+        "clerk",
+    )
+    .await;
+    s.delete(
+        &format!("/api/v1/requests/{second}/links/{mistake}"),
+        "analyst",
+    )
+    .await;
+    s.get(&format!("/api/v1/requests/{third}"), "clerk").await;
+    s.get(&format!("/api/v1/requests/{second}/events"), "clerk")
+        .await;
+
+    // The victims, on the case, once.
+    patch_maybe(s, &path, "clerk", None, json!({"victims_identified": 3})).await;
+    patch_maybe(
+        s,
+        &path,
+        "clerk",
+        Some("*"),
+        json!({"victims_identified": 3}),
+    )
+    .await;
+    patch_maybe(
+        s,
+        &path,
+        "clerk",
+        Some("\"1\""),
+        json!({"victims_identified": 3, "victims_safeguarded": 4}),
+    )
+    .await;
+    let res = patch_maybe(
+        s,
+        &path,
+        "clerk",
+        Some("\"1\""),
+        json!({"victims_identified": 3, "victims_safeguarded": 3,
+               "foreign_proceedings_opened": "yes"}),
+    )
+    .await;
+    s.expect(&res, 200);
+    patch_maybe(s, &path, "clerk", Some("\"1\""), json!({"title": "Stale"})).await;
+    patch_maybe(
+        s,
+        &path,
+        "coordinator",
+        Some("\"2\""),
+        json!({"case_reference": "CONTRACT-CASE-2"}),
+    )
+    .await;
+    patch_maybe(
+        s,
+        &path,
+        "analyst",
+        Some("\"2\""),
+        json!({"title": "Analyst"}),
+    )
+    .await;
+    patch_maybe(
+        s,
+        &format!("/api/v1/cases/{UNKNOWN_ID}"),
+        "clerk",
+        Some("\"1\""),
+        json!({"title": "Nobody"}),
+    )
+    .await;
+
+    // Reading.
+    s.get(&path, "clerk").await;
+    s.get(&path, "analyst").await;
+    s.get(&format!("{path}/events"), "coordinator").await;
+    s.get(&format!("{path}/events"), "analyst").await;
+    s.get(&format!("/api/v1/cases/{UNKNOWN_ID}"), "clerk").await;
+    s.get("/api/v1/cases/not-a-uuid", "clerk").await;
+    s.get("/api/v1/cases?sort=case_reference", "clerk").await;
+    let res = s
+        .get("/api/v1/cases?sort=case_reference&limit=2", "admin")
+        .await;
+    let cursor = res.body["next_cursor"].as_str().unwrap_or("").to_string();
+    s.get(
+        &format!(
+            "/api/v1/cases?sort=case_reference&limit=2&{}",
+            common::query(&[("cursor", &cursor)])
+        ),
+        "admin",
+    )
+    .await;
+    s.get(
+        "/api/v1/cases?country=us&offence=livestreamed_child_sexual_abuse&q=lyon",
+        "coordinator",
+    )
+    .await;
+    s.get(
+        "/api/v1/cases?trial_from=2027-01-01&trial_to=2027-12-31",
+        "clerk",
+    )
+    .await;
+    s.get(
+        "/api/v1/cases?sort=title&offence=arson&trial_from=2027-02-01&trial_to=2027-01-01&status=sent",
+        "clerk",
+    )
+    .await;
+    s.get("/api/v1/cases?cursor=garbage", "clerk").await;
+    s.get("/api/v1/cases", "analyst").await;
+    s.send(Method::PUT, &path, "admin", Body::None, &[]).await;
 }
 
 /// A portfolio entered through the API for the statistics and the alerts:

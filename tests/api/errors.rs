@@ -92,7 +92,7 @@ async fn every_bad_field_of_a_body_is_named_at_once() {
     body["title"] = json!("x".repeat(201));
     body["issuing_magistrate"]["email"] = json!("nope");
     body["coordinator_email"] = json!("also nope");
-    body["victims_identified"] = json!(-1);
+    body["facilitators"] = json!(["eurojust", "europol"]);
     body["legal_basis_detail"] = json!("y".repeat(1001));
     let res = assert_create_names(
         &app,
@@ -101,7 +101,7 @@ async fn every_bad_field_of_a_body_is_named_at_once() {
             "title",
             "issuing_magistrate.email",
             "coordinator_email",
-            "victims_identified",
+            "facilitators[1]",
             "legal_basis_detail",
         ],
     )
@@ -189,14 +189,16 @@ async fn values_of_the_wrong_type_or_size_are_422_not_500() {
     let cases = [
         ("title", json!(42)),
         ("title", json!(["a"])),
-        ("victims_identified", json!(3_000_000_000_i64)),
-        ("victims_identified", json!(1.5)),
-        ("victims_identified", json!("3")),
+        ("facilitators", json!("eurojust")),
+        ("measure_outcomes", json!(["executed"])),
+        ("measure_outcomes", json!({"subscriber_data": "lost"})),
         ("needed_by", json!("2026-02-30")),
         ("offences", json!("fraud")),
         ("issuing_magistrate", json!("Juge Martin")),
-        ("related_request_id", json!("MLA-2026-00001")),
+        ("case_id", json!("MLA-2026-00001")),
+        ("case_id", json!(42)),
         ("case_reference", json!("c".repeat(101))),
+        ("case_reference", json!(7)),
         ("foreign_reference", json!("f".repeat(101))),
         ("requested_authority", json!("r".repeat(201))),
         ("outcome_note", json!("o".repeat(10_001))),
@@ -298,45 +300,66 @@ async fn a_duplicate_reference_is_409_and_adds_nothing() {
     assert!(named_fields(&res).contains("reference"));
 }
 
+/// Fields that left the request (victims to the case, the relation to
+/// typed links) and channel values that became facilitators are refused
+/// with where they went, on creation, PATCH and transitions.
 #[actix_web::test]
-async fn related_request_id_must_name_an_existing_request() {
+async fn fields_that_moved_say_where_they_went() {
     let app = spawn_app().await;
-    let mut body = draft_body("REL");
+    let mut body = draft_body("MOVED");
     body["related_request_id"] = json!(UNKNOWN_ID);
-    assert_create_names(&app, &body, &["related_request_id"]).await;
+    body["victims_identified"] = json!(2);
+    body["channel"] = json!("eurojust");
+    let res = app.post("/api/v1/requests", &app.admin_token, &body).await;
+    assert_error(&res, 422, "validation_failed", "moved fields");
+    let fields = &res.body["error"]["fields"];
+    assert!(
+        fields["related_request_id"][0]
+            .as_str()
+            .unwrap()
+            .contains("/links"),
+        "{res:?}"
+    );
+    assert!(
+        fields["victims_identified"][0]
+            .as_str()
+            .unwrap()
+            .contains("/cases/"),
+        "{res:?}"
+    );
+    assert!(
+        fields["channel"][0]
+            .as_str()
+            .unwrap()
+            .contains("facilitators"),
+        "{res:?}"
+    );
     assert_eq!(request_count(&app).await, 0);
 
-    let parent = id_of(&app.create_request(&draft_body("PARENT")).await);
-    body["related_request_id"] = json!(parent);
-    let child = app.create_request(&body).await;
-    assert_eq!(child["related_request_id"], parent.as_str());
-    let child_id = id_of(&child);
-
-    for (value, why) in [(json!(UNKNOWN_ID), "unknown"), (json!(child_id), "itself")] {
-        let res = app
-            .patch(
-                &child_id,
-                &app.admin_token,
-                Some(1),
-                &json!({"related_request_id": value}),
-            )
-            .await;
-        assert_error(&res, 422, "validation_failed", why);
-        assert!(
-            named_fields(&res).contains("related_request_id"),
-            "{why}: {res:?}"
-        );
+    let id = id_of(&app.create_request(&sent_body("MOVED", "2025-01-10")).await);
+    for patch in [
+        json!({"related_request_id": null}),
+        json!({"victims_identified": 1}),
+        json!({"channel": "liaison_magistrate"}),
+    ] {
+        let res = app.patch(&id, &app.admin_token, Some(1), &patch).await;
+        assert_error(&res, 422, "validation_failed", &patch.to_string());
     }
     let res = app
-        .patch(
-            &child_id,
-            &app.admin_token,
-            Some(1),
-            &json!({"related_request_id": null}),
+        .transition(
+            &id,
+            &json!({"to": "executed", "effective_date": "2025-06-01", "victims_identified": 3}),
         )
         .await;
-    assert_eq!(res.status, 200, "{res:?}");
-    assert_eq!(res.body["related_request_id"], Value::Null);
+    assert_error(&res, 422, "validation_failed", "victims on a transition");
+    assert!(
+        res.body["error"]["fields"]["victims_identified"][0]
+            .as_str()
+            .unwrap()
+            .contains("case"),
+        "{res:?}"
+    );
+    assert_eq!(app.fetch(&id).await["version"], 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -691,7 +714,12 @@ async fn patch_validates_the_result() {
         (json!({"target_country": "ZZ"}), "target_country"),
         (json!({"channel": null}), "channel"),
         (json!({"legal_basis": null}), "legal_basis"),
-        (json!({"victims_identified": -2}), "victims_identified"),
+        (json!({"case_reference": null}), "case_reference"),
+        (json!({"case_id": null}), "case_id"),
+        (
+            json!({"measure_outcomes": {"identify_victims": "executed"}}),
+            "measure_outcomes",
+        ),
     ] {
         let res = app.patch(&sent, &app.admin_token, Some(1), &body).await;
         assert_error(&res, 422, "validation_failed", &body.to_string());

@@ -259,7 +259,7 @@ async fn a_malformed_transition_is_422_even_with_a_stale_version() {
     let record = app.create_request(&draft_body("FUZZ-1")).await;
     let id = id_of(&record);
     let mut body = transition_to("withdrawn", "2025-01-01");
-    body["victims_identified"] = json!(-1);
+    body["measure_outcomes"] = json!({"identify_victims": 7});
     let res = app
         .call_with(
             Method::POST,
@@ -270,7 +270,7 @@ async fn a_malformed_transition_is_422_even_with_a_stale_version() {
         )
         .await;
     assert_eq!(res.status, 422, "{:?}", res.body);
-    assert!(res.body["error"]["fields"]["victims_identified"].is_array());
+    assert!(res.body["error"]["fields"]["measure_outcomes.identify_victims"].is_array());
 }
 
 /// A malformed patch used to answer 412 when its If-Match was stale; the
@@ -285,11 +285,11 @@ async fn a_malformed_patch_is_422_even_with_a_stale_version() {
             &id,
             &app.admin_token,
             Some(7),
-            &json!({"victims_identified": "many"}),
+            &json!({"facilitators": "many"}),
         )
         .await;
     assert_eq!(res.status, 422, "{:?}", res.body);
-    assert!(res.body["error"]["fields"]["victims_identified"].is_array());
+    assert!(res.body["error"]["fields"]["facilitators"].is_array());
     // A well-formed patch with the stale version is still a 412.
     let res = app
         .patch(&id, &app.admin_token, Some(7), &json!({"title": "New"}))

@@ -59,6 +59,13 @@ enum Endpoint {
     Transition,
     AddNote,
     ListEvents,
+    AddLink,
+    RemoveLink,
+    ListCases,
+    CreateCase,
+    GetCase,
+    PatchCase,
+    ListCaseEvents,
     Vocabularies,
     AlertRules,
     StalledRequests,
@@ -81,7 +88,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 26] = [
+const MATRIX: [(Endpoint, Right, u16); 33] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -89,6 +96,14 @@ const MATRIX: [(Endpoint, Right, u16); 26] = [
     (Endpoint::Transition, Right::Cases, 200),
     (Endpoint::AddNote, Right::Cases, 201),
     (Endpoint::ListEvents, Right::Cases, 200),
+    (Endpoint::AddLink, Right::Cases, 201),
+    (Endpoint::RemoveLink, Right::Cases, 200),
+    // Cases are case-level data: never for analysts.
+    (Endpoint::ListCases, Right::Cases, 200),
+    (Endpoint::CreateCase, Right::Cases, 201),
+    (Endpoint::GetCase, Right::Cases, 200),
+    (Endpoint::PatchCase, Right::Cases, 200),
+    (Endpoint::ListCaseEvents, Right::Cases, 200),
     (Endpoint::Vocabularies, Right::SignedIn, 200),
     (Endpoint::AlertRules, Right::Cases, 200),
     (Endpoint::StalledRequests, Right::Cases, 200),
@@ -260,6 +275,69 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
             Call {
                 target: Some(id.clone()),
                 ..call(Method::GET, format!("/api/v1/requests/{id}/events"), None)
+            }
+        }
+        Endpoint::AddLink => {
+            let id = new_request().await;
+            let to = new_request().await;
+            Call {
+                target: Some(id.clone()),
+                ..call(
+                    Method::POST,
+                    format!("/api/v1/requests/{id}/links"),
+                    Some(json!({"kind": "supplements", "to": to})),
+                )
+            }
+        }
+        Endpoint::RemoveLink => {
+            let id = new_request().await;
+            let to = new_request().await;
+            let res = app
+                .post(
+                    &format!("/api/v1/requests/{id}/links"),
+                    &app.admin_token,
+                    &json!({"kind": "follow_up_of", "to": to}),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{res:?}");
+            Call {
+                target: Some(id.clone()),
+                ..call(
+                    Method::DELETE,
+                    format!("/api/v1/requests/{id}/links/{}", id_of(&res.body)),
+                    None,
+                )
+            }
+        }
+        Endpoint::ListCases => call(Method::GET, "/api/v1/cases".into(), None),
+        Endpoint::CreateCase => call(
+            Method::POST,
+            "/api/v1/cases".into(),
+            Some(
+                json!({"case_reference": format!("ROLES-{}", Uuid::new_v4().simple()),
+                        "title": "Role matrix", "issuing_magistrate": {"name": "Juge Martin"}}),
+            ),
+        ),
+        Endpoint::GetCase | Endpoint::PatchCase | Endpoint::ListCaseEvents => {
+            // A case of its own, so that each call finds it at version 1.
+            let body = sent_body(&format!("ROLES-{}", Uuid::new_v4().simple()), "2025-01-10");
+            let case = app.create_request(&body).await["case_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            match endpoint {
+                Endpoint::GetCase => call(Method::GET, format!("/api/v1/cases/{case}"), None),
+                Endpoint::ListCaseEvents => {
+                    call(Method::GET, format!("/api/v1/cases/{case}/events"), None)
+                }
+                _ => Call {
+                    headers: vec![("If-Match", "\"1\"".into())],
+                    ..call(
+                        Method::PATCH,
+                        format!("/api/v1/cases/{case}"),
+                        Some(json!({"victims_identified": 2})),
+                    )
+                },
             }
         }
         Endpoint::Vocabularies => call(Method::GET, "/api/v1/meta/vocabularies".into(), None),
@@ -451,15 +529,20 @@ async fn refused_callers_create_nothing() {
 async fn analysts_learn_nothing_about_cases_even_from_unknown_ids() {
     let app = spawn_app().await;
     let analyst = app.token_for("analyst").await;
-    let existing = id_of(&app.create_request(&sent_body("SECRET", "2025-01-10")).await);
+    let existing = app.create_request(&sent_body("SECRET", "2025-01-10")).await;
+    let case = existing["case_id"].as_str().unwrap().to_string();
+    let existing = id_of(&existing);
     for id in [
         existing.as_str(),
+        case.as_str(),
         "6f1c1d43-58a3-4a3b-9d2e-0d6f0b1d2c3e",
         "nope",
     ] {
         for path in [
             format!("/api/v1/requests/{id}"),
             format!("/api/v1/requests/{id}/events"),
+            format!("/api/v1/cases/{id}"),
+            format!("/api/v1/cases/{id}/events"),
         ] {
             let res = app.get(&path, &analyst).await;
             assert_eq!(res.status, 403, "{path}: {res:?}");
@@ -467,8 +550,10 @@ async fn analysts_learn_nothing_about_cases_even_from_unknown_ids() {
             assert!(!text.contains("SECRET"), "{text}");
         }
     }
-    let res = app.get("/api/v1/requests?q=secret", &analyst).await;
-    assert_eq!(res.status, 403, "{res:?}");
+    for path in ["/api/v1/requests?q=secret", "/api/v1/cases?q=secret"] {
+        let res = app.get(path, &analyst).await;
+        assert_eq!(res.status, 403, "{res:?}");
+    }
 }
 
 #[actix_web::test]

@@ -290,7 +290,12 @@ async fn vocabularies_publish_the_transition_table_and_lists() {
         assert_eq!(v["waiting_on"][status], who, "{status}");
     }
     let sizes = [
-        ("channels", 12),
+        ("channels", 8),
+        ("facilitators", 4),
+        ("follow_up_channels", 14),
+        ("measure_outcomes", 4),
+        ("foreign_proceedings", 3),
+        ("link_kinds", 4),
         ("legal_bases", 15),
         ("offences", 14),
         ("measures", 19),
@@ -563,12 +568,19 @@ async fn a_transition_body_names_its_bad_fields() {
             "colour",
         ),
         (
-            json!({"to": "executed", "effective_date": "2025-06-01", "victims_identified": -1}),
-            "victims_identified",
+            json!({"to": "executed", "effective_date": "2025-06-01",
+                   "measure_outcomes": {"bank_records": "executed"}}),
+            "measure_outcomes.bank_records",
         ),
         (
-            json!({"to": "executed", "effective_date": "2025-06-01", "victims_identified": 2.5}),
-            "victims_identified",
+            json!({"to": "executed", "effective_date": "2025-06-01",
+                   "measure_outcomes": {"identify_victims": "maybe"}}),
+            "measure_outcomes.identify_victims",
+        ),
+        (
+            json!({"to": "acknowledged", "effective_date": "2025-06-01",
+                   "measure_outcomes": {"identify_victims": "executed"}}),
+            "measure_outcomes",
         ),
     ];
     for (body, field) in cases {
@@ -756,7 +768,8 @@ async fn reopening_an_abandoned_request_clears_its_closing_and_keeps_its_dates()
     assert_eq!(res.body["first_response_at"], Value::Null);
 
     // Then executed after all: closed again, on the execution date.
-    let done = json!({"to": "executed", "effective_date": "2025-09-01", "victims_identified": 4});
+    let done = json!({"to": "executed", "effective_date": "2025-09-01",
+                      "measure_outcomes": {"identify_victims": "executed"}});
     let res = app.transition(&id, &done).await;
     assert_eq!(res.status, 200, "{res:?}");
     let r = &res.body;
@@ -766,7 +779,10 @@ async fn reopening_an_abandoned_request_clears_its_closing_and_keeps_its_dates()
     assert_eq!(r["first_response_at"], "2025-09-01");
     assert_eq!(r["acknowledged_at"], "2025-07-01");
     assert_eq!(r["sent_at"], SENT_ON);
-    assert_eq!(r["victims_identified"], 4);
+    assert_eq!(
+        r["measure_outcomes"],
+        json!({"identify_victims": "executed"})
+    );
     assert_eq!(r["version"], 5);
 
     // Reopened straight into a refusal: first response and closing that day.
@@ -837,7 +853,9 @@ async fn history_records_each_transition_with_old_and_new_values() {
     let res = app
         .transition(
             &id,
-            &json!({"to": "executed", "effective_date": "2025-11-15", "victims_identified": 3}),
+            &json!({"to": "executed", "effective_date": "2025-11-15",
+                    "measure_outcomes": {"identify_victims": "executed",
+                                         "subscriber_data": "data_not_held"}}),
         )
         .await;
     assert_eq!(res.status, 200, "{res:?}");
@@ -905,7 +923,7 @@ async fn history_records_each_transition_with_old_and_new_values() {
             "closed_at",
             "abandonment_reason",
             "first_response_at",
-            "victims_identified"
+            "measure_outcomes"
         ])
     );
     assert_eq!(
@@ -921,8 +939,8 @@ async fn history_records_each_transition_with_old_and_new_values() {
         json!({"old": "no_response", "new": null})
     );
     assert_eq!(
-        execute["changes"]["victims_identified"],
-        json!({"old": null, "new": 3})
+        execute["changes"]["measure_outcomes"],
+        json!({"old": {}, "new": {"identify_victims": "executed", "subscriber_data": "data_not_held"}})
     );
     for event in &events {
         assert!(
@@ -958,7 +976,8 @@ async fn a_failed_transition_changes_nothing() {
         ),
         (transition_to("executed", "2025-02-28"), &[], 422),
         (
-            json!({"to": "executed", "effective_date": "2025-05-01", "victims_identified": -3}),
+            json!({"to": "executed", "effective_date": "2025-05-01",
+                   "measure_outcomes": {"teleport": "executed"}}),
             &[],
             422,
         ),

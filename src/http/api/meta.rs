@@ -6,9 +6,10 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use crate::db::Backend;
+use crate::domain::link::LinkKind;
 use crate::domain::{
-    AbandonmentReason, Channel, CountryCode, LegalBasis, Measure, Offence, Priority, RefusalGround,
-    Role, Status, WaitingOn,
+    AbandonmentReason, Channel, CountryCode, Facilitator, FollowUpChannel, ForeignProceedings,
+    LegalBasis, Measure, MeasureOutcome, Offence, Priority, RefusalGround, Role, Status, WaitingOn,
 };
 use crate::http::auth::{Authorized, SignedIn};
 use crate::http::error::ApiError;
@@ -32,7 +33,13 @@ pub struct Vocabularies {
     abandonment_reasons: &'static [AbandonmentReason],
     channels: &'static [Channel],
     countries: Vec<CountryEntry>,
+    facilitators: &'static [Facilitator],
+    follow_up_channels: &'static [FollowUpChannel],
+    /// A case's `foreign_proceedings_opened`.
+    foreign_proceedings: &'static [ForeignProceedings],
     legal_bases: &'static [LegalBasis],
+    link_kinds: &'static [LinkKind],
+    measure_outcomes: &'static [MeasureOutcome],
     measures: &'static [Measure],
     offences: &'static [Offence],
     priorities: &'static [Priority],
@@ -61,7 +68,12 @@ async fn vocabularies(_: Authorized<SignedIn>) -> HttpResponse {
                 name: code.name(),
             })
             .collect(),
+        facilitators: Facilitator::ALL,
+        follow_up_channels: FollowUpChannel::ALL,
+        foreign_proceedings: ForeignProceedings::ALL,
         legal_bases: LegalBasis::ALL,
+        link_kinds: LinkKind::ALL,
+        measure_outcomes: MeasureOutcome::ALL,
         measures: Measure::ALL,
         offences: Offence::ALL,
         priorities: Priority::ALL,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::events::Event;
 use crate::db::requests::{Filters, SortKey};
+use crate::domain::link::{NewLink, RequestLink};
 use crate::domain::milestone::MilestoneCommand;
 use crate::domain::request::MlaRequest;
 use crate::domain::transition::TransitionCommand;
@@ -26,6 +27,11 @@ pub fn routes(r: &mut Routes) {
         .add("/requests/{id}/transitions", [routing::post(transition)])
         .add("/requests/{id}/milestones", [routing::post(milestone)])
         .add("/requests/{id}/notes", [routing::post(add_note)])
+        .add("/requests/{id}/links", [routing::post(add_link)])
+        .add(
+            "/requests/{id}/links/{link_id}",
+            [routing::delete(remove_link)],
+        )
         .add("/requests/{id}/events", [routing::get(list_events)]);
 }
 
@@ -52,7 +58,9 @@ fn record_response(
             ("transitionRequest" = (operation_id = "transitionRequest", parameters(("id" = "$response.body#/id")))),
             ("recordMilestone" = (operation_id = "recordMilestone", parameters(("id" = "$response.body#/id")))),
             ("addNote" = (operation_id = "addNote", parameters(("id" = "$response.body#/id")))),
+            ("addLink" = (operation_id = "addLink", parameters(("id" = "$response.body#/id")))),
             ("listEvents" = (operation_id = "listEvents", parameters(("id" = "$response.body#/id")))),
+            ("getCase" = (operation_id = "getCase", parameters(("id" = "$response.body#/case_id")))),
             ("addFollowUp" = (operation_id = "addFollowUp", parameters(("id" = "$response.body#/id")))),
             ("snoozeRequest" = (operation_id = "snoozeRequest", parameters(("id" = "$response.body#/id")))),
             ("unsnoozeRequest" = (operation_id = "unsnoozeRequest", parameters(("id" = "$response.body#/id")))),
@@ -201,6 +209,74 @@ async fn add_note(
     Ok(HttpResponse::Created().json(event))
 }
 
+/// Link the request to another
+///
+/// `{"kind": "supersedes", "to": B}`: this request supersedes B. At most
+/// one link joins two requests; both histories record it.
+#[utoipa::path(
+    post, path = "/api/v1/requests/{id}/links", operation_id = "addLink", tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(RecordId),
+    request_body = NewLink,
+    responses(
+        (status = 201, description = "The link, as this request shows it", body = RequestLink,
+         links(
+            ("removeLink" = (operation_id = "removeLink", parameters(
+                ("id" = "$request.path.id"), ("link_id" = "$response.body#/id")))),
+         )),
+        (status = 404, description = "No request `to`"),
+        (status = 409, description = "The two requests are already linked"),
+    )
+)]
+async fn add_link(
+    state: web::Data<AppState>,
+    auth: Authorized<WriteCases>,
+    id: web::Path<String>,
+    body: JsonBody<NewLink>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id("request", &id)?;
+    let link = state.services.add_link(auth.user.id, id, body.0).await?;
+    Ok(HttpResponse::Created().json(link))
+}
+
+/// The `{id}` and `{link_id}` of a link's path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct LinkPath {
+    /// The request's id (either end of the link)
+    #[param(format = Uuid)]
+    id: String,
+    /// The link's id
+    #[param(format = Uuid)]
+    link_id: String,
+}
+
+/// Remove a link
+///
+/// From either end; both histories record it.
+#[utoipa::path(
+    delete, path = "/api/v1/requests/{id}/links/{link_id}", operation_id = "removeLink",
+    tag = "requests",
+    security(("bearer" = ["admin", "coordinator", "clerk"])),
+    params(LinkPath),
+    responses((status = 200, description = "This request's `unlinked` event", body = Event))
+)]
+async fn remove_link(
+    state: web::Data<AppState>,
+    auth: Authorized<WriteCases>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, link_id) = path.into_inner();
+    let id = parse_id("request", &id)?;
+    let link_id = parse_id("link", &link_id)?;
+    let event = state
+        .services
+        .remove_link(auth.user.id, id, link_id)
+        .await?;
+    Ok(HttpResponse::Ok().json(event))
+}
+
 /// A request's history.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct EventList {
@@ -279,7 +355,7 @@ const MAX_LIMIT: u32 = 200;
 
 /// Searched words: at most 200 characters, compared lower-cased.
 #[derive(Debug, Clone)]
-pub struct SearchText(String);
+pub struct SearchText(pub String);
 
 impl std::str::FromStr for SearchText {
     type Err = &'static str;

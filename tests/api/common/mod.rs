@@ -603,6 +603,27 @@ impl TestApp {
         panic!("{query}: the walk does not end");
     }
 
+    /// Every case, following `next_cursor` with pages of `limit`.
+    pub async fn list_all_cases(&self, limit: usize) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10_000 {
+            let mut path = format!("/api/v1/cases?limit={limit}");
+            if let Some(cursor) = &cursor {
+                path.push('&');
+                path.push_str(&self::query(&[("cursor", cursor)]));
+            }
+            let page = self.get(&path, &self.admin_token).await;
+            assert_eq!(page.status, 200, "{page:?}");
+            items.extend(page.body["items"].as_array().expect("items").clone());
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return items,
+            }
+        }
+        panic!("the walk over the cases does not end");
+    }
+
     /// One page of `GET /requests?<query>&limit=<limit>[&cursor=…]`.
     pub async fn list_page(&self, query: &str, limit: usize, cursor: Option<&str>) -> Resp {
         let mut path = format!("/api/v1/requests?limit={limit}");
