@@ -142,6 +142,7 @@ struct LineRow {
     request_id: String,
     level: i32,
     overdue_days: i32,
+    episode: NaiveDate,
     reference: String,
     country: String,
     status: String,
@@ -188,6 +189,7 @@ fn digest_lines(
             notes::request_id,
             notes::level,
             notes::overdue_days,
+            notes::episode,
             requests::reference,
             requests::target_country,
             requests::status,
@@ -208,6 +210,7 @@ fn digest_lines(
             request_id,
             level,
             overdue_days,
+            episode,
             reference,
             country,
             status,
@@ -240,6 +243,11 @@ fn digest_lines(
             },
             Some(Trigger::Hours { after_hours }) => Threshold::Hours {
                 after_hours: after_hours.into(),
+            },
+            // The episode of a preservation rule is the expiry date.
+            Some(Trigger::Preservation { .. }) => Threshold::Preservation {
+                expires_on: episode,
+                days_left: (episode - d.today).num_days(),
             },
             // The rule was removed from the configuration since.
             None => Threshold::Stalled {

@@ -41,6 +41,12 @@ pub enum Threshold {
     Hours {
         after_hours: i64,
     },
+    /// Data preserved for the request expires on this date.
+    Preservation {
+        expires_on: NaiveDate,
+        /// On the day of delivery; negative once past.
+        days_left: i64,
+    },
     Deadline {
         days_before: i64,
         needed_by: NaiveDate,
@@ -114,6 +120,8 @@ struct Words {
     days_in: &'static str,
     threshold_stalled: fn(i64, Anchor) -> String,
     threshold_hours: fn(i64) -> String,
+    /// Days left (negative once past) and the expiry date.
+    threshold_preservation: fn(i64, NaiveDate) -> String,
     threshold_deadline: fn(i64, NaiveDate) -> String,
     level: &'static str,
     last_follow_up: &'static str,
@@ -134,6 +142,12 @@ const EN: Words = Words {
         Anchor::Recognised => format!("{d} days since its recognition"),
     },
     threshold_hours: |h| format!("{h} hours since it was sent"),
+    threshold_preservation: |days, on| match days {
+        0 => format!("preserved data expires today, {on}"),
+        1 => format!("preserved data expires tomorrow, {on}"),
+        d if d > 0 => format!("preserved data expires in {d} days, on {on}"),
+        d => format!("preserved data expired {} days ago, on {on}", -d),
+    },
     threshold_deadline: |d, by| format!("{d} days before the deadline of {by}"),
     level: "level",
     last_follow_up: "last follow-up",
@@ -153,6 +167,15 @@ const FR: Words = Words {
         Anchor::Recognised => format!("{d} jours depuis la reconnaissance"),
     },
     threshold_hours: |h| format!("{h} heures depuis l'envoi"),
+    threshold_preservation: |days, on| match days {
+        0 => format!("les données conservées expirent aujourd'hui, {on}"),
+        1 => format!("les données conservées expirent demain, {on}"),
+        d if d > 0 => format!("les données conservées expirent dans {d} jours, le {on}"),
+        d => format!(
+            "les données conservées ont expiré il y a {} jours, le {on}",
+            -d
+        ),
+    },
     threshold_deadline: |d, by| format!("{d} jours avant l'échéance du {by}"),
     level: "niveau",
     last_follow_up: "dernière relance",
@@ -216,6 +239,10 @@ pub fn render(language: Language, base_url: &str, lines: &[DigestLine], more: us
         let threshold = match line.threshold {
             Threshold::Stalled { after_days, from } => (words.threshold_stalled)(after_days, from),
             Threshold::Hours { after_hours } => (words.threshold_hours)(after_hours),
+            Threshold::Preservation {
+                expires_on,
+                days_left,
+            } => (words.threshold_preservation)(days_left, expires_on),
             Threshold::Deadline {
                 days_before,
                 needed_by,

@@ -12,7 +12,11 @@ use uuid::Uuid;
 use crate::db::alert_state::{self, AlertColumns, FollowUp};
 use crate::db::schema::{request_alert_state as state, requests, users};
 use crate::db::{DbConnection, stored};
-use crate::domain::alert_rules::{Anchor, Breach, Candidate, RuleSet, Trigger};
+use std::collections::HashMap;
+
+use crate::db::preservations::{self as preservations_store, Watcher};
+use crate::db::schema::preservations;
+use crate::domain::alert_rules::{Anchor, Breach, Candidate, PreservationDue, RuleSet, Trigger};
 use crate::domain::request::Magistrate;
 use crate::domain::{CountryCode, FIRST_YEAR, LegalBasis, Priority, Status, Today};
 
@@ -70,6 +74,7 @@ impl Stalled {
 struct ScanRow {
     id: String,
     reference: String,
+    case_id: String,
     country: String,
     status: String,
     status_since: NaiveDate,
@@ -119,6 +124,8 @@ struct Window {
     old_enough: NaiveDate,
     sent_early_enough: NaiveDate,
     deadline_within: NaiveDate,
+    /// With preservation rules: preserved data expiring by this date.
+    expiring_by: Option<NaiveDate>,
 }
 
 impl Window {
@@ -126,11 +133,15 @@ impl Window {
     /// both backends' range.
     const NOTHING: NaiveDate = NaiveDate::from_ymd_opt(FIRST_YEAR - 1, 1, 1).unwrap();
 
-    fn of(rules: &RuleSet, today: NaiveDate) -> Option<Window> {
+    /// The window of `rules` on `today`. The emergency scan leaves the
+    /// preservation rules to the daily one: they count days, and they would
+    /// make it walk the closed requests every quarter hour.
+    fn of(rules: &RuleSet, today: NaiveDate, scope: Scope) -> Option<Window> {
         let mut statuses: Vec<Status> = Vec::new();
         let mut youngest: Option<u32> = None;
         let mut youngest_sent: Option<u32> = None;
         let mut furthest_deadline: Option<u32> = None;
+        let mut furthest_expiry: Option<u32> = None;
         let min = |kept: Option<u32>, d: u32| Some(kept.map_or(d, |k| k.min(d)));
         for rule in &rules.rules {
             match rule.trigger {
@@ -147,6 +158,13 @@ impl Window {
                     // A day less: the office's dates and the hours since
                     // sending need not line up (time zones, clock changes).
                     youngest_sent = min(youngest_sent, (after_hours / 24).saturating_sub(1));
+                }
+                Trigger::Preservation { .. } if scope.emergencies_only => {}
+                Trigger::Preservation { days_before_expiry } => {
+                    statuses.extend(Status::ALL.iter().filter(|s| **s != Status::Executed));
+                    furthest_expiry = Some(
+                        furthest_expiry.map_or(days_before_expiry, |d| d.max(days_before_expiry)),
+                    );
                 }
                 Trigger::Deadline {
                     days_before_needed_by,
@@ -183,6 +201,11 @@ impl Window {
                     .checked_add_days(Days::new(d.into()))
                     .unwrap_or(NaiveDate::MAX)
             }),
+            expiring_by: furthest_expiry.map(|d| {
+                today
+                    .checked_add_days(Days::new(d.into()))
+                    .unwrap_or(NaiveDate::MAX)
+            }),
         })
     }
 }
@@ -200,7 +223,7 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
     scope: Scope,
     mut each: impl FnMut(&mut DbConnection, Vec<Stalled>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let Some(window) = Window::of(rules, today.date) else {
+    let Some(window) = Window::of(rules, today.date, scope) else {
         return Ok(());
     };
     for status in &window.statuses {
@@ -213,6 +236,7 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
                 .select((
                     requests::id,
                     requests::reference,
+                    requests::case_id,
                     requests::target_country,
                     requests::status,
                     requests::status_since,
@@ -240,12 +264,27 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
                 .order((requests::status_since, requests::id))
                 .limit(CHUNK)
                 .into_boxed();
-            query = query.filter(
-                requests::status_since
-                    .le(window.old_enough)
-                    .or(requests::sent_at.le(window.sent_early_enough))
-                    .or(requests::needed_by.le(window.deadline_within)),
-            );
+            let could_stall = requests::status_since
+                .le(window.old_enough)
+                .or(requests::sent_at.le(window.sent_early_enough))
+                .or(requests::needed_by.le(window.deadline_within));
+            query = match window.expiring_by {
+                None => query.filter(could_stall),
+                Some(by) => query.filter(
+                    could_stall.or(diesel::dsl::exists(
+                        preservations::table
+                            .filter(preservations::released_on.is_null())
+                            .filter(preservations::expires_on.le(by))
+                            .filter(
+                                preservations::request_id.eq(requests::id.nullable()).or(
+                                    preservations::case_id
+                                        .eq(requests::case_id.nullable())
+                                        .and(preservations::country.eq(requests::target_country)),
+                                ),
+                            ),
+                    )),
+                ),
+            };
             if scope.emergencies_only {
                 query = query.filter(requests::priority.eq(Priority::Emergency.as_str()));
             }
@@ -261,9 +300,26 @@ pub fn for_each_chunk<E: From<diesel::result::Error>>(
             let rows: Vec<ScanRow> = query.load(conn)?;
             let complete = (rows.len() as i64) < CHUNK;
             after = rows.last().map(|row| (row.status_since, row.id.clone()));
+            let mut due = match window.expiring_by {
+                None => HashMap::new(),
+                Some(by) => {
+                    let watchers: Vec<Watcher> = rows
+                        .iter()
+                        .map(|r| Watcher {
+                            request_id: &r.id,
+                            case_id: &r.case_id,
+                            country: &r.country,
+                        })
+                        .collect();
+                    preservations_store::due_for(conn, &watchers, by)?
+                }
+            };
             let mut found = Vec::new();
             for row in rows {
-                if let Some(item) = evaluate(row, rules, today, scope.include_snoozed)? {
+                let preservations = due.remove(&row.id).unwrap_or_default();
+                if let Some(item) =
+                    evaluate(row, rules, today, scope.include_snoozed, preservations)?
+                {
                     found.push(item);
                 }
             }
@@ -282,10 +338,12 @@ fn evaluate(
     rules: &RuleSet,
     today: Today,
     include_snoozed: bool,
+    preservations: Vec<PreservationDue>,
 ) -> QueryResult<Option<Stalled>> {
     let ScanRow {
         id,
         reference,
+        case_id: _,
         country,
         status,
         status_since,
@@ -310,6 +368,7 @@ fn evaluate(
         acknowledged_at: dates.acknowledged_at,
         recognised_at: dates.recognised_at,
         deadline_extended_to: dates.deadline_extended_to,
+        preservations,
         needed_by,
         legal_basis: legal_basis.map(|b| stored("legal_basis", &b)).transpose()?,
         country,

@@ -215,6 +215,16 @@ pub fn save(
     Ok(Some(saved))
 }
 
+/// Takes the case's row lock (PostgreSQL; SQLite has one writer), so that
+/// events appended to its history by other operations than a PATCH (a
+/// preservation's) are numbered one at a time. `false`: no such case.
+pub fn lock(conn: &mut DbConnection, id: Uuid) -> Result<bool> {
+    let n = diesel::update(cases::table.find(id.to_string()))
+        .set(cases::version.eq(cases::version))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
 /// Whether another case than `except` has this reference.
 pub fn reference_taken(conn: &mut DbConnection, reference: &str, except: Uuid) -> Result<bool> {
     let n: i64 = cases::table

@@ -117,6 +117,9 @@ pub enum EventKind {
     Unsnoozed,
     Linked,
     Unlinked,
+    PreservationRecorded,
+    PreservationRenewed,
+    PreservationReleased,
 }
 
 impl EventKind {
@@ -132,6 +135,9 @@ impl EventKind {
             EventKind::Unsnoozed => "unsnoozed",
             EventKind::Linked => "linked",
             EventKind::Unlinked => "unlinked",
+            EventKind::PreservationRecorded => "preservation_recorded",
+            EventKind::PreservationRenewed => "preservation_renewed",
+            EventKind::PreservationReleased => "preservation_released",
         }
     }
 }
@@ -150,6 +156,9 @@ impl std::str::FromStr for EventKind {
             "unsnoozed" => EventKind::Unsnoozed,
             "linked" => EventKind::Linked,
             "unlinked" => EventKind::Unlinked,
+            "preservation_recorded" => EventKind::PreservationRecorded,
+            "preservation_renewed" => EventKind::PreservationRenewed,
+            "preservation_released" => EventKind::PreservationReleased,
             other => return Err(format!("unknown event kind {other}")),
         })
     }

@@ -16,6 +16,7 @@ pub mod links;
 pub mod migrate;
 pub mod open;
 pub mod pool;
+pub mod preservations;
 pub mod requests;
 pub mod schema;
 pub mod stats;

@@ -158,6 +158,37 @@ diesel::table! {
 }
 
 diesel::joinable!(requests -> users (created_by));
+diesel::table! {
+    preservations (id) {
+        id -> Text,
+        request_id -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        holder -> Text,
+        country -> Text,
+        legal_basis -> Text,
+        sent_at -> Date,
+        expires_on -> Date,
+        released_on -> Nullable<Date>,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    preservation_renewals (preservation_id, seq) {
+        preservation_id -> Text,
+        seq -> Integer,
+        effective_date -> Date,
+        previous_expires_on -> Date,
+        expires_on -> Date,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(preservation_renewals -> preservations (preservation_id));
 diesel::joinable!(requests -> cases (case_id));
 diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_events -> users (actor_id));
@@ -176,7 +207,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_alert_state,
     alert_runs,
     alert_digests,
-    alert_notifications
+    alert_notifications,
+    preservations,
+    preservation_renewals
 );
 
 diesel::table! {

@@ -35,6 +35,10 @@ pub struct RuleSpec {
     pub extendable: bool,
     #[serde(default)]
     pub days_before_needed_by: Option<u32>,
+    /// A preservation rule: this many days or fewer before data preserved
+    /// for the request expires.
+    #[serde(default)]
+    pub days_before_expiry: Option<u32>,
     pub level: u8,
     pub notify: Vec<String>,
     #[serde(default)]
@@ -118,6 +122,9 @@ pub enum Trigger {
     Hours { after_hours: u32 },
     /// `days_before_needed_by` days before the magistrate's deadline.
     Deadline { days_before_needed_by: u32 },
+    /// `days_before_expiry` days before data preserved for the request
+    /// expires, whatever its status but `executed`.
+    Preservation { days_before_expiry: u32 },
 }
 
 /// A checked rule.
@@ -150,6 +157,9 @@ pub struct Candidate {
     pub acknowledged_at: Option<NaiveDate>,
     pub recognised_at: Option<NaiveDate>,
     pub deadline_extended_to: Option<NaiveDate>,
+    /// Preservations not released, for the request or for its case in the
+    /// holder's country.
+    pub preservations: Vec<PreservationDue>,
     pub needed_by: Option<NaiveDate>,
     pub legal_basis: Option<LegalBasis>,
     pub country: CountryCode,
@@ -180,6 +190,24 @@ impl Candidate {
     }
 }
 
+/// A preservation that a request's alerts watch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PreservationDue {
+    pub id: uuid::Uuid,
+    pub holder: String,
+    pub country: CountryCode,
+    pub expires_on: NaiveDate,
+}
+
+/// What a preservation rule's breach is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PreservationWarning {
+    #[serde(flatten)]
+    pub preservation: PreservationDue,
+    /// Days until it expires; negative once it has.
+    pub days_left: i64,
+}
+
 /// A rule a request breaches today.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Breach {
@@ -191,6 +219,11 @@ pub struct Breach {
     pub after_hours: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_before_needed_by: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_before_expiry: Option<u32>,
+    /// A preservation rule's breach: the preserved data that expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preservation: Option<PreservationWarning>,
     /// Days since the threshold was crossed (0 on the day itself).
     pub overdue_days: i64,
     /// For an hour rule: whole hours since the threshold was crossed.
@@ -224,6 +257,8 @@ impl Rule {
             after_days: None,
             after_hours: None,
             days_before_needed_by: None,
+            days_before_expiry: None,
+            preservation: None,
             overdue_days: 0,
             overdue_hours: None,
             episode: today,
@@ -254,6 +289,7 @@ impl Rule {
                 breach.episode = sent_at;
                 return Some(breach);
             }
+            Trigger::Preservation { .. } => return None,
             Trigger::Deadline {
                 days_before_needed_by,
             } => {
@@ -270,6 +306,42 @@ impl Rule {
             episode,
             ..breach
         })
+    }
+}
+
+impl Rule {
+    /// A preservation rule's breaches: one per preservation within
+    /// `days_before_expiry` of its expiry, or past it. A snooze does not
+    /// silence them: the holder deletes the data whatever the requested
+    /// state promised.
+    fn preservation_breaches(&self, c: &Candidate, today: NaiveDate) -> Vec<Breach> {
+        let Trigger::Preservation { days_before_expiry } = self.trigger else {
+            return Vec::new();
+        };
+        if c.status == Status::Executed || !self.filters_match(c) {
+            return Vec::new();
+        }
+        c.preservations
+            .iter()
+            .filter_map(|p| {
+                let days_left = (p.expires_on - today).num_days();
+                (days_left <= i64::from(days_before_expiry)).then(|| Breach {
+                    rule: self.name.clone(),
+                    level: self.level,
+                    after_days: None,
+                    after_hours: None,
+                    days_before_needed_by: None,
+                    days_before_expiry: Some(days_before_expiry),
+                    preservation: Some(PreservationWarning {
+                        preservation: p.clone(),
+                        days_left,
+                    }),
+                    overdue_days: i64::from(days_before_expiry) - days_left,
+                    overdue_hours: None,
+                    episode: p.expires_on,
+                })
+            })
+            .collect()
     }
 }
 
@@ -305,7 +377,14 @@ impl RuleSet {
 
     /// Every breach of `c` at `at`, highest level first.
     pub fn breaches(&self, c: &Candidate, at: Today) -> Vec<Breach> {
-        let mut found: Vec<Breach> = self.rules.iter().filter_map(|r| r.breach(c, at)).collect();
+        let mut found: Vec<Breach> = self
+            .rules
+            .iter()
+            .flat_map(|r| match r.trigger {
+                Trigger::Preservation { .. } => r.preservation_breaches(c, at.date),
+                _ => r.breach(c, at).into_iter().collect(),
+            })
+            .collect();
         found.sort_by(|a, b| {
             b.level
                 .cmp(&a.level)
@@ -328,6 +407,30 @@ fn build_rule(raw: &RuleSpec, lists: &BTreeMap<String, Vec<String>>) -> Result<R
         return Err(format!(
             "status `{closed}` is closed; a closed request never stalls"
         ));
+    }
+    if let Some(days_before_expiry) = raw.days_before_expiry {
+        let others = raw.after_days.is_some()
+            || raw.after_hours.is_some()
+            || raw.days_before_needed_by.is_some();
+        if others {
+            return Err(
+                "set exactly one of after_days, after_hours, days_before_needed_by and days_before_expiry"
+                    .into(),
+            );
+        }
+        if !statuses.is_empty() || raw.from.is_some() || raw.extendable {
+            return Err(
+                "a preservation rule (days_before_expiry) watches every request not executed; \
+                 it takes no statuses, from or extendable"
+                    .into(),
+            );
+        }
+        return finish_rule(
+            raw,
+            lists,
+            statuses,
+            Trigger::Preservation { days_before_expiry },
+        );
     }
     let from = raw
         .from
@@ -367,10 +470,21 @@ fn build_rule(raw: &RuleSpec, lists: &BTreeMap<String, Vec<String>>) -> Result<R
         }
         _ => {
             return Err(
-                "set exactly one of after_days, after_hours and days_before_needed_by".into(),
+                "set exactly one of after_days, after_hours, days_before_needed_by and days_before_expiry"
+                    .into(),
             );
         }
     };
+    finish_rule(raw, lists, statuses, trigger)
+}
+
+/// The parts every kind of rule shares.
+fn finish_rule(
+    raw: &RuleSpec,
+    lists: &BTreeMap<String, Vec<String>>,
+    statuses: Vec<Status>,
+    trigger: Trigger,
+) -> Result<Rule, String> {
     if !(1..=9).contains(&raw.level) {
         return Err(format!("level {} must be between 1 and 9", raw.level));
     }
@@ -436,6 +550,7 @@ mod tests {
             from: None,
             extendable: false,
             days_before_needed_by: None,
+            days_before_expiry: None,
             level,
             notify: vec!["coordinator".into()],
             legal_bases: vec![],
@@ -458,6 +573,7 @@ mod tests {
             acknowledged_at: None,
             recognised_at: None,
             deadline_extended_to: None,
+            preservations: Vec::new(),
             needed_by: None,
             legal_basis: Some(LegalBasis::Untoc),
             country: CountryCode::parse("PH").unwrap(),

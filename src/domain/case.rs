@@ -86,15 +86,16 @@ pub struct CaseRequest {
     pub first_response_at: Option<NaiveDate>,
 }
 
-/// `GET /cases/{id}`: the case and what hangs off it. The data
-/// preservations (issue 11, point 5) join here as `preservations`, loaded
-/// beside `requests` by `Services::get_case`.
+/// `GET /cases/{id}`: the case and what hangs off it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: Case,
     /// Its requests, in the order they were sent (drafts last).
     pub requests: Vec<CaseRequest>,
+    /// Data preserved for the case or for its requests, soonest expiry
+    /// first.
+    pub preservations: Vec<super::preservation::PreservationView>,
 }
 
 /// Keys the server sets.
@@ -105,6 +106,7 @@ const READ_ONLY: &[&str] = &[
     "created_at",
     "updated_at",
     "requests",
+    "preservations",
 ];
 
 /// Parses and checks a `POST /cases` body.

@@ -9,6 +9,7 @@ pub mod country;
 pub mod instruments;
 pub mod link;
 pub mod milestone;
+pub mod preservation;
 pub mod request;
 pub mod status;
 pub mod transition;

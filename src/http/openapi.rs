@@ -31,7 +31,7 @@ use crate::domain::Role;
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     tags(
-        (name = "requests"), (name = "cases"), (name = "alerts"), (name = "users"),
+        (name = "requests"), (name = "cases"), (name = "preservations"), (name = "alerts"), (name = "users"),
         (name = "statistics"), (name = "meta"), (name = "health"),
     ),
     paths(
@@ -41,6 +41,8 @@ use crate::domain::Role;
         api::requests::add_link, api::requests::remove_link,
         api::cases::list, api::cases::create, api::cases::get, api::cases::patch,
         api::cases::list_events,
+        api::preservations::list, api::preservations::create, api::preservations::get,
+        api::preservations::renew, api::preservations::release,
         api::alerts::add_follow_up, api::alerts::snooze, api::alerts::unsnooze,
         api::users::list, api::users::create, api::users::deactivate, api::users::rotate_token,
         api::alerts::rules, api::alerts::stalled, api::alerts::run, api::alerts::notifications,

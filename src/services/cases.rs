@@ -78,14 +78,19 @@ impl Services {
             .await
     }
 
-    /// A case with its requests.
+    /// A case with its requests and the data preserved for it.
     pub async fn get_case(&self, id: Uuid) -> Result<CaseDetail> {
+        let today = self.today().date;
         self.db
             .read(move |conn| {
                 let case = existing(conn, id)?;
                 let requests = store::requests_of(conn, id)?;
-                // Preservations (issue 11, point 5) are loaded here too.
-                Ok(CaseDetail { case, requests })
+                let preservations = super::preservations::preservations_of_case(conn, id, today)?;
+                Ok(CaseDetail {
+                    case,
+                    requests,
+                    preservations,
+                })
             })
             .await
     }

@@ -14,6 +14,7 @@
 pub mod alerts;
 pub mod cases;
 pub mod error;
+pub mod preservations;
 pub mod requests;
 pub mod stats;
 pub mod users;

@@ -66,6 +66,7 @@ async fn configured_rules_replace_the_shipped_ones() {
             from: None,
             extendable: false,
             days_before_needed_by: None,
+            days_before_expiry: None,
             level: 2,
             notify: vec!["coordinator".into(), "desk@justice.example".into()],
             legal_bases: vec![],

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod cases;
 pub mod charts;
 pub mod meta;
+pub mod preservations;
 pub mod requests;
 pub mod stats;
 pub mod users;

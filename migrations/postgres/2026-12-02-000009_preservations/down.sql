@@ -1,0 +1,3 @@
+DROP TABLE preservation_renewals;
+DROP FUNCTION preservation_renewals_append_only();
+DROP TABLE preservations;

@@ -1,0 +1,2 @@
+DROP TABLE preservation_renewals;
+DROP TABLE preservations;
