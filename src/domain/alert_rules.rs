@@ -875,4 +875,91 @@ mod tests {
         let dup = set_of(vec![raw("a", &["sent"], 1, 1), raw("a", &["sent"], 2, 1)]);
         assert!(dup.unwrap_err().contains("`a`: the name is used"));
     }
+
+    fn expiry(name: &str, days: u32, level: u8) -> RuleSpec {
+        let mut rule = raw(name, &[], 0, level);
+        rule.after_days = None;
+        rule.days_before_expiry = Some(days);
+        rule
+    }
+
+    fn preserved_until(c: &mut Candidate, holder: &str, expires_on: &str) {
+        c.preservations.push(PreservationDue {
+            id: uuid::Uuid::new_v4(),
+            holder: holder.into(),
+            country: c.country,
+            expires_on: day(expires_on),
+        });
+    }
+
+    #[test]
+    fn a_preservation_warns_from_its_threshold_to_past_its_expiry() {
+        let set = set_of(vec![expiry("p14", 14, 2), expiry("p3", 3, 3)]).unwrap();
+        let mut c = sent_on("2026-01-01");
+        preserved_until(&mut c, "Provider A", "2026-03-31");
+        assert!(
+            set.breaches(&c, on("2026-03-16")).is_empty(),
+            "15 days left"
+        );
+        let b = set.breaches(&c, on("2026-03-17"));
+        assert_eq!(b.len(), 1, "{b:?}");
+        let warning = b[0].preservation.as_ref().unwrap();
+        assert_eq!(
+            (b[0].rule.as_str(), warning.days_left, b[0].overdue_days),
+            ("p14", 14, 0)
+        );
+        // The episode is the expiry date: a renewal is a new episode.
+        assert_eq!(b[0].episode, day("2026-03-31"));
+        let b = set.breaches(&c, on("2026-03-28"));
+        let rules: Vec<_> = b.iter().map(|b| (b.rule.as_str(), b.level)).collect();
+        assert_eq!(rules, [("p3", 3), ("p14", 2)]);
+        // Expired and not released: still listed, with negative days left.
+        let b = set.breaches(&c, on("2026-04-02"));
+        assert_eq!(b[0].preservation.as_ref().unwrap().days_left, -2);
+    }
+
+    #[test]
+    fn one_breach_per_preservation_none_once_executed_and_a_snooze_does_not_silence() {
+        let set = set_of(vec![expiry("p14", 14, 2)]).unwrap();
+        let mut c = sent_on("2026-01-01");
+        preserved_until(&mut c, "Provider A", "2026-03-20");
+        preserved_until(&mut c, "Provider B", "2026-03-25");
+        preserved_until(&mut c, "Provider C", "2026-06-01");
+        let holders: Vec<_> = set
+            .breaches(&c, on("2026-03-15"))
+            .into_iter()
+            .map(|b| b.preservation.unwrap().preservation.holder)
+            .collect();
+        assert_eq!(holders, ["Provider A", "Provider B"]);
+        c.snoozed_until = Some(day("2026-12-31"));
+        assert_eq!(set.breaches(&c, on("2026-03-15")).len(), 2, "snoozed");
+        c.status = Status::Executed;
+        assert!(set.breaches(&c, on("2026-03-15")).is_empty(), "executed");
+        c.status = Status::Refused;
+        assert_eq!(
+            set.breaches(&c, on("2026-03-15")).len(),
+            2,
+            "refused: reissue"
+        );
+    }
+
+    #[test]
+    fn a_preservation_rule_takes_no_status_anchor_or_other_trigger() {
+        let err = |spec| set_of(vec![spec]).unwrap_err();
+        let mut with_status = expiry("p", 14, 2);
+        with_status.statuses = vec!["sent".into()];
+        assert!(err(with_status).contains("`p`: a preservation rule"));
+        let mut with_days = expiry("p", 14, 2);
+        with_days.after_days = Some(3);
+        assert!(err(with_days).contains("exactly one of"));
+        let mut anchored = expiry("p", 14, 2);
+        anchored.from = Some("sent".into());
+        assert!(err(anchored).contains("takes no statuses, from or extendable"));
+        // Without preservations, a preservation rule never fires.
+        let set = set_of(vec![expiry("p", 14, 2)]).unwrap();
+        assert!(
+            set.breaches(&sent_on("2020-01-01"), on("2026-01-01"))
+                .is_empty()
+        );
+    }
 }

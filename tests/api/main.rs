@@ -28,6 +28,7 @@ mod migrations;
 mod milestones;
 mod openapi;
 mod pagination;
+mod preservations;
 mod roles;
 mod scheduler;
 mod security;
