@@ -791,6 +791,7 @@ async fn the_api_answers_as_recorded() {
     users(&mut s).await;
     let ids = requests(&mut s).await;
     cases(&mut s).await;
+    preservations(&mut s, &ids).await;
     portfolio(&mut s).await;
     list(&mut s).await;
     alerts(&mut s, &ids).await;
@@ -1948,6 +1949,126 @@ const PORTFOLIO: &[Case] = &[
     ),
     ("PF-BR-2", "BR", "normal", "untoc", "2025-05-05", &[]),
 ];
+
+/// Preserved data: recorded, listed, renewed, released; the refusals.
+async fn preservations(s: &mut Scenario, ids: &Ids) {
+    s.area = "preservations";
+    // Budapest art. 29 asked on 2026-04-20: kept 60 days, until 2026-06-19.
+    let res = s
+        .post(
+            "/api/v1/preservations",
+            "clerk",
+            json!({"request_id": ids.abandoned, "holder": "Example Telecom (fictitious)",
+                   "country": "PH", "legal_basis": "budapest_art29", "sent_at": "2026-04-20",
+                   "note": "Subscriber and traffic data of two accounts"}),
+        )
+        .await;
+    s.expect(&res, 201);
+    let kept = id(&res);
+    let res = s
+        .post(
+            "/api/v1/preservations",
+            "coordinator",
+            json!({"request_id": ids.refused, "holder": "Example Mail Inc. (fictitious)",
+                   "country": "US", "legal_basis": "us_2703f", "sent_at": "2026-05-02"}),
+        )
+        .await;
+    s.expect(&res, 201);
+    let released = id(&res);
+    // Left alone: the alerts area warns that it expires on 2026-06-24.
+    let res = s
+        .post(
+            "/api/v1/preservations",
+            "clerk",
+            json!({"request_id": ids.abandoned, "holder": "Example Host (fictitious)",
+                   "country": "PH", "legal_basis": "budapest_art29", "sent_at": "2026-04-25"}),
+        )
+        .await;
+    s.expect(&res, 201);
+    // Refusals: no owner and no period in law, an unknown request, an analyst.
+    s.post(
+        "/api/v1/preservations",
+        "clerk",
+        json!({"holder": " ", "country": "PH", "legal_basis": "domestic",
+               "sent_at": "2026-06-16"}),
+    )
+    .await;
+    s.post(
+        "/api/v1/preservations",
+        "clerk",
+        json!({"request_id": UNKNOWN_ID, "holder": "H", "country": "PH",
+               "legal_basis": "budapest_art29", "sent_at": "2026-06-01"}),
+    )
+    .await;
+    s.post(
+        "/api/v1/preservations",
+        "analyst",
+        json!({"request_id": ids.refused, "holder": "H", "country": "PH",
+               "legal_basis": "budapest_art29", "sent_at": "2026-06-01"}),
+    )
+    .await;
+
+    let res = s
+        .get("/api/v1/preservations?expiring_within=30", "coordinator")
+        .await;
+    s.expect(&res, 200);
+    s.get(
+        &format!("/api/v1/preservations?request_id={}", ids.refused),
+        "clerk",
+    )
+    .await;
+    s.get("/api/v1/preservations?expiring_within=soon", "clerk")
+        .await;
+    let res = s
+        .get(&format!("/api/v1/preservations/{kept}"), "clerk")
+        .await;
+    s.expect(&res, 200);
+    s.get(&format!("/api/v1/preservations/{UNKNOWN_ID}"), "clerk")
+        .await;
+    s.get(&format!("/api/v1/preservations/{kept}"), "analyst")
+        .await;
+
+    // Renewed with If-Match; the same version again is stale.
+    let renewal = json!({"effective_date": "2026-06-15", "expires_on": "2026-08-18",
+                         "note": "Renewal asked by the 24/7 network"});
+    let path = format!("/api/v1/preservations/{kept}/renewals");
+    let res = s
+        .send(
+            Method::POST,
+            &path,
+            "clerk",
+            Body::Json(renewal.clone()),
+            &[("If-Match", "\"1\"")],
+        )
+        .await;
+    s.expect(&res, 200);
+    s.send(
+        Method::POST,
+        &path,
+        "clerk",
+        Body::Json(renewal),
+        &[("If-Match", "\"1\"")],
+    )
+    .await;
+    s.post(
+        &path,
+        "clerk",
+        json!({"effective_date": "2026-06-15", "expires_on": "2026-06-01"}),
+    )
+    .await;
+
+    // Released, then released again.
+    let path = format!("/api/v1/preservations/{released}/release");
+    let res = s
+        .post(
+            &path,
+            "coordinator",
+            json!({"note": "The request was refused"}),
+        )
+        .await;
+    s.expect(&res, 200);
+    s.post(&path, "coordinator", json!({})).await;
+}
 
 async fn portfolio(s: &mut Scenario) {
     s.area = "portfolio";

@@ -66,6 +66,11 @@ enum Endpoint {
     GetCase,
     PatchCase,
     ListCaseEvents,
+    ListPreservations,
+    RecordPreservation,
+    GetPreservation,
+    RenewPreservation,
+    ReleasePreservation,
     Vocabularies,
     AlertRules,
     StalledRequests,
@@ -88,7 +93,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 33] = [
+const MATRIX: [(Endpoint, Right, u16); 38] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -104,6 +109,12 @@ const MATRIX: [(Endpoint, Right, u16); 33] = [
     (Endpoint::GetCase, Right::Cases, 200),
     (Endpoint::PatchCase, Right::Cases, 200),
     (Endpoint::ListCaseEvents, Right::Cases, 200),
+    // So is the data preserved for them.
+    (Endpoint::ListPreservations, Right::Cases, 200),
+    (Endpoint::RecordPreservation, Right::Cases, 201),
+    (Endpoint::GetPreservation, Right::Cases, 200),
+    (Endpoint::RenewPreservation, Right::Cases, 200),
+    (Endpoint::ReleasePreservation, Right::Cases, 200),
     (Endpoint::Vocabularies, Right::SignedIn, 200),
     (Endpoint::AlertRules, Right::Cases, 200),
     (Endpoint::StalledRequests, Right::Cases, 200),
@@ -209,6 +220,12 @@ struct Call {
     headers: Vec<(&'static str, String)>,
     /// The request the call targets, to check that a refused call left it alone.
     target: Option<String>,
+}
+
+/// A preservation for request `id`, kept until 2025-03-11 (60 days).
+fn preservation(id: &str) -> Value {
+    json!({"request_id": id, "holder": "Example Telecom (fictitious)", "country": "PH",
+           "legal_basis": "budapest_art29", "sent_at": "2025-01-10"})
 }
 
 async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
@@ -338,6 +355,48 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
                         Some(json!({"victims_identified": 2})),
                     )
                 },
+            }
+        }
+        Endpoint::ListPreservations => call(Method::GET, "/api/v1/preservations".into(), None),
+        Endpoint::RecordPreservation => {
+            let id = new_request().await;
+            Call {
+                target: Some(id.clone()),
+                ..call(
+                    Method::POST,
+                    "/api/v1/preservations".into(),
+                    Some(preservation(&id)),
+                )
+            }
+        }
+        Endpoint::GetPreservation | Endpoint::RenewPreservation | Endpoint::ReleasePreservation => {
+            // A preservation of its own, so that each call finds it active.
+            let id = new_request().await;
+            let res = app
+                .post(
+                    "/api/v1/preservations",
+                    &app.admin_token,
+                    &preservation(&id),
+                )
+                .await;
+            assert_eq!(res.status, 201, "{res:?}");
+            let path = format!("/api/v1/preservations/{}", id_of(&res.body));
+            let with_target = |c: Call| Call {
+                target: Some(id.clone()),
+                ..c
+            };
+            match endpoint {
+                Endpoint::GetPreservation => call(Method::GET, path, None),
+                Endpoint::RenewPreservation => with_target(call(
+                    Method::POST,
+                    format!("{path}/renewals"),
+                    Some(json!({"effective_date": "2025-02-01", "expires_on": "2025-06-01"})),
+                )),
+                _ => with_target(call(
+                    Method::POST,
+                    format!("{path}/release"),
+                    Some(json!({"effective_date": "2025-02-01"})),
+                )),
             }
         }
         Endpoint::Vocabularies => call(Method::GET, "/api/v1/meta/vocabularies".into(), None),
