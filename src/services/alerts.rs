@@ -324,7 +324,7 @@ impl Services {
             .await
     }
 
-    /// Lifts a snooze; 404 when the request is not snoozed.
+    /// Lifts a snooze; a conflict when the request is not snoozed.
     pub async fn unsnooze(&self, actor: Uuid, id: Uuid) -> Result<Event> {
         let today = self.today();
         self.db
@@ -333,7 +333,9 @@ impl Services {
                     lock_existing(conn, id)?;
                     let mut current = alert_state::get(conn, id)?;
                     if current.snoozed_until.is_none() {
-                        return Err(Error::NotFound(format!("request `{id}` is not snoozed")));
+                        return Err(Error::Conflict(format!(
+                            "request `{id}` is not snoozed: there is no snooze to lift"
+                        )));
                     }
                     let changes = alert_state::snooze_changes(&current, None, None);
                     current.snoozed_until = None;

@@ -283,8 +283,8 @@ fn lock_owner(conn: &mut DbConnection, owner: Owner) -> Result<()> {
         Ok(())
     } else {
         Err(match owner {
-            Owner::Request(id) => Error::not_found("request", id),
-            Owner::Case(id) => Error::not_found("case", id),
+            Owner::Request(id) => Error::field("request_id", format!("no request with id `{id}`")),
+            Owner::Case(id) => Error::field("case_id", format!("no case with id `{id}`")),
         })
     }
 }

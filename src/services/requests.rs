@@ -439,15 +439,16 @@ pub(super) fn lock_existing(conn: &mut DbConnection, id: Uuid) -> Result<()> {
 }
 
 /// Takes the row locks of two requests, in id order (so two linkers of the
-/// same pair cannot deadlock): 404 for a missing one, saying which.
+/// same pair cannot deadlock): 404 for the request of the path, 422 naming
+/// `to` for the other, as for any field that names a missing record.
 fn lock_pair(conn: &mut DbConnection, id: Uuid, to: Uuid) -> Result<()> {
     for one in if id < to { [id, to] } else { [to, id] } {
         if !store::lock(conn, one)? {
-            return Err(Error::NotFound(if one == id {
-                format!("no request with id `{id}`")
+            return Err(if one == id {
+                Error::not_found("request", id)
             } else {
-                format!("no request with id `{to}` (the link's `to`)")
-            }));
+                Error::field("to", format!("no request with id `{to}`"))
+            });
         }
     }
     Ok(())

@@ -312,7 +312,7 @@ async fn snoozed_requests_are_silent_until_the_snooze_is_lifted() {
             None,
         )
         .await;
-    assert_eq!(res.status, 404, "not snoozed: {res:?}");
+    assert_eq!(res.status, 409, "not snoozed: {res:?}");
 
     let res = app
         .post(

@@ -144,8 +144,8 @@ async fn bad_links_are_refused_and_change_nothing() {
         (
             a.clone(),
             json!({"kind": "follow_up_of", "to": UNKNOWN_ID}),
-            404,
-            "not_found",
+            422,
+            "validation_failed",
         ),
         (
             UNKNOWN_ID.into(),

@@ -334,14 +334,20 @@ async fn bad_preservations_are_refused_naming_the_field_and_write_nothing() {
         let message = res.body["error"]["fields"][field].to_string();
         assert!(message.contains(words), "{field}: {message}");
     }
-    // Unknown owners and preservations are 404; a bad id is refused.
-    for body in [
-        with(&|b| b["request_id"] = json!(UNKNOWN_ID)),
-        json!({"case_id": UNKNOWN_ID, "holder": "H", "country": "PH",
-               "legal_basis": "us_2703f", "sent_at": day(-1)}),
+    // An unknown owner is a field naming a missing record (422); an unknown
+    // preservation is 404; a bad id is refused.
+    for (body, field) in [
+        (with(&|b| b["request_id"] = json!(UNKNOWN_ID)), "request_id"),
+        (
+            json!({"case_id": UNKNOWN_ID, "holder": "H", "country": "PH",
+                   "legal_basis": "us_2703f", "sent_at": day(-1)}),
+            "case_id",
+        ),
     ] {
         let res = record(&app, &app.admin_token, &body).await;
-        assert_eq!(res.status, 404, "{body}: {res:?}");
+        assert_eq!(res.status, 422, "{body}: {res:?}");
+        assert_eq!(fields(&res), [field], "{res:?}");
+        assert!(res.body.to_string().contains(UNKNOWN_ID), "{res:?}");
     }
     let res = app
         .get(

@@ -52,7 +52,6 @@ fn view_response(
             ("renewPreservation" = (operation_id = "renewPreservation", parameters(("id" = "$response.body#/id")))),
             ("releasePreservation" = (operation_id = "releasePreservation", parameters(("id" = "$response.body#/id")))),
          )),
-        (status = 404, description = "No such request or case"),
     )
 )]
 async fn create(

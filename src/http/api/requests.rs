@@ -224,7 +224,6 @@ async fn add_note(
             ("removeLink" = (operation_id = "removeLink", parameters(
                 ("id" = "$request.path.id"), ("link_id" = "$response.body#/id")))),
          )),
-        (status = 404, description = "No request `to`"),
         (status = 409, description = "The two requests are already linked"),
     )
 )]
