@@ -1088,7 +1088,6 @@ fn simulate_request(
     }];
     let mut refused_on = None;
     let mut victims_found_on = None;
-    let mut executed_on = None;
     let mut rejected = 0;
     // Each step is recorded a few days after it happened, in the order it
     // happened: the history reads as the life went.
@@ -1170,10 +1169,8 @@ fn simulate_request(
                     recorded_at,
                 ),
             });
-            match to {
-                Some(Status::Refused) => refused_on = Some(date),
-                Some(Status::Executed) => executed_on = Some(date),
-                _ => {}
+            if to == Some(Status::Refused) {
+                refused_on = Some(date);
             }
             if victims_found_on.is_none()
                 && fields.measure_outcomes.get(&Measure::IdentifyVictims)
@@ -1191,7 +1188,7 @@ fn simulate_request(
     let preservation = (!draft
         && record.fields.measures.iter().any(|m| is_e_evidence(*m))
         && rng.random_bool(PRESERVED))
-    .then(|| preserve(rng, present, actor, &record, executed_on, &mut events));
+    .then(|| preserve(rng, present, actor, &record, &mut events));
     Simulated {
         record,
         events,
@@ -1274,18 +1271,19 @@ fn draw_measures(rng: &mut StdRng, offences: &[Offence], child_case: bool) -> Ve
 
 /// A preservation of the data `record` asks for, at a fictitious provider
 /// of its country, asked for a few days before the request left: renewed
-/// once, now and then, when the request had not been executed a week before
-/// it expired; released, often, once the request was executed. Its rows,
-/// and its events in the request's history (pushed onto `events`), are
-/// those the service writes.
+/// once, now and then, when the request was still open a week before it
+/// expired; released, mostly, once the request was closed (executed,
+/// refused, withdrawn or given up; the others are left to expire). Its
+/// rows, and its events in the request's history (pushed onto `events`),
+/// are those the service writes.
 fn preserve(
     rng: &mut StdRng,
     present: Today,
     actor: Uuid,
     record: &MlaRequest,
-    executed_on: Option<NaiveDate>,
     events: &mut Vec<Pending>,
 ) -> (PreservationRow, Vec<RenewalRow>) {
+    let closed_on = record.lifecycle.closed_at;
     let today = present.date;
     let country = record.fields.target_country;
     let sent_at = record.lifecycle.sent_at.expect("a sent request") - days(rng, 4.0);
@@ -1356,7 +1354,7 @@ fn preserve(
     let mut renewals = Vec::new();
     let mut last = (p.sent_at, at);
     let due = p.expires_on - Duration::days(7);
-    if due <= today && executed_on.is_none_or(|on| on > due) && rng.random_bool(0.3) {
+    if due <= today && closed_on.is_none_or(|on| on > due) && rng.random_bool(0.3) {
         let renewal = Renewal {
             effective_date: (p.expires_on - Duration::days(rng.random_range(1..=7))).min(today),
             expires_on: p.expires_on + Duration::days(renewal_days(legal_basis)),
@@ -1390,8 +1388,8 @@ fn preserve(
         p.updated_at = recorded_at.and_utc();
         last = (renewal.effective_date, recorded_at);
     }
-    if let Some(done) = executed_on
-        && rng.random_bool(0.6)
+    if let Some(done) = closed_on
+        && rng.random_bool(0.85)
     {
         let on = (done + Duration::days(rng.random_range(0..=30)))
             .min(today)
@@ -1422,9 +1420,9 @@ fn preserve(
 }
 
 /// How much longer a renewal keeps the data: 90 days more under
-/// 18 U.S.C. § 2703(f)(2), 60 under the Budapest Convention (art. 29(7): a
-/// new period), 30 for a European Preservation Order (Regulation (EU)
-/// 2023/1543 art. 11(1)).
+/// 18 U.S.C. § 2703(f)(2); 60 more under the Budapest Convention (art. 29(7)
+/// sets at least 60 days; the seed renews for as long); 30 more for a
+/// European Preservation Order (Regulation (EU) 2023/1543 art. 11(1)).
 fn renewal_days(basis: PreservationBasis) -> i64 {
     match basis {
         PreservationBasis::Us2703f => 90,
@@ -2159,6 +2157,9 @@ mod tests {
                     );
                 }
                 other => assert_eq!(other, "budapest_art29"),
+            }
+            if let Some(on) = p.released_on {
+                assert!(on >= r.lifecycle.closed_at.expect("released once closed"));
             }
             bases.insert(p.legal_basis.clone());
         }
