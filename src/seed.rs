@@ -498,7 +498,11 @@ pub fn run(conn: &mut DbConnection, count: u64, seed: u64, today: Today) -> anyh
         let mut batch = Batch::default();
         while batch.requests.len() < BATCH && done + (batch.requests.len() as u64) < count {
             let room = (count - done) as usize - batch.requests.len();
-            simulate_case(&mut rng, today, actor, &mut counters, room, &mut batch);
+            // Each case draws from a generator of its own, seeded from the
+            // portfolio's: a change to how one case is simulated leaves
+            // the others as they were.
+            let mut case_rng = StdRng::seed_from_u64(rng.random());
+            simulate_case(&mut case_rng, today, actor, &mut counters, room, &mut batch);
         }
         let n = batch.requests.len();
         total_events += batch.events.len() + batch.case_events.len();
@@ -2219,8 +2223,9 @@ mod tests {
             let mut counters = ReferenceCounters(BTreeMap::new());
             let mut batch = Batch::default();
             while batch.requests.len() < 3000 {
+                let mut case_rng = StdRng::seed_from_u64(rng.random());
                 simulate_case(
-                    &mut rng,
+                    &mut case_rng,
                     present(),
                     Uuid::nil(),
                     &mut counters,
