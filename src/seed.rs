@@ -1674,6 +1674,10 @@ fn eio_life(rng: &mut StdRng, plan: &mut Plan, life: &Life) -> Option<()> {
     } else {
         after(sent, rng.random_range(0..=4))
     };
+    if acknowledged && ack > plan.today {
+        // Annex B is still on its way: the receipt is not known yet.
+        return None;
+    }
     if acknowledged || rng.random_bool(0.5) {
         plan.milestone(MilestoneKind::Received, received)?;
     }
@@ -1759,9 +1763,15 @@ fn mla_life(rng: &mut StdRng, plan: &mut Plan, life: &Life) -> Option<()> {
     let mut answered_after = sent;
     if rng.random_bool(b.acknowledges) {
         let ack = sent + days(rng, MLA_ACKNOWLEDGEMENT_DAYS * life.pace);
-        if rng.random_bool(0.4) {
-            let lag = rng.random_range(0..=(ack - sent).num_days().min(10));
-            plan.milestone(MilestoneKind::Received, ack - Duration::days(lag))?;
+        let receipt = rng
+            .random_bool(0.4)
+            .then(|| ack - Duration::days(rng.random_range(0..=(ack - sent).num_days().min(10))));
+        if ack > plan.today {
+            // The acknowledgement, which gives the receipt, is not here yet.
+            return None;
+        }
+        if let Some(received) = receipt {
+            plan.milestone(MilestoneKind::Received, received)?;
         }
         plan.move_to(Status::Acknowledged, ack)?;
         answered_after = ack + Duration::days(1);
