@@ -307,7 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed { requests, seed } => {
             let mut conn = open::connection(&settings.database, Open::Create, "seed")?;
-            let today = settings.clock.today(settings.office.timezone).date;
+            let today = settings.clock.today(settings.office.timezone);
             crate::seed::run(&mut conn, requests, seed, today)
         }
     }

@@ -16,6 +16,7 @@ use super::{DbConnection, now, stored};
 use crate::domain::CountryCode;
 use crate::domain::alert_rules::PreservationDue;
 use crate::domain::preservation::{Owner, Preservation, RenewalRecord};
+use crate::domain::request::Change;
 use crate::domain::request::Changes;
 
 /// A `preservations` row, column for column.
@@ -76,6 +77,69 @@ impl PreservationRow {
             updated_at: self.updated_at.and_utc(),
         })
     }
+}
+
+/// A `preservation_renewals` row: the `seq`-th renewal of a preservation.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = preservation_renewals)]
+pub struct RenewalRow {
+    pub preservation_id: String,
+    pub seq: i32,
+    pub effective_date: NaiveDate,
+    pub previous_expires_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub recorded_by: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+impl RenewalRow {
+    pub fn from_record(preservation_id: Uuid, seq: i32, r: &RenewalRecord) -> RenewalRow {
+        RenewalRow {
+            preservation_id: preservation_id.to_string(),
+            seq,
+            effective_date: r.effective_date,
+            previous_expires_on: r.previous_expires_on,
+            expires_on: r.expires_on,
+            recorded_by: r.recorded_by.to_string(),
+            recorded_at: r.recorded_at.naive_utc(),
+        }
+    }
+}
+
+/// What the `preservation_recorded` event shows changing: the new
+/// preservation, from nothing.
+pub fn recorded_changes(p: &Preservation) -> Changes {
+    Changes::from([(
+        "preservation".to_string(),
+        Change {
+            old: serde_json::Value::Null,
+            new: serde_json::json!({
+                "id": p.id, "holder": p.holder, "country": p.country,
+                "legal_basis": p.legal_basis, "sent_at": p.sent_at,
+                "expires_on": p.expires_on,
+            }),
+        },
+    )])
+}
+
+/// What a `preservation_renewed` or `preservation_released` event shows
+/// changing: the preservation's id (unchanged, to say which) and `field`.
+pub fn term_changes(
+    id: Uuid,
+    field: &str,
+    old: serde_json::Value,
+    new: serde_json::Value,
+) -> Changes {
+    Changes::from([
+        (
+            "preservation_id".to_string(),
+            Change {
+                old: serde_json::json!(id),
+                new: serde_json::json!(id),
+            },
+        ),
+        (field.to_string(), Change { old, new }),
+    ])
 }
 
 fn country(code: &str) -> QueryResult<CountryCode> {
@@ -173,15 +237,7 @@ pub fn save(
             .count()
             .get_result(conn)?;
         diesel::insert_into(preservation_renewals::table)
-            .values((
-                preservation_renewals::preservation_id.eq(p.id.to_string()),
-                preservation_renewals::seq.eq(seq as i32 + 1),
-                preservation_renewals::effective_date.eq(r.effective_date),
-                preservation_renewals::previous_expires_on.eq(r.previous_expires_on),
-                preservation_renewals::expires_on.eq(r.expires_on),
-                preservation_renewals::recorded_by.eq(r.recorded_by.to_string()),
-                preservation_renewals::recorded_at.eq(r.recorded_at.naive_utc()),
-            ))
+            .values(RenewalRow::from_record(p.id, seq as i32 + 1, r))
             .execute(conn)?;
     }
     append_event(conn, p.owner(), event)?;

@@ -17,7 +17,6 @@ use crate::domain::preservation::{
     NewPreservation, Owner, Preservation, PreservationView, Release, Renewal, RenewalRecord, Term,
     TermError, release, renew,
 };
-use crate::domain::request::{Change, Changes};
 
 /// The most preservations one list returns.
 pub const LIST_LIMIT: i64 = 1000;
@@ -56,17 +55,7 @@ impl Services {
                         created_at: now,
                         updated_at: now,
                     };
-                    let changes = Changes::from([(
-                        "preservation".to_string(),
-                        Change {
-                            old: json!(null),
-                            new: json!({
-                                "id": p.id, "holder": p.holder, "country": p.country,
-                                "legal_basis": p.legal_basis, "sent_at": p.sent_at,
-                                "expires_on": p.expires_on,
-                            }),
-                        },
-                    )]);
+                    let changes = store::recorded_changes(&p);
                     store::insert(
                         conn,
                         &p,
@@ -198,16 +187,7 @@ impl Services {
                     }
                     let done = change(&current)?;
                     let (name, old, new) = done.field;
-                    let changes = Changes::from([
-                        (
-                            "preservation_id".to_string(),
-                            Change {
-                                old: json!(current.id),
-                                new: json!(current.id),
-                            },
-                        ),
-                        (name.to_string(), Change { old, new }),
-                    ]);
+                    let changes = store::term_changes(current.id, name, old, new);
                     let updated = Preservation {
                         expires_on: done.term.expires_on,
                         released_on: done.term.released_on,

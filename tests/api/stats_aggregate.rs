@@ -176,7 +176,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
     let app = spawn_app().await;
     app.db
         .write(|conn| {
-            mla_tracker::seed::run(conn, 1500, 7, common::office_today()).expect("seed");
+            mla_tracker::seed::run(conn, 1500, 7, common::office_present()).expect("seed");
             Ok::<_, mla_tracker::db::Error>(())
         })
         .await

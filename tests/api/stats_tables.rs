@@ -133,7 +133,7 @@ async fn seeded() -> (TestApp, Vec<Value>) {
     let app = spawn_app().await;
     app.db
         .write(|conn| {
-            mla_tracker::seed::run(conn, 1500, 11, common::office_today()).expect("seed");
+            mla_tracker::seed::run(conn, 1500, 11, common::office_present()).expect("seed");
             Ok::<_, mla_tracker::db::Error>(())
         })
         .await

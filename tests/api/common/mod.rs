@@ -405,6 +405,11 @@ pub fn office_today() -> chrono::NaiveDate {
     test_clock().today(chrono_tz::Europe::Paris).date
 }
 
+/// The office's present: [`office_today`] with the instant and the zone.
+pub fn office_present() -> mla_tracker::domain::Today {
+    test_clock().today(chrono_tz::Europe::Paris)
+}
+
 /// `n` days before [`office_today`], as the API writes dates.
 pub fn days_ago(n: u64) -> String {
     (office_today() - chrono::Days::new(n)).to_string()
