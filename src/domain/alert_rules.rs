@@ -311,9 +311,11 @@ impl Rule {
 
 impl Rule {
     /// A preservation rule's breaches: one per preservation within
-    /// `days_before_expiry` of its expiry, or past it. A snooze does not
-    /// silence them: the holder deletes the data whatever the requested
-    /// state promised.
+    /// `days_before_expiry` of its expiry, or past it while the request is
+    /// open. A snooze does not silence them: the holder deletes the data
+    /// whatever the requested state promised. A closed request is warned
+    /// until the expiry day, while a request sent again could still use the
+    /// data, not after: once it is gone nothing waits on it.
     fn preservation_breaches(&self, c: &Candidate, today: NaiveDate) -> Vec<Breach> {
         let Trigger::Preservation { days_before_expiry } = self.trigger else {
             return Vec::new();
@@ -325,7 +327,8 @@ impl Rule {
             .iter()
             .filter_map(|p| {
                 let days_left = (p.expires_on - today).num_days();
-                (days_left <= i64::from(days_before_expiry)).then(|| Breach {
+                let watched = days_left >= 0 || !c.status.closes();
+                (watched && days_left <= i64::from(days_before_expiry)).then(|| Breach {
                     rule: self.name.clone(),
                     level: self.level,
                     after_days: None,
@@ -941,6 +944,13 @@ mod tests {
             2,
             "refused: reissue"
         );
+        // Once expired, a closed request is warned no more; an open one is.
+        assert!(
+            set.breaches(&c, on("2026-03-26")).is_empty(),
+            "refused, expired"
+        );
+        c.status = Status::Acknowledged;
+        assert_eq!(set.breaches(&c, on("2026-03-26")).len(), 2, "open, expired");
     }
 
     #[test]

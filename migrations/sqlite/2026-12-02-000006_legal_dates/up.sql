@@ -16,10 +16,11 @@ UPDATE requests SET acknowledged_at = (
       AND e.to_status = 'acknowledged'
 );
 
+-- Every request, not only those with a first reply on record: the history
+-- decides, whatever the column said.
 UPDATE requests SET first_response_at = (
     SELECT MIN(e.effective_date) FROM request_events e
     WHERE e.request_id = requests.id AND e.kind = 'transition'
       AND e.to_status IN ('additional_info_requested', 'postponed', 'in_execution',
                           'partially_executed', 'executed', 'refused')
-)
-WHERE first_response_at IS NOT NULL;
+);
