@@ -1,6 +1,9 @@
 //! `mla-tracker audit verify`: walks every event chain — each request's
 //! and each case's history (see `db::events` and docs/DOMAIN.md §6) — and
-//! reports where it breaks.
+//! reports where it breaks; then replays each history that checks out
+//! ([`replay`]) and compares it with the stored record ([`compare`]), so a
+//! row edited behind its history is reported too, by its first differing
+//! field.
 //!
 //! Each kind of chain ([`Chain`]) is walked in turn, through its records in
 //! id order, a chunk at a time, each chunk read in one transaction (a
