@@ -1,6 +1,9 @@
 //! `mla-tracker audit verify`: walks every event chain — each request's
 //! and each case's history (see `db::events` and docs/DOMAIN.md §6) — and
-//! reports where it breaks.
+//! reports where it breaks; then replays each history that checks out
+//! ([`replay`]) and compares it with the stored record ([`compare`]), so a
+//! row edited behind its history is reported too, by its first differing
+//! field.
 //!
 //! Each kind of chain ([`Chain`]) is walked in turn, through its records in
 //! id order, a chunk at a time, each chunk read in one transaction (a
@@ -90,11 +93,24 @@ pub struct Report {
     /// The first [`LISTED`] breaks, in walk order (requests, then cases;
     /// each by id).
     pub breaks: Vec<Break>,
+    /// Records whose chain checks out but whose row is not what the
+    /// history replays to.
+    pub differing: u64,
+    /// The first [`LISTED`] of them, in walk order, each with its first
+    /// differing field.
+    pub differences: Vec<Difference>,
 }
 
 impl Report {
     pub fn intact(&self) -> bool {
-        self.broken == 0
+        self.broken == 0 && self.differing == 0
+    }
+
+    fn differ(&mut self, found: Difference) {
+        self.differing += 1;
+        if self.differences.len() < LISTED {
+            self.differences.push(found);
+        }
     }
 
     fn add(&mut self, found: Break) {
@@ -237,12 +253,120 @@ fn load<T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sql
     }
 }
 
-#[derive(QueryableByName)]
+/// A record of the chunk, with what its history must replay to.
 struct Record {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     reference: String,
+    /// Its fields as `history_fields` gives them, or why the row cannot be
+    /// read as a record (a value no longer of its vocabulary…).
+    fields: Result<serde_json::Map<String, serde_json::Value>, String>,
+    version: i32,
+    /// A request's `case_id`, and the id of the case carrying its case
+    /// reference (None: no case does).
+    case: Option<(String, Option<String>)>,
+}
+
+/// The chunk's records of `chain`: the first `chunk` after `after`, by id.
+fn load_records(
+    conn: &mut DbConnection,
+    chain: Chain,
+    after: Option<&str>,
+    chunk: i64,
+) -> QueryResult<Vec<Record>> {
+    use crate::db::cases::{self as case_store, CaseRow};
+    use crate::db::requests::{self as request_store, RequestRow};
+    use crate::db::schema::{cases, requests};
+    match chain {
+        Chain::Request => {
+            let mut query = requests::table
+                .left_join(cases::table.on(cases::case_reference.eq(requests::case_reference)))
+                .select((RequestRow::as_select(), cases::id.nullable()))
+                .order(requests::id)
+                .limit(chunk)
+                .into_boxed();
+            if let Some(after) = after {
+                query = query.filter(requests::id.gt(after.to_string()));
+            }
+            let rows: Vec<(RequestRow, Option<String>)> = query.load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(row, case_of_reference)| Record {
+                    id: row.id.clone(),
+                    reference: row.reference.clone(),
+                    version: row.version,
+                    case: Some((row.case_id.clone(), case_of_reference)),
+                    fields: row
+                        .into_record()
+                        .map(|r| request_store::history_fields(&r))
+                        .map_err(|e| e.to_string()),
+                })
+                .collect())
+        }
+        Chain::Case => {
+            let mut query = cases::table
+                .select(CaseRow::as_select())
+                .order(cases::id)
+                .limit(chunk)
+                .into_boxed();
+            if let Some(after) = after {
+                query = query.filter(cases::id.gt(after.to_string()));
+            }
+            let rows: Vec<CaseRow> = query.load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|row| Record {
+                    id: row.id.clone(),
+                    reference: row.case_reference.clone(),
+                    version: row.version,
+                    case: None,
+                    fields: row
+                        .into_case()
+                        .map(|c| case_store::history_fields(&c))
+                        .map_err(|e| e.to_string()),
+                })
+                .collect())
+        }
+    }
+}
+
+/// The first difference between `record` and the replay of its history
+/// (`events`, a chain that checks out), if any.
+fn check_record(chain: Chain, record: &Record, events: &[ChainedEvent]) -> Option<Difference> {
+    use serde_json::Value;
+    let differs = |field: &str, stored: Value, replayed: Value| Difference {
+        subject: Subject::of(chain, &record.id),
+        reference: record.reference.clone(),
+        field: field.to_string(),
+        stored,
+        replayed,
+    };
+    let fields = match &record.fields {
+        Ok(fields) => fields,
+        Err(e) => {
+            return Some(differs(
+                "(row)",
+                Value::String(format!("unreadable: {e}")),
+                Value::Null,
+            ));
+        }
+    };
+    let replayed = match replay(chain, events) {
+        Ok(replayed) => replayed,
+        Err(e) => return Some(differs("(history)", Value::Null, Value::String(e))),
+    };
+    if let Some((field, stored, want)) = compare(fields, record.version, &replayed) {
+        return Some(differs(&field, stored, want));
+    }
+    // The case reference agrees with the history: the case must be the one
+    // carrying it.
+    match &record.case {
+        Some((case_id, of_reference)) if Some(case_id) != of_reference.as_ref() => Some(differs(
+            "case_id",
+            Value::String(case_id.clone()),
+            of_reference.clone().map_or(Value::Null, Value::String),
+        )),
+        _ => None,
+    }
 }
 
 #[derive(QueryableByName)]
@@ -267,15 +391,7 @@ fn verify_chunk(
     report: &mut Report,
 ) -> QueryResult<Option<String>> {
     let postgres = matches!(conn, DbConnection::Postgresql(_));
-    let mut p = Placeholders { postgres, next: 0 };
-    let (filter, values) = range(&mut p, "id", after, None);
-    let sql = format!(
-        "SELECT id, {reference} AS reference FROM {table}{filter} ORDER BY id LIMIT {limit}",
-        reference = chain.reference_column(),
-        table = chain.subjects_table(),
-        limit = p.next(),
-    );
-    let records: Vec<Record> = load(conn, &sql, values, Some(chunk))?;
+    let records = load_records(conn, chain, after, chunk)?;
     let until = (records.len() as i64 == chunk)
         .then(|| records.last().map(|r| r.id.clone()))
         .flatten();
@@ -314,16 +430,22 @@ fn verify_chunk(
     for record in &records {
         report.count(chain, 1, 0);
         let events = chains.remove(&record.id).unwrap_or_default();
-        if let Some(found) = check_chain(
+        match check_chain(
             chain,
             &record.id,
             &events,
             heads.remove(&record.id).as_ref(),
         ) {
-            report.add(Break {
+            Some(found) => report.add(Break {
                 reference: Some(record.reference.clone()),
                 ..found
-            });
+            }),
+            // Only a chain that checks out is worth replaying.
+            None => {
+                if let Some(difference) = check_record(chain, record, &events) {
+                    report.differ(difference);
+                }
+            }
         }
     }
     // What is left belongs to no record of the range.
@@ -451,5 +573,479 @@ pub fn check_chain(
             ),
         )),
         Some(_) => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The replay: a history folded into the record it describes.
+
+/// Event kinds that change the record a history describes (and bump its
+/// `version`): `created`, `updated`, `transition`, `milestone`. The others
+/// change something kept elsewhere, or nothing: `note` (the record does not
+/// change), `follow_up`, `snoozed`, `unsnoozed` (`request_alert_state`),
+/// `linked`, `unlinked` (`request_links`), `preservation_*`
+/// (`preservations`); their `changes` name no field of the record.
+pub fn changes_the_record(kind: &str) -> bool {
+    matches!(kind, "created" | "updated" | "transition" | "milestone")
+}
+
+/// The record as its history tells it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replayed {
+    /// Every field any record-changing event set, at the last value set
+    /// (`changes[field].new`, `null` included).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// How many events changed the record, the `created` event included:
+    /// the `version` the row must have.
+    pub versions: i32,
+}
+
+/// Replays one record's history (events in `seq` order, of a chain that
+/// checks out): every record-changing event's `changes[field].new` folded
+/// over an empty record, oldest first.
+///
+/// For a request, what migrations derived without writing an event is
+/// derived here by the same rules, so a history written before them
+/// replays to the record they made:
+/// - `acknowledged_at` and `first_response_at` are the effective dates of
+///   its first transition to `acknowledged`, and to a substantive response
+///   (docs/DOMAIN.md §4): what every transition records and what migration
+///   000006 re-derived (before it, `first_response_at` also counted an
+///   acknowledgement, and no event recorded `acknowledged_at`);
+/// - a history that never records `facilitators` predates migration 000008:
+///   a facilitator channel (`eurojust`, `ejn`, `liaison_magistrate`,
+///   `interpol`) becomes that facilitator and the channel `other`, as the
+///   migration did; `facilitators` and `measure_outcomes` that no event
+///   records are `[]` and `{}`, the values the migration gave.
+///
+/// Fields a history records that the record no longer has (a request's
+/// `victims_identified`, `related_request_id`) are left in the result;
+/// [`compare`] only looks at the record's fields. `Err` names an event
+/// whose `changes` is not a JSON object.
+pub fn replay(chain: Chain, events: &[ChainedEvent]) -> Result<Replayed, String> {
+    use serde_json::Value;
+    let mut out = Replayed::default();
+    let mut acknowledged: Option<Value> = None;
+    let mut first_response: Option<Value> = None;
+    for event in events {
+        if !changes_the_record(&event.kind) {
+            continue;
+        }
+        out.versions += 1;
+        let changes: serde_json::Map<String, Value> = serde_json::from_str(&event.changes)
+            .map_err(|e| format!("event seq {}: changes is not an object ({e})", event.seq))?;
+        for (field, change) in changes {
+            let new = change.get("new").cloned().unwrap_or(Value::Null);
+            out.fields.insert(field, new);
+        }
+        if chain == Chain::Request && event.kind == "transition" {
+            let to = event
+                .to_status
+                .as_deref()
+                .and_then(|s| s.parse::<crate::domain::Status>().ok());
+            let date = Value::String(event.effective_date.format("%Y-%m-%d").to_string());
+            if to == Some(crate::domain::Status::Acknowledged) && acknowledged.is_none() {
+                acknowledged = Some(date.clone());
+            }
+            if to.is_some_and(|s| s.is_substantive_response()) && first_response.is_none() {
+                first_response = Some(date);
+            }
+        }
+    }
+    if chain == Chain::Request {
+        let f = &mut out.fields;
+        f.insert(
+            "acknowledged_at".into(),
+            acknowledged.unwrap_or(Value::Null),
+        );
+        f.insert(
+            "first_response_at".into(),
+            first_response.unwrap_or(Value::Null),
+        );
+        if !f.contains_key("facilitators") {
+            let facilitator = f
+                .get("channel")
+                .and_then(Value::as_str)
+                .filter(|c| ["eurojust", "ejn", "liaison_magistrate", "interpol"].contains(c))
+                .map(str::to_owned);
+            match facilitator {
+                Some(c) => {
+                    f.insert("facilitators".into(), Value::Array(vec![Value::String(c)]));
+                    f.insert("channel".into(), Value::String("other".into()));
+                }
+                None => {
+                    f.insert("facilitators".into(), Value::Array(Vec::new()));
+                }
+            }
+        }
+        f.entry("measure_outcomes")
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+    Ok(out)
+}
+
+/// The first field where a stored record and its replayed history differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    /// `request_id` or `case_id`, the record's id.
+    #[serde(flatten)]
+    pub subject: Subject,
+    /// The request's reference or the case's.
+    pub reference: String,
+    pub field: String,
+    /// The row's value, as the API would show it.
+    pub stored: serde_json::Value,
+    /// The value its history leads to.
+    pub replayed: serde_json::Value,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.subject {
+            Subject::Request(id) => write!(f, "request {id}")?,
+            Subject::Case(id) => write!(f, "case {id}")?,
+        }
+        write!(
+            f,
+            " ({}): {} is {} on record, {} by its history",
+            self.reference, self.field, self.stored, self.replayed
+        )
+    }
+}
+
+/// Whether a stored value is the replayed one. Instants are compared to
+/// the microsecond, the precision both backends keep: an event may record
+/// the instant to the nanosecond that the row keeps to the microsecond.
+fn same(stored: &serde_json::Value, replayed: &serde_json::Value) -> bool {
+    if stored == replayed {
+        return true;
+    }
+    let instant = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.timestamp_micros())
+    };
+    matches!((instant(stored), instant(replayed)), (Some(a), Some(b)) if a == b)
+}
+
+/// The first field (in name order) where `stored` — a record's fields as
+/// `db::requests::history_fields` or `db::cases::history_fields` give them:
+/// everything its history records, without the row's bookkeeping
+/// (`version`, `created_at`, `updated_at`) or a request's links — differs
+/// from `replayed`, as `(field, stored, replayed)`; a field no event
+/// recorded must be null. Then `version`, which must count the
+/// record-changing events (each of them saves the row with its version
+/// plus one; a `created` event writes version 1). A request's `case_id` is
+/// not compared here: the migration to cases drew new ids for cases its
+/// requests' histories never named, so the walk checks instead that it
+/// names the case carrying the request's (replayed) case reference.
+pub fn compare(
+    stored: &serde_json::Map<String, serde_json::Value>,
+    version: i32,
+    replayed: &Replayed,
+) -> Option<(String, serde_json::Value, serde_json::Value)> {
+    let null = serde_json::Value::Null;
+    for (field, value) in stored {
+        if field == "case_id" {
+            continue;
+        }
+        let want = replayed.fields.get(field).unwrap_or(&null);
+        if !same(value, want) {
+            return Some((field.clone(), value.clone(), want.clone()));
+        }
+    }
+    (version != replayed.versions).then(|| {
+        (
+            "version".to_string(),
+            version.into(),
+            replayed.versions.into(),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn event(seq: i32, kind: &str, to: Option<&str>, date: &str, changes: Value) -> ChainedEvent {
+        ChainedEvent {
+            id: format!("e{seq}"),
+            subject_id: "r1".into(),
+            seq,
+            kind: kind.into(),
+            actor_id: "u1".into(),
+            recorded_at: chrono::NaiveDateTime::default(),
+            effective_date: date.parse().unwrap(),
+            from_status: None,
+            to_status: to.map(str::to_owned),
+            changes: changes.to_string(),
+            note: None,
+            prev_hash: None,
+            hash: None,
+        }
+    }
+
+    /// `{field: {old: null, new: value}}` for each pair.
+    fn created(values: &Value) -> Value {
+        let mut out = serde_json::Map::new();
+        for (k, v) in values.as_object().unwrap() {
+            out.insert(k.clone(), json!({"old": null, "new": v}));
+        }
+        Value::Object(out)
+    }
+
+    fn initial() -> Value {
+        json!({
+            "id": "r1", "reference": "MLA-2026-00001", "case_id": "c1",
+            "case_reference": "PR-1", "title": "Images", "target_country": "DE",
+            "issuing_magistrate": {"name": "A. Judge", "court": null, "email": null},
+            "channel": "central_authority", "facilitators": ["eurojust"],
+            "legal_basis": "eio_directive", "offences": ["csam_distribution"],
+            "measures": ["subscriber_data"], "measure_outcomes": {}, "priority": "normal",
+            "status": "sent", "status_since": "2026-01-05", "sent_at": "2026-01-05",
+            "sent_time": "2026-01-05T09:30:00.123456789Z", "created_by": "u1"
+        })
+    }
+
+    /// A sent request, acknowledged, renamed, given a receipt date, then
+    /// executed; a note, a link and a follow-up on the way.
+    fn history() -> Vec<ChainedEvent> {
+        vec![
+            event(
+                1,
+                "created",
+                Some("sent"),
+                "2026-01-05",
+                created(&initial()),
+            ),
+            event(2, "note", None, "2026-01-06", json!({})),
+            event(
+                3,
+                "transition",
+                Some("acknowledged"),
+                "2026-01-10",
+                json!({"status": {"old": "sent", "new": "acknowledged"},
+                       "status_since": {"old": "2026-01-05", "new": "2026-01-10"},
+                       "acknowledged_at": {"old": null, "new": "2026-01-10"}}),
+            ),
+            event(
+                4,
+                "linked",
+                None,
+                "2026-01-11",
+                json!({"link": {"old": null, "new": {"kind": "supplements"}}}),
+            ),
+            event(
+                5,
+                "updated",
+                None,
+                "2026-01-12",
+                json!({"title": {"old": "Images", "new": "Images and chats"}}),
+            ),
+            event(
+                6,
+                "milestone",
+                None,
+                "2026-01-08",
+                json!({"received_at": {"old": null, "new": "2026-01-08"}}),
+            ),
+            event(
+                7,
+                "follow_up",
+                None,
+                "2026-02-01",
+                json!({"last_follow_up": {"old": null, "new": "2026-02-01"}}),
+            ),
+            event(
+                8,
+                "transition",
+                Some("executed"),
+                "2026-03-01",
+                json!({"status": {"old": "acknowledged", "new": "executed"},
+                       "status_since": {"old": "2026-01-10", "new": "2026-03-01"},
+                       "first_response_at": {"old": null, "new": "2026-03-01"},
+                       "closed_at": {"old": null, "new": "2026-03-01"},
+                       "measure_outcomes": {"old": {}, "new": {"subscriber_data": "executed"}}}),
+            ),
+        ]
+    }
+
+    /// The row that history leads to, with the fields it never set null.
+    fn stored() -> serde_json::Map<String, Value> {
+        let mut record = initial();
+        let r = record.as_object_mut().unwrap();
+        for (k, v) in [
+            ("title", json!("Images and chats")),
+            ("status", json!("executed")),
+            ("status_since", json!("2026-03-01")),
+            ("acknowledged_at", json!("2026-01-10")),
+            ("first_response_at", json!("2026-03-01")),
+            ("closed_at", json!("2026-03-01")),
+            ("received_at", json!("2026-01-08")),
+            ("measure_outcomes", json!({"subscriber_data": "executed"})),
+            // The row keeps microseconds.
+            ("sent_time", json!("2026-01-05T09:30:00.123456Z")),
+        ] {
+            r.insert(k.into(), v);
+        }
+        for k in [
+            "requested_authority",
+            "legal_basis_detail",
+            "coordinator_email",
+            "outcome_note",
+            "foreign_reference",
+            "needed_by",
+            "recognised_at",
+            "deadline_extended_to",
+            "deadline_extension_reason",
+            "abandonment_reason",
+            "refusal_ground",
+        ] {
+            r.insert(k.into(), Value::Null);
+        }
+        r.clone()
+    }
+
+    #[test]
+    fn a_record_and_its_history_agree() {
+        let replayed = replay(Chain::Request, &history()).unwrap();
+        assert_eq!(
+            replayed.versions, 5,
+            "created, 2 transitions, update, milestone"
+        );
+        assert_eq!(compare(&stored(), 5, &replayed), None);
+    }
+
+    #[test]
+    fn each_kind_of_field_that_differs_is_named_with_both_values() {
+        let replayed = replay(Chain::Request, &history()).unwrap();
+        for (field, forged) in [
+            ("status", json!("refused")),
+            ("first_response_at", json!("2026-02-01")),
+            ("sent_time", json!("2026-01-05T09:31:00Z")),
+            ("refusal_ground", json!("dual_criminality")),
+            ("title", json!("Nothing")),
+            ("measure_outcomes", json!({})),
+            (
+                "issuing_magistrate",
+                json!({"name": "B", "court": null, "email": null}),
+            ),
+            ("needed_by", json!("2026-05-01")),
+        ] {
+            let mut row = stored();
+            let replayed_value = replayed.fields.get(field).cloned().unwrap_or(Value::Null);
+            row.insert(field.into(), forged.clone());
+            assert_eq!(
+                compare(&row, 5, &replayed),
+                Some((field.to_string(), forged, replayed_value)),
+                "{field}"
+            );
+        }
+        // A version that does not count the changes.
+        assert_eq!(
+            compare(&stored(), 7, &replayed),
+            Some(("version".into(), json!(7), json!(5)))
+        );
+        // The case id is the walk's to check, by the case reference.
+        let mut row = stored();
+        row.insert("case_id".into(), json!("c2"));
+        assert_eq!(compare(&row, 5, &replayed), None);
+    }
+
+    #[test]
+    fn the_first_differing_field_is_named() {
+        let replayed = replay(Chain::Request, &history()).unwrap();
+        let mut row = stored();
+        row.insert("title".into(), json!("Forged"));
+        row.insert("status".into(), json!("refused"));
+        row.insert("closed_at".into(), json!("2026-01-01"));
+        let (field, _, _) = compare(&row, 5, &replayed).unwrap();
+        assert_eq!(field, "closed_at", "in name order");
+    }
+
+    #[test]
+    fn a_history_from_before_the_migrations_replays_to_what_they_made() {
+        // Before 000006 an acknowledgement was a first response and no event
+        // recorded `acknowledged_at`; before 000008 Eurojust was a channel,
+        // victims were the request's, and nothing named a case id.
+        let old = vec![
+            event(
+                1,
+                "created",
+                Some("sent"),
+                "2025-01-05",
+                created(&json!({"id": "r1", "reference": "MLA-2025-00001",
+                                "case_reference": "PR-1", "title": "Old",
+                                "channel": "eurojust", "victims_identified": 4,
+                                "status": "sent", "status_since": "2025-01-05"})),
+            ),
+            event(
+                2,
+                "transition",
+                Some("acknowledged"),
+                "2025-01-10",
+                json!({"status": {"old": "sent", "new": "acknowledged"},
+                       "first_response_at": {"old": null, "new": "2025-01-10"}}),
+            ),
+            event(
+                3,
+                "transition",
+                Some("in_execution"),
+                "2025-02-10",
+                json!({"status": {"old": "acknowledged", "new": "in_execution"}}),
+            ),
+        ];
+        let replayed = replay(Chain::Request, &old).unwrap();
+        let row = json!({"id": "r1", "reference": "MLA-2025-00001", "case_id": "c9",
+                         "case_reference": "PR-1", "title": "Old", "channel": "other",
+                         "facilitators": ["eurojust"], "measure_outcomes": {},
+                         "status": "in_execution", "status_since": "2025-01-05",
+                         "acknowledged_at": "2025-01-10", "first_response_at": "2025-02-10",
+                         "sent_time": null});
+        assert_eq!(compare(row.as_object().unwrap(), 3, &replayed), None);
+    }
+
+    #[test]
+    fn a_case_replays_its_victims() {
+        let events = vec![
+            event(
+                1,
+                "created",
+                None,
+                "2026-01-01",
+                created(&json!({"id": "c1", "case_reference": "PR-1", "victims_identified": 2})),
+            ),
+            event(
+                2,
+                "preservation_recorded",
+                None,
+                "2026-01-02",
+                json!({"preservation": {"old": null, "new": {"id": "p1"}}}),
+            ),
+            event(
+                3,
+                "updated",
+                None,
+                "2026-01-03",
+                json!({"victims_identified": {"old": 2, "new": 3},
+                       "trial_date": {"old": null, "new": "2026-09-01"}}),
+            ),
+        ];
+        let replayed = replay(Chain::Case, &events).unwrap();
+        let mut row = json!({"id": "c1", "case_reference": "PR-1", "victims_identified": 3,
+                             "victims_safeguarded": null, "trial_date": "2026-09-01"});
+        assert_eq!(compare(row.as_object().unwrap(), 2, &replayed), None);
+        row["victims_identified"] = json!(30);
+        assert_eq!(
+            compare(row.as_object().unwrap(), 2, &replayed),
+            Some(("victims_identified".into(), json!(30), json!(3)))
+        );
+        row["victims_identified"] = json!(3);
+        row["victims_safeguarded"] = json!(1);
+        assert_eq!(
+            compare(row.as_object().unwrap(), 2, &replayed),
+            Some(("victims_safeguarded".into(), json!(1), Value::Null))
+        );
     }
 }

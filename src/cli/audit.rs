@@ -1,11 +1,14 @@
 //! `mla-tracker audit verify`: walks every chain of the history with a
 //! progress bar and prints what it found.
 
-/// `audit verify` ended on a broken chain (the binary exits 1 on it, and 2
-/// on any other error).
+/// `audit verify` ended on a broken chain or a record its history does not
+/// replay to (the binary exits 1 on it, and 2 on any other error): how
+/// many of each.
 #[derive(Debug, thiserror::Error)]
-#[error("the history does not verify: {0} broken chain(s)")]
-pub struct Broken(pub u64);
+#[error(
+    "the history does not verify: {0} broken chain(s), {1} record(s) differing from their history"
+)]
+pub struct Broken(pub u64, pub u64);
 
 /// `audit verify` over `conn`: walks with a progress bar on
 /// stderr (a line per tenth when stderr is not a terminal), prints the
@@ -57,7 +60,26 @@ pub fn verify(
     );
     if report.intact() {
         println!("intact: every chain checks out");
-    } else {
+    }
+    if report.differing > 0 {
+        println!(
+            "DIFFERS: {} record(s) are not what their history records",
+            report.differing
+        );
+        if let Some(first) = report.differences.first() {
+            println!("first difference: {first}");
+        }
+        for more in report.differences.iter().skip(1) {
+            println!("  also: {more}");
+        }
+        if report.differing > report.differences.len() as u64 {
+            println!(
+                "  ... and {} more",
+                report.differing - report.differences.len() as u64
+            );
+        }
+    }
+    if report.broken > 0 {
         println!("BROKEN: {} chain(s) do not check out", report.broken);
         if let Some(first) = report.breaks.first() {
             println!("first broken link: {first}");

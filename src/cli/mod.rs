@@ -279,7 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = open::connection(&settings.database, Open::Existing, "audit verify")?;
             let report = audit::verify(&mut conn, chunk, json)?;
             if !report.intact() {
-                return Err(audit::Broken(report.broken).into());
+                return Err(audit::Broken(report.broken, report.differing).into());
             }
             Ok(())
         }

@@ -108,16 +108,28 @@ pub fn search_text(f: &CaseFields) -> String {
     .to_lowercase()
 }
 
-/// The initial values of a new case, as changes from nothing.
-pub fn creation_changes(case: &Case) -> Changes {
-    let serde_json::Value::Object(map) = serde_json::to_value(case).expect("cases serialise")
+/// Keys of a serialised case that its history does not record: the
+/// bookkeeping of the row.
+pub const NOT_HISTORY: [&str; 3] = ["version", "created_at", "updated_at"];
+
+/// Every field of `case` its history records, nulls included: what `audit
+/// verify` compares with the replay of the history.
+pub fn history_fields(case: &Case) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(mut map) = serde_json::to_value(case).expect("cases serialise")
     else {
         unreachable!("a case serialises to an object")
     };
-    map.into_iter()
-        .filter(|(key, value)| {
-            !value.is_null() && !matches!(key.as_str(), "version" | "created_at" | "updated_at")
-        })
+    for key in NOT_HISTORY {
+        map.remove(key);
+    }
+    map
+}
+
+/// The initial values of a new case, as changes from nothing.
+pub fn creation_changes(case: &Case) -> Changes {
+    history_fields(case)
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
         .map(|(key, new)| {
             (
                 key,

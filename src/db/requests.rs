@@ -245,20 +245,32 @@ pub fn insert(conn: &mut DbConnection, record: &MlaRequest) -> Result<()> {
     Ok(())
 }
 
-/// The initial values of a new record, as changes from nothing.
-pub fn creation_changes(record: &MlaRequest) -> Changes {
-    let serde_json::Value::Object(map) = serde_json::to_value(record).expect("records serialise")
+/// Keys of a serialised request that its history does not record: the
+/// bookkeeping of the row (`version`, `created_at`, `updated_at`) and its
+/// links, which live in `request_links` (their events are in the history,
+/// but as `link`, not as a field of the record).
+pub const NOT_HISTORY: [&str; 4] = ["version", "created_at", "updated_at", "links"];
+
+/// Every field of `record` its history records, by name as the API shows
+/// it, nulls included: what `audit verify` compares with the replay of the
+/// history.
+pub fn history_fields(record: &MlaRequest) -> serde_json::Map<String, serde_json::Value> {
+    let serde_json::Value::Object(mut map) =
+        serde_json::to_value(record).expect("records serialise")
     else {
         unreachable!("a record serialises to an object")
     };
-    map.into_iter()
-        .filter(|(key, value)| {
-            !value.is_null()
-                && !matches!(
-                    key.as_str(),
-                    "version" | "created_at" | "updated_at" | "links"
-                )
-        })
+    for key in NOT_HISTORY {
+        map.remove(key);
+    }
+    map
+}
+
+/// The initial values of a new record, as changes from nothing.
+pub fn creation_changes(record: &MlaRequest) -> Changes {
+    history_fields(record)
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
         .map(|(key, new)| {
             (
                 key,

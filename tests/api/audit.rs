@@ -529,3 +529,204 @@ async fn the_history_of_cases_is_chained_and_verified_too() {
     assert!(stdout.contains("first broken link: case "), "{stdout}");
     assert!(stdout.contains("5 case(s) and"), "{stdout}");
 }
+
+/// A direct connection to a database by its URL.
+fn direct_url(url: &str) -> DbConnection {
+    match Backend::of_url(url) {
+        Backend::Postgres => DbConnection::Postgresql(PgConnection::establish(url).unwrap()),
+        Backend::Sqlite => {
+            DbConnection::Sqlite(SqliteConnection::establish(sqlite_path(url)).unwrap())
+        }
+    }
+}
+
+/// The difference `audit verify --json` reports for the record `id`
+/// (`request_id` or `case_id`).
+fn difference_of<'a>(report: &'a Value, key: &str, id: &str) -> Option<&'a Value> {
+    report["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d[key] == id)
+}
+
+/// The records' rows replayed: a seeded portfolio agrees with its
+/// histories; each direct edit of a row — a request's status, a date, a
+/// title, its version or its case, a case's victims — is caught and named
+/// with the field, the stored value and the one the history leads to,
+/// while every chain still checks out.
+#[test]
+fn a_row_edited_behind_the_history_is_caught_by_the_replay() {
+    use mla_tracker::db::schema::{cases, requests};
+    let db = common::fresh_test_database();
+    let url = db.url.as_str();
+    let out = common::serve::bin()
+        .args(["seed", "--requests", "60", "--seed", "5"])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (code, report, stderr) = verify(url);
+    assert_eq!(code, 0, "{report} {stderr}");
+    assert_eq!(report["requests"], 60);
+    assert_eq!(
+        (&report["broken"], &report["differing"]),
+        (&json!(0), &json!(0))
+    );
+
+    let mut conn = direct_url(url);
+    type Row = (
+        String,
+        String,
+        String,
+        Option<chrono::NaiveDate>,
+        String,
+        i32,
+        String,
+    );
+    let rows: Vec<Row> = requests::table
+        .select((
+            requests::id,
+            requests::reference,
+            requests::status,
+            requests::first_response_at,
+            requests::title,
+            requests::version,
+            requests::case_id,
+        ))
+        .order(requests::id)
+        .load(&mut conn)
+        .unwrap();
+    let answered: Vec<&Row> = rows.iter().filter(|r| r.3.is_some()).collect();
+    assert!(answered.len() >= 5, "the portfolio has answered requests");
+    let (a, b, c, d, e) = (
+        answered[0],
+        answered[1],
+        answered[2],
+        answered[3],
+        answered[4],
+    );
+    let forged_status = if a.2 == "refused" {
+        "executed"
+    } else {
+        "refused"
+    };
+    let other_case = rows
+        .iter()
+        .map(|r| &r.6)
+        .find(|case| **case != e.6)
+        .expect("two cases");
+    let (case_id, victims): (String, Option<i32>) = cases::table
+        .select((cases::id, cases::victims_identified))
+        .order(cases::id)
+        .first(&mut conn)
+        .unwrap();
+    let forged_victims = victims.unwrap_or(0) + 7;
+
+    // (SQL, the record's key and id, field, stored, replayed)
+    let edits: Vec<(String, &str, &str, &str, Value, Value)> = vec![
+        (
+            format!(
+                "UPDATE requests SET status = '{forged_status}' WHERE id = '{}'",
+                a.0
+            ),
+            "request_id",
+            &a.0,
+            "status",
+            json!(forged_status),
+            json!(a.2),
+        ),
+        (
+            format!(
+                "UPDATE requests SET first_response_at = '2020-01-02' WHERE id = '{}'",
+                b.0
+            ),
+            "request_id",
+            &b.0,
+            "first_response_at",
+            json!("2020-01-02"),
+            json!(b.3),
+        ),
+        (
+            format!(
+                "UPDATE requests SET title = 'Nothing to see' WHERE id = '{}'",
+                c.0
+            ),
+            "request_id",
+            &c.0,
+            "title",
+            json!("Nothing to see"),
+            json!(c.4),
+        ),
+        (
+            format!(
+                "UPDATE cases SET victims_identified = {forged_victims} WHERE id = '{case_id}'"
+            ),
+            "case_id",
+            &case_id,
+            "victims_identified",
+            json!(forged_victims),
+            json!(victims),
+        ),
+        (
+            format!(
+                "UPDATE requests SET version = version + 1 WHERE id = '{}'",
+                d.0
+            ),
+            "request_id",
+            &d.0,
+            "version",
+            json!(d.5 + 1),
+            json!(d.5),
+        ),
+        (
+            format!(
+                "UPDATE requests SET case_id = '{other_case}' WHERE id = '{}'",
+                e.0
+            ),
+            "request_id",
+            &e.0,
+            "case_id",
+            json!(other_case),
+            json!(e.6),
+        ),
+    ];
+    for (n, (sql, key, id, field, stored, replayed)) in edits.into_iter().enumerate() {
+        conn.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let (code, report, stderr) = verify(url);
+        assert_eq!(code, 1, "edit {n}: {report} {stderr}");
+        assert_eq!(report["broken"], 0, "edit {n}: the chains still check out");
+        assert_eq!(report["differing"], n as u64 + 1, "edit {n}: {report}");
+        let found = difference_of(&report, key, id).unwrap_or_else(|| panic!("edit {n}: {report}"));
+        assert_eq!(
+            (&found["field"], &found["stored"], &found["replayed"]),
+            (&json!(field), &stored, &replayed),
+            "edit {n}: {found}"
+        );
+        assert!(found["reference"].is_string(), "{found}");
+        assert!(stderr.contains("does not verify"), "{stderr}");
+    }
+    // The untouched requests still agree; the text report names the first.
+    let report = verify(url).1;
+    assert_eq!(report["differences"].as_array().unwrap().len(), 6);
+    let out = common::serve::bin()
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("DIFFERS: 6 record(s)") && stdout.contains("first difference: request "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{} ({}): status is \"{forged_status}\" on record",
+            a.0, a.1
+        )),
+        "{stdout}"
+    );
+}

@@ -151,6 +151,98 @@ fn stored(url: &str) -> HashMap<String, Dates> {
         .collect()
 }
 
+/// The requests whose row the down migrations reverted through `name`
+/// lose values their history records (each down.sql says what it drops):
+/// the measure outcomes, and facilitators the old schema had no room for
+/// (it keeps one, in `channel`, where the channel is `other`); through
+/// `legal_dates` also the milestones' dates (receipt, recognition, an
+/// extended deadline and its reason, which 000006 added), `sent_time` and
+/// the priority `emergency` (made `urgent` by 000007's down.sql). Read
+/// before reverting. Migrating up cannot bring them back, so the replay of
+/// `audit verify` must find exactly these requests — and any edited by hand
+/// in the old schema — differing from their history.
+fn lost_by_reverting(url: &str, through_legal_dates: bool) -> std::collections::BTreeSet<String> {
+    type Row = (
+        String,
+        String,
+        Option<chrono::NaiveDateTime>,
+        String,
+        String,
+        Option<String>,
+        bool,
+    );
+    let rows: Vec<Row> = requests::table
+        .select((
+            requests::id,
+            requests::priority,
+            requests::sent_time,
+            requests::measure_outcomes,
+            requests::facilitators,
+            requests::channel,
+            requests::received_at
+                .is_not_null()
+                .or(requests::recognised_at
+                    .is_not_null()
+                    .or(requests::deadline_extended_to.is_not_null())),
+        ))
+        .load(&mut direct(url))
+        .unwrap();
+    rows.into_iter()
+        .filter(
+            |(_, priority, sent_time, outcomes, facilitators, channel, milestones)| {
+                let facilitators: Vec<String> = serde_json::from_str(facilitators).unwrap();
+                let kept = facilitators.is_empty()
+                    || (facilitators.len() == 1 && channel.as_deref() == Some("other"));
+                outcomes != "{}"
+                    || !kept
+                    || (through_legal_dates
+                        && (priority == "emergency" || sent_time.is_some() || *milestones))
+            },
+        )
+        .map(|row| row.0)
+        .collect()
+}
+
+/// `audit verify --json` after a round trip: every chain checks out, and
+/// the records differing from their history are exactly `lost`, each
+/// named with one of the fields the round trip loses.
+fn verify_round_trip(url: &str, lost: &std::collections::BTreeSet<String>) -> serde_json::Value {
+    let out = common::serve::bin()
+        .args(["audit", "verify", "--json"])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(if lost.is_empty() { 0 } else { 1 }),
+        "{report}"
+    );
+    assert_eq!(report["broken"], 0, "every chain checks out: {report}");
+    assert_eq!(report["differing"], lost.len() as u64, "{report}");
+    for found in report["differences"].as_array().unwrap() {
+        let id = found["request_id"].as_str().unwrap_or_default();
+        assert!(lost.contains(id), "{found}");
+        assert!(
+            [
+                "measure_outcomes",
+                "facilitators",
+                "channel",
+                "priority",
+                "sent_time",
+                "received_at",
+                "recognised_at",
+                "deadline_extended_to",
+                "deadline_extension_reason",
+            ]
+            .contains(&found["field"].as_str().unwrap()),
+            "{found}"
+        );
+    }
+    report
+}
+
 #[test]
 fn legal_dates_are_derived_from_each_history() {
     let db = fresh_test_database();
@@ -158,6 +250,11 @@ fn legal_dates_are_derived_from_each_history() {
     let n: String = std::env::var("MLA_MIGRATION_REQUESTS").unwrap_or_else(|_| "400".into());
     mla(url, &["seed", "--requests", &n, "--seed", "11"]);
     let before = counts(url);
+    let lost = lost_by_reverting(url, true);
+    assert!(
+        !lost.is_empty(),
+        "the portfolio has values a round trip loses"
+    );
     revert_through(url, "legal_dates");
     // The old meaning is back: an acknowledgement was a first response.
     let acknowledged_only = implied_by_history(url)
@@ -197,8 +294,8 @@ fn legal_dates_are_derived_from_each_history() {
         &wrong[..wrong.len().min(5)]
     );
 
-    // Exits 0 only when every chain verifies.
-    mla(url, &["audit", "verify"]);
+    // Every chain verifies; the replay finds what the round trip lost.
+    verify_round_trip(url, &lost);
 }
 
 /// A request as the schema before cases held it, read by name (the
@@ -255,6 +352,7 @@ fn cases_links_and_facilitators_are_made_from_the_requests() {
     let url = db.url.as_str();
     let n: String = std::env::var("MLA_MIGRATION_REQUESTS").unwrap_or_else(|_| "400".into());
     mla(url, &["seed", "--requests", &n, "--seed", "12"]);
+    let mut lost = lost_by_reverting(url, false);
     revert_through(url, "cases");
 
     // Edges the old schema allowed: victims on two requests of one case
@@ -286,6 +384,14 @@ fn cases_links_and_facilitators_are_made_from_the_requests() {
          UPDATE requests SET channel = 'interpol' WHERE id = '{single}';"
     ))
     .unwrap();
+    // Edited behind its history: it now differs from it (unless it went
+    // through Interpol already, which the old schema held as this channel).
+    if old
+        .iter()
+        .any(|r| r.id == single && r.channel.as_deref() != Some("interpol"))
+    {
+        lost.insert(single.clone());
+    }
     let old = old_requests(url);
     let before = counts(url);
     let distinct: std::collections::BTreeSet<&str> =
@@ -465,11 +571,8 @@ fn cases_links_and_facilitators_are_made_from_the_requests() {
         "{ab_note}"
     );
 
-    // Exits 0 only when every chain, requests' and cases', verifies.
-    let out = mla(url, &["audit", "verify"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains(&format!("{} case(s)", stored_cases.len())),
-        "{text}"
-    );
+    // Every chain, requests' and cases', verifies; the cases agree with
+    // their first event; the replay finds what the round trip lost.
+    let report = verify_round_trip(url, &lost);
+    assert_eq!(report["cases"], stored_cases.len() as u64, "{report}");
 }
