@@ -9,7 +9,10 @@
 //! an unknown name, an empty list, a value that does not parse (each value
 //! of a list on its own), NUL characters, and the rules between fields
 //! ([`QueryParams::check`]). Values are trimmed; when a single-valued
-//! parameter is repeated, the last one counts.
+//! parameter is repeated, the last one counts. A list's repeated values
+//! count once, and a list takes at most [`MAX_LIST_VALUES`] different ones
+//! (the document says so as `maxItems`): each value is one more test in
+//! the database's query, and SQLite refuses a query past 1,000 of them.
 
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +31,9 @@ use utoipa::openapi::{RefOr, Schema, schema};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::FieldErrors;
+
+/// The most different values one list parameter takes.
+pub const MAX_LIST_VALUES: usize = 100;
 
 /// The parameters of one endpoint, or a tuple of groups of them.
 pub trait QueryParams: Sized {
@@ -186,13 +192,12 @@ pub fn parse<T: QueryParams + 'static>(query: &str, today: NaiveDate) -> Result<
                     .entry(key.to_string())
                     .or_insert_with(|| Value::Array(Vec::new()));
                 if let Value::Array(items) = items {
-                    items.extend(
-                        value
-                            .split(',')
-                            .map(str::trim)
-                            .filter(|part| !part.is_empty())
-                            .map(|part| Value::String(part.to_string())),
-                    );
+                    for part in value.split(',').map(str::trim) {
+                        let part = Value::String(part.to_string());
+                        if part != "" && !items.contains(&part) {
+                            items.push(part);
+                        }
+                    }
                 }
             }
             Some(false) => {
@@ -200,6 +205,19 @@ pub fn parse<T: QueryParams + 'static>(query: &str, today: NaiveDate) -> Result<
             }
         }
     }
+    map.retain(|key, value| match value {
+        Value::Array(items) if items.len() > MAX_LIST_VALUES => {
+            errors.add(
+                key.clone(),
+                format!(
+                    "takes at most {MAX_LIST_VALUES} different values ({} given)",
+                    items.len()
+                ),
+            );
+            false
+        }
+        _ => true,
+    });
     // Each value on its own, so that every bad one is named (serde stops at
     // the first); the bad ones are then left out, so the rules between
     // fields still see the good ones.
@@ -381,6 +399,23 @@ mod tests {
         assert_eq!(errors.0["colour"], ["is not a filter of this list"]);
         assert_eq!(errors.0["to"], ["must not be before from"]);
         assert_eq!(errors.0["x"], ["must not contain NUL characters"]);
+    }
+
+    #[test]
+    fn a_list_counts_a_repeated_value_once_and_takes_at_most_the_cap() {
+        let p: Example = parse("status=sent&status=sent,sent", day("2026-06-15")).unwrap();
+        assert_eq!(p.status, [Status::Sent]);
+        let many: Vec<String> = (0..=MAX_LIST_VALUES)
+            .map(|i| format!("status=s{i}"))
+            .collect();
+        let errors = parse::<Example>(&many.join("&"), day("2026-06-15")).unwrap_err();
+        assert_eq!(
+            errors.0["status"],
+            [format!(
+                "takes at most {MAX_LIST_VALUES} different values ({} given)",
+                MAX_LIST_VALUES + 1
+            )]
+        );
     }
 
     #[test]
