@@ -40,6 +40,7 @@ async fn the_first_start_leaves_only_private_files_in_a_private_folder() {
     let serve = Serve::start("sqlite://data/mla-tracker.db", "").await;
     let names = all_private(&serve.dir().join("data"));
     for name in [
+        "admin-token",
         "mla-tracker.db",
         "mla-tracker.db-shm",
         "mla-tracker.db-wal",
