@@ -104,7 +104,7 @@ pub fn document() -> Value {
     doc
 }
 
-/// A list parameter takes at most [`MAX_LIST_VALUES`] different values
+/// A list parameter takes at most [`MAX_LIST_VALUES`] values
 /// (`super::params`): its schema and its description say so.
 fn list_caps(op: &mut Value) {
     let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
@@ -116,9 +116,7 @@ fn list_caps(op: &mut Value) {
         }
         parameter["schema"]["maxItems"] = json!(MAX_LIST_VALUES);
         let described = parameter["description"].as_str().unwrap_or("").trim_end();
-        parameter["description"] = json!(format!(
-            "{described} (at most {MAX_LIST_VALUES} different values; a repeated one counts once)"
-        ));
+        parameter["description"] = json!(format!("{described} (at most {MAX_LIST_VALUES} values)"));
     }
 }
 
