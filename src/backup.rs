@@ -5,7 +5,8 @@
 //! compact, self-contained database file that `serve` opens as it is. The
 //! copy is written beside the target under a temporary name, checked
 //! (`PRAGMA integrity_check`), then moved into place: a failed backup never
-//! leaves a half-written file under the target's name.
+//! leaves a half-written file under the target's name. The copy is 0600
+//! from its creation, whatever the umask ([`crate::db::private_files`]).
 //!
 //! PostgreSQL: `pg_dump --format=custom` (also one snapshot), when `pg_dump`
 //! is on the PATH; otherwise the command fails with the recipe to run by
@@ -13,6 +14,7 @@
 //! its command line, where any local user could read it. Restoring is
 //! `pg_restore` into an empty database (README "Backup and restore").
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,7 +24,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::config::DatabaseSettings;
-use crate::db::{Backend, DbConnection, sqlite_path};
+use crate::db::{Backend, DbConnection, private_files, sqlite_path};
 
 /// What a backup wrote.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -48,10 +50,21 @@ pub fn run(settings: &DatabaseSettings, to: &Path, force: bool) -> anyhow::Resul
         anyhow::bail!("{} is a directory", to.display());
     }
     let temp = temp_beside(to)?;
+    // Private from the start (VACUUM INTO fills an empty file, pg_dump
+    // truncates it: both keep its mode), and again once written.
+    private_files::create_file(&temp)
+        .with_context(|| format!("cannot create {}", temp.display()))?;
     let result = match Backend::of_url(settings.url.expose()) {
         Backend::Sqlite => sqlite(settings.url.expose(), &temp),
         Backend::Postgres => postgres(settings.url.expose(), &temp, to),
-    };
+    }
+    .and_then(|written| {
+        std::fs::set_permissions(
+            &temp,
+            std::fs::Permissions::from_mode(private_files::FILE_MODE),
+        )?;
+        Ok(written)
+    });
     let written = match result {
         Ok(written) => written,
         Err(e) => {

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use lettre::{Message, SmtpTransport, Transport};
 
 use crate::config::{Language, MailSettings};
 use crate::db::alert_state::FollowUp;
+use crate::db::private_files;
 use crate::domain::Status;
 use crate::domain::alert_rules::Anchor;
 
@@ -56,10 +57,11 @@ pub enum Threshold {
 /// Sends messages through the configured transport.
 pub enum Mailer {
     /// `.eml` files in a folder, created when the first message is written
-    /// (a command that sends nothing leaves no folder behind).
+    /// (a command that sends nothing leaves no folder behind); folder 0700,
+    /// files 0600 ([`crate::db::private_files`]), named `<uuid>.eml` as
+    /// lettre's `FileTransport` names them.
     File {
         dir: PathBuf,
-        transport: FileTransport,
     },
     Smtp(Box<SmtpTransport>),
 }
@@ -68,8 +70,7 @@ impl Mailer {
     pub fn from_settings(mail: &MailSettings) -> anyhow::Result<Mailer> {
         if let Some(dir) = mail.url.expose().strip_prefix("file://") {
             let dir = PathBuf::from(dir);
-            let transport = FileTransport::new(&dir);
-            return Ok(Mailer::File { dir, transport });
+            return Ok(Mailer::File { dir });
         }
         let transport = SmtpTransport::from_url(&lettre_url(mail.url.expose()))
             .map_err(|e| anyhow::anyhow!("mail.url is not a usable SMTP URL: {e}"))?
@@ -81,10 +82,17 @@ impl Mailer {
     /// Sends one message; `Err` carries a reason fit for `last_error`.
     pub fn send(&self, message: &Message) -> Result<(), String> {
         match self {
-            Mailer::File { dir, transport } => {
-                std::fs::create_dir_all(dir)
+            Mailer::File { dir } => {
+                private_files::create_folder(dir)
                     .map_err(|e| format!("cannot create the outbox {}: {e}", dir.display()))?;
-                transport.send(message).map(drop).map_err(|e| e.to_string())
+                let file = dir.join(format!("{}.eml", uuid::Uuid::new_v4()));
+                private_files::create_file(&file)
+                    .and_then(|mut out| {
+                        use std::io::Write;
+                        out.write_all(&message.formatted())?;
+                        out.sync_all()
+                    })
+                    .map_err(|e| format!("cannot write {}: {e}", file.display()))
             }
             Mailer::Smtp(t) => t.send(message).map(drop).map_err(|e| e.to_string()),
         }

@@ -317,13 +317,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let bind = settings.server.bind;
     let clock = settings.clock;
+    let token_file = admin_token_file();
     let app = crate::http::server::Application::build(settings)?;
     if let Some(token) = app.services().bootstrap_admin().await? {
-        eprintln!(
-            "\nNo users yet: created user `admin`. Its token, shown only this once:\n\n    {token}\n\n\
-             Use it as `Authorization: Bearer <token>`; create other users with POST /api/v1/users.\n\
-             Lost it? `mla-tracker user rotate-token --email admin@localhost` prints a new one.\n"
-        );
+        hand_over_admin_token(&token, &token_file);
     }
     if let Clock::Pinned(at) = clock {
         log::warn!("the clock is pinned at {at} (clock.pinned): every \"today\" is that day");
@@ -336,4 +333,44 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// Where the first start leaves the admin's token: `data/admin-token`
+/// under the working folder (beside the default SQLite database), named
+/// absolutely in the log.
+fn admin_token_file() -> PathBuf {
+    let file = PathBuf::from("data").join("admin-token");
+    std::path::absolute(&file).unwrap_or(file)
+}
+
+/// Gives the first start's admin token to whoever started the service, and
+/// to no log collector: into a file only this user can read, named (not
+/// quoted) in the log; on the terminal too when stderr is one.
+fn hand_over_admin_token(token: &str, file: &std::path::Path) {
+    use crate::db::private_files;
+    use std::io::IsTerminal;
+    const LOST: &str =
+        "Lost it? `mla-tracker user rotate-token --email admin@localhost` prints a new one.";
+    let written = file
+        .parent()
+        .map_or(Ok(()), private_files::create_folder)
+        .and_then(|()| private_files::write_file(file, format!("{token}\n").as_bytes()));
+    match written {
+        Ok(()) => log::info!(
+            "no users yet: created user `admin`; its token is in {} (readable by this user \
+             only): use it as `Authorization: Bearer <token>`, then delete the file. {LOST}",
+            file.display()
+        ),
+        Err(e) => log::warn!(
+            "no users yet: created user `admin`, but its token could not be written to {} \
+             ({e}). {LOST}",
+            file.display()
+        ),
+    }
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "\nThe admin's token (not logged; also in {}):\n\n    {token}\n",
+            file.display()
+        );
+    }
 }

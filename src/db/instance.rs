@@ -2,6 +2,7 @@
 //! says who sends its digests (`serve`, or `alerts run`), so that two
 //! processes never send the same one.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::open::{absolute, create_sqlite_folder, folder_writable};
@@ -49,6 +50,7 @@ pub fn claim_single_instance(url: &str, me: Holder) -> anyhow::Result<Claim> {
     }
     let path = lock_path(url);
     let mut file = std::fs::OpenOptions::new()
+        .mode(super::private_files::FILE_MODE)
         .create(true)
         .truncate(false)
         .read(true)

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod open;
 pub mod pool;
 pub mod preservations;
+pub mod private_files;
 pub mod requests;
 pub mod schema;
 pub mod stats;

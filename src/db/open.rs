@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::connect::Manager;
 use super::migrate::{SchemaState, run_migrations, schema_state};
-use super::{Backend, DbConnection, sqlite_path};
+use super::{Backend, DbConnection, private_files, sqlite_path};
 use crate::config::{DatabaseSettings, SecretUrl};
 
 /// Whether opening a database may create it.
@@ -99,8 +99,21 @@ pub fn connect_once(settings: &DatabaseSettings, open: Open) -> Result<DbConnect
             Open::Existing => {}
             Open::Create => {
                 create_sqlite_folder(&file)?;
-                created = (!file.exists()).then_some(file);
+                if !file.exists() {
+                    // Private before SQLite opens it: its -wal and -shm
+                    // take the database file's mode.
+                    private_files::create_file(&file).map_err(|e| {
+                        diagnose(url, &format!("unable to open database file: {e}"))
+                    })?;
+                    created = Some(file.clone());
+                }
             }
+        }
+        for private in sqlite_files(&file) {
+            private_files::tighten(&private).map_err(|e| OpenError::Failed {
+                place: place(url),
+                cause: format!("cannot make {} private: {e}", private.display()),
+            })?;
         }
     }
     let mut conn = Manager::for_commands(settings)
@@ -133,6 +146,12 @@ pub fn connect_once(settings: &DatabaseSettings, open: Open) -> Result<DbConnect
         }
     }
     Ok(conn)
+}
+
+/// The SQLite database file and the journal files SQLite keeps beside it.
+fn sqlite_files(database: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| PathBuf::from(format!("{}{suffix}", database.display()));
+    [database.to_path_buf(), with("-wal"), with("-shm")]
 }
 
 /// The database a URL names, for messages: `the SQLite database /abs/path`
@@ -308,13 +327,13 @@ pub(super) fn folder_writable(folder: &Path) -> bool {
     }
 }
 
-/// Creates the folder of a SQLite database; an error names the folder that
-/// refused it.
+/// Creates the folder of a SQLite database (0700, with any missing
+/// parent); an error names the folder that refused it.
 pub(super) fn create_sqlite_folder(database: &Path) -> Result<(), OpenError> {
     let Some(folder) = database.parent() else {
         return Ok(());
     };
-    std::fs::create_dir_all(folder).map_err(|e| {
+    private_files::create_folder(folder).map_err(|e| {
         let refusing = folder.ancestors().find(|a| a.exists());
         OpenError::NoFolder {
             folder: folder.to_path_buf(),

@@ -138,7 +138,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// The version named by `If-Match: "<version>"`, if the header is present.
+/// The version named by `If-Match: "<version>"`, if the header is present;
+/// 400 for `*`, a weak tag (`W/"<version>"`) or anything else.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
@@ -149,12 +150,21 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
             "If-Match: * is not accepted; send the ETag of the version you edited".into(),
         ));
     }
-    let tag = text.strip_prefix("W/").unwrap_or(text);
-    tag.trim_matches('"').parse::<i32>().map(Some).map_err(|_| {
-        ApiError::BadRequest(format!(
-            "If-Match `{text}` is not an ETag of this API (\"<version>\")"
-        ))
-    })
+    // If-Match compares strongly (RFC 9110, 13.1.1): a weak tag never
+    // matches, so it is refused for what it is rather than as a stale one.
+    if text.starts_with("W/") {
+        return Err(ApiError::BadRequest(format!(
+            "If-Match needs a strong ETag (\"<version>\"), as this API sends them; `{text}` is weak"
+        )));
+    }
+    text.trim_matches('"')
+        .parse::<i32>()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "If-Match `{text}` is not an ETag of this API (\"<version>\")"
+            ))
+        })
 }
 
 /// The ETag of a record version.
@@ -183,7 +193,7 @@ pub struct RecordId {
 #[allow(dead_code)]
 pub struct IfMatchRequired {
     /// The ETag of the version edited (`"<version>"`)
-    #[param(rename = "If-Match", pattern = r#"^[\t ]*(W/)?"*[0-9]{1,9}"*[\t ]*$"#)]
+    #[param(rename = "If-Match", pattern = r#"^[\t ]*"*[0-9]{1,9}"*[\t ]*$"#)]
     if_match: String,
 }
 
@@ -197,7 +207,7 @@ pub struct IfMatchOptional {
         rename = "If-Match",
         value_type = String,
         required = false,
-        pattern = r#"^[\t ]*(W/)?"*[0-9]{1,9}"*[\t ]*$"#
+        pattern = r#"^[\t ]*"*[0-9]{1,9}"*[\t ]*$"#
     )]
     if_match: Option<String>,
 }

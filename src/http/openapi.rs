@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
 use super::api;
+use super::params::MAX_LIST_VALUES;
 use crate::domain::Role;
 
 /// Every documented operation and the schemas they reach.
@@ -97,9 +98,26 @@ pub fn document() -> Value {
             }
             standard_errors(op);
             response_headers(op);
+            list_caps(op);
         }
     }
     doc
+}
+
+/// A list parameter takes at most [`MAX_LIST_VALUES`] values
+/// (`super::params`): its schema and its description say so.
+fn list_caps(op: &mut Value) {
+    let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for parameter in parameters {
+        if parameter["in"] != "query" || parameter["schema"]["type"] != "array" {
+            continue;
+        }
+        parameter["schema"]["maxItems"] = json!(MAX_LIST_VALUES);
+        let described = parameter["description"].as_str().unwrap_or("").trim_end();
+        parameter["description"] = json!(format!("{described} (at most {MAX_LIST_VALUES} values)"));
+    }
 }
 
 /// The `(METHOD, path)` of every documented operation.

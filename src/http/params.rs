@@ -9,7 +9,11 @@
 //! an unknown name, an empty list, a value that does not parse (each value
 //! of a list on its own), NUL characters, and the rules between fields
 //! ([`QueryParams::check`]). Values are trimmed; when a single-valued
-//! parameter is repeated, the last one counts.
+//! parameter is repeated, the last one counts. A list takes at most
+//! [`MAX_LIST_VALUES`] values, repeated ones included (the document says
+//! so as `maxItems`), and its repeated values are then dropped: each value
+//! is one more test in the database's query, and SQLite refuses a query
+//! past 1,000 of them.
 
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashMap};
@@ -28,6 +32,9 @@ use utoipa::openapi::{RefOr, Schema, schema};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::FieldErrors;
+
+/// The most values one list parameter takes, repeated ones included.
+pub const MAX_LIST_VALUES: usize = 100;
 
 /// The parameters of one endpoint, or a tuple of groups of them.
 pub trait QueryParams: Sized {
@@ -168,6 +175,8 @@ pub fn parse<T: QueryParams + 'static>(query: &str, today: NaiveDate) -> Result<
     let accepted = accepted::<T>();
     let mut errors = FieldErrors::default();
     let mut map = Map::new();
+    // How many values each list was given, repeated ones included.
+    let mut given: BTreeMap<String, usize> = BTreeMap::new();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         let value = value.trim();
         if key.contains('\0') || value.contains('\0') {
@@ -186,18 +195,30 @@ pub fn parse<T: QueryParams + 'static>(query: &str, today: NaiveDate) -> Result<
                     .entry(key.to_string())
                     .or_insert_with(|| Value::Array(Vec::new()));
                 if let Value::Array(items) = items {
-                    items.extend(
-                        value
-                            .split(',')
-                            .map(str::trim)
-                            .filter(|part| !part.is_empty())
-                            .map(|part| Value::String(part.to_string())),
-                    );
+                    for part in value.split(',').map(str::trim) {
+                        if part.is_empty() {
+                            continue;
+                        }
+                        *given.entry(key.to_string()).or_default() += 1;
+                        let part = Value::String(part.to_string());
+                        if !items.contains(&part) {
+                            items.push(part);
+                        }
+                    }
                 }
             }
             Some(false) => {
                 map.insert(key.to_string(), Value::String(value.to_string()));
             }
+        }
+    }
+    for (key, count) in given {
+        if count > MAX_LIST_VALUES {
+            errors.add(
+                key.clone(),
+                format!("takes at most {MAX_LIST_VALUES} values ({count} given)"),
+            );
+            map.remove(&key);
         }
     }
     // Each value on its own, so that every bad one is named (serde stops at
@@ -381,6 +402,21 @@ mod tests {
         assert_eq!(errors.0["colour"], ["is not a filter of this list"]);
         assert_eq!(errors.0["to"], ["must not be before from"]);
         assert_eq!(errors.0["x"], ["must not contain NUL characters"]);
+    }
+
+    #[test]
+    fn a_list_takes_at_most_the_cap_and_counts_a_repeated_value_once() {
+        let p: Example = parse("status=sent&status=sent,sent", day("2026-06-15")).unwrap();
+        assert_eq!(p.status, [Status::Sent]);
+        let many = vec!["status=sent"; MAX_LIST_VALUES + 1].join("&");
+        let errors = parse::<Example>(&many, day("2026-06-15")).unwrap_err();
+        assert_eq!(
+            errors.0["status"],
+            [format!(
+                "takes at most {MAX_LIST_VALUES} values ({} given)",
+                MAX_LIST_VALUES + 1
+            )]
+        );
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! OpenAPI tests compare the document with that list, so a route the
 //! document lacks fails the tests instead of going unnoticed. A path's other
 //! methods get 405 with `Allow`.
+//!
+//! Every route needs a token ([`super::auth::authenticate`] runs before its
+//! handler reads anything) except those made with [`get_anonymous`].
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -10,6 +13,7 @@ use std::sync::Mutex;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route, web};
 
+use super::auth::authenticate;
 use super::error::json_error_for_status;
 
 /// Where the versioned API lives.
@@ -78,10 +82,25 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    (method.clone(), web::method(method).to(handler))
+    (
+        method.clone(),
+        web::method(method)
+            .to(handler)
+            .wrap(actix_web::middleware::from_fn(authenticate)),
+    )
 }
 
-/// A `GET` route for [`Routes::add`].
+/// A `GET` route that needs no token (the probes, the OpenAPI document).
+pub fn get_anonymous<F, Args>(handler: F) -> (Method, Route)
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    (Method::GET, web::get().to(handler))
+}
+
+/// A `GET` route for [`Routes::add`], for signed-in callers.
 pub fn get<F, Args>(handler: F) -> (Method, Route)
 where
     F: Handler<Args>,
@@ -91,7 +110,7 @@ where
     route(Method::GET, handler)
 }
 
-/// A `POST` route for [`Routes::add`].
+/// A `POST` route for [`Routes::add`], for signed-in callers.
 pub fn post<F, Args>(handler: F) -> (Method, Route)
 where
     F: Handler<Args>,
@@ -101,7 +120,7 @@ where
     route(Method::POST, handler)
 }
 
-/// A `PATCH` route for [`Routes::add`].
+/// A `PATCH` route for [`Routes::add`], for signed-in callers.
 pub fn patch<F, Args>(handler: F) -> (Method, Route)
 where
     F: Handler<Args>,
@@ -111,7 +130,7 @@ where
     route(Method::PATCH, handler)
 }
 
-/// A `DELETE` route for [`Routes::add`].
+/// A `DELETE` route for [`Routes::add`], for signed-in callers.
 pub fn delete<F, Args>(handler: F) -> (Method, Route)
 where
     F: Handler<Args>,

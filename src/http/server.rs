@@ -15,7 +15,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 
 use super::api;
 use super::error::{ApiError, json_error_for_status};
-use super::routing::{API_PREFIX, Routes, get};
+use super::routing::{API_PREFIX, Routes, get_anonymous};
 use super::state::AppState;
 use super::throttle::FailedAttempts;
 use super::token_cache::TokenCache;
@@ -128,14 +128,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     api::alerts::routes(&mut r);
     api::stats::routes(&mut r);
     api::charts::routes(&mut r);
-    r.add("/openapi.json", [get(openapi::serve)]);
+    r.add("/openapi.json", [get_anonymous(openapi::serve)]);
 }
 
 /// The health probes, at the root.
 pub fn probes(cfg: &mut web::ServiceConfig) {
     Routes::new(cfg, "")
-        .add("/healthz", [get(api::meta::healthz)])
-        .add("/readyz", [get(api::meta::readyz)]);
+        .add("/healthz", [get_anonymous(api::meta::healthz)])
+        .add("/readyz", [get_anonymous(api::meta::readyz)]);
 }
 
 /// Headers that keep browsers from sniffing, framing or caching case data,

@@ -190,11 +190,8 @@ impl Services {
 /// Where the page after `cursor` starts; the cursor must be one this
 /// service made for the same order.
 fn decode_cursor(text: &str, sort: SortKey, descending: bool) -> Result<After> {
-    let data: CursorData = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text.as_bytes())
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(Error::InvalidCursor(MALFORMED_CURSOR))?;
+    let data: CursorData =
+        super::cursor::decode(text).ok_or(Error::InvalidCursor(MALFORMED_CURSOR))?;
     if (data.sort, data.desc) != (sort, descending) {
         return Err(Error::InvalidCursor(
             "the cursor belongs to another sort order; start again without it",

@@ -13,6 +13,7 @@
 
 pub mod alerts;
 pub mod cases;
+mod cursor;
 pub mod error;
 pub mod preservations;
 pub mod requests;

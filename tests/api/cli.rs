@@ -302,14 +302,12 @@ fn migrate_seed_and_user_add_create_the_database_and_say_where() {
     }
 }
 
-/// The admin token that the first start printed, from `serve`'s log.
+/// The admin token that the first start wrote to `data/admin-token`.
 fn first_start_token(serve: &Serve) -> String {
-    serve
-        .log()
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("mla_"))
-        .unwrap_or_else(|| panic!("no token printed:\n{}", serve.log()))
+    let file = serve.dir().join("data/admin-token");
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("no {}: {e}\n{}", file.display(), serve.log()))
+        .trim()
         .to_string()
 }
 
@@ -326,17 +324,27 @@ async fn status(serve: &Serve, token: &str, path: &str) -> u16 {
 }
 
 #[actix_web::test]
-async fn first_start_creates_the_sqlite_file_and_prints_an_admin_token_once() {
+async fn first_start_creates_the_sqlite_file_and_an_admin_token_kept_out_of_the_log() {
+    use std::os::unix::fs::PermissionsExt;
     let serve = Serve::start("sqlite://data/mla-tracker.db", "").await;
     let token = first_start_token(&serve);
+    assert!(token.starts_with("mla_"), "{token}");
     let file = serve.dir().join("data/mla-tracker.db");
     assert!(file.is_file(), "default database file under ./data/");
+    let token_file = serve.dir().join("data/admin-token");
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", token_file.display());
     let log = serve.log();
+    assert!(!log.contains(&token), "the token is not in the log:\n{log}");
     for words in [
-        "Its token, shown only this once:",
-        "Lost it? `mla-tracker user rotate-token --email admin@localhost` prints a new one.",
+        format!(
+            "its token is in {} (readable by this user only)",
+            token_file.display()
+        ),
+        "Lost it? `mla-tracker user rotate-token --email admin@localhost` prints a new one."
+            .to_string(),
     ] {
-        assert!(log.contains(words), "{words}\n{log}");
+        assert!(log.contains(&words), "{words}\n{log}");
     }
     assert_eq!(status(&serve, &token, "/api/v1/users").await, 200);
     assert_eq!(status(&serve, "mla_wrong", "/api/v1/users").await, 401);
@@ -344,8 +352,8 @@ async fn first_start_creates_the_sqlite_file_and_prints_an_admin_token_once() {
 
     let again = Serve::start(&format!("sqlite://{}", file.display()), "").await;
     assert!(
-        !again.log().lines().any(|l| l.trim().starts_with("mla_")),
-        "token printed again:\n{}",
+        !again.dir().join("data/admin-token").exists() && !again.log().contains("admin-token"),
+        "a token made again:\n{}",
         again.log()
     );
     assert_eq!(

@@ -1192,18 +1192,21 @@ async fn requests(s: &mut Scenario) -> Ids {
         json!({"title": "Nobody"}),
     )
     .await;
-    s.send(
-        Method::PATCH,
-        &path,
-        "clerk",
-        Body::Raw {
-            content_type: "application/merge-patch+json",
-            bytes: br#"{"foreign_reference": "DOJ-OOC-2026-117"}"#.to_vec(),
-            shown: None,
-        },
-        &[("If-Match", "W/\"2\"")],
-    )
-    .await;
+    // A weak tag never matches (If-Match compares strongly): 400.
+    for tag in ["W/\"2\"", "\"2\""] {
+        s.send(
+            Method::PATCH,
+            &path,
+            "clerk",
+            Body::Raw {
+                content_type: "application/merge-patch+json",
+                bytes: br#"{"foreign_reference": "DOJ-OOC-2026-117"}"#.to_vec(),
+                shown: None,
+            },
+            &[("If-Match", tag)],
+        )
+        .await;
+    }
 
     // Transitions.
     let moves = format!("{path}/transitions");

@@ -583,11 +583,11 @@ async fn check_document(root: &Path, document: &str) -> (usize, Vec<Difference>)
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
     let first_start = first_start_output(&serve.log());
-    let token = first_start
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("mla_"))
-        .unwrap_or_else(|| panic!("no admin token in the first start:\n{first_start}"))
+    let token = std::fs::read_to_string(serve.dir().join("data/admin-token"))
+        .unwrap_or_else(|e| {
+            panic!("no admin token file after the first start ({e}):\n{first_start}")
+        })
+        .trim()
         .to_string();
 
     let mut session = Session::start(serve.dir());

@@ -648,7 +648,8 @@ async fn patch_needs_a_current_if_match() {
     }
     assert_eq!(app.fetch(&id).await["title"], draft_body("x")["title"]);
 
-    // A weak tag of the current version is fine.
+    // A weak tag never matches (If-Match compares strongly, RFC 9110), even
+    // of the current version: refused for what it is, and nothing changes.
     let res = app
         .call_with(
             Method::PATCH,
@@ -658,6 +659,16 @@ async fn patch_needs_a_current_if_match() {
             &[("If-Match", "W/\"1\"")],
         )
         .await;
+    assert_error(&res, 400, "bad_request", "weak tag");
+    assert!(
+        res.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("If-Match needs a strong ETag"),
+        "{res:?}"
+    );
+    assert_eq!(app.fetch(&id).await["version"], 1);
+    let res = app.patch(&id, &app.admin_token, Some(1), &body).await;
     assert_eq!(res.status, 200, "{res:?}");
     assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
     let res = app.patch(&id, &app.admin_token, Some(1), &body).await;

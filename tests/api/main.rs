@@ -16,6 +16,7 @@ mod cli;
 mod concurrency;
 mod contract;
 mod crash_delivery;
+mod data_at_rest;
 mod docs;
 mod emergencies;
 mod errors;

@@ -668,3 +668,31 @@ async fn search_follows_a_patched_title() {
     assert!(found(app.list_all("q=cebu%20hub", 50).await));
     assert!(!found(app.list_all("q=identify%20the%20victims", 50).await));
 }
+
+/// A NUL inside a cursor's value reached PostgreSQL, which refused it
+/// ("invalid byte sequence for encoding UTF8"): a 500 instead of the 400
+/// of a malformed cursor.
+#[actix_web::test]
+async fn a_cursor_holding_a_nul_character_is_malformed() {
+    let app = spawn_app().await;
+    seed(&app, (0..3).map(spec).collect()).await;
+    let first = app.list_page("sort=reference", 1, None).await;
+    let cursor = first.body["next_cursor"].as_str().expect("a next page");
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut data: Value = serde_json::from_slice(&engine.decode(cursor).unwrap()).unwrap();
+    let value = data["value"].as_str().expect("the reference").to_string();
+    for forged in [
+        format!("{value}\u{0}"),
+        format!("\u{0}{value}"),
+        "\u{0}".into(),
+    ] {
+        data["value"] = json!(forged);
+        let forged = engine.encode(serde_json::to_vec(&data).unwrap());
+        let res = app.list_page("sort=reference", 1, Some(&forged)).await;
+        assert_eq!(res.status, 400, "{res:?}");
+        assert_eq!(
+            res.body["error"]["message"],
+            "the cursor is malformed; start again without it"
+        );
+    }
+}

@@ -79,6 +79,167 @@ async fn more_than_twenty_bad_tokens_in_a_window_are_throttled_even_for_valid_to
     assert_eq!(res.status, 401, "a fresh window: {res:?}");
 }
 
+/// Before authentication ran ahead of the handlers' arguments, a bad body,
+/// query or content type beat the token's lookup: an unknown token got
+/// 400/415/422 and was never counted (80 of 80 answered 422 on PostgreSQL).
+#[actix_web::test]
+async fn bad_tokens_are_401_and_counted_whatever_the_body_query_or_path() {
+    const LIMIT: u32 = 8;
+    let app = spawn_app_with(|s| s.auth.max_failed_attempts = LIMIT).await;
+    // A deactivated user's token and a rotated (revoked) one.
+    let (deactivated, deactivated_token) = app.create_user("clerk").await;
+    let id = deactivated["id"].as_str().unwrap();
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert!(res.status < 300, "{res:?}");
+    let (rotated, revoked_token) = app.create_user("coordinator").await;
+    let id = rotated["id"].as_str().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/users/{id}/tokens"),
+            &app.admin_token,
+            &json!({}),
+        )
+        .await;
+    assert!(res.status < 300, "{res:?}");
+
+    let bad_body = |n: usize| json!({"case_reference": format!("BOGUS-{n}"), "title": 7});
+    let unknown = unknown_token(1);
+    let json_type = "application/json";
+    let attempts: Vec<(&str, Resp)> = vec![
+        (
+            "unknown token, invalid body",
+            app.post("/api/v1/requests", &unknown, &bad_body(1)).await,
+        ),
+        (
+            "unknown token, malformed JSON",
+            app.send_raw(
+                Method::POST,
+                "/api/v1/requests",
+                &unknown,
+                json_type,
+                b"{".to_vec(),
+            )
+            .await,
+        ),
+        (
+            "unknown token, wrong content type",
+            app.send_raw(
+                Method::POST,
+                "/api/v1/requests",
+                &unknown,
+                "text/plain",
+                b"x".to_vec(),
+            )
+            .await,
+        ),
+        (
+            "unknown token, bad query",
+            app.get(
+                "/api/v1/stats/countries?country=nowhere&colour=red",
+                &unknown,
+            )
+            .await,
+        ),
+        (
+            "unknown token, transition with a bad body",
+            app.post(
+                &format!("/api/v1/requests/{}/transitions", uuid::Uuid::new_v4()),
+                &unknown,
+                &json!({"to": 1}),
+            )
+            .await,
+        ),
+        (
+            "revoked token, invalid body",
+            app.post("/api/v1/requests", &revoked_token, &bad_body(2))
+                .await,
+        ),
+        (
+            "deactivated token, invalid body",
+            app.post("/api/v1/requests", &deactivated_token, &bad_body(3))
+                .await,
+        ),
+        (
+            "deactivated token, a PATCH without If-Match",
+            app.call(
+                Method::PATCH,
+                &format!("/api/v1/requests/{}", uuid::Uuid::new_v4()),
+                Some(&deactivated_token),
+                Some(&json!({"title": []})),
+            )
+            .await,
+        ),
+    ];
+    assert_eq!(attempts.len(), LIMIT as usize);
+    for (what, res) in &attempts {
+        assert_eq!(res.status, 401, "{what}: {res:?}");
+        assert_eq!(res.code(), "unauthorized", "{what}: {res:?}");
+    }
+    // One more, with a bad body again: the throttle has counted them all.
+    throttled(
+        &app.post("/api/v1/requests", &unknown, &bad_body(4)).await,
+        60,
+    );
+    throttled(
+        &app.post("/api/v1/requests", &app.admin_token, &draft_body("T"))
+            .await,
+        60,
+    );
+    let res = app.get("/api/v1/users", &app.admin_token).await;
+    assert_eq!(res.status, 429, "refused while the window lasts: {res:?}");
+}
+
+#[actix_web::test]
+async fn without_a_token_every_endpoint_is_401_before_reading_the_body() {
+    let app = spawn_app().await;
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/requests",
+            None,
+            Some(&json!({"title": 7})),
+        )
+        .await;
+    assert_eq!(res.status, 401, "{res:?}");
+    let res = app
+        .call(
+            Method::GET,
+            "/api/v1/stats/countries?colour=red",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 401, "{res:?}");
+    // A valid token with a bad body is answered for the body, as before.
+    let res = app
+        .post("/api/v1/requests", &app.admin_token, &json!({"title": 7}))
+        .await;
+    assert_eq!(res.status, 422, "{res:?}");
+    // An analyst is refused for the role before the body is read.
+    let analyst = app.token_for("analyst").await;
+    let res = app
+        .post("/api/v1/requests", &analyst, &json!({"title": 7}))
+        .await;
+    assert_eq!(res.status, 403, "{res:?}");
+    // The anonymous routes stay anonymous; unknown paths and methods keep
+    // their 404 and 405.
+    let res = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(res.status, 200);
+    let res = app.call(Method::GET, "/api/v1/nowhere", None, None).await;
+    assert_eq!(res.status, 404, "{res:?}");
+    let res = app.call(Method::PUT, "/api/v1/requests", None, None).await;
+    assert_eq!(res.status, 405, "{res:?}");
+}
+
 #[actix_web::test]
 async fn malformed_authorization_counts_but_no_authorization_does_not() {
     let app = spawn_app_with(|s| s.auth.max_failed_attempts = 3).await;

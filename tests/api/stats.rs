@@ -307,3 +307,61 @@ async fn the_command_line_prints_the_same_table_as_the_api() {
         );
     }
 }
+
+/// 999 values in a statistics filter made SQLite refuse the query
+/// ("Expression tree is too large"): a 500. A list now takes at most 100
+/// values (the document's `maxItems`), else a 422 naming the parameter and
+/// the limit, on every list filter (they share one extractor); within the
+/// limit, a repeated value counts once.
+#[actix_web::test]
+async fn a_list_filter_takes_at_most_a_hundred_values() {
+    let app = spawn_app().await;
+    let token = app.admin_token.clone();
+    let countries: Vec<String> = (b'A'..=b'Z')
+        .flat_map(|a| (b'A'..=b'Z').map(move |b| format!("{}{}", a as char, b as char)))
+        .filter(|c| mla_tracker::domain::CountryCode::parse(c).is_ok())
+        .collect();
+    assert!(countries.len() > 200, "{countries:?}");
+    let all: Vec<&str> = countries.iter().map(String::as_str).collect();
+    let repeated = |name: &str, n: usize, values: &[&str]| {
+        let pairs: Vec<(&str, &str)> = (0..n).map(|i| (name, values[i % values.len()])).collect();
+        query(&pairs)
+    };
+    for (path, name, values) in [
+        ("/api/v1/stats/countries", "country", &all[..]),
+        (
+            "/api/v1/stats/countries",
+            "country",
+            &["PH", "DE", "BR"][..],
+        ),
+        (
+            "/api/v1/stats/countries",
+            "legal_basis",
+            &["untoc", "lanzarote"][..],
+        ),
+        (
+            "/api/v1/stats/timeline",
+            "offence",
+            &["child_sexual_exploitation"][..],
+        ),
+        (
+            "/api/v1/stats/response-curves",
+            "channel",
+            &["central_authority"][..],
+        ),
+        ("/api/v1/requests", "status", &["sent", "draft"][..]),
+    ] {
+        let res = app
+            .get(&format!("{path}?{}", repeated(name, 999, values)), &token)
+            .await;
+        assert_eq!(res.status, 422, "{path} with 999 {name}: {res:?}");
+        assert_eq!(
+            res.body["error"]["fields"][name][0], "takes at most 100 values (999 given)",
+            "{path}: {res:?}"
+        );
+        let res = app
+            .get(&format!("{path}?{}", repeated(name, 100, values)), &token)
+            .await;
+        assert_eq!(res.status, 200, "{path} with 100 {name}: {res:?}");
+    }
+}
