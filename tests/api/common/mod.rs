@@ -155,7 +155,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (_, admin_token) =
         users::create(&mut conn, "Test Admin", "admin@test.example", Role::Admin).unwrap();
     drop(conn);
+    // Idle connections are dropped after 2 s, before the server's 5-second
+    // keep-alive closes them: reusing one the server is closing at that
+    // moment fails the request (`Connect(Disconnected)`), as it did after a
+    // test slept through a throttle window.
     let client = awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(Duration::from_secs(2)))
         .timeout(Duration::from_secs(60))
         .finish();
     TestApp {
