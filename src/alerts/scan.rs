@@ -1,8 +1,11 @@
 //! Which requests are stalled today, and why.
 //!
-//! The database narrows the register to open requests that could breach a
-//! rule (old enough in their status, or close to their `needed_by`); the
-//! rules then decide in Rust, where they are unit-tested.
+//! The database narrows the register to the requests that could breach a
+//! rule (old enough in their status, close to their `needed_by`, or
+//! watching preserved data close to its expiry); the rules then decide in
+//! Rust, where they are unit-tested.
+
+use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
@@ -10,12 +13,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::db::alert_state::{self, AlertColumns, FollowUp};
-use crate::db::schema::{request_alert_state as state, requests, users};
-use crate::db::{DbConnection, stored};
-use std::collections::HashMap;
-
 use crate::db::preservations::{self as preservations_store, Watcher};
 use crate::db::schema::preservations;
+use crate::db::schema::{request_alert_state as state, requests, users};
+use crate::db::{DbConnection, stored};
 use crate::domain::alert_rules::{Anchor, Breach, Candidate, PreservationDue, RuleSet, Trigger};
 use crate::domain::request::Magistrate;
 use crate::domain::{CountryCode, FIRST_YEAR, LegalBasis, Priority, Status, Today};

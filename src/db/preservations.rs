@@ -80,7 +80,7 @@ impl PreservationRow {
 }
 
 /// A `preservation_renewals` row: the `seq`-th renewal of a preservation.
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = preservation_renewals)]
 pub struct RenewalRow {
     pub preservation_id: String,
@@ -103,6 +103,16 @@ impl RenewalRow {
             recorded_by: r.recorded_by.to_string(),
             recorded_at: r.recorded_at.naive_utc(),
         }
+    }
+
+    pub fn into_record(self) -> QueryResult<RenewalRecord> {
+        Ok(RenewalRecord {
+            effective_date: self.effective_date,
+            previous_expires_on: self.previous_expires_on,
+            expires_on: self.expires_on,
+            recorded_by: stored("preservation_renewals.recorded_by", &self.recorded_by)?,
+            recorded_at: self.recorded_at.and_utc(),
+        })
     }
 }
 
@@ -244,44 +254,23 @@ pub fn save(
     Ok(Some(saved))
 }
 
-type RenewalColumns = (
-    String,
-    NaiveDate,
-    NaiveDate,
-    NaiveDate,
-    String,
-    NaiveDateTime,
-);
-
 /// The renewals of each of `ids`, oldest first.
 pub fn renewals_of(
     conn: &mut DbConnection,
     ids: &[String],
 ) -> Result<HashMap<String, Vec<RenewalRecord>>> {
-    let rows: Vec<RenewalColumns> = preservation_renewals::table
+    let rows: Vec<RenewalRow> = preservation_renewals::table
         .filter(preservation_renewals::preservation_id.eq_any(ids))
         .order((
             preservation_renewals::preservation_id,
             preservation_renewals::seq,
         ))
-        .select((
-            preservation_renewals::preservation_id,
-            preservation_renewals::effective_date,
-            preservation_renewals::previous_expires_on,
-            preservation_renewals::expires_on,
-            preservation_renewals::recorded_by,
-            preservation_renewals::recorded_at,
-        ))
+        .select(RenewalRow::as_select())
         .load(conn)?;
     let mut out: HashMap<String, Vec<RenewalRecord>> = HashMap::new();
-    for (id, effective_date, previous_expires_on, expires_on, by, at) in rows {
-        out.entry(id).or_default().push(RenewalRecord {
-            effective_date,
-            previous_expires_on,
-            expires_on,
-            recorded_by: stored("preservation_renewals.recorded_by", &by)?,
-            recorded_at: at.and_utc(),
-        });
+    for row in rows {
+        let id = row.preservation_id.clone();
+        out.entry(id).or_default().push(row.into_record()?);
     }
     Ok(out)
 }

@@ -22,8 +22,8 @@ use crate::domain::preservation::{
 pub const LIST_LIMIT: i64 = 1000;
 
 impl Services {
-    /// Records a preservation for a request or a case: 404 when it names
-    /// neither an existing request nor an existing case.
+    /// Records a preservation for a request or a case: 422 naming
+    /// `request_id` or `case_id` when it names no existing one.
     pub async fn record_preservation(
         &self,
         actor: Uuid,
@@ -137,9 +137,7 @@ impl Services {
         self.db
             .read(move |conn| {
                 let p = existing(conn, id)?;
-                let mut renewals = store::renewals_of(conn, &[id.to_string()])?;
-                let renewals = renewals.remove(&id.to_string()).unwrap_or_default();
-                Ok(PreservationView::of(p, renewals, today))
+                Ok(views(conn, vec![p], today)?.remove(0))
             })
             .await
     }
@@ -253,7 +251,7 @@ fn existing(conn: &mut DbConnection, id: Uuid) -> Result<Preservation> {
 }
 
 /// Locks what the preservation belongs to, so its history is appended one
-/// event at a time; 404 naming it when it does not exist.
+/// event at a time; 422 naming the field when it does not exist.
 fn lock_owner(conn: &mut DbConnection, owner: Owner) -> Result<()> {
     let found = match owner {
         Owner::Request(id) => requests_store::lock(conn, id)?,
