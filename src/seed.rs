@@ -502,7 +502,14 @@ pub fn run(conn: &mut DbConnection, count: u64, seed: u64, today: Today) -> anyh
             // portfolio's: a change to how one case is simulated leaves
             // the others as they were.
             let mut case_rng = StdRng::seed_from_u64(rng.random());
+            let first = batch.requests.len();
             simulate_case(&mut case_rng, today, actor, &mut counters, room, &mut batch);
+            // The record keys are the case generator's last draws: the same
+            // seed publishes the same perturbed statistics, and the cases
+            // are drawn as they always were.
+            for row in &mut batch.requests[first..] {
+                row.record_key = i64::from(case_rng.random::<u32>());
+            }
         }
         let n = batch.requests.len();
         total_events += batch.events.len() + batch.case_events.len();

@@ -25,6 +25,7 @@ use crate::db::open::Open;
 use crate::domain::Clock;
 use crate::services;
 use crate::stats::aggregates::Population;
+use crate::stats::release;
 use crate::stats::countries;
 use support::{block_on, explained};
 
@@ -114,7 +115,8 @@ enum StatsCommand {
         /// How to print the table (text: a summary for the terminal).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// The analysis date, YYYY-MM-DD (default: today).
+        /// The analysis date, YYYY-MM-DD (default: today; with --suppress,
+        /// a release date: the last day of a past month, default the latest).
         #[arg(long, value_name = "DATE", value_parser = date)]
         as_of: Option<NaiveDate>,
         /// Only requests sent on or after this date (YYYY-MM-DD).
@@ -123,7 +125,8 @@ enum StatsCommand {
         /// Only requests sent on or before this date (YYYY-MM-DD).
         #[arg(long, value_name = "DATE", value_parser = date)]
         sent_to: Option<NaiveDate>,
-        /// The published view, small counts suppressed, as analysts see it.
+        /// The published view, as analysts see it: perturbed counts, small
+        /// ones hidden, and only whole years or quarters as periods.
         #[arg(long)]
         suppress: bool,
     },
@@ -241,7 +244,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             suppress,
         }) => {
             let today = settings.clock.today(settings.office.timezone).date;
-            let mut population = Population::as_of(as_of.unwrap_or(today));
+            let default_as_of = if suppress {
+                release::latest(today)
+            } else {
+                today
+            };
+            let mut population = Population::as_of(as_of.unwrap_or(default_as_of));
             population.sent_from = sent_from;
             population.sent_to = sent_to;
             if population.as_of > today {
@@ -251,6 +259,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 && from > to
             {
                 anyhow::bail!("--sent-to must not be before --sent-from");
+            }
+            if suppress {
+                let mut errors = crate::domain::FieldErrors::default();
+                release::check(&population, None, today, &mut errors);
+                if let Some((field, messages)) = errors.0.iter().next() {
+                    anyhow::bail!("--{}: {}", field.replace('_', "-"), messages.join("; "));
+                }
             }
             let services = open::services(settings, Open::Existing, "stats countries")?;
             let view = services::stats::View {

@@ -58,6 +58,16 @@ pub struct RequestRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub search_text: String,
+    /// The secret record key the published statistics perturb with
+    /// (`stats::cellkey`): drawn once at insertion, never updated.
+    #[diesel(skip_update)]
+    pub record_key: i64,
+}
+
+/// A fresh secret record key, uniform in [0, 2^32) (what a save writes
+/// is ignored: the column is never updated).
+pub fn draw_record_key() -> i64 {
+    i64::from(getrandom::u32().expect("the operating system's random source"))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -123,6 +133,7 @@ impl RequestRow {
             created_at: r.created_at.naive_utc(),
             updated_at: r.updated_at.naive_utc(),
             search_text: search_text(&r.reference, &r.case_reference, f),
+            record_key: draw_record_key(),
         }
     }
 

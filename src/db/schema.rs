@@ -54,6 +54,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         search_text -> Text,
+        /// Secret; the published statistics' cell keys (stats::cellkey).
+        record_key -> BigInt,
     }
 }
 

@@ -32,12 +32,12 @@ use diesel::deserialize::QueryableByName;
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Date, Integer, Text};
+use diesel::sql_types::{BigInt, Date, Integer, Text};
 
 use super::DbConnection;
 use crate::stats::aggregates::{
-    Aggregates, Bucket, BucketCounts, BucketDay, Closure, CountryCounts, CountryDay, Population,
-    ReasonCount, Waiting,
+    Aggregates, Bucket, BucketCounts, BucketDay, Closure, CountryCounts, CountryDay, DayKeys,
+    Population, ReasonCount, Waiting,
 };
 use crate::stats::km::DayCount;
 
@@ -238,12 +238,15 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
     let mut d = dialect(conn);
     let (filter, as_of, mut values) = where_clause(&mut d, p);
     let on_as_of = |condition: &str| format!("status_since <= {as_of} AND {condition}");
-    let count = |status: &str| {
+    // Each count `name` and `name_key`, the sum of its requests' record keys.
+    let counted = |name: &str, condition: &str| {
         format!(
-            "COUNT(*) FILTER (WHERE {})",
-            on_as_of(&format!("status = '{status}'"))
+            "COUNT(*) FILTER (WHERE {condition}) AS {name}, \
+             {} AS {name}_key",
+            key_sum(&format!("FILTER (WHERE {condition})"))
         )
     };
+    let status = |status: &str| counted(status, &on_as_of(&format!("status = '{status}'")));
     let requests = d.requests();
     let (victims, victim_values) = victims_by_country(&mut d, p);
     values.extend(victim_values);
@@ -252,25 +255,42 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
                 requests - executed - partially_executed - refused - withdrawn - abandoned \
                     AS pending, \
                 executed, partially_executed, refused, withdrawn, abandoned, \
-                abandoned_no_response, COALESCE(victims.victims, 0) AS victims_identified \
+                abandoned_no_response, COALESCE(victims.victims, 0) AS victims_identified, \
+                requests_key, answered_key, \
+                requests_key - executed_key - partially_executed_key - refused_key \
+                    - withdrawn_key - abandoned_key AS pending_key, \
+                executed_key, partially_executed_key, refused_key, withdrawn_key, \
+                abandoned_key, abandoned_no_response_key, \
+                COALESCE(victims.victims_key, 0) AS victims_key \
          FROM (SELECT target_country AS country, COUNT(*) AS requests, \
-                      COUNT(*) FILTER (WHERE first_response_at <= {as_of}) AS answered, \
-                      {executed} AS executed, {partial} AS partially_executed, \
-                      {refused} AS refused, {withdrawn} AS withdrawn, \
-                      {abandoned} AS abandoned, \
-                      COUNT(*) FILTER (WHERE {no_response}) AS abandoned_no_response \
+                      {all_keys} AS requests_key, \
+                      {answered}, {executed}, {partial}, {refused}, {withdrawn}, {abandoned}, \
+                      {no_response} \
                FROM {requests} WHERE {filter} \
                GROUP BY target_country) AS per_country \
          LEFT JOIN ({victims}) AS victims ON victims.country = per_country.country \
          ORDER BY per_country.country",
-        executed = count("executed"),
-        partial = count("partially_executed"),
-        refused = count("refused"),
-        withdrawn = count("withdrawn"),
-        abandoned = count("abandoned"),
-        no_response = on_as_of("status = 'abandoned' AND abandonment_reason = 'no_response'"),
+        all_keys = key_sum(""),
+        answered = counted("answered", &format!("first_response_at <= {as_of}")),
+        executed = status("executed"),
+        partial = status("partially_executed"),
+        refused = status("refused"),
+        withdrawn = status("withdrawn"),
+        abandoned = status("abandoned"),
+        no_response = counted(
+            "abandoned_no_response",
+            &on_as_of("status = 'abandoned' AND abandonment_reason = 'no_response'")
+        ),
     );
     load(conn, sql, values)
+}
+
+/// The sum of the record keys of the rows an aggregate counts (`filter`: a
+/// `FILTER (WHERE …)` clause or nothing), `0` over none, as a `BIGINT` on
+/// both backends (PostgreSQL sums `BIGINT`s into a `NUMERIC`). A sum stays
+/// far inside 64 bits: 2³² per request.
+fn key_sum(filter: &str) -> String {
+    format!("CAST(COALESCE(SUM(record_key) {filter}, 0) AS BIGINT)")
 }
 
 /// Victims identified per country (`country`, `victims`), each case's once
@@ -283,8 +303,10 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
 fn victims_by_country(d: &mut Dialect, p: &Population) -> (String, Vec<Value>) {
     let (filter, as_of, values) = where_clause_on(d, p, "r.");
     let sql = format!(
-        "SELECT country, SUM(victims) AS victims \
+        "SELECT country, SUM(victims) AS victims, \
+                CAST(SUM(record_key) AS BIGINT) AS victims_key \
          FROM (SELECT r.target_country AS country, c.victims_identified AS victims, \
+                      r.record_key, \
                       ROW_NUMBER() OVER ( \
                           PARTITION BY c.id \
                           ORDER BY CASE WHEN r.measure_outcomes LIKE '%\"identify_victims\":\"executed\"%' \
@@ -310,7 +332,11 @@ pub fn waiting_days(
 ) -> QueryResult<Vec<CountryDay>> {
     Ok(days_by(conn, p, waiting, |_| "target_country".to_string())?
         .into_iter()
-        .map(|(country, count)| CountryDay { country, count })
+        .map(|(country, count, keys)| CountryDay {
+            country,
+            count,
+            keys,
+        })
         .collect())
 }
 
@@ -324,18 +350,23 @@ pub fn bucket_waiting_days(
 ) -> QueryResult<Vec<BucketDay>> {
     Ok(days_by(conn, p, waiting, |d| d.bucket(bucket, "sent_at"))?
         .into_iter()
-        .map(|(bucket, count)| BucketDay { bucket, count })
+        .map(|(bucket, count, keys)| BucketDay {
+            bucket,
+            count,
+            keys,
+        })
         .collect())
 }
 
 /// Per-group, per-day counts of events and censorings for one waiting time,
-/// grouped by the SQL expression `group` gives, in (group, day) order.
+/// with the sums of their record keys, grouped by the SQL expression `group`
+/// gives, in (group, day) order.
 fn days_by(
     conn: &mut DbConnection,
     p: &Population,
     waiting: Waiting,
     group: impl Fn(&Dialect) -> String,
-) -> QueryResult<Vec<(String, DayCount)>> {
+) -> QueryResult<Vec<(String, DayCount, DayKeys)>> {
     let mut d = dialect(conn);
     let (filter, as_of, values) = where_clause(&mut d, p);
     let (event, until) = match waiting {
@@ -366,22 +397,26 @@ fn days_by(
     let rows: Vec<HistogramRow> = match conn {
         DbConnection::Postgresql(_) => {
             let sql = format!(
-                "SELECT grp, string_agg(day || ':' || events || ':' || censored, ' ' \
+                "SELECT grp, string_agg(day || ':' || events || ':' || censored \
+                                        || ':' || event_keys || ':' || censored_keys, ' ' \
                                         ORDER BY day) AS days \
                  FROM (SELECT grp, day, COUNT(*) FILTER (WHERE event = 1) AS events, \
-                              COUNT(*) FILTER (WHERE event = 0) AS censored \
+                              COUNT(*) FILTER (WHERE event = 0) AS censored, \
+                              {event_keys} AS event_keys, {censored_keys} AS censored_keys \
                        FROM (SELECT {group} AS grp, GREATEST({days}, 0) AS day, \
-                                    {event} AS event \
+                                    {event} AS event, record_key \
                              FROM {requests} WHERE {filter}) AS observed \
                        GROUP BY grp, day) AS per_day \
-                 GROUP BY grp ORDER BY grp"
+                 GROUP BY grp ORDER BY grp",
+                event_keys = key_sum("FILTER (WHERE event = 1)"),
+                censored_keys = key_sum("FILTER (WHERE event = 0)"),
             );
             load(conn, sql, values)?
         }
         DbConnection::Sqlite(c) => {
-            km_days_utils::register_impl::<DayHistogram, _, _>(c)?;
+            km_days_utils::register_impl::<DayHistogram, _, _, _>(c)?;
             let sql = format!(
-                "SELECT {group} AS grp, km_days({days}, {event}) AS days \
+                "SELECT {group} AS grp, km_days({days}, {event}, record_key) AS days \
                  FROM {requests} WHERE {filter} GROUP BY grp ORDER BY grp"
             );
             load(conn, sql, values)?
@@ -389,8 +424,8 @@ fn days_by(
     };
     let mut counts = Vec::new();
     for row in rows {
-        for count in DayHistogram::parse(&row.days)? {
-            counts.push((row.grp.clone(), count));
+        for (count, keys) in DayHistogram::parse(&row.days)? {
+            counts.push((row.grp.clone(), count, keys));
         }
     }
     Ok(counts)
@@ -406,9 +441,9 @@ struct HistogramRow {
 
 diesel::define_sql_function! {
     /// SQLite only (`DayHistogram`): a group's requests counted by
-    /// (`day`, `event`), as text.
+    /// (`day`, `event`), their record keys summed, as text.
     #[aggregate]
-    fn km_days(day: Integer, event: Integer) -> Text;
+    fn km_days(day: Integer, event: Integer, record_key: BigInt) -> Text;
 }
 
 /// The per-day counts of one group, built inside SQLite as it walks the
@@ -419,36 +454,36 @@ diesel::define_sql_function! {
 /// day and writes the same text with `string_agg`.
 #[derive(Default)]
 struct DayHistogram {
-    /// Index: the day; value: (events, censored).
-    days: Vec<(u64, u64)>,
+    /// Index: the day; value: (events, censored, their key sums).
+    days: Vec<[u64; 4]>,
 }
 
-impl diesel::sqlite::SqliteAggregateFunction<(i32, i32)> for DayHistogram {
+impl diesel::sqlite::SqliteAggregateFunction<(i32, i32, i64)> for DayHistogram {
     type Output = String;
 
-    fn step(&mut self, (day, event): (i32, i32)) {
+    fn step(&mut self, (day, event, key): (i32, i32, i64)) {
         let day = day.max(0) as usize;
         if self.days.len() <= day {
-            self.days.resize(day + 1, (0, 0));
+            self.days.resize(day + 1, [0; 4]);
         }
         let counts = &mut self.days[day];
-        if event == 1 {
-            counts.0 += 1;
-        } else {
-            counts.1 += 1;
-        }
+        let (count, keys) = if event == 1 { (0, 2) } else { (1, 3) };
+        counts[count] += 1;
+        counts[keys] += key.max(0) as u64;
     }
 
-    /// `day:events:censored` for each day with a request, in day order,
-    /// separated by spaces.
+    /// `day:events:censored:event_keys:censored_keys` for each day with a
+    /// request, in day order, separated by spaces.
     fn finalize(histogram: Option<Self>) -> String {
         let mut text = String::new();
-        for (day, &(events, censored)) in histogram.unwrap_or_default().days.iter().enumerate() {
+        for (day, &[events, censored, event_keys, censored_keys]) in
+            histogram.unwrap_or_default().days.iter().enumerate()
+        {
             if events + censored > 0 {
                 if !text.is_empty() {
                     text.push(' ');
                 }
-                text += &format!("{day}:{events}:{censored}");
+                text += &format!("{day}:{events}:{censored}:{event_keys}:{censored_keys}");
             }
         }
         text
@@ -457,23 +492,34 @@ impl diesel::sqlite::SqliteAggregateFunction<(i32, i32)> for DayHistogram {
 
 impl DayHistogram {
     /// Reads back what `finalize` wrote.
-    fn parse(text: &str) -> QueryResult<Vec<DayCount>> {
+    fn parse(text: &str) -> QueryResult<Vec<(DayCount, DayKeys)>> {
         let bad = || {
             diesel::result::Error::DeserializationError(
-                format!("km_days returned {text:?}, not day:events:censored").into(),
+                format!("km_days returned {text:?}, not day:events:censored:keys:keys").into(),
             )
         };
         text.split_whitespace()
             .map(|entry| {
-                let mut parts = entry.split(':').map(str::parse::<u64>);
-                match (parts.next(), parts.next(), parts.next(), parts.next()) {
-                    (Some(Ok(day)), Some(Ok(events)), Some(Ok(censored)), None) => Ok(DayCount {
+                let parts: Vec<u64> = entry
+                    .split(':')
+                    .map(str::parse::<u64>)
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| bad())?;
+                let &[day, events, censored, event_keys, censored_keys] = parts.as_slice() else {
+                    return Err(bad());
+                };
+                let key = |sum: u64| i64::try_from(sum).map_err(|_| bad());
+                Ok((
+                    DayCount {
                         day: u32::try_from(day).map_err(|_| bad())?,
                         events,
                         censored,
-                    }),
-                    _ => Err(bad()),
-                }
+                    },
+                    DayKeys {
+                        events: key(event_keys)?,
+                        censored: key(censored_keys)?,
+                    },
+                ))
             })
             .collect()
     }
@@ -490,12 +536,14 @@ pub fn reason_counts(
     let (filter, as_of, values) = where_clause(&mut d, p);
     let requests = d.requests();
     let sql = format!(
-        "SELECT country, reason, COUNT(*) AS requests \
-         FROM (SELECT target_country AS country, {status} AS s, {column} AS reason \
+        "SELECT country, reason, COUNT(*) AS requests, {keys} AS requests_key \
+         FROM (SELECT target_country AS country, {status} AS s, {column} AS reason, \
+                      record_key \
                FROM {requests} WHERE {filter}) AS population \
          WHERE s = '{closed}' \
          GROUP BY country, reason ORDER BY country, reason",
         status = status_on(&as_of),
+        keys = key_sum(""),
         column = reason_column(closure),
         closed = closure.status(),
     );
@@ -512,12 +560,17 @@ pub fn bucket_counts(
     let mut d = dialect(conn);
     let (filter, as_of, values) = where_clause(&mut d, p);
     let count = |status: &str| format!("SUM(CASE WHEN s = '{status}' THEN 1 ELSE 0 END)");
+    let keys_where = |condition: &str| key_sum(&format!("FILTER (WHERE {condition})"));
     let requests = d.requests();
     let sql = format!(
         "SELECT bucket, COUNT(*) AS sent, \
                 SUM(CASE WHEN first_response_at <= {as_of} THEN 1 ELSE 0 END) AS answered, \
-                {executed} AS executed, {refused} AS refused, {abandoned} AS abandoned \
-         FROM (SELECT {label} AS bucket, {status} AS s, first_response_at \
+                {executed} AS executed, {refused} AS refused, {abandoned} AS abandoned, \
+                {all_keys} AS sent_key, \
+                {answered_keys} AS answered_key, \
+                {executed_keys} AS executed_key, {refused_keys} AS refused_key, \
+                {abandoned_keys} AS abandoned_key \
+         FROM (SELECT {label} AS bucket, {status} AS s, first_response_at, record_key \
                FROM {requests} WHERE {filter}) AS population \
          GROUP BY bucket ORDER BY bucket",
         label = d.bucket(bucket, "sent_at"),
@@ -525,6 +578,11 @@ pub fn bucket_counts(
         executed = count("executed"),
         refused = count("refused"),
         abandoned = count("abandoned"),
+        all_keys = key_sum(""),
+        answered_keys = keys_where(&format!("first_response_at <= {as_of}")),
+        executed_keys = keys_where("s = 'executed'"),
+        refused_keys = keys_where("s = 'refused'"),
+        abandoned_keys = keys_where("s = 'abandoned'"),
     );
     load(conn, sql, values)
 }
@@ -540,30 +598,38 @@ mod tests {
     fn the_sqlite_histogram_counts_events_and_censorings_per_day() {
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
         conn.batch_execute(
-            "CREATE TABLE t (g TEXT, day INTEGER, event INTEGER); \
-             INSERT INTO t VALUES ('A', 3, 1), ('A', 3, 1), ('A', 3, 0), ('A', 0, 0), \
-                                  ('A', -2, 1), ('B', 10, 0);",
+            "CREATE TABLE t (g TEXT, day INTEGER, event INTEGER, k INTEGER); \
+             INSERT INTO t VALUES ('A', 3, 1, 1), ('A', 3, 1, 4294967295), ('A', 3, 0, 7), \
+                                  ('A', 0, 0, 2), ('A', -2, 1, 3), ('B', 10, 0, 5);",
         )
         .unwrap();
-        km_days_utils::register_impl::<DayHistogram, _, _>(&mut conn).unwrap();
-        let rows: Vec<HistogramRow> =
-            diesel::sql_query("SELECT g AS grp, km_days(day, event) AS days FROM t GROUP BY g")
-                .load(&mut conn)
-                .unwrap();
+        km_days_utils::register_impl::<DayHistogram, _, _, _>(&mut conn).unwrap();
+        let rows: Vec<HistogramRow> = diesel::sql_query(
+            "SELECT g AS grp, km_days(day, event, k) AS days FROM t GROUP BY g",
+        )
+        .load(&mut conn)
+        .unwrap();
         let texts: Vec<(&str, &str)> = rows.iter().map(|r| (&*r.grp, &*r.days)).collect();
         // A day before sending (a response dated earlier) counts on day 0.
-        assert_eq!(texts, [("A", "0:1:1 3:2:1"), ("B", "10:0:1")]);
+        assert_eq!(
+            texts,
+            [("A", "0:1:1:3:2 3:2:1:4294967296:7"), ("B", "10:0:1:0:5")]
+        );
         let day = |day, events, censored| DayCount {
             day,
             events,
             censored,
         };
+        let keys = |events, censored| DayKeys { events, censored };
         assert_eq!(
-            DayHistogram::parse("0:1:1 3:2:1").unwrap(),
-            [day(0, 1, 1), day(3, 2, 1)]
+            DayHistogram::parse("0:1:1:3:2 3:2:1:4294967296:7").unwrap(),
+            [
+                (day(0, 1, 1), keys(3, 2)),
+                (day(3, 2, 1), keys(4294967296, 7))
+            ]
         );
         assert!(DayHistogram::parse("").unwrap().is_empty());
-        for bad in ["3:2", "3:2:1:0", "x:1:1", "-1:1:1"] {
+        for bad in ["3:2:1:0", "3:2:1:0:0:0", "x:1:1:0:0", "-1:1:1:0:0"] {
             assert!(DayHistogram::parse(bad).is_err(), "{bad}");
         }
     }

@@ -6,7 +6,6 @@ use super::{Error, Result, Services};
 use crate::db;
 use crate::domain::Role;
 use crate::stats::aggregates::{Aggregates, Bucket, Closure, Population, Waiting};
-use crate::stats::suppress::SuppressError;
 use crate::stats::{ShownTable, charts, countries, curves, reasons, timeline};
 
 /// Which figures a caller gets: the exact ones, or the published view
@@ -61,8 +60,11 @@ impl Services {
     /// Per country: counts, response rate, median days to a first response
     /// and shares still unanswered at 180 and 365 days, and the totals.
     pub async fn country_table(&self, population: &Population, view: View) -> Result<ShownTable> {
-        let table = countries::of(self.country_aggregates(population).await?);
-        countries::shown(&table, view.suppress_with()).map_err(suppression_failed)
+        let aggregates = self.country_aggregates(population).await?;
+        Ok(match view.suppress_with() {
+            None => countries::exact(&countries::of(aggregates)),
+            Some(threshold) => countries::published(&aggregates, threshold),
+        })
     }
 
     /// Per country, the requests abandoned (or refused) by `as_of` by
@@ -80,8 +82,11 @@ impl Services {
                 Ok::<_, db::Error>(db::stats::reason_counts(conn, &population, closure)?)
             })
             .await?;
-        reasons::shown(&reasons::table(closure, counts), view.suppress_with())
-            .map_err(suppression_failed)
+        let table = reasons::table(closure, counts);
+        Ok(match view.suppress_with() {
+            None => reasons::exact(&table),
+            Some(threshold) => reasons::published(&table, threshold),
+        })
     }
 
     /// Per period of sending: counts and the median days to a first response.
@@ -106,8 +111,10 @@ impl Services {
                 ))
             })
             .await?;
-        timeline::shown(&timeline::table(counts, days), view.suppress_with())
-            .map_err(suppression_failed)
+        Ok(match view.suppress_with() {
+            None => timeline::exact(&timeline::table(counts, days)),
+            Some(threshold) => timeline::published(&counts, &days, threshold),
+        })
     }
 
     /// Per country and pooled, the Kaplan–Meier curves of the days to a
@@ -117,8 +124,11 @@ impl Services {
         population: &Population,
         view: View,
     ) -> Result<curves::Shown> {
-        let computed = curves::of(self.country_aggregates(population).await?);
-        curves::shown(&computed, view.suppress_with()).map_err(suppression_failed)
+        let aggregates = self.country_aggregates(population).await?;
+        Ok(match view.suppress_with() {
+            None => curves::exact(&curves::of(aggregates)),
+            Some(threshold) => curves::published(&aggregates, threshold),
+        })
     }
 
     /// The SVG chart of countries ranked by the share still unanswered after
@@ -154,8 +164,4 @@ fn period(population: &Population) -> charts::Period {
         sent_to: population.sent_to,
         as_of: population.as_of,
     }
-}
-
-fn suppression_failed(e: SuppressError) -> Error {
-    Error::Internal(anyhow::anyhow!("suppression: {e}"))
 }

@@ -8,6 +8,8 @@ use chrono::NaiveDate;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 
+use super::cellkey::Cell;
+use super::grid::KeyedDay;
 use super::km::DayCount;
 use crate::domain::{Channel, CountryCode, LegalBasis, Offence};
 
@@ -67,6 +69,107 @@ pub struct CountryCounts {
     pub abandoned_no_response: i64,
     #[diesel(sql_type = BigInt)]
     pub victims_identified: i64,
+    /// The sums of the record keys of each count's requests (for
+    /// `victims_identified`, of the requests its victims are counted for):
+    /// the published view's cells ([`super::cellkey`]).
+    #[diesel(sql_type = BigInt)]
+    pub requests_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub pending_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub executed_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub partially_executed_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub refused_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub withdrawn_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub abandoned_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub abandoned_no_response_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub victims_key: i64,
+}
+
+impl CountryCounts {
+    /// Each count with its cell, in [`Self::FIELDS`] order.
+    pub fn cells(&self) -> [Cell; 10] {
+        [
+            Cell::of(self.requests, self.requests_key),
+            Cell::of(self.answered, self.answered_key),
+            Cell::of(self.pending, self.pending_key),
+            Cell::of(self.executed, self.executed_key),
+            Cell::of(self.partially_executed, self.partially_executed_key),
+            Cell::of(self.refused, self.refused_key),
+            Cell::of(self.withdrawn, self.withdrawn_key),
+            Cell::of(self.abandoned, self.abandoned_key),
+            Cell::of(self.abandoned_no_response, self.abandoned_no_response_key),
+            Cell::of(self.victims_identified, self.victims_key),
+        ]
+    }
+
+    /// The counts' names, in [`Self::cells`] order.
+    pub const FIELDS: [&'static str; 10] = [
+        "requests",
+        "answered",
+        "pending",
+        "executed",
+        "partially_executed",
+        "refused",
+        "withdrawn",
+        "abandoned",
+        "abandoned_no_response",
+        "victims_identified",
+    ];
+
+    /// Rebuilt from cells in [`Self::FIELDS`] order.
+    pub fn from_cells(country: String, cells: [Cell; 10]) -> CountryCounts {
+        let [r, a, p, e, pe, rf, w, ab, anr, v] = cells.map(|c| (c.count as i64, i64::from(c.key)));
+        CountryCounts {
+            country,
+            requests: r.0,
+            answered: a.0,
+            pending: p.0,
+            executed: e.0,
+            partially_executed: pe.0,
+            refused: rf.0,
+            withdrawn: w.0,
+            abandoned: ab.0,
+            abandoned_no_response: anr.0,
+            victims_identified: v.0,
+            requests_key: r.1,
+            answered_key: a.1,
+            pending_key: p.1,
+            executed_key: e.1,
+            partially_executed_key: pe.1,
+            refused_key: rf.1,
+            withdrawn_key: w.1,
+            abandoned_key: ab.1,
+            abandoned_no_response_key: anr.1,
+            victims_key: v.1,
+        }
+    }
+
+    /// The counts of the union of two disjoint sets of requests.
+    pub fn plus(&self, other: &CountryCounts) -> CountryCounts {
+        let (a, b) = (self.cells(), other.cells());
+        CountryCounts::from_cells(
+            self.country.clone(),
+            std::array::from_fn(|i| a[i].plus(b[i])),
+        )
+    }
+
+    /// The published counts (each cell perturbed; keys kept).
+    pub fn perturbed(&self) -> CountryCounts {
+        let cells = self.cells().map(|c| Cell {
+            count: c.published(),
+            key: c.key,
+        });
+        CountryCounts::from_cells(self.country.clone(), cells)
+    }
 }
 
 /// Which waiting time a curve measures.
@@ -83,6 +186,7 @@ pub enum Waiting {
 pub struct CountryDay {
     pub country: String,
     pub count: DayCount,
+    pub keys: DayKeys,
 }
 
 /// A bucket of `sent_at`'s requests last observed on one day after sending.
@@ -90,6 +194,25 @@ pub struct CountryDay {
 pub struct BucketDay {
     pub bucket: String,
     pub count: DayCount,
+    pub keys: DayKeys,
+}
+
+/// The sums of the record keys of a [`DayCount`]'s events and censorings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayKeys {
+    pub events: i64,
+    pub censored: i64,
+}
+
+impl DayKeys {
+    /// The day's counts as cells, for the published view's life tables.
+    pub fn keyed(self, count: DayCount) -> KeyedDay {
+        KeyedDay {
+            day: count.day,
+            events: Cell::of(count.events as i64, self.events),
+            censored: Cell::of(count.censored as i64, self.censored),
+        }
+    }
 }
 
 /// The period a timeline groups `sent_at` by; labels sort in time order.
@@ -133,6 +256,66 @@ pub struct BucketCounts {
     pub refused: i64,
     #[diesel(sql_type = BigInt)]
     pub abandoned: i64,
+    /// The sums of the record keys of each count's requests.
+    #[diesel(sql_type = BigInt)]
+    pub sent_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub executed_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub refused_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub abandoned_key: i64,
+}
+
+impl BucketCounts {
+    /// The counts' names, in [`Self::cells`] order.
+    pub const FIELDS: [&'static str; 5] = ["sent", "answered", "executed", "refused", "abandoned"];
+
+    /// Each count with its cell, in [`Self::FIELDS`] order.
+    pub fn cells(&self) -> [Cell; 5] {
+        [
+            Cell::of(self.sent, self.sent_key),
+            Cell::of(self.answered, self.answered_key),
+            Cell::of(self.executed, self.executed_key),
+            Cell::of(self.refused, self.refused_key),
+            Cell::of(self.abandoned, self.abandoned_key),
+        ]
+    }
+
+    /// Rebuilt from cells in [`Self::FIELDS`] order.
+    pub fn from_cells(bucket: String, cells: [Cell; 5]) -> BucketCounts {
+        let [s, a, e, r, ab] = cells.map(|c| (c.count as i64, i64::from(c.key)));
+        BucketCounts {
+            bucket,
+            sent: s.0,
+            answered: a.0,
+            executed: e.0,
+            refused: r.0,
+            abandoned: ab.0,
+            sent_key: s.1,
+            answered_key: a.1,
+            executed_key: e.1,
+            refused_key: r.1,
+            abandoned_key: ab.1,
+        }
+    }
+
+    /// The counts of the union of two disjoint sets of requests.
+    pub fn plus(&self, other: &BucketCounts) -> BucketCounts {
+        let (a, b) = (self.cells(), other.cells());
+        BucketCounts::from_cells(self.bucket.clone(), std::array::from_fn(|i| a[i].plus(b[i])))
+    }
+
+    /// The published counts (each cell perturbed; keys kept).
+    pub fn perturbed(&self) -> BucketCounts {
+        let cells = self.cells().map(|c| Cell {
+            count: c.published(),
+            key: c.key,
+        });
+        BucketCounts::from_cells(self.bucket.clone(), cells)
+    }
 }
 
 /// A closing status whose reason the register records.
@@ -163,6 +346,9 @@ pub struct ReasonCount {
     pub reason: Option<String>,
     #[diesel(sql_type = BigInt)]
     pub requests: i64,
+    /// The sum of their record keys.
+    #[diesel(sql_type = BigInt)]
+    pub requests_key: i64,
 }
 
 /// What the country table and the response curves are built from: the

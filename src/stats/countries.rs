@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Survival;
 use super::aggregates::{Aggregates, CountryCounts, CountryDay};
+use super::grid::{self, KeyedDay};
 use super::km::{self, DayCount};
 use crate::domain::CountryCode;
 
@@ -63,20 +65,22 @@ fn curves(days: Vec<CountryDay>) -> (BTreeMap<String, km::Curve>, km::Curve) {
     (curves, km::estimate(pooled))
 }
 
-fn figures(
+/// A row from its counts and its two survival estimates (exact, or the
+/// published view's, then from published counts).
+fn figures<S: Survival>(
     country: &str,
     country_name: &str,
     c: &CountryCounts,
-    response: Option<&km::Curve>,
-    execution: Option<&km::Curve>,
+    response: Option<&S>,
+    execution: Option<&S>,
 ) -> CountryFigures {
     let n = |v: i64| v.max(0) as u64;
     let requests = n(c.requests);
     // A curve over no request says nothing; over some, S(t) is defined.
-    let response = response.filter(|k| k.requests() > 0);
-    let execution = execution.filter(|k| k.requests() > 0);
-    let response_median = response.and_then(km::Curve::median);
-    let execution_median = execution.and_then(km::Curve::median);
+    let response = response.filter(|k| k.observed());
+    let execution = execution.filter(|k| k.observed());
+    let response_median = response.and_then(|k| k.median());
+    let execution_median = execution.and_then(|k| k.median());
     CountryFigures {
         country: country.to_string(),
         country_name: country_name.to_string(),
@@ -113,20 +117,10 @@ pub fn table(
 ) -> CountryTable {
     let (response, all_response) = curves(response_days);
     let (execution, all_execution) = curves(execution_days);
-    let mut total = CountryCounts::default();
+    let total = totals(&counts);
     let countries = counts
         .iter()
         .map(|c| {
-            total.requests += c.requests;
-            total.answered += c.answered;
-            total.pending += c.pending;
-            total.executed += c.executed;
-            total.partially_executed += c.partially_executed;
-            total.refused += c.refused;
-            total.withdrawn += c.withdrawn;
-            total.abandoned += c.abandoned;
-            total.abandoned_no_response += c.abandoned_no_response;
-            total.victims_identified += c.victims_identified;
             let name = CountryCode::parse(&c.country).map_or("?", |code| code.name());
             figures(
                 &c.country,
@@ -174,56 +168,81 @@ pub const COLUMNS: [&str; 20] = [
 ];
 
 /// Figures estimated from a row's requests: hidden with them.
-const DERIVED: [&str; 7] = [
+const DERIVED: [&str; 8] = [
+    "response_rate",
     "median_days_to_response",
     "median_response_not_reached",
     "unanswered_share_180",
     "unanswered_share_365",
     "median_days_to_execution",
     "median_execution_not_reached",
-    "response_rate",
+    "victims_identified",
 ];
 
 /// A row as shown: every column of [`COLUMNS`], hidden values `null` and
 /// named in `suppressed`.
 pub use super::{ShownRow, ShownTable};
 
-/// The table as a caller may see it: exact with `threshold` `None`, else
-/// the published view — counts suppressed by [`super::suppress`] over the
-/// table's arithmetic ([`super::suppress::COUNTRY_TABLE`]), and every figure
-/// derived from a row's requests hidden when those requests are fewer than
-/// the threshold or hidden themselves (a rate would give back a hidden
-/// count: `requests = answered / response_rate`).
-pub fn shown(
-    table: &CountryTable,
-    threshold: Option<u64>,
-) -> Result<ShownTable, super::suppress::SuppressError> {
-    use super::suppress::{self, COUNTRY_COUNTS, COUNTRY_TABLE};
-    let rows: Vec<ShownRow> = table.countries.iter().map(super::exact_row).collect();
-    let totals = super::exact_row(&table.totals);
-    let Some(threshold) = threshold else {
-        return Ok(ShownTable { rows, totals });
+/// The sum of the countries' counts (and of their cells).
+fn totals(counts: &[CountryCounts]) -> CountryCounts {
+    counts
+        .iter()
+        .fold(CountryCounts::default(), |total, c| total.plus(c))
+}
+
+/// The exact table as shown: every figure, nothing hidden.
+pub fn exact(table: &CountryTable) -> ShownTable {
+    ShownTable {
+        rows: table.countries.iter().map(super::exact_row).collect(),
+        totals: super::exact_row(&table.totals),
+    }
+}
+
+/// The published view (docs/DOMAIN.md §9): every count perturbed by its
+/// cell key ([`super::cellkey`]) — the totals too, as cells of their own —,
+/// the medians and shares read from life tables of perturbed counts
+/// ([`grid`]), the rate from the published counts; then counts from 1 to
+/// `threshold` − 1 hidden, and every figure estimated from a row's
+/// requests hidden when they are fewer than `threshold` (the rate also when
+/// `answered` is hidden: rate × requests would give it back).
+pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
+    let keyed = |days: &[CountryDay]| {
+        super::keyed_days(days.iter().map(|d| (d.country.as_str(), d.keys.keyed(d.count))))
     };
-    super::publish(
-        &rows,
-        &totals,
-        &COLUMNS,
-        &COUNTRY_COUNTS,
-        &COUNTRY_TABLE,
-        threshold,
-        |row, p| {
-            let requests = row["requests"].as_u64().unwrap_or(0);
-            if p.suppressed.contains("requests")
-                || !suppress::derived_publishable(requests, threshold)
-            {
-                DERIVED.to_vec()
-            } else if p.suppressed.contains("answered") {
-                vec!["response_rate"]
-            } else {
-                Vec::new()
-            }
-        },
-    )
+    let (response, all_response) = keyed(&a.response_days);
+    let (execution, all_execution) = keyed(&a.execution_days);
+    let row = |country: &str, name: &str, counts: &CountryCounts, r: &[KeyedDay], e: &[KeyedDay]| {
+        let p = counts.perturbed();
+        let requests = p.requests.max(0) as u64;
+        let (r, e) = (grid::estimate(r, requests), grid::estimate(e, requests));
+        let mut row = super::exact_row(&figures(country, name, &p, Some(&r), Some(&e)));
+        let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
+        if requests < threshold {
+            hidden.extend(DERIVED);
+        } else if hidden.contains(&"answered") {
+            hidden.push("response_rate");
+        }
+        super::hide(&mut row, &COLUMNS, &hidden);
+        row
+    };
+    let none = Vec::new();
+    ShownTable {
+        rows: a
+            .counts
+            .iter()
+            .map(|c| {
+                let name = CountryCode::parse(&c.country).map_or("?", |code| code.name());
+                row(
+                    &c.country,
+                    name,
+                    c,
+                    response.get(&c.country).unwrap_or(&none),
+                    execution.get(&c.country).unwrap_or(&none),
+                )
+            })
+            .collect(),
+        totals: row("", "All countries", &totals(&a.counts), &all_response, &all_execution),
+    }
 }
 
 /// A terminal summary of the table: one line per country, most unanswered

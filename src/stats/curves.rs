@@ -5,26 +5,14 @@
 //!
 //! # The published view
 //!
-//! A country's curve is shown only when its `requests` and `answered` are
-//! both published in the country table's published view
-//! ([`countries::shown`] with the same threshold and population): a curve
-//! gives back what it is built on. With no censoring, `1 − S(end)` is
-//! `answered / requests`, so a curve next to a published `requests` gives
-//! back `answered` exactly (and with censoring it still narrows it down);
-//! and a curve over fewer than the threshold of requests is a figure built
-//! on a small cell. A hidden curve is `null` and its row lists `curve` in
-//! `suppressed`; the pooled curve follows the same rule with the totals.
-//!
-//! In a shown curve the per-day counts `at_risk` and `events` are `null`
-//! and listed in `suppressed`: they are mostly small (one or two requests
-//! answered on a given day) and the table publishes no per-day counts. So
-//! are the interval bounds: each drop of `S` is the ratio `(n − d) / n`,
-//! and together with the width of Greenwood's interval at that step (whose
-//! variance grows by `d / (n (n − d))`) it would determine `n` and `d`.
-//! Without the bounds a drop gives `d / n` only, and the censorings between
-//! steps are unknown. Censor-only days (no event) are left out too: they
-//! would date when still-pending requests were sent. The published view is
-//! thus the estimate alone; exact views carry everything.
+//! Built from perturbed counts only (docs/DOMAIN.md §9.4): a curve is the
+//! life table of [`grid`] — `S` at days 30, 60, 90, … and 365 — over the
+//! published `requests`, never the per-day estimate. A country's curve is
+//! shown only when its published `requests` reach the threshold and its
+//! `answered` is not hidden; a hidden curve is `null` and its row lists
+//! `curve` in `suppressed`; the pooled curve follows the same rule with the
+//! totals. A shown curve has no interval bounds and no counts (`lower`,
+//! `upper`, `at_risk` and `events` are `null` and listed in `suppressed`).
 
 use std::collections::BTreeMap;
 
@@ -32,8 +20,8 @@ use serde::Serialize;
 
 use super::aggregates::{Aggregates, CountryCounts, CountryDay};
 use super::countries::{self, CountryTable};
+use super::grid;
 use super::km::{self, DayCount};
-use super::suppress::{self, SuppressError};
 
 /// One country's curve (or the pooled one, with an empty `country`).
 #[derive(Debug, Clone, PartialEq)]
@@ -124,48 +112,58 @@ pub struct Shown {
     pub table: super::ShownTable,
 }
 
-/// The curves as a caller may see them: exact (every step of
-/// [`km::estimate`]) with `threshold` `None`, else the published view
-/// described in the module documentation.
-pub fn shown(curves: &Curves, threshold: Option<u64>) -> Result<Shown, SuppressError> {
-    let table = countries::shown(&curves.table, threshold)?;
-    let show = |c: &CountryCurve, row: &countries::ShownRow| -> ShownCurve {
-        let Some(threshold) = threshold else {
-            return ShownCurve {
-                country: c.country.clone(),
-                country_name: c.country_name.clone(),
-                curve: Some(
-                    c.curve
-                        .steps()
-                        .iter()
-                        .map(|s| ShownStep {
-                            day: s.day,
-                            survival: s.survival,
-                            lower: Some(s.lower),
-                            upper: Some(s.upper),
-                            at_risk: Some(s.at_risk),
-                            events: Some(s.events),
-                        })
-                        .collect(),
-                ),
-                suppressed: Vec::new(),
-            };
-        };
+/// The exact curves: every step of [`km::estimate`], with its counts and
+/// interval.
+pub fn exact(curves: &Curves) -> Shown {
+    let show = |c: &CountryCurve| ShownCurve {
+        country: c.country.clone(),
+        country_name: c.country_name.clone(),
+        curve: Some(
+            c.curve
+                .steps()
+                .iter()
+                .map(|s| ShownStep {
+                    day: s.day,
+                    survival: s.survival,
+                    lower: Some(s.lower),
+                    upper: Some(s.upper),
+                    at_risk: Some(s.at_risk),
+                    events: Some(s.events),
+                })
+                .collect(),
+        ),
+        suppressed: Vec::new(),
+    };
+    Shown {
+        countries: curves.countries.iter().map(show).collect(),
+        all: show(&curves.all),
+        table: countries::exact(&curves.table),
+    }
+}
+
+/// The published view of the curves, described in the module
+/// documentation.
+pub fn published(a: &Aggregates, threshold: u64) -> Shown {
+    let table = countries::published(a, threshold);
+    let (by_country, pooled) = super::keyed_days(
+        a.response_days
+            .iter()
+            .map(|d| (d.country.as_str(), d.keys.keyed(d.count))),
+    );
+    let show = |country: &str, name: &str, days: &[grid::KeyedDay], row: &super::ShownRow| {
         let requests = row.get("requests").and_then(|v| v.as_u64());
-        let answered = row.get("answered").and_then(|v| v.as_u64());
-        let publishable = matches!((requests, answered), (Some(n), Some(_))
-            if suppress::derived_publishable(n, threshold));
+        let publishable = !row["answered"].is_null()
+            && requests.is_some_and(|n| n >= threshold);
         ShownCurve {
-            country: c.country.clone(),
-            country_name: c.country_name.clone(),
+            country: country.to_string(),
+            country_name: name.to_string(),
             curve: publishable.then(|| {
-                c.curve
-                    .steps()
+                grid::estimate(days, requests.unwrap_or(0))
+                    .points()
                     .iter()
-                    .filter(|s| s.events > 0)
-                    .map(|s| ShownStep {
-                        day: s.day,
-                        survival: s.survival,
+                    .map(|&(day, survival)| ShownStep {
+                        day,
+                        survival,
                         lower: None,
                         upper: None,
                         at_risk: None,
@@ -180,16 +178,20 @@ pub fn shown(curves: &Curves, threshold: Option<u64>) -> Result<Shown, SuppressE
             },
         }
     };
-    Ok(Shown {
-        countries: curves
-            .countries
+    let none = Vec::new();
+    Shown {
+        countries: a
+            .counts
             .iter()
             .zip(&table.rows)
-            .map(|(c, row)| show(c, row))
+            .map(|(c, row)| {
+                let name = row["country_name"].as_str().unwrap_or("?");
+                show(&c.country, name, by_country.get(&c.country).unwrap_or(&none), row)
+            })
             .collect(),
-        all: show(&curves.all, &table.totals),
+        all: show("", "All countries", &pooled, &table.totals),
         table,
-    })
+    }
 }
 
 /// The CSV's columns, in order.

@@ -4,12 +4,14 @@
 //! ([`aggregates`]).
 
 pub mod aggregates;
+pub mod cellkey;
 pub mod charts;
 pub mod countries;
 pub mod curves;
+pub mod grid;
 pub mod km;
 pub mod reasons;
-pub mod suppress;
+pub mod release;
 pub mod timeline;
 
 use std::collections::BTreeMap;
@@ -35,63 +37,81 @@ pub fn exact_row<T: serde::Serialize>(figures: &T) -> ShownRow {
     row
 }
 
-/// The published view of a table of exact rows (see [`exact_row`]): the
-/// `counts` suppressed by [`suppress::suppress`] under `relations`, then,
-/// per row, whatever `derived` names as built on them (a median over too few
-/// or hidden requests) hidden as well. Hidden values become `null` and are
-/// listed in `suppressed`, in `columns` order. Rows are labelled for the
-/// suppression's tie-breaking by their first column.
-pub fn publish(
-    rows: &[ShownRow],
-    totals: &ShownRow,
-    columns: &[&str],
-    counts: &[&'static str],
-    relations: &suppress::Relations,
-    threshold: u64,
-    derived: impl Fn(&ShownRow, &suppress::PublishedRow) -> Vec<&'static str>,
-) -> Result<ShownTable, suppress::SuppressError> {
-    let cells = |row: &ShownRow| suppress::Row {
-        label: row
-            .get(columns[0])
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string(),
-        cells: counts
-            .iter()
-            .map(|&field| (field, row[field].as_u64().expect("a count")))
-            .collect::<BTreeMap<_, _>>(),
-    };
-    let published = suppress::suppress(
-        &suppress::Table {
-            rows: rows.iter().map(cells).collect(),
-            totals: cells(totals),
-        },
-        relations,
-        threshold,
-    )?;
-    let hide = |exact: &ShownRow, p: &suppress::PublishedRow| -> ShownRow {
-        let mut row = exact.clone();
-        let mut hidden: Vec<&str> = p.suppressed.iter().copied().collect();
-        hidden.extend(derived(exact, p));
-        for field in &hidden {
-            row.insert((*field).into(), serde_json::Value::Null);
-        }
-        let in_order: Vec<serde_json::Value> = columns
-            .iter()
-            .filter(|c| hidden.contains(c))
-            .map(|c| serde_json::Value::from(*c))
-            .collect();
-        row.insert("suppressed".into(), serde_json::Value::Array(in_order));
-        row
-    };
-    Ok(ShownTable {
-        rows: rows
-            .iter()
-            .zip(&published.rows)
-            .map(|(r, p)| hide(r, p))
-            .collect(),
-        totals: hide(totals, &published.totals),
-    })
+/// A survival estimate the tables read their medians and shares from: the
+/// exact Kaplan–Meier curve, or the published view's life table.
+pub trait Survival {
+    /// Whether any request was observed (else there is nothing to read).
+    fn observed(&self) -> bool;
+    /// The median time, `None` when not reached.
+    fn median(&self) -> Option<u32>;
+    /// The share still waiting `t` days after sending.
+    fn survival_at(&self, t: u32) -> f64;
+}
+
+impl Survival for km::Curve {
+    fn observed(&self) -> bool {
+        self.requests() > 0
+    }
+    fn median(&self) -> Option<u32> {
+        km::Curve::median(self)
+    }
+    fn survival_at(&self, t: u32) -> f64 {
+        km::Curve::survival_at(self, t)
+    }
+}
+
+impl Survival for grid::GridCurve {
+    fn observed(&self) -> bool {
+        !self.is_empty()
+    }
+    fn median(&self) -> Option<u32> {
+        grid::GridCurve::median(self)
+    }
+    fn survival_at(&self, t: u32) -> f64 {
+        grid::GridCurve::survival_at(self, t)
+    }
+}
+
+/// Whether a published count is too small to show: from 1 to the
+/// threshold − 1 (a published 0 may stand for 0, 1 or 2 requests).
+pub fn small(count: u64, threshold: u64) -> bool {
+    (1..threshold).contains(&count)
+}
+
+/// The counts among `fields` of `row` that are [`small`].
+pub fn small_counts(row: &ShownRow, fields: &[&'static str], threshold: u64) -> Vec<&'static str> {
+    fields
+        .iter()
+        .copied()
+        .filter(|f| row.get(*f).and_then(|v| v.as_u64()).is_some_and(|v| small(v, threshold)))
+        .collect()
+}
+
+/// Hides `hidden` in `row`: each becomes `null`, and `suppressed` lists
+/// them in `columns` order.
+pub fn hide(row: &mut ShownRow, columns: &[&str], hidden: &[&str]) {
+    for field in hidden {
+        row.insert((*field).into(), serde_json::Value::Null);
+    }
+    let in_order: Vec<serde_json::Value> = columns
+        .iter()
+        .filter(|c| hidden.contains(c))
+        .map(|c| serde_json::Value::from(*c))
+        .collect();
+    row.insert("suppressed".into(), serde_json::Value::Array(in_order));
+}
+
+/// Per-day counts with their keys, per group and pooled.
+pub fn keyed_days<'a>(
+    days: impl IntoIterator<Item = (&'a str, grid::KeyedDay)>,
+) -> (BTreeMap<String, Vec<grid::KeyedDay>>, Vec<grid::KeyedDay>) {
+    let mut by_group: BTreeMap<String, Vec<grid::KeyedDay>> = BTreeMap::new();
+    let mut pooled = Vec::new();
+    for (group, day) in days {
+        pooled.push(day);
+        by_group.entry(group.to_string()).or_default().push(day);
+    }
+    (by_group, pooled)
 }
 
 /// Rows as CSV: a header of `columns`, then one line per row in that column

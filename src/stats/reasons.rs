@@ -3,10 +3,8 @@
 //! `as_of` by reason (the vocabulary's words as columns) and their sum.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
 use super::aggregates::{Closure, ReasonCount};
-use super::suppress::{self, Relations, RowSum};
+use super::cellkey::Cell;
 use super::{ShownRow, ShownTable};
 use crate::domain::{AbandonmentReason, CountryCode, RefusalGround};
 
@@ -15,10 +13,11 @@ use crate::domain::{AbandonmentReason, CountryCode, RefusalGround};
 pub struct ReasonRow {
     pub country: String,
     pub country_name: String,
-    /// Reason → requests, every reason of the vocabulary present.
-    pub by_reason: BTreeMap<&'static str, u64>,
+    /// Reason → requests (with their cell), every reason of the
+    /// vocabulary present.
+    pub by_reason: BTreeMap<&'static str, Cell>,
     /// Σ `by_reason`: the column named after the status.
-    pub total: u64,
+    pub total: Cell,
 }
 
 /// The whole table: countries with at least one such request (code order)
@@ -48,31 +47,10 @@ pub fn columns(closure: Closure) -> Vec<&'static str> {
 }
 
 /// The count columns: the reasons and their sum.
-fn counts(closure: Closure) -> &'static [&'static str] {
-    relations(closure).column_totals
-}
-
-/// The table's arithmetic: in every row the status' count is the sum of the
-/// reasons, and every column's total is the sum over the countries.
-pub fn relations(closure: Closure) -> &'static Relations {
-    fn declare(total: &'static str, reasons: Vec<&'static str>) -> Relations {
-        let mut columns = reasons.clone();
-        columns.push(total);
-        let parts: &'static [&'static str] = Box::leak(reasons.into_boxed_slice());
-        Relations {
-            row_sums: Box::leak(Box::new([RowSum { total, parts }])),
-            column_totals: Box::leak(columns.into_boxed_slice()),
-            unpublished: &[],
-        }
-    }
-    static ABANDONED: LazyLock<Relations> =
-        LazyLock::new(|| declare("abandoned", reasons(Closure::Abandoned)));
-    static REFUSED: LazyLock<Relations> =
-        LazyLock::new(|| declare("refused", reasons(Closure::Refused)));
-    match closure {
-        Closure::Abandoned => &ABANDONED,
-        Closure::Refused => &REFUSED,
-    }
+fn counts(closure: Closure) -> Vec<&'static str> {
+    let mut counts = reasons(closure);
+    counts.push(closure.status());
+    counts
 }
 
 /// Builds the exact table from what `db::stats` returned. A reason outside
@@ -83,8 +61,8 @@ pub fn table(closure: Closure, counts: Vec<ReasonCount>) -> ReasonTable {
     let empty = |country: &str, country_name: &str| ReasonRow {
         country: country.to_string(),
         country_name: country_name.to_string(),
-        by_reason: vocabulary.iter().map(|&r| (r, 0)).collect(),
-        total: 0,
+        by_reason: vocabulary.iter().map(|&r| (r, Cell::default())).collect(),
+        total: Cell::default(),
     };
     let mut totals = empty("", "All countries");
     let mut countries: Vec<ReasonRow> = Vec::new();
@@ -99,10 +77,11 @@ pub fn table(closure: Closure, counts: Vec<ReasonCount>) -> ReasonTable {
             .copied()
             .find(|&r| c.reason.as_deref() == Some(r))
             .unwrap_or("other");
-        let n = c.requests.max(0) as u64;
+        let cell = Cell::of(c.requests, c.requests_key);
         for row in [row, &mut totals] {
-            *row.by_reason.get_mut(reason).expect("every reason") += n;
-            row.total += n;
+            let by_reason = row.by_reason.get_mut(reason).expect("every reason");
+            *by_reason = by_reason.plus(cell);
+            row.total = row.total.plus(cell);
         }
     }
     ReasonTable {
@@ -112,39 +91,45 @@ pub fn table(closure: Closure, counts: Vec<ReasonCount>) -> ReasonTable {
     }
 }
 
-fn exact(closure: Closure, row: &ReasonRow) -> ShownRow {
+/// A row with each cell shown as `value` gives it (its count, or its
+/// published count).
+fn shown_row(closure: Closure, row: &ReasonRow, value: impl Fn(Cell) -> u64) -> ShownRow {
     let mut out = ShownRow::new();
     out.insert("country".into(), row.country.clone().into());
     out.insert("country_name".into(), row.country_name.clone().into());
-    for (reason, n) in &row.by_reason {
-        out.insert((*reason).into(), (*n).into());
+    for (reason, cell) in &row.by_reason {
+        out.insert((*reason).into(), value(*cell).into());
     }
-    out.insert(closure.status().into(), row.total.into());
+    out.insert(closure.status().into(), value(row.total).into());
     out.insert("suppressed".into(), serde_json::Value::Array(Vec::new()));
     out
 }
 
-/// The table as a caller may see it: exact with `threshold` `None`, else
-/// the published view under [`relations`].
-pub fn shown(
-    table: &ReasonTable,
-    threshold: Option<u64>,
-) -> Result<ShownTable, suppress::SuppressError> {
+/// The exact table as shown: every count, nothing hidden.
+pub fn exact(table: &ReasonTable) -> ShownTable {
+    let row = |r: &ReasonRow| shown_row(table.closure, r, |c| c.count);
+    ShownTable {
+        rows: table.countries.iter().map(row).collect(),
+        totals: row(&table.totals),
+    }
+}
+
+/// The published view: every count perturbed by its cell key (each row's
+/// sum and the totals as cells of their own, not sums of what is shown),
+/// then counts from 1 to `threshold` − 1 hidden.
+pub fn published(table: &ReasonTable, threshold: u64) -> ShownTable {
     let closure = table.closure;
-    let rows: Vec<ShownRow> = table.countries.iter().map(|r| exact(closure, r)).collect();
-    let totals = exact(closure, &table.totals);
-    let Some(threshold) = threshold else {
-        return Ok(ShownTable { rows, totals });
+    let (columns, counts) = (columns(closure), counts(closure));
+    let row = |r: &ReasonRow| {
+        let mut row = shown_row(closure, r, Cell::published);
+        let hidden = super::small_counts(&row, &counts, threshold);
+        super::hide(&mut row, &columns, &hidden);
+        row
     };
-    super::publish(
-        &rows,
-        &totals,
-        &columns(closure),
-        counts(closure),
-        relations(closure),
-        threshold,
-        |_, _| Vec::new(),
-    )
+    ShownTable {
+        rows: table.countries.iter().map(row).collect(),
+        totals: row(&table.totals),
+    }
 }
 
 #[cfg(test)]

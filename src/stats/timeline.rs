@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use super::aggregates::{BucketCounts, BucketDay};
 use super::km::{self, DayCount};
-use super::suppress::{self, Relations, RowSum};
-use super::{ShownRow, ShownTable};
+use super::{ShownTable, Survival, grid};
 
 /// One bucket's figures, exact; the totals have bucket `""`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,42 +46,13 @@ pub const COLUMNS: [&str; 9] = [
     "suppressed",
 ];
 
-const COUNTS: [&str; 5] = ["sent", "answered", "executed", "refused", "abandoned"];
-
 /// Figures estimated from a bucket's requests: hidden with them.
 const DERIVED: [&str; 2] = ["median_days_to_response", "median_response_not_reached"];
 
-/// The timeline's arithmetic: the three statuses shown and the unpublished
-/// rest (pending, partially executed, withdrawn) make up `sent`; `answered`
-/// is bounded by `sent` through its unpublished complement; every column's
-/// total is the sum over the buckets.
-pub const TIMELINE_TABLE: Relations = Relations {
-    row_sums: &[
-        RowSum {
-            total: "sent",
-            parts: &["executed", "refused", "abandoned", "other"],
-        },
-        RowSum {
-            total: "sent",
-            parts: &["answered", "unanswered"],
-        },
-    ],
-    column_totals: &[
-        "sent",
-        "answered",
-        "executed",
-        "refused",
-        "abandoned",
-        "other",
-        "unanswered",
-    ],
-    unpublished: &["other", "unanswered"],
-};
-
-fn figures(bucket: &str, c: &BucketCounts, response: Option<&km::Curve>) -> BucketFigures {
+fn figures<S: Survival>(bucket: &str, c: &BucketCounts, response: Option<&S>) -> BucketFigures {
     let n = |v: i64| v.max(0) as u64;
-    let response = response.filter(|k| k.requests() > 0);
-    let median = response.and_then(km::Curve::median);
+    let response = response.filter(|k| k.observed());
+    let median = response.and_then(|k| k.median());
     BucketFigures {
         bucket: bucket.to_string(),
         sent: n(c.sent),
@@ -103,15 +73,10 @@ pub fn table(counts: Vec<BucketCounts>, response_days: Vec<BucketDay>) -> Timeli
         pooled.push(d.count);
         by_bucket.entry(d.bucket).or_default().push(d.count);
     }
-    let mut total = BucketCounts::default();
+    let total = totals(&counts);
     let buckets = counts
         .iter()
         .map(|c| {
-            total.sent += c.sent;
-            total.answered += c.answered;
-            total.executed += c.executed;
-            total.refused += c.refused;
-            total.abandoned += c.abandoned;
             let curve = by_bucket.remove(&c.bucket).map(km::estimate);
             figures(&c.bucket, c, curve.as_ref())
         })
@@ -122,34 +87,52 @@ pub fn table(counts: Vec<BucketCounts>, response_days: Vec<BucketDay>) -> Timeli
     }
 }
 
-/// The table as a caller may see it: exact with `threshold` `None`, else
-/// the published view — counts suppressed over [`TIMELINE_TABLE`], and a
-/// bucket's median hidden when its `sent` is below the threshold or hidden.
-pub fn shown(
-    table: &Timeline,
-    threshold: Option<u64>,
-) -> Result<ShownTable, suppress::SuppressError> {
-    let rows: Vec<ShownRow> = table.buckets.iter().map(super::exact_row).collect();
-    let totals = super::exact_row(&table.totals);
-    let Some(threshold) = threshold else {
-        return Ok(ShownTable { rows, totals });
+/// The sum of the buckets' counts (and of their cells).
+fn totals(counts: &[BucketCounts]) -> BucketCounts {
+    counts
+        .iter()
+        .fold(BucketCounts::default(), |total, c| total.plus(c))
+}
+
+/// The exact table as shown: every figure, nothing hidden.
+pub fn exact(table: &Timeline) -> ShownTable {
+    ShownTable {
+        rows: table.buckets.iter().map(super::exact_row).collect(),
+        totals: super::exact_row(&table.totals),
+    }
+}
+
+/// The published view, as the country table's
+/// ([`super::countries::published`]): counts perturbed (the totals as
+/// cells of their own), each bucket's median read from the life table of
+/// its perturbed counts, counts from 1 to `threshold` − 1 hidden, and the
+/// median hidden when the published `sent` is below `threshold`.
+pub fn published(counts: &[BucketCounts], response_days: &[BucketDay], threshold: u64) -> ShownTable {
+    let (by_bucket, pooled) = super::keyed_days(
+        response_days
+            .iter()
+            .map(|d| (d.bucket.as_str(), d.keys.keyed(d.count))),
+    );
+    let row = |bucket: &str, counts: &BucketCounts, days: &[grid::KeyedDay]| {
+        let p = counts.perturbed();
+        let sent = p.sent.max(0) as u64;
+        let curve = grid::estimate(days, sent);
+        let mut row = super::exact_row(&figures(bucket, &p, Some(&curve)));
+        let mut hidden = super::small_counts(&row, &BucketCounts::FIELDS, threshold);
+        if sent < threshold {
+            hidden.extend(DERIVED);
+        }
+        super::hide(&mut row, &COLUMNS, &hidden);
+        row
     };
-    super::publish(
-        &rows,
-        &totals,
-        &COLUMNS,
-        &COUNTS,
-        &TIMELINE_TABLE,
-        threshold,
-        |row, p| {
-            let sent = row["sent"].as_u64().unwrap_or(0);
-            if p.suppressed.contains("sent") || !suppress::derived_publishable(sent, threshold) {
-                DERIVED.to_vec()
-            } else {
-                Vec::new()
-            }
-        },
-    )
+    let none = Vec::new();
+    ShownTable {
+        rows: counts
+            .iter()
+            .map(|c| row(&c.bucket, c, by_bucket.get(&c.bucket).unwrap_or(&none)))
+            .collect(),
+        totals: row("", &totals(counts), &pooled),
+    }
 }
 
 #[cfg(test)]

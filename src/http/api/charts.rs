@@ -86,7 +86,7 @@ async fn response_curves(
     params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, format) = params.0;
-    let (population, view) = filters.scope(&state.services, auth.user.role);
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let shown = state.services.response_curves(&population, view).await?;
     if format.csv(&req) {
         let rows = curves::csv_rows(&shown);
@@ -123,7 +123,7 @@ async fn response_rates_chart(
     params: Params<(StatsFilters, SvgOnly)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, _) = params.0;
-    let (population, view) = filters.scope(&state.services, auth.user.role);
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let svg = state
         .services
         .response_rates_chart(&population, view)
@@ -145,7 +145,7 @@ async fn response_curves_chart(
     params: Params<(StatsFilters, SvgOnly)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, _) = params.0;
-    let (population, view) = filters.scope(&state.services, auth.user.role);
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let svg = state
         .services
         .response_curves_chart(&population, view)

@@ -21,7 +21,7 @@ use crate::http::state::AppState;
 use crate::services::Services;
 use crate::services::stats::View;
 use crate::stats::aggregates::{Bucket, Closure, Population};
-use crate::stats::{ShownRow, ShownTable, countries, reasons, timeline};
+use crate::stats::{ShownRow, ShownTable, countries, reasons, release, timeline};
 
 pub fn routes(r: &mut Routes) {
     r.add("/stats/countries", [routing::get(countries_table)])
@@ -40,28 +40,28 @@ pub fn routes(r: &mut Routes) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsFilters {
-    /// Only requests sent on or after this day
+    /// Only requests sent on or after this day (published view: the first day of a year or a quarter, with sent_to)
     #[param(value_type = String, format = Date, required = false)]
     sent_from: Option<NaiveDate>,
-    /// Only requests sent on or before this day (not before sent_from)
+    /// Only requests sent on or before this day (not before sent_from; published view: the last day of sent_from's year or quarter)
     #[param(value_type = String, format = Date, required = false)]
     sent_to: Option<NaiveDate>,
-    /// The day the figures are computed as of (default today; not after today)
+    /// The day the figures are computed as of (default today; not after today; published view: the last day of a past month, default the latest)
     #[param(value_type = String, format = Date, required = false)]
     as_of: Option<NaiveDate>,
-    /// Only requests about these offences
+    /// Only requests about these offences (published view: at most one)
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     offence: Vec<Offence>,
-    /// Only requests under these bases
+    /// Only requests under these bases (published view: at most one)
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     legal_basis: Vec<LegalBasis>,
-    /// Only requests sent through these channels
+    /// Only requests sent through these channels (published view: at most one)
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     channel: Vec<Channel>,
-    /// Only these target countries
+    /// Only these target countries (published view: at most one)
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     country: Vec<CountryCode>,
@@ -86,18 +86,40 @@ impl ParamGroup for StatsFilters {
 }
 
 impl StatsFilters {
-    /// The population asked for, and the view the caller gets of it
-    /// (published for analysts, or when asked for).
-    pub fn scope(&self, services: &Services, role: Role) -> (Population, View) {
-        let population = self.population(services.today().date);
+    /// The population asked for and the view the caller gets of it
+    /// (published for analysts, or when asked for). In the published view
+    /// `as_of` defaults to the latest release and the query must stay in
+    /// its closed space ([`release::check`], with the timeline's `bucket`):
+    /// a refusal names each parameter and what is allowed.
+    pub fn scope(
+        &self,
+        services: &Services,
+        role: Role,
+        bucket: Option<Bucket>,
+    ) -> Result<(Population, View), ApiError> {
         let view = services.stats_view(role, self.suppress.is_some_and(|f| f.0));
-        (population, view)
+        let today = services.today().date;
+        let default_as_of = if view.published {
+            release::latest(today)
+        } else {
+            today
+        };
+        let population = self.population(default_as_of);
+        if view.published {
+            let mut errors = FieldErrors::default();
+            release::check(&population, bucket, today, &mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+        }
+        Ok((population, view))
     }
 
-    /// The population asked for, as of `today` unless `as_of` says otherwise.
-    fn population(&self, today: NaiveDate) -> Population {
+    /// The population asked for, as of `as_of` unless the query says
+    /// otherwise.
+    fn population(&self, as_of: NaiveDate) -> Population {
         Population {
-            as_of: self.as_of.unwrap_or(today),
+            as_of: self.as_of.unwrap_or(as_of),
             sent_from: self.sent_from,
             sent_to: self.sent_to,
             offences: self.offence.clone(),
@@ -161,7 +183,7 @@ impl<'de> Deserialize<'de> for Format {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TimelineBucket {
-    /// The period (default year)
+    /// The period (default year; published view: year or quarter)
     #[param(value_type = BucketName, inline, required = false)]
     #[serde(default, deserialize_with = "bucket")]
     bucket: Option<Bucket>,
@@ -297,7 +319,7 @@ async fn countries_table(
     params: Params<(StatsFilters, TableFormat)>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, format) = params.0;
-    let (population, view) = filters.scope(&state.services, auth.user.role);
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let shown = state.services.country_table(&population, view).await?;
     let table = Table {
         name: "countries",
@@ -351,7 +373,7 @@ async fn reasons_table(
     (filters, format): (StatsFilters, TableFormat),
     closure: Closure,
 ) -> Result<HttpResponse, ApiError> {
-    let (population, view) = filters.scope(&state.services, auth.user.role);
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let shown = state
         .services
         .reasons_table(&population, closure, view)
@@ -383,7 +405,7 @@ async fn timeline_table(
     params: Params<(StatsFilters, (TableFormat, TimelineBucket))>,
 ) -> Result<HttpResponse, ApiError> {
     let (filters, (format, bucket)) = params.0;
-    let (population, view) = filters.scope(&state.services, auth.user.role);
+    let (population, view) = filters.scope(&state.services, auth.user.role, bucket.bucket)?;
     let shown = state
         .services
         .timeline_table(&population, bucket.bucket.unwrap_or_default(), view)
