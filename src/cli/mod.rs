@@ -25,8 +25,8 @@ use crate::db::open::Open;
 use crate::domain::Clock;
 use crate::services;
 use crate::stats::aggregates::Population;
-use crate::stats::release;
 use crate::stats::countries;
+use crate::stats::release;
 use support::{block_on, explained};
 
 #[derive(Parser)]

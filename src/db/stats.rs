@@ -604,11 +604,10 @@ mod tests {
         )
         .unwrap();
         km_days_utils::register_impl::<DayHistogram, _, _, _>(&mut conn).unwrap();
-        let rows: Vec<HistogramRow> = diesel::sql_query(
-            "SELECT g AS grp, km_days(day, event, k) AS days FROM t GROUP BY g",
-        )
-        .load(&mut conn)
-        .unwrap();
+        let rows: Vec<HistogramRow> =
+            diesel::sql_query("SELECT g AS grp, km_days(day, event, k) AS days FROM t GROUP BY g")
+                .load(&mut conn)
+                .unwrap();
         let texts: Vec<(&str, &str)> = rows.iter().map(|r| (&*r.grp, &*r.days)).collect();
         // A day before sending (a response dated earlier) counts on day 0.
         assert_eq!(

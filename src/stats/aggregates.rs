@@ -305,7 +305,10 @@ impl BucketCounts {
     /// The counts of the union of two disjoint sets of requests.
     pub fn plus(&self, other: &BucketCounts) -> BucketCounts {
         let (a, b) = (self.cells(), other.cells());
-        BucketCounts::from_cells(self.bucket.clone(), std::array::from_fn(|i| a[i].plus(b[i])))
+        BucketCounts::from_cells(
+            self.bucket.clone(),
+            std::array::from_fn(|i| a[i].plus(b[i])),
+        )
     }
 
     /// The published counts (each cell perturbed; keys kept).

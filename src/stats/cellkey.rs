@@ -106,18 +106,22 @@ mod tests {
 
     #[test]
     fn noise_follows_the_table_over_the_key_space() {
-        // The key space in 10 equal slices: 1, 2, 4, 2, 1 of them per value.
-        let slice = KEY_SPACE / 10;
-        let at = |k: u64| noise(Cell { count: 50, key: k as u32 });
-        assert_eq!(at(0), -2);
-        assert_eq!(at(slice - 1), -2);
-        assert_eq!(at(slice), -1);
-        assert_eq!(at(3 * slice - 1), -1);
-        assert_eq!(at(3 * slice + 1), 0);
-        assert_eq!(at(7 * slice - 1), 0);
-        assert_eq!(at(7 * slice + 1), 1);
-        assert_eq!(at(9 * slice - 1), 1);
-        assert_eq!(at(9 * slice + 1), 2);
+        // The key space in 10 equal slices: 1, 2, 4, 2, 1 of them per
+        // value; `from(i)` is the first key with u ≥ i / 10.
+        let from = |i: u64| (i * KEY_SPACE).div_ceil(10);
+        let at = |k: u64| {
+            noise(Cell {
+                count: 50,
+                key: k as u32,
+            })
+        };
+        let expected = [(0, -2), (1, -1), (3, 0), (7, 1), (9, 2)];
+        for (i, e) in expected {
+            assert_eq!(at(from(i)), e, "first key of {e}");
+            if i > 0 {
+                assert_eq!(at(from(i) - 1), e - 1, "last key before {e}");
+            }
+        }
         assert_eq!(at(KEY_SPACE - 1), 2);
     }
 
@@ -125,7 +129,10 @@ mod tests {
     fn noise_is_bounded_and_counts_stay_natural() {
         for count in 0..6 {
             for k in (0..KEY_SPACE).step_by(7_919_113) {
-                let cell = Cell { count, key: k as u32 };
+                let cell = Cell {
+                    count,
+                    key: k as u32,
+                };
                 let e = noise(cell);
                 assert!((-2..=2).contains(&e));
                 assert_eq!(cell.published() as i64, count as i64 + e);

@@ -471,7 +471,7 @@ fn nice_ceiling(day: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::aggregates::{CountryCounts, CountryDay};
+    use crate::stats::aggregates::{Aggregates, CountryCounts, CountryDay, DayKeys};
     use crate::stats::km::DayCount;
 
     fn period() -> Period {
@@ -564,12 +564,17 @@ mod tests {
         assert!(svg.contains("No curve to show"));
     }
 
-    fn sample() -> curves::Curves {
+    /// Every count keyed at u = 0.5: noise 0 for each country's cells.
+    fn sample() -> Aggregates {
+        let mid = 1 << 31;
         let counts = |country: &str, requests: i64, answered: i64| CountryCounts {
             country: country.into(),
             requests,
             answered,
-            pending: requests,
+            pending: requests - answered,
+            requests_key: mid,
+            answered_key: mid,
+            pending_key: mid,
             ..CountryCounts::default()
         };
         let day = |country: &str, day, events, censored| CountryDay {
@@ -579,15 +584,19 @@ mod tests {
                 events,
                 censored,
             },
+            keys: DayKeys {
+                events: mid,
+                censored: mid,
+            },
         };
-        curves::curves(
-            vec![
+        Aggregates {
+            counts: vec![
                 counts("DE", 12, 6),
                 counts("FR", 20, 10),
                 counts("JP", 2, 0),
                 counts("NO", 4, 2),
             ],
-            vec![
+            response_days: vec![
                 day("DE", 20, 6, 0),
                 day("DE", 100, 0, 6),
                 day("FR", 40, 10, 0),
@@ -598,14 +607,13 @@ mod tests {
                 day("NO", 30, 1, 0),
                 day("NO", 100, 0, 2),
             ],
-            Vec::new(),
-        )
+            execution_days: Vec::new(),
+        }
     }
 
     #[test]
     fn published_charts_leave_out_hidden_countries_and_say_so() {
-        let c = sample();
-        let published = curves::shown(&c, Some(5)).unwrap();
+        let published = curves::published(&sample(), 5);
         let (bars, left_out) = rate_bars(&published.table);
         let names: Vec<&str> = bars.iter().map(|b| b.country_name.as_str()).collect();
         assert!(
@@ -649,8 +657,7 @@ mod tests {
 
     #[test]
     fn exact_charts_default_to_the_five_largest() {
-        let c = sample();
-        let exact = curves::shown(&c, None).unwrap();
+        let exact = curves::exact(&curves::of(sample()));
         let (lines, notes) = pick_curves(&exact, &[], None);
         let labels: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(

@@ -207,24 +207,28 @@ pub fn exact(table: &CountryTable) -> ShownTable {
 /// `answered` is hidden: rate × requests would give it back).
 pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
     let keyed = |days: &[CountryDay]| {
-        super::keyed_days(days.iter().map(|d| (d.country.as_str(), d.keys.keyed(d.count))))
+        super::keyed_days(
+            days.iter()
+                .map(|d| (d.country.as_str(), d.keys.keyed(d.count))),
+        )
     };
     let (response, all_response) = keyed(&a.response_days);
     let (execution, all_execution) = keyed(&a.execution_days);
-    let row = |country: &str, name: &str, counts: &CountryCounts, r: &[KeyedDay], e: &[KeyedDay]| {
-        let p = counts.perturbed();
-        let requests = p.requests.max(0) as u64;
-        let (r, e) = (grid::estimate(r, requests), grid::estimate(e, requests));
-        let mut row = super::exact_row(&figures(country, name, &p, Some(&r), Some(&e)));
-        let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
-        if requests < threshold {
-            hidden.extend(DERIVED);
-        } else if hidden.contains(&"answered") {
-            hidden.push("response_rate");
-        }
-        super::hide(&mut row, &COLUMNS, &hidden);
-        row
-    };
+    let row =
+        |country: &str, name: &str, counts: &CountryCounts, r: &[KeyedDay], e: &[KeyedDay]| {
+            let p = counts.perturbed();
+            let requests = p.requests.max(0) as u64;
+            let (r, e) = (grid::estimate(r, requests), grid::estimate(e, requests));
+            let mut row = super::exact_row(&figures(country, name, &p, Some(&r), Some(&e)));
+            let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
+            if requests < threshold {
+                hidden.extend(DERIVED);
+            } else if hidden.contains(&"answered") {
+                hidden.push("response_rate");
+            }
+            super::hide(&mut row, &COLUMNS, &hidden);
+            row
+        };
     let none = Vec::new();
     ShownTable {
         rows: a
@@ -241,7 +245,13 @@ pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
                 )
             })
             .collect(),
-        totals: row("", "All countries", &totals(&a.counts), &all_response, &all_execution),
+        totals: row(
+            "",
+            "All countries",
+            &totals(&a.counts),
+            &all_response,
+            &all_execution,
+        ),
     }
 }
 

@@ -152,8 +152,7 @@ pub fn published(a: &Aggregates, threshold: u64) -> Shown {
     );
     let show = |country: &str, name: &str, days: &[grid::KeyedDay], row: &super::ShownRow| {
         let requests = row.get("requests").and_then(|v| v.as_u64());
-        let publishable = !row["answered"].is_null()
-            && requests.is_some_and(|n| n >= threshold);
+        let publishable = !row["answered"].is_null() && requests.is_some_and(|n| n >= threshold);
         ShownCurve {
             country: country.to_string(),
             country_name: name.to_string(),
@@ -186,7 +185,12 @@ pub fn published(a: &Aggregates, threshold: u64) -> Shown {
             .zip(&table.rows)
             .map(|(c, row)| {
                 let name = row["country_name"].as_str().unwrap_or("?");
-                show(&c.country, name, by_country.get(&c.country).unwrap_or(&none), row)
+                show(
+                    &c.country,
+                    name,
+                    by_country.get(&c.country).unwrap_or(&none),
+                    row,
+                )
             })
             .collect(),
         all: show("", "All countries", &pooled, &table.totals),
@@ -243,13 +247,19 @@ pub fn csv_rows(shown: &Shown) -> Vec<super::ShownRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::aggregates::DayKeys;
 
+    /// Every count keyed at u = 0.5 (noise 0 alone; sums move it).
     fn counts(country: &str, requests: i64, answered: i64) -> CountryCounts {
+        let mid = 1 << 31;
         CountryCounts {
             country: country.into(),
             requests,
             answered,
-            pending: requests,
+            pending: requests - answered,
+            requests_key: mid,
+            answered_key: mid,
+            pending_key: mid,
             ..CountryCounts::default()
         }
     }
@@ -262,16 +272,20 @@ mod tests {
                 events,
                 censored,
             },
+            keys: DayKeys {
+                events: 1 << 31,
+                censored: 1 << 31,
+            },
         }
     }
 
     /// Norway: 4 requests answered on days 10 and 30, 2 censored on 100;
     /// Germany: 12, 6 answered on day 20, 6 censored on 100; Japan: 2
     /// censored.
-    fn sample() -> Curves {
-        curves(
-            vec![counts("DE", 12, 6), counts("JP", 2, 0), counts("NO", 4, 2)],
-            vec![
+    fn sample() -> Aggregates {
+        Aggregates {
+            counts: vec![counts("DE", 12, 6), counts("JP", 2, 0), counts("NO", 4, 2)],
+            response_days: vec![
                 day("DE", 20, 6, 0),
                 day("DE", 100, 0, 6),
                 day("JP", 5, 0, 1),
@@ -280,13 +294,13 @@ mod tests {
                 day("NO", 30, 1, 0),
                 day("NO", 100, 0, 2),
             ],
-            Vec::new(),
-        )
+            execution_days: Vec::new(),
+        }
     }
 
     #[test]
     fn exact_curves_are_the_estimates_per_country_and_pooled() {
-        let c = sample();
+        let c = of(sample());
         let names: Vec<&str> = c.countries.iter().map(|c| c.country.as_str()).collect();
         assert_eq!(names, ["DE", "JP", "NO"]);
         let no = &c.countries[2];
@@ -300,7 +314,7 @@ mod tests {
             [(10, 4, 1, 0.75), (30, 3, 1, 0.5), (100, 2, 0, 0.5)]
         );
         assert_eq!(c.all.curve.requests(), 18);
-        let shown = shown(&c, None).unwrap();
+        let shown = exact(&c);
         let no = &shown.countries[2];
         assert!(no.suppressed.is_empty());
         let first = &no.curve.as_ref().unwrap()[0];
@@ -309,39 +323,38 @@ mod tests {
     }
 
     #[test]
-    fn the_published_view_shows_curves_only_over_published_counts() {
-        let c = sample();
-        let published = shown(&c, Some(5)).unwrap();
-        // Norway's 4 and Japan's 2 are small; Germany's 12 would then give
-        // them back from the total, so the table hides more: whatever it
-        // hides, no curve is shown next to a hidden count.
+    fn the_published_view_shows_grid_curves_only_over_published_counts() {
+        let published = published(&sample(), 5);
         for (curve, row) in published.countries.iter().zip(&published.table.rows) {
-            let safe = !row["requests"].is_null() && !row["answered"].is_null();
+            let safe =
+                row["requests"].as_u64().is_some_and(|n| n >= 5) && !row["answered"].is_null();
             assert_eq!(curve.curve.is_some(), safe, "{curve:?} {row:?}");
-            if safe {
-                assert_eq!(curve.suppressed, ["lower", "upper", "at_risk", "events"]);
-                for s in curve.curve.as_ref().unwrap() {
-                    assert_eq!((s.at_risk, s.events), (None, None));
-                }
-            } else {
-                assert_eq!(curve.suppressed, ["curve"]);
-            }
         }
         assert!(published.countries[2].curve.is_none(), "Norway's 4");
         assert!(published.countries[1].curve.is_none(), "Japan's 2");
-        // The pooled curve over 18 requests and 8 answers is published,
-        // without the censor-only day 5 and day 100.
-        let all = published.all.curve.as_ref().expect("totals are published");
+        // Germany: 12 requests and 6 answered, each cell with noise 0; its
+        // curve is the life table at days 30, 60, 90 and 120 only.
+        let de = published.countries[0].curve.as_ref().expect("Germany's 12");
         assert_eq!(
-            all.iter().map(|s| s.day).collect::<Vec<_>>(),
-            [10, 20, 30],
-            "{all:?}"
+            published.countries[0].suppressed,
+            ["lower", "upper", "at_risk", "events"]
         );
+        assert_eq!(
+            de.iter().map(|s| s.day).collect::<Vec<_>>(),
+            [30, 60, 90, 120]
+        );
+        assert_eq!(de[0].survival, 0.5);
+        for s in de {
+            assert_eq!(
+                (s.lower, s.upper, s.at_risk, s.events),
+                (None, None, None, None)
+            );
+        }
     }
 
     #[test]
     fn csv_has_one_row_per_step_and_a_row_per_hidden_curve() {
-        let published = shown(&sample(), Some(5)).unwrap();
+        let published = published(&sample(), 5);
         let rows = csv_rows(&published);
         let refs: Vec<&super::super::ShownRow> = rows.iter().collect();
         let text = super::super::to_csv(&COLUMNS, &refs).unwrap();
@@ -352,14 +365,7 @@ mod tests {
         );
         assert!(lines.contains(&"JP,Japan,,,,,,,curve"), "{text}");
         assert!(
-            lines.last().unwrap().starts_with(",All countries,30,0.52"),
-            "{text}"
-        );
-        assert!(
-            lines
-                .last()
-                .unwrap()
-                .ends_with(",,,,,lower;upper;at_risk;events"),
+            lines.contains(&"DE,Germany,30,0.5,,,,,lower;upper;at_risk;events"),
             "{text}"
         );
     }

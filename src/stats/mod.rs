@@ -83,7 +83,11 @@ pub fn small_counts(row: &ShownRow, fields: &[&'static str], threshold: u64) -> 
     fields
         .iter()
         .copied()
-        .filter(|f| row.get(*f).and_then(|v| v.as_u64()).is_some_and(|v| small(v, threshold)))
+        .filter(|f| {
+            row.get(*f)
+                .and_then(|v| v.as_u64())
+                .is_some_and(|v| small(v, threshold))
+        })
         .collect()
 }
 

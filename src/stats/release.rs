@@ -18,7 +18,11 @@ use crate::domain::FieldErrors;
 
 /// The latest release date on `today`: the last day of the previous month.
 pub fn latest(today: NaiveDate) -> NaiveDate {
-    today.with_day(1).expect("day 1 exists").pred_opt().expect("a day before")
+    today
+        .with_day(1)
+        .expect("day 1 exists")
+        .pred_opt()
+        .expect("a day before")
 }
 
 /// Whether `date` is the last day of its month.
@@ -34,7 +38,9 @@ fn quarter_start(date: NaiveDate) -> NaiveDate {
 
 /// The last day of the period of `months` months starting on `from`.
 fn period_end(from: NaiveDate, months: u32) -> NaiveDate {
-    (from + Months::new(months)).pred_opt().expect("a day before")
+    (from + Months::new(months))
+        .pred_opt()
+        .expect("a day before")
 }
 
 /// Adds to `errors` what the published view refuses in `population` and
@@ -58,8 +64,14 @@ pub fn check(
     }
     match (population.sent_from, population.sent_to) {
         (None, None) => {}
-        (Some(_), None) => errors.add("sent_to", "must be given with sent_from in the published view"),
-        (None, Some(_)) => errors.add("sent_from", "must be given with sent_to in the published view"),
+        (Some(_), None) => errors.add(
+            "sent_to",
+            "must be given with sent_from in the published view",
+        ),
+        (None, Some(_)) => errors.add(
+            "sent_from",
+            "must be given with sent_to in the published view",
+        ),
         (Some(from), Some(to)) => {
             if from != quarter_start(from) {
                 errors.add(
@@ -67,7 +79,8 @@ pub fn check(
                     "must be the first day of a year or of a quarter in the published view \
                      (e.g. 2025-01-01 or 2025-07-01)",
                 );
-            } else if to != period_end(from, 3) && !(from.month() == 1 && to == period_end(from, 12))
+            } else if to != period_end(from, 3)
+                && !(from.month() == 1 && to == period_end(from, 12))
             {
                 errors.add(
                     "sent_to",
@@ -130,8 +143,18 @@ mod tests {
         for ok in ["2026-05-31", "2024-02-29", "2019-12-31"] {
             assert!(refused(&Population::as_of(d(ok)), None).is_empty(), "{ok}");
         }
-        for bad in ["2026-06-30", "2026-05-30", "2026-06-15", "2023-02-27", "2025-12-01"] {
-            assert_eq!(refused(&Population::as_of(d(bad)), None), ["as_of"], "{bad}");
+        for bad in [
+            "2026-06-30",
+            "2026-05-30",
+            "2026-06-15",
+            "2023-02-27",
+            "2025-12-01",
+        ] {
+            assert_eq!(
+                refused(&Population::as_of(d(bad)), None),
+                ["as_of"],
+                "{bad}"
+            );
         }
     }
 
@@ -145,11 +168,26 @@ mod tests {
         ] {
             assert!(refused(&period(from, to), None).is_empty(), "{from} {to}");
         }
-        assert_eq!(refused(&period("2025-01-02", "2025-12-31"), None), ["sent_from"]);
-        assert_eq!(refused(&period("2025-02-01", "2025-04-30"), None), ["sent_from"]);
-        assert_eq!(refused(&period("2025-01-01", "2025-12-30"), None), ["sent_to"]);
-        assert_eq!(refused(&period("2024-01-01", "2025-12-31"), None), ["sent_to"]);
-        assert_eq!(refused(&period("2025-04-01", "2025-12-31"), None), ["sent_to"]);
+        assert_eq!(
+            refused(&period("2025-01-02", "2025-12-31"), None),
+            ["sent_from"]
+        );
+        assert_eq!(
+            refused(&period("2025-02-01", "2025-04-30"), None),
+            ["sent_from"]
+        );
+        assert_eq!(
+            refused(&period("2025-01-01", "2025-12-30"), None),
+            ["sent_to"]
+        );
+        assert_eq!(
+            refused(&period("2024-01-01", "2025-12-31"), None),
+            ["sent_to"]
+        );
+        assert_eq!(
+            refused(&period("2025-04-01", "2025-12-31"), None),
+            ["sent_to"]
+        );
         let mut half = period("2025-01-01", "2025-12-31");
         half.sent_to = None;
         assert_eq!(refused(&half, None), ["sent_to"]);

@@ -107,7 +107,11 @@ pub fn exact(table: &Timeline) -> ShownTable {
 /// cells of their own), each bucket's median read from the life table of
 /// its perturbed counts, counts from 1 to `threshold` − 1 hidden, and the
 /// median hidden when the published `sent` is below `threshold`.
-pub fn published(counts: &[BucketCounts], response_days: &[BucketDay], threshold: u64) -> ShownTable {
+pub fn published(
+    counts: &[BucketCounts],
+    response_days: &[BucketDay],
+    threshold: u64,
+) -> ShownTable {
     let (by_bucket, pooled) = super::keyed_days(
         response_days
             .iter()
@@ -138,19 +142,19 @@ pub fn published(counts: &[BucketCounts], response_days: &[BucketDay], threshold
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::aggregates::DayKeys;
+    use crate::stats::cellkey::Cell;
 
     fn counts(
         bucket: &str,
         [sent, answered, executed, refused, abandoned]: [i64; 5],
     ) -> BucketCounts {
-        BucketCounts {
-            bucket: bucket.into(),
-            sent,
-            answered,
-            executed,
-            refused,
-            abandoned,
-        }
+        // Every cell keyed at u = 0.5 (noise 0 alone; sums move it).
+        let cell = |n: i64| Cell::of(n, 1 << 31);
+        BucketCounts::from_cells(
+            bucket.into(),
+            [sent, answered, executed, refused, abandoned].map(cell),
+        )
     }
 
     fn day(bucket: &str, day: u32, events: u64, censored: u64) -> BucketDay {
@@ -160,6 +164,10 @@ mod tests {
                 day,
                 events,
                 censored,
+            },
+            keys: DayKeys {
+                events: 1 << 31,
+                censored: 1 << 31,
             },
         }
     }
@@ -188,13 +196,41 @@ mod tests {
         assert_eq!(t.totals.median_days_to_response, Some(20));
         assert_eq!((t.totals.sent, t.totals.answered), (5, 3));
 
-        let shown = shown(&t, Some(5)).unwrap();
-        for row in &shown.rows {
-            assert!(row["median_days_to_response"].is_null(), "{row:?}");
-            assert!(row["median_response_not_reached"].is_null(), "{row:?}");
-        }
-        assert_eq!(shown.totals["sent"], 5);
-        assert_eq!(shown.totals["median_days_to_response"], 20);
+        assert_eq!(exact(&t).totals["median_days_to_response"], 20);
+    }
+
+    #[test]
+    fn the_published_view_perturbs_counts_and_hides_medians_of_small_buckets() {
+        let mut counts_of_2023 = counts("2023", [40, 24, 10, 5, 3]);
+        counts_of_2023.sent_key = 1 << 30; // u = 0.25: noise −1
+        let buckets = vec![counts_of_2023.clone(), counts("2024", [3, 2, 1, 0, 1])];
+        let days = vec![
+            day("2023", 20, 24, 0),
+            day("2023", 400, 0, 16),
+            day("2024", 10, 2, 0),
+            day("2024", 30, 0, 1),
+        ];
+        let shown = published(&buckets, &days, 5);
+        let (old, small) = (&shown.rows[0], &shown.rows[1]);
+        assert_eq!(old["sent"], 39, "40 with noise −1");
+        assert_eq!(old["answered"], 24, "noise 0");
+        // 24 of 39 answered within the first 30 days: S(30) = 15/39 ≤ 0.5,
+        // the median interpolated on (0, 30]: 30 · 0.5 / (24/39) = 24.4.
+        assert_eq!(old["median_days_to_response"], 24);
+        assert!(small["sent"].is_null() && small["median_days_to_response"].is_null());
+        assert_eq!(
+            small["suppressed"],
+            serde_json::json!([
+                "sent",
+                "answered",
+                "executed",
+                "abandoned",
+                "median_days_to_response",
+                "median_response_not_reached"
+            ])
+        );
+        let total = counts_of_2023.plus(&buckets[1]);
+        assert_eq!(shown.totals["sent"], total.cells()[0].published());
     }
 
     #[test]
