@@ -111,14 +111,6 @@ const COUNTS: [&str; 10] = [
     "abandoned_no_response",
     "victims_identified",
 ];
-const PARTS: [&str; 6] = [
-    "pending",
-    "executed",
-    "partially_executed",
-    "refused",
-    "withdrawn",
-    "abandoned",
-];
 
 fn listed(row: &Value, field: &str) -> bool {
     row["suppressed"]
@@ -128,8 +120,22 @@ fn listed(row: &Value, field: &str) -> bool {
         .any(|f| f == field)
 }
 
-/// No count from 1 to 4 is visible, and no hidden count is alone in a row's
-/// sum or a column's total (where the others would give it back).
+/// The published view as of the latest release (its default): the last day
+/// of the previous month, when the portfolio's requests (sent 100 days
+/// before yesterday, answered within 30 days) are all sent and answered.
+async fn published_table(app: &TestApp, token: &str, extra: &[(&str, &str)]) -> Value {
+    let res = app
+        .get(&format!("/api/v1/stats/countries?{}", query(extra)), token)
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    let latest = mla_tracker::stats::release::latest(common::office_today());
+    assert_eq!(res.body["as_of"], latest.to_string(), "the latest release");
+    res.body
+}
+
+/// Every count is hidden (`null`, listed in `suppressed`) or shown as 0 or
+/// at least 5; a row's estimates are hidden when its published requests
+/// are fewer than 5.
 fn assert_published(body: &Value) {
     assert_eq!(body["suppression"]["applied"], true, "{body}");
     let mut rows: Vec<&Value> = body["countries"].as_array().unwrap().iter().collect();
@@ -143,17 +149,14 @@ fn assert_published(body: &Value) {
                 assert!(listed(row, field), "{field} is null but not listed: {row}");
             }
         }
-        let mut sum = vec!["requests"];
-        sum.extend(PARTS);
-        let hidden_in_sum = sum.iter().filter(|f| row[**f].is_null()).count();
-        assert_ne!(hidden_in_sum, 1, "one hidden cell in the row sum: {row}");
-        if row["requests"].is_null() {
+        if row["requests"].as_u64().is_none_or(|n| n < 5) {
             for derived in [
                 "response_rate",
                 "median_days_to_response",
                 "unanswered_share_180",
                 "unanswered_share_365",
                 "median_days_to_execution",
+                "victims_identified",
             ] {
                 assert!(
                     row[derived].is_null(),
@@ -161,13 +164,6 @@ fn assert_published(body: &Value) {
                 );
             }
         }
-    }
-    for field in COUNTS {
-        let hidden_in_column = rows.iter().filter(|r| r[field].is_null()).count();
-        assert_ne!(
-            hidden_in_column, 1,
-            "one hidden cell in the {field} column and its total: {body}"
-        );
     }
 }
 
@@ -178,21 +174,20 @@ async fn analysts_only_ever_get_the_published_view() {
     let analyst = app.token_for("analyst").await;
 
     for extra in [&[][..], &[("suppress", "false")][..]] {
-        let body = table(&app, &analyst, extra).await;
+        let body = published_table(&app, &analyst, extra).await;
         assert_published(&body);
         let no = row(&body, "NO");
-        assert!(
-            no["requests"].is_null() && no["median_days_to_response"].is_null(),
-            "{no}"
-        );
-        // Germany's 12 would be safe alone, but Norway's and Japan's hidden
-        // requests would then follow from the total: something else hides.
-        assert_eq!(body["totals"]["requests"], 18);
+        assert!(no["median_days_to_response"].is_null(), "{no}");
+        // 18 requests: the totals are a cell of their own, perturbed by at
+        // most 2 (docs/DOMAIN.md §9.2).
+        let total = body["totals"]["requests"].as_i64().unwrap();
+        assert!((16..=20).contains(&total), "{total}");
     }
-    let published_for_admin = table(&app, &app.admin_token, &[("suppress", "true")]).await;
+    let published_for_admin =
+        published_table(&app, &app.admin_token, &[("suppress", "true")]).await;
     assert_eq!(
         published_for_admin,
-        table(&app, &analyst, &[]).await,
+        published_table(&app, &analyst, &[]).await,
         "suppress=true shows other roles exactly what analysts see"
     );
     for role in ["coordinator", "clerk"] {
@@ -240,7 +235,7 @@ async fn csv_has_one_row_per_country_and_the_totals_in_a_stable_order() {
     let by_accept = app
         .call_with(
             awc::http::Method::GET,
-            &format!("/api/v1/stats/countries?as_of={as_of}"),
+            "/api/v1/stats/countries",
             Some(&analyst),
             None,
             &[("Accept", "text/csv")],
@@ -248,12 +243,19 @@ async fn csv_has_one_row_per_country_and_the_totals_in_a_stable_order() {
         .await;
     assert_eq!(by_accept.status, 200);
     let published = by_accept.body.as_str().unwrap_or_default();
-    assert!(
-        published
-            .lines()
-            .any(|l| l.starts_with("NO,Norway,,") && l.contains("requests;")),
-        "{published}"
+    let lines: Vec<&str> = published.lines().collect();
+    assert_eq!(
+        lines.len(),
+        6,
+        "the header, 4 countries, the totals: {published}"
     );
+    for line in &lines[1..] {
+        let requests = line.split(',').nth(2).unwrap();
+        assert!(
+            requests.is_empty() || requests == "0" || requests.parse::<u64>().unwrap() >= 5,
+            "{line}"
+        );
+    }
 }
 
 #[actix_web::test]
@@ -278,25 +280,112 @@ async fn bad_parameters_are_named() {
     }
 }
 
+/// Finding 1 of the disclosure probe stepped `sent_to` and `as_of` one day
+/// at a time and left one country out of a list. The published view takes
+/// release dates, whole years or quarters and one value per filter: the
+/// rest is a 422 naming each parameter and what is allowed.
+#[actix_web::test]
+async fn the_published_view_answers_releases_not_ad_hoc_queries() {
+    let app = spawn_app().await;
+    let analyst = app.token_for("analyst").await;
+    let latest = mla_tracker::stats::release::latest(common::office_today());
+    for (path, query, named) in [
+        ("countries", "as_of=2026-05-30".to_string(), vec!["as_of"]),
+        (
+            "countries",
+            format!("as_of={}", common::office_today()),
+            vec!["as_of"],
+        ),
+        (
+            "countries",
+            "sent_from=2025-01-01&sent_to=2025-06-17".into(),
+            vec!["sent_to"],
+        ),
+        (
+            "countries",
+            "sent_from=2025-01-02&sent_to=2025-12-31".into(),
+            vec!["sent_from"],
+        ),
+        ("countries", "sent_from=2025-01-01".into(), vec!["sent_to"]),
+        (
+            "countries",
+            "country=FR&country=DE&channel=central_authority&channel=diplomatic".into(),
+            vec!["channel", "country"],
+        ),
+        ("timeline", "bucket=month".into(), vec!["bucket"]),
+        (
+            "abandonment-reasons",
+            "offence=sexual_violence&offence=grooming_sextortion".into(),
+            vec!["offence"],
+        ),
+        (
+            "response-curves",
+            "legal_basis=eio_directive&legal_basis=bilateral_treaty".into(),
+            vec!["legal_basis"],
+        ),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/stats/{path}?{query}"), &analyst)
+            .await;
+        assert_eq!(res.status, 422, "{path}?{query}: {res:?}");
+        let fields = res.body["error"]["fields"].as_object().unwrap();
+        let mut got: Vec<&str> = fields.keys().map(String::as_str).collect();
+        got.sort();
+        assert_eq!(got, named, "{path}?{query}: {}", res.body);
+        if named == ["as_of"] {
+            assert!(
+                fields["as_of"][0]
+                    .as_str()
+                    .unwrap()
+                    .contains(&latest.to_string())
+            );
+        }
+    }
+    for query in [
+        String::new(),
+        format!("as_of={latest}"),
+        "as_of=2024-02-29&sent_from=2023-10-01&sent_to=2023-12-31".into(),
+        "sent_from=2025-01-01&sent_to=2025-12-31&country=FR&offence=sexual_violence".into(),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/stats/countries?{query}"), &analyst)
+            .await;
+        assert_eq!(res.status, 200, "{query}: {res:?}");
+    }
+    // The same day-level query stays open for roles that see the cases.
+    let res = app
+        .get(
+            "/api/v1/stats/countries?as_of=2026-05-30&country=FR&country=DE",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+}
+
 #[actix_web::test]
 async fn the_command_line_prints_the_same_table_as_the_api() {
     let app = spawn_app().await;
     portfolio(&app).await;
     let as_of = as_of().to_string();
+    // The exact view as of any day; the published one as of the latest
+    // release, both sides' default.
     for (flags, query) in [
-        (vec![], "format=csv"),
-        (vec!["--suppress"], "format=csv&suppress=true"),
+        (
+            vec!["--as-of", as_of.as_str()],
+            format!("format=csv&as_of={as_of}"),
+        ),
+        (vec!["--suppress"], "format=csv&suppress=true".to_string()),
     ] {
         let out = common::serve::bin()
             .env("DATABASE_URL", &app.database_url)
-            .args(["stats", "countries", "--format", "csv", "--as-of", &as_of])
+            .args(["stats", "countries", "--format", "csv"])
             .args(&flags)
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
         let api = app
             .get(
-                &format!("/api/v1/stats/countries?as_of={as_of}&{query}"),
+                &format!("/api/v1/stats/countries?{query}"),
                 &app.admin_token,
             )
             .await;
@@ -306,6 +395,17 @@ async fn the_command_line_prints_the_same_table_as_the_api() {
             "{flags:?}"
         );
     }
+    let out = common::serve::bin()
+        .env("DATABASE_URL", &app.database_url)
+        .args(["stats", "countries", "--suppress", "--as-of", &as_of])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--as-of: must be a release date"),
+        "{stderr}"
+    );
 }
 
 /// 999 values in a statistics filter made SQLite refuse the query

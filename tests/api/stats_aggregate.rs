@@ -62,7 +62,12 @@ fn status_on(r: &Value, as_of: NaiveDate) -> &str {
 /// executed or partially executed on `as_of`, that executed
 /// `identify_victims`, else asked for it, else any; the first sent, then
 /// the first recorded.
-fn expected_victims(all: &[Value], cases: &[Value], p: &Population) -> BTreeMap<String, i64> {
+fn expected_victims(
+    all: &[Value],
+    cases: &[Value],
+    p: &Population,
+    keys: &Keys,
+) -> BTreeMap<String, (i64, i64)> {
     let mut out = BTreeMap::new();
     for case in cases {
         let victims = case["victims_identified"].as_i64().unwrap_or(0);
@@ -91,15 +96,27 @@ fn expected_victims(all: &[Value], cases: &[Value], p: &Population) -> BTreeMap<
             .filter(|r| matches!(status_on(r, p.as_of), "executed" | "partially_executed"))
             .min_by_key(|r| (rank(r), date(&r["sent_at"]), created(r)));
         if let Some(r) = taker {
-            *out.entry(text(r, "target_country").to_string())
-                .or_default() += victims;
+            let entry: &mut (i64, i64) = out
+                .entry(text(r, "target_country").to_string())
+                .or_default();
+            entry.0 += victims;
+            entry.1 += keys[text(r, "id")];
         }
     }
     out
 }
 
-fn expected_counts(all: &[Value], cases: &[Value], p: &Population) -> Vec<CountryCounts> {
-    let victims = expected_victims(all, cases, p);
+/// Each request's secret record key, by id (read from the database: the
+/// API never shows them).
+type Keys = BTreeMap<String, i64>;
+
+fn expected_counts(
+    all: &[Value],
+    cases: &[Value],
+    p: &Population,
+    keys: &Keys,
+) -> Vec<CountryCounts> {
+    let victims = expected_victims(all, cases, p, keys);
     let mut by: BTreeMap<String, CountryCounts> = BTreeMap::new();
     for r in all.iter().filter(|r| in_population(r, p)) {
         let c = by
@@ -108,9 +125,14 @@ fn expected_counts(all: &[Value], cases: &[Value], p: &Population) -> Vec<Countr
                 country: text(r, "target_country").to_string(),
                 ..CountryCounts::default()
             });
-        c.requests += 1;
+        let key = keys[text(r, "id")];
+        let count = |n: &mut i64, sum: &mut i64| {
+            *n += 1;
+            *sum += key;
+        };
+        count(&mut c.requests, &mut c.requests_key);
         if date(&r["first_response_at"]).is_some_and(|d| d <= p.as_of) {
-            c.answered += 1;
+            count(&mut c.answered, &mut c.answered_key);
         }
         let status = status_on(r, p.as_of);
         match status {
@@ -119,34 +141,41 @@ fn expected_counts(all: &[Value], cases: &[Value], p: &Population) -> Vec<Countr
             | "additional_info_requested"
             | "information_supplied"
             | "postponed"
-            | "in_execution" => c.pending += 1,
-            "executed" => c.executed += 1,
-            "partially_executed" => c.partially_executed += 1,
-            "refused" => c.refused += 1,
-            "withdrawn" => c.withdrawn += 1,
+            | "in_execution" => count(&mut c.pending, &mut c.pending_key),
+            "executed" => count(&mut c.executed, &mut c.executed_key),
+            "partially_executed" => count(&mut c.partially_executed, &mut c.partially_executed_key),
+            "refused" => count(&mut c.refused, &mut c.refused_key),
+            "withdrawn" => count(&mut c.withdrawn, &mut c.withdrawn_key),
             "abandoned" => {
-                c.abandoned += 1;
+                count(&mut c.abandoned, &mut c.abandoned_key);
                 if text(r, "abandonment_reason") == "no_response" {
-                    c.abandoned_no_response += 1;
+                    count(
+                        &mut c.abandoned_no_response,
+                        &mut c.abandoned_no_response_key,
+                    );
                 }
             }
             other => panic!("a sent request in status {other}"),
         }
     }
-    for (country, n) in victims {
-        by.get_mut(&country)
-            .expect("victims are counted for a country of the population")
-            .victims_identified = n;
+    for (country, (n, key)) in victims {
+        let c = by
+            .get_mut(&country)
+            .expect("victims are counted for a country of the population");
+        c.victims_identified = n;
+        c.victims_key = key;
     }
     by.into_values().collect()
 }
 
-/// (country, day, event) → requests, by the definitions.
+/// (country, day, event) → requests and the sum of their keys, by the
+/// definitions.
 fn expected_days(
     all: &[Value],
     p: &Population,
     waiting: Waiting,
-) -> BTreeMap<(String, u32, bool), u64> {
+    keys: &Keys,
+) -> BTreeMap<(String, u32, bool), (u64, i64)> {
     let mut out = BTreeMap::new();
     for r in all.iter().filter(|r| in_population(r, p)) {
         let sent = date(&r["sent_at"]).unwrap();
@@ -165,8 +194,11 @@ fn expected_days(
             },
         };
         let day = (until - sent).num_days() as u32;
-        *out.entry((text(r, "target_country").to_string(), day, event))
-            .or_default() += 1;
+        let entry: &mut (u64, i64) = out
+            .entry((text(r, "target_country").to_string(), day, event))
+            .or_default();
+        entry.0 += 1;
+        entry.1 += keys[text(r, "id")];
     }
     out
 }
@@ -228,8 +260,25 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
         ..Population::as_of(today)
     });
 
+    let keys: Keys = app
+        .db
+        .read(|conn| {
+            use diesel::prelude::*;
+            use mla_tracker::db::schema::requests;
+            let rows: Vec<(String, i64)> = requests::table
+                .select((requests::id, requests::record_key))
+                .load(conn)?;
+            Ok::<_, mla_tracker::db::Error>(rows.into_iter().collect())
+        })
+        .await
+        .unwrap();
+    assert!(
+        keys.values().all(|k| (0..1 << 32).contains(k)) && keys.values().any(|k| *k > 0),
+        "record keys are drawn in [0, 2³²)"
+    );
+
     for p in populations {
-        let expected = expected_counts(&all, &cases, &p);
+        let expected = expected_counts(&all, &cases, &p, &keys);
         assert!(
             !expected.is_empty(),
             "an empty population proves nothing: {p:?}"
@@ -243,7 +292,7 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
         assert_eq!(counts, expected, "{p:?}");
 
         for waiting in [Waiting::FirstResponse, Waiting::Execution] {
-            let expected = expected_days(&all, &p, waiting);
+            let expected = expected_days(&all, &p, waiting, &keys);
             let q = p.clone();
             let days = app
                 .db
@@ -252,14 +301,19 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
                 })
                 .await
                 .unwrap();
-            let mut got: BTreeMap<(String, u32, bool), u64> = BTreeMap::new();
+            let mut got: BTreeMap<(String, u32, bool), (u64, i64)> = BTreeMap::new();
             for d in days {
                 if d.count.events > 0 {
-                    *got.entry((d.country.clone(), d.count.day, true))
-                        .or_default() += d.count.events;
+                    let entry = got
+                        .entry((d.country.clone(), d.count.day, true))
+                        .or_default();
+                    entry.0 += d.count.events;
+                    entry.1 += d.keys.events;
                 }
                 if d.count.censored > 0 {
-                    *got.entry((d.country, d.count.day, false)).or_default() += d.count.censored;
+                    let entry = got.entry((d.country, d.count.day, false)).or_default();
+                    entry.0 += d.count.censored;
+                    entry.1 += d.keys.censored;
                 }
             }
             assert_eq!(got, expected, "{waiting:?} {p:?}");
