@@ -179,6 +179,19 @@ const DERIVED: [&str; 8] = [
     "victims_identified",
 ];
 
+/// Figures that give back `answered` with the published `requests` (rate ×
+/// requests; 1 − the last share × requests): hidden with it.
+const FROM_ANSWERED: [&str; 5] = [
+    "response_rate",
+    "median_days_to_response",
+    "median_response_not_reached",
+    "unanswered_share_180",
+    "unanswered_share_365",
+];
+
+/// Figures that give back `executed` the same way: hidden with it.
+const FROM_EXECUTED: [&str; 2] = ["median_days_to_execution", "median_execution_not_reached"];
+
 /// A row as shown: every column of [`COLUMNS`], hidden values `null` and
 /// named in `suppressed`.
 pub use super::{ShownRow, ShownTable};
@@ -202,9 +215,9 @@ pub fn exact(table: &CountryTable) -> ShownTable {
 /// cell key ([`super::cellkey`]) — the totals too, as cells of their own —,
 /// the medians and shares read from life tables of perturbed counts
 /// ([`grid`]), the rate from the published counts; then counts from 1 to
-/// `threshold` − 1 hidden, and every figure estimated from a row's
-/// requests hidden when they are fewer than `threshold` (the rate also when
-/// `answered` is hidden: rate × requests would give it back).
+/// `threshold` − 1 hidden, every figure estimated from a row's requests
+/// hidden when they are fewer than `threshold`, and those that would give
+/// back a hidden `answered` or `executed` with them.
 pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
     let keyed = |days: &[CountryDay]| {
         super::keyed_days(
@@ -223,8 +236,12 @@ pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
             let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
             if requests < threshold {
                 hidden.extend(DERIVED);
-            } else if hidden.contains(&"answered") {
-                hidden.push("response_rate");
+            }
+            if hidden.contains(&"answered") {
+                hidden.extend(FROM_ANSWERED);
+            }
+            if hidden.contains(&"executed") {
+                hidden.extend(FROM_EXECUTED);
             }
             super::hide(&mut row, &COLUMNS, &hidden);
             row

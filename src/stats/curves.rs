@@ -5,7 +5,7 @@
 //!
 //! # The published view
 //!
-//! Built from perturbed counts only (docs/DOMAIN.md §9.4): a curve is the
+//! Built from perturbed counts only (docs/DOMAIN.md §9.3): a curve is the
 //! life table of [`grid`] — `S` at days 30, 60, 90, … and 365 — over the
 //! published `requests`, never the per-day estimate. A country's curve is
 //! shown only when its published `requests` reach the threshold and its

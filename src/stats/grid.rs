@@ -1,5 +1,5 @@
 //! The published view's survival estimates: a life table on a coarse grid
-//! of days, built from perturbed counts only (docs/DOMAIN.md §9.4).
+//! of days, built from perturbed counts only (docs/DOMAIN.md §9.3).
 //!
 //! # Specification
 //!

@@ -106,7 +106,8 @@ pub fn exact(table: &Timeline) -> ShownTable {
 /// ([`super::countries::published`]): counts perturbed (the totals as
 /// cells of their own), each bucket's median read from the life table of
 /// its perturbed counts, counts from 1 to `threshold` − 1 hidden, and the
-/// median hidden when the published `sent` is below `threshold`.
+/// median hidden when the published `sent` is below `threshold` or
+/// `answered` is hidden.
 pub fn published(
     counts: &[BucketCounts],
     response_days: &[BucketDay],
@@ -123,7 +124,7 @@ pub fn published(
         let curve = grid::estimate(days, sent);
         let mut row = super::exact_row(&figures(bucket, &p, Some(&curve)));
         let mut hidden = super::small_counts(&row, &BucketCounts::FIELDS, threshold);
-        if sent < threshold {
+        if sent < threshold || hidden.contains(&"answered") {
             hidden.extend(DERIVED);
         }
         super::hide(&mut row, &COLUMNS, &hidden);
