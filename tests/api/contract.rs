@@ -795,6 +795,7 @@ async fn the_api_answers_as_recorded() {
     portfolio(&mut s).await;
     list(&mut s).await;
     alerts(&mut s, &ids).await;
+    s.app.pin_record_keys().await;
     stats(&mut s).await;
     charts(&mut s).await;
 

@@ -49,19 +49,19 @@ pub struct StatsFilters {
     /// The day the figures are computed as of (default today; not after today; published view: the last day of a past month, default the latest)
     #[param(value_type = String, format = Date, required = false)]
     as_of: Option<NaiveDate>,
-    /// Only requests about these offences (published view: at most one)
+    /// Only requests about these offences — one in the published view
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     offence: Vec<Offence>,
-    /// Only requests under these bases (published view: at most one)
+    /// Only requests under these bases — one in the published view
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     legal_basis: Vec<LegalBasis>,
-    /// Only requests sent through these channels (published view: at most one)
+    /// Only requests sent through these channels — one in the published view
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     channel: Vec<Channel>,
-    /// Only these target countries (published view: at most one)
+    /// Only these target countries — one in the published view
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     country: Vec<CountryCode>,

@@ -307,6 +307,31 @@ impl TestApp {
     }
 
     /// Creates a request from `body` with the admin token; panics unless 201.
+    /// Gives every request a record key derived from its reference (FNV-1a),
+    /// so that a scripted scenario publishes the same perturbed statistics
+    /// on every run: real keys are drawn at random (docs/DOMAIN.md §9.2).
+    pub async fn pin_record_keys(&self) {
+        self.db
+            .write(|conn| {
+                use diesel::prelude::*;
+                use mla_tracker::db::schema::requests;
+                let rows: Vec<(String, String)> = requests::table
+                    .select((requests::id, requests::reference))
+                    .load(conn)?;
+                for (id, reference) in rows {
+                    let key = reference.bytes().fold(0x811c_9dc5u32, |h, b| {
+                        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+                    });
+                    diesel::update(requests::table.find(id))
+                        .set(requests::record_key.eq(i64::from(key)))
+                        .execute(conn)?;
+                }
+                Ok::<_, mla_tracker::db::Error>(())
+            })
+            .await
+            .expect("record keys pinned");
+    }
+
     /// `POST /alerts/run` as the admin; panics unless it answers 200.
     pub async fn run_alerts(&self, dry_run: bool) -> Value {
         let res = self
