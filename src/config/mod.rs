@@ -135,8 +135,8 @@ pub enum Language {
 /// `[stats]`: the published statistics.
 #[derive(Debug, Clone)]
 pub struct StatsSettings {
-    /// Counts from 1 to this − 1 are hidden in the published view, and so
-    /// are figures built on fewer requests.
+    /// Published (perturbed) counts from 1 to this − 1 are hidden in the
+    /// published view, and so are figures built on fewer requests.
     pub suppression_threshold: u64,
 }
 
