@@ -141,7 +141,7 @@ pub fn pick_curves(
     let mut notes = Vec::new();
     if !hidden.is_empty() {
         notes.push(format!(
-            "Left out, hidden in the published view (fewer than {} requests, or protecting another hidden count): {}.",
+            "Left out, hidden in the published view (fewer than {} requests, or a hidden count): {}.",
             threshold.unwrap_or_default(),
             hidden.join(", ")
         ));
@@ -250,12 +250,16 @@ pub fn response_rates_svg(
         .collect();
     let n = bars.len().max(1);
     let mut footnotes = vec![
-        "Bars: the Kaplan–Meier estimate of the share of requests still without a first response 365 days after sending, pending requests censored.".to_string(),
+        if threshold.is_some() {
+            "Bars: the share of requests still without a first response 365 days after sending, pending requests censored (a life table of the published counts, which carry a noise of at most 2).".to_string()
+        } else {
+            "Bars: the Kaplan–Meier estimate of the share of requests still without a first response 365 days after sending, pending requests censored.".to_string()
+        },
         "Counts: requests answered / requests sent.".to_string(),
     ];
     if left_out > 0 {
         footnotes.push(format!(
-            "{left_out} countr{} left out: {} share or counts are hidden in the published view (fewer than {} requests, or protecting another hidden count).",
+            "{left_out} countr{} left out: {} share or counts are hidden in the published view (fewer than {} requests, or a hidden count).",
             if left_out == 1 { "y" } else { "ies" },
             if left_out == 1 { "its" } else { "their" },
             threshold.unwrap_or_default(),
