@@ -52,7 +52,7 @@ async fn get_published(
     pairs: &[(&str, &str)],
 ) -> common::Resp {
     let res = app
-        .get(&format!("/api/v1/stats/{path}?{}", query(&pairs)), token)
+        .get(&format!("/api/v1/stats/{path}?{}", query(pairs)), token)
         .await;
     assert_eq!(res.status, 200, "{res:?}");
     res
