@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 
-use super::cellkey::Cell;
+use super::cellkey::{Cell, VICTIMS_SALT};
 use super::grid::KeyedDay;
 use super::km::DayCount;
 use crate::domain::{Channel, CountryCode, LegalBasis, Offence};
@@ -162,13 +162,22 @@ impl CountryCounts {
         )
     }
 
-    /// The published counts (each cell perturbed; keys kept).
+    /// The published counts (each cell perturbed, the victims' under
+    /// [`VICTIMS_SALT`]; keys kept).
     pub fn perturbed(&self) -> CountryCounts {
-        let cells = self.cells().map(|c| Cell {
-            count: c.published(),
-            key: c.key,
+        let cells = self.cells();
+        let published = std::array::from_fn(|i| {
+            let noised = if Self::FIELDS[i] == "victims_identified" {
+                cells[i].salted(VICTIMS_SALT)
+            } else {
+                cells[i]
+            };
+            Cell {
+                count: noised.published(),
+                key: cells[i].key,
+            }
         });
-        CountryCounts::from_cells(self.country.clone(), cells)
+        CountryCounts::from_cells(self.country.clone(), published)
     }
 }
 
@@ -361,4 +370,31 @@ pub struct Aggregates {
     pub counts: Vec<CountryCounts>,
     pub response_days: Vec<CountryDay>,
     pub execution_days: Vec<CountryDay>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The attacker suite's "victims less executed": one executed request
+    /// that identified 4 victims keys both cells alike; unsalted, both drew
+    /// the same noise and their published difference was exactly 3.
+    #[test]
+    fn victims_and_executed_of_the_same_requests_draw_apart() {
+        let counts = CountryCounts {
+            requests: 9,
+            executed: 1,
+            victims_identified: 4,
+            executed_key: 0,
+            victims_key: 0,
+            requests_key: 1 << 31,
+            ..CountryCounts::default()
+        };
+        let p = counts.perturbed();
+        // Key 0 is u = 0: noise −2, held at −1 for a count of 1; salted,
+        // the victims' key is u ≈ 0.618: noise 0.
+        assert_eq!((p.executed, p.victims_identified), (0, 4));
+        assert_eq!(p.victims_key, 0, "the key itself is kept");
+        assert_eq!(counts.plus(&counts).victims_key, 0);
+    }
 }

@@ -38,6 +38,15 @@
 /// The number of distinct record keys, and the modulus of cell keys.
 pub const KEY_SPACE: u64 = 1 << 32;
 
+/// The largest noise, either way.
+pub const MAX_NOISE: u64 = 2;
+
+/// Added to the key of a sum of victims: such a cell is keyed by the
+/// requests its victims are counted for, often the very requests of the
+/// `executed` cell beside it, and two cells with one key share one noise —
+/// their published difference would be exact.
+pub const VICTIMS_SALT: u32 = 0x9e37_79b9;
+
 /// The noise values and their probabilities, in tenths: the perturbation
 /// table of the module documentation.
 const PTABLE: [(i64, u64); 5] = [(-2, 1), (-1, 2), (0, 4), (1, 2), (2, 1)];
@@ -72,6 +81,14 @@ impl Cell {
         Cell {
             count: self.count.saturating_sub(other.count),
             key: self.key.wrapping_sub(other.key),
+        }
+    }
+
+    /// The same count under another key: `salt` added to it.
+    pub fn salted(self, salt: u32) -> Cell {
+        Cell {
+            count: self.count,
+            key: self.key.wrapping_add(salt),
         }
     }
 

@@ -215,9 +215,9 @@ pub fn exact(table: &CountryTable) -> ShownTable {
 /// cell key ([`super::cellkey`]) — the totals too, as cells of their own —,
 /// the medians and shares read from life tables of perturbed counts
 /// ([`grid`]), the rate from the published counts; then counts from 1 to
-/// `threshold` − 1 hidden, every figure estimated from a row's requests
-/// hidden when they are fewer than `threshold`, and those that would give
-/// back a hidden `answered` or `executed` with them.
+/// `threshold` − 1 hidden, every other count and every estimate of a row
+/// hidden unless its requests are [`super::large_enough`], and the figures
+/// that would give back a hidden `answered` or `executed` with them.
 pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
     let keyed = |days: &[CountryDay]| {
         super::keyed_days(
@@ -234,7 +234,8 @@ pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
             let (r, e) = (grid::estimate(r, requests), grid::estimate(e, requests));
             let mut row = super::exact_row(&figures(country, name, &p, Some(&r), Some(&e)));
             let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
-            if requests < threshold {
+            if !super::large_enough(requests, threshold) {
+                hidden.extend(CountryCounts::FIELDS.iter().skip(1));
                 hidden.extend(DERIVED);
             }
             if hidden.contains(&"answered") {

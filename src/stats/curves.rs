@@ -8,8 +8,8 @@
 //! Built from perturbed counts only (docs/DOMAIN.md §9.3): a curve is the
 //! life table of [`grid`] — `S` at days 30, 60, 90, … and 365 — over the
 //! published `requests`, never the per-day estimate. A country's curve is
-//! shown only when its published `requests` reach the threshold and its
-//! `answered` is not hidden; a hidden curve is `null` and its row lists
+//! shown only when its published `requests` are
+//! [`large_enough`](super::large_enough) and its `answered` is not hidden; a hidden curve is `null` and its row lists
 //! `curve` in `suppressed`; the pooled curve follows the same rule with the
 //! totals. A shown curve has no interval bounds and no counts (`lower`,
 //! `upper`, `at_risk` and `events` are `null` and listed in `suppressed`).
@@ -152,7 +152,8 @@ pub fn published(a: &Aggregates, threshold: u64) -> Shown {
     );
     let show = |country: &str, name: &str, days: &[grid::KeyedDay], row: &super::ShownRow| {
         let requests = row.get("requests").and_then(|v| v.as_u64());
-        let publishable = !row["answered"].is_null() && requests.is_some_and(|n| n >= threshold);
+        let publishable = !row["answered"].is_null()
+            && requests.is_some_and(|n| super::large_enough(n, threshold));
         ShownCurve {
             country: country.to_string(),
             country_name: name.to_string(),

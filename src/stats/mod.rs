@@ -78,6 +78,15 @@ pub fn small(count: u64, threshold: u64) -> bool {
     (1..threshold).contains(&count)
 }
 
+/// Whether a row whose total is published as `total` certainly holds at
+/// least `threshold` requests (the noise is at most
+/// [`cellkey::MAX_NOISE`]): only then are its other counts and its
+/// estimates shown. In a row of a few requests — a filter narrowed to one —
+/// the one count hidden among zeros would be the request's own status.
+pub fn large_enough(total: u64, threshold: u64) -> bool {
+    total >= threshold + cellkey::MAX_NOISE
+}
+
 /// The counts among `fields` of `row` that are [`small`].
 pub fn small_counts(row: &ShownRow, fields: &[&'static str], threshold: u64) -> Vec<&'static str> {
     fields

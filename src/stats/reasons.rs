@@ -116,13 +116,18 @@ pub fn exact(table: &ReasonTable) -> ShownTable {
 
 /// The published view: every count perturbed by its cell key (each row's
 /// sum and the totals as cells of their own, not sums of what is shown),
-/// then counts from 1 to `threshold` − 1 hidden.
+/// then counts from 1 to `threshold` − 1 hidden, and a row's reasons hidden
+/// unless its sum is [`super::large_enough`].
 pub fn published(table: &ReasonTable, threshold: u64) -> ShownTable {
     let closure = table.closure;
     let (columns, counts) = (columns(closure), counts(closure));
     let row = |r: &ReasonRow| {
         let mut row = shown_row(closure, r, Cell::published);
-        let hidden = super::small_counts(&row, &counts, threshold);
+        let mut hidden = super::small_counts(&row, &counts, threshold);
+        let total = row[closure.status()].as_u64().unwrap_or(0);
+        if !super::large_enough(total, threshold) {
+            hidden.extend(reasons(closure));
+        }
         super::hide(&mut row, &columns, &hidden);
         row
     };

@@ -105,9 +105,9 @@ pub fn exact(table: &Timeline) -> ShownTable {
 /// The published view, as the country table's
 /// ([`super::countries::published`]): counts perturbed (the totals as
 /// cells of their own), each bucket's median read from the life table of
-/// its perturbed counts, counts from 1 to `threshold` − 1 hidden, and the
-/// median hidden when the published `sent` is below `threshold` or
-/// `answered` is hidden.
+/// its perturbed counts, counts from 1 to `threshold` − 1 hidden, the other
+/// counts and the median of a bucket hidden unless its `sent` is
+/// [`super::large_enough`], and the median also when `answered` is hidden.
 pub fn published(
     counts: &[BucketCounts],
     response_days: &[BucketDay],
@@ -124,7 +124,10 @@ pub fn published(
         let curve = grid::estimate(days, sent);
         let mut row = super::exact_row(&figures(bucket, &p, Some(&curve)));
         let mut hidden = super::small_counts(&row, &BucketCounts::FIELDS, threshold);
-        if sent < threshold || hidden.contains(&"answered") {
+        if !super::large_enough(sent, threshold) {
+            hidden.extend(BucketCounts::FIELDS.iter().skip(1));
+        }
+        if !super::large_enough(sent, threshold) || hidden.contains(&"answered") {
             hidden.extend(DERIVED);
         }
         super::hide(&mut row, &COLUMNS, &hidden);
@@ -225,10 +228,12 @@ mod tests {
                 "sent",
                 "answered",
                 "executed",
+                "refused",
                 "abandoned",
                 "median_days_to_response",
                 "median_response_not_reached"
-            ])
+            ]),
+            "a bucket of 3: every count hidden, its 0 refusals too"
         );
         let total = counts_of_2023.plus(&buckets[1]);
         assert_eq!(shown.totals["sent"], total.cells()[0].published());
