@@ -17,6 +17,7 @@ mod concurrency;
 mod contract;
 mod crash_delivery;
 mod data_at_rest;
+mod disclosure_attacks;
 mod disclosure_utility;
 mod docs;
 mod emergencies;
