@@ -17,8 +17,11 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::common::{self, spawn_app};
+use crate::common::spawn_app_with;
 
+/// The day the demo is seeded and read, whatever the suite's clock: the
+/// documented figures are this day's.
+const NOW: &str = "2026-06-15T10:00:00Z";
 const RELEASE: &str = "2026-05-31";
 const BEGIN: &str = "<!-- utility:begin -->";
 const END: &str = "<!-- utility:end -->";
@@ -112,10 +115,12 @@ fn cell(v: &Value, percent: bool) -> String {
 
 #[actix_web::test]
 async fn the_documented_utility_figures_are_measured() {
-    let app = spawn_app().await;
+    let clock = mla_tracker::domain::Clock::Pinned(NOW.parse().expect("an instant"));
+    let present = clock.today(chrono_tz::Europe::Paris);
+    let app = spawn_app_with(|s| s.clock = clock).await;
     app.db
-        .write(|conn| {
-            mla_tracker::seed::run(conn, 3000, 42, common::office_present()).expect("seed");
+        .write(move |conn| {
+            mla_tracker::seed::run(conn, 3000, 42, present).expect("seed");
             Ok::<_, mla_tracker::db::Error>(())
         })
         .await

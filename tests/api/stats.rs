@@ -407,9 +407,19 @@ async fn the_command_line_prints_the_same_table_as_the_api() {
             "{flags:?}"
         );
     }
+    // The day before the latest release: never a month end.
+    let not_a_release = (mla_tracker::stats::release::latest(common::office_today())
+        - chrono::Days::new(1))
+    .to_string();
     let out = common::serve::bin()
         .env("DATABASE_URL", &app.database_url)
-        .args(["stats", "countries", "--suppress", "--as-of", &as_of])
+        .args([
+            "stats",
+            "countries",
+            "--suppress",
+            "--as-of",
+            &not_a_release,
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -303,7 +303,15 @@ fn assert_published(body: &Value, rows_key: &str, counts: &[&str]) {
             }
         }
     }
-    assert!(hidden > 0, "the portfolio has small cells: {body}");
+    // Whole years hold hundreds of requests each: only the smaller rows
+    // (countries, quarters) are sure to hide something.
+    assert!(
+        hidden > 0
+            || body["buckets"][0]["bucket"]
+                .as_str()
+                .is_some_and(|b| b.len() == 4),
+        "the portfolio has small cells: {body}"
+    );
 }
 
 /// A release date (the published view's `as_of`) 400 days ago or just
@@ -369,10 +377,13 @@ async fn analysts_only_ever_get_the_published_view() {
         let exact = get(&app, path, &coordinator, &params).await;
         assert_eq!(exact["suppression"]["applied"], false, "{path}");
         let rows = exact[rows_key].as_array().unwrap();
+        // Whole years hold hundreds of requests: no small count to show.
+        let years = extra == Some(("bucket", "year"));
         assert!(
-            rows.iter().any(|r| counts
-                .iter()
-                .any(|c| r[*c].as_u64().is_some_and(|n| (1..5).contains(&n)))),
+            years
+                || rows.iter().any(|r| counts
+                    .iter()
+                    .any(|c| r[*c].as_u64().is_some_and(|n| (1..5).contains(&n)))),
             "{path}: the exact view shows small counts"
         );
         let res = app.get(&format!("/api/v1/stats/{path}"), "").await;
