@@ -14,7 +14,7 @@ use crate::domain::CountryCode;
 
 /// One row of the table, exact. `None` in a figure means it does not exist
 /// (no request answered, so no median), never that it was hidden: hiding is
-/// the published view's business (see `Published`).
+/// the published view's business (see [`published`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CountryFigures {
     pub country: String,
