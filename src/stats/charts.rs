@@ -1,8 +1,8 @@
 //! SVG charts for reports, drawn with plotters' SVG backend (text is written
 //! as SVG `<text>` elements: no font file is read, the viewer's sans-serif
 //! draws it). Pure: figures in, an SVG document out. What may be drawn is
-//! decided from the views the tables publish ([`countries::shown`],
-//! [`curves::shown`]), so a chart never shows what the table hides.
+//! decided from the views the tables publish ([`countries::published`],
+//! [`curves::published`]), so a chart never shows what the table hides.
 
 use chrono::NaiveDate;
 use plotters::prelude::*;
