@@ -244,12 +244,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             suppress,
         }) => {
             let today = settings.clock.today(settings.office.timezone).date;
-            let default_as_of = if suppress {
-                release::latest(today)
-            } else {
-                today
-            };
-            let mut population = Population::as_of(as_of.unwrap_or(default_as_of));
+            let mut population =
+                Population::as_of(as_of.unwrap_or(release::default_as_of(suppress, today)));
             population.sent_from = sent_from;
             population.sent_to = sent_to;
             if population.as_of > today {

@@ -167,18 +167,6 @@ pub const COLUMNS: [&str; 20] = [
     "suppressed",
 ];
 
-/// Figures estimated from a row's requests: hidden with them.
-const DERIVED: [&str; 8] = [
-    "response_rate",
-    "median_days_to_response",
-    "median_response_not_reached",
-    "unanswered_share_180",
-    "unanswered_share_365",
-    "median_days_to_execution",
-    "median_execution_not_reached",
-    "victims_identified",
-];
-
 /// Figures that give back `answered` with the published `requests` (rate ×
 /// requests; 1 − the last share × requests): hidden with it.
 const FROM_ANSWERED: [&str; 5] = [
@@ -195,6 +183,14 @@ const FROM_EXECUTED: [&str; 2] = ["median_days_to_execution", "median_execution_
 /// A row as shown: every column of [`COLUMNS`], hidden values `null` and
 /// named in `suppressed`.
 pub use super::{ShownRow, ShownTable};
+
+/// Per-day counts with their keys, per country and pooled.
+pub(super) fn keyed(days: &[CountryDay]) -> (BTreeMap<String, Vec<KeyedDay>>, Vec<KeyedDay>) {
+    super::keyed_days(
+        days.iter()
+            .map(|d| (d.country.as_str(), d.keys.keyed(d.count))),
+    )
+}
 
 /// The sum of the countries' counts (and of their cells).
 fn totals(counts: &[CountryCounts]) -> CountryCounts {
@@ -219,12 +215,6 @@ pub fn exact(table: &CountryTable) -> ShownTable {
 /// hidden unless its requests are [`super::large_enough`], and the figures
 /// that would give back a hidden `answered` or `executed` with them.
 pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
-    let keyed = |days: &[CountryDay]| {
-        super::keyed_days(
-            days.iter()
-                .map(|d| (d.country.as_str(), d.keys.keyed(d.count))),
-        )
-    };
     let (response, all_response) = keyed(&a.response_days);
     let (execution, all_execution) = keyed(&a.execution_days);
     let row =
@@ -234,9 +224,11 @@ pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
             let (r, e) = (grid::estimate(r, requests), grid::estimate(e, requests));
             let mut row = super::exact_row(&figures(country, name, &p, Some(&r), Some(&e)));
             let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
+            // A row that may hold fewer than the threshold shows none of its
+            // counts but `requests`: with `answered` and `executed` hidden,
+            // every estimate goes below.
             if !super::large_enough(requests, threshold) {
                 hidden.extend(CountryCounts::FIELDS.iter().skip(1));
-                hidden.extend(DERIVED);
             }
             if hidden.contains(&"answered") {
                 hidden.extend(FROM_ANSWERED);

@@ -145,11 +145,7 @@ pub fn exact(curves: &Curves) -> Shown {
 /// documentation.
 pub fn published(a: &Aggregates, threshold: u64) -> Shown {
     let table = countries::published(a, threshold);
-    let (by_country, pooled) = super::keyed_days(
-        a.response_days
-            .iter()
-            .map(|d| (d.country.as_str(), d.keys.keyed(d.count))),
-    );
+    let (by_country, pooled) = countries::keyed(&a.response_days);
     let show = |country: &str, name: &str, days: &[grid::KeyedDay], row: &super::ShownRow| {
         let requests = row.get("requests").and_then(|v| v.as_u64());
         let publishable = !row["answered"].is_null()
@@ -327,8 +323,10 @@ mod tests {
     fn the_published_view_shows_grid_curves_only_over_published_counts() {
         let published = published(&sample(), 5);
         for (curve, row) in published.countries.iter().zip(&published.table.rows) {
-            let safe =
-                row["requests"].as_u64().is_some_and(|n| n >= 5) && !row["answered"].is_null();
+            let safe = row["requests"]
+                .as_u64()
+                .is_some_and(|n| crate::stats::large_enough(n, 5))
+                && !row["answered"].is_null();
             assert_eq!(curve.curve.is_some(), safe, "{curve:?} {row:?}");
         }
         assert!(published.countries[2].curve.is_none(), "Norway's 4");

@@ -25,6 +25,12 @@ pub fn latest(today: NaiveDate) -> NaiveDate {
         .expect("a day before")
 }
 
+/// The `as_of` of a query that names none: the latest release in the
+/// published view, today in the exact one.
+pub fn default_as_of(published: bool, today: NaiveDate) -> NaiveDate {
+    if published { latest(today) } else { today }
+}
+
 /// Whether `date` is the last day of its month.
 fn month_end(date: NaiveDate) -> bool {
     date.succ_opt().is_some_and(|next| next.day() == 1)

@@ -127,7 +127,7 @@ pub fn published(
         if !super::large_enough(sent, threshold) {
             hidden.extend(BucketCounts::FIELDS.iter().skip(1));
         }
-        if !super::large_enough(sent, threshold) || hidden.contains(&"answered") {
+        if hidden.contains(&"answered") {
             hidden.extend(DERIVED);
         }
         super::hide(&mut row, &COLUMNS, &hidden);

@@ -117,6 +117,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde_json::{Value, json};
 
+use mla_tracker::stats::aggregates::Closure;
+use mla_tracker::stats::reasons;
+
 use crate::common::{self, TestApp, id_of, query, sent_body, spawn_app, spawn_app_with};
 
 // ---------------------------------------------------------------------------
@@ -1328,28 +1331,6 @@ async fn victims_less_executed_gives_back_no_case_s_victims() {
 // Other attacks: filters narrowed to one request.
 // ---------------------------------------------------------------------------
 
-/// The refusal grounds (columns of `/stats/refusal-grounds`).
-const REFUSAL_GROUNDS: [&str; 18] = [
-    "insufficient_information",
-    "form_defect_or_language",
-    "no_legal_basis_or_reciprocity",
-    "dual_criminality",
-    "measure_unavailable_domestically",
-    "evidentiary_threshold_not_met",
-    "territoriality",
-    "sovereignty_public_order",
-    "political_offence",
-    "fiscal_offence",
-    "ne_bis_in_idem",
-    "death_penalty",
-    "immunity_or_privilege",
-    "fundamental_rights",
-    "data_protection",
-    "de_minimis",
-    "bank_secrecy_invoked",
-    "other",
-];
-
 /// The one column of `columns` that is hidden while all the others show
 /// 0, if there is one: a hidden count is at least 1 (an empty cell is
 /// published as 0), so that column is where the lone request is.
@@ -1475,7 +1456,8 @@ async fn narrowing_the_filters_to_one_request_gives_back_no_outcome() {
         if row["answered"].is_null() && STATUSES.iter().any(|s| row[*s].is_number()) {
             learned.push("answered".to_string());
         }
-        if let Some(ground) = lone_hidden(&grounds["totals"], &REFUSAL_GROUNDS) {
+        let refusal_grounds = reasons::reasons(Closure::Refused);
+        if let Some(ground) = lone_hidden(&grounds["totals"], &refusal_grounds) {
             learned.push(format!("refused on {ground}"));
         }
         if !learned.is_empty() {

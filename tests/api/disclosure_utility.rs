@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::common::spawn_app_with;
+use mla_tracker::stats::aggregates::{BucketCounts, CountryCounts};
 
 /// The day the demo is seeded and read, whatever the suite's clock: the
 /// documented figures are this day's.
@@ -169,23 +170,12 @@ async fn the_documented_utility_figures_are_measured() {
     out += "|---|---:|---:|---:|---:|---:|\n";
     out += &counts_line(
         "countries (35 countries and the totals)",
-        &countries.cells(&[
-            "requests",
-            "answered",
-            "pending",
-            "executed",
-            "partially_executed",
-            "refused",
-            "withdrawn",
-            "abandoned",
-            "abandoned_no_response",
-            "victims_identified",
-        ]),
+        &countries.cells(&CountryCounts::FIELDS),
     );
     out += "\n";
     out += &counts_line(
         "timeline by quarter",
-        &timeline.cells(&["sent", "answered", "executed", "refused", "abandoned"]),
+        &timeline.cells(&BucketCounts::FIELDS),
     );
     out += "\n";
     out += &counts_line("abandonment reasons", &reasons.cells(&reason_columns));

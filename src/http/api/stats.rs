@@ -99,12 +99,7 @@ impl StatsFilters {
     ) -> Result<(Population, View), ApiError> {
         let view = services.stats_view(role, self.suppress.is_some_and(|f| f.0));
         let today = services.today().date;
-        let default_as_of = if view.published {
-            release::latest(today)
-        } else {
-            today
-        };
-        let population = self.population(default_as_of);
+        let population = self.population(release::default_as_of(view.published, today));
         if view.published {
             let mut errors = FieldErrors::default();
             release::check(&population, bucket, today, &mut errors);
