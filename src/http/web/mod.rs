@@ -28,10 +28,11 @@ use i18n::Tr;
 use layout::Chrome;
 use session::Visitor;
 
-/// The pages' Content-Security-Policy: this service's own styles only, no
-/// script from anywhere (none is inline), forms posted here only.
-const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The pages' Content-Security-Policy: everything from this service only,
+/// no inline script or style, no plugins, forms posted here only, never
+/// framed.
+const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The pages' routes (at the root, beside `/api/v1` and the probes).
 pub fn routes(cfg: &mut web::ServiceConfig) {
