@@ -169,8 +169,8 @@ enum UserCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Give a user a password for the web pages, read from standard input (not
-    /// echoed on a terminal; one line from a pipe). Their web sessions end.
+    /// Give a user a password for the web pages, read from standard input; their
+    /// web sessions end.
     SetPassword {
         /// The user's email.
         #[arg(long)]

@@ -588,6 +588,33 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_and_session_limits_are_checked() {
+        for bad in [
+            "cases.example.org",
+            "ftp://x",
+            "https://",
+            "https:///path",
+            "https://x?a=1",
+        ] {
+            let e = error_of(|s| s.server.public_url = bad.into());
+            assert!(e.contains("server.public_url"), "{bad}: {e}");
+        }
+        let mut raw = Settings::raw_defaults();
+        raw.server.public_url = "https://cases.example.org/mla/".into();
+        let s = Settings::check(raw).unwrap();
+        assert_eq!(s.server.public_url, "https://cases.example.org/mla");
+        assert!(s.server.is_https());
+        assert!(!Settings::defaults().server.is_https());
+        let e = error_of(|s| s.web.session_idle_seconds = 0);
+        assert!(e.contains("web.session_idle_seconds"), "{e}");
+        let e = error_of(|s| {
+            s.web.session_idle_seconds = 3600;
+            s.web.session_absolute_seconds = 600;
+        });
+        assert!(e.contains("web.session_absolute_seconds"), "{e}");
+    }
+
+    #[test]
     fn passwords_in_urls_never_show() {
         let url = SecretUrl::new("postgres://mla:s3cret@db.example:5432/mla?sslmode=require");
         assert_eq!(

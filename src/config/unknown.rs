@@ -196,7 +196,7 @@ mod tests {
             unknown.explained(&env, None),
             "MLA__SERVER__BINDD is not a setting (server has: bind, body_limit_bytes, workers, \
              header_timeout_seconds, request_timeout_seconds, keep_alive_seconds, \
-             cors_allowed_origins, trusted_proxies); did you mean MLA__SERVER__BIND?"
+             cors_allowed_origins, trusted_proxies, public_url); did you mean MLA__SERVER__BIND?"
         );
         // Written in lower case, the variable is still found, as written.
         let env = ["mla__server__bindd".to_string()];
@@ -221,7 +221,7 @@ mod tests {
         let env = ["MLA__SERVERR__BIND".to_string()];
         assert_eq!(
             unknown.explained(&env, None),
-            "MLA__SERVERR__BIND is not a setting (the sections are: server, auth, database, \
+            "MLA__SERVERR__BIND is not a setting (the sections are: server, auth, web, database, \
              alerts, mail, stats, office, clock); did you mean MLA__SERVER__BIND?"
         );
         let unknown = unknown_in("far", |f| {

@@ -9,9 +9,8 @@ use uuid::Uuid;
 
 use super::DbConnection;
 use super::schema::{users, web_sessions};
-use super::users::UserRow;
+use super::users::{User, UserRow};
 use super::{now, stored};
-use crate::db::users::User;
 use crate::domain::Language;
 
 /// A session and whose it is.

@@ -136,8 +136,8 @@ pub fn rotate_token(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Str
     Ok((updated > 0).then_some(token))
 }
 
-/// Deactivates a user, drops its token and password and ends its web
-/// sessions. History keeps naming the user.
+/// Deactivates a user and drops its token and password (its web sessions
+/// are the caller's to end). History keeps naming the user.
 pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
     diesel::update(
         users::table
@@ -150,7 +150,6 @@ pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
         users::password_hash.eq(None::<String>),
     ))
     .execute(conn)?;
-    super::sessions::delete_for_user(conn, id)?;
     get(conn, id)?.ok_or(diesel::result::Error::NotFound)
 }
 
@@ -170,8 +169,7 @@ pub fn find_for_sign_in(
         .transpose()
 }
 
-/// Stores a new password hash for an active user and ends the user's web
-/// sessions (a changed password signs everyone out). `false` when there is
+/// Stores a new password hash for an active user. `false` when there is
 /// no active user with this id.
 pub fn set_password_hash(conn: &mut DbConnection, id: Uuid, hash: &str) -> QueryResult<bool> {
     let updated = diesel::update(
@@ -184,7 +182,6 @@ pub fn set_password_hash(conn: &mut DbConnection, id: Uuid, hash: &str) -> Query
         users::password_changed_at.eq(now()),
     ))
     .execute(conn)?;
-    super::sessions::delete_for_user(conn, id)?;
     Ok(updated > 0)
 }
 

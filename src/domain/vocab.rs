@@ -31,10 +31,10 @@ macro_rules! vocabulary {
             }
 
             /// How a person reads the value, in `language`.
-            pub fn label(self, language: $crate::domain::Language) -> &'static str {
+            pub fn label(self, language: $crate::domain::language::Language) -> &'static str {
                 match (self, language) {
-                    $(($name::$variant, $crate::domain::Language::En) => $en,
-                      ($name::$variant, $crate::domain::Language::Fr) => $fr,)+
+                    $(($name::$variant, $crate::domain::language::Language::En) => $en,
+                      ($name::$variant, $crate::domain::language::Language::Fr) => $fr,)+
                 }
             }
 

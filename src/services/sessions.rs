@@ -126,6 +126,8 @@ impl Services {
                         Error::NotFound(format!("no active user with email `{email}`"))
                     })?;
                     users::set_password_hash(conn, user.id, &hash)?;
+                    // A changed password signs every browser out.
+                    sessions::delete_for_user(conn, user.id)?;
                     Ok(())
                 })
             })

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::{Error, Result, Services};
+use crate::db::sessions;
 use crate::db::users::{self, User};
 use crate::domain::{FieldErrors, Role};
 
@@ -94,8 +95,9 @@ impl Services {
             .await
     }
 
-    /// Deactivates a user and drops their token; the last active admin
-    /// cannot be deactivated. History keeps naming the user.
+    /// Deactivates a user, drops their token and password and ends their
+    /// web sessions; the last active admin cannot be deactivated. History
+    /// keeps naming the user.
     pub async fn deactivate_user(&self, id: Uuid) -> Result<User> {
         self.db
             .write(move |conn| {
@@ -109,7 +111,9 @@ impl Services {
                             "this is the last active admin; create another admin first".into(),
                         ));
                     }
-                    Ok(users::deactivate(conn, id)?)
+                    let user = users::deactivate(conn, id)?;
+                    sessions::delete_for_user(conn, id)?;
+                    Ok(user)
                 })
             })
             .await

@@ -886,7 +886,7 @@ fn errors_name_the_format_or_the_cause() {
         out.stderr,
         "mla-tracker: invalid configuration: MLA__SERVER__BINDD is not a setting (server has: \
          bind, body_limit_bytes, workers, header_timeout_seconds, request_timeout_seconds, \
-         keep_alive_seconds, cors_allowed_origins, trusted_proxies); did you mean \
+         keep_alive_seconds, cors_allowed_origins, trusted_proxies, public_url); did you mean \
          MLA__SERVER__BIND?\n"
     );
     // One underscore is not read at all: said so.

@@ -874,7 +874,7 @@ async fn meta(s: &mut Scenario) {
     )
     .await;
     s.get("/api/v1/nothing", "admin").await;
-    s.get("/", "no token").await;
+    s.get("/nothing", "no token").await;
 }
 
 /// Accounts and tokens.

@@ -595,7 +595,7 @@ async fn unknown_routes_and_methods_answer_in_json() {
         "/api/v1/nothing",
         "/api/v2/requests",
         "/nothing",
-        "/",
+        "/nothing/at/all",
         "/api/v1/requests/x/y/z",
     ] {
         for auth in [Some(token.as_str()), None] {

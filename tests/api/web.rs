@@ -84,15 +84,13 @@ impl Browser {
             req = req.insert_header(("Cookie", jar.join("; ")));
         }
         let mut res = match form {
-            Some(pairs) => {
-                req.send_form(&pairs.iter().copied().collect::<Vec<_>>())
-                    .await
-            }
+            Some(pairs) => req.send_form(&pairs.to_vec()).await,
             None => req.send().await,
         }
         .expect("the server answers");
         for set in res.headers().get_all("set-cookie") {
-            let cookie = actix_web::cookie::Cookie::parse(set.to_str().unwrap().to_string()).unwrap();
+            let cookie =
+                actix_web::cookie::Cookie::parse(set.to_str().unwrap().to_string()).unwrap();
             let expired =
                 cookie.max_age().is_some_and(|a| a.is_zero()) || cookie.value().is_empty();
             if expired {
@@ -145,7 +143,10 @@ fn escaped(body: &str, text: &str) -> bool {
             c => c.to_string(),
         })
         .collect();
-    let named = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let named = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     body.contains(&numeric) || body.contains(&named)
 }
 

@@ -222,7 +222,7 @@ impl Tr {
         };
         let mut grouped = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push_str(separator);
             }
             grouped.push(c);
@@ -290,7 +290,7 @@ pub fn countries_by_name(language: Language) -> Vec<(CountryCode, String)> {
             (code, name)
         })
         .collect();
-    all.sort_by(|a, b| collation_key(&a.1).cmp(&collation_key(&b.1)));
+    all.sort_by_cached_key(|(_, name)| collation_key(name));
     all
 }
 

@@ -7,10 +7,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::error::WebError;
 use super::i18n::{Tr, countries_by_name};
 use super::layout::Chrome;
 use super::session::SignedIn;
-use super::{WebError, page};
 use crate::db::events::{Event, EventKind};
 use crate::domain::request::MlaRequest;
 use crate::domain::{LegalBasis, Priority, Status};
@@ -194,7 +194,7 @@ pub async fn list(
             let found = match found {
                 Ok(found) => found,
                 Err(services::Error::InvalidCursor(_)) => {
-                    return Ok(super::see_other("/requests").finish());
+                    return Ok(super::error::see_other("/requests").finish());
                 }
                 Err(e) => return Err(WebError::service(e, language)),
             };
@@ -214,7 +214,7 @@ pub async fn list(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok(page(visitor, status, &register))
+    Ok(visitor.page(status, &register))
 }
 
 /// A filter's name as its label reads.
@@ -315,7 +315,7 @@ pub async fn show(
         fields: fields(t, &request),
         history: events.iter().map(|e| history_line(t, e)).collect(),
     };
-    Ok(page(visitor, StatusCode::OK, &shown))
+    Ok(visitor.page(StatusCode::OK, &shown))
 }
 
 fn fields(t: Tr, r: &MlaRequest) -> Vec<Field> {

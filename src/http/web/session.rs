@@ -18,10 +18,12 @@ use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponseBuilder, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 
-use super::WebError;
+pub use super::error::SESSION_COOKIE;
+use super::error::{WebError, respond};
 use super::i18n::Tr;
 use super::layout::Chrome;
 use crate::credentials::{csrf_token, new_session_secret, same_secret};
@@ -31,7 +33,6 @@ use crate::http::auth::Permission;
 use crate::http::state::AppState;
 use crate::services::sessions::SessionState;
 
-pub const SESSION_COOKIE: &str = "mla_session";
 pub const BROWSER_COOKIE: &str = "mla_browser";
 pub const LANGUAGE_COOKIE: &str = "mla_lang";
 
@@ -81,6 +82,14 @@ impl Visitor {
             here: self.here.clone(),
             title: title.to_string(),
         }
+    }
+
+    /// A rendered page with the headers every page carries and the
+    /// cookies this visit calls for.
+    pub fn page(&self, status: StatusCode, template: &impl askama::Template) -> HttpResponse {
+        let mut response = HttpResponse::build(status);
+        self.finish(&mut response);
+        respond(&mut response, template)
     }
 
     /// Sets or clears the cookies this visit calls for on a response.
@@ -228,23 +237,6 @@ pub fn local_path(next: &str) -> Option<&str> {
         .then_some(next)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_stays_on_this_site() {
-        assert_eq!(
-            local_path("/requests?status=sent"),
-            Some("/requests?status=sent")
-        );
-        assert_eq!(local_path("//evil.example/x"), None);
-        assert_eq!(local_path("https://evil.example/"), None);
-        assert_eq!(local_path("/\\evil.example"), None);
-        assert_eq!(local_path(""), None);
-    }
-}
-
 /// A submitted form's fields, read whatever the `Content-Type` says (a
 /// form without its fields is refused by its CSRF check, not by a 415),
 /// up to 64 KiB.
@@ -278,5 +270,22 @@ impl FromRequest for FormFields {
                     .collect(),
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(
+            local_path("/requests?status=sent"),
+            Some("/requests?status=sent")
+        );
+        assert_eq!(local_path("//evil.example/x"), None);
+        assert_eq!(local_path("https://evil.example/"), None);
+        assert_eq!(local_path("/\\evil.example"), None);
+        assert_eq!(local_path(""), None);
     }
 }

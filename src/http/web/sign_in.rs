@@ -4,9 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::error::{WebError, see_other};
 use super::layout::Chrome;
 use super::session::{FormFields, LANGUAGE_COOKIE, SESSION_COOKIE, Visitor, local_path};
-use super::{WebError, page, see_other};
 use crate::domain::Language;
 use crate::http::state::AppState;
 use crate::http::throttle;
@@ -65,7 +65,7 @@ pub async fn form(visitor: Visitor, query: web::Query<SignInQuery>) -> HttpRespo
         email: String::new(),
         next: next.to_string(),
     };
-    page(&visitor, StatusCode::OK, &form)
+    visitor.page(StatusCode::OK, &form)
 }
 
 /// `POST /login`: a wrong email or password, whichever, gets one generic
@@ -89,7 +89,7 @@ pub async fn submit(
             email: email.clone(),
             next: local_path(&next).unwrap_or("").to_string(),
         };
-        Ok(page(&visitor, status, &form_page))
+        Ok(visitor.page(status, &form_page))
     };
     if state.failed_attempts.refused(client).is_some() {
         return again(t.sign_in_throttled(), StatusCode::TOO_MANY_REQUESTS);

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::Value;
 
-use super::WebError;
+use super::error::WebError;
 use super::i18n::Tr;
 use super::layout::Chrome;
 use super::session::SignedIn;
@@ -88,7 +88,7 @@ pub async fn page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok(super::page(visitor, status, &shown))
+    Ok(visitor.page(status, &shown))
 }
 
 fn line(t: Tr, row: &ShownRow) -> Line {
