@@ -591,3 +591,100 @@ async fn the_stylesheet_is_served_from_the_binary() {
     assert!(css.header("content-type").starts_with("text/css"));
     assert!(css.body.contains(".skip-link"));
 }
+
+#[actix_web::test]
+async fn a_coordinator_works_their_stalled_list_and_records_a_follow_up() {
+    let app = spawn_app().await;
+    let email = user_with_password(&app, "coordinator").await;
+    let mut theirs = sent_body("CASE-WEB-MINE", &crate::common::days_ago(200));
+    theirs["coordinator_email"] = json!(email);
+    let theirs = app.create_request(&theirs).await;
+    let other = app
+        .create_request(&sent_body("CASE-WEB-OTHER", &crate::common::days_ago(300)))
+        .await;
+    let (mine_ref, other_ref) = (
+        theirs["reference"].as_str().unwrap().to_string(),
+        other["reference"].as_str().unwrap().to_string(),
+    );
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+
+    let list = browser.get("/alerts").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&mine_ref), "their own stalled request");
+    assert!(
+        !list.body.contains(&other_ref),
+        "a coordinator sees theirs first"
+    );
+    let all = browser.get("/alerts?scope=all").await;
+    assert!(all.body.contains(&mine_ref) && all.body.contains(&other_ref));
+
+    let id = id_of(&theirs);
+    let csrf = list.csrf();
+    let tomorrow = (crate::common::office_today() + chrono::Days::new(1)).to_string();
+    let refused = browser
+        .post(
+            "/alerts/follow-ups",
+            &[
+                ("csrf_token", &csrf),
+                ("request_id", &id),
+                ("scope", "mine"),
+                ("channel", "central_authority"),
+                ("effective_date", &tomorrow),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("Enter the date of the follow-up"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains(&format!(r#"aria-describedby="date-{id}-error""#))
+    );
+    assert!(
+        app.events(&id)
+            .await
+            .iter()
+            .all(|e| e["kind"] != "follow_up"),
+        "nothing written"
+    );
+
+    let today = crate::common::office_today().to_string();
+    let recorded = browser
+        .post(
+            "/alerts/follow-ups",
+            &[
+                ("csrf_token", &csrf),
+                ("request_id", &id),
+                ("scope", "mine"),
+                ("channel", "eurojust"),
+                ("effective_date", &today),
+                ("note", "Reminder sent through the Eurojust desk"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.body);
+    assert_eq!(recorded.location(), "/alerts?scope=mine&recorded=1");
+    let events = app.events(&id).await;
+    let follow_up = events
+        .iter()
+        .find(|e| e["kind"] == "follow_up")
+        .expect("a follow-up");
+    assert_eq!(follow_up["note"], "Reminder sent through the Eurojust desk");
+    let list = browser.get(&recorded.location()).await;
+    assert!(list.body.contains("The follow-up was recorded"));
+    assert!(
+        list.body.contains("(Eurojust)"),
+        "the last follow-up is shown"
+    );
+
+    // A clerk reads the list; an analyst does not.
+    let analyst = user_with_password(&app, "analyst").await;
+    let mut analyst_browser = Browser::new(&app);
+    analyst_browser.sign_in(&analyst, PASSWORD).await;
+    assert_eq!(analyst_browser.get("/alerts").await.status, 403);
+}

@@ -145,6 +145,30 @@ messages! {
     event_preservation_released: "Preservation released", "Conservation levée";
     days_in_status_one: "day", "jour";
     days_in_status_many: "days", "jours";
+    nav_alerts: "Stalled requests", "Demandes en souffrance";
+    alerts_title: "Stalled requests", "Demandes en souffrance";
+    alerts_intro: "Requests past an alert threshold today, most overdue first. Record each chase here: it goes into the request's history and shows in the next reminder.", "Demandes ayant dépassé un seuil d'alerte aujourd'hui, les plus en retard d'abord. Enregistrez ici chaque relance : elle entre dans l'historique de la demande et apparaît dans le prochain rappel.";
+    alerts_mine: "Mine", "Les miennes";
+    alerts_all: "All", "Toutes";
+    alerts_scope: "Which requests", "Quelles demandes";
+    alerts_none: "No request is stalled. Nothing to chase today.", "Aucune demande en souffrance. Rien à relancer aujourd'hui.";
+    alerts_total: "stalled in all", "en souffrance au total";
+    col_level: "Level", "Niveau";
+    col_overdue: "Overdue by", "En retard de";
+    col_last_follow_up: "Last follow-up", "Dernière relance";
+    col_preservation: "Preserved data expiring", "Données conservées expirant";
+    col_follow_up: "Record a follow-up", "Enregistrer une relance";
+    follow_up_channel: "How", "Moyen";
+    follow_up_date: "Date", "Date";
+    follow_up_note: "Note (optional)", "Note (facultative)";
+    follow_up_submit: "Record", "Enregistrer";
+    follow_up_recorded: "The follow-up was recorded in the request's history.", "La relance a été enregistrée dans l'historique de la demande.";
+    follow_up_date_error: "Enter the date of the follow-up: not after today, not before the request was sent.", "Saisissez la date de la relance : pas après aujourd'hui, pas avant l'envoi de la demande.";
+    follow_up_closed: "This request is closed: a follow-up is no longer recorded.", "Cette demande est clôturée : une relance n'est plus enregistrée.";
+    note_too_long: "Shorten the note to 10,000 characters at most.", "Raccourcissez la note à 10 000 caractères au plus.";
+    no_follow_up: "none recorded", "aucune";
+    level_n: "level", "niveau";
+    expires_on: "expires", "expire le";
     stats_title: "Cooperation by country", "Coopération par pays";
     stats_published_note: "Published view: counts are slightly perturbed and small counts hidden, so that no request can be singled out.", "Vue publiée : les effectifs sont légèrement perturbés et les petits effectifs masqués, pour qu'aucune demande ne puisse être isolée.";
     stats_exact_note: "Exact figures, for the office only: do not publish them.", "Chiffres exacts, réservés au service : ne pas les publier.";
@@ -325,7 +349,7 @@ mod tests {
     };
 
     /// Words that are the same in both languages (names, Latin, loanwords).
-    const SAME_IN_BOTH: &[&str] = &["event_note", "col_note"];
+    const SAME_IN_BOTH: &[&str] = &["event_note", "col_note", "follow_up_date"];
 
     #[test]
     fn every_message_is_translated() {

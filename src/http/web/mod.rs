@@ -9,6 +9,7 @@
 //! the API's permissions), every state-changing form carries a CSRF token,
 //! and pages are sent with a strict Content-Security-Policy.
 
+mod alerts;
 mod assets;
 pub mod error;
 pub mod i18n;
@@ -36,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/language", web::post().to(sign_in::language))
         .route("/requests", web::get().to(register::list))
         .route("/requests/{id}", web::get().to(register::show))
+        .route("/alerts", web::get().to(alerts::list))
+        .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
         .route("/stats", web::get().to(stats::page))
         .route("/static/app.css", web::get().to(assets::stylesheet));
 }
