@@ -47,7 +47,9 @@ def test_every_page_has_lang_skip_link_main_and_language_switch(page, site, a_re
     sign_out = page.get_by_role("banner").get_by_role("button", name="Sign out", exact=True)
     if role:
         expect(sign_out).to_be_visible()
-        form = page.locator("form", has=sign_out)
+        form = page.get_by_role("banner").locator("form").filter(
+            has=page.get_by_role("button", name="Sign out", exact=True)
+        )
         expect(form).to_have_attribute("method", re.compile("^post$", re.I))
         expect(form).to_have_attribute("action", re.compile(r"/logout$"))
     else:
