@@ -169,6 +169,13 @@ enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Give a user a password for the web pages, read from standard input (not
+    /// echoed on a terminal; one line from a pipe). Their web sessions end.
+    SetPassword {
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+    },
     /// Give a user a new token, printed alone on stdout; the old one stops working.
     RotateToken {
         /// The user's email (`admin@localhost` for the admin of the first start).
@@ -233,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::List { json }) => users::list(settings, json),
         Command::User(UserCommand::RotateToken { email }) => users::rotate_token(settings, email),
+        Command::User(UserCommand::SetPassword { email }) => users::set_password(settings, email),
         Command::Alerts(AlertsCommand::Run { dry_run, json }) => {
             alerts::run(settings, dry_run, json)
         }

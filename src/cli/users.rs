@@ -1,6 +1,7 @@
 //! `mla-tracker user …`: creating users, listing them, and giving one a
 //! new token, through the same services as `POST /users`, `GET /users` and
-//! `POST /users/{id}/tokens`. `user rotate-token` is the way back from a
+//! `POST /users/{id}/tokens`; `user set-password` gives a password for the
+//! web pages (the first admin's, or a script's). `user rotate-token` is the way back from a
 //! lost admin token: whoever can run the binary on the host has the
 //! database itself (docs/SECURITY.md).
 
@@ -35,6 +36,30 @@ pub fn list(settings: Settings, json: bool) -> anyhow::Result<()> {
     } else {
         print!("{}", table(&users));
     }
+    Ok(())
+}
+
+/// `user set-password`: reads the password from standard input — at a
+/// terminal without echo, and twice to catch a typo; from a pipe, one line
+/// (its line ending dropped) — and stores its Argon2id hash.
+pub fn set_password(settings: Settings, email: String) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let services = open::services(settings, Open::Existing, "user set-password")?;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {email}: "))?;
+        let again = rpassword::prompt_password("Once more: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing was changed, run the command again");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    };
+    block_on(services.set_password(&email, password))
+        .map_err(|e| explained("cannot set the password", e))?;
+    eprintln!("{email} can now sign in at /login with this password.");
     Ok(())
 }
 

@@ -34,6 +34,7 @@ const DEFAULTS: &str = include_str!("../../config/default.toml");
 pub struct Settings {
     pub server: ServerSettings,
     pub auth: AuthSettings,
+    pub web: WebSettings,
     pub database: DatabaseSettings,
     pub alerts: AlertSettings,
     pub mail: MailSettings,
@@ -72,6 +73,26 @@ pub struct ServerSettings {
     /// Reverse proxies whose `X-Forwarded-For` names the client address;
     /// empty = the TCP peer is the client (the header is ignored).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where people reach the service (scheme, host, optional port and
+    /// path, no trailing slash): the links in emails, and whether session
+    /// cookies are `Secure` (when it is https).
+    pub public_url: String,
+}
+
+impl ServerSettings {
+    /// Whether people reach the service over HTTPS (cookies then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// `[web]`: the web pages' sessions.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// A session unused for this long ends.
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute: std::time::Duration,
 }
 
 /// `[auth]`.
@@ -126,11 +147,7 @@ pub struct MailSettings {
 }
 
 /// The language of the emails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    En,
-    Fr,
-}
+pub use crate::domain::Language;
 
 /// `[stats]`: the published statistics.
 #[derive(Debug, Clone)]
@@ -189,6 +206,7 @@ impl Settings {
         let settings = Settings {
             server: check_server(raw.server)?,
             auth: check_auth(raw.auth)?,
+            web: check_web(raw.web)?,
             database: check_database(raw.database)?,
             alerts: check_alerts(raw.alerts)?,
             mail: check_mail(raw.mail)?,
@@ -228,6 +246,29 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
     }
 }
 
+fn check_web(raw: raw::Web) -> anyhow::Result<WebSettings> {
+    use std::time::Duration;
+    let idle = in_range(
+        "web.session_idle_seconds",
+        raw.session_idle_seconds,
+        1..=86_400,
+    )?;
+    let absolute = in_range(
+        "web.session_absolute_seconds",
+        raw.session_absolute_seconds,
+        1..=30 * 86_400,
+    )?;
+    if absolute < idle {
+        bail!(invalid!(
+            "web.session_absolute_seconds must not be less than web.session_idle_seconds"
+        ));
+    }
+    Ok(WebSettings {
+        session_idle: Duration::from_secs(idle),
+        session_absolute: Duration::from_secs(absolute),
+    })
+}
+
 fn check_server(raw: raw::Server) -> anyhow::Result<ServerSettings> {
     let bind = raw.bind.parse().map_err(|_| {
         invalid!(
@@ -247,7 +288,21 @@ fn check_server(raw: raw::Server) -> anyhow::Result<ServerSettings> {
     if raw.keep_alive_seconds > 3600 {
         bail!(invalid!("server.keep_alive_seconds must be at most 3600"));
     }
+    let public_url = raw.public_url.trim_end_matches('/').to_string();
+    let valid_url = ["http://", "https://"].iter().any(|scheme| {
+        public_url
+            .strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+    }) && !public_url.contains(['?', '#', ' ']);
+    if !valid_url {
+        bail!(invalid!(
+            "server.public_url `{}` is not a URL such as https://cases.example.org \
+             (http or https, a host, optionally a port and a path)",
+            raw.public_url
+        ));
+    }
     Ok(ServerSettings {
+        public_url,
         bind,
         body_limit_bytes: raw.body_limit_bytes,
         workers: raw.workers,

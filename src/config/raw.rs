@@ -13,6 +13,7 @@ use crate::domain::alert_rules::RuleSpec;
 pub struct Settings {
     pub server: Server,
     pub auth: Auth,
+    pub web: Web,
     pub database: Database,
     pub alerts: Alerts,
     pub mail: Mail,
@@ -39,6 +40,14 @@ pub struct Server {
     pub keep_alive_seconds: u64,
     pub cors_allowed_origins: Vec<String>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    pub session_idle_seconds: u64,
+    pub session_absolute_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

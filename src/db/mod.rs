@@ -20,6 +20,7 @@ pub mod preservations;
 pub mod private_files;
 pub mod requests;
 pub mod schema;
+pub mod sessions;
 pub mod stats;
 pub mod users;
 

@@ -10,6 +10,18 @@ diesel::table! {
         token_created_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         deactivated_at -> Nullable<Timestamp>,
+        password_hash -> Nullable<Text>,
+        password_changed_at -> Nullable<Timestamp>,
+        language -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
     }
 }
 
@@ -196,6 +208,7 @@ diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_events -> users (actor_id));
 diesel::joinable!(request_events -> requests (request_id));
 diesel::joinable!(request_events -> users (actor_id));
+diesel::joinable!(web_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     requests,
@@ -211,7 +224,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_digests,
     alert_notifications,
     preservations,
-    preservation_renewals
+    preservation_renewals,
+    web_sessions
 );
 
 diesel::table! {

@@ -9,7 +9,7 @@ use super::DbConnection;
 use super::schema::users;
 use super::{now, stored};
 use crate::credentials::{hash_token, new_token};
-use crate::domain::Role;
+use crate::domain::{Language, Role};
 
 /// A user as the API shows it; never carries the token or its hash.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -26,7 +26,7 @@ pub struct User {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     name: String,
     email: String,
@@ -37,7 +37,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn into_user(self) -> QueryResult<User> {
+    pub(super) fn into_user(self) -> QueryResult<User> {
         Ok(User {
             id: stored("users.id", &self.id)?,
             name: self.name,
@@ -136,7 +136,8 @@ pub fn rotate_token(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Str
     Ok((updated > 0).then_some(token))
 }
 
-/// Deactivates a user and drops its token. History keeps naming the user.
+/// Deactivates a user, drops its token and password and ends its web
+/// sessions. History keeps naming the user.
 pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
     diesel::update(
         users::table
@@ -146,9 +147,64 @@ pub fn deactivate(conn: &mut DbConnection, id: Uuid) -> QueryResult<User> {
     .set((
         users::deactivated_at.eq(now()),
         users::token_hash.eq(None::<String>),
+        users::password_hash.eq(None::<String>),
     ))
     .execute(conn)?;
+    super::sessions::delete_for_user(conn, id)?;
     get(conn, id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// The active user with this email (stored lower-cased) and their stored
+/// password hash, if they have one.
+pub fn find_for_sign_in(
+    conn: &mut DbConnection,
+    email: &str,
+) -> QueryResult<Option<(User, Option<String>)>> {
+    users::table
+        .filter(users::email.eq(email))
+        .filter(users::deactivated_at.is_null())
+        .select((UserRow::as_select(), users::password_hash))
+        .first::<(UserRow, Option<String>)>(conn)
+        .optional()?
+        .map(|(row, hash)| Ok((row.into_user()?, hash)))
+        .transpose()
+}
+
+/// Stores a new password hash for an active user and ends the user's web
+/// sessions (a changed password signs everyone out). `false` when there is
+/// no active user with this id.
+pub fn set_password_hash(conn: &mut DbConnection, id: Uuid, hash: &str) -> QueryResult<bool> {
+    let updated = diesel::update(
+        users::table
+            .find(id.to_string())
+            .filter(users::deactivated_at.is_null()),
+    )
+    .set((
+        users::password_hash.eq(hash),
+        users::password_changed_at.eq(now()),
+    ))
+    .execute(conn)?;
+    super::sessions::delete_for_user(conn, id)?;
+    Ok(updated > 0)
+}
+
+/// The user's chosen language, if they chose one.
+pub fn language(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Language>> {
+    let code: Option<String> = users::table
+        .find(id.to_string())
+        .select(users::language)
+        .first(conn)
+        .optional()?
+        .flatten();
+    code.map(|c| stored("users.language", &c)).transpose()
+}
+
+/// Saves the user's language.
+pub fn set_language(conn: &mut DbConnection, id: Uuid, language: Language) -> QueryResult<()> {
+    diesel::update(users::table.find(id.to_string()))
+        .set(users::language.eq(language.code()))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {

@@ -7,6 +7,7 @@ pub mod case;
 pub mod clock;
 pub mod country;
 pub mod instruments;
+pub mod language;
 pub mod link;
 pub mod milestone;
 pub mod preservation;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 
 pub use clock::{Clock, FIRST_YEAR, Today, check_date};
 pub use country::CountryCode;
+pub use language::Language;
 pub use status::{Status, WaitingOn};
 pub use vocab::{
     AbandonmentReason, Channel, Facilitator, FollowUpChannel, ForeignProceedings, LegalBasis,

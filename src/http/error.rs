@@ -119,6 +119,7 @@ impl From<services::Error> for ApiError {
         use services::Error as E;
         match e {
             E::Validation(fields) => ApiError::Validation(fields),
+            E::Password(problem) => ApiError::field("password", problem.to_string()),
             E::NotFound(message) => ApiError::NotFound(message),
             E::Conflict(message) => ApiError::Conflict(message),
             E::TransitionNotAllowed { from, to, allowed } => {

@@ -4,6 +4,7 @@
 //! Front ends turn these into their own answers (`http::error::ApiError`
 //! for the API, a message and an exit code for the command line).
 
+use crate::credentials::password::PasswordProblem;
 use crate::db;
 use crate::domain::{FieldErrors, Status};
 
@@ -13,6 +14,9 @@ pub enum Error {
     /// typed the value.
     #[error("some fields are invalid")]
     Validation(FieldErrors),
+    /// A new password breaks a rule ([`crate::credentials::password`]).
+    #[error("password {0}")]
+    Password(PasswordProblem),
     #[error("{0}")]
     NotFound(String),
     /// The change clashes with the register as it is (a duplicate, the last
@@ -57,6 +61,12 @@ impl Error {
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Error {
         Error::Store(e.into())
+    }
+}
+
+impl From<PasswordProblem> for Error {
+    fn from(problem: PasswordProblem) -> Error {
+        Error::Password(problem)
     }
 }
 

@@ -17,6 +17,7 @@ mod cursor;
 pub mod error;
 pub mod preservations;
 pub mod requests;
+pub mod sessions;
 pub mod stats;
 pub mod users;
 

@@ -1,9 +1,12 @@
-//! API tokens: how they are made and how they are kept.
+//! Secrets people and programs sign in with: API tokens and web session
+//! secrets (here), and passwords ([`password`]).
 //!
 //! A token is 256 random bits, so a fast hash (SHA-256) is the right way to
 //! store and look it up: slow, salted password hashes exist to protect
 //! low-entropy secrets, which a token is not, and would cost every request
 //! tens of milliseconds. Only the hash is ever stored.
+
+pub mod password;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -17,6 +20,31 @@ pub fn new_token() -> String {
         "mla_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
+}
+
+/// A fresh web session secret (the cookie's value): 32 random bytes,
+/// base64url; stored, like a token, only as its [`hash_token`].
+pub fn new_session_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The form token that proves a POST comes from a page this service gave
+/// the holder of `secret` (a session's or a signed-out browser's cookie): a
+/// hash of the secret under its own label, so that neither reveals the
+/// other and the database holds neither.
+pub fn csrf_token(secret: &str) -> String {
+    hash_token(&format!("csrf\0{secret}"))
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The stored form of a token: SHA-256, hex.
