@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -147,7 +148,7 @@ class Server:
                 self.process.wait()
 
 
-def new_database(name: str) -> tuple[str, callable]:
+def new_database(name: str) -> tuple[str, Callable[[], object]]:
     """A fresh, migrated database for a server of its own (SQLite allows one
     server per file); its URL and how to drop it."""
     if BACKEND == "sqlite":
@@ -244,6 +245,7 @@ def site_with():
     started = []
 
     def start(name: str, **settings: str) -> Site:
+        name = f"{name}-{next(_counter)}"  # a database of its own each time
         url, drop = new_database(name)
         started.append(drop)
         s = start_site(name, url, settings)
