@@ -53,8 +53,8 @@ def test_signing_in_redirects_to_the_roles_home_page(page, site, role):
 
 def test_sign_out_ends_the_session(page, site):
     login(page, site.users["coordinator"])
-    page.get_by_role("banner").get_by_role("button", name="Sign out", exact=True).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("banner").get_by_role("button", name="Sign out", exact=True).click()
     page.goto("/requests")
     expect(page).to_have_url(re.compile(r"/login(\?.*)?$"))
 
