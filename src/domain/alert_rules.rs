@@ -104,10 +104,10 @@ vocabulary!(
     /// `recognised`, its recognition decision (EIO art. 12(4)) —
     /// `recognised_at`, else `status_since` while it is unknown.
     Anchor, "rule anchor" {
-        StatusSince => "status_since",
-        Sent => "sent",
-        Received => "received",
-        Recognised => "recognised",
+        StatusSince => "status_since" ["Since the last change of status", "Depuis le dernier changement de statut"],
+        Sent => "sent" ["Since sending", "Depuis l'envoi"],
+        Received => "received" ["Since receipt", "Depuis la réception"],
+        Recognised => "recognised" ["Since recognition", "Depuis la reconnaissance"],
     }
 );
 

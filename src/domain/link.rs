@@ -10,10 +10,10 @@ use super::vocab::vocabulary;
 vocabulary!(
     /// How the request a link starts from stands to the one it points to.
     LinkKind, "link kind" {
-        Supplements => "supplements",
-        Supersedes => "supersedes",
-        ReissuedAfterRefusal => "reissued_after_refusal",
-        FollowUpOf => "follow_up_of",
+        Supplements => "supplements" ["Supplements", "Complète"],
+        Supersedes => "supersedes" ["Replaces", "Remplace"],
+        ReissuedAfterRefusal => "reissued_after_refusal" ["Reissued after a refusal", "Réémise après un refus"],
+        FollowUpOf => "follow_up_of" ["Follows up", "Fait suite à"],
     }
 );
 

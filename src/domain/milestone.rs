@@ -18,9 +18,9 @@ vocabulary!(
     /// (the recognition decision of an EIO, art. 12(4)), `deadline_extended`
     /// (the requested state extends its deadline, art. 12(5)–(6)).
     MilestoneKind, "milestone" {
-        Received => "received",
-        Recognised => "recognised",
-        DeadlineExtended => "deadline_extended",
+        Received => "received" ["Received by the executing authority", "Reçue par l'autorité d'exécution"],
+        Recognised => "recognised" ["Recognised", "Reconnue"],
+        DeadlineExtended => "deadline_extended" ["Deadline extended", "Délai prolongé"],
     }
 );
 

@@ -21,11 +21,11 @@ vocabulary!(
     /// European Preservation Order, Regulation (EU) 2023/1543 art. 6 and
     /// 11(1): 60 days), `domestic` (the holder's own law), `other`.
     PreservationBasis, "preservation basis" {
-        Budapest29 => "budapest_art29",
-        Us2703f => "us_2703f",
-        EEvidence => "e_evidence_preservation_order",
-        Domestic => "domestic",
-        Other => "other",
+        Budapest29 => "budapest_art29" ["Budapest Convention, article 29", "Convention de Budapest, article 29"],
+        Us2703f => "us_2703f" ["18 U.S.C. § 2703(f)", "18 U.S.C. § 2703(f)"],
+        EEvidence => "e_evidence_preservation_order" ["European Preservation Order", "Injonction européenne de conservation"],
+        Domestic => "domestic" ["Domestic law of the requested state", "Droit interne de l'État requis"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 

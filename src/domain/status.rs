@@ -6,18 +6,18 @@ use super::vocab::vocabulary;
 vocabulary!(
     /// Where a request stands; see docs/DOMAIN.md §3.1.
     Status, "status" {
-        Draft => "draft",
-        Sent => "sent",
-        Acknowledged => "acknowledged",
-        AdditionalInfoRequested => "additional_info_requested",
-        InformationSupplied => "information_supplied",
-        Postponed => "postponed",
-        InExecution => "in_execution",
-        PartiallyExecuted => "partially_executed",
-        Executed => "executed",
-        Refused => "refused",
-        Withdrawn => "withdrawn",
-        Abandoned => "abandoned",
+        Draft => "draft" ["Draft", "Brouillon"],
+        Sent => "sent" ["Sent", "Envoyée"],
+        Acknowledged => "acknowledged" ["Acknowledged", "Accusé de réception"],
+        AdditionalInfoRequested => "additional_info_requested" ["Additional information requested", "Complément d'information demandé"],
+        InformationSupplied => "information_supplied" ["Information supplied", "Complément fourni"],
+        Postponed => "postponed" ["Postponed", "Différée"],
+        InExecution => "in_execution" ["In execution", "En cours d'exécution"],
+        PartiallyExecuted => "partially_executed" ["Partially executed", "Partiellement exécutée"],
+        Executed => "executed" ["Executed", "Exécutée"],
+        Refused => "refused" ["Refused", "Refusée"],
+        Withdrawn => "withdrawn" ["Withdrawn", "Retirée"],
+        Abandoned => "abandoned" ["Abandoned", "Abandonnée"],
     }
 );
 

@@ -6,9 +6,11 @@
 //! never re-checks a string.
 
 /// Declares a vocabulary: an enum whose variants map one-to-one to snake_case
-/// strings, with `ALL`, `as_str`, `parse`, serde and `Display`.
+/// strings, with `ALL`, `as_str`, `parse`, serde and `Display`, and each
+/// value's label for people in English and French (`label`): one
+/// declaration, so a value cannot exist without both.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident, $label:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $label:literal { $($variant:ident => $text:literal [$en:literal, $fr:literal]),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
@@ -26,6 +28,14 @@ macro_rules! vocabulary {
 
             pub fn parse(text: &str) -> Option<Self> {
                 match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// How a person reads the value, in `language`.
+            pub fn label(self, language: $crate::domain::Language) -> &'static str {
+                match (self, language) {
+                    $(($name::$variant, $crate::domain::Language::En) => $en,
+                      ($name::$variant, $crate::domain::Language::Fr) => $fr,)+
+                }
             }
 
             /// The accepted strings, for error messages and `/meta/vocabularies`.
@@ -84,14 +94,14 @@ pub(crate) use vocabulary;
 vocabulary!(
     /// How the request travels to the requested state.
     Channel, "channel" {
-        CentralAuthority => "central_authority",
-        MinistryOfJustice => "ministry_of_justice",
-        Diplomatic => "diplomatic",
-        DirectJudicial => "direct_judicial",
-        PoliceCooperation => "police_cooperation",
-        Network247 => "network_24_7",
-        ServiceProviderDirect => "service_provider_direct",
-        Other => "other",
+        CentralAuthority => "central_authority" ["Central authority", "Autorité centrale"],
+        MinistryOfJustice => "ministry_of_justice" ["Ministry of justice", "Ministère de la justice"],
+        Diplomatic => "diplomatic" ["Diplomatic channel", "Voie diplomatique"],
+        DirectJudicial => "direct_judicial" ["Directly between judicial authorities", "Transmission directe entre autorités judiciaires"],
+        PoliceCooperation => "police_cooperation" ["Police cooperation", "Coopération policière"],
+        Network247 => "network_24_7" ["24/7 network", "Réseau 24/7"],
+        ServiceProviderDirect => "service_provider_direct" ["Directly to the service provider", "Directement auprès du fournisseur de services"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 
@@ -100,10 +110,10 @@ vocabulary!(
     /// bodies that were channel values before they became a list of their
     /// own (docs/DOMAIN.md §5.1).
     Facilitator, "facilitator" {
-        Eurojust => "eurojust",
-        Ejn => "ejn",
-        LiaisonMagistrate => "liaison_magistrate",
-        Interpol => "interpol",
+        Eurojust => "eurojust" ["Eurojust", "Eurojust"],
+        Ejn => "ejn" ["European Judicial Network", "Réseau judiciaire européen"],
+        LiaisonMagistrate => "liaison_magistrate" ["Liaison magistrate", "Magistrat de liaison"],
+        Interpol => "interpol" ["Interpol", "Interpol"],
     }
 );
 
@@ -111,10 +121,10 @@ vocabulary!(
     /// What became of one measure of an executed or partially executed
     /// request.
     MeasureOutcome, "measure outcome" {
-        Executed => "executed",
-        Refused => "refused",
-        DataNotHeld => "data_not_held",
-        NotExecuted => "not_executed",
+        Executed => "executed" ["Executed", "Exécutée"],
+        Refused => "refused" ["Refused", "Refusée"],
+        DataNotHeld => "data_not_held" ["Data not held", "Données non détenues"],
+        NotExecuted => "not_executed" ["Not executed", "Non exécutée"],
     }
 );
 
@@ -122,9 +132,9 @@ vocabulary!(
     /// Whether the requested state opened proceedings of its own in a
     /// case (against the suspect, or to protect the victims there).
     ForeignProceedings, "foreign proceedings answer" {
-        Yes => "yes",
-        No => "no",
-        Unknown => "unknown",
+        Yes => "yes" ["Yes", "Oui"],
+        No => "no" ["No", "Non"],
+        Unknown => "unknown" ["Unknown", "Inconnu"],
     }
 );
 
@@ -133,128 +143,128 @@ vocabulary!(
     /// facilitators (a reminder through Eurojust's national desk or our
     /// liaison magistrate), plus the everyday ones.
     FollowUpChannel, "follow-up channel" {
-        CentralAuthority => "central_authority",
-        MinistryOfJustice => "ministry_of_justice",
-        Diplomatic => "diplomatic",
-        DirectJudicial => "direct_judicial",
-        Interpol => "interpol",
-        Eurojust => "eurojust",
-        Ejn => "ejn",
-        LiaisonMagistrate => "liaison_magistrate",
-        PoliceCooperation => "police_cooperation",
-        Network247 => "network_24_7",
-        ServiceProviderDirect => "service_provider_direct",
-        Email => "email",
-        Phone => "phone",
-        Other => "other",
+        CentralAuthority => "central_authority" ["Central authority", "Autorité centrale"],
+        MinistryOfJustice => "ministry_of_justice" ["Ministry of justice", "Ministère de la justice"],
+        Diplomatic => "diplomatic" ["Diplomatic channel", "Voie diplomatique"],
+        DirectJudicial => "direct_judicial" ["Directly between judicial authorities", "Transmission directe entre autorités judiciaires"],
+        Interpol => "interpol" ["Interpol", "Interpol"],
+        Eurojust => "eurojust" ["Eurojust", "Eurojust"],
+        Ejn => "ejn" ["European Judicial Network", "Réseau judiciaire européen"],
+        LiaisonMagistrate => "liaison_magistrate" ["Liaison magistrate", "Magistrat de liaison"],
+        PoliceCooperation => "police_cooperation" ["Police cooperation", "Coopération policière"],
+        Network247 => "network_24_7" ["24/7 network", "Réseau 24/7"],
+        ServiceProviderDirect => "service_provider_direct" ["Directly to the service provider", "Directement auprès du fournisseur de services"],
+        Email => "email" ["Email", "Courriel"],
+        Phone => "phone" ["Telephone", "Téléphone"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 
 vocabulary!(
     /// The instrument the request is made under.
     LegalBasis, "legal basis" {
-        BilateralTreaty => "bilateral_treaty",
-        EioDirective => "eio_directive",
-        EEvidenceRegulation => "e_evidence_regulation",
-        EuMlaConvention2000 => "eu_mla_convention_2000",
-        EuUsMlaAgreement => "eu_us_mla_agreement",
-        Ecmla1959 => "ecmla_1959",
-        Untoc => "untoc",
-        Uncac => "uncac",
-        BudapestConvention => "budapest_convention",
-        BudapestSecondProtocol => "budapest_second_protocol",
-        UnCybercrimeConvention => "un_cybercrime_convention",
-        Lanzarote => "lanzarote",
-        Reciprocity => "reciprocity",
-        ProviderVoluntary => "provider_voluntary",
-        Other => "other",
+        BilateralTreaty => "bilateral_treaty" ["Bilateral treaty", "Traité bilatéral"],
+        EioDirective => "eio_directive" ["European Investigation Order (Directive 2014/41/EU)", "Décision d'enquête européenne (directive 2014/41/UE)"],
+        EEvidenceRegulation => "e_evidence_regulation" ["E-evidence Regulation (EU) 2023/1543", "Règlement (UE) 2023/1543 sur les preuves électroniques"],
+        EuMlaConvention2000 => "eu_mla_convention_2000" ["EU Mutual Assistance Convention (2000)", "Convention d'entraide de l'UE (2000)"],
+        EuUsMlaAgreement => "eu_us_mla_agreement" ["EU–US Mutual Legal Assistance Agreement", "Accord d'entraide judiciaire UE–États-Unis"],
+        Ecmla1959 => "ecmla_1959" ["European Convention on Mutual Assistance (1959)", "Convention européenne d'entraide judiciaire (1959)"],
+        Untoc => "untoc" ["UN Convention against Transnational Organized Crime", "Convention des Nations unies contre la criminalité transnationale organisée"],
+        Uncac => "uncac" ["UN Convention against Corruption", "Convention des Nations unies contre la corruption"],
+        BudapestConvention => "budapest_convention" ["Budapest Convention on Cybercrime", "Convention de Budapest sur la cybercriminalité"],
+        BudapestSecondProtocol => "budapest_second_protocol" ["Second Additional Protocol to the Budapest Convention", "Deuxième protocole additionnel à la Convention de Budapest"],
+        UnCybercrimeConvention => "un_cybercrime_convention" ["UN Convention against Cybercrime", "Convention des Nations unies contre la cybercriminalité"],
+        Lanzarote => "lanzarote" ["Lanzarote Convention", "Convention de Lanzarote"],
+        Reciprocity => "reciprocity" ["Reciprocity", "Réciprocité"],
+        ProviderVoluntary => "provider_voluntary" ["Voluntary disclosure by a provider", "Communication volontaire par un fournisseur"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 
 vocabulary!(
     /// Offences the case is about.
     Offence, "offence" {
-        ChildSexualExploitation => "child_sexual_exploitation",
-        ChildSexualAbuseMaterial => "child_sexual_abuse_material",
-        LivestreamedChildSexualAbuse => "livestreamed_child_sexual_abuse",
-        GroomingSextortion => "grooming_sextortion",
-        TraffickingInPersons => "trafficking_in_persons",
-        SexualViolence => "sexual_violence",
-        Cybercrime => "cybercrime",
-        Fraud => "fraud",
-        MoneyLaundering => "money_laundering",
-        DrugTrafficking => "drug_trafficking",
-        Terrorism => "terrorism",
-        Homicide => "homicide",
-        Corruption => "corruption",
-        Other => "other",
+        ChildSexualExploitation => "child_sexual_exploitation" ["Child sexual exploitation", "Exploitation sexuelle d'enfants"],
+        ChildSexualAbuseMaterial => "child_sexual_abuse_material" ["Child sexual abuse material", "Contenus d'abus sexuels sur enfants"],
+        LivestreamedChildSexualAbuse => "livestreamed_child_sexual_abuse" ["Livestreamed child sexual abuse", "Abus sexuels sur enfants diffusés en direct"],
+        GroomingSextortion => "grooming_sextortion" ["Grooming and sextortion", "Pédopiégeage et sextorsion"],
+        TraffickingInPersons => "trafficking_in_persons" ["Trafficking in persons", "Traite des êtres humains"],
+        SexualViolence => "sexual_violence" ["Sexual violence", "Violences sexuelles"],
+        Cybercrime => "cybercrime" ["Cybercrime", "Cybercriminalité"],
+        Fraud => "fraud" ["Fraud", "Escroquerie"],
+        MoneyLaundering => "money_laundering" ["Money laundering", "Blanchiment"],
+        DrugTrafficking => "drug_trafficking" ["Drug trafficking", "Trafic de stupéfiants"],
+        Terrorism => "terrorism" ["Terrorism", "Terrorisme"],
+        Homicide => "homicide" ["Homicide", "Homicide"],
+        Corruption => "corruption" ["Corruption", "Corruption"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 
 vocabulary!(
     /// Measures asked of the requested state.
     Measure, "measure" {
-        IdentifyVictims => "identify_victims",
-        IdentifySuspects => "identify_suspects",
-        LocatePerson => "locate_person",
-        WitnessHearing => "witness_hearing",
-        SuspectInterview => "suspect_interview",
-        VideoconferenceHearing => "videoconference_hearing",
-        ForensicChildInterview => "forensic_child_interview",
-        VictimSafeguarding => "victim_safeguarding",
-        BankRecords => "bank_records",
-        ElectronicEvidence => "electronic_evidence",
-        DataPreservation => "data_preservation",
-        SubscriberData => "subscriber_data",
-        TrafficData => "traffic_data",
-        ContentData => "content_data",
-        SearchAndSeizure => "search_and_seizure",
-        ProvisionalMeasures => "provisional_measures",
-        AssetFreezing => "asset_freezing",
-        ServiceOfDocuments => "service_of_documents",
-        Other => "other",
+        IdentifyVictims => "identify_victims" ["Identify victims", "Identifier les victimes"],
+        IdentifySuspects => "identify_suspects" ["Identify suspects", "Identifier les suspects"],
+        LocatePerson => "locate_person" ["Locate a person", "Localiser une personne"],
+        WitnessHearing => "witness_hearing" ["Hear a witness", "Audition de témoin"],
+        SuspectInterview => "suspect_interview" ["Interview a suspect", "Audition de suspect"],
+        VideoconferenceHearing => "videoconference_hearing" ["Hearing by videoconference", "Audition par visioconférence"],
+        ForensicChildInterview => "forensic_child_interview" ["Forensic interview of a child", "Audition filmée d'un enfant"],
+        VictimSafeguarding => "victim_safeguarding" ["Safeguard a victim", "Mise en sécurité d'une victime"],
+        BankRecords => "bank_records" ["Bank records", "Relevés bancaires"],
+        ElectronicEvidence => "electronic_evidence" ["Electronic evidence", "Preuves électroniques"],
+        DataPreservation => "data_preservation" ["Preserve data", "Conservation de données"],
+        SubscriberData => "subscriber_data" ["Subscriber data", "Données relatives aux abonnés"],
+        TrafficData => "traffic_data" ["Traffic data", "Données relatives au trafic"],
+        ContentData => "content_data" ["Content data", "Données de contenu"],
+        SearchAndSeizure => "search_and_seizure" ["Search and seizure", "Perquisition et saisie"],
+        ProvisionalMeasures => "provisional_measures" ["Provisional measures", "Mesures provisoires"],
+        AssetFreezing => "asset_freezing" ["Freeze assets", "Gel d'avoirs"],
+        ServiceOfDocuments => "service_of_documents" ["Serve documents", "Remise d'actes"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 
 vocabulary!(
     /// Why our side gave up on a request.
     AbandonmentReason, "abandonment reason" {
-        NoResponse => "no_response",
-        CaseClosed => "case_closed",
-        EvidenceObtainedOtherwise => "evidence_obtained_otherwise",
-        NoLongerNeeded => "no_longer_needed",
-        LimitationPeriodExpired => "limitation_period_expired",
-        SuspectDeceased => "suspect_deceased",
-        DataNoLongerAvailable => "data_no_longer_available",
-        SupersededByNewRequest => "superseded_by_new_request",
-        TriedWithoutEvidence => "tried_without_evidence",
-        ProceedingsTransferred => "proceedings_transferred",
-        RequestedStateUnreachable => "requested_state_unreachable",
-        Other => "other",
+        NoResponse => "no_response" ["No response from the requested state", "Absence de réponse de l'État requis"],
+        CaseClosed => "case_closed" ["Case closed", "Affaire classée"],
+        EvidenceObtainedOtherwise => "evidence_obtained_otherwise" ["Evidence obtained otherwise", "Preuve obtenue par une autre voie"],
+        NoLongerNeeded => "no_longer_needed" ["No longer needed", "N'est plus nécessaire"],
+        LimitationPeriodExpired => "limitation_period_expired" ["Limitation period expired", "Prescription acquise"],
+        SuspectDeceased => "suspect_deceased" ["Suspect deceased", "Décès du suspect"],
+        DataNoLongerAvailable => "data_no_longer_available" ["Data no longer available", "Données plus disponibles"],
+        SupersededByNewRequest => "superseded_by_new_request" ["Replaced by a new request", "Remplacée par une nouvelle demande"],
+        TriedWithoutEvidence => "tried_without_evidence" ["Case tried without the evidence", "Affaire jugée sans cette preuve"],
+        ProceedingsTransferred => "proceedings_transferred" ["Proceedings transferred", "Procédure transférée"],
+        RequestedStateUnreachable => "requested_state_unreachable" ["Requested state unreachable", "État requis injoignable"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 
 vocabulary!(
     /// Why the requested state said no.
     RefusalGround, "refusal ground" {
-        InsufficientInformation => "insufficient_information",
-        FormDefectOrLanguage => "form_defect_or_language",
-        NoLegalBasisOrReciprocity => "no_legal_basis_or_reciprocity",
-        DualCriminality => "dual_criminality",
-        MeasureUnavailableDomestically => "measure_unavailable_domestically",
-        EvidentiaryThresholdNotMet => "evidentiary_threshold_not_met",
-        Territoriality => "territoriality",
-        SovereigntyPublicOrder => "sovereignty_public_order",
-        PoliticalOffence => "political_offence",
-        FiscalOffence => "fiscal_offence",
-        NeBisInIdem => "ne_bis_in_idem",
-        DeathPenalty => "death_penalty",
-        ImmunityOrPrivilege => "immunity_or_privilege",
-        FundamentalRights => "fundamental_rights",
-        DataProtection => "data_protection",
-        DeMinimis => "de_minimis",
-        BankSecrecyInvoked => "bank_secrecy_invoked",
-        Other => "other",
+        InsufficientInformation => "insufficient_information" ["Insufficient information", "Informations insuffisantes"],
+        FormDefectOrLanguage => "form_defect_or_language" ["Defect of form or language", "Vice de forme ou de langue"],
+        NoLegalBasisOrReciprocity => "no_legal_basis_or_reciprocity" ["No legal basis or reciprocity", "Absence de base juridique ou de réciprocité"],
+        DualCriminality => "dual_criminality" ["Dual criminality", "Double incrimination"],
+        MeasureUnavailableDomestically => "measure_unavailable_domestically" ["Measure unavailable under the requested state's law", "Mesure non prévue par le droit de l'État requis"],
+        EvidentiaryThresholdNotMet => "evidentiary_threshold_not_met" ["Evidentiary threshold not met", "Seuil de preuve non atteint"],
+        Territoriality => "territoriality" ["Territoriality", "Territorialité"],
+        SovereigntyPublicOrder => "sovereignty_public_order" ["Sovereignty, security or public order", "Souveraineté, sécurité ou ordre public"],
+        PoliticalOffence => "political_offence" ["Political offence", "Infraction politique"],
+        FiscalOffence => "fiscal_offence" ["Fiscal offence", "Infraction fiscale"],
+        NeBisInIdem => "ne_bis_in_idem" ["Ne bis in idem", "Ne bis in idem"],
+        DeathPenalty => "death_penalty" ["Death penalty", "Peine de mort"],
+        ImmunityOrPrivilege => "immunity_or_privilege" ["Immunity or privilege", "Immunité ou privilège"],
+        FundamentalRights => "fundamental_rights" ["Fundamental rights", "Droits fondamentaux"],
+        DataProtection => "data_protection" ["Data protection", "Protection des données"],
+        DeMinimis => "de_minimis" ["De minimis", "De minimis"],
+        BankSecrecyInvoked => "bank_secrecy_invoked" ["Bank secrecy invoked", "Secret bancaire invoqué"],
+        Other => "other" ["Other", "Autre"],
     }
 );
 
@@ -264,19 +274,19 @@ vocabulary!(
     /// now): the hour rules apply and the emergency scan, every 15 minutes
     /// every day, mails its alerts at once (docs/DOMAIN.md §7.5).
     Priority, "priority" {
-        Normal => "normal",
-        Urgent => "urgent",
-        Emergency => "emergency",
+        Normal => "normal" ["Normal", "Normale"],
+        Urgent => "urgent" ["Urgent", "Urgente"],
+        Emergency => "emergency" ["Emergency", "Extrême urgence"],
     }
 );
 
 vocabulary!(
     /// What a user may do; see `auth.rs` for the rights of each.
     Role, "role" {
-        Admin => "admin",
-        Coordinator => "coordinator",
-        Clerk => "clerk",
-        Analyst => "analyst",
+        Admin => "admin" ["Administrator", "Administrateur"],
+        Coordinator => "coordinator" ["Coordinator", "Coordinateur"],
+        Clerk => "clerk" ["Clerk", "Greffier"],
+        Analyst => "analyst" ["Analyst", "Analyste"],
     }
 );
 

@@ -1,7 +1,7 @@
 //! The HTTP front end: the server and its middleware ([`server`]), the API's
 //! handlers ([`api`]), how a request becomes a typed call to the services
 //! ([`extract`], [`auth`]) and how an error becomes an answer ([`error`]),
-//! and the OpenAPI document ([`openapi`]).
+//! and the OpenAPI document ([`openapi`]); the web pages ([`web`]).
 
 pub mod api;
 pub mod auth;
@@ -16,3 +16,4 @@ pub mod server;
 pub mod state;
 pub mod throttle;
 pub mod token_cache;
+pub mod web;

@@ -19,7 +19,7 @@ use super::routing::{API_PREFIX, Routes, get_anonymous};
 use super::state::AppState;
 use super::throttle::FailedAttempts;
 use super::token_cache::TokenCache;
-use super::{cors, deadline, openapi};
+use super::{cors, deadline, openapi, web as web_pages};
 use crate::config::Settings;
 use crate::db::instance::lock_single_instance;
 use crate::db::pool::Db;
@@ -80,11 +80,8 @@ impl Application {
                 .wrap(access_log())
                 .configure(probes)
                 .service(web::scope(API_PREFIX).configure(routes))
-                .default_service(web::to(|| async {
-                    HttpResponse::NotFound().json(json_error_for_status(
-                        actix_web::http::StatusCode::NOT_FOUND,
-                    ))
-                }))
+                .configure(web_pages::routes)
+                .default_service(web::to(not_found))
         })
         .workers(workers)
         .client_request_timeout(header_timeout)
@@ -167,15 +164,39 @@ fn access_log() -> Logger {
         .custom_request_replace("path", |req| req.path().to_string())
 }
 
+/// Unknown addresses: the HTML page for a browser asking for a page, the
+/// API's JSON error for anyone else and anything under the API.
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::FromRequest;
+    let wants_page = !req.path().starts_with(API_PREFIX)
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        match web_pages::session::Visitor::extract(&req).await {
+            Ok(visitor) => return web_pages::not_found(visitor).await,
+            Err(e) => return actix_web::ResponseError::error_response(&e),
+        }
+    }
+    HttpResponse::NotFound().json(json_error_for_status(
+        actix_web::http::StatusCode::NOT_FOUND,
+    ))
+}
+
 /// Replaces the framework's plain-text error responses (unknown route, wrong
-/// method) with the API's JSON error shape.
+/// method, a malformed form) with the API's JSON error shape.
 fn json_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
+    // JSON already, or one of the web pages' own HTML error pages.
+    let is_answer = res
         .response()
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
+    if is_answer {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

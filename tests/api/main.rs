@@ -42,3 +42,4 @@ mod stats_charts;
 mod stats_tables;
 mod transitions;
 mod users;
+mod web;

@@ -337,6 +337,31 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
+impl ListParams {
+    /// The query the list service runs (also what the register page asks).
+    pub fn into_query(self) -> ListQuery {
+        let sort = self.sort.unwrap_or(Sort {
+            key: SortKey::CreatedAt,
+            descending: true,
+        });
+        ListQuery {
+            filters: Filters {
+                statuses: self.status,
+                country: self.country,
+                priority: self.priority,
+                legal_basis: self.legal_basis,
+                q: self.q.map(|q| q.0).filter(|q| !q.is_empty()),
+                sent_from: self.sent_from,
+                sent_to: self.sent_to,
+            },
+            sort: sort.key,
+            descending: sort.descending,
+            limit: self.limit.map_or(DEFAULT_LIMIT, |l| l.0).into(),
+            cursor: self.cursor,
+        }
+    }
+}
+
 impl ParamGroup for ListParams {
     const UNKNOWN: &'static str = "is not a filter of this list";
 
@@ -443,26 +468,7 @@ async fn list(
     _: Authorized<ReadCases>,
     params: Params<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let p = params.0;
-    let sort = p.sort.unwrap_or(Sort {
-        key: SortKey::CreatedAt,
-        descending: true,
-    });
-    let query = ListQuery {
-        filters: Filters {
-            statuses: p.status,
-            country: p.country,
-            priority: p.priority,
-            legal_basis: p.legal_basis,
-            q: p.q.map(|q| q.0).filter(|q| !q.is_empty()),
-            sent_from: p.sent_from,
-            sent_to: p.sent_to,
-        },
-        sort: sort.key,
-        descending: sort.descending,
-        limit: p.limit.map_or(DEFAULT_LIMIT, |l| l.0).into(),
-        cursor: p.cursor,
-    };
+    let query = params.0.into_query();
     let page = state.services.list_requests(query).await?;
     Ok(HttpResponse::Ok().json(page))
 }

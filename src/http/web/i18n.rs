@@ -1,0 +1,418 @@
+//! Everything a person reads on the pages, in English and French: the
+//! messages (one declaration per message holding both languages, so none
+//! can lack a translation), country names, dates and numbers as each
+//! language writes them. Vocabulary labels live with their vocabularies
+//! (`label(language)`, `crate::domain::vocab`).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::domain::{CountryCode, Language};
+
+/// Declares the messages: `name: "English", "Français";` becomes a method
+/// `Tr::name()` that templates call (a misspelt name fails the build) and
+/// an entry of [`MESSAGES`] for the translation tests.
+macro_rules! messages {
+    ($($name:ident: $en:literal, $fr:literal;)+) => {
+        impl Tr {
+            $(pub fn $name(&self) -> &'static str {
+                match self.language { Language::En => $en, Language::Fr => $fr }
+            })+
+        }
+
+        /// Every message: (name, English, French).
+        pub const MESSAGES: &[(&str, &str, &str)] = &[$((stringify!($name), $en, $fr)),+];
+    };
+}
+
+/// The translator of one page: its language, and the messages in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub language: Language,
+}
+
+messages! {
+    app_name: "MLA tracker", "Suivi de l'entraide pénale";
+    skip_link: "Skip to main content", "Aller au contenu principal";
+    main_navigation: "Main navigation", "Navigation principale";
+    language_switch: "Language", "Langue";
+    nav_requests: "Requests", "Demandes";
+    nav_stats: "Statistics", "Statistiques";
+    signed_in_as: "Signed in as", "Connecté en tant que";
+    sign_in: "Sign in", "Se connecter";
+    sign_in_title: "Sign in to the MLA tracker", "Connexion au suivi de l'entraide pénale";
+    sign_out: "Sign out", "Se déconnecter";
+    email: "Email", "Adresse électronique";
+    password: "Password", "Mot de passe";
+    sign_in_failed: "Email or password incorrect.", "Adresse électronique ou mot de passe incorrect.";
+    sign_in_throttled: "Too many failed attempts from your address. Wait a few minutes, then try again.", "Trop de tentatives échouées depuis votre adresse. Patientez quelques minutes, puis réessayez.";
+    session_expired: "Your session has expired. Sign in again to continue.", "Votre session a expiré. Reconnectez-vous pour continuer.";
+    signed_out: "You are signed out.", "Vous êtes déconnecté.";
+    no_password_help: "No password yet? Ask an administrator for an invitation.", "Pas encore de mot de passe ? Demandez une invitation à un administrateur.";
+    forbidden_title: "Access denied", "Accès refusé";
+    forbidden_text: "Your role does not give access to this page. If you need it, ask an administrator.", "Votre rôle ne donne pas accès à cette page. Si vous en avez besoin, adressez-vous à un administrateur.";
+    csrf_title: "This form has expired", "Ce formulaire a expiré";
+    csrf_text: "The form was not sent from this service's page, or the page is too old. Go back, reload the page and send the form again.", "Le formulaire ne provient pas d'une page de ce service, ou la page est trop ancienne. Revenez en arrière, rechargez la page et renvoyez le formulaire.";
+    not_found_title: "Page not found", "Page introuvable";
+    not_found_text: "There is nothing at this address. Check the link, or start again from the list of requests.", "Il n'y a rien à cette adresse. Vérifiez le lien, ou repartez de la liste des demandes.";
+    error_title: "Something went wrong", "Une erreur est survenue";
+    error_text: "The service could not finish this. Nothing was changed. Try again in a moment; if it happens again, tell an administrator.", "Le service n'a pas pu terminer. Rien n'a été modifié. Réessayez dans un instant ; si cela se reproduit, prévenez un administrateur.";
+    unavailable_text: "The database is not answering. Nothing was changed. Try again in a minute.", "La base de données ne répond pas. Rien n'a été modifié. Réessayez dans une minute.";
+    back_home: "Back to the start page", "Retour à la page d'accueil";
+    register_title: "Requests sent abroad", "Demandes adressées à l'étranger";
+    filters: "Filters", "Filtres";
+    filter_status: "Status", "Statut";
+    filter_country: "Requested country", "Pays requis";
+    filter_priority: "Priority", "Priorité";
+    filter_legal_basis: "Legal basis", "Base juridique";
+    filter_text: "Reference, case, title or magistrate", "Référence, affaire, objet ou magistrat";
+    filter_sent_from: "Sent on or after", "Envoyée à partir du";
+    filter_sent_to: "Sent on or before", "Envoyée jusqu'au";
+    filter_sort: "Sort by", "Trier par";
+    any: "Any", "Tous";
+    apply_filters: "Apply", "Appliquer";
+    clear_filters: "Clear", "Effacer";
+    sort_created_desc: "Newest first", "Les plus récentes";
+    sort_sent_asc: "Sent, oldest first", "Date d'envoi, les plus anciennes";
+    sort_sent_desc: "Sent, newest first", "Date d'envoi, les plus récentes";
+    sort_status_since_asc: "Longest in their status", "Depuis le plus longtemps dans leur statut";
+    sort_reference: "Reference", "Référence";
+    col_reference: "Reference", "Référence";
+    col_case: "Case", "Affaire";
+    col_title: "Title", "Objet";
+    col_country: "Country", "Pays";
+    col_status: "Status", "Statut";
+    col_sent: "Sent", "Envoi";
+    col_next_deadline: "Needed by", "Nécessaire avant le";
+    not_sent: "not sent", "non envoyée";
+    none: "none", "aucune";
+    no_requests: "No request matches these filters.", "Aucune demande ne correspond à ces filtres.";
+    next_page: "Next page", "Page suivante";
+    first_page: "First page", "Première page";
+    invalid_date: "Enter a date as YYYY-MM-DD, for example 2026-03-31.", "Saisissez une date au format AAAA-MM-JJ, par exemple 2026-03-31.";
+    sent_to_before_from: "This date is before the start date; correct one of the two.", "Cette date précède la date de début ; corrigez l'une des deux.";
+    choose_from_list: "Choose a value from the list.", "Choisissez une valeur dans la liste.";
+    search_too_long: "Shorten the search to 200 characters at most.", "Raccourcissez la recherche à 200 caractères au plus.";
+    unknown_filter: "This is not a filter of the list; remove it from the address.", "Ce n'est pas un filtre de la liste ; retirez-le de l'adresse.";
+    filters_invalid: "Some filters are not valid; correct them to see the list.", "Certains filtres ne sont pas valides ; corrigez-les pour afficher la liste.";
+    request_fields: "Request", "Demande";
+    field_reference: "Reference", "Référence";
+    field_case: "Case", "Affaire";
+    field_title: "Title", "Objet";
+    field_magistrate: "Issuing magistrate", "Magistrat requérant";
+    field_court: "Court", "Juridiction";
+    field_country: "Requested country", "Pays requis";
+    field_authority: "Requested authority", "Autorité requise";
+    field_channel: "Channel", "Voie de transmission";
+    field_facilitators: "Facilitated by", "Facilitée par";
+    field_legal_basis: "Legal basis", "Base juridique";
+    field_offences: "Offences", "Infractions";
+    field_measures: "Measures requested", "Mesures demandées";
+    field_priority: "Priority", "Priorité";
+    field_status: "Status", "Statut";
+    field_status_since: "In this status since", "Dans ce statut depuis le";
+    field_sent: "Sent", "Envoyée le";
+    field_received: "Received by the requested state", "Reçue par l'État requis le";
+    field_acknowledged: "Acknowledged", "Accusé de réception le";
+    field_first_response: "First substantive response", "Première réponse sur le fond le";
+    field_closed: "Closed", "Clôturée le";
+    field_abandonment_reason: "Reason for abandoning", "Motif de l'abandon";
+    field_refusal_ground: "Ground for refusal", "Motif du refus";
+    field_needed_by: "Needed by", "Nécessaire avant le";
+    field_foreign_reference: "Reference of the requested state", "Référence de l'État requis";
+    field_coordinator: "Coordinator", "Coordinateur";
+    field_outcome_note: "Outcome", "Résultat";
+    history: "History", "Historique";
+    col_effective: "Effective", "Date d'effet";
+    col_event: "What happened", "Événement";
+    col_by: "By", "Par";
+    col_recorded: "Recorded", "Enregistré le";
+    col_note: "Note", "Note";
+    event_created: "Created", "Création";
+    event_updated: "Edited", "Modification";
+    event_transition: "Status changed", "Changement de statut";
+    event_milestone: "Milestone", "Étape";
+    event_note: "Note", "Note";
+    event_follow_up: "Follow-up", "Relance";
+    event_snoozed: "Alerts paused", "Alertes suspendues";
+    event_unsnoozed: "Alerts resumed", "Alertes reprises";
+    event_linked: "Linked", "Lien ajouté";
+    event_unlinked: "Link removed", "Lien retiré";
+    event_preservation_recorded: "Preservation recorded", "Conservation enregistrée";
+    event_preservation_renewed: "Preservation renewed", "Conservation renouvelée";
+    event_preservation_released: "Preservation released", "Conservation levée";
+    days_in_status_one: "day", "jour";
+    days_in_status_many: "days", "jours";
+    stats_title: "Cooperation by country", "Coopération par pays";
+    stats_published_note: "Published view: counts are slightly perturbed and small counts hidden, so that no request can be singled out.", "Vue publiée : les effectifs sont légèrement perturbés et les petits effectifs masqués, pour qu'aucune demande ne puisse être isolée.";
+    stats_exact_note: "Exact figures, for the office only: do not publish them.", "Chiffres exacts, réservés au service : ne pas les publier.";
+    stats_as_of: "As of", "Au";
+    stats_requests: "Requests", "Demandes";
+    stats_answered: "Answered", "Répondues";
+    stats_response_rate: "Response rate", "Taux de réponse";
+    stats_median_days: "Median days to an answer", "Délai médian de réponse (jours)";
+    stats_hidden: "hidden", "masqué";
+    stats_not_reached: "not reached", "non atteint";
+    stats_all_countries: "All countries", "Tous pays";
+}
+
+impl Tr {
+    pub fn new(language: Language) -> Tr {
+        Tr { language }
+    }
+
+    /// The `lang` attribute.
+    pub fn code(&self) -> &'static str {
+        self.language.code()
+    }
+
+    /// `2 December 2026` / `2 décembre 2026`.
+    pub fn date(&self, date: &NaiveDate) -> String {
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        const FR: [&str; 12] = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
+        let month = date.month0() as usize;
+        match self.language {
+            Language::En => format!("{} {} {}", date.day(), EN[month], date.year()),
+            Language::Fr if date.day() == 1 => format!("1er {} {}", FR[month], date.year()),
+            Language::Fr => format!("{} {} {}", date.day(), FR[month], date.year()),
+        }
+    }
+
+    /// A date if there is one, else the given words.
+    pub fn date_or(&self, date: &Option<NaiveDate>, otherwise: &str) -> String {
+        date.as_ref()
+            .map_or_else(|| otherwise.to_string(), |d| self.date(d))
+    }
+
+    /// `1,234` / `1 234` (a narrow no-break space, as French typography
+    /// groups digits).
+    pub fn number(&self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let separator = match self.language {
+            Language::En => ",",
+            Language::Fr => "\u{202f}",
+        };
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push_str(separator);
+            }
+            grouped.push(c);
+        }
+        if n < 0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    }
+
+    /// `42 %` in French, `42%` in English.
+    pub fn percent(&self, share: f64) -> String {
+        let value = (share * 100.0).round();
+        match self.language {
+            Language::En => format!("{value}%"),
+            Language::Fr => format!("{value}\u{202f}%"),
+        }
+    }
+
+    /// `3 days` / `3 jours`.
+    pub fn days(&self, n: i64) -> String {
+        let unit = if n.abs() <= 1 {
+            self.days_in_status_one()
+        } else {
+            self.days_in_status_many()
+        };
+        format!("{} {unit}", self.number(n))
+    }
+
+    /// The country's name in this language (the code if it has none).
+    pub fn country(&self, code: &CountryCode) -> String {
+        country_name(code.as_str(), self.language).unwrap_or_else(|| code.as_str().to_string())
+    }
+}
+
+/// Every country's (English, French) name by ISO code, from
+/// `country-names.tsv` (written by `scripts/country-names`).
+static COUNTRY_NAMES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| {
+        include_str!("country-names.tsv")
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split('\t');
+                Some((fields.next()?, (fields.next()?, fields.next()?)))
+            })
+            .collect()
+    });
+
+pub fn country_name(code: &str, language: Language) -> Option<String> {
+    COUNTRY_NAMES.get(code).map(|(en, fr)| {
+        match language {
+            Language::En => *en,
+            Language::Fr => *fr,
+        }
+        .to_string()
+    })
+}
+
+/// Every country, sorted by its name in `language`, for a select box.
+pub fn countries_by_name(language: Language) -> Vec<(CountryCode, String)> {
+    let mut all: Vec<(CountryCode, String)> = CountryCode::all()
+        .map(|code| {
+            let name = Tr::new(language).country(&code);
+            (code, name)
+        })
+        .collect();
+    all.sort_by(|a, b| collation_key(&a.1).cmp(&collation_key(&b.1)));
+    all
+}
+
+/// Letters without their accents, for sorting names as a reader expects
+/// (`Égypte` among the E).
+fn collation_key(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'À' | 'Á' | 'Â' | 'Ä' | 'Å' => 'A',
+            'É' | 'È' | 'Ê' | 'Ë' => 'E',
+            'Î' | 'Ï' => 'I',
+            'Ô' | 'Ö' => 'O',
+            'Ü' | 'Û' | 'Ù' => 'U',
+            'à' | 'á' | 'â' | 'ä' | 'å' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ü' | 'û' | 'ù' => 'u',
+            'ç' => 'c',
+            other => other,
+        })
+        .collect::<String>()
+        .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        AbandonmentReason, Channel, LegalBasis, Measure, Offence, Priority, RefusalGround, Role,
+        Status,
+    };
+
+    /// Words that are the same in both languages (names, Latin, loanwords).
+    const SAME_IN_BOTH: &[&str] = &["event_note", "col_note"];
+
+    #[test]
+    fn every_message_is_translated() {
+        let mut names = std::collections::HashSet::new();
+        for (name, en, fr) in MESSAGES {
+            assert!(names.insert(name), "{name} is declared twice");
+            assert!(
+                !en.trim().is_empty() && !fr.trim().is_empty(),
+                "{name} is empty"
+            );
+            assert!(
+                en != fr || SAME_IN_BOTH.contains(name),
+                "{name} reads the same in French as in English (`{en}`): translate it, or list \
+                 it in SAME_IN_BOTH if it truly is the same word"
+            );
+        }
+    }
+
+    #[test]
+    fn vocabulary_labels_never_show_a_code() {
+        fn check<T: Copy + std::fmt::Display>(
+            all: &[T],
+            label: impl Fn(T, Language) -> &'static str,
+        ) {
+            for &value in all {
+                for language in Language::ALL {
+                    let text = label(value, language);
+                    assert!(!text.is_empty(), "{value} has no {language:?} label");
+                    assert!(
+                        !text.contains('_'),
+                        "{value}'s {language:?} label is a code: {text}"
+                    );
+                }
+            }
+        }
+        check(Status::ALL, Status::label);
+        check(Offence::ALL, Offence::label);
+        check(LegalBasis::ALL, LegalBasis::label);
+        check(Channel::ALL, Channel::label);
+        check(Measure::ALL, Measure::label);
+        check(Priority::ALL, Priority::label);
+        check(AbandonmentReason::ALL, AbandonmentReason::label);
+        check(RefusalGround::ALL, RefusalGround::label);
+        check(Role::ALL, Role::label);
+        assert_eq!(
+            Offence::ChildSexualExploitation.label(Language::Fr),
+            "Exploitation sexuelle d'enfants"
+        );
+    }
+
+    #[test]
+    fn every_country_has_both_names() {
+        for code in CountryCode::all() {
+            for language in Language::ALL {
+                assert!(
+                    country_name(code.as_str(), language).is_some(),
+                    "{code:?} has no name"
+                );
+            }
+        }
+        let fr = Tr::new(Language::Fr);
+        assert_eq!(
+            fr.country(&CountryCode::parse("PH").unwrap()),
+            "Philippines"
+        );
+        assert_eq!(fr.country(&CountryCode::parse("DE").unwrap()), "Allemagne");
+        let sorted = countries_by_name(Language::Fr);
+        let position = |name: &str| sorted.iter().position(|(_, n)| n == name).unwrap();
+        assert!(
+            position("Égypte") < position("Espagne") && position("Danemark") < position("Égypte")
+        );
+    }
+
+    #[test]
+    fn dates_and_numbers_as_each_language_writes_them() {
+        let (en, fr) = (Tr::new(Language::En), Tr::new(Language::Fr));
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(en.date(&day), "2 December 2026");
+        assert_eq!(fr.date(&day), "2 décembre 2026");
+        let first = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        assert_eq!(fr.date(&first), "1er mars 2027");
+        assert_eq!(en.number(1_234_567), "1,234,567");
+        assert_eq!(fr.number(1_234_567), "1\u{202f}234\u{202f}567");
+        assert_eq!(fr.number(-950), "-950");
+        assert_eq!(en.percent(0.425), "43%");
+        assert_eq!(fr.percent(0.42), "42\u{202f}%");
+        assert_eq!(fr.days(1), "1 jour");
+        assert_eq!(en.days(1922), "1,922 days");
+    }
+}

@@ -1,0 +1,453 @@
+//! The register: the list of requests with its filters (`/requests`), and
+//! one request with its history (`/requests/{id}`).
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::i18n::{Tr, countries_by_name};
+use super::layout::Chrome;
+use super::session::SignedIn;
+use super::{WebError, page};
+use crate::db::events::{Event, EventKind};
+use crate::domain::request::MlaRequest;
+use crate::domain::{LegalBasis, Priority, Status};
+use crate::http::api::requests::ListParams;
+use crate::http::auth::ReadCases;
+use crate::http::params;
+use crate::http::state::AppState;
+use crate::services;
+
+/// One `<option>` of a select box.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn choices<T: Copy>(
+    all: &[T],
+    chosen: &str,
+    value: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> String,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|&item| Choice {
+            value: value(item).to_string(),
+            label: label(item),
+            selected: value(item) == chosen,
+        })
+        .collect()
+}
+
+/// One line of the register.
+pub struct Row {
+    pub id: String,
+    pub reference: String,
+    pub case_reference: String,
+    pub title: String,
+    pub country: String,
+    pub status: &'static str,
+    pub in_status: String,
+    pub sent: String,
+    pub needed_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    chrome: Chrome,
+    /// The filters as typed, to show them again.
+    given: HashMap<String, String>,
+    statuses: Vec<Choice>,
+    countries: Vec<Choice>,
+    priorities: Vec<Choice>,
+    legal_bases: Vec<Choice>,
+    sorts: Vec<Choice>,
+    /// When some filters are invalid: (label, anchor, messages) each.
+    errors: Vec<(String, String, Vec<String>)>,
+    /// The message beside each invalid filter, by parameter name.
+    field_errors: HashMap<String, String>,
+    rows: Vec<Row>,
+    /// The link to the next page, if there is one.
+    next_page: Option<String>,
+    /// Whether this is a page after the first.
+    later_page: bool,
+}
+
+impl RegisterPage {
+    fn given(&self, name: &str) -> &str {
+        self.given.get(name).map_or("", String::as_str)
+    }
+
+    fn error_of(&self, name: &str) -> Option<String> {
+        self.field_errors.get(name).cloned()
+    }
+}
+
+/// The sort orders offered, as the API spells them.
+const SORTS: [&str; 5] = [
+    "-created_at",
+    "sent_at",
+    "-sent_at",
+    "status_since",
+    "reference",
+];
+
+fn sort_label(t: Tr, sort: &str) -> &'static str {
+    match sort {
+        "sent_at" => t.sort_sent_asc(),
+        "-sent_at" => t.sort_sent_desc(),
+        "status_since" => t.sort_status_since_asc(),
+        "reference" => t.sort_reference(),
+        _ => t.sort_created_desc(),
+    }
+}
+
+/// `GET /requests`: the filters are the API's list parameters, so a link
+/// to a filtered register and a filtered API call read the same.
+pub async fn list(
+    state: web::Data<AppState>,
+    signed_in: SignedIn<ReadCases>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    let visitor = &signed_in.visitor;
+    let t = visitor.tr();
+    let language = t.language;
+    // A form sends its empty fields too; empty means "any".
+    let given: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(given.iter())
+        .finish();
+    let given: HashMap<String, String> = given.into_iter().collect();
+    let chosen = |name: &str| given.get(name).cloned().unwrap_or_default();
+    let today = state.services.today();
+    let mut register = RegisterPage {
+        chrome: visitor.chrome(t.register_title()),
+        statuses: choices(Status::ALL, &chosen("status"), Status::as_str, |s| {
+            s.label(language).to_string()
+        }),
+        countries: countries_by_name(language)
+            .into_iter()
+            .map(|(code, name)| Choice {
+                selected: code.as_str() == chosen("country").to_uppercase(),
+                value: code.as_str().to_string(),
+                label: name,
+            })
+            .collect(),
+        priorities: choices(Priority::ALL, &chosen("priority"), Priority::as_str, |p| {
+            p.label(language).to_string()
+        }),
+        legal_bases: choices(
+            LegalBasis::ALL,
+            &chosen("legal_basis"),
+            LegalBasis::as_str,
+            |b| b.label(language).to_string(),
+        ),
+        sorts: SORTS
+            .iter()
+            .map(|&s| Choice {
+                value: s.to_string(),
+                label: sort_label(t, s).to_string(),
+                selected: chosen("sort") == s,
+            })
+            .collect(),
+        later_page: given.contains_key("cursor"),
+        given,
+        errors: Vec::new(),
+        field_errors: HashMap::new(),
+        rows: Vec::new(),
+        next_page: None,
+    };
+    match params::parse::<ListParams>(&query, today.date) {
+        Err(errors) => {
+            register.errors = errors
+                .0
+                .into_keys()
+                .map(|field| {
+                    let message = filter_error(t, &field, &register.given);
+                    (
+                        filter_label(t, &field).to_string(),
+                        format!("filter-{field}"),
+                        vec![message.to_string()],
+                    )
+                })
+                .collect();
+            register.field_errors = register
+                .errors
+                .iter()
+                .map(|(_, anchor, messages)| {
+                    (
+                        anchor.trim_start_matches("filter-").to_string(),
+                        messages.join(" "),
+                    )
+                })
+                .collect();
+        }
+        Ok(params) => {
+            let found = state.services.list_requests(params.into_query()).await;
+            let found = match found {
+                Ok(found) => found,
+                Err(services::Error::InvalidCursor(_)) => {
+                    return Ok(super::see_other("/requests").finish());
+                }
+                Err(e) => return Err(WebError::service(e, language)),
+            };
+            register.rows = found.items.iter().map(|r| row(t, today.date, r)).collect();
+            register.next_page = found.next_cursor.map(|cursor| {
+                let mut next = form_urlencoded::Serializer::new(String::from("/requests?"));
+                for (k, v) in register.given.iter().filter(|(k, _)| *k != "cursor") {
+                    next.append_pair(k, v);
+                }
+                next.append_pair("cursor", &cursor);
+                next.finish()
+            });
+        }
+    }
+    let status = if register.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(page(visitor, status, &register))
+}
+
+/// A filter's name as its label reads.
+fn filter_label(t: Tr, field: &str) -> &str {
+    match field {
+        "status" => t.filter_status(),
+        "country" => t.filter_country(),
+        "priority" => t.filter_priority(),
+        "legal_basis" => t.filter_legal_basis(),
+        "q" => t.filter_text(),
+        "sent_from" => t.filter_sent_from(),
+        "sent_to" => t.filter_sent_to(),
+        "sort" => t.filter_sort(),
+        other => other,
+    }
+}
+
+/// What to do about an invalid filter, in the reader's language (the
+/// API's messages, in English, name the same problems).
+fn filter_error(t: Tr, field: &str, given: &HashMap<String, String>) -> &'static str {
+    let is_date = |name: &str| {
+        given
+            .get(name)
+            .is_some_and(|v| v.parse::<chrono::NaiveDate>().is_ok())
+    };
+    match field {
+        "sent_to" if is_date("sent_to") => t.sent_to_before_from(),
+        "sent_from" | "sent_to" => t.invalid_date(),
+        "status" | "country" | "priority" | "legal_basis" | "sort" => t.choose_from_list(),
+        "q" => t.search_too_long(),
+        _ => t.unknown_filter(),
+    }
+}
+
+fn row(t: Tr, today: chrono::NaiveDate, r: &MlaRequest) -> Row {
+    let life = &r.lifecycle;
+    Row {
+        id: r.id.to_string(),
+        reference: r.reference.clone(),
+        case_reference: r.case_reference.clone(),
+        title: r.fields.title.clone(),
+        country: t.country(&r.fields.target_country),
+        status: life.status.label(t.language),
+        in_status: t.days((today - life.status_since).num_days()),
+        sent: t.date_or(&life.sent_at, t.not_sent()),
+        needed_by: t.date_or(&r.fields.needed_by, "—"),
+    }
+}
+
+/// One event of the history, in words.
+pub struct HistoryLine {
+    pub effective: String,
+    pub recorded: String,
+    pub what: String,
+    pub by: String,
+    pub note: String,
+}
+
+/// A labelled value of the request.
+pub struct Field {
+    pub label: &'static str,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage {
+    chrome: Chrome,
+    reference: String,
+    fields: Vec<Field>,
+    history: Vec<HistoryLine>,
+}
+
+/// `GET /requests/{id}`.
+pub async fn show(
+    state: web::Data<AppState>,
+    signed_in: SignedIn<ReadCases>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let visitor = &signed_in.visitor;
+    let t = visitor.tr();
+    let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
+    let id = id.parse::<uuid::Uuid>().map_err(|_| not_found())?;
+    let found = state.services.get_request(id).await;
+    let request = match found {
+        Ok(request) => request,
+        Err(services::Error::NotFound(_)) => return Err(not_found()),
+        Err(e) => return Err(WebError::service(e, t.language)),
+    };
+    let events = state
+        .services
+        .request_events(id)
+        .await
+        .map_err(|e| WebError::service(e, t.language))?;
+    let shown = RequestPage {
+        chrome: visitor.chrome(&format!("{} · {}", request.reference, request.fields.title)),
+        reference: request.reference.clone(),
+        fields: fields(t, &request),
+        history: events.iter().map(|e| history_line(t, e)).collect(),
+    };
+    Ok(page(visitor, StatusCode::OK, &shown))
+}
+
+fn fields(t: Tr, r: &MlaRequest) -> Vec<Field> {
+    let l = t.language;
+    let f = &r.fields;
+    let life = &r.lifecycle;
+    let list = |labels: Vec<&'static str>| {
+        if labels.is_empty() {
+            "—".to_string()
+        } else {
+            labels.join(", ")
+        }
+    };
+    let mut shown = vec![
+        (t.field_title(), f.title.clone()),
+        (t.field_case(), r.case_reference.clone()),
+        (t.field_status(), life.status.label(l).to_string()),
+        (t.field_status_since(), t.date(&life.status_since)),
+        (t.field_priority(), f.priority.label(l).to_string()),
+        (t.field_country(), t.country(&f.target_country)),
+        (t.field_magistrate(), f.issuing_magistrate.name.clone()),
+        (
+            t.field_court(),
+            f.issuing_magistrate.court.clone().unwrap_or_default(),
+        ),
+        (
+            t.field_authority(),
+            f.requested_authority.clone().unwrap_or_default(),
+        ),
+        (
+            t.field_legal_basis(),
+            f.legal_basis
+                .map_or(String::new(), |b| b.label(l).to_string()),
+        ),
+        (
+            t.field_channel(),
+            f.channel.map_or(String::new(), |c| c.label(l).to_string()),
+        ),
+        (
+            t.field_facilitators(),
+            list(f.facilitators.iter().map(|x| x.label(l)).collect()),
+        ),
+        (
+            t.field_offences(),
+            list(f.offences.iter().map(|x| x.label(l)).collect()),
+        ),
+        (
+            t.field_measures(),
+            list(f.measures.iter().map(|x| x.label(l)).collect()),
+        ),
+        (t.field_sent(), t.date_or(&life.sent_at, t.not_sent())),
+        (t.field_received(), t.date_or(&life.received_at, "—")),
+        (
+            t.field_acknowledged(),
+            t.date_or(&life.acknowledged_at, "—"),
+        ),
+        (
+            t.field_first_response(),
+            t.date_or(&life.first_response_at, "—"),
+        ),
+        (t.field_needed_by(), t.date_or(&f.needed_by, "—")),
+        (
+            t.field_foreign_reference(),
+            f.foreign_reference.clone().unwrap_or_default(),
+        ),
+        (
+            t.field_coordinator(),
+            f.coordinator_email.clone().unwrap_or_default(),
+        ),
+        (t.field_closed(), t.date_or(&life.closed_at, "—")),
+    ];
+    if let Some(reason) = life.abandonment_reason {
+        shown.push((t.field_abandonment_reason(), reason.label(l).to_string()));
+    }
+    if let Some(ground) = life.refusal_ground {
+        shown.push((t.field_refusal_ground(), ground.label(l).to_string()));
+    }
+    if let Some(note) = &f.outcome_note {
+        shown.push((t.field_outcome_note(), note.clone()));
+    }
+    shown
+        .into_iter()
+        .map(|(label, value)| Field {
+            label,
+            value: if value.is_empty() {
+                "—".into()
+            } else {
+                value
+            },
+        })
+        .collect()
+}
+
+fn history_line(t: Tr, e: &Event) -> HistoryLine {
+    let kind = match e.kind {
+        EventKind::Created => t.event_created(),
+        EventKind::Updated => t.event_updated(),
+        EventKind::Transition => t.event_transition(),
+        EventKind::Milestone => t.event_milestone(),
+        EventKind::Note => t.event_note(),
+        EventKind::FollowUp => t.event_follow_up(),
+        EventKind::Snoozed => t.event_snoozed(),
+        EventKind::Unsnoozed => t.event_unsnoozed(),
+        EventKind::Linked => t.event_linked(),
+        EventKind::Unlinked => t.event_unlinked(),
+        EventKind::PreservationRecorded => t.event_preservation_recorded(),
+        EventKind::PreservationRenewed => t.event_preservation_renewed(),
+        EventKind::PreservationReleased => t.event_preservation_released(),
+    };
+    let what = match (e.from_status, e.to_status) {
+        (Some(from), Some(to)) if from != to => {
+            format!(
+                "{kind}: {} → {}",
+                from.label(t.language),
+                to.label(t.language)
+            )
+        }
+        (None, Some(to)) if e.kind == EventKind::Created => {
+            format!("{kind}: {}", to.label(t.language))
+        }
+        _ => kind.to_string(),
+    };
+    let recorded = e.recorded_at.date_naive();
+    HistoryLine {
+        effective: t.date(&e.effective_date),
+        recorded: format!(
+            "{} {}",
+            t.date(&recorded),
+            e.recorded_at.format("%H:%M UTC")
+        ),
+        what,
+        by: e.actor.name.clone(),
+        note: e.note.clone().unwrap_or_default(),
+    }
+}

@@ -1,0 +1,592 @@
+//! The web pages over HTTP, as a browser without JavaScript would use them:
+//! sign-in, sessions and their limits, CSRF tokens, roles, escaping,
+//! languages and the pages' headers. (tests/browser drives the same pages
+//! in a real browser, with axe-core.)
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use awc::http::Method;
+use mla_tracker::credentials::password;
+use mla_tracker::db::users;
+use serde_json::json;
+
+use crate::common::{TestApp, id_of, sent_body, spawn_app, spawn_app_with};
+
+const PASSWORD: &str = "Correct-horse-battery-7";
+
+/// A browser: a cookie jar, no redirects followed, forms posted with the
+/// CSRF token of the page they came from.
+struct Browser {
+    address: String,
+    client: awc::Client,
+    cookies: HashMap<String, String>,
+    accept_language: Option<&'static str>,
+}
+
+struct Page {
+    status: u16,
+    headers: awc::http::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn location(&self) -> String {
+        self.header("location")
+    }
+
+    /// The first CSRF token in the page.
+    fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find(r#"name="csrf_token" value=""#)
+            .expect("the page has a form with a CSRF token")
+            + r#"name="csrf_token" value=""#.len();
+        self.body[start..start + 64].to_string()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            address: app.address.clone(),
+            client: awc::Client::builder()
+                .disable_redirects()
+                .timeout(Duration::from_secs(60))
+                .finish(),
+            cookies: HashMap::new(),
+            accept_language: None,
+        }
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .insert_header(("Accept", "text/html"));
+        if let Some(language) = self.accept_language {
+            req = req.insert_header(("Accept-Language", language));
+        }
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.insert_header(("Cookie", jar.join("; ")));
+        }
+        let mut res = match form {
+            Some(pairs) => {
+                req.send_form(&pairs.iter().copied().collect::<Vec<_>>())
+                    .await
+            }
+            None => req.send().await,
+        }
+        .expect("the server answers");
+        for set in res.headers().get_all("set-cookie") {
+            let cookie = actix_web::cookie::Cookie::parse(set.to_str().unwrap().to_string()).unwrap();
+            let expired =
+                cookie.max_age().is_some_and(|a| a.is_zero()) || cookie.value().is_empty();
+            if expired {
+                self.cookies.remove(cookie.name());
+            } else {
+                self.cookies
+                    .insert(cookie.name().to_string(), cookie.value().to_string());
+            }
+        }
+        let body = res.body().limit(10 << 20).await.expect("a body");
+        Page {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: String::from_utf8(body.to_vec()).expect("UTF-8"),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    /// Signs in through the form; returns the answer to the POST.
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        assert_eq!(form.status, 200);
+        let csrf = form.csrf();
+        self.post(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
+
+/// Whether `text` is in the page as text: its `<`, `>`, `&` and quotes
+/// written as character references (named or numeric).
+fn escaped(body: &str, text: &str) -> bool {
+    let numeric: String = text
+        .chars()
+        .map(|c| match c {
+            '<' | '>' | '&' | '"' | '\'' => format!("&#{};", c as u32),
+            c => c.to_string(),
+        })
+        .collect();
+    let named = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    body.contains(&numeric) || body.contains(&named)
+}
+
+/// A user of `role` with [`PASSWORD`]; returns their email.
+async fn user_with_password(app: &TestApp, role: &str) -> String {
+    let (user, _) = app.create_user(role).await;
+    let email = user["email"].as_str().unwrap().to_string();
+    let hash = password::hash(PASSWORD);
+    let mut conn = app.db.blocking_conn().unwrap();
+    let id = user["id"].as_str().unwrap().parse().unwrap();
+    assert!(users::set_password_hash(&mut conn, id, &hash).unwrap());
+    email
+}
+
+#[actix_web::test]
+async fn sign_in_page_has_the_fields_and_headers_of_a_form_page() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/login").await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").starts_with("text/html"));
+    for field in [
+        r#"name="email""#,
+        r#"name="password""#,
+        r#"name="csrf_token""#,
+    ] {
+        assert!(page.body.contains(field), "{field} missing");
+    }
+    let policy = page.header("content-security-policy");
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(page.header("x-frame-options"), "DENY");
+    assert!(page.body.contains(r#"<html lang="en">"#));
+    assert!(page.body.contains(r##"href="#main""##) && page.body.contains(r#"<main id="main""#));
+    let browser_cookie = browser
+        .cookies
+        .get("mla_browser")
+        .expect("a browser cookie");
+    assert!(browser_cookie.len() >= 43);
+    assert!(
+        !page.body.contains(browser_cookie.as_str()),
+        "the secret itself is never in the page"
+    );
+}
+
+#[actix_web::test]
+async fn signing_in_and_out() {
+    let app = spawn_app().await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+
+    let before = browser.get("/requests").await;
+    assert_eq!(before.status, 303);
+    assert_eq!(before.location(), "/login?next=%2Frequests");
+
+    let wrong = browser.sign_in(&email, "Correct-horse-battery-8").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("Email or password incorrect."));
+    assert!(wrong.body.contains(&email), "the email is kept in the form");
+    let unknown = browser.sign_in("nobody@test.example", PASSWORD).await;
+    assert_eq!(unknown.status, 401);
+    assert!(
+        unknown.body.contains("Email or password incorrect."),
+        "the same message"
+    );
+
+    let signed_in = browser.sign_in(&email, PASSWORD).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert_eq!(signed_in.location(), "/requests");
+    let set_cookie = signed_in.header("set-cookie");
+    assert!(set_cookie.starts_with("mla_session="), "{set_cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(!set_cookie.contains("Secure"), "public_url is http here");
+    let register = browser.get("/requests").await;
+    assert_eq!(register.status, 200);
+    assert!(register.body.contains("Sign out"));
+
+    let session = browser.cookies["mla_session"].clone();
+    let csrf = register.csrf();
+    let out = browser.post("/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location(), "/login?signed_out=1");
+    assert!(!browser.cookies.contains_key("mla_session"));
+    // The old cookie opens nothing any more: the session ended in the database.
+    browser.cookies.insert("mla_session".into(), session);
+    let after = browser.get("/requests").await;
+    assert_eq!(after.status, 303);
+    assert!(after.location().starts_with("/login"));
+}
+
+#[actix_web::test]
+async fn a_next_parameter_goes_back_to_this_site_only() {
+    let app = spawn_app().await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/login?next=%2Frequests%3Fstatus%3Dsent").await;
+    let csrf = form.csrf();
+    let next = "/requests?status=sent";
+    let res = browser
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), next);
+    let mut other = Browser::new(&app);
+    let csrf = other.get("/login").await.csrf();
+    let res = other
+        .post(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", &email),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), "/requests");
+}
+
+#[actix_web::test]
+async fn failed_sign_ins_are_throttled_like_bad_tokens() {
+    let app = spawn_app_with(|s| s.auth.max_failed_attempts = 3).await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..3 {
+        assert_eq!(
+            browser.sign_in(&email, "Wrong-password-123").await.status,
+            401
+        );
+    }
+    let throttled = browser.sign_in(&email, "Wrong-password-123").await;
+    assert_eq!(throttled.status, 429);
+    assert!(throttled.body.contains("Too many failed attempts"));
+    // Even the right password waits for the window to end.
+    assert_eq!(browser.sign_in(&email, PASSWORD).await.status, 429);
+}
+
+#[actix_web::test]
+async fn a_form_without_its_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&email, PASSWORD).await.status, 303);
+    let page = browser.get("/requests").await;
+
+    let none = browser.post("/logout", &[]).await;
+    assert_eq!(none.status, 403);
+    assert!(none.body.contains("This form has expired"));
+    let mut other = Browser::new(&app);
+    let foreign = other.get("/login").await.csrf();
+    let wrong = browser.post("/logout", &[("csrf_token", &foreign)]).await;
+    assert_eq!(wrong.status, 403, "another browser's token");
+    assert_eq!(
+        browser.get("/requests").await.status,
+        200,
+        "still signed in"
+    );
+
+    // The sign-in form is protected too (login CSRF).
+    let mut fresh = Browser::new(&app);
+    let res = fresh
+        .post("/login", &[("email", &email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(res.status, 403);
+    assert!(!fresh.cookies.contains_key("mla_session"));
+    let _ = page;
+}
+
+#[actix_web::test]
+async fn sessions_end_when_idle_and_when_too_old() {
+    let app = spawn_app_with(|s| {
+        s.web.session_idle = Duration::from_secs(1);
+        s.web.session_absolute = Duration::from_secs(3);
+    })
+    .await;
+    let email = user_with_password(&app, "clerk").await;
+
+    let mut idle = Browser::new(&app);
+    assert_eq!(idle.sign_in(&email, PASSWORD).await.status, 303);
+    assert_eq!(idle.get("/requests").await.status, 200);
+    actix_web::rt::time::sleep(Duration::from_millis(1600)).await;
+    let expired = idle.get("/requests").await;
+    assert_eq!(expired.status, 303);
+    assert_eq!(expired.location(), "/login?expired=1&next=%2Frequests");
+    let form = idle.get(&expired.location()).await;
+    assert!(
+        form.body.contains("Your session has expired"),
+        "{}",
+        form.body
+    );
+
+    let mut busy = Browser::new(&app);
+    assert_eq!(busy.sign_in(&email, PASSWORD).await.status, 303);
+    for _ in 0..6 {
+        actix_web::rt::time::sleep(Duration::from_millis(600)).await;
+        let res = busy.get("/requests").await;
+        if res.status != 200 {
+            assert!(
+                res.location().starts_with("/login?expired=1"),
+                "{}",
+                res.location()
+            );
+            return;
+        }
+    }
+    panic!("a session in constant use outlived its absolute limit");
+}
+
+#[actix_web::test]
+async fn deactivating_a_user_ends_their_sessions() {
+    let app = spawn_app().await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&email, PASSWORD).await.status, 303);
+    let users = app.get("/api/v1/users", &app.admin_token).await;
+    let id = users.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email.as_str())
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(browser.get("/requests").await.status, 303);
+    assert_eq!(browser.sign_in(&email, PASSWORD).await.status, 401);
+}
+
+#[actix_web::test]
+async fn an_analyst_reads_statistics_and_never_a_case() {
+    let app = spawn_app().await;
+    let created = app
+        .create_request(&sent_body("CASE-WEB-1", "2026-01-05"))
+        .await;
+    let id = id_of(&created);
+    let email = user_with_password(&app, "analyst").await;
+    let mut browser = Browser::new(&app);
+    let res = browser.sign_in(&email, PASSWORD).await;
+    assert_eq!(res.location(), "/stats");
+    let stats = browser.get("/stats").await;
+    assert_eq!(stats.status, 200);
+    assert!(stats.body.contains("Published view"));
+    assert!(
+        !stats.body.contains(r#"href="/requests""#),
+        "no link to the register"
+    );
+    for path in [format!("/requests/{id}"), "/requests".to_string()] {
+        let denied = browser.get(&path).await;
+        assert_eq!(denied.status, 403, "{path}");
+        assert!(
+            denied.body.contains("<h1>Access denied</h1>"),
+            "{}",
+            denied.body
+        );
+        assert!(!denied.body.contains("CASE-WEB-1"));
+        assert!(!denied.body.contains(created["title"].as_str().unwrap()));
+    }
+}
+
+#[actix_web::test]
+async fn every_value_is_escaped() {
+    let app = spawn_app().await;
+    let mut body = sent_body("CASE-WEB-2", "2026-01-05");
+    body["title"] = json!("<script>alert(1)</script>");
+    body["issuing_magistrate"]["name"] = json!("\"><img src=x onerror=alert(2)>");
+    let id = id_of(&app.create_request(&body).await);
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    for path in ["/requests".to_string(), format!("/requests/{id}")] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 200);
+        assert!(escaped(&page.body, "<script>alert(1)</script>"), "{path}");
+        assert!(!page.body.contains("<script>"), "{path}");
+        assert!(!page.body.contains("<img src=x"), "{path}");
+    }
+    let search = browser.get("/requests?q=%3Cb%3E").await;
+    assert!(escaped(&search.body, "<b>") && !search.body.contains("<b>"));
+}
+
+#[actix_web::test]
+async fn the_register_filters_with_the_api_s_parameters_and_explains_bad_ones() {
+    let app = spawn_app().await;
+    let mut philippines = sent_body("CASE-WEB-PH", "2026-01-05");
+    philippines["target_country"] = json!("PH");
+    philippines["title"] = json!("Subscriber data for a Manila account");
+    app.create_request(&philippines).await;
+    let mut germany = sent_body("CASE-WEB-DE", "2026-01-05");
+    germany["target_country"] = json!("DE");
+    germany["title"] = json!("Bank records in Frankfurt");
+    app.create_request(&germany).await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+
+    // Empty fields, as a form sends them, mean "any".
+    let page = browser
+        .get("/requests?status=&country=PH&priority=&legal_basis=&q=&sent_from=&sent_to=&sort=-created_at")
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Subscriber data for a Manila account"));
+    assert!(!page.body.contains("Bank records in Frankfurt"));
+    assert!(
+        page.body
+            .contains(r#"<option value="PH" selected>Philippines</option>"#)
+    );
+
+    browser.accept_language = Some("fr-FR,fr;q=0.9");
+    let bad = browser
+        .get("/requests?sent_from=2026-13-01&sent_to=2026-01-01")
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains(r##"href="#filter-sent_from""##),
+        "the summary links to the field"
+    );
+    assert!(bad.body.contains(r#"id="filter-sent_from-error""#));
+    assert!(
+        bad.body.contains("Saisissez une date au format AAAA-MM-JJ"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body
+            .contains(r#"aria-describedby="filter-sent_from-error""#)
+    );
+    let reversed = browser
+        .get("/requests?sent_from=2026-02-01&sent_to=2026-01-01")
+        .await;
+    assert!(
+        reversed
+            .body
+            .contains("Cette date précède la date de début")
+    );
+}
+
+#[actix_web::test]
+async fn pages_speak_the_visitor_s_language() {
+    let app = spawn_app().await;
+    let mut body = sent_body("CASE-WEB-FR", "2026-03-01");
+    body["target_country"] = json!("DE");
+    body["offences"] = json!(["child_sexual_exploitation"]);
+    let id = id_of(&app.create_request(&body).await);
+    let email = user_with_password(&app, "clerk").await;
+
+    let mut browser = Browser::new(&app);
+    browser.accept_language = Some("fr-CH, fr;q=0.9, en;q=0.8");
+    let form = browser.get("/login").await;
+    assert!(form.body.contains(r#"<html lang="fr">"#));
+    assert!(form.body.contains("Adresse électronique") && form.body.contains("Se connecter"));
+    browser.sign_in(&email, PASSWORD).await;
+    let request = browser.get(&format!("/requests/{id}")).await;
+    for french in [
+        "Allemagne",
+        "1er mars 2026",
+        "Exploitation sexuelle d&#39;enfants",
+        "Historique",
+    ] {
+        assert!(request.body.contains(french), "{french} missing");
+    }
+    assert!(
+        !request.body.contains("child_sexual_exploitation"),
+        "never a code on screen"
+    );
+
+    // The switch: English from now on, for this user, whatever the browser says.
+    let csrf = request.csrf();
+    let here = format!("/requests/{id}");
+    let res = browser
+        .post(
+            "/language",
+            &[("csrf_token", &csrf), ("lang", "en"), ("next", &here)],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), here);
+    assert!(browser.get(&here).await.body.contains("1 March 2026"));
+    let mut elsewhere = Browser::new(&app);
+    elsewhere.accept_language = Some("fr");
+    elsewhere.sign_in(&email, PASSWORD).await;
+    let page = elsewhere.get("/requests").await;
+    assert!(
+        page.body.contains(r#"<html lang="en">"#),
+        "the preference was saved"
+    );
+}
+
+#[actix_web::test]
+async fn unknown_pages_answer_a_browser_in_html_and_the_api_in_json() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/no-such-page").await;
+    assert_eq!(page.status, 404);
+    assert!(page.header("content-type").starts_with("text/html"));
+    assert!(page.body.contains("Page not found"));
+    let api = app.call(Method::GET, "/no-such-page", None, None).await;
+    assert_eq!((api.status, api.code()), (404, "not_found"));
+    let under_api = browser.get("/api/v1/no-such-thing").await;
+    assert!(
+        under_api
+            .header("content-type")
+            .starts_with("application/json")
+    );
+}
+
+#[actix_web::test]
+async fn cookies_are_secure_when_the_service_is_reached_over_https() {
+    let app = spawn_app_with(|s| s.server.public_url = "https://cases.example.org".into()).await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    let res = browser.sign_in(&email, PASSWORD).await;
+    assert!(
+        res.header("set-cookie").contains("Secure"),
+        "{}",
+        res.header("set-cookie")
+    );
+}
+
+#[actix_web::test]
+async fn the_stylesheet_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    let css = browser.get("/static/app.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").starts_with("text/css"));
+    assert!(css.body.contains(".skip-link"));
+}
