@@ -331,6 +331,8 @@ def check_axe(page: Page) -> None:
     except Exception as e:  # the page's CSP refuses injected scripts
         pytest.fail(f"axe-core could not be injected (is the context made with bypass_csp=True?): {e}")
     results = page.evaluate("tags => axe.run(document, {runOnly: tags})", AXE_TAGS)
+    # A run that checked nothing (no rule matched: an empty page) passes nothing either.
+    assert results["passes"], f"axe found nothing to check on {page.url}"
     violations = results["violations"]
     if violations:
         lines = [f"axe: {len(violations)} violation(s) on {page.url} (lang={page.locator('html').get_attribute('lang')}):"]
