@@ -1,4 +1,5 @@
-"""axe-core finds no WCAG 2.1 A or AA violation on the pages, in English and
+"""axe-core finds no WCAG 2.1 A or AA violation on the pages (sign-in, the
+register, a request, the 403 page, the statistics), in English and
 in French, for each role that can open them."""
 
 import pytest
@@ -81,4 +82,14 @@ def test_access_denied(new_page, site, a_request, lang):
     sign_in(page, site, "analyst", lang)
     answer = visit(page, f"/requests/{a_request['id']}", lang)
     assert answer.status == 403, f"expected the 403 page, got {answer.status}"
+    check_axe(page)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("role", STAFF + ["analyst"])
+def test_statistics(new_page, site, a_request, role, lang):
+    page = axe_page(new_page, lang)
+    sign_in(page, site, role, lang)
+    answer = visit(page, "/stats", lang)
+    assert answer.status == 200, f"/stats answered {answer.status} to a {role}"
     check_axe(page)
