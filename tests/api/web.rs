@@ -688,3 +688,281 @@ async fn a_coordinator_works_their_stalled_list_and_records_a_follow_up() {
     analyst_browser.sign_in(&analyst, PASSWORD).await;
     assert_eq!(analyst_browser.get("/alerts").await.status, 403);
 }
+
+/// The fields of a form page, by name: hidden ones included, each with the
+/// value the page gives it (for a quick re-post).
+fn form_value(page: &Page, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in the page"))
+        + marker.len();
+    let end = page.body[start..].find('"').unwrap();
+    page.body[start..start + end].to_string()
+}
+
+#[actix_web::test]
+async fn a_clerk_records_a_request_through_the_form_after_fixing_an_error() {
+    let app = spawn_app().await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    let form = browser.get("/requests/new").await;
+    assert_eq!(form.status, 200);
+    for name in [
+        "title",
+        "target_country",
+        "issuing_magistrate.name",
+        "issuing_magistrate.court",
+        "offences",
+        "sent_at",
+    ] {
+        assert!(
+            form.body.contains(&format!(r#"name="{name}""#)),
+            "{name}: the API's field names"
+        );
+    }
+    let csrf = form.csrf();
+    let fields = |title: &'static str| {
+        vec![
+            ("case_reference", "PARQUET-2026-0412"),
+            ("title", title),
+            ("issuing_magistrate.name", "Juge A. Martin"),
+            ("issuing_magistrate.court", "Tribunal judiciaire de Paris"),
+            ("target_country", "PH"),
+            ("channel", "central_authority"),
+            ("legal_basis", "untoc"),
+            ("offences", "child_sexual_exploitation"),
+            ("offences", "livestreamed_child_sexual_abuse"),
+            ("measures", "identify_victims"),
+            ("priority", "urgent"),
+            ("sent_at", "2026-01-12"),
+        ]
+    };
+    let mut bad = fields("   ");
+    bad.push(("csrf_token", &csrf));
+    let refused = browser.post("/requests/new", &bad).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains(r##"<a href="#field-title">Title — Fill in this field.</a>"##),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(r#"id="field-title-error""#));
+    assert!(
+        refused.body.contains(r#"value="Juge A. Martin""#),
+        "what was typed is kept"
+    );
+    assert!(
+        refused
+            .body
+            .contains(r#"value="livestreamed_child_sexual_abuse" checked"#)
+    );
+    assert_eq!(app.list_all("", 50).await.len(), 0, "nothing written");
+
+    let mut good = fields("Live-streamed abuse: identify the children");
+    good.push(("csrf_token", &csrf));
+    let created = browser.post("/requests/new", &good).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let id = created
+        .location()
+        .trim_start_matches("/requests/")
+        .to_string();
+    let record = app.fetch(&id).await;
+    assert_eq!(record["status"], "sent");
+    assert_eq!(
+        record["issuing_magistrate"]["court"],
+        "Tribunal judiciaire de Paris"
+    );
+    assert_eq!(
+        record["offences"],
+        json!([
+            "child_sexual_exploitation",
+            "livestreamed_child_sexual_abuse"
+        ])
+    );
+    assert_eq!(record["case_reference"], "PARQUET-2026-0412");
+}
+
+#[actix_web::test]
+async fn moves_ask_for_what_they_need_and_the_history_shows_each() {
+    let app = spawn_app().await;
+    let id = id_of(
+        &app.create_request(&sent_body("CASE-WEB-MOVES", "2026-01-12"))
+            .await,
+    );
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    let page = browser.get(&format!("/requests/{id}")).await;
+    let csrf = page.csrf();
+    let version = form_value(&page, "version");
+    let path = format!("/requests/{id}/transitions");
+
+    let moved = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version),
+                ("to", "acknowledged"),
+                ("effective_date", "2026-02-02"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    assert_eq!(app.fetch(&id).await["status"], "acknowledged");
+
+    // A stale version records nothing.
+    let stale = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version),
+                ("to", "in_execution"),
+                ("effective_date", "2026-02-03"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 409);
+    assert!(stale.body.contains("nothing was recorded"));
+    assert_eq!(app.fetch(&id).await["status"], "acknowledged");
+
+    let page = browser.get(&format!("/requests/{id}")).await;
+    let version = form_value(&page, "version");
+    assert!(
+        page.body.contains(r#"name="abandonment_reason""#),
+        "abandoning asks for a reason"
+    );
+    let without = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version),
+                ("to", "abandoned"),
+                ("effective_date", "2026-03-01"),
+            ],
+        )
+        .await;
+    assert_eq!(without.status, 422);
+    assert!(
+        without.body.contains(r#"id="reason-abandoned-error""#),
+        "{}",
+        without.body
+    );
+    assert!(
+        without.body.contains("<details open>"),
+        "the refused move stays open"
+    );
+    let with = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("version", &version),
+                ("to", "abandoned"),
+                ("effective_date", "2026-03-01"),
+                ("abandonment_reason", "no_response"),
+                ("note", "No answer after three reminders"),
+            ],
+        )
+        .await;
+    assert_eq!(with.status, 303, "{}", with.body);
+    let record = app.fetch(&id).await;
+    assert_eq!(
+        (
+            record["status"].as_str(),
+            record["abandonment_reason"].as_str()
+        ),
+        (Some("abandoned"), Some("no_response"))
+    );
+
+    let note = browser
+        .post(
+            &format!("/requests/{id}/notes"),
+            &[("csrf_token", &csrf), ("text", "Case file closed")],
+        )
+        .await;
+    assert_eq!(note.status, 303);
+    let page = browser.get(&format!("/requests/{id}")).await;
+    for shown in [
+        "Status changed: Sent → Acknowledged",
+        "Status changed: Acknowledged → Abandoned",
+        "No answer after three reminders",
+        "Case file closed",
+        "No response from the requested state",
+    ] {
+        assert!(page.body.contains(shown), "{shown} missing from the page");
+    }
+}
+
+#[actix_web::test]
+async fn an_edit_made_on_an_old_version_shows_the_conflict_and_overwrites_nothing() {
+    let app = spawn_app().await;
+    let id = id_of(
+        &app.create_request(&sent_body("CASE-WEB-EDIT", "2026-01-12"))
+            .await,
+    );
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    let form = browser.get(&format!("/requests/{id}/edit")).await;
+    assert_eq!(form.status, 200);
+    let (csrf, version) = (form.csrf(), form_value(&form, "version"));
+    assert!(
+        form.body.contains(r#"value="Juge Martin""#),
+        "the form holds the record"
+    );
+
+    // Someone else changes the title first, through the API.
+    let theirs = app
+        .patch(
+            &id,
+            &app.admin_token,
+            Some(version.parse().unwrap()),
+            &json!({"title": "Their title"}),
+        )
+        .await;
+    assert_eq!(theirs.status, 200, "{theirs:?}");
+
+    let edit = [
+        ("csrf_token", csrf.as_str()),
+        ("version", version.as_str()),
+        ("case_reference", "CASE-WEB-EDIT"),
+        ("title", "My title"),
+        ("issuing_magistrate.name", "Juge Martin"),
+        ("target_country", "PH"),
+        ("channel", "central_authority"),
+        ("legal_basis", "untoc"),
+        ("offences", "child_sexual_exploitation"),
+        ("priority", "urgent"),
+    ];
+    let conflict = browser.post(&format!("/requests/{id}/edit"), &edit).await;
+    assert_eq!(conflict.status, 409);
+    assert!(conflict.body.contains("Someone else changed this request"));
+    assert!(conflict.body.contains("My title") && conflict.body.contains("Their title"));
+    assert_eq!(
+        app.fetch(&id).await["title"],
+        "Their title",
+        "nothing overwritten"
+    );
+
+    let fresh = browser.get(&format!("/requests/{id}/edit")).await;
+    let mut again = edit;
+    let new_version = form_value(&fresh, "version");
+    again[1] = ("version", new_version.as_str());
+    let saved = browser.post(&format!("/requests/{id}/edit"), &again).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let record = app.fetch(&id).await;
+    assert_eq!(record["title"], "My title");
+    assert_eq!(
+        record["measures"],
+        json!([]),
+        "an unticked group is cleared, as the form shows it"
+    );
+}

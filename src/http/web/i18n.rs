@@ -96,8 +96,55 @@ messages! {
     choose_from_list: "Choose a value from the list.", "Choisissez une valeur dans la liste.";
     search_too_long: "Shorten the search to 200 characters at most.", "Raccourcissez la recherche à 200 caractères au plus.";
     unknown_filter: "This is not a filter of the list; remove it from the address.", "Ce n'est pas un filtre de la liste ; retirez-le de l'adresse.";
+    error_required: "Fill in this field.", "Remplissez ce champ.";
+    error_future: "This date is after today: enter the date it really happened.", "Cette date est postérieure à aujourd'hui : saisissez la date réelle.";
+    error_before_sent: "This date is before the request was sent: check it.", "Cette date précède l'envoi de la demande : vérifiez-la.";
+    error_email: "Enter an email address, such as name@justice.example.", "Saisissez une adresse électronique, par exemple nom@justice.example.";
+    error_length: "This is too long: shorten it.", "Ce texte est trop long : raccourcissez-le.";
+    error_basis_country: "This legal basis does not apply to the requested country: choose another basis or check the country.", "Cette base juridique ne s'applique pas au pays requis : choisissez une autre base ou vérifiez le pays.";
+    error_taken: "This value is already used by another record.", "Cette valeur est déjà utilisée par un autre enregistrement.";
+    error_check_value: "This value is not accepted: check it and try again.", "Cette valeur n'est pas acceptée : vérifiez-la et réessayez.";
+    form_invalid: "The form has errors; nothing was saved. Correct the fields below.", "Le formulaire contient des erreurs ; rien n'a été enregistré. Corrigez les champs ci-dessous.";
     filters_invalid: "Some filters are not valid; correct them to see the list.", "Certains filtres ne sont pas valides ; corrigez-les pour afficher la liste.";
     request_fields: "Request", "Demande";
+    new_request: "Record a request", "Enregistrer une demande";
+    edit_request: "Edit the request", "Modifier la demande";
+    save_request: "Save", "Enregistrer";
+    cancel: "Cancel", "Annuler";
+    group_case: "The case", "L'affaire";
+    group_magistrate: "Issuing magistrate", "Magistrat requérant";
+    group_destination: "Where it goes, and how", "Destination et voie";
+    group_content: "What it asks", "Objet de la demande";
+    group_dates: "Dates", "Dates";
+    field_magistrate_name: "Magistrate's name", "Nom du magistrat";
+    field_magistrate_email: "Email", "Adresse électronique";
+    field_legal_basis_detail: "Legal basis, in detail (treaty, article)", "Base juridique, en détail (traité, article)";
+    field_sent_at: "Sent on", "Envoyée le";
+    hint_sent_at: "Leave empty to keep it as a draft until it is sent.", "Laissez vide pour la garder en brouillon jusqu'à son envoi.";
+    hint_case_reference: "The domestic case or procedure number; the case is opened if it is new.", "Le numéro de l'affaire ou de la procédure ; l'affaire est ouverte si elle est nouvelle.";
+    choose: "Choose…", "Choisir…";
+    conflict_title: "Someone else changed this request", "Quelqu'un d'autre a modifié cette demande";
+    conflict_text: "While you were editing, the request was changed by someone else. Nothing you typed was saved, and nothing of theirs was overwritten. Compare below, then edit the current version again.", "Pendant votre saisie, la demande a été modifiée par quelqu'un d'autre. Rien de votre saisie n'a été enregistré, et rien de la sienne n'a été écrasé. Comparez ci-dessous, puis modifiez à nouveau la version actuelle.";
+    conflict_field: "Field", "Champ";
+    conflict_yours: "What you typed", "Votre saisie";
+    conflict_theirs: "What it is now", "Valeur actuelle";
+    conflict_again: "Edit the current version", "Modifier la version actuelle";
+    edit: "Edit", "Modifier";
+    moves: "Record what happened", "Enregistrer un événement";
+    moves_none: "This request is closed: no further move is possible.", "Cette demande est clôturée : plus aucun changement de statut n'est possible.";
+    move_to: "Move to:", "Passer à :";
+    move_submit: "Record:", "Enregistrer :";
+    effective_date: "Date it happened", "Date de l'événement";
+    hint_effective_date: "The date of the letter or the act, not today's if it differs.", "La date du courrier ou de l'acte, pas celle d'aujourd'hui si elle diffère.";
+    move_note: "Note", "Note";
+    move_note_optional: "Note (optional)", "Note (facultative)";
+    field_reason: "Why it is abandoned", "Motif de l'abandon";
+    field_ground: "Ground given for the refusal", "Motif invoqué pour le refus";
+    move_conflict: "The request changed while you were on this page; nothing was recorded. Check its status and history below, then try again.", "La demande a changé pendant que vous étiez sur cette page ; rien n'a été enregistré. Vérifiez son statut et son historique ci-dessous, puis réessayez.";
+    move_recorded: "Recorded.", "Enregistré.";
+    add_note: "Add a note", "Ajouter une note";
+    note_text: "Note", "Note";
+    record_new: "Record a request", "Enregistrer une demande";
     field_reference: "Reference", "Référence";
     field_case: "Case", "Affaire";
     field_title: "Title", "Objet";
@@ -349,7 +396,14 @@ mod tests {
     };
 
     /// Words that are the same in both languages (names, Latin, loanwords).
-    const SAME_IN_BOTH: &[&str] = &["event_note", "col_note", "follow_up_date"];
+    const SAME_IN_BOTH: &[&str] = &[
+        "event_note",
+        "col_note",
+        "follow_up_date",
+        "group_dates",
+        "move_note",
+        "note_text",
+    ];
 
     #[test]
     fn every_message_is_translated() {

@@ -4,6 +4,7 @@
 use super::i18n::Tr;
 use crate::db::users::User;
 use crate::domain::Role;
+use crate::http::auth::Permission;
 
 pub struct Chrome {
     pub t: Tr,
@@ -31,6 +32,13 @@ impl Chrome {
 
     pub fn reads_cases(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role.reads_cases())
+    }
+
+    /// Whether the user may record and change requests.
+    pub fn writes_cases(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| crate::http::auth::WriteCases::granted(u.role))
     }
 
     pub fn role_label(&self) -> &'static str {

@@ -12,9 +12,12 @@
 mod alerts;
 mod assets;
 pub mod error;
+mod field_errors;
 pub mod i18n;
 mod layout;
+mod moves;
 mod register;
+mod request_form;
 pub mod session;
 mod sign_in;
 mod stats;
@@ -36,7 +39,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(sign_in::sign_out))
         .route("/language", web::post().to(sign_in::language))
         .route("/requests", web::get().to(register::list))
+        .service(
+            web::resource("/requests/new")
+                .get(request_form::new_form)
+                .post(request_form::create),
+        )
         .route("/requests/{id}", web::get().to(register::show))
+        .route(
+            "/requests/{id}/transitions",
+            web::post().to(moves::transition),
+        )
+        .route("/requests/{id}/notes", web::post().to(moves::note))
+        .service(
+            web::resource("/requests/{id}/edit")
+                .get(request_form::edit_form)
+                .post(request_form::update),
+        )
         .route("/alerts", web::get().to(alerts::list))
         .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
         .route("/stats", web::get().to(stats::page))

@@ -13,7 +13,7 @@ use super::layout::Chrome;
 use super::session::SignedIn;
 use crate::db::events::{Event, EventKind};
 use crate::domain::request::MlaRequest;
-use crate::domain::{LegalBasis, Priority, Status};
+use crate::domain::{AbandonmentReason, LegalBasis, Priority, RefusalGround, Status};
 use crate::http::api::requests::ListParams;
 use crate::http::auth::ReadCases;
 use crate::http::params;
@@ -283,9 +283,48 @@ pub struct Field {
 #[template(path = "request.html")]
 struct RequestPage {
     chrome: Chrome,
+    id: String,
     reference: String,
+    version: i32,
     fields: Vec<Field>,
     history: Vec<HistoryLine>,
+    moves: Vec<Move>,
+    reasons: Vec<Choice>,
+    grounds: Vec<Choice>,
+    /// A message above everything (the record changed meanwhile).
+    alert: Option<&'static str>,
+    /// The note form's errors.
+    note_errors: Vec<&'static str>,
+}
+
+/// One allowed move, as a form.
+pub struct Move {
+    pub to: &'static str,
+    pub label: &'static str,
+    pub needs_reason: bool,
+    pub needs_ground: bool,
+    /// Open, with its errors and values, when it was just refused.
+    pub open: bool,
+    pub errors: std::collections::BTreeMap<String, Vec<&'static str>>,
+    pub date: String,
+    pub note: String,
+}
+
+impl Move {
+    fn error(&self, field: &str) -> Option<String> {
+        self.errors.get(field).map(|m| m.join(" "))
+    }
+}
+
+/// What a refused form on the request page brings back.
+#[derive(Default)]
+pub struct Refused {
+    pub to: Option<String>,
+    pub errors: crate::domain::FieldErrors,
+    pub date: String,
+    pub note: String,
+    pub alert: Option<&'static str>,
+    pub note_form: bool,
 }
 
 /// `GET /requests/{id}`.
@@ -294,7 +333,24 @@ pub async fn show(
     signed_in: SignedIn<ReadCases>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let visitor = &signed_in.visitor;
+    request_page(
+        &state,
+        &signed_in.visitor,
+        &id,
+        StatusCode::OK,
+        Refused::default(),
+    )
+    .await
+}
+
+/// The request page, with a refused form's errors when there is one.
+pub async fn request_page(
+    state: &AppState,
+    visitor: &super::session::Visitor,
+    id: &str,
+    status: StatusCode,
+    refused: Refused,
+) -> Result<HttpResponse, WebError> {
     let t = visitor.tr();
     let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
     let id = id.parse::<uuid::Uuid>().map_err(|_| not_found())?;
@@ -309,13 +365,61 @@ pub async fn show(
         .request_events(id)
         .await
         .map_err(|e| WebError::service(e, t.language))?;
+    let today = state.services.today().date.to_string();
+    let errors = super::field_errors::by_field(t, &refused.errors);
+    let moves = request
+        .lifecycle
+        .status
+        .allowed_next()
+        .iter()
+        .map(|&to| {
+            let open = refused.to.as_deref() == Some(to.as_str());
+            Move {
+                to: to.as_str(),
+                label: to.label(t.language),
+                needs_reason: to == Status::Abandoned,
+                needs_ground: to == Status::Refused,
+                open,
+                errors: if open {
+                    errors.clone()
+                } else {
+                    Default::default()
+                },
+                date: if open {
+                    refused.date.clone()
+                } else {
+                    today.clone()
+                },
+                note: if open {
+                    refused.note.clone()
+                } else {
+                    String::new()
+                },
+            }
+        })
+        .collect();
     let shown = RequestPage {
         chrome: visitor.chrome(&format!("{} · {}", request.reference, request.fields.title)),
+        id: request.id.to_string(),
         reference: request.reference.clone(),
+        version: request.version,
         fields: fields(t, &request),
         history: events.iter().map(|e| history_line(t, e)).collect(),
+        moves,
+        reasons: choices(AbandonmentReason::ALL, "", AbandonmentReason::as_str, |r| {
+            r.label(t.language).to_string()
+        }),
+        grounds: choices(RefusalGround::ALL, "", RefusalGround::as_str, |g| {
+            g.label(t.language).to_string()
+        }),
+        alert: refused.alert,
+        note_errors: if refused.note_form {
+            errors.values().flatten().copied().collect()
+        } else {
+            Vec::new()
+        },
     };
-    Ok(visitor.page(StatusCode::OK, &shown))
+    Ok(visitor.page(status, &shown))
 }
 
 fn fields(t: Tr, r: &MlaRequest) -> Vec<Field> {

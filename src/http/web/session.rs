@@ -237,19 +237,33 @@ pub fn local_path(next: &str) -> Option<&str> {
         .then_some(next)
 }
 
-/// A submitted form's fields, read whatever the `Content-Type` says (a
-/// form without its fields is refused by its CSRF check, not by a 415),
-/// up to 64 KiB.
-pub struct FormFields(pub std::collections::HashMap<String, String>);
+/// A submitted form's fields in the order sent (a field checked several
+/// times, as a group of checkboxes, appears once per value), read whatever
+/// the `Content-Type` says (a form without its fields is refused by its
+/// CSRF check, not by a 415), up to 64 KiB.
+pub struct FormFields(pub Vec<(String, String)>);
 
 impl FormFields {
+    /// The first value of the field, if sent.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The field, or empty.
     pub fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or("").to_string()
+    }
+
+    /// Every value of the field.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 

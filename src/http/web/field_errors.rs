@@ -1,0 +1,137 @@
+//! A field's error, as the person who typed it reads it, in their language.
+//!
+//! The services name what is wrong in English, for the API. The pages
+//! recognise the kinds of problem those messages describe — missing, not a
+//! date, in the future, not an email, too long, not in the list, a legal
+//! basis that does not apply to the country, a reason that must come with
+//! the move — and say what to do about each in the visitor's language.
+//! A message of no known kind is told as "check this value", never shown
+//! in English on a French page.
+
+use std::collections::BTreeMap;
+
+use super::i18n::Tr;
+use crate::domain::FieldErrors;
+
+/// The form field an error belongs to: `offences[0]` is the `offences`
+/// group, a missing magistrate is their name, a case is given by its
+/// reference on the form.
+pub fn form_field(key: &str) -> String {
+    let key = key.split('[').next().unwrap_or(key);
+    match key {
+        "issuing_magistrate" => "issuing_magistrate.name".to_string(),
+        "case_id" => "case_reference".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What to do about `message`, said of a field.
+pub fn localized(t: Tr, message: &str) -> &'static str {
+    let m = message.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    if has(&[
+        "is required",
+        "must not be blank",
+        "a request always belongs",
+    ]) {
+        t.error_required()
+    } else if has(&["in the future", "after today"]) {
+        t.error_future()
+    } else if has(&[
+        "before it was sent",
+        "before the request was sent",
+        "before sent",
+    ]) {
+        t.error_before_sent()
+    } else if has(&["must not be before"]) {
+        t.sent_to_before_from()
+    } else if has(&["email"]) {
+        t.error_email()
+    } else if has(&["characters long", "at most", "too long"]) {
+        t.error_length()
+    } else if has(&[
+        "eu member state",
+        "does not apply",
+        "not bound",
+        "not a party",
+        "admits",
+    ]) {
+        t.error_basis_country()
+    } else if has(&["unknown", "expected one of", "expected an iso"]) {
+        t.choose_from_list()
+    } else if has(&[
+        "input is out of range",
+        "invalid",
+        "premature end",
+        "date",
+        "yyyy-mm-dd",
+    ]) {
+        t.invalid_date()
+    } else if has(&["already", "exists", "taken"]) {
+        t.error_taken()
+    } else {
+        t.error_check_value()
+    }
+}
+
+/// The errors of a form, by form field, each said once.
+pub fn by_field(t: Tr, errors: &FieldErrors) -> BTreeMap<String, Vec<&'static str>> {
+    let mut shown: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+    for (key, messages) in &errors.0 {
+        let entry = shown.entry(form_field(key)).or_default();
+        for message in messages {
+            let said = localized(t, message);
+            if !entry.contains(&said) {
+                entry.push(said);
+            }
+        }
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Language;
+
+    #[test]
+    fn the_service_s_messages_are_told_in_the_reader_s_language() {
+        let fr = Tr::new(Language::Fr);
+        for (message, expected) in [
+            (
+                "is required: the domestic case number (or give `case_id`, the case's id)",
+                fr.error_required(),
+            ),
+            ("must not be blank", fr.error_required()),
+            (
+                "must not be in the future (today is 2026-12-06 in Europe/Paris)",
+                fr.error_future(),
+            ),
+            ("must be an email address", fr.error_email()),
+            ("must be 1 to 200 characters long", fr.error_length()),
+            (
+                "unknown channel `pigeon`; expected one of: central_authority",
+                fr.choose_from_list(),
+            ),
+            (
+                "unknown country `zz`; expected an ISO 3166-1 alpha-2 code such as PH or XK",
+                fr.choose_from_list(),
+            ),
+            ("input is out of range", fr.invalid_date()),
+            (
+                "an EIO can only be sent to an EU member state bound by Directive 2014/41/EU; United States of America (US) is not an EU member state",
+                fr.error_basis_country(),
+            ),
+            ("is required to abandon a request", fr.error_required()),
+            ("something nobody foresaw", fr.error_check_value()),
+        ] {
+            assert_eq!(localized(fr, message), expected, "{message}");
+        }
+        assert_eq!(form_field("offences[0]"), "offences");
+        assert_eq!(form_field("issuing_magistrate"), "issuing_magistrate.name");
+        assert_eq!(
+            form_field("issuing_magistrate.email"),
+            "issuing_magistrate.email"
+        );
+    }
+}
