@@ -182,7 +182,14 @@ class Site:
         (the language preference), so the shared users stay as they are."""
         return add_user(self.database_url, role, f"browser-{role}-{next(_counter)}@example.org")
 
-    def api(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict:
         """Calls the JSON API (as the admin by default); the decoded answer."""
         request = urllib.request.Request(
             self.url + "/api/v1" + path,
@@ -192,6 +199,7 @@ class Site:
                 "Authorization": f"Bearer {token or self.users['admin'].token}",
                 "Content-Type": "application/json",
                 "Accept": "application/json",
+                **(headers or {}),
             },
         )
         try:
