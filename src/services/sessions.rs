@@ -134,6 +134,32 @@ impl Services {
             .await
     }
 
+    /// A signed-in user changes their own password: the current one must
+    /// match (`Ok(false)` when it does not), the new one meet the rules.
+    /// Every session of theirs ends, this one too.
+    pub async fn change_password(&self, user: &User, current: String, new: String) -> Result<bool> {
+        let email = user.email.clone();
+        password::check_new(&new, &email)?;
+        let found = self
+            .db
+            .read(move |conn| Ok::<_, Error>(users::find_for_sign_in(conn, &email)?))
+            .await?;
+        let matches = actix_web::web::block(move || match found {
+            Some((_, Some(stored))) => password::verify(&current, &stored),
+            _ => {
+                password::verify_nothing(&current);
+                false
+            }
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+        if !matches {
+            return Ok(false);
+        }
+        self.set_password(&user.email, new).await?;
+        Ok(true)
+    }
+
     /// Saves the language a user reads the service in.
     pub async fn set_language(&self, user: Uuid, language: Language) -> Result<()> {
         self.db

@@ -966,3 +966,120 @@ async fn an_edit_made_on_an_old_version_shows_the_conflict_and_overwrites_nothin
         "an unticked group is cleared, as the form shows it"
     );
 }
+
+#[actix_web::test]
+async fn a_user_changes_their_own_language_password_and_token() {
+    let app = spawn_app().await;
+    let email = user_with_password(&app, "analyst").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+
+    let saved = browser
+        .post(
+            "/account/language",
+            &[("csrf_token", &csrf), ("language", "fr")],
+        )
+        .await;
+    assert_eq!(saved.location(), "/account?saved=1");
+    assert!(
+        browser
+            .get("/account?saved=1")
+            .await
+            .body
+            .contains("Langue enregistrée.")
+    );
+
+    let post = |current: &'static str, new: &'static str, again: &'static str| {
+        [
+            ("csrf_token", csrf.clone()),
+            ("current_password", current.into()),
+            ("new_password", new.into()),
+            ("new_password_again", again.into()),
+        ]
+    };
+    let as_pairs = |fields: &[(&'static str, String)]| {
+        fields
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>()
+    };
+    for (fields, expected) in [
+        (
+            post(
+                "Not-my-password-1",
+                "Greffe-du-tribunal-2026",
+                "Greffe-du-tribunal-2026",
+            ),
+            "Ce n&#39;est pas votre mot de passe actuel.",
+        ),
+        (
+            post(
+                PASSWORD,
+                "Greffe-du-tribunal-2026",
+                "Greffe-du-tribunal-2027",
+            ),
+            "Les deux nouveaux mots de passe diffèrent",
+        ),
+        (
+            post(PASSWORD, "1qaz2wsx3edc4rfv", "1qaz2wsx3edc4rfv"),
+            "parmi les plus courants",
+        ),
+        (
+            post(PASSWORD, "short-one", "short-one"),
+            "au moins 12 caractères",
+        ),
+    ] {
+        let pairs = as_pairs(&fields);
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = browser.post("/account/password", &borrowed).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains(expected), "{expected}");
+    }
+    assert_eq!(
+        browser.get("/stats").await.status,
+        200,
+        "still signed in, nothing changed"
+    );
+
+    let pairs = as_pairs(&post(
+        PASSWORD,
+        "Greffe-du-tribunal-2026",
+        "Greffe-du-tribunal-2026",
+    ));
+    let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let changed = browser.post("/account/password", &borrowed).await;
+    assert_eq!(changed.location(), "/login?password_changed=1");
+    assert_eq!(browser.get("/stats").await.status, 303, "signed out");
+    assert_eq!(
+        browser.sign_in(&email, PASSWORD).await.status,
+        401,
+        "the old password is gone"
+    );
+    assert_eq!(
+        browser
+            .sign_in(&email, "Greffe-du-tribunal-2026")
+            .await
+            .status,
+        303
+    );
+
+    let csrf = browser.get("/account").await.csrf();
+    let page = browser
+        .post("/account/token", &[("csrf_token", &csrf)])
+        .await;
+    let start = page
+        .body
+        .find(r#"<code class="token">"#)
+        .expect("the token is shown")
+        + r#"<code class="token">"#.len();
+    let token = &page.body[start..start + 47];
+    assert!(token.starts_with("mla_"), "{token}");
+    assert_eq!(
+        app.get("/api/v1/stats/countries", token).await.status,
+        200,
+        "the new token works"
+    );
+}

@@ -93,3 +93,18 @@ def test_statistics(new_page, site, a_request, role, lang):
     answer = visit(page, "/stats", lang)
     assert answer.status == 200, f"/stats answered {answer.status} to a {role}"
     check_axe(page)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("role", STAFF + ["analyst"])
+def test_account(new_page, site, role, lang):
+    page = axe_page(new_page, lang)
+    sign_in(page, site, role, lang)
+    visit(page, "/account", lang)
+    check_axe(page)
+    # With the password form's errors shown.
+    page.locator("#new-password").fill("short")
+    page.locator("#new-password-again").fill("other")
+    page.locator("form[action='/account/password'] button[type=submit]").click()
+    page.locator("#new-password-again-error").wait_for()
+    check_axe(page)

@@ -9,6 +9,7 @@
 //! the API's permissions), every state-changing form carries a CSRF token,
 //! and pages are sent with a strict Content-Security-Policy.
 
+mod account;
 mod alerts;
 mod assets;
 pub mod error;
@@ -58,6 +59,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/alerts", web::get().to(alerts::list))
         .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
         .route("/stats", web::get().to(stats::page))
+        .route("/account", web::get().to(account::show))
+        .route("/account/language", web::post().to(account::language))
+        .route("/account/password", web::post().to(account::password))
+        .route("/account/token", web::post().to(account::token))
         .route("/static/app.css", web::get().to(assets::stylesheet));
 }
 

@@ -37,6 +37,7 @@ pub struct SignInQuery {
     next: Option<String>,
     expired: Option<String>,
     signed_out: Option<String>,
+    password_changed: Option<String>,
 }
 
 /// `GET /login`; signed in already, straight on.
@@ -53,6 +54,8 @@ pub async fn form(visitor: Visitor, query: web::Query<SignInQuery>) -> HttpRespo
     let t = visitor.tr();
     let notice = if query.expired.is_some() || visitor.expired {
         Some(t.session_expired())
+    } else if query.password_changed.is_some() {
+        Some(t.password_changed())
     } else if query.signed_out.is_some() {
         Some(t.signed_out())
     } else {
