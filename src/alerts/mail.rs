@@ -55,6 +55,7 @@ pub enum Threshold {
 }
 
 /// Sends messages through the configured transport.
+#[derive(Clone)]
 pub enum Mailer {
     /// `.eml` files in a folder, created when the first message is written
     /// (a command that sends nothing leaves no folder behind); folder 0700,
@@ -229,6 +230,73 @@ pub fn digest_message(
             rendered.text,
             rendered.html,
         ))
+        .map_err(|e| e.to_string())
+}
+
+/// Why a person gets a link to set their password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountLink {
+    /// A new user's invitation.
+    Invitation,
+    /// An admin's reset of a forgotten password.
+    Reset,
+}
+
+/// The email with a one-time link to set a password, in the recipient's
+/// language: who sent it, the link, until when it works, and what to do
+/// if it was not expected.
+pub fn account_link_message(
+    mail: &MailSettings,
+    to: &str,
+    language: Language,
+    kind: AccountLink,
+    sent_by: &str,
+    link: &str,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<Message, String> {
+    let to: Mailbox = to.parse().map_err(|e| format!("recipient `{to}`: {e}"))?;
+    let day = language.date(&until.date_naive());
+    let time = until.format("%H:%M");
+    let (subject, text) = match (language, kind) {
+        (Language::En, AccountLink::Invitation) => (
+            "[mla-tracker] Your invitation".to_string(),
+            format!(
+                "{sent_by} has opened an account for you on mla-tracker, the register of mutual legal assistance requests.\n\n\
+                 Choose your password here (the link works once, until {day} at {time} UTC):\n{link}\n\n\
+                 If you did not expect this email, ignore it: nothing happens without the link."
+            ),
+        ),
+        (Language::En, AccountLink::Reset) => (
+            "[mla-tracker] Set a new password".to_string(),
+            format!(
+                "{sent_by} has sent you a link to set a new password for mla-tracker.\n\n\
+                 Choose it here (the link works once, until {day} at {time} UTC):\n{link}\n\n\
+                 If you did not ask for this, tell an administrator; your current password keeps working until the link is used."
+            ),
+        ),
+        (Language::Fr, AccountLink::Invitation) => (
+            "[mla-tracker] Votre invitation".to_string(),
+            format!(
+                "{sent_by} vous a ouvert un compte sur mla-tracker, le registre des demandes d'entraide pénale internationale.\n\n\
+                 Choisissez votre mot de passe ici (le lien ne sert qu'une fois, jusqu'au {day} à {time} UTC) :\n{link}\n\n\
+                 Si vous n'attendiez pas ce message, ignorez-le : rien ne se passe sans le lien."
+            ),
+        ),
+        (Language::Fr, AccountLink::Reset) => (
+            "[mla-tracker] Choisir un nouveau mot de passe".to_string(),
+            format!(
+                "{sent_by} vous a envoyé un lien pour choisir un nouveau mot de passe sur mla-tracker.\n\n\
+                 Choisissez-le ici (le lien ne sert qu'une fois, jusqu'au {day} à {time} UTC) :\n{link}\n\n\
+                 Si vous n'avez rien demandé, prévenez un administrateur ; votre mot de passe actuel reste valable tant que le lien n'est pas utilisé."
+            ),
+        ),
+    };
+    Message::builder()
+        .from(mail.from.clone())
+        .to(to)
+        .subject(subject)
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(text)
         .map_err(|e| e.to_string())
 }
 

@@ -93,6 +93,8 @@ pub struct WebSettings {
     pub session_idle: std::time::Duration,
     /// A session ends this long after sign-in, however busy.
     pub session_absolute: std::time::Duration,
+    /// How long a link to set a password works.
+    pub invitation_valid: std::time::Duration,
 }
 
 /// `[auth]`.
@@ -263,9 +265,11 @@ fn check_web(raw: raw::Web) -> anyhow::Result<WebSettings> {
             "web.session_absolute_seconds must not be less than web.session_idle_seconds"
         ));
     }
+    let invitation = in_range("web.invitation_hours", raw.invitation_hours, 1..=30 * 24)?;
     Ok(WebSettings {
         session_idle: Duration::from_secs(idle),
         session_absolute: Duration::from_secs(absolute),
+        invitation_valid: Duration::from_secs(invitation * 3600),
     })
 }
 

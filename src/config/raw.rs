@@ -48,6 +48,7 @@ pub struct Server {
 pub struct Web {
     pub session_idle_seconds: u64,
     pub session_absolute_seconds: u64,
+    pub invitation_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,6 +12,7 @@ pub mod connect;
 pub mod error;
 pub mod events;
 pub mod instance;
+pub mod invitations;
 pub mod links;
 pub mod migrate;
 pub mod open;

@@ -17,6 +17,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     web_sessions (id_hash) {
         id_hash -> Text,
         user_id -> Text,
@@ -209,6 +219,7 @@ diesel::joinable!(case_events -> users (actor_id));
 diesel::joinable!(request_events -> requests (request_id));
 diesel::joinable!(request_events -> users (actor_id));
 diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(invitations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     requests,
@@ -225,7 +236,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_notifications,
     preservations,
     preservation_renewals,
-    web_sessions
+    web_sessions,
+    invitations
 );
 
 diesel::table! {

@@ -231,3 +231,21 @@ pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<usize> {
     };
     Ok(ids.len())
 }
+
+/// Gives a user another role.
+pub fn set_role(conn: &mut DbConnection, id: Uuid, role: Role) -> QueryResult<Option<User>> {
+    diesel::update(users::table.find(id.to_string()))
+        .set(users::role.eq(role.as_str()))
+        .execute(conn)?;
+    get(conn, id)
+}
+
+/// Whether the user has a password for the web pages.
+pub fn has_password(conn: &mut DbConnection, id: Uuid) -> QueryResult<bool> {
+    let hash: Option<Option<String>> = users::table
+        .find(id.to_string())
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?;
+    Ok(hash.flatten().is_some())
+}

@@ -50,6 +50,48 @@ impl Language {
     }
 }
 
+impl Language {
+    /// `2 December 2026` / `2 décembre 2026` (`1er` for the first of a
+    /// month in French).
+    pub fn date(self, date: &chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        const FR: [&str; 12] = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
+        let month = date.month0() as usize;
+        match self {
+            Language::En => format!("{} {} {}", date.day(), EN[month], date.year()),
+            Language::Fr if date.day() == 1 => format!("1er {} {}", FR[month], date.year()),
+            Language::Fr => format!("{} {} {}", date.day(), FR[month], date.year()),
+        }
+    }
+}
+
 impl FromStr for Language {
     type Err = String;
 

@@ -157,11 +157,20 @@ fn security_headers() -> DefaultHeaders {
 }
 
 /// One line per request: method, path, status, time. No query string (it can
-/// hold searched names), no headers (they hold tokens), no bodies.
+/// hold searched names), no headers (they hold tokens), no bodies, and not
+/// the secret of a link to set a password (`/invitation/…`).
 fn access_log() -> Logger {
     Logger::new("%{method}xi %{path}xi %s %Dms")
         .custom_request_replace("method", |req| req.method().to_string())
-        .custom_request_replace("path", |req| req.path().to_string())
+        .custom_request_replace("path", |req| logged_path(req.path()))
+}
+
+/// A path as the access log writes it: secrets in it replaced by `…`.
+fn logged_path(path: &str) -> String {
+    match path.strip_prefix("/invitation/") {
+        Some(_) => "/invitation/…".to_string(),
+        None => path.to_string(),
+    }
 }
 
 /// Unknown addresses: the HTML page for a browser asking for a page, the
@@ -205,4 +214,18 @@ fn json_errors<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResp
     let response: ServiceResponse<EitherBody<B>> =
         ServiceResponse::new(req, response).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logged_path;
+
+    #[test]
+    fn the_access_log_never_writes_a_link_s_secret() {
+        assert_eq!(
+            logged_path("/invitation/1JufvGTew9_KVSBlAHDPwIeO30T69euOas67sw3Ttqg"),
+            "/invitation/…"
+        );
+        assert_eq!(logged_path("/requests/42"), "/requests/42");
+    }
 }

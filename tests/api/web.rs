@@ -1083,3 +1083,226 @@ async fn a_user_changes_their_own_language_password_and_token() {
         "the new token works"
     );
 }
+
+/// The links to set a password in every email sent to `to` (in no order).
+fn emailed_links(app: &TestApp, to: &str) -> Vec<String> {
+    app.emails()
+        .into_iter()
+        .filter(|m| m.contains(&format!("To: {to}")))
+        .map(|mail| {
+            let start = mail.find("http://").expect("a link");
+            let end = mail[start..].find(char::is_whitespace).unwrap();
+            mail[start..start + end].to_string()
+        })
+        .collect()
+}
+
+/// The one link sent to `to` since `before` was read.
+fn new_link(app: &TestApp, to: &str, before: &[String]) -> String {
+    let fresh: Vec<String> = emailed_links(app, to)
+        .into_iter()
+        .filter(|l| !before.contains(l))
+        .collect();
+    assert_eq!(fresh.len(), 1, "one new link: {fresh:?}");
+    fresh[0].clone()
+}
+
+#[actix_web::test]
+async fn an_admin_invites_a_user_who_chooses_a_password_once() {
+    let app = spawn_app_with(|s| s.server.public_url = "http://mla.justice.example".into()).await;
+    let admin = user_with_password(&app, "admin").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&admin, PASSWORD).await;
+    let page = browser.get("/admin/users").await;
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+    let invited = browser
+        .post(
+            "/admin/users/invite",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Camille Coordinatrice"),
+                ("email", "camille@justice.example"),
+                ("role", "coordinator"),
+                ("language", "fr"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        invited.location(),
+        "/admin/users?done=invited",
+        "{}",
+        invited.body
+    );
+    let mail = app
+        .emails()
+        .into_iter()
+        .find(|m| m.contains("camille@justice.example"))
+        .expect("an invitation");
+    assert!(
+        mail.contains("vous a ouvert un compte"),
+        "in the invitee's language: {mail}"
+    );
+    let link = new_link(&app, "camille@justice.example", &[]);
+    assert!(
+        link.starts_with("http://mla.justice.example/invitation/"),
+        "{link}"
+    );
+    let path = link.trim_start_matches("http://mla.justice.example");
+
+    let mut invitee = Browser::new(&app);
+    let form = invitee.get(path).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("camille@justice.example"));
+    let csrf = form.csrf();
+    let weak = invitee
+        .post(
+            path,
+            &[
+                ("csrf_token", &csrf),
+                ("new_password", "password1234"),
+                ("new_password_again", "password1234"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    let set = invitee
+        .post(
+            path,
+            &[
+                ("csrf_token", &csrf),
+                ("new_password", "Entraide-penale-2026"),
+                ("new_password_again", "Entraide-penale-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(set.location(), "/login?password_set=1");
+    assert_eq!(
+        invitee
+            .sign_in("camille@justice.example", "Entraide-penale-2026")
+            .await
+            .location(),
+        "/requests"
+    );
+    assert_eq!(invitee.get(path).await.status, 410, "a link works once");
+
+    // A reset link replaces the earlier one.
+    let users = app.get("/api/v1/users", &app.admin_token).await;
+    let id = users.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "camille@justice.example")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let csrf = browser.get("/admin/users").await.csrf();
+    let reset = format!("/admin/users/{id}/password-link");
+    let sent = emailed_links(&app, "camille@justice.example");
+    browser.post(&reset, &[("csrf_token", &csrf)]).await;
+    let first = new_link(&app, "camille@justice.example", &sent);
+    let sent = emailed_links(&app, "camille@justice.example");
+    browser.post(&reset, &[("csrf_token", &csrf)]).await;
+    let second = new_link(&app, "camille@justice.example", &sent);
+    assert_ne!(first, second);
+    let strip = |l: &str| {
+        l.trim_start_matches("http://mla.justice.example")
+            .to_string()
+    };
+    assert_eq!(
+        invitee.get(&strip(&first)).await.status,
+        410,
+        "replaced by the newer link"
+    );
+    assert_eq!(invitee.get(&strip(&second)).await.status, 200);
+
+    // Role changes; the last admin keeps theirs.
+    let role = browser
+        .post(
+            &format!("/admin/users/{id}/role"),
+            &[("csrf_token", &csrf), ("role", "clerk")],
+        )
+        .await;
+    assert_eq!(role.location(), "/admin/users?done=role");
+    assert!(
+        app.get("/api/v1/users", &app.admin_token)
+            .await
+            .body
+            .to_string()
+            .contains(r#""role":"clerk""#)
+    );
+    let deactivated = browser
+        .post(
+            &format!("/admin/users/{id}/deactivate"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(deactivated.location(), "/admin/users?done=deactivated");
+    assert_eq!(
+        invitee.get("/requests").await.status,
+        303,
+        "their session ended"
+    );
+    assert_eq!(
+        invitee.get(&strip(&second)).await.status,
+        410,
+        "a deactivated user's link is dead"
+    );
+}
+
+#[actix_web::test]
+async fn when_the_invitation_cannot_be_emailed_the_admin_gets_the_link() {
+    let app = spawn_app_with(|s| {
+        s.mail.url = mla_tracker::config::SecretUrl::new("smtp://127.0.0.1:9?tls=none");
+    })
+    .await;
+    let admin = user_with_password(&app, "admin").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&admin, PASSWORD).await;
+    let csrf = browser.get("/admin/users").await.csrf();
+    let page = browser
+        .post(
+            "/admin/users/invite",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Dominique Clerk"),
+                ("email", "dominique@justice.example"),
+                ("role", "clerk"),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("The email could not be sent"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("/invitation/"));
+}
+
+#[actix_web::test]
+async fn only_admins_manage_users_and_a_clerk_sees_no_such_link() {
+    let app = spawn_app().await;
+    let clerk = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&clerk, PASSWORD).await;
+    let register = browser.get("/requests").await;
+    assert!(!register.body.contains(r#"href="/admin/users""#));
+    assert_eq!(browser.get("/admin/users").await.status, 403);
+    let csrf = register.csrf();
+    let res = browser
+        .post(
+            "/admin/users/invite",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "X"),
+                ("email", "x@example.org"),
+                ("role", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(app.emails().len(), 0);
+}

@@ -108,12 +108,13 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = WORK / f"{name}-server.log"
+        self.outbox = str(WORK / f"{name}-outbox")
         env = dict(
             os.environ,
             DATABASE_URL=database_url,
             MLA__SERVER__BIND=f"127.0.0.1:{self.port}",
             MLA__SERVER__PUBLIC_URL=self.url,
-            MLA__MAIL__URL=f"file://{WORK}/{name}-outbox",
+            MLA__MAIL__URL=f"file://{self.outbox}",
             # The tests sign in with wrong passwords on purpose.
             MLA__AUTH__MAX_FAILED_ATTEMPTS="1000",
             RUST_LOG="warn",

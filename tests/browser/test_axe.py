@@ -108,3 +108,15 @@ def test_account(new_page, site, role, lang):
     page.locator("form[action='/account/password'] button[type=submit]").click()
     page.locator("#new-password-again-error").wait_for()
     check_axe(page)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_users_and_an_invitation(new_page, site, lang):
+    page = axe_page(new_page, lang)
+    sign_in(page, site, "admin", lang)
+    visit(page, "/admin/users", lang)
+    check_axe(page)
+    # A link that does not work (any secret): the page that says what to do.
+    answer = visit(page, "/invitation/not-a-link-anyone-was-sent", lang)
+    assert answer.status == 410
+    check_axe(page)

@@ -13,3 +13,15 @@ CREATE TABLE web_sessions (
     last_seen_at TIMESTAMP NOT NULL
 );
 CREATE INDEX web_sessions_user ON web_sessions (user_id);
+-- One-time links that let a person set their password (an invitation, or a
+-- reset an admin sends), known by the SHA-256 of the secret in the link.
+-- A link works once (used_at), until expires_at, and only while it is its
+-- user's latest.
+CREATE TABLE invitations (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    used_at TIMESTAMP
+);
+CREATE INDEX invitations_user ON invitations (user_id);

@@ -5,11 +5,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::error::{WebError, see_other};
-use super::i18n::Tr;
+use super::field_errors::password_problem;
 use super::layout::Chrome;
 use super::register::Choice;
 use super::session::{FormFields, LANGUAGE_COOKIE, SESSION_COOKIE, SignedIn};
-use crate::credentials::password::PasswordProblem;
 use crate::domain::Language;
 use crate::http::auth::SignedIn as AnyRole;
 use crate::http::state::AppState;
@@ -91,15 +90,6 @@ pub async fn language(
     Ok(response.finish())
 }
 
-fn problem(t: Tr, problem: PasswordProblem) -> &'static str {
-    match problem {
-        PasswordProblem::TooShort => t.password_too_short(),
-        PasswordProblem::TooLong => t.password_too_long(),
-        PasswordProblem::Common => t.password_common(),
-        PasswordProblem::IsEmail => t.password_is_email(),
-    }
-}
-
 /// `POST /account/password`: on success every session ends, this one too,
 /// and the sign-in page says why.
 pub async fn password(
@@ -140,7 +130,7 @@ pub async fn password(
         Err(Error::Password(why)) => Ok(account_page(
             &signed_in,
             StatusCode::UNPROCESSABLE_ENTITY,
-            |p| p.new_error = Some(problem(t, why)),
+            |p| p.new_error = Some(password_problem(t, why)),
         )),
         Err(e) => Err(WebError::service(e, t.language)),
     }

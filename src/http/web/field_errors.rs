@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::i18n::Tr;
+use crate::credentials::password::PasswordProblem;
 use crate::domain::FieldErrors;
 
 /// The form field an error belongs to: `offences[0]` is the `offences`
@@ -71,6 +72,16 @@ pub fn localized(t: Tr, message: &str) -> &'static str {
         t.error_taken()
     } else {
         t.error_check_value()
+    }
+}
+
+/// What to do about a refused new password.
+pub fn password_problem(t: Tr, problem: PasswordProblem) -> &'static str {
+    match problem {
+        PasswordProblem::TooShort => t.password_too_short(),
+        PasswordProblem::TooLong => t.password_too_long(),
+        PasswordProblem::Common => t.password_common(),
+        PasswordProblem::IsEmail => t.password_is_email(),
     }
 }
 

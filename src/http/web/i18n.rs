@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::domain::{CountryCode, Language};
 
@@ -238,6 +238,39 @@ messages! {
     account_token_rotate: "Make a new token", "Créer un nouveau jeton";
     account_token_new: "Your new token (copy it now: it will not be shown again):", "Votre nouveau jeton (copiez-le maintenant : il ne sera plus affiché) :";
     language_saved: "Language saved.", "Langue enregistrée.";
+    nav_admin: "Users", "Utilisateurs";
+    admin_title: "Users", "Utilisateurs";
+    invite_title: "Invite a user", "Inviter un utilisateur";
+    invite_text: "They get an email with a link to choose their password, valid for a limited time and once only.", "La personne reçoit un courriel avec un lien pour choisir son mot de passe, valable un temps limité et une seule fois.";
+    user_name: "Name", "Nom";
+    user_email: "Email", "Adresse électronique";
+    user_role: "Role", "Rôle";
+    user_language: "Language of their emails", "Langue de ses courriels";
+    invite_submit: "Invite", "Inviter";
+    col_name: "Name", "Nom";
+    col_role: "Role", "Rôle";
+    col_state: "Account", "Compte";
+    col_actions: "Actions", "Actions";
+    state_active: "active", "actif";
+    state_deactivated: "deactivated", "désactivé";
+    state_no_password: "no password yet", "pas encore de mot de passe";
+    change_role: "Change the role", "Changer le rôle";
+    send_password_link: "Send a link to set a password", "Envoyer un lien pour choisir un mot de passe";
+    rotate_token: "Make a new API token", "Créer un nouveau jeton d'API";
+    deactivate: "Deactivate", "Désactiver";
+    invited: "The invitation was sent.", "L'invitation a été envoyée.";
+    link_sent: "The link was sent.", "Le lien a été envoyé.";
+    link_not_emailed: "The email could not be sent. Give this link to the person by another safe way; it works once:", "Le courriel n'a pas pu être envoyé. Transmettez ce lien à la personne par un autre moyen sûr ; il ne sert qu'une fois :";
+    role_changed: "The role was changed.", "Le rôle a été modifié.";
+    deactivated: "The user was deactivated: their sessions, password and token no longer work.", "L'utilisateur a été désactivé : ses sessions, son mot de passe et son jeton ne fonctionnent plus.";
+    token_made: "The user's new API token (give it to them now: it will not be shown again):", "Le nouveau jeton d'API de l'utilisateur (transmettez-le maintenant : il ne sera plus affiché) :";
+    last_admin: "This is the last active administrator: make another user an administrator first.", "C'est le dernier administrateur actif : nommez d'abord un autre administrateur.";
+    email_taken: "A user with this email exists already.", "Un utilisateur a déjà cette adresse électronique.";
+    invitation_title: "Choose your password", "Choisissez votre mot de passe";
+    invitation_for: "For the account", "Pour le compte";
+    invitation_submit: "Save the password", "Enregistrer le mot de passe";
+    invitation_dead: "This link no longer works: it was used, it expired, or a newer one was sent. Ask an administrator for a new link.", "Ce lien ne fonctionne plus : il a servi, il a expiré ou un lien plus récent a été envoyé. Demandez un nouveau lien à un administrateur.";
+    password_set: "Your password is saved. Sign in with it.", "Votre mot de passe est enregistré. Connectez-vous avec.";
     stats_title: "Cooperation by country", "Coopération par pays";
     stats_published_note: "Published view: counts are slightly perturbed and small counts hidden, so that no request can be singled out.", "Vue publiée : les effectifs sont légèrement perturbés et les petits effectifs masqués, pour qu'aucune demande ne puisse être isolée.";
     stats_exact_note: "Exact figures, for the office only: do not publish them.", "Chiffres exacts, réservés au service : ne pas les publier.";
@@ -263,40 +296,7 @@ impl Tr {
 
     /// `2 December 2026` / `2 décembre 2026`.
     pub fn date(&self, date: &NaiveDate) -> String {
-        const EN: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        const FR: [&str; 12] = [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ];
-        let month = date.month0() as usize;
-        match self.language {
-            Language::En => format!("{} {} {}", date.day(), EN[month], date.year()),
-            Language::Fr if date.day() == 1 => format!("1er {} {}", FR[month], date.year()),
-            Language::Fr => format!("{} {} {}", date.day(), FR[month], date.year()),
-        }
+        self.language.date(date)
     }
 
     /// A date if there is one, else the given words.

@@ -41,6 +41,13 @@ impl Chrome {
             .is_some_and(|u| crate::http::auth::WriteCases::granted(u.role))
     }
 
+    /// Whether the user manages the users.
+    pub fn manages_users(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| crate::http::auth::ManageUsers::granted(u.role))
+    }
+
     pub fn role_label(&self) -> &'static str {
         self.user
             .as_ref()

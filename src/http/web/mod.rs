@@ -10,11 +10,13 @@
 //! and pages are sent with a strict Content-Security-Policy.
 
 mod account;
+mod admin;
 mod alerts;
 mod assets;
 pub mod error;
 mod field_errors;
 pub mod i18n;
+mod invitation;
 mod layout;
 mod moves;
 mod register;
@@ -59,6 +61,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/alerts", web::get().to(alerts::list))
         .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
         .route("/stats", web::get().to(stats::page))
+        .route("/admin/users", web::get().to(admin::list))
+        .route("/admin/users/invite", web::post().to(admin::invite))
+        .route("/admin/users/{id}/{action}", web::post().to(admin::act))
+        .service(
+            web::resource("/invitation/{secret}")
+                .get(invitation::form)
+                .post(invitation::submit),
+        )
         .route("/account", web::get().to(account::show))
         .route("/account/language", web::post().to(account::language))
         .route("/account/password", web::post().to(account::password))

@@ -37,20 +37,25 @@ enum Widget {
     Checkboxes,
 }
 
+/// A message of the page, as a method of [`Tr`].
+type Label = fn(&Tr) -> &'static str;
+/// The choices of a select box or a group of checkboxes: (value, label).
+type Options = fn(Language) -> Vec<(String, String)>;
+
 /// One field of the form, as declared.
 struct Spec {
     name: &'static str,
-    label: fn(&Tr) -> &'static str,
+    label: Label,
     widget: Widget,
     required: bool,
-    hint: Option<fn(&Tr) -> &'static str>,
+    hint: Option<Label>,
     /// The choices of a select or a group of checkboxes: (value, label).
-    options: Option<fn(Language) -> Vec<(String, String)>>,
+    options: Option<Options>,
     /// Shown on the edit form too (a request's sending date is a move, not an edit).
     editable: bool,
 }
 
-const fn field(name: &'static str, label: fn(&Tr) -> &'static str, widget: Widget) -> Spec {
+const fn field(name: &'static str, label: Label, widget: Widget) -> Spec {
     Spec {
         name,
         label,
@@ -100,7 +105,7 @@ fn facilitators(l: Language) -> Vec<(String, String)> {
 }
 
 /// The form, group by group: (legend, fields).
-fn groups() -> Vec<(fn(&Tr) -> &'static str, Vec<Spec>)> {
+fn groups() -> Vec<(Label, Vec<Spec>)> {
     use Widget::*;
     vec![
         (
@@ -318,9 +323,7 @@ fn body(form: &FormFields, editing: bool) -> Map<String, Value> {
                         .entry(outer)
                         .or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(nested) = nested {
-                        if !(value.is_null() && !editing) {
-                            nested.insert(inner.to_string(), value);
-                        }
+                        nested.insert(inner.to_string(), value);
                     }
                 }
                 None => {
@@ -332,10 +335,10 @@ fn body(form: &FormFields, editing: bool) -> Map<String, Value> {
     if editing {
         // A magistrate's name is required: an emptied name is an empty
         // string the rules refuse, not a cleared object.
-        if let Some(Value::Object(m)) = body.get_mut("issuing_magistrate") {
-            if m.get("name").is_some_and(Value::is_null) {
-                m.insert("name".into(), Value::String(String::new()));
-            }
+        if let Some(Value::Object(m)) = body.get_mut("issuing_magistrate")
+            && m.get("name").is_some_and(Value::is_null)
+        {
+            m.insert("name".into(), Value::String(String::new()));
         }
     }
     body

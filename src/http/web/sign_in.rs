@@ -38,6 +38,7 @@ pub struct SignInQuery {
     expired: Option<String>,
     signed_out: Option<String>,
     password_changed: Option<String>,
+    password_set: Option<String>,
 }
 
 /// `GET /login`; signed in already, straight on.
@@ -54,6 +55,8 @@ pub async fn form(visitor: Visitor, query: web::Query<SignInQuery>) -> HttpRespo
     let t = visitor.tr();
     let notice = if query.expired.is_some() || visitor.expired {
         Some(t.session_expired())
+    } else if query.password_set.is_some() {
+        Some(t.password_set())
     } else if query.password_changed.is_some() {
         Some(t.password_changed())
     } else if query.signed_out.is_some() {
