@@ -168,9 +168,15 @@ def main() -> None:
         open_move(page, move_to)
         save(page, "request-en.png", region=("#moves-heading", "#history"))
 
+        # Everything the form requires but the title: refused, what was typed kept.
         goto(page, "/requests/new")
-        page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("alert")).to_contain_text("Title")
+        page.get_by_label("Case").fill("PARQUET-2026-0999")
+        page.get_by_label("Magistrate's name").fill("Juge B. Durand")
+        page.get_by_label("Requested country").select_option(shown["target_country"])
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("alert")).to_contain_text("Title — Fill in this field.")
+        expect(page.get_by_label("Case")).to_have_value("PARQUET-2026-0999")
         save(page, "new-request-errors-en.png")
 
         # The same coordinator, on the same register, presses "Français";
