@@ -152,7 +152,7 @@ fn line(t: Tr, today: NaiveDate, s: &Stalled) -> Line {
     let l = t.language;
     let r = &s.request;
     let overdue = s.breaches.iter().map(|b| b.overdue_days).max().unwrap_or(0);
-    let preservation = s
+    let mut preserved: Vec<String> = s
         .breaches
         .iter()
         .filter_map(|b| b.preservation.as_ref())
@@ -164,8 +164,11 @@ fn line(t: Tr, today: NaiveDate, s: &Stalled) -> Line {
                 t.date(&p.preservation.expires_on)
             )
         })
-        .collect::<Vec<_>>()
-        .join("; ");
+        .collect();
+    // Two rules can warn of the same preserved data.
+    let mut seen = std::collections::HashSet::new();
+    preserved.retain(|p| seen.insert(p.clone()));
+    let preservation = preserved.join("; ");
     Line {
         id: r.id.to_string(),
         reference: r.reference.clone(),

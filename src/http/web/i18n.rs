@@ -35,6 +35,7 @@ pub struct Tr {
 
 messages! {
     app_name: "MLA tracker", "Suivi de l'entraide pénale";
+    colon: ":", "\u{a0}:";
     skip_link: "Skip to main content", "Aller au contenu principal";
     main_navigation: "Main navigation", "Navigation principale";
     language_switch: "Language", "Langue";
@@ -352,6 +353,11 @@ impl Tr {
     }
 }
 
+/// Letters without their accents, lower-cased: how names sort.
+pub fn sort_key(name: &str) -> String {
+    collation_key(name)
+}
+
 /// Every country's (English, French) name by ISO code, from
 /// `country-names.tsv` (written by `scripts/country-names`).
 static COUNTRY_NAMES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
@@ -425,6 +431,7 @@ mod tests {
         "group_dates",
         "move_note",
         "note_text",
+        "col_actions",
     ];
 
     #[test]

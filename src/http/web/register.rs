@@ -529,16 +529,17 @@ fn history_line(t: Tr, e: &Event) -> HistoryLine {
         EventKind::PreservationRenewed => t.event_preservation_renewed(),
         EventKind::PreservationReleased => t.event_preservation_released(),
     };
+    let colon = t.colon();
     let what = match (e.from_status, e.to_status) {
         (Some(from), Some(to)) if from != to => {
             format!(
-                "{kind}: {} → {}",
+                "{kind}{colon} {} → {}",
                 from.label(t.language),
                 to.label(t.language)
             )
         }
         (None, Some(to)) if e.kind == EventKind::Created => {
-            format!("{kind}: {}", to.label(t.language))
+            format!("{kind}{colon} {}", to.label(t.language))
         }
         _ => kind.to_string(),
     };

@@ -77,6 +77,9 @@ pub async fn page(
             shown.published = view.published;
             shown.as_of = t.date(&population.as_of);
             shown.lines = table.rows.iter().map(|row| line(t, row)).collect();
+            shown
+                .lines
+                .sort_by_cached_key(|l| super::i18n::sort_key(&l.country));
             shown.total = Some(Line {
                 country: t.stats_all_countries().to_string(),
                 ..line(t, &table.totals)
