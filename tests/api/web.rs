@@ -1306,3 +1306,41 @@ async fn only_admins_manage_users_and_a_clerk_sees_no_such_link() {
     assert_eq!(res.status, 403);
     assert_eq!(app.emails().len(), 0);
 }
+
+#[actix_web::test]
+async fn statistics_are_filtered_by_period_and_release_and_download_as_csv() {
+    let app = spawn_app().await;
+    app.create_request(&sent_body("CASE-WEB-STATS", "2025-03-10"))
+        .await;
+    let email = user_with_password(&app, "analyst").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    let page = browser.get("/stats").await;
+    assert!(page.body.contains(r#"name="period""#) && page.body.contains(r#"name="as_of""#));
+
+    let year = browser.get("/stats?period=2025&as_of=").await;
+    assert_eq!(year.status, 200, "{}", year.body);
+    let csv = browser.get("/stats/countries.csv?period=2025&as_of=").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(
+        csv.body.starts_with("country,country_name,requests,"),
+        "{}",
+        csv.body
+    );
+
+    // A date of figures that is not a release: refused in the published
+    // view, saying what to choose instead, in the reader's language.
+    let mut french = Browser::new(&app);
+    french.accept_language = Some("fr");
+    french.sign_in(&email, PASSWORD).await;
+    let refused = french.get("/stats?as_of=2025-06-15").await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Choisissez l&#39;une des dates de publication"),
+        "{}",
+        refused.body
+    );
+}

@@ -272,6 +272,14 @@ messages! {
     invitation_submit: "Save the password", "Enregistrer le mot de passe";
     invitation_dead: "This link no longer works: it was used, it expired, or a newer one was sent. Ask an administrator for a new link.", "Ce lien ne fonctionne plus : il a servi, il a expiré ou un lien plus récent a été envoyé. Demandez un nouveau lien à un administrateur.";
     password_set: "Your password is saved. Sign in with it.", "Votre mot de passe est enregistré. Connectez-vous avec.";
+    stats_period: "Requests sent in", "Demandes envoyées en";
+    stats_all_periods: "Any year", "Toutes les années";
+    stats_as_of_label: "Figures as of", "Chiffres arrêtés au";
+    stats_apply: "Show", "Afficher";
+    stats_csv: "Download this table (CSV)", "Télécharger ce tableau (CSV)";
+    quarter: "quarter", "trimestre";
+    stats_period_refused: "Choose a whole year or quarter that ended on or before the date of the figures.", "Choisissez une année ou un trimestre entier, achevé à la date des chiffres.";
+    stats_as_of_refused: "Choose one of the release dates in the list.", "Choisissez l'une des dates de publication de la liste.";
     stats_title: "Cooperation by country", "Coopération par pays";
     stats_published_note: "Published view: counts are slightly perturbed and small counts hidden, so that no request can be singled out.", "Vue publiée : les effectifs sont légèrement perturbés et les petits effectifs masqués, pour qu'aucune demande ne puisse être isolée.";
     stats_exact_note: "Exact figures, for the office only: do not publish them.", "Chiffres exacts, réservés au service : ne pas les publier.";

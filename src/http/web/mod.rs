@@ -61,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/alerts", web::get().to(alerts::list))
         .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
         .route("/stats", web::get().to(stats::page))
+        .route("/stats/countries.csv", web::get().to(stats::csv))
         .route("/admin/users", web::get().to(admin::list))
         .route("/admin/users/invite", web::post().to(admin::invite))
         .route("/admin/users/{id}/{action}", web::post().to(admin::act))
