@@ -240,12 +240,14 @@ pub fn set_role(conn: &mut DbConnection, id: Uuid, role: Role) -> QueryResult<Op
     get(conn, id)
 }
 
-/// Whether the user has a password for the web pages.
-pub fn has_password(conn: &mut DbConnection, id: Uuid) -> QueryResult<bool> {
-    let hash: Option<Option<String>> = users::table
-        .find(id.to_string())
-        .select(users::password_hash)
-        .first(conn)
-        .optional()?;
-    Ok(hash.flatten().is_some())
+/// Every user, as [`list`] orders them, and whether each has a password
+/// for the web pages.
+pub fn list_with_password_flags(conn: &mut DbConnection) -> QueryResult<Vec<(User, bool)>> {
+    users::table
+        .order((users::created_at, users::id))
+        .select((UserRow::as_select(), users::password_hash.is_not_null()))
+        .load::<(UserRow, bool)>(conn)?
+        .into_iter()
+        .map(|(row, has)| Ok((row.into_user()?, has)))
+        .collect()
 }

@@ -184,15 +184,7 @@ impl Services {
     /// Whether each user has a password yet (for the admin's list).
     pub async fn users_with_passwords(&self) -> Result<Vec<(User, bool)>> {
         self.db
-            .read(|conn| {
-                let all = users::list(conn)?;
-                all.into_iter()
-                    .map(|u| {
-                        let has = users::has_password(conn, u.id)?;
-                        Ok::<_, Error>((u, has))
-                    })
-                    .collect()
-            })
+            .read(|conn| Ok::<_, Error>(users::list_with_password_flags(conn)?))
             .await
     }
 }

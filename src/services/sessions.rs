@@ -41,21 +41,7 @@ impl Services {
     /// for an unknown email, a user without a password, or a wrong
     /// password, which all take as long (one Argon2id verification).
     pub async fn sign_in(&self, email: &str, given: String) -> Result<Option<SignedIn>> {
-        let email = email.trim().to_lowercase();
-        let found = self
-            .db
-            .read(move |conn| Ok::<_, Error>(users::find_for_sign_in(conn, &email)?))
-            .await?;
-        let verified = actix_web::web::block(move || match found {
-            Some((user, Some(stored))) => password::verify(&given, &stored).then_some(user),
-            _ => {
-                password::verify_nothing(&given);
-                None
-            }
-        })
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
-        let Some(user) = verified else {
+        let Some(user) = self.password_holder(email, given).await? else {
             return Ok(None);
         };
         let secret = new_session_secret();
@@ -138,26 +124,32 @@ impl Services {
     /// match (`Ok(false)` when it does not), the new one meet the rules.
     /// Every session of theirs ends, this one too.
     pub async fn change_password(&self, user: &User, current: String, new: String) -> Result<bool> {
-        let email = user.email.clone();
-        password::check_new(&new, &email)?;
-        let found = self
-            .db
-            .read(move |conn| Ok::<_, Error>(users::find_for_sign_in(conn, &email)?))
-            .await?;
-        let matches = actix_web::web::block(move || match found {
-            Some((_, Some(stored))) => password::verify(&current, &stored),
-            _ => {
-                password::verify_nothing(&current);
-                false
-            }
-        })
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
-        if !matches {
+        password::check_new(&new, &user.email)?;
+        if self.password_holder(&user.email, current).await?.is_none() {
             return Ok(false);
         }
         self.set_password(&user.email, new).await?;
         Ok(true)
+    }
+
+    /// The active user with this email whose password `given` is, if any;
+    /// an unknown email, a user without a password and a wrong password
+    /// all take one Argon2id verification, off the async workers.
+    async fn password_holder(&self, email: &str, given: String) -> Result<Option<User>> {
+        let email = email.trim().to_lowercase();
+        let found = self
+            .db
+            .read(move |conn| Ok::<_, Error>(users::find_for_sign_in(conn, &email)?))
+            .await?;
+        actix_web::web::block(move || match found {
+            Some((user, Some(stored))) => password::verify(&given, &stored).then_some(user),
+            _ => {
+                password::verify_nothing(&given);
+                None
+            }
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))
     }
 
     /// Saves the language a user reads the service in.

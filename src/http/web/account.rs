@@ -8,7 +8,7 @@ use super::error::{WebError, see_other};
 use super::field_errors::password_problem;
 use super::layout::Chrome;
 use super::register::Choice;
-use super::session::{FormFields, LANGUAGE_COOKIE, SESSION_COOKIE, SignedIn};
+use super::session::{FormFields, SESSION_COOKIE, SignedIn};
 use crate::domain::Language;
 use crate::http::auth::SignedIn as AnyRole;
 use crate::http::state::AppState;
@@ -84,9 +84,7 @@ pub async fn language(
         .await
         .map_err(|e| WebError::service(e, visitor.language))?;
     let mut response = see_other("/account?saved=1");
-    let mut cookie = visitor.cookie(LANGUAGE_COOKIE, language.code().to_string());
-    cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
-    response.cookie(cookie);
+    response.cookie(visitor.language_cookie(language));
     Ok(response.finish())
 }
 

@@ -202,9 +202,7 @@ pub async fn invite(
 
 /// The user a row's form is about.
 fn user_id(signed_in: &SignedIn<ManageUsers>, id: &str) -> Result<uuid::Uuid, WebError> {
-    let t = signed_in.visitor.tr();
-    id.parse()
-        .map_err(|_| WebError::NotFound(Box::new(signed_in.visitor.chrome(t.not_found_title()))))
+    id.parse().map_err(|_| signed_in.visitor.not_found())
 }
 
 /// `POST /admin/users/{id}/{action}`: role, password-link, token, deactivate.
@@ -220,7 +218,7 @@ pub async fn act(
     let (id, action) = path.into_inner();
     let id = user_id(&signed_in, &id)?;
     let services = &state.services;
-    let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
+    let not_found = || visitor.not_found();
     let outcome: Result<HttpResponse, Error> = match action.as_str() {
         "role" => {
             let Ok(role) = form.text("role").parse::<Role>() else {

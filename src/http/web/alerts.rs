@@ -212,7 +212,7 @@ pub async fn follow_up(
     let scope = form.text("scope");
     let mine = wants_mine(&signed_in, Some(scope.as_str()));
     let id_text = form.text("request_id");
-    let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
+    let not_found = || visitor.not_found();
     let id: uuid::Uuid = id_text.parse().map_err(|_| not_found())?;
     let (date, note) = (form.text("effective_date"), form.text("note"));
     let mut body = json!({"channel": form.text("channel"), "effective_date": date});

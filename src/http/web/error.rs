@@ -107,13 +107,7 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         let page = |chrome: &Chrome, text| MessagePage {
-            chrome: Chrome {
-                t: chrome.t,
-                user: chrome.user.clone(),
-                csrf: chrome.csrf.clone(),
-                here: chrome.here.clone(),
-                title: chrome.title.clone(),
-            },
+            chrome: chrome.clone(),
             text,
         };
         let rendered = match self {

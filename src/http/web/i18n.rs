@@ -361,11 +361,6 @@ impl Tr {
     }
 }
 
-/// Letters without their accents, lower-cased: how names sort.
-pub fn sort_key(name: &str) -> String {
-    collation_key(name)
-}
-
 /// Every country's (English, French) name by ISO code, from
 /// `country-names.tsv` (written by `scripts/country-names`).
 static COUNTRY_NAMES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
@@ -389,8 +384,22 @@ pub fn country_name(code: &str, language: Language) -> Option<String> {
     })
 }
 
-/// Every country, sorted by its name in `language`, for a select box.
-pub fn countries_by_name(language: Language) -> Vec<(CountryCode, String)> {
+/// Every country, sorted by its name in `language`, for a select box:
+/// sorted once per language, not on every page.
+pub fn countries_by_name(language: Language) -> &'static [(CountryCode, String)] {
+    static SORTED: LazyLock<[Vec<(CountryCode, String)>; 2]> = LazyLock::new(|| {
+        [
+            sorted_countries(Language::En),
+            sorted_countries(Language::Fr),
+        ]
+    });
+    match language {
+        Language::En => &SORTED[0],
+        Language::Fr => &SORTED[1],
+    }
+}
+
+fn sorted_countries(language: Language) -> Vec<(CountryCode, String)> {
     let mut all: Vec<(CountryCode, String)> = CountryCode::all()
         .map(|code| {
             let name = Tr::new(language).country(&code);
@@ -401,9 +410,9 @@ pub fn countries_by_name(language: Language) -> Vec<(CountryCode, String)> {
     all
 }
 
-/// Letters without their accents, for sorting names as a reader expects
-/// (`Égypte` among the E).
-fn collation_key(name: &str) -> String {
+/// Letters without their accents, lower-cased, for sorting names as a
+/// reader expects (`Égypte` among the E).
+pub fn collation_key(name: &str) -> String {
     name.chars()
         .map(|c| match c {
             'À' | 'Á' | 'Â' | 'Ä' | 'Å' => 'A',

@@ -6,6 +6,7 @@ use crate::db::users::User;
 use crate::domain::Role;
 use crate::http::auth::Permission;
 
+#[derive(Clone)]
 pub struct Chrome {
     pub t: Tr,
     pub user: Option<User>,

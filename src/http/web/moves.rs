@@ -64,7 +64,7 @@ pub async fn transition(
     let visitor = &signed_in.visitor;
     visitor.check_csrf(form.get("csrf_token"))?;
     let t = visitor.tr();
-    let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
+    let not_found = || visitor.not_found();
     let request_id: uuid::Uuid = id.parse().map_err(|_| not_found())?;
     let version = form.text("version").parse::<i32>().ok();
     let fields = [
@@ -138,7 +138,7 @@ pub async fn note(
     let visitor = &signed_in.visitor;
     visitor.check_csrf(form.get("csrf_token"))?;
     let t = visitor.tr();
-    let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
+    let not_found = || visitor.not_found();
     let request_id: uuid::Uuid = id.parse().map_err(|_| not_found())?;
     let refused = |errors: FieldErrors| Refused {
         errors,

@@ -132,14 +132,17 @@ pub async fn list(
         statuses: choices(Status::ALL, &chosen("status"), Status::as_str, |s| {
             s.label(language).to_string()
         }),
-        countries: countries_by_name(language)
-            .into_iter()
-            .map(|(code, name)| Choice {
-                selected: code.as_str() == chosen("country").to_uppercase(),
-                value: code.as_str().to_string(),
-                label: name,
-            })
-            .collect(),
+        countries: {
+            let chosen = chosen("country").to_uppercase();
+            countries_by_name(language)
+                .iter()
+                .map(|(code, name)| Choice {
+                    selected: code.as_str() == chosen,
+                    value: code.as_str().to_string(),
+                    label: name.clone(),
+                })
+                .collect()
+        },
         priorities: choices(Priority::ALL, &chosen("priority"), Priority::as_str, |p| {
             p.label(language).to_string()
         }),
@@ -352,7 +355,7 @@ pub async fn request_page(
     refused: Refused,
 ) -> Result<HttpResponse, WebError> {
     let t = visitor.tr();
-    let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
+    let not_found = || visitor.not_found();
     let id = id.parse::<uuid::Uuid>().map_err(|_| not_found())?;
     let found = state.services.get_request(id).await;
     let request = match found {

@@ -81,8 +81,8 @@ fn vocabulary<T: Copy + 'static>(
 
 fn countries(l: Language) -> Vec<(String, String)> {
     countries_by_name(l)
-        .into_iter()
-        .map(|(c, n)| (c.as_str().to_string(), n))
+        .iter()
+        .map(|(c, n)| (c.as_str().to_string(), n.clone()))
         .collect()
 }
 fn channels(l: Language) -> Vec<(String, String)> {
@@ -455,7 +455,7 @@ pub async fn create(
 
 async fn existing(state: &AppState, visitor: &Visitor, id: &str) -> Result<MlaRequest, WebError> {
     let t = visitor.tr();
-    let not_found = || WebError::NotFound(Box::new(visitor.chrome(t.not_found_title())));
+    let not_found = || visitor.not_found();
     let id = id.parse::<uuid::Uuid>().map_err(|_| not_found())?;
     match state.services.get_request(id).await {
         Ok(request) => Ok(request),

@@ -73,6 +73,18 @@ impl Visitor {
         }
     }
 
+    /// The 404 page, for an address that names nothing.
+    pub fn not_found(&self) -> WebError {
+        WebError::NotFound(Box::new(self.chrome(self.tr().not_found_title())))
+    }
+
+    /// The cookie that remembers a chosen language for a year.
+    pub fn language_cookie(&self, language: Language) -> Cookie<'static> {
+        let mut cookie = self.cookie(LANGUAGE_COOKIE, language.code().to_string());
+        cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
+        cookie
+    }
+
     /// What every page around its content needs.
     pub fn chrome(&self, title: &str) -> Chrome {
         Chrome {

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::error::{WebError, see_other};
 use super::layout::Chrome;
-use super::session::{FormFields, LANGUAGE_COOKIE, SESSION_COOKIE, Visitor, local_path};
+use super::session::{FormFields, SESSION_COOKIE, Visitor, local_path};
 use crate::domain::Language;
 use crate::http::state::AppState;
 use crate::http::throttle;
@@ -154,9 +154,7 @@ pub async fn language(
             .map_err(|e| WebError::service(e, visitor.language))?;
     }
     let mut response = see_other(local_path(&form.text("next")).unwrap_or("/"));
-    let mut cookie = visitor.cookie(LANGUAGE_COOKIE, language.code().to_string());
-    cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
-    response.cookie(cookie);
+    response.cookie(visitor.language_cookie(language));
     visitor.finish(&mut response);
     Ok(response.finish())
 }

@@ -223,7 +223,7 @@ pub async fn page(
             shown.lines = table.rows.iter().map(|row| line(t, row)).collect();
             shown
                 .lines
-                .sort_by_cached_key(|l| super::i18n::sort_key(&l.country));
+                .sort_by_cached_key(|l| super::i18n::collation_key(&l.country));
             shown.total = Some(Line {
                 country: t.stats_all_countries().to_string(),
                 ..line(t, &table.totals)
@@ -279,7 +279,7 @@ pub async fn csv(
 ) -> Result<HttpResponse, WebError> {
     let t = signed_in.visitor.tr();
     let services = &state.services;
-    let refused = || WebError::NotFound(Box::new(signed_in.visitor.chrome(t.not_found_title())));
+    let refused = || signed_in.visitor.not_found();
     let (population, view) =
         params::parse::<StatsFilters>(&api_query(req.query_string()), services.today().date)
             .map_err(ApiError::Validation)
