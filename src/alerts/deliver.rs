@@ -12,26 +12,29 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::mail::{DigestLine, Mailer, Threshold, digest_message};
+use super::mail::{Digest, DigestLine, Mailer, Wait, digest_message};
 use super::outbox::DigestState;
 use crate::config::{AlertSettings, MailSettings};
-use crate::db::alert_state::{self, AlertColumns};
+use crate::db::alert_state;
 use crate::db::error::Result;
-use crate::db::schema::{
-    alert_digests as digests, alert_notifications as notes, request_alert_state as state, requests,
-};
-use crate::db::{DbConnection, stored};
-use crate::domain::CountryCode;
-use crate::domain::alert_rules::{Anchor, Trigger};
+use crate::db::preservations::{self, Watcher};
+use crate::db::schema::{alert_digests as digests, alert_notifications as notes};
+use crate::db::{DbConnection, requests, stored, users};
+use crate::domain::Today;
+use crate::domain::alert_rules::{Anchor, Candidate, Trigger};
+use crate::domain::legal_deadline::legal_deadlines;
+use crate::domain::request::MlaRequest;
 
 /// What delivery needs besides the database.
 pub struct Delivery<'a> {
     pub mailer: &'a Mailer,
     pub mail: &'a MailSettings,
-    /// The rules (for each line's threshold), the links' base, the retries.
+    /// The rules (for each line's threshold) and the retries.
     pub alerts: &'a AlertSettings,
-    /// Today in the alerts' zone, for "days in status".
-    pub today: NaiveDate,
+    /// Where the pages the emails link to are (`server.public_url`).
+    pub public_url: &'a str,
+    /// The office's present, for waits and days left.
+    pub at: Today,
 }
 
 /// Sends every digest due at `now`; returns (sent, failed attempts).
@@ -94,7 +97,16 @@ fn send_and_mark(
 ) -> Result<bool> {
     let id = &due.id;
     let (lines, more) = digest_lines(conn, d, id)?;
-    let result = digest_message(d.mail, &d.alerts.base_url, id, &due.recipient, &lines, more)
+    let language = users::language_of_email(conn, &due.recipient)?.unwrap_or(d.mail.language);
+    let digest = Digest {
+        language,
+        public_url: d.public_url,
+        today: d.at.date,
+        now: d.at.now,
+        lines: &lines,
+        more,
+    };
+    let result = digest_message(d.mail, &digest, id, &due.recipient)
         .and_then(|message| d.mailer.send(&message));
     let attempts = due.attempts + 1;
     let row = digests::table.find(id);
@@ -135,20 +147,14 @@ fn send_and_mark(
     }
 }
 
-/// One notification of a digest, with what its line shows of the request.
+/// One notification of a digest.
 #[derive(Queryable)]
-struct LineRow {
+struct NoteRow {
     rule: String,
     request_id: String,
     level: i32,
     overdue_days: i32,
     episode: NaiveDate,
-    reference: String,
-    country: String,
-    status: String,
-    status_since: NaiveDate,
-    needed_by: Option<NaiveDate>,
-    alert: AlertColumns,
 }
 
 /// Requests listed in one email at most; the rest are counted ("and N
@@ -180,8 +186,7 @@ fn digest_lines(
         ))
         .limit(DIGEST_MAX_LINES)
         .load(conn)?;
-    let rows: Vec<LineRow> = notes::table
-        .inner_join(requests::table.left_join(state::table))
+    let rows: Vec<NoteRow> = notes::table
         .filter(notes::digest_id.eq(digest_id))
         .filter(notes::request_id.eq_any(&most_urgent))
         .select((
@@ -190,94 +195,139 @@ fn digest_lines(
             notes::level,
             notes::overdue_days,
             notes::episode,
-            requests::reference,
-            requests::target_country,
-            requests::status,
-            requests::status_since,
-            requests::needed_by,
-            (
-                state::snoozed_until.nullable(),
-                state::snooze_reason.nullable(),
-                state::last_follow_up_on.nullable(),
-                state::last_follow_up_channel.nullable(),
-            ),
         ))
         .load(conn)?;
-    let mut best: BTreeMap<String, DigestLine> = BTreeMap::new();
+    let mut best: BTreeMap<String, NoteRow> = BTreeMap::new();
     for row in rows {
-        let LineRow {
-            rule,
-            request_id,
-            level,
-            overdue_days,
-            episode,
-            reference,
-            country,
-            status,
-            status_since,
-            needed_by,
-            alert,
-        } = row;
-        let level = level.clamp(0, 9) as u8;
-        if best.get(&request_id).is_some_and(|l| l.level >= level) {
-            continue;
-        }
-        let days_in_status = (d.today - status_since).num_days();
-        let threshold = match d
-            .alerts
-            .rules
-            .rules
-            .iter()
-            .find(|r| r.name == rule)
-            .map(|r| r.trigger)
+        // The highest level; among its rules, the most overdue.
+        if best
+            .get(&row.request_id)
+            .is_none_or(|kept| (kept.level, kept.overdue_days) < (row.level, row.overdue_days))
         {
-            Some(Trigger::Deadline {
-                days_before_needed_by,
-            }) => Threshold::Deadline {
-                days_before: days_before_needed_by.into(),
-                needed_by: needed_by.unwrap_or(d.today),
-            },
-            Some(Trigger::Stalled { after_days, from }) => Threshold::Stalled {
-                after_days: after_days.into(),
-                from,
-            },
-            Some(Trigger::Hours { after_hours }) => Threshold::Hours {
-                after_hours: after_hours.into(),
-            },
-            // The episode of a preservation rule is the expiry date.
-            Some(Trigger::Preservation { .. }) => Threshold::Preservation {
-                expires_on: episode,
-                days_left: (episode - d.today).num_days(),
-            },
-            // The rule was removed from the configuration since.
-            None => Threshold::Stalled {
-                after_days: days_in_status - i64::from(overdue_days),
-                from: Anchor::StatusSince,
-            },
-        };
-        let country_name = CountryCode::parse(&country)
-            .map(|c| c.name())
-            .unwrap_or("?")
-            .to_string();
-        let line = DigestLine {
-            request_id: stored::<Uuid>("request_id", &request_id)?,
-            reference,
-            country_name,
-            status: stored("status", &status)?,
-            days_in_status,
-            rule,
-            level,
-            threshold,
-            last_follow_up: alert_state::from_columns(alert)?.last_follow_up,
-        };
-        best.insert(request_id, line);
+            best.insert(row.request_id.clone(), row);
+        }
     }
-    let mut lines: Vec<DigestLine> = best.into_values().collect();
-    lines.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then(b.days_in_status.cmp(&a.days_in_status))
-    });
+    let mut lines = Vec::with_capacity(best.len());
+    for note in best.into_values() {
+        if let Some(line) = digest_line(conn, d, note)? {
+            lines.push(line);
+        }
+    }
+    lines.sort_by(|a, b| b.level.cmp(&a.level).then(b.wait_days.cmp(&a.wait_days)));
     let more = (requests_in_digest as usize).saturating_sub(lines.len());
-    Ok((lines, more))
+    Ok((lines.into_iter().map(|l| l.line).collect(), more))
+}
+
+/// A line with what it is sorted by.
+struct Ranked {
+    line: DigestLine,
+    level: u8,
+    wait_days: i64,
+}
+
+/// The line of one notification, from the request as it stands now;
+/// `None` if the request is gone.
+fn digest_line(conn: &mut DbConnection, d: &Delivery<'_>, note: NoteRow) -> Result<Option<Ranked>> {
+    let id = stored::<Uuid>("request_id", &note.request_id)?;
+    let Some(request) = requests::get(conn, id)? else {
+        return Ok(None);
+    };
+    let last_follow_up = alert_state::get(conn, id)?.last_follow_up;
+    let candidate = Candidate::of(&request);
+    let life = &request.lifecycle;
+    let rule = d.alerts.rules.rules.iter().find(|r| r.name == note.rule);
+    let wait = match rule.map(|r| (r.trigger, r.extendable)) {
+        Some((Trigger::Stalled { after_days, from }, extendable)) => {
+            let since = candidate.anchor(from).unwrap_or(note.episode);
+            let due = since + chrono::Days::new(after_days.into());
+            let extended = life
+                .deadline_extended_to
+                .and_then(|day| day.succ_opt())
+                .filter(|day| extendable && *day > due);
+            Wait::Days {
+                from,
+                since,
+                after_days: after_days.into(),
+                due: extended.unwrap_or(due),
+            }
+        }
+        Some((Trigger::Hours { after_hours }, _)) => Wait::Hours {
+            since: life
+                .sent_time
+                .unwrap_or_else(|| d.at.start_of(life.sent_at.unwrap_or(note.episode))),
+            after_hours: after_hours.into(),
+        },
+        Some((Trigger::Deadline { .. }, _)) => Wait::NeededBy {
+            needed_by: request.fields.needed_by.unwrap_or(note.episode),
+        },
+        // The episode of a preservation rule is the expiry date.
+        Some((Trigger::Preservation { .. }, _)) => Wait::Preservation {
+            holder: preserved_by(conn, &request, note.episode)?,
+            expires_on: note.episode,
+        },
+        // The rule was removed from the configuration since.
+        None => {
+            let after_days =
+                (d.at.date - life.status_since).num_days() - i64::from(note.overdue_days);
+            Wait::Days {
+                from: Anchor::StatusSince,
+                since: life.status_since,
+                after_days,
+                due: life.status_since + chrono::Days::new(after_days.max(0) as u64),
+            }
+        }
+    };
+    let wait_days = match &wait {
+        Wait::Days { since, .. } => (d.at.date - *since).num_days(),
+        Wait::Hours { since, .. } => (d.at.now - *since).num_days(),
+        Wait::NeededBy { needed_by } => (d.at.date - *needed_by).num_days(),
+        Wait::Preservation { expires_on, .. } => (d.at.date - *expires_on).num_days(),
+    };
+    let level = note.level.clamp(0, 9) as u8;
+    let line = DigestLine {
+        request_id: id,
+        legal_deadlines: legal_deadlines(
+            &candidate,
+            &request.fields.measures,
+            request.fields.priority,
+        ),
+        reference: request.reference,
+        case_reference: request.case_reference,
+        title: request.fields.title,
+        magistrate: request.fields.issuing_magistrate,
+        priority: request.fields.priority,
+        country: request.fields.target_country,
+        status: life.status,
+        status_since: life.status_since,
+        sent_at: life.sent_at,
+        level,
+        wait,
+        last_follow_up,
+    };
+    Ok(Some(Ranked {
+        line,
+        level,
+        wait_days,
+    }))
+}
+
+/// Who holds the data that expires on `expires_on` for the request (its
+/// own preservation or its case's for its country).
+fn preserved_by(
+    conn: &mut DbConnection,
+    request: &MlaRequest,
+    expires_on: NaiveDate,
+) -> Result<String> {
+    let (id, case_id) = (request.id.to_string(), request.case_id.to_string());
+    let watcher = Watcher {
+        request_id: &id,
+        case_id: &case_id,
+        country: request.fields.target_country.as_str(),
+    };
+    let due = preservations::due_for(conn, &[watcher], expires_on)?;
+    Ok(due
+        .get(&id)
+        .and_then(|all| all.iter().find(|p| p.expires_on == expires_on))
+        .map(|p| p.holder.clone())
+        .unwrap_or_else(|| "?".into()))
 }

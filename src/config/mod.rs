@@ -84,6 +84,41 @@ impl ServerSettings {
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// Why the links in emails would not reach a service listening on
+    /// `listening`, when that can be told: `public_url` names this machine
+    /// (a loopback address) while the service listens for other machines,
+    /// or names the address it listens on with another port. A host name
+    /// is taken on trust: a reverse proxy may stand in front on any port.
+    pub fn public_url_mismatch(&self, listening: std::net::SocketAddr) -> Option<String> {
+        let url = url::Url::parse(&self.public_url).ok()?;
+        let host: IpAddr = match url.host()? {
+            url::Host::Ipv4(ip) => ip.into(),
+            url::Host::Ipv6(ip) => ip.into(),
+            url::Host::Domain("localhost") => std::net::Ipv4Addr::LOCALHOST.into(),
+            url::Host::Domain(_) => return None,
+        };
+        let port = url.port_or_known_default()?;
+        let public = &self.public_url;
+        let listens = listening.ip();
+        if host.is_loopback() && !listens.is_loopback() {
+            return Some(format!(
+                "server.public_url is {public}, an address of this machine only, while the \
+                 service listens on {listening} for others: the links in emails will not open \
+                 elsewhere; set server.public_url to the address people type"
+            ));
+        }
+        let same_host = host == listens || (host.is_loopback() && listens.is_loopback());
+        let any_host = listens.is_unspecified() && host.is_loopback();
+        if (same_host || any_host) && port != listening.port() {
+            return Some(format!(
+                "server.public_url is {public} but the service listens on port {}: the links \
+                 in emails will not open; set server.public_url to the address people type",
+                listening.port()
+            ));
+        }
+        None
+    }
 }
 
 /// `[web]`: the web pages' sessions.
@@ -128,8 +163,6 @@ pub struct AlertSettings {
     pub schedule: cron::Schedule,
     /// The scan of emergency requests, mailed at once.
     pub emergency_schedule: cron::Schedule,
-    /// Links in emails point here (`http(s)://…`).
-    pub base_url: String,
     pub delivery_interval_seconds: u64,
     pub retry_base_seconds: u64,
     pub max_attempts: u32,
@@ -401,16 +434,16 @@ fn check_alerts(raw: raw::Alerts) -> anyhow::Result<AlertSettings> {
             ));
         }
     }
-    if !(raw.base_url.starts_with("http://") || raw.base_url.starts_with("https://")) {
+    if raw.base_url.is_some() {
         bail!(invalid!(
-            "alerts.base_url must start with http:// or https://"
+            "alerts.base_url is replaced by server.public_url, the address of the pages \
+             the emails link to: move its value there"
         ));
     }
     Ok(AlertSettings {
         enabled: raw.enabled,
         schedule,
         emergency_schedule,
-        base_url: raw.base_url,
         delivery_interval_seconds: in_range(
             "alerts.delivery_interval_seconds",
             raw.delivery_interval_seconds,
@@ -592,6 +625,33 @@ mod tests {
     }
 
     #[test]
+    fn a_public_url_that_cannot_reach_the_listener_is_told() {
+        let server = |url: &str| {
+            let mut settings = Settings::defaults().server;
+            settings.public_url = url.into();
+            settings
+        };
+        let at = |a: &str| a.parse::<std::net::SocketAddr>().unwrap();
+        let local = server("http://127.0.0.1:8080");
+        assert_eq!(local.public_url_mismatch(at("127.0.0.1:8080")), None);
+        let moved = local.public_url_mismatch(at("127.0.0.1:9000")).unwrap();
+        assert!(moved.contains("listens on port 9000"), "{moved}");
+        let open = local.public_url_mismatch(at("0.0.0.0:8080")).unwrap();
+        assert!(open.contains("this machine only"), "{open}");
+        assert!(
+            server("http://localhost:8080")
+                .public_url_mismatch(at("[::1]:8081"))
+                .is_some()
+        );
+        // A name is taken on trust: a proxy may stand in front.
+        let named = server("https://mla.example.org");
+        assert_eq!(named.public_url_mismatch(at("0.0.0.0:8080")), None);
+        let ip = server("http://10.0.0.5");
+        assert!(ip.public_url_mismatch(at("10.0.0.5:8080")).is_some());
+        assert_eq!(ip.public_url_mismatch(at("10.0.0.6:8080")), None);
+    }
+
+    #[test]
     fn the_public_url_and_session_limits_are_checked() {
         for bad in [
             "cases.example.org",
@@ -609,6 +669,8 @@ mod tests {
         assert_eq!(s.server.public_url, "https://cases.example.org/mla");
         assert!(s.server.is_https());
         assert!(!Settings::defaults().server.is_https());
+        let e = error_of(|s| s.alerts.base_url = Some("http://x".into()));
+        assert!(e.contains("replaced by server.public_url"), "{e}");
         let e = error_of(|s| s.web.session_idle_seconds = 0);
         assert!(e.contains("web.session_idle_seconds"), "{e}");
         let e = error_of(|s| {

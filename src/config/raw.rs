@@ -78,7 +78,9 @@ pub struct Alerts {
     /// Moved to `office.timezone`: named here only to say so.
     #[serde(default)]
     pub timezone: Option<String>,
-    pub base_url: String,
+    /// Replaced by `server.public_url`; read only to say so.
+    #[serde(default)]
+    pub base_url: Option<String>,
     pub delivery_interval_seconds: u64,
     pub retry_base_seconds: u64,
     pub max_attempts: u32,

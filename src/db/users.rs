@@ -196,6 +196,19 @@ pub fn language(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Languag
     code.map(|c| stored("users.language", &c)).transpose()
 }
 
+/// The language chosen by the active user with this address, if any: the
+/// language their emails are written in.
+pub fn language_of_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Language>> {
+    let code: Option<String> = users::table
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .filter(users::deactivated_at.is_null())
+        .select(users::language)
+        .first(conn)
+        .optional()?
+        .flatten();
+    code.map(|c| stored("users.language", &c)).transpose()
+}
+
 /// Saves the user's language.
 pub fn set_language(conn: &mut DbConnection, id: Uuid, language: Language) -> QueryResult<()> {
     diesel::update(users::table.find(id.to_string()))

@@ -169,6 +169,28 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// The request as the rules see it, without its preservations or
+    /// snooze (which are kept apart from the record).
+    pub fn of(request: &super::request::MlaRequest) -> Candidate {
+        let (fields, life) = (&request.fields, &request.lifecycle);
+        Candidate {
+            status: life.status,
+            status_since: life.status_since,
+            sent_at: life.sent_at,
+            sent_time: life.sent_time,
+            received_at: life.received_at,
+            acknowledged_at: life.acknowledged_at,
+            recognised_at: life.recognised_at,
+            deadline_extended_to: life.deadline_extended_to,
+            preservations: Vec::new(),
+            needed_by: fields.needed_by,
+            legal_basis: fields.legal_basis,
+            country: fields.target_country,
+            priority: fields.priority,
+            snoozed_until: None,
+        }
+    }
+
     /// Open: neither final nor abandoned; only open requests can stall.
     pub fn is_open(&self) -> bool {
         !self.status.closes()

@@ -1,7 +1,23 @@
 //! Target countries: ISO 3166-1 alpha-2 codes, plus `XK` (Kosovo), which ISO
 //! leaves user-assigned but which every European authority uses.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::LazyLock;
+
+use super::Language;
+
+/// Every country's (English, French) name by ISO code.
+static COUNTRY_NAMES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| {
+        include_str!("country-names.tsv")
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split('\t');
+                Some((fields.next()?, (fields.next()?, fields.next()?)))
+            })
+            .collect()
+    });
 
 /// A country code that is known to exist, always upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +50,17 @@ impl CountryCode {
             return "Kosovo";
         }
         rust_iso3166::from_alpha2(self.as_str()).map_or("Unknown", |c| c.name)
+    }
+
+    /// The short name in `language`, as Debian's iso-codes translate it
+    /// (`country-names.tsv`, written by `scripts/country-names`); the
+    /// English name where a translation is missing.
+    pub fn name_in(&self, language: Language) -> &'static str {
+        match (COUNTRY_NAMES.get(self.as_str()), language) {
+            (Some((en, _)), Language::En) => en,
+            (Some((_, fr)), Language::Fr) => fr,
+            (None, _) => self.name(),
+        }
     }
 
     /// Every accepted code: the 249 ISO ones and `XK`.
@@ -101,6 +128,19 @@ mod tests {
         assert_eq!(CountryCode::parse("ph").unwrap().as_str(), "PH");
         assert_eq!(CountryCode::parse("xk").unwrap().name(), "Kosovo");
         assert_eq!(CountryCode::parse("PH").unwrap().name(), "Philippines");
+    }
+
+    #[test]
+    fn every_country_has_an_english_and_a_french_name() {
+        for code in CountryCode::all() {
+            let (en, fr) = COUNTRY_NAMES
+                .get(code.as_str())
+                .unwrap_or_else(|| panic!("{code} is not in country-names.tsv"));
+            assert!(!en.is_empty() && !fr.is_empty(), "{code}");
+        }
+        let de = CountryCode::parse("DE").unwrap();
+        assert_eq!(de.name_in(Language::Fr), "Allemagne");
+        assert_eq!(de.name_in(Language::En), "Germany");
     }
 
     #[test]

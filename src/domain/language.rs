@@ -92,6 +92,30 @@ impl Language {
     }
 }
 
+impl Language {
+    /// `1,234` / `1 234` (a narrow no-break space, as French typography
+    /// groups digits).
+    pub fn number(self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let separator = match self {
+            Language::En => ",",
+            Language::Fr => "\u{202f}",
+        };
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push_str(separator);
+            }
+            grouped.push(c);
+        }
+        if n < 0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    }
+}
+
 impl FromStr for Language {
     type Err = String;
 

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod country;
 pub mod instruments;
 pub mod language;
+pub mod legal_deadline;
 pub mod link;
 pub mod milestone;
 pub mod preservation;

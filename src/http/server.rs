@@ -43,8 +43,12 @@ impl Application {
         let addr = settings.server.bind;
         let listener = TcpListener::bind(addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (server.bind): {e}"))?;
-        let port = listener.local_addr()?.port();
+        let listening = listener.local_addr()?;
+        let port = listening.port();
         let server = &settings.server;
+        if let Some(warning) = server.public_url_mismatch(listening) {
+            log::warn!("{warning}");
+        }
         let workers = match server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -194,7 +194,7 @@ impl Services {
     /// digest). Runs on the background connection, so a slow mail server
     /// never holds the SQLite writer. Returns (sent, failed attempts).
     pub async fn deliver_alerts(self: &Arc<Self>) -> Result<(usize, usize)> {
-        let today = self.today().date;
+        let at = self.today();
         let services = self.clone();
         self.db
             .background(move |conn| {
@@ -206,7 +206,8 @@ impl Services {
                     mailer: &services.mailer,
                     mail: &services.settings.mail,
                     alerts: &services.settings.alerts,
-                    today,
+                    public_url: &services.settings.server.public_url,
+                    at,
                 };
                 Ok(deliver_due(conn, &delivery, now())?)
             })

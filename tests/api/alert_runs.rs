@@ -52,24 +52,35 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
     for record in [&young, &old] {
         let reference = record["reference"].as_str().unwrap();
         assert_eq!(
-            mail.matches(&format!("- {reference} |")).count(),
+            mail.matches(&format!(". {reference} — ")).count(),
             1,
             "each request once: {mail}"
         );
     }
     assert!(
-        mail.contains("Subject: [mla-tracker] 2 stalled request(s), level 3"),
+        mail.contains("Subject: [mla-tracker] 2 requests to follow up (highest alert level 3)"),
         "{mail}"
     );
     assert!(
-        mail.contains(&format!("/api/v1/requests/{}", id_of(&old))),
+        mail.contains(&format!(
+            "\n   http://127.0.0.1:8080/requests/{}\n",
+            id_of(&old)
+        )),
+        "a link to the request's page: {mail}"
+    );
+    assert!(
+        !mail.contains("/api/v1/"),
+        "no link to the JSON API: {mail}"
+    );
+    assert!(
+        mail.contains("Waiting 400 days since it was sent on ")
+            && mail.contains(": 35 days past the 365-day threshold (alert level 3)."),
         "{mail}"
     );
     assert!(
-        mail.contains("no-answer-flag: level 3 (365 days since it was sent)"),
-        "{mail}"
+        mail.contains(": 86 days past the 14-day threshold (alert level 2)."),
+        "the urgent one, at its highest level: {mail}"
     );
-    assert!(mail.contains("urgent-no-answer: level 2"), "{mail}");
     assert_eq!(to(&app, "martin@justice.example").len(), 1);
     let supervisors = to(&app, "chef.bureau@example.org");
     assert_eq!(supervisors.len(), 1);
@@ -161,8 +172,14 @@ async fn a_status_change_re_arms_and_a_snooze_silences() {
     let latest = to(&app, "coord@justice.example");
     assert_eq!(latest.len(), 2);
     // Shown once, at its highest level: the urgent no-progress rule.
-    let reported = "in_execution (95 days in status) | urgent-no-progress: level 2";
-    assert!(latest.iter().any(|m| m.contains(reported)), "{latest:?}");
+    let reported = "Waiting 95 days without a change of status since ";
+    let level = ": 65 days past the 30-day threshold (alert level 2).";
+    assert!(
+        latest
+            .iter()
+            .any(|m| m.contains(reported) && m.contains(level) && m.contains("In execution since")),
+        "{latest:?}"
+    );
 }
 
 #[actix_web::test]
@@ -209,28 +226,26 @@ async fn a_large_digest_lists_the_most_urgent_and_counts_the_rest() {
     assert_eq!(coordinator.len(), 1);
     let mail = &coordinator[0];
     let text = mail.split("Content-Type: text/html").next().unwrap();
-    assert_eq!(
-        text.lines().filter(|l| l.starts_with("- ")).count(),
-        cap,
-        "{text}"
-    );
+    let entry = |l: &&str| {
+        l.split_once(". ")
+            .is_some_and(|(n, rest)| n.parse::<usize>().is_ok() && rest.contains(" — "))
+    };
+    assert_eq!(text.lines().filter(entry).count(), cap, "{text}");
     for reference in &oldest {
         assert!(
-            text.contains(&format!("- {reference} |")),
+            text.contains(&format!(". {reference} — ")),
             "the most urgent are listed: {text}"
         );
     }
     assert!(
         mail.contains(&format!(
-            "Subject: [mla-tracker] {} stalled request(s), level 3",
+            "Subject: [mla-tracker] {} requests to follow up (highest alert level 3)",
             cap + 3
         )),
         "{mail}"
     );
     assert!(
-        text.contains(
-            "…and 3 more: the full list is at http://127.0.0.1:8080/api/v1/alerts/stalled"
-        ),
+        text.contains("…and 3 more: the full list is at http://127.0.0.1:8080/alerts"),
         "{text}"
     );
 }

@@ -141,7 +141,8 @@ async fn an_emergency_is_mailed_by_the_emergency_scan_on_a_saturday() {
             "{mail}"
         );
         assert!(
-            mail.contains("emergency-e-evidence-8-hours: level 3 (8 hours since it was sent)"),
+            mail.contains("Emergency: it left 8 hours ago, on 13 June 2026 at 01:30 UTC; the 8-hour threshold has just passed (alert level 3).")
+                && mail.contains("To do: call the requested authority's contact point now"),
             "{mail}"
         );
         assert!(

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::{SmtpServer, TestApp, concurrently, id_of, sent_body, spawn_app_with};
 use mla_tracker::config::Settings;
-use mla_tracker::db::Backend;
+use mla_tracker::db::{Backend, users};
+use mla_tracker::domain::{Language, Role};
 use mla_tracker::http::server::Application;
 use serde_json::{Value, json};
 
@@ -140,6 +141,11 @@ async fn run_until_nothing_pending(app: &TestApp) -> Vec<Value> {
 async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_nothing() {
     let smtp = SmtpServer::start();
     let app = app_mailing_to(&smtp, |_| {}).await;
+    // The magistrate is a user who reads French.
+    let mut conn = app.db.blocking_conn().unwrap();
+    let (magistrate, _) = users::create(&mut conn, "Juge Martin", MAGISTRATE, Role::Clerk).unwrap();
+    users::set_language(&mut conn, magistrate.id, Language::Fr).unwrap();
+    drop(conn);
     let young = app
         .create_request(&sent_body("YOUNG", &common::days_ago(100)))
         .await;
@@ -195,35 +201,49 @@ async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_noth
     // supervisors only of the one past the escalation thresholds.
     for recipient in [COORDINATOR, MAGISTRATE] {
         let mail = &mails[recipient][0];
-        assert_eq!(
-            header(mail, "Subject").as_deref(),
-            Some("[mla-tracker] 2 stalled request(s), level 3"),
-            "{mail}"
-        );
         for record in [&young, &old] {
             assert_eq!(
-                mail.matches(&format!("- {} |", reference(record))).count(),
+                mail.matches(&format!(". {} — ", reference(record))).count(),
                 1,
                 "each request once: {mail}"
             );
             assert!(
-                mail.contains(&format!("/api/v1/requests/{}", id_of(record))),
-                "{mail}"
+                mail.contains(&format!("/requests/{}\n", id_of(record)))
+                    && !mail.contains("/api/v1/"),
+                "a link to the request's page: {mail}"
             );
         }
-        assert!(
-            mail.contains("no-answer-flag: level 3 (365 days since it was sent)"),
-            "{mail}"
-        );
     }
+    // In the language each recipient chose: the magistrate reads French.
+    let english = &mails[COORDINATOR][0];
+    assert_eq!(
+        header(english, "Subject").as_deref(),
+        Some("[mla-tracker] 2 requests to follow up (highest alert level 3)"),
+        "{english}"
+    );
+    assert!(
+        english.contains(": 35 days past the 365-day threshold (alert level 3)."),
+        "{english}"
+    );
+    let french = &mails[MAGISTRATE][0];
+    assert!(
+        french.contains(": 35 jours au-delà du seuil de 365 jours (niveau d'alerte 3)."),
+        "{french}"
+    );
+    assert!(
+        french.contains("Philippines · Envoyée depuis le ")
+            && french.contains("   Dernière relance\u{a0}: aucune enregistrée"),
+        "{french}"
+    );
+    assert!(!french.contains(" days "), "{french}");
     let supervisor = &mails[SUPERVISOR][0];
     assert_eq!(
         header(supervisor, "Subject").as_deref(),
-        Some("[mla-tracker] 1 stalled request(s), level 3"),
+        Some("[mla-tracker] 1 request to follow up (alert level 3)"),
         "{supervisor}"
     );
     assert!(
-        supervisor.contains(&format!("- {} |", reference(&old))),
+        supervisor.contains(&format!("1. {} — ", reference(&old))),
         "{supervisor}"
     );
     assert!(!supervisor.contains(reference(&young)), "{supervisor}");

@@ -4,7 +4,6 @@
 //! language writes them. Vocabulary labels live with their vocabularies
 //! (`label(language)`, `crate::domain::vocab`).
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -314,26 +313,9 @@ impl Tr {
             .map_or_else(|| otherwise.to_string(), |d| self.date(d))
     }
 
-    /// `1,234` / `1 234` (a narrow no-break space, as French typography
-    /// groups digits).
+    /// `1,234` / `1 234`.
     pub fn number(&self, n: i64) -> String {
-        let digits = n.unsigned_abs().to_string();
-        let separator = match self.language {
-            Language::En => ",",
-            Language::Fr => "\u{202f}",
-        };
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push_str(separator);
-            }
-            grouped.push(c);
-        }
-        if n < 0 {
-            format!("-{grouped}")
-        } else {
-            grouped
-        }
+        self.language.number(n)
     }
 
     /// `42 %` in French, `42%` in English.
@@ -357,31 +339,8 @@ impl Tr {
 
     /// The country's name in this language (the code if it has none).
     pub fn country(&self, code: &CountryCode) -> String {
-        country_name(code.as_str(), self.language).unwrap_or_else(|| code.as_str().to_string())
+        code.name_in(self.language).to_string()
     }
-}
-
-/// Every country's (English, French) name by ISO code, from
-/// `country-names.tsv` (written by `scripts/country-names`).
-static COUNTRY_NAMES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| {
-        include_str!("country-names.tsv")
-            .lines()
-            .filter_map(|line| {
-                let mut fields = line.split('\t');
-                Some((fields.next()?, (fields.next()?, fields.next()?)))
-            })
-            .collect()
-    });
-
-pub fn country_name(code: &str, language: Language) -> Option<String> {
-    COUNTRY_NAMES.get(code).map(|(en, fr)| {
-        match language {
-            Language::En => *en,
-            Language::Fr => *fr,
-        }
-        .to_string()
-    })
 }
 
 /// Every country, sorted by its name in `language`, for a select box:
@@ -502,14 +461,6 @@ mod tests {
 
     #[test]
     fn every_country_has_both_names() {
-        for code in CountryCode::all() {
-            for language in Language::ALL {
-                assert!(
-                    country_name(code.as_str(), language).is_some(),
-                    "{code:?} has no name"
-                );
-            }
-        }
         let fr = Tr::new(Language::Fr);
         assert_eq!(
             fr.country(&CountryCode::parse("PH").unwrap()),
