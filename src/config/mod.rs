@@ -90,6 +90,8 @@ impl ServerSettings {
     /// (a loopback address) while the service listens for other machines,
     /// or names the address it listens on with another port. A host name
     /// is taken on trust: a reverse proxy may stand in front on any port.
+    /// With `server.bind` on port 0 (any free port, as tests use) no URL
+    /// could name the port in advance, so only the host is checked.
     pub fn public_url_mismatch(&self, listening: std::net::SocketAddr) -> Option<String> {
         let url = url::Url::parse(&self.public_url).ok()?;
         let host: IpAddr = match url.host()? {
@@ -110,7 +112,7 @@ impl ServerSettings {
         }
         let same_host = host == listens || (host.is_loopback() && listens.is_loopback());
         let any_host = listens.is_unspecified() && host.is_loopback();
-        if (same_host || any_host) && port != listening.port() {
+        if (same_host || any_host) && self.bind.port() != 0 && port != listening.port() {
             return Some(format!(
                 "server.public_url is {public} but the service listens on port {}: the links \
                  in emails will not open; set server.public_url to the address people type",
@@ -632,12 +634,14 @@ mod tests {
             settings
         };
         let at = |a: &str| a.parse::<std::net::SocketAddr>().unwrap();
-        let local = server("http://127.0.0.1:8080");
+        let mut local = server("http://127.0.0.1:8080");
         assert_eq!(local.public_url_mismatch(at("127.0.0.1:8080")), None);
         let moved = local.public_url_mismatch(at("127.0.0.1:9000")).unwrap();
         assert!(moved.contains("listens on port 9000"), "{moved}");
         let open = local.public_url_mismatch(at("0.0.0.0:8080")).unwrap();
         assert!(open.contains("this machine only"), "{open}");
+        local.bind = at("127.0.0.1:0");
+        assert_eq!(local.public_url_mismatch(at("127.0.0.1:9000")), None);
         assert!(
             server("http://localhost:8080")
                 .public_url_mismatch(at("[::1]:8081"))

@@ -63,7 +63,7 @@ async fn a_run_sends_each_recipient_one_digest_and_a_second_run_nothing_new() {
     );
     assert!(
         mail.contains(&format!(
-            "\n   http://127.0.0.1:8080/requests/{}\n",
+            "   http://127.0.0.1:8080/requests/{}\r\n",
             id_of(&old)
         )),
         "a link to the request's page: {mail}"
@@ -175,9 +175,9 @@ async fn a_status_change_re_arms_and_a_snooze_silences() {
     let reported = "Waiting 95 days without a change of status since ";
     let level = ": 65 days past the 30-day threshold (alert level 2).";
     assert!(
-        latest
-            .iter()
-            .any(|m| m.contains(reported) && m.contains(level) && m.contains("In execution since")),
+        latest.iter().any(|m| m.contains(reported)
+            && m.contains(level)
+            && m.contains("In execution (since")),
         "{latest:?}"
     );
 }

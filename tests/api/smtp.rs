@@ -208,7 +208,7 @@ async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_noth
                 "each request once: {mail}"
             );
             assert!(
-                mail.contains(&format!("/requests/{}\n", id_of(record)))
+                mail.contains(&format!("/requests/{}\r\n", id_of(record)))
                     && !mail.contains("/api/v1/"),
                 "a link to the request's page: {mail}"
             );
@@ -231,7 +231,7 @@ async fn each_recipient_gets_one_digest_through_smtp_and_a_second_run_sends_noth
         "{french}"
     );
     assert!(
-        french.contains("Philippines · Envoyée depuis le ")
+        french.contains("Philippines · Envoyée (depuis le ")
             && french.contains("   Dernière relance\u{a0}: aucune enregistrée"),
         "{french}"
     );
@@ -327,7 +327,7 @@ async fn smtp_down_loses_nothing_and_everything_goes_once_it_is_back() {
             "the digest recorded while SMTP was down is the one sent"
         );
         assert!(
-            mail[0].contains(&format!("- {} |", reference(&old))),
+            mail[0].contains(&format!(". {} — ", reference(&old))),
             "{}",
             mail[0]
         );
