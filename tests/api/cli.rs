@@ -323,6 +323,44 @@ async fn status(serve: &Serve, token: &str, path: &str) -> u16 {
         .as_u16()
 }
 
+/// `server.public_url` is where the emails' links go: `serve` says so at
+/// start-up when it names another port than the one it listens on, and
+/// keeps quiet when they agree.
+#[actix_web::test]
+async fn serve_warns_when_public_url_cannot_reach_it() {
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let warning = "the links in emails will not open";
+    let port = free_port();
+    let serve = Serve::start_with("sqlite://data/mla-tracker.db", "", |c| {
+        c.env("MLA__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("MLA__SERVER__PUBLIC_URL", "http://127.0.0.1:8443");
+    })
+    .await;
+    let log = serve.log();
+    assert!(
+        log.contains(&format!(
+            "server.public_url is http://127.0.0.1:8443 but the service listens on port {port}: {warning}"
+        )),
+        "{log}"
+    );
+    drop(serve);
+    let port = free_port();
+    let serve = Serve::start_with("sqlite://data/mla-tracker.db", "", |c| {
+        c.env("MLA__SERVER__BIND", format!("127.0.0.1:{port}")).env(
+            "MLA__SERVER__PUBLIC_URL",
+            format!("http://localhost:{port}/"),
+        );
+    })
+    .await;
+    assert!(!serve.log().contains(warning), "{}", serve.log());
+}
+
 #[actix_web::test]
 async fn first_start_creates_the_sqlite_file_and_an_admin_token_kept_out_of_the_log() {
     use std::os::unix::fs::PermissionsExt;

@@ -92,7 +92,10 @@ async fn sqlite_serves_one_instance_and_postgresql_several_without_duplicates() 
                     .collect();
                 assert_eq!(to_them.len(), 1, "{recipient}");
                 assert_eq!(
-                    to_them[0].matches("- MLA-").count(),
+                    to_them[0]
+                        .lines()
+                        .filter(|l| l.contains(". MLA-") && l.contains(" — "))
+                        .count(),
                     5,
                     "all five requests in one digest"
                 );
