@@ -267,7 +267,7 @@ pub fn render(d: &Digest<'_>) -> Rendered {
     for (n, line) in d.lines.iter().enumerate() {
         let link = format!("{base}/requests/{}", line.request_id);
         let entry = entry(&w, d, line);
-        let to_do = w.to_do(line);
+        let to_do = w.to_do(line, d.today);
         text.push_str(&format!("\n{}. {}\n", n + 1, entry.join("\n   ")));
         text.push_str(&format!("   {to_do}\n   {link}\n"));
         let lines: Vec<String> = entry.iter().map(|l| escape(l)).collect();
@@ -672,8 +672,12 @@ impl Words {
     }
 
     /// The one thing to do next, by what the rule watches.
-    fn to_do(&self, line: &DigestLine) -> String {
+    fn to_do(&self, line: &DigestLine, today: NaiveDate) -> String {
         let (en, fr) = match (&line.wait, line.status) {
+            (Wait::Preservation { expires_on, .. }, _) if *expires_on < today => (
+                "To do: the data may already be deleted; ask the holder whether it still exists, then renew or release the preservation on the request's page:",
+                "À faire\u{a0}: les données sont peut-être déjà effacées\u{a0}; demander au détenteur si elles existent encore, puis renouveler ou lever la conservation sur la page de la demande\u{a0}:",
+            ),
             (Wait::Preservation { .. }, _) => (
                 "To do: ask for the preservation to be extended before it expires, then record the renewal on the request's page:",
                 "À faire\u{a0}: demander la prolongation de la conservation avant son expiration, puis enregistrer le renouvellement sur la page de la demande\u{a0}:",
@@ -1015,6 +1019,22 @@ mod tests {
             "{}",
             r.text
         );
+    }
+
+    #[test]
+    fn preserved_data_past_its_expiry_asks_whether_it_still_exists() {
+        let mut line = sample_lines().remove(4);
+        line.wait = Wait::Preservation {
+            holder: "Meta Platforms, Inc.".into(),
+            expires_on: day("2026-11-30"),
+        };
+        let r = sample(Language::En, &[line], 0);
+        for words in [
+            "expires on 30 November 2026: passed 2 days ago (alert level 3).",
+            "To do: the data may already be deleted; ask the holder whether it still exists",
+        ] {
+            assert!(r.text.contains(words), "{words:?} in\n{}", r.text);
+        }
     }
 
     #[test]
