@@ -590,6 +590,14 @@ impl Words {
                 let on = lang.date(expires_on);
                 let when = self.days_left(left);
                 match lang {
+                    Language::En if left < 0 => format!(
+                        "The data preserved by {holder} expired on {on}, {} ago ({level}).",
+                        self.days(-left)
+                    ),
+                    Language::Fr if left < 0 => format!(
+                        "Les données conservées par {holder} ont expiré le {on}, il y a {} ({level}).",
+                        self.days(-left)
+                    ),
                     Language::En => {
                         format!("The data preserved by {holder} expires on {on}: {when} ({level}).")
                     }
@@ -1030,7 +1038,7 @@ mod tests {
         };
         let r = sample(Language::En, &[line], 0);
         for words in [
-            "expires on 30 November 2026: passed 2 days ago (alert level 3).",
+            "expired on 30 November 2026, 2 days ago (alert level 3).",
             "To do: the data may already be deleted; ask the holder whether it still exists",
         ] {
             assert!(r.text.contains(words), "{words:?} in\n{}", r.text);
