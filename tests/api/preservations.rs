@@ -18,6 +18,11 @@ fn day(days: i64) -> String {
     (common::office_today() + chrono::Duration::days(days)).to_string()
 }
 
+/// The same day as an email writes it (`25 June 2026`).
+fn long_day(days: i64) -> String {
+    mla_tracker::domain::Language::En.date(&(common::office_today() + chrono::Duration::days(days)))
+}
+
 /// A request to the Philippines sent two days ago: too young for any stall
 /// rule, so every alert it raises is about its preserved data.
 async fn young_request(app: &TestApp, case: &str) -> String {
@@ -457,11 +462,9 @@ async fn the_coordinator_is_warned_14_and_3_days_before_expiry_and_a_renewal_re_
     let mails = to_coordinator(&app);
     assert_eq!(mails.len(), 1);
     assert!(
-        mails[0].contains(&format!("- {reference} |"))
-            && mails[0].contains(&format!(
-                "preserved data expires in 10 days, on {}",
-                day(10)
-            )),
+        mails[0].contains(&format!("1. {reference} — "))
+            && mails[0].contains(&format!("expires on {}: 10 days left", long_day(10)))
+            && mails[0].contains("To do: ask for the preservation to be extended"),
         "{}",
         mails[0]
     );
@@ -494,10 +497,11 @@ async fn the_coordinator_is_warned_14_and_3_days_before_expiry_and_a_renewal_re_
     );
     let run = app.run_alerts(false).await;
     assert_eq!(run["notifications_created"], 1, "{run}");
-    assert!(to_coordinator(&app).iter().any(|m| m.contains(&format!(
-        "preserved data expires in 12 days, on {}",
-        day(12)
-    ))));
+    assert!(
+        to_coordinator(&app)
+            .iter()
+            .any(|m| m.contains(&format!("expires on {}: 12 days left", long_day(12))))
+    );
 
     // A second preservation 2 days from its end: both levels.
     recorded(&app, &preservation(&id, &day(-58))).await;
