@@ -63,6 +63,24 @@ impl LegalClock {
         matches!(self, LegalClock::EioRecognition | LegalClock::EioExecution)
     }
 
+    /// Its short name, for a column of the register.
+    pub fn label(self, language: Language) -> &'static str {
+        match (self, language) {
+            (LegalClock::EioAcknowledgement, Language::En) => "EIO acknowledgement",
+            (LegalClock::EioAcknowledgement, Language::Fr) => "accusé de réception DEI",
+            (LegalClock::EioRecognition, Language::En) => "EIO recognition",
+            (LegalClock::EioRecognition, Language::Fr) => "reconnaissance DEI",
+            (LegalClock::EioExecution, Language::En) => "EIO execution",
+            (LegalClock::EioExecution, Language::Fr) => "exécution DEI",
+            (LegalClock::Production, Language::En) => "production order",
+            (LegalClock::Production, Language::Fr) => "injonction de production",
+            (LegalClock::EmergencyProduction, Language::En) => "emergency production order",
+            (LegalClock::EmergencyProduction, Language::Fr) => {
+                "injonction de production en urgence"
+            }
+        }
+    }
+
     /// What the law asks and where it says so, as a reader of `language`
     /// cites it.
     pub fn describe(self, language: Language) -> &'static str {
@@ -180,6 +198,46 @@ pub fn legal_deadlines(
         .collect();
     found.sort_by_key(|d| d.due);
     found
+}
+
+/// Whose deadline a request's next one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextDeadline {
+    /// One of the law's.
+    Law(LegalClock),
+    /// The issuing magistrate's `needed_by`.
+    NeededBy,
+}
+
+impl NextDeadline {
+    pub fn label(self, language: Language) -> &'static str {
+        match (self, language) {
+            (NextDeadline::Law(clock), _) => clock.label(language),
+            (NextDeadline::NeededBy, Language::En) => "magistrate's date",
+            (NextDeadline::NeededBy, Language::Fr) => "date du magistrat",
+        }
+    }
+}
+
+/// The soonest deadline an open request has to meet, the law's or the
+/// magistrate's `needed_by`, and whose it is; `None` when none runs. A
+/// deadline already passed still counts: it is the one missed.
+pub fn next_deadline(request: &super::request::MlaRequest) -> Option<(NaiveDate, NextDeadline)> {
+    if request.lifecycle.status.closes() {
+        return None;
+    }
+    let law = legal_deadlines(
+        &Candidate::of(request),
+        &request.fields.measures,
+        request.fields.priority,
+    )
+    .into_iter()
+    .map(|d| (d.due, NextDeadline::Law(d.clock)));
+    let magistrate = request
+        .fields
+        .needed_by
+        .map(|day| (day, NextDeadline::NeededBy));
+    law.chain(magistrate).min_by_key(|(day, _)| *day)
 }
 
 #[cfg(test)]
@@ -316,6 +374,47 @@ mod tests {
         assert_eq!(emergency[0].due, day("2026-01-11"));
         c.status = Status::InExecution;
         assert!(dues(&c, &data, Priority::Normal).is_empty());
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_soonest_of_the_law_and_the_magistrate() {
+        use crate::domain::request::{Lifecycle, MlaRequest, parse_fields};
+        let fields = parse_fields(serde_json::json!({
+            "title": "t",
+            "issuing_magistrate": {"name": "M"}, "target_country": "PT",
+            "legal_basis": "eio_directive", "offences": ["child_sexual_exploitation"],
+            "measures": ["identify_victims"], "needed_by": "2026-06-20"
+        }))
+        .unwrap();
+        let sent = day("2026-06-01");
+        let at = "2026-06-01T10:00:00Z".parse().unwrap();
+        let mut request = MlaRequest {
+            id: uuid::Uuid::nil(),
+            reference: "MLA-2026-00001".into(),
+            case_id: uuid::Uuid::nil(),
+            case_reference: "JI-1".into(),
+            fields,
+            lifecycle: Lifecycle::starting(Status::Sent, sent, Some(sent)),
+            links: Vec::new(),
+            version: 1,
+            created_by: uuid::Uuid::nil(),
+            created_at: at,
+            updated_at: at,
+        };
+        assert_eq!(
+            next_deadline(&request),
+            Some((
+                day("2026-06-08"),
+                NextDeadline::Law(LegalClock::EioAcknowledgement)
+            ))
+        );
+        request.fields.legal_basis = None;
+        assert_eq!(
+            next_deadline(&request),
+            Some((day("2026-06-20"), NextDeadline::NeededBy))
+        );
+        request.lifecycle.status = Status::Executed;
+        assert_eq!(next_deadline(&request), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use mla_tracker::credentials::password;
 use mla_tracker::db::users;
 use serde_json::json;
 
-use crate::common::{TestApp, id_of, sent_body, spawn_app, spawn_app_with};
+use crate::common::{self, TestApp, id_of, sent_body, spawn_app, spawn_app_with};
 
 const PASSWORD: &str = "Correct-horse-battery-7";
 
@@ -497,6 +497,43 @@ async fn the_register_filters_with_the_api_s_parameters_and_explains_bad_ones() 
         reversed
             .body
             .contains("Cette date précède la date de début")
+    );
+}
+
+/// The register's "next deadline" is the soonest of the law's and the
+/// magistrate's, said whose, and marked when it has passed.
+#[actix_web::test]
+async fn the_register_names_each_request_s_next_deadline_and_whose_it_is() {
+    let app = spawn_app().await;
+    let today = common::office_today();
+    let sent = today - chrono::Days::new(3);
+    let mut eio = sent_body("CASE-EIO", &sent.to_string());
+    eio["target_country"] = json!("PT");
+    eio["legal_basis"] = json!("eio_directive");
+    eio["needed_by"] = json!((today + chrono::Days::new(60)).to_string());
+    app.create_request(&eio).await;
+    let mut late = sent_body("CASE-LATE", "2025-01-10");
+    late["needed_by"] = json!("2025-06-30");
+    app.create_request(&late).await;
+    let email = user_with_password(&app, "clerk").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&email, PASSWORD).await;
+    let page = browser.get("/requests").await;
+    let en = mla_tracker::domain::Language::En;
+    let acknowledgement = en.date(&(sent + chrono::Days::new(7)));
+    for cell in [
+        format!(r#"{acknowledgement} <span class="muted">(EIO acknowledgement)</span>"#),
+        r#"30 June 2025 <span class="muted">(magistrate&#39;s date)</span> <strong>passed</strong>"#
+            .to_string(),
+    ] {
+        assert!(page.body.contains(&cell), "{cell}\n{}", page.body);
+    }
+    browser.accept_language = Some("fr-FR");
+    let page = browser.get("/requests").await;
+    assert!(
+        page.body.contains("(accusé de réception DEI)") && page.body.contains("Prochaine échéance"),
+        "{}",
+        page.body
     );
 }
 

@@ -85,7 +85,8 @@ messages! {
     col_country: "Country", "Pays";
     col_status: "Status", "Statut";
     col_sent: "Sent", "Envoi";
-    col_next_deadline: "Needed by", "Nécessaire avant le";
+    col_next_deadline: "Next deadline", "Prochaine échéance";
+    deadline_missed: "passed", "dépassée";
     not_sent: "not sent", "non envoyée";
     none: "none", "aucune";
     no_requests: "No request matches these filters.", "Aucune demande ne correspond à ces filtres.";

@@ -12,6 +12,7 @@ use super::i18n::{Tr, countries_by_name};
 use super::layout::Chrome;
 use super::session::SignedIn;
 use crate::db::events::{Event, EventKind};
+use crate::domain::legal_deadline::next_deadline;
 use crate::domain::request::MlaRequest;
 use crate::domain::{AbandonmentReason, LegalBasis, Priority, RefusalGround, Status};
 use crate::http::api::requests::ListParams;
@@ -52,7 +53,10 @@ pub struct Row {
     pub status: &'static str,
     pub in_status: String,
     pub sent: String,
-    pub needed_by: String,
+    /// The soonest deadline, the law's or the magistrate's, and whose.
+    pub next_deadline: Option<(String, &'static str)>,
+    /// It has passed.
+    pub deadline_missed: bool,
 }
 
 #[derive(Template)]
@@ -254,6 +258,7 @@ fn filter_error(t: Tr, field: &str, given: &HashMap<String, String>) -> &'static
 
 fn row(t: Tr, today: chrono::NaiveDate, r: &MlaRequest) -> Row {
     let life = &r.lifecycle;
+    let next = next_deadline(r);
     Row {
         id: r.id.to_string(),
         reference: r.reference.clone(),
@@ -263,7 +268,8 @@ fn row(t: Tr, today: chrono::NaiveDate, r: &MlaRequest) -> Row {
         status: life.status.label(t.language),
         in_status: t.days((today - life.status_since).num_days()),
         sent: t.date_or(&life.sent_at, t.not_sent()),
-        needed_by: t.date_or(&r.fields.needed_by, "—"),
+        next_deadline: next.map(|(day, whose)| (t.date(&day), whose.label(t.language))),
+        deadline_missed: next.is_some_and(|(day, _)| day < today),
     }
 }
 
