@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::LazyLock;
 
-use super::Language;
+use super::language::Language;
 
 /// Every country's (English, French) name by ISO code.
 static COUNTRY_NAMES: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =

@@ -44,6 +44,13 @@
 //!   at risk got its response) it is `[0, 0]`. A day where `n_i = d_i` adds
 //!   nothing to `σ²` (lifelines replaces that infinite term by 0).
 //!
+//! * **95 % interval of the median** (Brookmeyer–Crowley read off the band
+//!   above, as lifelines' `median_survival_times(confidence_interval_)`):
+//!   from the first day the band's lower bound is `≤ 0.5` to the first day
+//!   its upper bound is; either end `None` ("not reached") when that bound
+//!   never falls to one half. Both are compared in floating point, as
+//!   lifelines does.
+//!
 //! The estimator has been checked against lifelines 0.30 on the data sets in
 //! `tests/fixtures/km/` (made by `scripts/km-reference`; `tests/api/km_reference.rs`).
 
@@ -185,6 +192,15 @@ impl Curve {
     /// curve never falls to one half ("not reached").
     pub fn median(&self) -> Option<u32> {
         self.median
+    }
+
+    /// The 95 % interval of the median: the first day the interval's lower
+    /// bound falls to one half, and the first day its upper bound does;
+    /// `None` where it never does.
+    pub fn median_interval(&self) -> (Option<u32>, Option<u32>) {
+        let first =
+            |bound: fn(&Step) -> f64| self.steps.iter().find(|s| bound(s) <= 0.5).map(|s| s.day);
+        (first(|s| s.lower), first(|s| s.upper))
     }
 
     fn step_at(&self, t: u32) -> Option<&Step> {

@@ -13,6 +13,7 @@ pub mod km;
 pub mod reasons;
 pub mod release;
 pub mod timeline;
+pub mod wilson;
 
 use std::collections::BTreeMap;
 

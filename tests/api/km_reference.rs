@@ -3,7 +3,8 @@
 //! whose results `scripts/km-reference` wrote to `tests/fixtures/km/*.json`
 //! (committed; CI does not run Python).
 //!
-//! Survival and medians must agree to 1e-12, interval bounds to 1e-9. The
+//! Survival and medians must agree to 1e-12, interval bounds to 1e-9, the
+//! median's interval exactly. The
 //! median expected is `median_exact`, the smallest t with the exact
 //! S(t) ≤ 0.5 (docs/DOMAIN.md §8.3); lifelines' own `median_survival_time_`
 //! may be one step later where the exact S is 1/2 but its floating-point S is
@@ -26,6 +27,8 @@ struct Fixture {
     median_lifelines: Option<u32>,
     median_exact: Option<u32>,
     median_note: Option<String>,
+    /// lifelines' `median_survival_times(confidence_interval_)`.
+    median_ci_lifelines: [Option<u32>; 2],
 }
 
 #[derive(Deserialize)]
@@ -93,6 +96,12 @@ fn check(fx: &Fixture) {
     }
 
     assert_eq!(curve.median(), fx.median_exact, "{name}: median");
+    let (low, high) = curve.median_interval();
+    assert_eq!(
+        [low, high],
+        fx.median_ci_lifelines,
+        "{name}: median's interval"
+    );
     if fx.median_lifelines != fx.median_exact {
         // Only where the exact S is one half and lifelines' float is above.
         let m = fx
