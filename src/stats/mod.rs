@@ -11,6 +11,7 @@ pub mod curves;
 pub mod grid;
 pub mod km;
 pub mod reasons;
+pub mod regions;
 pub mod release;
 pub mod timeline;
 pub mod wilson;
