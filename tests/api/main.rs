@@ -43,3 +43,4 @@ mod stats_tables;
 mod transitions;
 mod users;
 mod web;
+mod web_stats;
