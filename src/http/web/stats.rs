@@ -714,4 +714,26 @@ mod tests {
             "sent_from=2025-01-01&sent_to=2025-12-31&country=PH"
         );
     }
+
+    #[test]
+    fn downloads_and_charts_carry_the_page_s_query() {
+        assert_eq!(link("/stats/timeline.csv", None, ""), "/stats/timeline.csv");
+        assert_eq!(
+            link(
+                "/stats/reasons.csv",
+                Some(("status", "refused")),
+                "period=2025-Q1&as_of="
+            ),
+            "/stats/reasons.csv?status=refused&period=2025-Q1&as_of="
+        );
+    }
+
+    #[test]
+    fn periods_of_the_timeline_in_words() {
+        let (en, fr) = (Tr::new(Language::En), Tr::new(Language::Fr));
+        assert_eq!(bucket_label(en, "2025"), "2025");
+        assert_eq!(bucket_label(en, "2025-Q3"), "3rd quarter 2025");
+        assert_eq!(bucket_label(fr, "2025-Q1"), "1er trimestre 2025");
+        assert_eq!(bucket_label(fr, "2025-07"), "2025-07");
+    }
 }
