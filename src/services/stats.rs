@@ -4,7 +4,7 @@
 
 use super::{Error, Result, Services};
 use crate::db;
-use crate::domain::Role;
+use crate::domain::{Language, Role};
 use crate::stats::aggregates::{Aggregates, Bucket, Closure, Population, Waiting};
 use crate::stats::{ShownTable, charts, countries, curves, reasons, timeline};
 
@@ -132,29 +132,43 @@ impl Services {
     }
 
     /// The SVG chart of countries ranked by the share still unanswered after
-    /// 365 days.
+    /// 365 days, its words in `language`.
     pub async fn response_rates_chart(
         &self,
         population: &Population,
         view: View,
+        language: Language,
     ) -> Result<String> {
         let shown = self.country_table(population, view).await?;
-        let (bars, left_out) = charts::rate_bars(&shown);
-        charts::response_rates_svg(&period(population), &bars, left_out, view.suppress_with())
-            .map_err(Error::Internal)
+        let (bars, left_out) = charts::rate_bars(&shown, language);
+        charts::response_rates_svg(
+            &period(population),
+            &bars,
+            left_out,
+            view.suppress_with(),
+            language,
+        )
+        .map_err(Error::Internal)
     }
 
     /// The SVG chart of the response curves of the countries in the
-    /// population's filter, or of the five with most requests.
+    /// population's filter, or of the five with most requests, its words in
+    /// `language`.
     pub async fn response_curves_chart(
         &self,
         population: &Population,
         view: View,
+        language: Language,
     ) -> Result<String> {
         let shown = self.response_curves(population, view).await?;
-        let (lines, notes) =
-            charts::pick_curves(&shown, &population.countries, view.suppress_with());
-        charts::response_curves_svg(&period(population), &lines, &notes).map_err(Error::Internal)
+        let (lines, notes) = charts::pick_curves(
+            &shown,
+            &population.countries,
+            view.suppress_with(),
+            language,
+        );
+        charts::response_curves_svg(&period(population), &lines, &notes, language)
+            .map_err(Error::Internal)
     }
 }
 

@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::countries;
 use super::curves::{self, ShownStep};
-use crate::domain::CountryCode;
+use crate::domain::{CountryCode, Language};
 
 /// The population a chart covers, for its title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,15 +22,119 @@ pub struct Period {
 
 impl Period {
     /// E.g. "Requests sent 2025-01-01 – 2025-12-31, as of 2026-11-29", or
-    /// "All requests sent, as of 2026-11-29".
-    pub fn describe(&self) -> String {
-        let sent = match (self.sent_from, self.sent_to) {
-            (None, None) => "All requests sent".to_string(),
-            (Some(from), Some(to)) => format!("Requests sent {from} – {to}"),
-            (Some(from), None) => format!("Requests sent from {from}"),
-            (None, Some(to)) => format!("Requests sent up to {to}"),
+    /// "All requests sent, as of 2026-11-29"; in French with the dates
+    /// written out ("Demandes envoyées du 1er janvier 2025 au …").
+    pub fn describe(&self, language: Language) -> String {
+        let date = |d: NaiveDate| match language {
+            Language::En => d.to_string(),
+            Language::Fr => language.date(&d),
         };
-        format!("{sent}, as of {}", self.as_of)
+        let (from, to, as_of) = (
+            self.sent_from.map(date),
+            self.sent_to.map(date),
+            date(self.as_of),
+        );
+        match language {
+            Language::En => {
+                let sent = match (from, to) {
+                    (None, None) => "All requests sent".to_string(),
+                    (Some(from), Some(to)) => format!("Requests sent {from} – {to}"),
+                    (Some(from), None) => format!("Requests sent from {from}"),
+                    (None, Some(to)) => format!("Requests sent up to {to}"),
+                };
+                format!("{sent}, as of {as_of}")
+            }
+            Language::Fr => {
+                let sent = match (from, to) {
+                    (None, None) => "Toutes les demandes envoyées".to_string(),
+                    (Some(from), Some(to)) => format!("Demandes envoyées du {from} au {to}"),
+                    (Some(from), None) => format!("Demandes envoyées à partir du {from}"),
+                    (None, Some(to)) => format!("Demandes envoyées jusqu'au {to}"),
+                };
+                format!("{sent}, chiffres au {as_of}")
+            }
+        }
+    }
+}
+
+/// The fixed words of the charts in one language. English is what the API
+/// has always sent; the pages ask for the reader's language.
+struct Words {
+    rates_title: &'static str,
+    rates_axis: &'static str,
+    rates_bars_published: &'static str,
+    rates_bars_exact: &'static str,
+    rates_counts: &'static str,
+    no_country: &'static str,
+    curves_title: &'static str,
+    curves_km: &'static str,
+    curves_km_bands: &'static str,
+    curves_x: &'static str,
+    curves_y: &'static str,
+    no_curve: &'static str,
+}
+
+const ENGLISH: Words = Words {
+    rates_title: "Requests still unanswered after a year, by country",
+    rates_axis: "Still unanswered 365 days after sending (unanswered_share_365)",
+    rates_bars_published: "Bars: the share of requests still without a first response 365 days after sending, pending requests censored (a life table of the published counts, which carry a noise of at most 2).",
+    rates_bars_exact: "Bars: the Kaplan–Meier estimate of the share of requests still without a first response 365 days after sending, pending requests censored.",
+    rates_counts: "Counts: requests answered / requests sent.",
+    no_country: "No country to show",
+    curves_title: "Time to a first response: share of requests still unanswered",
+    curves_km: "Kaplan–Meier estimate: requests still pending are censored at the analysis date.",
+    curves_km_bands: "Kaplan–Meier estimate: requests still pending are censored at the analysis date. Bands: 95 % confidence intervals (Greenwood, log(−log)).",
+    curves_x: "Days since sending",
+    curves_y: "Still unanswered",
+    no_curve: "No curve to show",
+};
+
+const FRENCH: Words = Words {
+    rates_title: "Demandes toujours sans réponse après un an, par pays",
+    rates_axis: "Encore sans réponse 365 jours après l'envoi (unanswered_share_365)",
+    rates_bars_published: "Barres : la part des demandes encore sans première réponse 365 jours après l'envoi, les demandes en attente censurées (table de survie des effectifs publiés, qui portent un bruit d'au plus 2).",
+    rates_bars_exact: "Barres : l'estimation de Kaplan-Meier de la part des demandes encore sans première réponse 365 jours après l'envoi, les demandes en attente censurées.",
+    rates_counts: "Effectifs : demandes ayant reçu une réponse / demandes envoyées.",
+    no_country: "Aucun pays à représenter",
+    curves_title: "Délai de première réponse : part des demandes encore sans réponse",
+    curves_km: "Estimation de Kaplan-Meier : les demandes encore en attente sont censurées à la date d'analyse.",
+    curves_km_bands: "Estimation de Kaplan-Meier : les demandes encore en attente sont censurées à la date d'analyse. Bandes : intervalles de confiance à 95 % (Greenwood, log(−log)).",
+    curves_x: "Jours depuis l'envoi",
+    curves_y: "Encore sans réponse",
+    no_curve: "Aucune courbe à représenter",
+};
+
+fn words(language: Language) -> &'static Words {
+    match language {
+        Language::En => &ENGLISH,
+        Language::Fr => &FRENCH,
+    }
+}
+
+/// A count as the language groups its digits; English as the API always
+/// wrote it (no grouping).
+fn count(n: u64, language: Language) -> String {
+    match language {
+        Language::En => n.to_string(),
+        Language::Fr => language.number(i64::try_from(n).unwrap_or(i64::MAX)),
+    }
+}
+
+/// A percentage on an axis or a bar: `42 %`, with a narrow no-break space
+/// in French.
+fn percent(x: f64, language: Language) -> String {
+    match language {
+        Language::En => format!("{x:.0} %"),
+        Language::Fr => format!("{x:.0}\u{202f}%"),
+    }
+}
+
+/// A country's name in `language`: the table's own (the API's English
+/// names) in English, the translated name otherwise.
+fn country_name(code: &str, name: String, language: Language) -> String {
+    match (language, CountryCode::parse(code)) {
+        (Language::En, _) | (_, Err(_)) => name,
+        (_, Ok(code)) => code.name_in(language).to_string(),
     }
 }
 
@@ -46,8 +150,8 @@ pub struct RateBar {
 
 /// The bars of the response-rate chart from the country table as shown,
 /// most unanswered first, and how many countries were left out because
-/// their share or counts are hidden.
-pub fn rate_bars(table: &super::ShownTable) -> (Vec<RateBar>, usize) {
+/// their share or counts are hidden. Names are in `language`.
+pub fn rate_bars(table: &super::ShownTable, language: Language) -> (Vec<RateBar>, usize) {
     let mut bars = Vec::new();
     let mut left_out = 0;
     for row in &table.rows {
@@ -56,7 +160,11 @@ pub fn rate_bars(table: &super::ShownTable) -> (Vec<RateBar>, usize) {
         let requests = row.get("requests").and_then(|v| v.as_u64());
         match (share, answered, requests) {
             (Some(unanswered), Some(answered), Some(requests)) => bars.push(RateBar {
-                country_name: text(row, "country_name"),
+                country_name: country_name(
+                    &text(row, "country"),
+                    text(row, "country_name"),
+                    language,
+                ),
                 unanswered,
                 answered,
                 requests,
@@ -94,11 +202,13 @@ pub const DEFAULT_CURVES: usize = 5;
 /// The curves to draw and the footnotes saying what was left out: the
 /// countries `asked` for (in that order), or else the
 /// [`DEFAULT_CURVES`] with the most requests among those whose curve is
-/// shown. `published` names the published view in the footnotes.
+/// shown. `threshold` is the published view's, for the footnotes; the
+/// legend and the footnotes are in `language`.
 pub fn pick_curves(
     shown: &curves::Shown,
     asked: &[CountryCode],
     threshold: Option<u64>,
+    language: Language,
 ) -> (Vec<CurveLine>, Vec<String>) {
     let requests = |i: usize| shown.table.rows[i].get("requests").and_then(|v| v.as_u64());
     let indices: Vec<usize> = if asked.is_empty() {
@@ -126,33 +236,50 @@ pub fn pick_curves(
     let mut hidden = Vec::new();
     for i in indices {
         let c = &shown.countries[i];
+        let name = country_name(&c.country, c.country_name.clone(), language);
         match (&c.curve, requests(i)) {
             (Some(steps), Some(n)) => lines.push(CurveLine {
                 label: format!(
-                    "{} ({n} request{})",
-                    c.country_name,
+                    "{name} ({} {}{})",
+                    count(n, language),
+                    match language {
+                        Language::En => "request",
+                        Language::Fr => "demande",
+                    },
                     if n == 1 { "" } else { "s" }
                 ),
                 steps: steps.clone(),
             }),
-            _ => hidden.push(c.country_name.clone()),
+            _ => hidden.push(name),
         }
     }
+    let threshold = count(threshold.unwrap_or_default(), language);
     let mut notes = Vec::new();
     if !hidden.is_empty() {
-        notes.push(format!(
-            "Left out, hidden in the published view (fewer than {} requests, or a hidden count): {}.",
-            threshold.unwrap_or_default(),
-            hidden.join(", ")
-        ));
+        let hidden = hidden.join(", ");
+        notes.push(match language {
+            Language::En => format!(
+                "Left out, hidden in the published view (fewer than {threshold} requests, or a hidden count): {hidden}."
+            ),
+            Language::Fr => format!(
+                "Non représentés, masqués dans la vue publiée (moins de {threshold} demandes, ou un effectif masqué) : {hidden}."
+            ),
+        });
     }
     let absent: Vec<&str> = asked
         .iter()
         .filter(|code| !shown.countries.iter().any(|c| c.country == code.as_str()))
-        .map(|code| code.name())
+        .map(|code| match language {
+            Language::En => code.name(),
+            Language::Fr => code.name_in(language),
+        })
         .collect();
     if !absent.is_empty() {
-        notes.push(format!("No request in the period: {}.", absent.join(", ")));
+        let absent = absent.join(", ");
+        notes.push(match language {
+            Language::En => format!("No request in the period: {absent}."),
+            Language::Fr => format!("Aucune demande sur la période : {absent}."),
+        });
     }
     (lines, notes)
 }
@@ -237,33 +364,51 @@ fn frame<'a>(
 /// Countries ranked by the share of their requests still unanswered after
 /// 365 days, as horizontal bars labelled with the name and `answered /
 /// requests`; `left_out` countries hidden by the published view are said
-/// so in a footnote.
+/// so in a footnote. Every word is in `language`.
 pub fn response_rates_svg(
     period: &Period,
     bars: &[RateBar],
     left_out: usize,
     threshold: Option<u64>,
+    language: Language,
 ) -> anyhow::Result<String> {
+    let words = words(language);
     let labels: Vec<String> = bars
         .iter()
-        .map(|b| format!("{}  {} / {}", b.country_name, b.answered, b.requests))
+        .map(|b| {
+            format!(
+                "{}  {} / {}",
+                b.country_name,
+                count(b.answered, language),
+                count(b.requests, language)
+            )
+        })
         .collect();
     let n = bars.len().max(1);
     let mut footnotes = vec![
         if threshold.is_some() {
-            "Bars: the share of requests still without a first response 365 days after sending, pending requests censored (a life table of the published counts, which carry a noise of at most 2).".to_string()
+            words.rates_bars_published.to_string()
         } else {
-            "Bars: the Kaplan–Meier estimate of the share of requests still without a first response 365 days after sending, pending requests censored.".to_string()
+            words.rates_bars_exact.to_string()
         },
-        "Counts: requests answered / requests sent.".to_string(),
+        words.rates_counts.to_string(),
     ];
     if left_out > 0 {
-        footnotes.push(format!(
-            "{left_out} countr{} left out: {} share or counts are hidden in the published view (fewer than {} requests, or a hidden count).",
-            if left_out == 1 { "y" } else { "ies" },
-            if left_out == 1 { "its" } else { "their" },
-            threshold.unwrap_or_default(),
-        ));
+        let threshold = count(threshold.unwrap_or_default(), language);
+        let one = left_out == 1;
+        footnotes.push(match language {
+            Language::En => format!(
+                "{left_out} countr{} left out: {} share or counts are hidden in the published view (fewer than {threshold} requests, or a hidden count).",
+                if one { "y" } else { "ies" },
+                if one { "its" } else { "their" },
+            ),
+            Language::Fr => format!(
+                "{left_out} pays non représenté{} : {} part ou {} effectifs sont masqués dans la vue publiée (moins de {threshold} demandes, ou un effectif masqué).",
+                if one { "" } else { "s" },
+                if one { "sa" } else { "leur" },
+                if one { "ses" } else { "leurs" },
+            ),
+        });
     }
     let height = 68 + 26 * n as u32 + 90 + FOOT_LINE * wrap(&footnotes).len() as u32 + 30;
     let label_width = labels
@@ -278,8 +423,8 @@ pub fn response_rates_svg(
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         let area = frame(
             &root,
-            "Requests still unanswered after a year, by country",
-            &period.describe(),
+            words.rates_title,
+            &period.describe(language),
             &footnotes,
         )?;
         let mut chart = ChartBuilder::on(&area)
@@ -293,8 +438,8 @@ pub fn response_rates_svg(
             .disable_y_mesh()
             .y_labels(0)
             .x_labels(11)
-            .x_label_formatter(&|x| format!("{x:.0} %"))
-            .x_desc("Still unanswered 365 days after sending (unanswered_share_365)")
+            .x_label_formatter(&|x| percent(*x, language))
+            .x_desc(words.rates_axis)
             .label_style(style(14))
             .axis_desc_style(style(14))
             .draw()?;
@@ -316,7 +461,7 @@ pub fn response_rates_svg(
                 [(0.0, y + 0.18), (x, y + 0.82)],
                 bar_colour.filled(),
             )))?;
-            let percent = format!("{x:.0} %");
+            let percent = percent(x, language);
             let label = if x > 88.0 {
                 Text::new(
                     percent,
@@ -336,7 +481,7 @@ pub fn response_rates_svg(
         }
         if bars.is_empty() {
             chart.draw_series(std::iter::once(Text::new(
-                "No country to show".to_string(),
+                words.no_country.to_string(),
                 (50.0, 0.5),
                 style(16).pos(Pos::new(HPos::Center, VPos::Center)),
             )))?;
@@ -348,20 +493,22 @@ pub fn response_rates_svg(
 
 /// Kaplan–Meier step curves of the share still unanswered (0–100 %) against
 /// the days since sending, with their 95 % intervals as light bands, a
-/// legend, and `footnotes` saying what was left out.
+/// legend, and `footnotes` saying what was left out; the chart's own words
+/// in `language`.
 pub fn response_curves_svg(
     period: &Period,
     lines: &[CurveLine],
     footnotes: &[String],
+    language: Language,
 ) -> anyhow::Result<String> {
+    let words = words(language);
     let banded = lines
         .iter()
         .any(|l| l.steps.iter().any(|s| s.lower.is_some()));
     let mut notes = vec![if banded {
-        "Kaplan–Meier estimate: requests still pending are censored at the analysis date. Bands: 95 % confidence intervals (Greenwood, log(−log)).".to_string()
+        words.curves_km_bands.to_string()
     } else {
-        "Kaplan–Meier estimate: requests still pending are censored at the analysis date."
-            .to_string()
+        words.curves_km.to_string()
     }];
     notes.extend_from_slice(footnotes);
     let last_day = lines
@@ -376,8 +523,8 @@ pub fn response_curves_svg(
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         let area = frame(
             &root,
-            "Time to a first response: share of requests still unanswered",
-            &period.describe(),
+            words.curves_title,
+            &period.describe(language),
             &notes,
         )?;
         let mut chart = ChartBuilder::on(&area)
@@ -389,9 +536,9 @@ pub fn response_curves_svg(
         chart
             .configure_mesh()
             .x_label_formatter(&|x| format!("{x:.0}"))
-            .x_desc("Days since sending")
-            .y_desc("Still unanswered")
-            .y_label_formatter(&|y| format!("{y:.0} %"))
+            .x_desc(words.curves_x)
+            .y_desc(words.curves_y)
+            .y_label_formatter(&|y| percent(*y, language))
             .label_style(style(14))
             .axis_desc_style(style(14))
             .light_line_style(RGBColor(235, 235, 235))
@@ -412,7 +559,7 @@ pub fn response_curves_svg(
         }
         if lines.is_empty() {
             chart.draw_series(std::iter::once(Text::new(
-                "No curve to show".to_string(),
+                words.no_curve.to_string(),
                 (x_max / 2.0, 50.0),
                 style(16).pos(Pos::new(HPos::Center, VPos::Center)),
             )))?;
@@ -500,16 +647,19 @@ mod tests {
     #[test]
     fn periods_are_described_for_the_title() {
         let mut p = period();
-        assert_eq!(p.describe(), "All requests sent, as of 2026-11-29");
+        assert_eq!(
+            p.describe(Language::En),
+            "All requests sent, as of 2026-11-29"
+        );
         p.sent_from = NaiveDate::from_ymd_opt(2025, 1, 1);
         p.sent_to = NaiveDate::from_ymd_opt(2025, 12, 31);
         assert_eq!(
-            p.describe(),
+            p.describe(Language::En),
             "Requests sent 2025-01-01 – 2025-12-31, as of 2026-11-29"
         );
         p.sent_from = None;
         assert_eq!(
-            p.describe(),
+            p.describe(Language::En),
             "Requests sent up to 2025-12-31, as of 2026-11-29"
         );
     }
@@ -539,7 +689,7 @@ mod tests {
                 requests: 50,
             },
         ];
-        let svg = response_rates_svg(&period(), &bars, 3, Some(5)).unwrap();
+        let svg = response_rates_svg(&period(), &bars, 3, Some(5), Language::En).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
         let texts = texts(&svg);
         let all = texts.join("\n");
@@ -561,10 +711,10 @@ mod tests {
 
     #[test]
     fn an_empty_chart_says_so() {
-        let svg = response_rates_svg(&period(), &[], 0, None).unwrap();
+        let svg = response_rates_svg(&period(), &[], 0, None, Language::En).unwrap();
         assert!(svg.contains("No country to show"));
         assert!(!svg.contains("left out"));
-        let svg = response_curves_svg(&period(), &[], &[]).unwrap();
+        let svg = response_curves_svg(&period(), &[], &[], Language::En).unwrap();
         assert!(svg.contains("No curve to show"));
     }
 
@@ -618,21 +768,21 @@ mod tests {
     #[test]
     fn published_charts_leave_out_hidden_countries_and_say_so() {
         let published = curves::published(&sample(), 5);
-        let (bars, left_out) = rate_bars(&published.table);
+        let (bars, left_out) = rate_bars(&published.table, Language::En);
         let names: Vec<&str> = bars.iter().map(|b| b.country_name.as_str()).collect();
         assert!(
             !names.contains(&"Norway") && !names.contains(&"Japan"),
             "{names:?}"
         );
         assert_eq!(names.len() + left_out, 4);
-        let svg = response_rates_svg(&period(), &bars, left_out, Some(5)).unwrap();
+        let svg = response_rates_svg(&period(), &bars, left_out, Some(5), Language::En).unwrap();
         assert!(!svg.contains("Norway") && !svg.contains("Japan"));
         assert!(
             svg.contains(&format!("{left_out} countries left out")),
             "{svg}"
         );
 
-        let (lines, notes) = pick_curves(&published, &[], Some(5));
+        let (lines, notes) = pick_curves(&published, &[], Some(5), Language::En);
         assert!(lines.iter().all(|l| !l.label.starts_with("Norway")));
         assert!(
             notes.is_empty(),
@@ -643,12 +793,12 @@ mod tests {
             CountryCode::parse("FR").unwrap(),
             CountryCode::parse("PH").unwrap(),
         ];
-        let (lines, notes) = pick_curves(&published, &asked, Some(5));
+        let (lines, notes) = pick_curves(&published, &asked, Some(5), Language::En);
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert_eq!(lines[0].label, "France (20 requests)");
         assert!(notes[0].contains("Norway") && notes[0].contains("fewer than 5"));
         assert_eq!(notes[1], "No request in the period: Philippines.");
-        let svg = response_curves_svg(&period(), &lines, &notes).unwrap();
+        let svg = response_curves_svg(&period(), &lines, &notes, Language::En).unwrap();
         let all = texts(&svg).join("\n");
         assert!(all.contains("France (20 requests)"), "{all}");
         assert!(all.contains("as of 2026-11-29"), "{all}");
@@ -662,7 +812,7 @@ mod tests {
     #[test]
     fn exact_charts_default_to_the_five_largest() {
         let exact = curves::exact(&curves::of(sample()));
-        let (lines, notes) = pick_curves(&exact, &[], None);
+        let (lines, notes) = pick_curves(&exact, &[], None, Language::En);
         let labels: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(
             labels,
@@ -674,9 +824,70 @@ mod tests {
             ]
         );
         assert!(notes.is_empty());
-        let (bars, left_out) = rate_bars(&exact.table);
+        let (bars, left_out) = rate_bars(&exact.table, Language::En);
         assert_eq!((bars.len(), left_out), (4, 0));
         assert_eq!(bars[0].country_name, "Japan", "100 % unanswered first");
+    }
+
+    /// Every word a reader sees comes out in French: titles, axes, legend,
+    /// footnotes, country names, digits grouped as French groups them.
+    #[test]
+    fn charts_speak_french_when_asked() {
+        let fr = Language::Fr;
+        let mut p = period();
+        p.sent_from = NaiveDate::from_ymd_opt(2025, 1, 1);
+        p.sent_to = NaiveDate::from_ymd_opt(2025, 12, 31);
+        assert_eq!(
+            p.describe(fr),
+            "Demandes envoyées du 1er janvier 2025 au 31 décembre 2025, chiffres au 29 novembre 2026"
+        );
+        let published = curves::published(&sample(), 5);
+        let (bars, left_out) = rate_bars(&published.table, fr);
+        assert!(
+            bars.iter().any(|b| b.country_name == "Allemagne"),
+            "{bars:?}"
+        );
+        let svg = response_rates_svg(&p, &bars, left_out, Some(5), fr).unwrap();
+        let all = texts(&svg).join("\n");
+        for words in [
+            "Demandes toujours sans réponse après un an, par pays",
+            "Encore sans réponse 365 jours après l'envoi",
+            "Effectifs : demandes ayant reçu une réponse / demandes envoyées.",
+            "pays non représentés : leur part ou leurs effectifs sont masqués",
+            "moins de 5 demandes",
+            "Allemagne",
+        ] {
+            assert!(all.contains(words), "{words} missing from {all}");
+        }
+        assert!(
+            !all.contains("Germany") && !all.contains("requests"),
+            "{all}"
+        );
+
+        let asked = [
+            CountryCode::parse("NO").unwrap(),
+            CountryCode::parse("FR").unwrap(),
+            CountryCode::parse("PH").unwrap(),
+        ];
+        let (lines, notes) = pick_curves(&published, &asked, Some(5), fr);
+        assert_eq!(lines[0].label, "France (20 demandes)");
+        assert!(notes[0].starts_with("Non représentés, masqués dans la vue publiée (moins de 5"));
+        assert!(notes[0].contains("Norvège"), "{notes:?}");
+        assert_eq!(notes[1], "Aucune demande sur la période : Philippines.");
+        let svg = response_curves_svg(&p, &lines, &notes, fr).unwrap();
+        let all = texts(&svg).join("\n");
+        for words in [
+            "Délai de première réponse : part des demandes encore sans réponse",
+            "Jours depuis l'envoi",
+            "Encore sans réponse",
+            "Estimation de Kaplan-Meier",
+            "France (20 demandes)",
+        ] {
+            assert!(all.contains(words), "{words} missing from {all}");
+        }
+        assert!(!all.contains("Days since sending"), "{all}");
+        let empty = response_curves_svg(&p, &[], &[], fr).unwrap();
+        assert!(empty.contains("Aucune courbe à représenter"));
     }
 
     #[test]

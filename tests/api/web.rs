@@ -13,25 +13,25 @@ use serde_json::json;
 
 use crate::common::{self, TestApp, id_of, sent_body, spawn_app, spawn_app_with};
 
-const PASSWORD: &str = "Correct-horse-battery-7";
+pub(crate) const PASSWORD: &str = "Correct-horse-battery-7";
 
 /// A browser: a cookie jar, no redirects followed, forms posted with the
 /// CSRF token of the page they came from.
-struct Browser {
+pub(crate) struct Browser {
     address: String,
     client: awc::Client,
     cookies: HashMap<String, String>,
-    accept_language: Option<&'static str>,
+    pub(crate) accept_language: Option<&'static str>,
 }
 
-struct Page {
-    status: u16,
+pub(crate) struct Page {
+    pub(crate) status: u16,
     headers: awc::http::header::HeaderMap,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -39,7 +39,7 @@ impl Page {
             .to_string()
     }
 
-    fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         self.header("location")
     }
 
@@ -55,7 +55,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         Browser {
             address: app.address.clone(),
             client: awc::Client::builder()
@@ -108,7 +108,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, None).await
     }
 
@@ -117,7 +117,7 @@ impl Browser {
     }
 
     /// Signs in through the form; returns the answer to the POST.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         assert_eq!(form.status, 200);
         let csrf = form.csrf();
@@ -151,7 +151,7 @@ fn escaped(body: &str, text: &str) -> bool {
 }
 
 /// A user of `role` with [`PASSWORD`]; returns their email.
-async fn user_with_password(app: &TestApp, role: &str) -> String {
+pub(crate) async fn user_with_password(app: &TestApp, role: &str) -> String {
     let (user, _) = app.create_user(role).await;
     let email = user["email"].as_str().unwrap().to_string();
     let hash = password::hash(PASSWORD);

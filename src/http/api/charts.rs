@@ -2,12 +2,15 @@
 //! response, JSON or CSV) and the SVG charts under `/stats/charts/`. They
 //! take the statistics' filters ([`StatsFilters`]) and the same role rule:
 //! analysts always get the published view, others with `suppress=true`.
+//! The API takes no language: its charts are in English (the web pages
+//! serve the same charts in the reader's language).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::stats::{StatsFilters, Suppression, TableFormat, csv_response};
+use crate::domain::Language;
 use crate::http::auth::{Authorized, ReadStats};
 use crate::http::error::ApiError;
 use crate::http::params::{ParamGroup, Params};
@@ -126,7 +129,7 @@ async fn response_rates_chart(
     let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let svg = state
         .services
-        .response_rates_chart(&population, view)
+        .response_rates_chart(&population, view, Language::En)
         .await?;
     Ok(svg_response(svg))
 }
@@ -148,7 +151,7 @@ async fn response_curves_chart(
     let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let svg = state
         .services
-        .response_curves_chart(&population, view)
+        .response_curves_chart(&population, view, Language::En)
         .await?;
     Ok(svg_response(svg))
 }

@@ -198,6 +198,13 @@ impl ParamGroup for TimelineBucket {
     const UNKNOWN: &'static str = "is not a parameter of the statistics";
 }
 
+impl TimelineBucket {
+    /// The period asked for, if any.
+    pub fn bucket(&self) -> Option<Bucket> {
+        self.bucket
+    }
+}
+
 fn bucket<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Bucket>, D::Error> {
     from_str(d).map(Some)
 }

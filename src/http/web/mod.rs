@@ -61,7 +61,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/alerts", web::get().to(alerts::list))
         .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
         .route("/stats", web::get().to(stats::page))
-        .route("/stats/countries.csv", web::get().to(stats::csv))
+        .route("/stats/countries.csv", web::get().to(stats::countries_csv))
+        .route("/stats/reasons.csv", web::get().to(stats::reasons_csv))
+        .route("/stats/timeline.csv", web::get().to(stats::timeline_csv))
+        .route(
+            "/stats/charts/response-rates.svg",
+            web::get().to(stats::response_rates_chart),
+        )
+        .route(
+            "/stats/charts/response-curves.svg",
+            web::get().to(stats::response_curves_chart),
+        )
         .route("/admin/users", web::get().to(admin::list))
         .route("/admin/users/invite", web::post().to(admin::invite))
         .route("/admin/users/{id}/{action}", web::post().to(admin::act))
