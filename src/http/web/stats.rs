@@ -21,7 +21,7 @@ use crate::http::state::AppState;
 use crate::stats::ShownRow;
 use crate::stats::countries;
 
-use super::register::Choice;
+use super::choice::Choice;
 use chrono::{Datelike, Months, NaiveDate};
 
 /// One country's line, in words.
