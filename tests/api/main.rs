@@ -43,4 +43,5 @@ mod stats_tables;
 mod transitions;
 mod users;
 mod web;
+mod web_request;
 mod wilson_reference;

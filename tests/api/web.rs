@@ -13,25 +13,25 @@ use serde_json::json;
 
 use crate::common::{self, TestApp, id_of, sent_body, spawn_app, spawn_app_with};
 
-const PASSWORD: &str = "Correct-horse-battery-7";
+pub(crate) const PASSWORD: &str = "Correct-horse-battery-7";
 
 /// A browser: a cookie jar, no redirects followed, forms posted with the
 /// CSRF token of the page they came from.
-struct Browser {
+pub(crate) struct Browser {
     address: String,
     client: awc::Client,
     cookies: HashMap<String, String>,
     accept_language: Option<&'static str>,
 }
 
-struct Page {
-    status: u16,
-    headers: awc::http::header::HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: awc::http::header::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -39,12 +39,12 @@ impl Page {
             .to_string()
     }
 
-    fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         self.header("location")
     }
 
     /// The first CSRF token in the page.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let start = self
             .body
             .find(r#"name="csrf_token" value=""#)
@@ -55,7 +55,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         Browser {
             address: app.address.clone(),
             client: awc::Client::builder()
@@ -108,16 +108,16 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         self.send(Method::GET, path, None).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form)).await
     }
 
     /// Signs in through the form; returns the answer to the POST.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         assert_eq!(form.status, 200);
         let csrf = form.csrf();
@@ -135,7 +135,7 @@ impl Browser {
 
 /// Whether `text` is in the page as text: its `<`, `>`, `&` and quotes
 /// written as character references (named or numeric).
-fn escaped(body: &str, text: &str) -> bool {
+pub(crate) fn escaped(body: &str, text: &str) -> bool {
     let numeric: String = text
         .chars()
         .map(|c| match c {
@@ -151,7 +151,7 @@ fn escaped(body: &str, text: &str) -> bool {
 }
 
 /// A user of `role` with [`PASSWORD`]; returns their email.
-async fn user_with_password(app: &TestApp, role: &str) -> String {
+pub(crate) async fn user_with_password(app: &TestApp, role: &str) -> String {
     let (user, _) = app.create_user(role).await;
     let email = user["email"].as_str().unwrap().to_string();
     let hash = password::hash(PASSWORD);
@@ -728,7 +728,7 @@ async fn a_coordinator_works_their_stalled_list_and_records_a_follow_up() {
 
 /// The fields of a form page, by name: hidden ones included, each with the
 /// value the page gives it (for a quick re-post).
-fn form_value(page: &Page, name: &str) -> String {
+pub(crate) fn form_value(page: &Page, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     let start = page
         .body
