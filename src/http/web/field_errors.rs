@@ -2,9 +2,10 @@
 //!
 //! The services name what is wrong in English, for the API. The pages
 //! recognise the kinds of problem those messages describe — missing, not a
-//! date, in the future, not an email, too long, not in the list, a legal
-//! basis that does not apply to the country, a reason that must come with
-//! the move — and say what to do about each in the visitor's language.
+//! date, in the future or the past, too far ahead, before or after a date
+//! it must follow or precede, not an email, too long, not in the list, a
+//! legal basis that does not apply to the country, a reason that must come
+//! with the move — and say what to do about each in the visitor's language.
 //! A message of no known kind is told as "check this value", never shown
 //! in English on a French page.
 

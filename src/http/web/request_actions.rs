@@ -321,7 +321,7 @@ pub async fn preservation(
     ];
     let mut r = Reader::new(&form);
     let holder = r.required_text("holder");
-    let country = r.choice("country", |c| CountryCode::parse(c));
+    let country = r.choice("country", CountryCode::parse);
     let legal_basis = r.choice("legal_basis", PreservationBasis::from_str);
     let sent_at = r.required_date("sent_at");
     let expires_on = r.date("expires_on");
