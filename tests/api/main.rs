@@ -43,5 +43,6 @@ mod stats_tables;
 mod transitions;
 mod users;
 mod web;
+mod web_request;
 mod web_stats;
 mod wilson_reference;

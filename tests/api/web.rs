@@ -26,7 +26,7 @@ pub(crate) struct Browser {
 
 pub(crate) struct Page {
     pub(crate) status: u16,
-    headers: awc::http::header::HeaderMap,
+    pub(crate) headers: awc::http::header::HeaderMap,
     pub(crate) body: String,
 }
 
@@ -44,7 +44,7 @@ impl Page {
     }
 
     /// The first CSRF token in the page.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let start = self
             .body
             .find(r#"name="csrf_token" value=""#)
@@ -112,7 +112,7 @@ impl Browser {
         self.send(Method::GET, path, None).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         self.send(Method::POST, path, Some(form)).await
     }
 
@@ -135,7 +135,7 @@ impl Browser {
 
 /// Whether `text` is in the page as text: its `<`, `>`, `&` and quotes
 /// written as character references (named or numeric).
-fn escaped(body: &str, text: &str) -> bool {
+pub(crate) fn escaped(body: &str, text: &str) -> bool {
     let numeric: String = text
         .chars()
         .map(|c| match c {
@@ -728,7 +728,7 @@ async fn a_coordinator_works_their_stalled_list_and_records_a_follow_up() {
 
 /// The fields of a form page, by name: hidden ones included, each with the
 /// value the page gives it (for a quick re-post).
-fn form_value(page: &Page, name: &str) -> String {
+pub(crate) fn form_value(page: &Page, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     let start = page
         .body

@@ -4,10 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use super::choice::Choice;
 use super::error::{WebError, see_other};
 use super::field_errors::password_problem;
 use super::layout::Chrome;
-use super::register::Choice;
 use super::session::{FormFields, SESSION_COOKIE, SignedIn};
 use crate::domain::Language;
 use crate::http::auth::SignedIn as AnyRole;

@@ -6,9 +6,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use super::choice::Choice;
 use super::error::{WebError, see_other};
 use super::layout::Chrome;
-use super::register::Choice;
 use super::session::{FormFields, SignedIn};
 use crate::alerts::mail::AccountLink;
 use crate::db::users::User;

@@ -9,11 +9,11 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use super::choice::Choice;
 use super::error::{WebError, see_other};
 use super::i18n::Tr;
 use super::layout::Chrome;
-use super::register::Choice;
-use super::session::{FormFields, SignedIn};
+use super::session::{FormFields, SignedIn, Visitor};
 use crate::alerts::scan::Stalled;
 use crate::domain::{FollowUpChannel, Role};
 use crate::http::auth::{ReadCases, WriteCases};
@@ -208,39 +208,52 @@ pub async fn follow_up(
 ) -> Result<HttpResponse, WebError> {
     let visitor = &signed_in.visitor;
     visitor.check_csrf(form.get("csrf_token"))?;
-    let t = visitor.tr();
     let scope = form.text("scope");
     let mine = wants_mine(&signed_in, Some(scope.as_str()));
     let id_text = form.text("request_id");
-    let not_found = || visitor.not_found();
-    let id: uuid::Uuid = id_text.parse().map_err(|_| not_found())?;
-    let (date, note) = (form.text("effective_date"), form.text("note"));
-    let mut body = json!({"channel": form.text("channel"), "effective_date": date});
-    if !note.trim().is_empty() {
-        body["note"] = Value::String(note.clone());
-    }
-    let refused = |errors: HashMap<&'static str, &'static str>| Refused {
-        id: id_text.clone(),
-        date: date.clone(),
-        note: note.clone(),
-        errors,
-    };
-    let parsed: Result<NewFollowUp, _> = serde_json::from_value(body);
-    let outcome = match parsed {
-        Err(_) => Err(Error::Validation(Default::default())),
-        Ok(follow_up) => {
-            state
-                .services
-                .add_follow_up(signed_in.user.id, id, follow_up)
-                .await
-        }
-    };
-    match outcome {
-        Ok(_) => {
+    let id: uuid::Uuid = id_text.parse().map_err(|_| visitor.not_found())?;
+    match record_follow_up(&state, visitor, signed_in.user.id, id, &form).await? {
+        Ok(()) => {
             let scope = if mine { "mine" } else { "all" };
             Ok(see_other(&format!("/alerts?scope={scope}&recorded=1")).finish())
         }
-        Err(Error::NotFound(_)) => Err(not_found()),
+        Err(errors) => {
+            let refused = Refused {
+                id: id_text,
+                date: form.text("effective_date"),
+                note: form.text("note"),
+                errors,
+            };
+            render(&state, &signed_in, mine, None, Some(refused)).await
+        }
+    }
+}
+
+/// A follow-up form (`channel`, `effective_date`, `note`) recorded on
+/// request `id` through the service of `POST /requests/{id}/follow-ups`:
+/// what the stalled list and the request page both send. `Ok(Err(..))`
+/// holds what to say beside each refused field, in the reader's language.
+pub async fn record_follow_up(
+    state: &AppState,
+    visitor: &Visitor,
+    actor: uuid::Uuid,
+    id: uuid::Uuid,
+    form: &FormFields,
+) -> Result<Result<(), HashMap<&'static str, &'static str>>, WebError> {
+    let t = visitor.tr();
+    let (date, note) = (form.text("effective_date"), form.text("note"));
+    let mut body = json!({"channel": form.text("channel"), "effective_date": date});
+    if !note.trim().is_empty() {
+        body["note"] = Value::String(note);
+    }
+    let parsed: Result<NewFollowUp, _> = serde_json::from_value(body);
+    let outcome = match parsed {
+        Err(_) => Err(Error::Validation(Default::default())),
+        Ok(follow_up) => state.services.add_follow_up(actor, id, follow_up).await,
+    };
+    match outcome {
+        Ok(_) => Ok(Ok(())),
+        Err(Error::NotFound(_)) => Err(visitor.not_found()),
         Err(Error::Validation(fields)) => {
             let mut errors = HashMap::new();
             let channel_ok = form.text("channel").parse::<FollowUpChannel>().is_ok();
@@ -253,12 +266,12 @@ pub async fn follow_up(
             if errors.is_empty() || fields.0.contains_key("effective_date") {
                 errors.insert("effective_date", t.follow_up_date_error());
             }
-            render(&state, &signed_in, mine, None, Some(refused(errors))).await
+            Ok(Err(errors))
         }
-        Err(Error::Conflict(_)) => {
-            let errors = HashMap::from([("effective_date", t.follow_up_closed())]);
-            render(&state, &signed_in, mine, None, Some(refused(errors))).await
-        }
+        Err(Error::Conflict(_)) => Ok(Err(HashMap::from([(
+            "effective_date",
+            t.follow_up_closed(),
+        )]))),
         Err(e) => Err(WebError::service(e, t.language)),
     }
 }

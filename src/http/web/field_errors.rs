@@ -2,9 +2,10 @@
 //!
 //! The services name what is wrong in English, for the API. The pages
 //! recognise the kinds of problem those messages describe — missing, not a
-//! date, in the future, not an email, too long, not in the list, a legal
-//! basis that does not apply to the country, a reason that must come with
-//! the move — and say what to do about each in the visitor's language.
+//! date, in the future or the past, too far ahead, before or after a date
+//! it must follow or precede, not an email, too long, not in the list, a
+//! legal basis that does not apply to the country, a reason that must come
+//! with the move — and say what to do about each in the visitor's language.
 //! A message of no known kind is told as "check this value", never shown
 //! in English on a French page.
 
@@ -30,7 +31,25 @@ pub fn form_field(key: &str) -> String {
 pub fn localized(t: Tr, message: &str) -> &'static str {
     let m = message.to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
-    if has(&[
+    if has(&["no period in law"]) {
+        t.error_no_period()
+    } else if has(&["in the past"]) {
+        t.error_past()
+    } else if has(&["must be within"]) {
+        t.error_too_far()
+    } else if has(&["applies only to"]) {
+        t.error_extension_only()
+    } else if has(&["first reply"]) {
+        t.error_after_reply()
+    } else if has(&["before the request was received"]) {
+        t.error_before_received()
+    } else if has(&["before the preservation was asked"]) {
+        t.error_before_asked()
+    } else if has(&["after the current expiry"]) {
+        t.error_expiry_not_later()
+    } else if has(&["must be after"]) {
+        t.error_too_early()
+    } else if has(&[
         "is required",
         "must not be blank",
         "a request always belongs",
@@ -135,6 +154,46 @@ mod tests {
             ),
             ("is required to abandon a request", fr.error_required()),
             ("something nobody foresaw", fr.error_check_value()),
+            ("must not be in the past", fr.error_past()),
+            (
+                "must be within 366 days; snooze again later if needed",
+                fr.error_too_far(),
+            ),
+            (
+                "is required for a `domestic` preservation: no period in law to default to",
+                fr.error_no_period(),
+            ),
+            ("is required to record an extension", fr.error_required()),
+            (
+                "must be after the effective date (2026-02-01)",
+                fr.error_too_early(),
+            ),
+            ("must be after `sent_at` (2026-06-01)", fr.error_too_early()),
+            (
+                "applies only to `deadline_extended`",
+                fr.error_extension_only(),
+            ),
+            (
+                "must not be after the requested state's first reply (2026-01-10)",
+                fr.error_after_reply(),
+            ),
+            (
+                "must not be before the request was received (2026-01-07)",
+                fr.error_before_received(),
+            ),
+            (
+                "must not be before the request was sent (2026-01-05)",
+                fr.error_before_sent(),
+            ),
+            (
+                "must not be before the preservation was asked for (2026-03-01)",
+                fr.error_before_asked(),
+            ),
+            (
+                "must be after the current expiry (2026-05-30)",
+                fr.error_expiry_not_later(),
+            ),
+            ("invalid date: expected YYYY-MM-DD", fr.invalid_date()),
         ] {
             assert_eq!(localized(fr, message), expected, "{message}");
         }

@@ -13,6 +13,7 @@ mod account;
 mod admin;
 mod alerts;
 mod assets;
+mod choice;
 pub mod error;
 mod field_errors;
 pub mod i18n;
@@ -20,7 +21,9 @@ mod invitation;
 mod layout;
 mod moves;
 mod register;
+mod request_actions;
 mod request_form;
+mod request_sections;
 pub mod session;
 mod sign_in;
 mod stats;
@@ -53,6 +56,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(moves::transition),
         )
         .route("/requests/{id}/notes", web::post().to(moves::note))
+        .route(
+            "/requests/{id}/follow-ups",
+            web::post().to(request_actions::follow_up),
+        )
+        .route(
+            "/requests/{id}/snooze",
+            web::post().to(request_actions::snooze),
+        )
+        .route(
+            "/requests/{id}/unsnooze",
+            web::post().to(request_actions::unsnooze),
+        )
+        .route(
+            "/requests/{id}/milestones",
+            web::post().to(request_actions::milestone),
+        )
+        .route(
+            "/requests/{id}/preservations",
+            web::post().to(request_actions::preservation),
+        )
+        .route(
+            "/requests/{id}/preservations/{pid}/renew",
+            web::post().to(request_actions::renew),
+        )
+        .route(
+            "/requests/{id}/preservations/{pid}/release",
+            web::post().to(request_actions::release),
+        )
         .service(
             web::resource("/requests/{id}/edit")
                 .get(request_form::edit_form)

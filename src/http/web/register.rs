@@ -1,5 +1,6 @@
 //! The register: the list of requests with its filters (`/requests`), and
-//! one request with its history (`/requests/{id}`).
+//! one request with its history (`/requests/{id}`; the sections below its
+//! fields are built in `request_sections`).
 
 use std::collections::HashMap;
 
@@ -7,9 +8,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::choice::{Choice, choices};
 use super::error::WebError;
 use super::i18n::{Tr, countries_by_name};
 use super::layout::Chrome;
+use super::request_sections::{self, FormRefusal, Found, Sections};
 use super::session::SignedIn;
 use crate::db::events::{Event, EventKind};
 use crate::domain::legal_deadline::next_deadline;
@@ -20,28 +23,6 @@ use crate::http::auth::ReadCases;
 use crate::http::params;
 use crate::http::state::AppState;
 use crate::services;
-
-/// One `<option>` of a select box.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices<T: Copy>(
-    all: &[T],
-    chosen: &str,
-    value: impl Fn(T) -> &'static str,
-    label: impl Fn(T) -> String,
-) -> Vec<Choice> {
-    all.iter()
-        .map(|&item| Choice {
-            value: value(item).to_string(),
-            label: label(item),
-            selected: value(item) == chosen,
-        })
-        .collect()
-}
 
 /// One line of the register.
 pub struct Row {
@@ -304,6 +285,8 @@ struct RequestPage {
     alert: Option<&'static str>,
     /// The note form's errors.
     note_errors: Vec<&'static str>,
+    /// Links, case, milestones, follow-ups, snooze, preservations.
+    s: Sections,
 }
 
 /// One allowed move, as a form.
@@ -334,6 +317,8 @@ pub struct Refused {
     pub note: String,
     pub alert: Option<&'static str>,
     pub note_form: bool,
+    /// One of the forms of `request_sections`, refused.
+    pub form: Option<FormRefusal>,
 }
 
 /// `GET /requests/{id}`.
@@ -374,7 +359,18 @@ pub async fn request_page(
         .request_events(id)
         .await
         .map_err(|e| WebError::service(e, t.language))?;
-    let today = state.services.today().date.to_string();
+    let preservations = state
+        .services
+        .list_preservations(None, Some(id), None)
+        .await
+        .map_err(|e| WebError::service(e, t.language))?;
+    let case = state
+        .services
+        .get_case(request.case_id)
+        .await
+        .map_err(|e| WebError::service(e, t.language))?;
+    let today_date = state.services.today().date;
+    let today = today_date.to_string();
     let errors = super::field_errors::by_field(t, &refused.errors);
     let moves = request
         .lifecycle
@@ -427,6 +423,17 @@ pub async fn request_page(
         } else {
             Vec::new()
         },
+        s: request_sections::build(
+            t,
+            Found {
+                request: &request,
+                events: &events,
+                preservations,
+                case,
+                today: today_date,
+            },
+            refused.form,
+        ),
     };
     Ok(visitor.page(status, &shown))
 }
@@ -481,6 +488,7 @@ fn fields(t: Tr, r: &MlaRequest) -> Vec<Field> {
         ),
         (t.field_sent(), t.date_or(&life.sent_at, t.not_sent())),
         (t.field_received(), t.date_or(&life.received_at, "—")),
+        (t.field_recognised(), t.date_or(&life.recognised_at, "—")),
         (
             t.field_acknowledged(),
             t.date_or(&life.acknowledged_at, "—"),
@@ -500,6 +508,13 @@ fn fields(t: Tr, r: &MlaRequest) -> Vec<Field> {
         ),
         (t.field_closed(), t.date_or(&life.closed_at, "—")),
     ];
+    if let Some(to) = &life.deadline_extended_to {
+        shown.push((t.field_deadline_extended_to(), t.date(to)));
+        shown.push((
+            t.field_deadline_extension_reason(),
+            life.deadline_extension_reason.clone().unwrap_or_default(),
+        ));
+    }
     if let Some(reason) = life.abandonment_reason {
         shown.push((t.field_abandonment_reason(), reason.label(l).to_string()));
     }

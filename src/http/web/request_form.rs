@@ -13,11 +13,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde_json::{Map, Value};
 
+use super::choice::Choice;
 use super::error::{WebError, see_other};
 use super::field_errors::by_field;
 use super::i18n::{Tr, countries_by_name};
 use super::layout::Chrome;
-use super::register::Choice;
 use super::session::{FormFields, SignedIn, Visitor};
 use crate::domain::request::MlaRequest;
 use crate::domain::{

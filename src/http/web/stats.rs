@@ -14,10 +14,10 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::choice::Choice;
 use super::error::WebError;
 use super::i18n::Tr;
 use super::layout::Chrome;
-use super::register::Choice;
 use super::session::SignedIn;
 use crate::domain::{AbandonmentReason, CountryCode, Language, RefusalGround, Role};
 use crate::http::api::stats::{StatsFilters, TimelineBucket};
