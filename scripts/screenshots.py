@@ -166,7 +166,8 @@ def main() -> None:
 
         goto(page, request_path)
         open_move(page, move_to)
-        save(page, "request-en.png", region=("#moves-heading", "#history"))
+        save(page, "request-en.png", region=("#moves-heading", "section.moves"))
+        save(page, "request-follow-ups-en.png", region=("#follow-ups-heading", "#preservations"))
 
         # Everything the form requires but the title: refused, what was typed kept.
         goto(page, "/requests/new")
@@ -189,7 +190,7 @@ def main() -> None:
         save(page, "register-fr.png")
         goto(page, request_path)
         open_move(page, move_to)
-        save(page, "request-fr.png", region=("#moves-heading", "#history"))
+        save(page, "request-fr.png", region=("#moves-heading", "section.moves"))
         page.context.close()
 
         # The admin: every stalled request.
