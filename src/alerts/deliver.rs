@@ -236,32 +236,30 @@ fn digest_line(conn: &mut DbConnection, d: &Delivery<'_>, note: NoteRow) -> Resu
     let candidate = Candidate::of(&request);
     let life = &request.lifecycle;
     let rule = d.alerts.rules.rules.iter().find(|r| r.name == note.rule);
-    let wait = match rule.map(|r| (r.trigger, r.extendable)) {
-        Some((Trigger::Stalled { after_days, from }, extendable)) => {
-            let since = candidate.anchor(from).unwrap_or(note.episode);
-            let due = since + chrono::Days::new(after_days.into());
-            let extended = life
-                .deadline_extended_to
-                .and_then(|day| day.succ_opt())
-                .filter(|day| extendable && *day > due);
+    let wait = match rule.map(|r| (r, r.trigger)) {
+        Some((rule, Trigger::Stalled { after_days, from })) => {
+            let stall = rule.stall_threshold(&candidate);
+            let since = stall.map_or(note.episode, |s| s.anchor);
             Wait::Days {
                 from,
                 since,
                 after_days: after_days.into(),
-                due: extended.unwrap_or(due),
+                due: stall.map_or(since + chrono::Days::new(after_days.into()), |s| {
+                    s.threshold
+                }),
             }
         }
-        Some((Trigger::Hours { after_hours }, _)) => Wait::Hours {
+        Some((_, Trigger::Hours { after_hours })) => Wait::Hours {
             since: life
                 .sent_time
                 .unwrap_or_else(|| d.at.start_of(life.sent_at.unwrap_or(note.episode))),
             after_hours: after_hours.into(),
         },
-        Some((Trigger::Deadline { .. }, _)) => Wait::NeededBy {
+        Some((_, Trigger::Deadline { .. })) => Wait::NeededBy {
             needed_by: request.fields.needed_by.unwrap_or(note.episode),
         },
         // The episode of a preservation rule is the expiry date.
-        Some((Trigger::Preservation { .. }, _)) => Wait::Preservation {
+        Some((_, Trigger::Preservation { .. })) => Wait::Preservation {
             holder: preserved_by(conn, &request, note.episode)?,
             expires_on: note.episode,
         },

@@ -230,6 +230,17 @@ pub struct PreservationWarning {
     pub days_left: i64,
 }
 
+/// A stall rule's clock for one request ([`Rule::stall_threshold`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StallThreshold {
+    /// The day the clock starts.
+    pub anchor: NaiveDate,
+    /// The first day the rule breaches.
+    pub threshold: NaiveDate,
+    /// An extension the requested state gave moved it.
+    pub extended: bool,
+}
+
 /// A rule a request breaches today.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Breach {
@@ -266,6 +277,31 @@ impl Rule {
             && (self.priorities.is_empty() || self.priorities.contains(&c.priority))
     }
 
+    /// Where a stall rule's clock starts for `c` and the first day it
+    /// breaches: `after_days` after the anchor, or the day after the
+    /// deadline the requested state extended to when the rule is
+    /// extendable and that is later. `None` for another trigger or a
+    /// request without the anchor (a draft has not been sent).
+    pub fn stall_threshold(&self, c: &Candidate) -> Option<StallThreshold> {
+        let Trigger::Stalled { after_days, from } = self.trigger else {
+            return None;
+        };
+        let anchor = c.anchor(from)?;
+        let due = anchor.checked_add_days(chrono::Days::new(after_days.into()))?;
+        Some(match c.deadline_extended_to.and_then(|d| d.succ_opt()) {
+            Some(extended) if self.extendable && extended > due => StallThreshold {
+                anchor,
+                threshold: extended,
+                extended: true,
+            },
+            _ => StallThreshold {
+                anchor,
+                threshold: due,
+                extended: false,
+            },
+        })
+    }
+
     /// The breach of this rule by `c` at `at` (the office's present), if
     /// any.
     pub fn breach(&self, c: &Candidate, at: Today) -> Option<Breach> {
@@ -286,16 +322,15 @@ impl Rule {
             episode: today,
         };
         let (threshold, episode) = match self.trigger {
-            Trigger::Stalled { after_days, from } => {
+            Trigger::Stalled { after_days, .. } => {
                 breach.after_days = Some(after_days);
-                let anchor = c.anchor(from)?;
-                let due = anchor.checked_add_days(chrono::Days::new(after_days.into()))?;
-                match c.deadline_extended_to.and_then(|d| d.succ_opt()) {
-                    Some(extended) if self.extendable && extended > due => {
-                        (extended, extended.pred_opt()?)
-                    }
-                    _ => (due, anchor),
-                }
+                let stall = self.stall_threshold(c)?;
+                let episode = if stall.extended {
+                    stall.threshold.pred_opt()?
+                } else {
+                    stall.anchor
+                };
+                (stall.threshold, episode)
             }
             Trigger::Hours { after_hours } => {
                 breach.after_hours = Some(after_hours);
