@@ -11,6 +11,8 @@
 //!   (`status_since <= as_of`); one reached later counts as pending, since
 //!   on `as_of` it was still waiting;
 //! - answered: `first_response_at <= as_of`;
+//! - time to acknowledgement: the days from `sent_at` to the first of
+//!   `acknowledged_at` and `first_response_at`, censored as the next;
 //! - time to first response: the days from `sent_at` to `first_response_at`;
 //!   without a response by `as_of` the request is censored at `as_of` — also
 //!   when it was abandoned for silence, which is no answer, not a lost
@@ -54,6 +56,7 @@ fn reason_column(closure: Closure) -> &'static str {
 pub fn aggregates(conn: &mut DbConnection, population: &Population) -> QueryResult<Aggregates> {
     Ok(Aggregates {
         counts: country_counts(conn, population)?,
+        acknowledgement_days: waiting_days(conn, population, Waiting::Acknowledgement)?,
         response_days: waiting_days(conn, population, Waiting::FirstResponse)?,
         execution_days: waiting_days(conn, population, Waiting::Execution)?,
     })
@@ -251,12 +254,12 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
     let (victims, victim_values) = victims_by_country(&mut d, p);
     values.extend(victim_values);
     let sql = format!(
-        "SELECT per_country.country, requests, answered, \
+        "SELECT per_country.country, requests, answered, acknowledged, \
                 requests - executed - partially_executed - refused - withdrawn - abandoned \
                     AS pending, \
                 executed, partially_executed, refused, withdrawn, abandoned, \
                 abandoned_no_response, COALESCE(victims.victims, 0) AS victims_identified, \
-                requests_key, answered_key, \
+                requests_key, answered_key, acknowledged_key, \
                 requests_key - executed_key - partially_executed_key - refused_key \
                     - withdrawn_key - abandoned_key AS pending_key, \
                 executed_key, partially_executed_key, refused_key, withdrawn_key, \
@@ -264,7 +267,7 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
                 COALESCE(victims.victims_key, 0) AS victims_key \
          FROM (SELECT target_country AS country, COUNT(*) AS requests, \
                       {all_keys} AS requests_key, \
-                      {answered}, {executed}, {partial}, {refused}, {withdrawn}, {abandoned}, \
+                      {answered}, {acknowledged}, {executed}, {partial}, {refused}, {withdrawn}, {abandoned}, \
                       {no_response} \
                FROM {requests} WHERE {filter} \
                GROUP BY target_country) AS per_country \
@@ -272,6 +275,10 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
          ORDER BY per_country.country",
         all_keys = key_sum(""),
         answered = counted("answered", &format!("first_response_at <= {as_of}")),
+        acknowledged = counted(
+            "acknowledged",
+            &format!("(acknowledged_at <= {as_of} OR first_response_at <= {as_of})")
+        ),
         executed = status("executed"),
         partial = status("partially_executed"),
         refused = status("refused"),
@@ -370,6 +377,20 @@ fn days_by(
     let mut d = dialect(conn);
     let (filter, as_of, values) = where_clause(&mut d, p);
     let (event, until) = match waiting {
+        Waiting::Acknowledgement => {
+            // The first of the acknowledgement and the first response.
+            let receipt = "CASE WHEN acknowledged_at IS NOT NULL \
+                                AND (first_response_at IS NULL OR acknowledged_at <= first_response_at) \
+                           THEN acknowledged_at ELSE first_response_at END";
+            (
+                format!("{receipt} <= {as_of}"),
+                format!(
+                    "CASE WHEN {receipt} <= {as_of} THEN {receipt} \
+                          WHEN status = 'withdrawn' AND closed_at <= {as_of} THEN closed_at \
+                          ELSE {as_of} END"
+                ),
+            )
+        }
         Waiting::FirstResponse => (
             format!("first_response_at IS NOT NULL AND first_response_at <= {as_of}"),
             format!(

@@ -33,25 +33,31 @@ impl Services {
         }
     }
 
-    /// What the country table and the curves are built from, the three
-    /// aggregations running at once on three read connections: each is a
-    /// pass over the population, so on two cores they share the machine
+    /// What the country table and the curves are built from, the four
+    /// aggregations running at once on their own read connections: each is
+    /// a pass over the population, so on two cores they share the machine
     /// instead of queueing.
     pub async fn country_aggregates(&self, population: &Population) -> Result<Aggregates> {
-        let (p1, p2, p3) = (population.clone(), population.clone(), population.clone());
-        let (counts, response_days, execution_days) = futures_util::future::try_join3(
+        let days = |waiting: Waiting| {
+            let p = population.clone();
             self.db
-                .read(move |conn| Ok::<_, db::Error>(db::stats::country_counts(conn, &p1)?)),
-            self.db.read(move |conn| {
-                Ok::<_, db::Error>(db::stats::waiting_days(conn, &p2, Waiting::FirstResponse)?)
-            }),
-            self.db.read(move |conn| {
-                Ok::<_, db::Error>(db::stats::waiting_days(conn, &p3, Waiting::Execution)?)
-            }),
-        )
-        .await?;
+                .read(move |conn| Ok::<_, db::Error>(db::stats::waiting_days(conn, &p, waiting)?))
+        };
+        let p = population.clone();
+        let (counts, (acknowledgement_days, response_days, execution_days)) =
+            futures_util::future::try_join(
+                self.db
+                    .read(move |conn| Ok::<_, db::Error>(db::stats::country_counts(conn, &p)?)),
+                futures_util::future::try_join3(
+                    days(Waiting::Acknowledgement),
+                    days(Waiting::FirstResponse),
+                    days(Waiting::Execution),
+                ),
+            )
+            .await?;
         Ok(Aggregates {
             counts,
+            acknowledgement_days,
             response_days,
             execution_days,
         })

@@ -50,6 +50,10 @@ pub struct CountryCounts {
     pub requests: i64,
     #[diesel(sql_type = BigInt)]
     pub answered: i64,
+    /// Whose receipt the requested state acknowledged by `as_of`, by an
+    /// acknowledgement or by a substantive response (which proves it).
+    #[diesel(sql_type = BigInt)]
+    pub acknowledged: i64,
     /// Still open: sent, acknowledged, waiting for our additional
     /// information or for theirs after we supplied it, postponed, or in
     /// execution.
@@ -77,6 +81,8 @@ pub struct CountryCounts {
     #[diesel(sql_type = BigInt)]
     pub answered_key: i64,
     #[diesel(sql_type = BigInt)]
+    pub acknowledged_key: i64,
+    #[diesel(sql_type = BigInt)]
     pub pending_key: i64,
     #[diesel(sql_type = BigInt)]
     pub executed_key: i64,
@@ -96,10 +102,11 @@ pub struct CountryCounts {
 
 impl CountryCounts {
     /// Each count with its cell, in [`Self::FIELDS`] order.
-    pub fn cells(&self) -> [Cell; 10] {
+    pub fn cells(&self) -> [Cell; 11] {
         [
             Cell::of(self.requests, self.requests_key),
             Cell::of(self.answered, self.answered_key),
+            Cell::of(self.acknowledged, self.acknowledged_key),
             Cell::of(self.pending, self.pending_key),
             Cell::of(self.executed, self.executed_key),
             Cell::of(self.partially_executed, self.partially_executed_key),
@@ -112,9 +119,10 @@ impl CountryCounts {
     }
 
     /// The counts' names, in [`Self::cells`] order.
-    pub const FIELDS: [&'static str; 10] = [
+    pub const FIELDS: [&'static str; 11] = [
         "requests",
         "answered",
+        "acknowledged",
         "pending",
         "executed",
         "partially_executed",
@@ -126,12 +134,14 @@ impl CountryCounts {
     ];
 
     /// Rebuilt from cells in [`Self::FIELDS`] order.
-    pub fn from_cells(country: String, cells: [Cell; 10]) -> CountryCounts {
-        let [r, a, p, e, pe, rf, w, ab, anr, v] = cells.map(|c| (c.count as i64, i64::from(c.key)));
+    pub fn from_cells(country: String, cells: [Cell; 11]) -> CountryCounts {
+        let [r, a, ack, p, e, pe, rf, w, ab, anr, v] =
+            cells.map(|c| (c.count as i64, i64::from(c.key)));
         CountryCounts {
             country,
             requests: r.0,
             answered: a.0,
+            acknowledged: ack.0,
             pending: p.0,
             executed: e.0,
             partially_executed: pe.0,
@@ -142,6 +152,7 @@ impl CountryCounts {
             victims_identified: v.0,
             requests_key: r.1,
             answered_key: a.1,
+            acknowledged_key: ack.1,
             pending_key: p.1,
             executed_key: e.1,
             partially_executed_key: pe.1,
@@ -184,7 +195,10 @@ impl CountryCounts {
 /// Which waiting time a curve measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Waiting {
-    /// From `sent_at` to the first response.
+    /// From `sent_at` to the first sign of receipt: the acknowledgement, or
+    /// the first substantive response if it came first.
+    Acknowledgement,
+    /// From `sent_at` to the first substantive response.
     FirstResponse,
     /// From `sent_at` to `executed`.
     Execution,
@@ -364,10 +378,11 @@ pub struct ReasonCount {
 }
 
 /// What the country table and the response curves are built from: the
-/// counts per country and the per-day counts of both waiting times.
+/// counts per country and the per-day counts of the three waiting times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregates {
     pub counts: Vec<CountryCounts>,
+    pub acknowledgement_days: Vec<CountryDay>,
     pub response_days: Vec<CountryDay>,
     pub execution_days: Vec<CountryDay>,
 }

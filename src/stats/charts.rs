@@ -76,7 +76,7 @@ struct Words {
 
 const ENGLISH: Words = Words {
     rates_title: "Requests still unanswered after a year, by country",
-    rates_axis: "Still unanswered 365 days after sending (unanswered_share_365)",
+    rates_axis: "Still unanswered 365 days after sending (share_unanswered_365)",
     rates_bars_published: "Bars: the share of requests still without a first response 365 days after sending, pending requests censored (a life table of the published counts, which carry a noise of at most 2).",
     rates_bars_exact: "Bars: the Kaplan–Meier estimate of the share of requests still without a first response 365 days after sending, pending requests censored.",
     rates_counts: "Counts: requests answered / requests sent.",
@@ -91,7 +91,7 @@ const ENGLISH: Words = Words {
 
 const FRENCH: Words = Words {
     rates_title: "Demandes toujours sans réponse après un an, par pays",
-    rates_axis: "Encore sans réponse 365 jours après l'envoi (unanswered_share_365)",
+    rates_axis: "Encore sans réponse 365 jours après l'envoi (share_unanswered_365)",
     rates_bars_published: "Barres : la part des demandes encore sans première réponse 365 jours après l'envoi, les demandes en attente censurées (table de survie des effectifs publiés, qui portent un bruit d'au plus 2).",
     rates_bars_exact: "Barres : l'estimation de Kaplan-Meier de la part des demandes encore sans première réponse 365 jours après l'envoi, les demandes en attente censurées.",
     rates_counts: "Effectifs : demandes ayant reçu une réponse / demandes envoyées.",
@@ -142,20 +142,30 @@ fn country_name(code: &str, name: String, language: Language) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateBar {
     pub country_name: String,
-    /// `unanswered_share_365`, 0 to 1.
+    /// `share_unanswered_365`, 0 to 1.
     pub unanswered: f64,
     pub answered: u64,
     pub requests: u64,
 }
 
+/// The countries a response-rate chart leaves out, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Their share or counts are hidden in the published view.
+    pub hidden: usize,
+    /// None of their requests was followed for 365 days: the share after a
+    /// year does not exist yet (never 0 % or 100 %).
+    pub not_estimable: usize,
+}
+
 /// The bars of the response-rate chart from the country table as shown,
-/// most unanswered first, and how many countries were left out because
-/// their share or counts are hidden. Names are in `language`.
-pub fn rate_bars(table: &super::ShownTable, language: Language) -> (Vec<RateBar>, usize) {
+/// most unanswered first, and the countries left out. Names are in
+/// `language`.
+pub fn rate_bars(table: &super::ShownTable, language: Language) -> (Vec<RateBar>, LeftOut) {
     let mut bars = Vec::new();
-    let mut left_out = 0;
+    let mut left_out = LeftOut::default();
     for row in &table.rows {
-        let share = row.get("unanswered_share_365").and_then(|v| v.as_f64());
+        let share = row.get("share_unanswered_365").and_then(|v| v.as_f64());
         let answered = row.get("answered").and_then(|v| v.as_u64());
         let requests = row.get("requests").and_then(|v| v.as_u64());
         match (share, answered, requests) {
@@ -169,7 +179,10 @@ pub fn rate_bars(table: &super::ShownTable, language: Language) -> (Vec<RateBar>
                 answered,
                 requests,
             }),
-            _ => left_out += 1,
+            (None, Some(_), Some(_)) if !hidden(row, "share_unanswered_365") => {
+                left_out.not_estimable += 1
+            }
+            _ => left_out.hidden += 1,
         }
     }
     bars.sort_by(|a, b| {
@@ -179,6 +192,13 @@ pub fn rate_bars(table: &super::ShownTable, language: Language) -> (Vec<RateBar>
             .then(a.country_name.cmp(&b.country_name))
     });
     (bars, left_out)
+}
+
+/// Whether the published view hid `field` in `row`.
+fn hidden(row: &countries::ShownRow, field: &str) -> bool {
+    row.get("suppressed")
+        .and_then(|s| s.as_array())
+        .is_some_and(|s| s.iter().any(|f| f == field))
 }
 
 fn text(row: &countries::ShownRow, field: &str) -> String {
@@ -363,12 +383,12 @@ fn frame<'a>(
 
 /// Countries ranked by the share of their requests still unanswered after
 /// 365 days, as horizontal bars labelled with the name and `answered /
-/// requests`; `left_out` countries hidden by the published view are said
-/// so in a footnote. Every word is in `language`.
+/// requests`; the countries `left_out` are counted in footnotes that say
+/// why. Every word is in `language`.
 pub fn response_rates_svg(
     period: &Period,
     bars: &[RateBar],
-    left_out: usize,
+    left_out: LeftOut,
     threshold: Option<u64>,
     language: Language,
 ) -> anyhow::Result<String> {
@@ -393,6 +413,23 @@ pub fn response_rates_svg(
         },
         words.rates_counts.to_string(),
     ];
+    if left_out.not_estimable > 0 {
+        let n = left_out.not_estimable;
+        let one = n == 1;
+        footnotes.push(match language {
+            Language::En => format!(
+                "{n} countr{} left out: none of {} requests has been followed for 365 days yet, so the share after a year cannot be estimated.",
+                if one { "y" } else { "ies" },
+                if one { "its" } else { "their" },
+            ),
+            Language::Fr => format!(
+                "{n} pays non représenté{} : aucune de {} demandes n'a encore été suivie 365 jours, la part après un an n'est donc pas estimable.",
+                if one { "" } else { "s" },
+                if one { "ses" } else { "leurs" },
+            ),
+        });
+    }
+    let left_out = left_out.hidden;
     if left_out > 0 {
         let threshold = count(threshold.unwrap_or_default(), language);
         let one = left_out == 1;
@@ -689,14 +726,24 @@ mod tests {
                 requests: 50,
             },
         ];
-        let svg = response_rates_svg(&period(), &bars, 3, Some(5), Language::En).unwrap();
+        let svg = response_rates_svg(
+            &period(),
+            &bars,
+            LeftOut {
+                hidden: 3,
+                not_estimable: 0,
+            },
+            Some(5),
+            Language::En,
+        )
+        .unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
         let texts = texts(&svg);
         let all = texts.join("\n");
         assert!(all.contains("All requests sent, as of 2026-11-29"), "{all}");
         assert!(all.contains("Philippines  11 / 87"), "{all}");
         assert!(all.contains("Côte d'Ivoire & <Co>  40 / 50"), "{all}");
-        assert!(all.contains("unanswered_share_365"), "{all}");
+        assert!(all.contains("share_unanswered_365"), "{all}");
         assert!(all.contains("91 %"), "{all}");
         assert!(all.contains("3 countries left out"), "{all}");
         // The most unanswered is drawn on top, i.e. with the smaller y.
@@ -711,7 +758,8 @@ mod tests {
 
     #[test]
     fn an_empty_chart_says_so() {
-        let svg = response_rates_svg(&period(), &[], 0, None, Language::En).unwrap();
+        let svg =
+            response_rates_svg(&period(), &[], LeftOut::default(), None, Language::En).unwrap();
         assert!(svg.contains("No country to show"));
         assert!(!svg.contains("left out"));
         let svg = response_curves_svg(&period(), &[], &[], Language::En).unwrap();
@@ -752,7 +800,7 @@ mod tests {
             ],
             response_days: vec![
                 day("DE", 20, 6, 0),
-                day("DE", 100, 0, 6),
+                day("DE", 400, 0, 6),
                 day("FR", 40, 10, 0),
                 day("FR", 400, 0, 10),
                 day("JP", 5, 0, 1),
@@ -761,6 +809,7 @@ mod tests {
                 day("NO", 30, 1, 0),
                 day("NO", 100, 0, 2),
             ],
+            acknowledgement_days: Vec::new(),
             execution_days: Vec::new(),
         }
     }
@@ -774,11 +823,11 @@ mod tests {
             !names.contains(&"Norway") && !names.contains(&"Japan"),
             "{names:?}"
         );
-        assert_eq!(names.len() + left_out, 4);
+        assert_eq!(names.len() + left_out.hidden + left_out.not_estimable, 4);
         let svg = response_rates_svg(&period(), &bars, left_out, Some(5), Language::En).unwrap();
         assert!(!svg.contains("Norway") && !svg.contains("Japan"));
         assert!(
-            svg.contains(&format!("{left_out} countries left out")),
+            svg.contains(&format!("{} countries left out", left_out.hidden)),
             "{svg}"
         );
 
@@ -825,8 +874,22 @@ mod tests {
         );
         assert!(notes.is_empty());
         let (bars, left_out) = rate_bars(&exact.table, Language::En);
-        assert_eq!((bars.len(), left_out), (4, 0));
-        assert_eq!(bars[0].country_name, "Japan", "100 % unanswered first");
+        // Japan's and Norway's requests were followed for 100 days only.
+        assert_eq!(bars.len(), 2);
+        assert_eq!(
+            left_out,
+            LeftOut {
+                hidden: 0,
+                not_estimable: 2
+            }
+        );
+        let svg = response_rates_svg(&period(), &bars, left_out, None, Language::En).unwrap();
+        assert!(
+            svg.contains(
+                "2 countries left out: none of their requests has been followed for 365 days yet"
+            ),
+            "{svg}"
+        );
     }
 
     /// Every word a reader sees comes out in French: titles, axes, legend,

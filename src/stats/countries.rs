@@ -10,6 +10,7 @@ use super::Survival;
 use super::aggregates::{Aggregates, CountryCounts, CountryDay};
 use super::grid::{self, KeyedDay};
 use super::km::{self, DayCount};
+use super::wilson::wilson;
 use crate::domain::CountryCode;
 
 /// One row of the table, exact. `None` in a figure means it does not exist
@@ -21,6 +22,7 @@ pub struct CountryFigures {
     pub country_name: String,
     pub requests: u64,
     pub answered: u64,
+    pub acknowledged: u64,
     pub pending: u64,
     pub executed: u64,
     pub partially_executed: u64,
@@ -28,17 +30,37 @@ pub struct CountryFigures {
     pub withdrawn: u64,
     pub abandoned: u64,
     pub abandoned_no_response: u64,
-    /// answered / requests.
+    /// answered / requests, with its Wilson 95 % interval.
     pub response_rate: Option<f64>,
-    /// Kaplan–Meier median of the days to a first response; `None` with
-    /// `median_response_not_reached` when fewer than half ever answered.
+    pub response_rate_ci: Option<[f64; 2]>,
+    /// refused / requests.
+    pub refusal_rate: Option<f64>,
+    pub refusal_rate_ci: Option<[f64; 2]>,
+    /// abandoned_no_response / requests: given up for silence.
+    pub abandoned_no_response_rate: Option<f64>,
+    pub abandoned_no_response_rate_ci: Option<[f64; 2]>,
+    /// The three clocks (docs/DOMAIN.md §8.2): Kaplan–Meier medians with
+    /// the 95 % interval of the median (an end `None` when the band never
+    /// falls to one half); `None` with `…_not_reached` when fewer than half
+    /// ever got there.
+    pub median_days_to_acknowledgement: Option<u32>,
+    pub median_days_to_acknowledgement_ci: Option<[Option<u32>; 2]>,
+    pub median_acknowledgement_not_reached: bool,
     pub median_days_to_response: Option<u32>,
+    pub median_days_to_response_ci: Option<[Option<u32>; 2]>,
     pub median_response_not_reached: bool,
-    /// S(180) and S(365): the estimated share still unanswered that long
-    /// after sending, pending requests counted as censored.
-    pub unanswered_share_180: Option<f64>,
-    pub unanswered_share_365: Option<f64>,
+    /// S(90), S(180), S(365) of the time to a first response, with their
+    /// intervals: the estimated share still unanswered that long after
+    /// sending, pending requests counted as censored; `None` when no
+    /// request was followed that long (not estimable).
+    pub share_unanswered_90: Option<f64>,
+    pub share_unanswered_90_ci: Option<[f64; 2]>,
+    pub share_unanswered_180: Option<f64>,
+    pub share_unanswered_180_ci: Option<[f64; 2]>,
+    pub share_unanswered_365: Option<f64>,
+    pub share_unanswered_365_ci: Option<[f64; 2]>,
     pub median_days_to_execution: Option<u32>,
+    pub median_days_to_execution_ci: Option<[Option<u32>; 2]>,
     pub median_execution_not_reached: bool,
     pub victims_identified: u64,
 }
@@ -50,13 +72,23 @@ pub struct CountryTable {
     pub totals: CountryFigures,
 }
 
+/// The curves of the three clocks of one group.
+struct Clocks<'a, S> {
+    acknowledgement: Option<&'a S>,
+    response: Option<&'a S>,
+    execution: Option<&'a S>,
+}
+
 /// The days of `waiting` per country, and pooled for the totals.
-fn curves(days: Vec<CountryDay>) -> (BTreeMap<String, km::Curve>, km::Curve) {
+fn curves(days: &[CountryDay]) -> (BTreeMap<String, km::Curve>, km::Curve) {
     let mut by_country: BTreeMap<String, Vec<DayCount>> = BTreeMap::new();
     let mut pooled = Vec::with_capacity(days.len());
     for d in days {
         pooled.push(d.count);
-        by_country.entry(d.country).or_default().push(d.count);
+        by_country
+            .entry(d.country.clone())
+            .or_default()
+            .push(d.count);
     }
     let curves = by_country
         .into_iter()
@@ -65,27 +97,62 @@ fn curves(days: Vec<CountryDay>) -> (BTreeMap<String, km::Curve>, km::Curve) {
     (curves, km::estimate(pooled))
 }
 
-/// A row from its counts and its two survival estimates (exact, or the
-/// published view's, then from published counts).
+/// `part / whole` and its Wilson interval (a published `part` may exceed
+/// its published `whole`: the share is then 1).
+fn rate(part: u64, whole: u64) -> (Option<f64>, Option<[f64; 2]>) {
+    let interval = wilson(part, whole).map(|(low, high)| [low, high]);
+    (
+        (whole > 0).then(|| part.min(whole) as f64 / whole as f64),
+        interval,
+    )
+}
+
+/// A clock's median, its interval and whether it was not reached.
+fn median<S: Survival>(curve: Option<&S>) -> (Option<u32>, Option<[Option<u32>; 2]>, bool) {
+    match curve.filter(|k| k.observed()) {
+        None => (None, None, false),
+        Some(k) => {
+            let (low, high) = k.median_interval();
+            let median = k.median();
+            (median, Some([low, high]), median.is_none())
+        }
+    }
+}
+
+/// S(t) and its interval, `None` when not estimable.
+fn share<S: Survival>(curve: Option<&S>, t: u32) -> (Option<f64>, Option<[f64; 2]>) {
+    match curve.filter(|k| k.observed()).and_then(|k| k.share_at(t)) {
+        None => (None, None),
+        Some(s) => (Some(s.value), Some([s.low, s.high])),
+    }
+}
+
+/// A row from its counts and its three clocks' survival estimates (exact,
+/// or the published view's, then from published counts).
 fn figures<S: Survival>(
     country: &str,
     country_name: &str,
     c: &CountryCounts,
-    response: Option<&S>,
-    execution: Option<&S>,
+    clocks: Clocks<S>,
 ) -> CountryFigures {
     let n = |v: i64| v.max(0) as u64;
     let requests = n(c.requests);
-    // A curve over no request says nothing; over some, S(t) is defined.
-    let response = response.filter(|k| k.observed());
-    let execution = execution.filter(|k| k.observed());
-    let response_median = response.and_then(|k| k.median());
-    let execution_median = execution.and_then(|k| k.median());
+    let (response_rate, response_rate_ci) = rate(n(c.answered), requests);
+    let (refusal_rate, refusal_rate_ci) = rate(n(c.refused), requests);
+    let (abandoned_no_response_rate, abandoned_no_response_rate_ci) =
+        rate(n(c.abandoned_no_response), requests);
+    let (ack, ack_ci, ack_not_reached) = median(clocks.acknowledgement);
+    let (response, response_ci, response_not_reached) = median(clocks.response);
+    let (execution, execution_ci, execution_not_reached) = median(clocks.execution);
+    let (share_90, share_90_ci) = share(clocks.response, 90);
+    let (share_180, share_180_ci) = share(clocks.response, 180);
+    let (share_365, share_365_ci) = share(clocks.response, 365);
     CountryFigures {
         country: country.to_string(),
         country_name: country_name.to_string(),
         requests,
         answered: n(c.answered),
+        acknowledged: n(c.acknowledged),
         pending: n(c.pending),
         executed: n(c.executed),
         partially_executed: n(c.partially_executed),
@@ -93,62 +160,68 @@ fn figures<S: Survival>(
         withdrawn: n(c.withdrawn),
         abandoned: n(c.abandoned),
         abandoned_no_response: n(c.abandoned_no_response),
-        response_rate: (requests > 0).then(|| n(c.answered) as f64 / requests as f64),
-        median_days_to_response: response_median,
-        median_response_not_reached: response.is_some() && response_median.is_none(),
-        unanswered_share_180: response.map(|k| k.survival_at(180)),
-        unanswered_share_365: response.map(|k| k.survival_at(365)),
-        median_days_to_execution: execution_median,
-        median_execution_not_reached: execution.is_some() && execution_median.is_none(),
+        response_rate,
+        response_rate_ci,
+        refusal_rate,
+        refusal_rate_ci,
+        abandoned_no_response_rate,
+        abandoned_no_response_rate_ci,
+        median_days_to_acknowledgement: ack,
+        median_days_to_acknowledgement_ci: ack_ci,
+        median_acknowledgement_not_reached: ack_not_reached,
+        median_days_to_response: response,
+        median_days_to_response_ci: response_ci,
+        median_response_not_reached: response_not_reached,
+        share_unanswered_90: share_90,
+        share_unanswered_90_ci: share_90_ci,
+        share_unanswered_180: share_180,
+        share_unanswered_180_ci: share_180_ci,
+        share_unanswered_365: share_365,
+        share_unanswered_365_ci: share_365_ci,
+        median_days_to_execution: execution,
+        median_days_to_execution_ci: execution_ci,
+        median_execution_not_reached: execution_not_reached,
         victims_identified: n(c.victims_identified),
     }
 }
 
 /// The exact table of what the database aggregated.
 pub fn of(a: Aggregates) -> CountryTable {
-    table(a.counts, a.response_days, a.execution_days)
-}
-
-/// Builds the exact table from what `db::stats` returned.
-pub fn table(
-    counts: Vec<CountryCounts>,
-    response_days: Vec<CountryDay>,
-    execution_days: Vec<CountryDay>,
-) -> CountryTable {
-    let (response, all_response) = curves(response_days);
-    let (execution, all_execution) = curves(execution_days);
-    let total = totals(&counts);
-    let countries = counts
+    let (acknowledgement, all_acknowledgement) = curves(&a.acknowledgement_days);
+    let (response, all_response) = curves(&a.response_days);
+    let (execution, all_execution) = curves(&a.execution_days);
+    let total = totals(&a.counts);
+    let countries = a
+        .counts
         .iter()
         .map(|c| {
             let name = CountryCode::parse(&c.country).map_or("?", |code| code.name());
-            figures(
-                &c.country,
-                name,
-                c,
-                response.get(&c.country),
-                execution.get(&c.country),
-            )
+            let clocks = Clocks {
+                acknowledgement: acknowledgement.get(&c.country),
+                response: response.get(&c.country),
+                execution: execution.get(&c.country),
+            };
+            figures(&c.country, name, c, clocks)
         })
         .collect();
+    let pooled = Clocks {
+        acknowledgement: Some(&all_acknowledgement),
+        response: Some(&all_response),
+        execution: Some(&all_execution),
+    };
     CountryTable {
         countries,
-        totals: figures(
-            "",
-            "All countries",
-            &total,
-            Some(&all_response),
-            Some(&all_execution),
-        ),
+        totals: figures("", "All countries", &total, pooled),
     }
 }
 
 /// The columns of a row, in the API's and the CSV's order.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 35] = [
     "country",
     "country_name",
     "requests",
     "answered",
+    "acknowledged",
     "pending",
     "executed",
     "partially_executed",
@@ -157,11 +230,25 @@ pub const COLUMNS: [&str; 20] = [
     "abandoned",
     "abandoned_no_response",
     "response_rate",
+    "response_rate_ci",
+    "refusal_rate",
+    "refusal_rate_ci",
+    "abandoned_no_response_rate",
+    "abandoned_no_response_rate_ci",
+    "median_days_to_acknowledgement",
+    "median_days_to_acknowledgement_ci",
+    "median_acknowledgement_not_reached",
     "median_days_to_response",
+    "median_days_to_response_ci",
     "median_response_not_reached",
-    "unanswered_share_180",
-    "unanswered_share_365",
+    "share_unanswered_90",
+    "share_unanswered_90_ci",
+    "share_unanswered_180",
+    "share_unanswered_180_ci",
+    "share_unanswered_365",
+    "share_unanswered_365_ci",
     "median_days_to_execution",
+    "median_days_to_execution_ci",
     "median_execution_not_reached",
     "victims_identified",
     "suppressed",
@@ -169,16 +256,46 @@ pub const COLUMNS: [&str; 20] = [
 
 /// Figures that give back `answered` with the published `requests` (rate ×
 /// requests; 1 − the last share × requests): hidden with it.
-const FROM_ANSWERED: [&str; 5] = [
+const FROM_ANSWERED: [&str; 11] = [
     "response_rate",
+    "response_rate_ci",
     "median_days_to_response",
+    "median_days_to_response_ci",
     "median_response_not_reached",
-    "unanswered_share_180",
-    "unanswered_share_365",
+    "share_unanswered_90",
+    "share_unanswered_90_ci",
+    "share_unanswered_180",
+    "share_unanswered_180_ci",
+    "share_unanswered_365",
+    "share_unanswered_365_ci",
+];
+
+/// Figures that give back `acknowledged` the same way: hidden with it.
+const FROM_ACKNOWLEDGED: [&str; 3] = [
+    "median_days_to_acknowledgement",
+    "median_days_to_acknowledgement_ci",
+    "median_acknowledgement_not_reached",
 ];
 
 /// Figures that give back `executed` the same way: hidden with it.
-const FROM_EXECUTED: [&str; 2] = ["median_days_to_execution", "median_execution_not_reached"];
+const FROM_EXECUTED: [&str; 3] = [
+    "median_days_to_execution",
+    "median_days_to_execution_ci",
+    "median_execution_not_reached",
+];
+
+/// A count and the rate that gives it back: hidden with it.
+const RATES: [(&str, [&str; 2]); 3] = [
+    ("answered", ["response_rate", "response_rate_ci"]),
+    ("refused", ["refusal_rate", "refusal_rate_ci"]),
+    (
+        "abandoned_no_response",
+        [
+            "abandoned_no_response_rate",
+            "abandoned_no_response_rate_ci",
+        ],
+    ),
+];
 
 /// A row as shown: every column of [`COLUMNS`], hidden values `null` and
 /// named in `suppressed`.
@@ -215,53 +332,64 @@ pub fn exact(table: &CountryTable) -> ShownTable {
 /// hidden unless its requests are [`super::large_enough`], and the figures
 /// that would give back a hidden `answered` or `executed` with them.
 pub fn published(a: &Aggregates, threshold: u64) -> ShownTable {
-    let (response, all_response) = keyed(&a.response_days);
-    let (execution, all_execution) = keyed(&a.execution_days);
-    let row =
-        |country: &str, name: &str, counts: &CountryCounts, r: &[KeyedDay], e: &[KeyedDay]| {
-            let p = counts.perturbed();
-            let requests = p.requests.max(0) as u64;
-            let (r, e) = (grid::estimate(r, requests), grid::estimate(e, requests));
-            let mut row = super::exact_row(&figures(country, name, &p, Some(&r), Some(&e)));
-            let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
-            // A row that may hold fewer than the threshold shows none of its
-            // counts but `requests`: with `answered` and `executed` hidden,
-            // every estimate goes below.
-            if !super::large_enough(requests, threshold) {
-                hidden.extend(CountryCounts::FIELDS.iter().skip(1));
-            }
-            if hidden.contains(&"answered") {
-                hidden.extend(FROM_ANSWERED);
-            }
-            if hidden.contains(&"executed") {
-                hidden.extend(FROM_EXECUTED);
-            }
-            super::hide(&mut row, &COLUMNS, &hidden);
-            row
-        };
+    let acknowledgement = keyed(&a.acknowledgement_days);
+    let response = keyed(&a.response_days);
+    let execution = keyed(&a.execution_days);
     let none = Vec::new();
+    let days = |(by_country, pooled): &(BTreeMap<String, Vec<KeyedDay>>, Vec<KeyedDay>),
+                country: Option<&str>| {
+        match country {
+            Some(c) => by_country.get(c).unwrap_or(&none).clone(),
+            None => pooled.clone(),
+        }
+    };
+    let row = |country: Option<&str>, name: &str, counts: &CountryCounts| {
+        let p = counts.perturbed();
+        let requests = p.requests.max(0) as u64;
+        let life_table = |keyed| grid::estimate(&days(keyed, country), requests);
+        let (ack, response, execution) = (
+            life_table(&acknowledgement),
+            life_table(&response),
+            life_table(&execution),
+        );
+        let clocks = Clocks {
+            acknowledgement: Some(&ack),
+            response: Some(&response),
+            execution: Some(&execution),
+        };
+        let mut row = super::exact_row(&figures(country.unwrap_or(""), name, &p, clocks));
+        let mut hidden = super::small_counts(&row, &CountryCounts::FIELDS, threshold);
+        // A row that may hold fewer than the threshold shows none of its
+        // counts but `requests`: with `answered`, `acknowledged` and
+        // `executed` hidden, every estimate goes below.
+        if !super::large_enough(requests, threshold) {
+            hidden.extend(CountryCounts::FIELDS.iter().skip(1));
+        }
+        for (count, derived) in [
+            ("answered", &FROM_ANSWERED[..]),
+            ("acknowledged", &FROM_ACKNOWLEDGED[..]),
+            ("executed", &FROM_EXECUTED[..]),
+        ]
+        .into_iter()
+        .chain(RATES.iter().map(|(count, rates)| (*count, &rates[..])))
+        {
+            if hidden.contains(&count) {
+                hidden.extend(derived);
+            }
+        }
+        super::hide(&mut row, &COLUMNS, &hidden);
+        row
+    };
     ShownTable {
         rows: a
             .counts
             .iter()
             .map(|c| {
                 let name = CountryCode::parse(&c.country).map_or("?", |code| code.name());
-                row(
-                    &c.country,
-                    name,
-                    c,
-                    response.get(&c.country).unwrap_or(&none),
-                    execution.get(&c.country).unwrap_or(&none),
-                )
+                row(Some(&c.country), name, c)
             })
             .collect(),
-        totals: row(
-            "",
-            "All countries",
-            &totals(&a.counts),
-            &all_response,
-            &all_execution,
-        ),
+        totals: row(None, "All countries", &totals(&a.counts)),
     }
 }
 
@@ -287,7 +415,7 @@ pub fn summary(shown: &ShownTable, as_of: chrono::NaiveDate) -> String {
     };
     let mut rows: Vec<&ShownRow> = shown.rows.iter().collect();
     rows.sort_by(|a, b| {
-        let share = |r: &ShownRow| r["unanswered_share_365"].as_f64().unwrap_or(-1.0);
+        let share = |r: &ShownRow| r["share_unanswered_365"].as_f64().unwrap_or(-1.0);
         share(b).total_cmp(&share(a))
     });
     let mut out = format!(
@@ -308,7 +436,7 @@ pub fn summary(shown: &ShownTable, as_of: chrono::NaiveDate) -> String {
             number(row, "answered"),
             number(row, "abandoned"),
             median(row),
-            percent(row, "unanswered_share_365"),
+            percent(row, "share_unanswered_365"),
         ));
     }
     out

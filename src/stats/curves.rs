@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::aggregates::{Aggregates, CountryCounts, CountryDay};
+use super::aggregates::Aggregates;
 use super::countries::{self, CountryTable};
 use super::grid;
 use super::km::{self, DayCount};
@@ -43,25 +43,16 @@ pub struct Curves {
 
 /// Builds the curves and the table from what the database aggregated.
 pub fn of(a: Aggregates) -> Curves {
-    curves(a.counts, a.response_days, a.execution_days)
-}
-
-/// Builds the curves and the table from what `db::stats` returned.
-pub fn curves(
-    counts: Vec<CountryCounts>,
-    response_days: Vec<CountryDay>,
-    execution_days: Vec<CountryDay>,
-) -> Curves {
     let mut by_country: BTreeMap<String, Vec<DayCount>> = BTreeMap::new();
-    let mut pooled = Vec::with_capacity(response_days.len());
-    for d in &response_days {
+    let mut pooled = Vec::with_capacity(a.response_days.len());
+    for d in &a.response_days {
         pooled.push(d.count);
         by_country
             .entry(d.country.clone())
             .or_default()
             .push(d.count);
     }
-    let table = countries::table(counts, response_days, execution_days);
+    let table = countries::of(a);
     let countries = table
         .countries
         .iter()
@@ -157,9 +148,9 @@ pub fn published(a: &Aggregates, threshold: u64) -> Shown {
                 grid::estimate(days, requests.unwrap_or(0))
                     .points()
                     .iter()
-                    .map(|&(day, survival)| ShownStep {
-                        day,
-                        survival,
+                    .map(|p| ShownStep {
+                        day: p.day,
+                        survival: p.survival,
                         lower: None,
                         upper: None,
                         at_risk: None,
@@ -244,7 +235,7 @@ pub fn csv_rows(shown: &Shown) -> Vec<super::ShownRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::aggregates::DayKeys;
+    use crate::stats::aggregates::{CountryCounts, CountryDay, DayKeys};
 
     /// Every count keyed at u = 0.5 (noise 0 alone; sums move it).
     fn counts(country: &str, requests: i64, answered: i64) -> CountryCounts {
@@ -291,6 +282,7 @@ mod tests {
                 day("NO", 30, 1, 0),
                 day("NO", 100, 0, 2),
             ],
+            acknowledgement_days: Vec::new(),
             execution_days: Vec::new(),
         }
     }

@@ -24,12 +24,21 @@
 //!   The table ends at the first interval with no one at risk
 //!   (`n_j − c_j / 2 ≤ 0`).
 //! * **Share still waiting at `t`**: `S` at the last grid point `≤ t`
-//!   (`1` before the first, `S` of the last point after the table ends).
+//!   (`1` before the first); **not estimable** after the table's last
+//!   point, unless `S` fell to 0 there: no request was followed that long.
+//! * **95 % interval** of `S(t_j)`: Greenwood's variance of the actuarial
+//!   table, `σ²_j = Σ_{i ≤ j, n'_i > d_i} d_i / (n'_i (n'_i − d_i))` with
+//!   `n'_i = n_i − c_i / 2`, on the log(−log) scale as the exact view's
+//!   ([`super::km`]): `S^exp(∓z·σ/ln S)`, `[1, 1]` at `S = 1` and `[0, 0]`
+//!   at `S = 0`. Computed from the published counts alone, like `S`.
 //! * **Median**: where the line through the grid points first reaches
 //!   `0.5`: with `j` the first point where `S(t_j) ≤ 0.5`,
 //!   `t_{j−1} + (S(t_{j−1}) − 0.5) / (S(t_{j−1}) − S(t_j)) · (t_j −
 //!   t_{j−1})`, rounded to the nearest day; "not reached" when no point is
 //!   at or below `0.5`.
+//! * **95 % interval of the median**: the same interpolation on the band's
+//!   lower bound and on its upper bound (where each first reaches `0.5`);
+//!   either end "not reached" when that bound never does.
 //!
 //! No per-request day, no count below the grid, no at-risk figure leaves
 //! this module: a published curve is its points alone.
@@ -51,10 +60,19 @@ fn next_point(t: u32) -> u32 {
     if t < 365 && next > 365 { 365 } else { next }
 }
 
-/// A published survival curve: `S` at each grid point.
+/// A published survival curve: `S` and its interval at each grid point.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GridCurve {
-    points: Vec<(u32, f64)>,
+    points: Vec<GridPoint>,
+}
+
+/// `S` at one grid point, with its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GridPoint {
+    pub day: u32,
+    pub survival: f64,
+    pub lower: f64,
+    pub upper: f64,
 }
 
 /// The life table of a group of `requests` (published) from its per-day
@@ -69,6 +87,7 @@ pub fn estimate(days: &[KeyedDay], requests: u64) -> GridCurve {
     let (mut events, mut censored) = (Cell::default(), Cell::default());
     let (mut e_prev, mut c_prev) = (0u64, 0u64);
     let mut survival = 1.0;
+    let mut greenwood = 0.0;
     let mut points = Vec::new();
     let mut next = days.iter().peekable();
     let mut t = 0;
@@ -85,16 +104,26 @@ pub fn estimate(days: &[KeyedDay], requests: u64) -> GridCurve {
         if exposed <= 0.0 {
             break;
         }
-        survival *= 1.0 - ((e - e_prev) as f64 / exposed).min(1.0);
-        points.push((t, survival));
+        let events = (e - e_prev) as f64;
+        survival *= 1.0 - (events / exposed).min(1.0);
+        if exposed > events {
+            greenwood += events / (exposed * (exposed - events));
+        }
+        let (lower, upper) = super::km::loglog_interval(survival, greenwood);
+        points.push(GridPoint {
+            day: t,
+            survival,
+            lower,
+            upper,
+        });
         (e_prev, c_prev) = (e, c);
     }
     GridCurve { points }
 }
 
 impl GridCurve {
-    /// `(day, S)` at each grid point of the table.
-    pub fn points(&self) -> &[(u32, f64)] {
+    /// `S` and its interval at each grid point of the table.
+    pub fn points(&self) -> &[GridPoint] {
         &self.points
     }
 
@@ -102,25 +131,62 @@ impl GridCurve {
         self.points.is_empty()
     }
 
-    /// The share still waiting `t` days after sending.
+    /// The share still waiting `t` days after sending, with its interval:
+    /// the last grid point at or before `t`; `None` after the table's end
+    /// (not estimable) unless `S` fell to 0.
+    pub fn share_at(&self, t: u32) -> Option<GridPoint> {
+        let last = self.points.last()?;
+        if t > last.day && last.survival > 0.0 {
+            return None;
+        }
+        Some(
+            self.points
+                .iter()
+                .take_while(|p| p.day <= t)
+                .last()
+                .copied()
+                .unwrap_or(GridPoint {
+                    day: 0,
+                    survival: 1.0,
+                    lower: 1.0,
+                    upper: 1.0,
+                }),
+        )
+    }
+
+    /// The share still waiting `t` days after sending (`S` of the last
+    /// point after the table ends): what a curve draws.
     pub fn survival_at(&self, t: u32) -> f64 {
         self.points
             .iter()
-            .take_while(|(day, _)| *day <= t)
+            .take_while(|p| p.day <= t)
             .last()
-            .map_or(1.0, |(_, s)| *s)
+            .map_or(1.0, |p| p.survival)
     }
 
     /// The interpolated median, `None` when not reached.
     pub fn median(&self) -> Option<u32> {
+        self.first_half(|p| p.survival)
+    }
+
+    /// The interval of the median: where the band's lower and upper bounds
+    /// reach one half, interpolated as the median; `None` where never.
+    pub fn median_interval(&self) -> (Option<u32>, Option<u32>) {
+        (self.first_half(|p| p.lower), self.first_half(|p| p.upper))
+    }
+
+    /// Where the line through `(day, value(point))` first reaches `0.5`,
+    /// from `(0, 1)`, rounded to the day.
+    fn first_half(&self, value: fn(&GridPoint) -> f64) -> Option<u32> {
         let mut before = (0u32, 1.0f64);
-        for &(day, s) in &self.points {
+        for p in &self.points {
+            let s = value(p);
             if s <= 0.5 {
                 let (t0, s0) = before;
                 let fraction = if s0 > s { (s0 - 0.5) / (s0 - s) } else { 1.0 };
-                return Some((f64::from(t0) + fraction * f64::from(day - t0)).round() as u32);
+                return Some((f64::from(t0) + fraction * f64::from(p.day - t0)).round() as u32);
             }
-            before = (day, s);
+            before = (p.day, s);
         }
         None
     }
@@ -173,7 +239,7 @@ mod tests {
             &[day(70, 0, 1), day(30, 4, 0), day(40, 0, 2), day(50, 3, 0)],
             10,
         );
-        let points: Vec<(u32, f64)> = curve.points().to_vec();
+        let points: Vec<(u32, f64)> = curve.points().iter().map(|p| (p.day, p.survival)).collect();
         assert_eq!(points.len(), 3);
         assert_eq!(points[0], (30, 0.6));
         assert!((points[1].1 - 0.24).abs() < 1e-12);
@@ -183,21 +249,62 @@ mod tests {
         assert!((curve.survival_at(365) - 0.24).abs() < 1e-12);
         // 0.5 between (30, 0.6) and (60, 0.24): 30 + 0.1 / 0.36 · 30 ≈ 38.3.
         assert_eq!(curve.median(), Some(38));
+        // Followed to day 90 at most: S(90) is read, S(180) is not estimable.
+        assert!((curve.share_at(90).unwrap().survival - 0.24).abs() < 1e-12);
+        assert_eq!(curve.share_at(180), None);
+        assert_eq!(curve.share_at(10).unwrap().survival, 1.0);
+    }
+
+    /// Greenwood's variance of the hand-worked table, and the log(−log)
+    /// band written out: σ²₁ = 4 / (10 · 6), σ²₂ = σ²₁ + 3 / (5 · 2).
+    #[test]
+    fn the_band_is_greenwoods_on_the_exposed_counts() {
+        let curve = estimate(
+            &[day(70, 0, 1), day(30, 4, 0), day(40, 0, 2), day(50, 3, 0)],
+            10,
+        );
+        let band = |s: f64, var: f64| {
+            let k = (super::super::km::Z_95 * var.sqrt() / s.ln()).exp();
+            (s.powf(1.0 / k), s.powf(k))
+        };
+        let p = curve.points();
+        let v1 = 4.0 / 60.0;
+        let v2 = v1 + 3.0 / 10.0;
+        for (point, (s, var)) in p.iter().zip([(0.6, v1), (0.24, v2), (0.24, v2)]) {
+            let (lower, upper) = band(s, var);
+            assert!((point.lower - lower).abs() < 1e-12, "{point:?}");
+            assert!((point.upper - upper).abs() < 1e-12, "{point:?}");
+            assert!(point.lower < point.survival && point.survival < point.upper);
+        }
+        // The lower bound crosses one half before the median, the upper
+        // after it (or never).
+        let (low, high) = curve.median_interval();
+        assert!(low.unwrap() <= 38, "{low:?}");
+        assert!(high.is_none_or(|h| h >= 38), "{high:?}");
     }
 
     #[test]
     fn a_curve_that_never_halves_has_no_median() {
         let curve = estimate(&[day(10, 1, 0), day(100, 0, 9)], 10);
         assert_eq!(curve.median(), None);
-        assert!((curve.survival_at(365) - 0.9).abs() < 1e-12);
+        assert!((curve.share_at(120).unwrap().survival - 0.9).abs() < 1e-12);
+        assert_eq!(curve.share_at(121), None, "followed to day 100 only");
+        assert_eq!(curve.median_interval().1, None);
         assert!(estimate(&[], 0).is_empty());
+        assert_eq!(estimate(&[], 0).share_at(30), None);
     }
 
     #[test]
     fn no_one_at_risk_ends_the_table() {
         // The published N' (3) is below what the intervals remove.
         let curve = estimate(&[day(10, 3, 0), day(40, 2, 0)], 3);
-        assert_eq!(curve.points(), &[(30, 0.0)]);
+        let points: Vec<(u32, f64, f64, f64)> = curve
+            .points()
+            .iter()
+            .map(|p| (p.day, p.survival, p.lower, p.upper))
+            .collect();
+        assert_eq!(points, [(30, 0.0, 0.0, 0.0)]);
         assert_eq!(curve.median(), Some(15), "halfway from (0, 1) to (30, 0)");
+        assert_eq!(curve.share_at(365).unwrap().survival, 0.0, "0 stays 0");
     }
 }

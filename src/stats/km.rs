@@ -137,7 +137,7 @@ pub fn estimate(counts: impl IntoIterator<Item = DayCount>) -> Curve {
                 greenwood += d as f64 / (u128::from(n) * u128::from(left)) as f64;
             }
             let survival = survival_of(exact, product);
-            (lower, upper) = interval(survival, greenwood);
+            (lower, upper) = loglog_interval(survival, greenwood);
             let reached = match exact {
                 Some((num, den)) => num <= den / 2,
                 None => product <= 0.5,
@@ -240,8 +240,9 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
     a
 }
 
-/// The log(−log) Greenwood interval, evaluated as lifelines does.
-fn interval(survival: f64, greenwood: f64) -> (f64, f64) {
+/// The log(−log) Greenwood interval of `survival` with Greenwood's sum
+/// `greenwood` (σ² / S²), evaluated as lifelines does.
+pub(super) fn loglog_interval(survival: f64, greenwood: f64) -> (f64, f64) {
     if survival >= 1.0 {
         return (1.0, 1.0);
     }

@@ -46,8 +46,20 @@ pub trait Survival {
     fn observed(&self) -> bool;
     /// The median time, `None` when not reached.
     fn median(&self) -> Option<u32>;
-    /// The share still waiting `t` days after sending.
-    fn survival_at(&self, t: u32) -> f64;
+    /// The 95 % interval of the median; an end is `None` when not reached.
+    fn median_interval(&self) -> (Option<u32>, Option<u32>);
+    /// The share still waiting `t` days after sending, with its 95 %
+    /// interval; `None` when no request was followed that long (not
+    /// estimable), unless every one had its event before.
+    fn share_at(&self, t: u32) -> Option<Share>;
+}
+
+/// An estimated share with its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Share {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
 }
 
 impl Survival for km::Curve {
@@ -57,8 +69,20 @@ impl Survival for km::Curve {
     fn median(&self) -> Option<u32> {
         km::Curve::median(self)
     }
-    fn survival_at(&self, t: u32) -> f64 {
-        km::Curve::survival_at(self, t)
+    fn median_interval(&self) -> (Option<u32>, Option<u32>) {
+        km::Curve::median_interval(self)
+    }
+    fn share_at(&self, t: u32) -> Option<Share> {
+        let last = self.steps().last()?;
+        if t > last.day && last.survival > 0.0 {
+            return None;
+        }
+        let (low, high) = self.interval_at(t);
+        Some(Share {
+            value: self.survival_at(t),
+            low,
+            high,
+        })
     }
 }
 
@@ -69,8 +93,15 @@ impl Survival for grid::GridCurve {
     fn median(&self) -> Option<u32> {
         grid::GridCurve::median(self)
     }
-    fn survival_at(&self, t: u32) -> f64 {
-        grid::GridCurve::survival_at(self, t)
+    fn median_interval(&self) -> (Option<u32>, Option<u32>) {
+        grid::GridCurve::median_interval(self)
+    }
+    fn share_at(&self, t: u32) -> Option<Share> {
+        self.share_at(t).map(|p| Share {
+            value: p.survival,
+            low: p.lower,
+            high: p.upper,
+        })
     }
 }
 
@@ -130,24 +161,43 @@ pub fn keyed_days<'a>(
 }
 
 /// Rows as CSV: a header of `columns`, then one line per row in that column
-/// order; hidden values are empty, and a list (`suppressed`) is joined by `;`.
+/// order; hidden values are empty, and a list (`suppressed`) is joined by
+/// `;`. An interval (a column ending in `_ci`, `[low, high]`) takes two
+/// columns, `…_ci_low` and `…_ci_high`, so that a spreadsheet reads numbers.
 pub fn to_csv(columns: &[&str], rows: &[&ShownRow]) -> anyhow::Result<String> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(columns)?;
-    for row in rows {
-        let cells: Vec<String> = columns
+    let mut header = Vec::with_capacity(columns.len());
+    for c in columns {
+        if c.ends_with("_ci") {
+            header.push(format!("{c}_low"));
+            header.push(format!("{c}_high"));
+        } else {
+            header.push((*c).to_string());
+        }
+    }
+    out.write_record(&header)?;
+    let text = |value: Option<&serde_json::Value>| match value {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(items)) => items
             .iter()
-            .map(|c| match row.get(*c) {
-                None | Some(serde_json::Value::Null) => String::new(),
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(serde_json::Value::Array(items)) => items
-                    .iter()
-                    .filter_map(|i| i.as_str())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                Some(other) => other.to_string(),
-            })
-            .collect();
+            .filter_map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(";"),
+        Some(other) => other.to_string(),
+    };
+    for row in rows {
+        let mut cells = Vec::with_capacity(header.len());
+        for c in columns {
+            let value = row.get(*c);
+            if c.ends_with("_ci") {
+                let ends = value.and_then(|v| v.as_array());
+                cells.push(text(ends.and_then(|e| e.first())));
+                cells.push(text(ends.and_then(|e| e.get(1))));
+            } else {
+                cells.push(text(value));
+            }
+        }
         out.write_record(&cells)?;
     }
     Ok(String::from_utf8(out.into_inner()?)?)

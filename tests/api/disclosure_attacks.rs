@@ -44,7 +44,7 @@
 //!    threshold of 6 so that 24 rows hide `answered` and show `requests`
 //!    whatever the noise. Certain: no rate there, and no estimate at all in
 //!    a row of fewer published requests than the threshold;
-//!    `requests × (1 − unanswered_share_365)` is not exact in all 24 rows
+//!    `requests × (1 − share_unanswered_365)` is not exact in all 24 rows
 //!    (0.4^24). Stronger than the issue asks, and certain: no share at all
 //!    next to a hidden `answered`, since it gives back the hidden published
 //!    count (the truth within 2).
@@ -90,7 +90,7 @@
 //!   with the same filters `dual_criminality` hidden, the other grounds 0.
 //! * **Victims less executed** fails in every trial: two cells of the same
 //!   requests draw the same noise even when they count different things.
-//! * **Finding 3**'s stronger check fails: `unanswered_share_365` (and
+//! * **Finding 3**'s stronger check fails: `share_unanswered_365` (and
 //!   `_180`, the medians) are shown next to a hidden `answered`
 //!   (main hides them since 299d633).
 //!
@@ -1056,8 +1056,8 @@ const ESTIMATES: [&str; 7] = [
     "response_rate",
     "median_days_to_response",
     "median_response_not_reached",
-    "unanswered_share_180",
-    "unanswered_share_365",
+    "share_unanswered_180",
+    "share_unanswered_365",
     "median_days_to_execution",
     "median_execution_not_reached",
 ];
@@ -1129,7 +1129,7 @@ async fn finding_3_shares_and_rates_next_to_a_hidden_count_do_not_give_it_back()
             // here).
             let rate = row["response_rate"].as_f64();
             rate_attack.add(rate.map(|r| (r * requests).round() as i64), truth);
-            let share = row["unanswered_share_365"].as_f64();
+            let share = row["share_unanswered_365"].as_f64();
             if share.is_some() {
                 shares_by_hidden.push(format!("{country} {}", period.0));
             }
@@ -1147,7 +1147,7 @@ async fn finding_3_shares_and_rates_next_to_a_hidden_count_do_not_give_it_back()
     // drawn from the cell's own key (24 disjoint cells: independent), which
     // is 3 with probability 0.4. Right in all 24 rows: 0.4^24 < 3e-10.
     if share_attack.trials > 0 {
-        share_attack.check("requests × (1 − unanswered_share_365)", &mut broken);
+        share_attack.check("requests × (1 − share_unanswered_365)", &mut broken);
     }
     // Stronger than the true count: a share next to a hidden `answered`
     // gives back its published value (the true one within 2), which hiding

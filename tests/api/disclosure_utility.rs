@@ -197,13 +197,13 @@ async fn the_documented_utility_figures_are_measured() {
         ),
         (
             "share unanswered after 180 days",
-            "unanswered_share_180",
+            "share_unanswered_180",
             "pt",
             100.0,
         ),
         (
             "share unanswered after 365 days",
-            "unanswered_share_365",
+            "share_unanswered_365",
             "pt",
             100.0,
         ),
@@ -238,7 +238,7 @@ async fn the_documented_utility_figures_are_measured() {
             pair("answered", false),
             pair("abandoned", false),
             pair("median_days_to_response", false),
-            pair("unanswered_share_365", true),
+            pair("share_unanswered_365", true),
         );
     }
 

@@ -71,8 +71,8 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
     assert_eq!(no["median_days_to_response"], 30);
     assert_eq!(no["median_response_not_reached"], false);
     // The two pending requests are censored on day 100: S stays at 1/2.
-    assert_eq!(no["unanswered_share_180"], 0.5);
-    assert_eq!(no["unanswered_share_365"], 0.5);
+    assert_eq!(no["share_unanswered_180"], 0.5);
+    assert_eq!(no["share_unanswered_365"], 0.5);
     assert_eq!(no["median_days_to_execution"], Value::Null);
     assert_eq!(no["median_execution_not_reached"], true);
     assert_eq!(no["suppressed"], serde_json::json!([]));
@@ -85,7 +85,7 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
     assert_eq!(jp["answered"], 0);
     assert_eq!(jp["median_days_to_response"], Value::Null);
     assert_eq!(jp["median_response_not_reached"], true);
-    assert_eq!(jp["unanswered_share_180"], 1.0);
+    assert_eq!(jp["share_unanswered_180"], 1.0);
 
     // Totals pool the 18 requests: Japan's withdrawal leaves on day 5, so
     // 17 are at risk on day 10 (S = 16/17) and 16 on day 30 (S = 15/17).
@@ -93,7 +93,7 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
     assert_eq!(totals["requests"], 18);
     assert_eq!(totals["answered"], 2);
     let s30: f64 = 16.0 / 17.0 * (15.0 / 16.0);
-    assert!((totals["unanswered_share_180"].as_f64().unwrap() - s30).abs() < 1e-12);
+    assert!((totals["share_unanswered_180"].as_f64().unwrap() - s30).abs() < 1e-12);
     assert_eq!(totals["median_response_not_reached"], true);
     assert!(totals.get("country").is_none(), "{totals}");
 }
@@ -154,8 +154,8 @@ fn assert_published(body: &Value) {
             for derived in [
                 "response_rate",
                 "median_days_to_response",
-                "unanswered_share_180",
-                "unanswered_share_365",
+                "share_unanswered_180",
+                "share_unanswered_365",
             ] {
                 assert!(
                     row[derived].is_null(),
@@ -167,8 +167,8 @@ fn assert_published(body: &Value) {
             for derived in [
                 "response_rate",
                 "median_days_to_response",
-                "unanswered_share_180",
-                "unanswered_share_365",
+                "share_unanswered_180",
+                "share_unanswered_365",
                 "median_days_to_execution",
                 "victims_identified",
             ] {
@@ -234,7 +234,7 @@ async fn csv_has_one_row_per_country_and_the_totals_in_a_stable_order() {
     assert_eq!(
         lines.next(),
         Some(
-            "country,country_name,requests,answered,pending,executed,partially_executed,refused,withdrawn,abandoned,abandoned_no_response,response_rate,median_days_to_response,median_response_not_reached,unanswered_share_180,unanswered_share_365,median_days_to_execution,median_execution_not_reached,victims_identified,suppressed"
+            "country,country_name,requests,answered,pending,executed,partially_executed,refused,withdrawn,abandoned,abandoned_no_response,response_rate,median_days_to_response,median_response_not_reached,share_unanswered_180,share_unanswered_365,median_days_to_execution,median_execution_not_reached,victims_identified,suppressed"
         )
     );
     let rows: Vec<&str> = lines.collect();

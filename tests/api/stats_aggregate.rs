@@ -134,6 +134,9 @@ fn expected_counts(
         if date(&r["first_response_at"]).is_some_and(|d| d <= p.as_of) {
             count(&mut c.answered, &mut c.answered_key);
         }
+        if receipt(r).is_some_and(|d| d <= p.as_of) {
+            count(&mut c.acknowledged, &mut c.acknowledged_key);
+        }
         let status = status_on(r, p.as_of);
         match status {
             "sent"
@@ -168,6 +171,15 @@ fn expected_counts(
     by.into_values().collect()
 }
 
+/// The first sign of receipt: the acknowledgement, or the first response if
+/// it came first.
+fn receipt(r: &Value) -> Option<NaiveDate> {
+    match (date(&r["acknowledged_at"]), date(&r["first_response_at"])) {
+        (Some(a), Some(f)) => Some(a.min(f)),
+        (a, f) => a.or(f),
+    }
+}
+
 /// (country, day, event) → requests and the sum of their keys, by the
 /// definitions.
 fn expected_days(
@@ -182,6 +194,11 @@ fn expected_days(
         let closed = date(&r["closed_at"]).filter(|d| *d <= p.as_of);
         let status = text(r, "status");
         let (until, event) = match waiting {
+            Waiting::Acknowledgement => match receipt(r) {
+                Some(d) if d <= p.as_of => (d, true),
+                _ if status == "withdrawn" && closed.is_some() => (closed.unwrap(), false),
+                _ => (p.as_of, false),
+            },
             Waiting::FirstResponse => match date(&r["first_response_at"]) {
                 Some(d) if d <= p.as_of => (d, true),
                 _ if status == "withdrawn" && closed.is_some() => (closed.unwrap(), false),
@@ -291,7 +308,11 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
             .unwrap();
         assert_eq!(counts, expected, "{p:?}");
 
-        for waiting in [Waiting::FirstResponse, Waiting::Execution] {
+        for waiting in [
+            Waiting::Acknowledgement,
+            Waiting::FirstResponse,
+            Waiting::Execution,
+        ] {
             let expected = expected_days(&all, &p, waiting, &keys);
             let q = p.clone();
             let days = app

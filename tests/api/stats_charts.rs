@@ -283,7 +283,7 @@ async fn the_response_rate_chart_is_svg_and_honours_suppression() {
     for label in ["Norway  2 / 4", "Japan  0 / 2", "Germany  6 / 12"] {
         assert!(texts.contains(label), "{label}: {texts}");
     }
-    assert!(texts.contains("unanswered_share_365"), "{texts}");
+    assert!(texts.contains("share_unanswered_365"), "{texts}");
     assert!(!texts.contains("left out"), "{texts}");
 
     let analyst = app.token_for("analyst").await;

@@ -195,8 +195,8 @@ async fn assert_tables_match_the_api(
                 count(t, r, "answered"),
                 share(t, r, "response_rate"),
                 median(t, r),
-                share(t, r, "unanswered_share_180"),
-                share(t, r, "unanswered_share_365"),
+                share(t, r, "share_unanswered_180"),
+                share(t, r, "share_unanswered_365"),
             ]
         },
     );
@@ -536,7 +536,7 @@ async fn charts_are_the_api_s_in_the_reader_s_language() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["unanswered_share_365"].is_number())
+        .filter(|r| r["share_unanswered_365"].is_number())
         .map(|r| country(Tr::new(Language::Fr), r))
         .collect();
     assert!(!drawn.is_empty());

@@ -437,7 +437,15 @@ fn table_schema(
             "country_name" | "bucket" => json!({"type": "string"}),
             "suppressed" => json!({"type": "array", "items": {"type": "string", "enum": columns}}),
             n if n.ends_with("_not_reached") => json!({"type": ["boolean", "null"]}),
-            n if n.ends_with("_rate") || n.starts_with("unanswered_share") => {
+            // An interval: of a median in days (an end `null` when not
+            // reached), or of a share.
+            n if n.starts_with("median_days") && n.ends_with("_ci") => json!({
+                "type": ["array", "null"], "minItems": 2, "maxItems": 2,
+                "items": {"type": ["integer", "null"], "minimum": 0}}),
+            n if n.ends_with("_ci") => json!({
+                "type": ["array", "null"], "minItems": 2, "maxItems": 2,
+                "items": {"type": "number", "minimum": 0, "maximum": 1}}),
+            n if n.ends_with("_rate") || n.starts_with("share_unanswered") => {
                 json!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
             }
             _ => json!({"type": ["integer", "null"], "minimum": 0}),

@@ -438,8 +438,8 @@ fn line(t: Tr, row: &ShownRow) -> Line {
             "median_days_to_response",
             "median_response_not_reached",
         ),
-        unanswered_180: share(t, row, "unanswered_share_180"),
-        unanswered_365: share(t, row, "unanswered_share_365"),
+        unanswered_180: share(t, row, "share_unanswered_180"),
+        unanswered_365: share(t, row, "share_unanswered_365"),
     }
 }
 
