@@ -29,6 +29,20 @@ async fn portfolio(app: &TestApp) {
     }
 }
 
+/// `[low, high]` within rounding of `expected`.
+fn close_pair(got: &Value, expected: [f64; 2]) {
+    let got: Vec<f64> = got
+        .as_array()
+        .unwrap_or_else(|| panic!("an interval: {got}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        (got[0] - expected[0]).abs() < 1e-12 && (got[1] - expected[1]).abs() < 1e-12,
+        "{got:?} vs {expected:?}"
+    );
+}
+
 async fn table(app: &TestApp, token: &str, extra: &[(&str, &str)]) -> Value {
     let as_of = as_of().to_string();
     let mut pairs = vec![("as_of", as_of.as_str())];
@@ -67,12 +81,42 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
         "in execution or acknowledged is still pending: {no}"
     );
     assert_eq!(no["response_rate"], 0.5);
+    // Wilson: (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n) at 2 of 4.
+    close_pair(
+        &no["response_rate_ci"],
+        [0.150_038_989_152_149_5, 0.849_961_010_847_850_6],
+    );
     // S(10) = 3/4, S(30) = 3/4 × 2/3 = 1/2: the median is reached on day 30.
     assert_eq!(no["median_days_to_response"], 30);
     assert_eq!(no["median_response_not_reached"], false);
-    // The two pending requests are censored on day 100: S stays at 1/2.
-    assert_eq!(no["share_unanswered_180"], 0.5);
-    assert_eq!(no["share_unanswered_365"], 0.5);
+    // Greenwood on the log(−log) scale: at day 10, σ² = 1/(4·3), the lower
+    // bound 0.128 ≤ 1/2; the upper bound is still 0.845 at day 30, when
+    // σ² = 1/12 + 1/(3·2), and nothing follows but censoring.
+    assert_eq!(
+        no["median_days_to_response_ci"],
+        serde_json::json!([10, null])
+    );
+    // The two pending requests are censored on day 100: S stays at 1/2
+    // until then, and is not estimable after (nobody followed that long).
+    assert_eq!(no["share_unanswered_90"], 0.5);
+    close_pair(
+        &no["share_unanswered_90_ci"],
+        [0.057_847_082_995_144_55, 0.844_861_281_190_374],
+    );
+    assert_eq!(no["share_unanswered_180"], Value::Null);
+    assert_eq!(no["share_unanswered_180_ci"], Value::Null);
+    assert_eq!(no["share_unanswered_365"], Value::Null);
+    // The acknowledgement: the first sign of receipt, by an acknowledgement
+    // (day 5) or by the answer itself (days 10 and 30). S(5) = 3/4, S(10) =
+    // 1/2: the median is day 10; its interval opens on day 5 (lower bound
+    // 0.128) and never closes.
+    assert_eq!(no["acknowledged"], 3);
+    assert_eq!(no["median_days_to_acknowledgement"], 10);
+    assert_eq!(no["median_acknowledgement_not_reached"], false);
+    assert_eq!(
+        no["median_days_to_acknowledgement_ci"],
+        serde_json::json!([5, null])
+    );
     assert_eq!(no["median_days_to_execution"], Value::Null);
     assert_eq!(no["median_execution_not_reached"], true);
     assert_eq!(no["suppressed"], serde_json::json!([]));
@@ -85,7 +129,14 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
     assert_eq!(jp["answered"], 0);
     assert_eq!(jp["median_days_to_response"], Value::Null);
     assert_eq!(jp["median_response_not_reached"], true);
-    assert_eq!(jp["share_unanswered_180"], 1.0);
+    assert_eq!(jp["share_unanswered_90"], 1.0);
+    assert_eq!(jp["share_unanswered_90_ci"], serde_json::json!([1.0, 1.0]));
+    assert_eq!(
+        jp["median_days_to_response_ci"],
+        serde_json::json!([null, null])
+    );
+    // 0 of 2: Wilson's interval still says how little two requests tell.
+    close_pair(&jp["response_rate_ci"], [0.0, 0.657_619_772_493_346_9]);
 
     // Totals pool the 18 requests: Japan's withdrawal leaves on day 5, so
     // 17 are at risk on day 10 (S = 16/17) and 16 on day 30 (S = 15/17).
@@ -93,15 +144,21 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
     assert_eq!(totals["requests"], 18);
     assert_eq!(totals["answered"], 2);
     let s30: f64 = 16.0 / 17.0 * (15.0 / 16.0);
-    assert!((totals["share_unanswered_180"].as_f64().unwrap() - s30).abs() < 1e-12);
+    assert!((totals["share_unanswered_90"].as_f64().unwrap() - s30).abs() < 1e-12);
+    assert_eq!(
+        totals["share_unanswered_365"],
+        Value::Null,
+        "followed 100 days"
+    );
     assert_eq!(totals["median_response_not_reached"], true);
     assert!(totals.get("country").is_none(), "{totals}");
 }
 
 /// The count columns (docs/DOMAIN.md §8.4, §9.2).
-const COUNTS: [&str; 10] = [
+const COUNTS: [&str; 11] = [
     "requests",
     "answered",
+    "acknowledged",
     "pending",
     "executed",
     "partially_executed",
@@ -110,6 +167,31 @@ const COUNTS: [&str; 10] = [
     "abandoned",
     "abandoned_no_response",
     "victims_identified",
+];
+
+/// The figures each count gives back with `requests` (docs/DOMAIN.md §9.3).
+const FROM_ANSWERED: [&str; 11] = [
+    "response_rate",
+    "response_rate_ci",
+    "median_days_to_response",
+    "median_days_to_response_ci",
+    "median_response_not_reached",
+    "share_unanswered_90",
+    "share_unanswered_90_ci",
+    "share_unanswered_180",
+    "share_unanswered_180_ci",
+    "share_unanswered_365",
+    "share_unanswered_365_ci",
+];
+const FROM_ACKNOWLEDGED: [&str; 3] = [
+    "median_days_to_acknowledgement",
+    "median_days_to_acknowledgement_ci",
+    "median_acknowledgement_not_reached",
+];
+const FROM_EXECUTED: [&str; 3] = [
+    "median_days_to_execution",
+    "median_days_to_execution_ci",
+    "median_execution_not_reached",
 ];
 
 fn listed(row: &Value, field: &str) -> bool {
@@ -150,28 +232,35 @@ fn assert_published(body: &Value) {
             }
         }
         // Finding 3: a share or rate next to a hidden count gave it back.
-        if row["answered"].is_null() {
-            for derived in [
-                "response_rate",
-                "median_days_to_response",
-                "share_unanswered_180",
-                "share_unanswered_365",
-            ] {
-                assert!(
-                    row[derived].is_null(),
-                    "{derived} beside a hidden answered: {row}"
-                );
+        for (count, derived) in [
+            ("answered", &FROM_ANSWERED[..]),
+            ("acknowledged", &FROM_ACKNOWLEDGED[..]),
+            ("executed", &FROM_EXECUTED[..]),
+            ("refused", &["refusal_rate", "refusal_rate_ci"][..]),
+            (
+                "abandoned_no_response",
+                &[
+                    "abandoned_no_response_rate",
+                    "abandoned_no_response_rate_ci",
+                ][..],
+            ),
+        ] {
+            if row[count].is_null() {
+                for derived in derived {
+                    assert!(
+                        row[derived].is_null(),
+                        "{derived} beside a hidden {count}: {row}"
+                    );
+                }
             }
         }
         if row["requests"].as_u64().is_none_or(|n| n < 5) {
-            for derived in [
-                "response_rate",
-                "median_days_to_response",
-                "share_unanswered_180",
-                "share_unanswered_365",
-                "median_days_to_execution",
-                "victims_identified",
-            ] {
+            for derived in FROM_ANSWERED
+                .iter()
+                .chain(&FROM_ACKNOWLEDGED)
+                .chain(&FROM_EXECUTED)
+                .chain(&["victims_identified"])
+            {
                 assert!(
                     row[derived].is_null(),
                     "{derived} shown over hidden requests: {row}"
@@ -234,12 +323,18 @@ async fn csv_has_one_row_per_country_and_the_totals_in_a_stable_order() {
     assert_eq!(
         lines.next(),
         Some(
-            "country,country_name,requests,answered,pending,executed,partially_executed,refused,withdrawn,abandoned,abandoned_no_response,response_rate,median_days_to_response,median_response_not_reached,share_unanswered_180,share_unanswered_365,median_days_to_execution,median_execution_not_reached,victims_identified,suppressed"
+            "country,country_name,requests,answered,acknowledged,pending,executed,partially_executed,refused,withdrawn,abandoned,abandoned_no_response,response_rate,response_rate_ci_low,response_rate_ci_high,refusal_rate,refusal_rate_ci_low,refusal_rate_ci_high,abandoned_no_response_rate,abandoned_no_response_rate_ci_low,abandoned_no_response_rate_ci_high,median_days_to_acknowledgement,median_days_to_acknowledgement_ci_low,median_days_to_acknowledgement_ci_high,median_acknowledgement_not_reached,median_days_to_response,median_days_to_response_ci_low,median_days_to_response_ci_high,median_response_not_reached,share_unanswered_90,share_unanswered_90_ci_low,share_unanswered_90_ci_high,share_unanswered_180,share_unanswered_180_ci_low,share_unanswered_180_ci_high,share_unanswered_365,share_unanswered_365_ci_low,share_unanswered_365_ci_high,median_days_to_execution,median_days_to_execution_ci_low,median_days_to_execution_ci_high,median_execution_not_reached,victims_identified,suppressed"
         )
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 5, "DE, JP, NO, TR and the totals: {text}");
-    assert!(rows[0].starts_with("DE,Germany,12,0,12,"), "{text}");
+    assert!(rows[0].starts_with("DE,Germany,12,0,0,12,"), "{text}");
+    // An interval takes two numeric columns; a median's open end is empty.
+    assert!(
+        rows[2].contains(",0.5,0.15003898915214947,0.8499610108478506,"),
+        "{text}"
+    );
+    assert!(rows[2].contains(",30,10,,false,"), "{text}");
     assert!(rows[3].starts_with("TR,Türkiye,1,"), "UTF-8 names: {text}");
     assert!(rows[4].starts_with(",All countries,19,2,"), "{text}");
 

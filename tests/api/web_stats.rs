@@ -89,10 +89,17 @@ fn count(t: Tr, row: &Value, key: &str) -> String {
         .map_or_else(|| "hidden".to_string(), |n| t.number(n))
 }
 
+/// A share as the page writes it: hidden when the published view lists
+/// it, else not estimable (no request followed that long).
 fn share(t: Tr, row: &Value, key: &str) -> String {
-    row[key]
-        .as_f64()
-        .map_or_else(|| "hidden".to_string(), |r| t.percent(r))
+    let listed = row["suppressed"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|f| f == key));
+    match row[key].as_f64() {
+        Some(r) => t.percent(r),
+        None if listed => "hidden".to_string(),
+        None => "not estimable".to_string(),
+    }
 }
 
 fn median(t: Tr, row: &Value) -> String {

@@ -393,6 +393,7 @@ messages! {
     stats_median_days: "Median days to an answer", "Délai médian de réponse (jours)";
     stats_hidden: "hidden", "masqué";
     stats_not_reached: "not reached", "non atteint";
+    stats_not_estimable: "not estimable", "non estimable";
     stats_all_countries: "All countries", "Tous pays";
 }
 

@@ -399,11 +399,17 @@ fn count(t: Tr, row: &ShownRow, key: &str) -> String {
     }
 }
 
-/// A share as shown: a percentage, or "hidden".
+/// A share as shown: a percentage; "hidden" where the published view hid
+/// it; else "not estimable" (no request was followed that long).
 fn share(t: Tr, row: &ShownRow, key: &str) -> String {
+    let listed = row
+        .get("suppressed")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|f| f == key));
     match row.get(key) {
         Some(Value::Number(n)) => n.as_f64().map_or_else(String::new, |r| t.percent(r)),
-        _ => t.stats_hidden().to_string(),
+        _ if listed => t.stats_hidden().to_string(),
+        _ => t.stats_not_estimable().to_string(),
     }
 }
 
