@@ -47,7 +47,10 @@
 //!    `requests × (1 − share_unanswered_365)` is not exact in all 24 rows
 //!    (0.4^24). Stronger than the issue asks, and certain: no share at all
 //!    next to a hidden `answered`, since it gives back the hidden published
-//!    count (the truth within 2).
+//!    count (the truth within 2); nor any figure estimated from the first
+//!    responses — the three shares, the median and their intervals, and
+//!    the rate's Wilson interval, which inverted gives back the count its
+//!    centre was computed from ([`wilson_inverse`]).
 //! 4. **Subtractions**, over 25 monthly releases in each of which one more
 //!    request is answered: the totals less the other countries, a year (the
 //!    timeline's totals) less its other three quarters, a release less the
@@ -1052,15 +1055,56 @@ async fn finding_2_published_curves_give_back_no_per_day_counts() {
 
 /// A country row's figures estimated from its requests (`victims_identified`
 /// is hidden with them too, but is a count: a published 0 tells nothing).
-const ESTIMATES: [&str; 7] = [
+const ESTIMATES: [&str; 21] = [
     "response_rate",
+    "response_rate_ci",
+    "refusal_rate",
+    "refusal_rate_ci",
+    "abandoned_no_response_rate",
+    "abandoned_no_response_rate_ci",
+    "median_days_to_acknowledgement",
+    "median_days_to_acknowledgement_ci",
+    "median_acknowledgement_not_reached",
     "median_days_to_response",
+    "median_days_to_response_ci",
     "median_response_not_reached",
+    "share_unanswered_90",
+    "share_unanswered_90_ci",
     "share_unanswered_180",
+    "share_unanswered_180_ci",
     "share_unanswered_365",
+    "share_unanswered_365_ci",
     "median_days_to_execution",
+    "median_days_to_execution_ci",
     "median_execution_not_reached",
 ];
+
+/// The figures a row estimates from its first responses: each, with
+/// `requests`, gives back `answered` (a rate times the requests; one less
+/// a share; Wilson's interval inverted: its centre is `(p + z²/2n) / (1 +
+/// z²/n)`).
+const FROM_ANSWERED: [&str; 11] = [
+    "response_rate",
+    "response_rate_ci",
+    "median_days_to_response",
+    "median_days_to_response_ci",
+    "median_response_not_reached",
+    "share_unanswered_90",
+    "share_unanswered_90_ci",
+    "share_unanswered_180",
+    "share_unanswered_180_ci",
+    "share_unanswered_365",
+    "share_unanswered_365_ci",
+];
+
+/// `x` from the Wilson interval `[low, high]` of `x / n`: the published
+/// count the interval was computed from.
+fn wilson_inverse(ci: &Value, n: f64) -> Option<i64> {
+    let (low, high) = (ci[0].as_f64()?, ci[1].as_f64()?);
+    let z2 = 1.959_963_984_540_054_f64.powi(2);
+    let centre = (low + high) / 2.0;
+    Some(((centre * (1.0 + z2 / n) - z2 / (2.0 * n)) * n).round() as i64)
+}
 
 #[actix_web::test]
 async fn finding_3_shares_and_rates_next_to_a_hidden_count_do_not_give_it_back() {
@@ -1101,6 +1145,7 @@ async fn finding_3_shares_and_rates_next_to_a_hidden_count_do_not_give_it_back()
     let mut analyst = Analyst::new(&app).await;
     let mut broken = Vec::new();
     let (mut share_attack, mut rate_attack) = (Tally::default(), Tally::default());
+    let mut interval_attack = Tally::default();
     let mut shares_by_hidden = Vec::new();
     for quarter in 0..4 {
         let period = quarter_of(ymd(year, quarter * 3 + 1, 1));
@@ -1129,12 +1174,27 @@ async fn finding_3_shares_and_rates_next_to_a_hidden_count_do_not_give_it_back()
             // here).
             let rate = row["response_rate"].as_f64();
             rate_attack.add(rate.map(|r| (r * requests).round() as i64), truth);
+            // Certain: nothing estimated from the first responses stands
+            // beside the hidden count (an interval would give it back as
+            // surely as the rate: `wilson_inverse`).
+            for field in FROM_ANSWERED.iter().filter(|f| !row[**f].is_null()) {
+                broken.push(format!(
+                    "{country}: {field} beside a hidden `answered`: {row}"
+                ));
+            }
+            interval_attack.add(wilson_inverse(&row["response_rate_ci"], requests), truth);
             let share = row["share_unanswered_365"].as_f64();
             if share.is_some() {
                 shares_by_hidden.push(format!("{country} {}", period.0));
             }
             share_attack.add(share.map(|s| (requests * (1.0 - s)).round() as i64), truth);
         }
+    }
+    // Certain: the rate's interval next to a hidden `answered` is hidden.
+    if interval_attack.trials > 0 {
+        broken.push(format!(
+            "Wilson's interval inverted next to a hidden `answered`: {interval_attack:?}"
+        ));
     }
     // Certain: the rate next to a hidden `answered` is hidden.
     if rate_attack.trials > 0 {
