@@ -26,6 +26,7 @@ use crate::domain::Clock;
 use crate::services;
 use crate::stats::aggregates::Population;
 use crate::stats::countries;
+use crate::stats::regions::Grouping;
 use crate::stats::release;
 use support::{block_on, explained};
 
@@ -276,7 +277,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 published: suppress,
                 threshold: services.settings.stats.suppression_threshold,
             };
-            let shown = block_on(services.country_table(&population, view))
+            let shown = block_on(services.country_table(&population, view, Grouping::Country))
                 .map_err(|e| explained("cannot compute the table", e))?;
             match format {
                 Format::Csv => {

@@ -5,7 +5,8 @@
 use super::{Error, Result, Services};
 use crate::db;
 use crate::domain::{Language, Role};
-use crate::stats::aggregates::{Aggregates, Bucket, Closure, Population, Waiting};
+use crate::stats::aggregates::{Aggregates, Bucket, Closure, Population, Waiting, grouped_reasons};
+use crate::stats::regions::Grouping;
 use crate::stats::{ShownTable, charts, countries, curves, reasons, timeline};
 
 /// Which figures a caller gets: the exact ones, or the published view
@@ -63,23 +64,31 @@ impl Services {
         })
     }
 
-    /// Per country: counts, response rate, median days to a first response
-    /// and shares still unanswered at 180 and 365 days, and the totals.
-    pub async fn country_table(&self, population: &Population, view: View) -> Result<ShownTable> {
-        let aggregates = self.country_aggregates(population).await?;
-        Ok(match view.suppress_with() {
+    /// Per country (or per M49 sub-region or region): counts, rates, the
+    /// three clocks and the shares still unanswered, and the totals.
+    pub async fn country_table(
+        &self,
+        population: &Population,
+        view: View,
+        grouping: Grouping,
+    ) -> Result<ShownTable> {
+        let aggregates = self.country_aggregates(population).await?.grouped(grouping);
+        let mut shown = match view.suppress_with() {
             None => countries::exact(&countries::of(aggregates)),
             Some(threshold) => countries::published(&aggregates, threshold),
-        })
+        };
+        grouping.relabel(&mut shown);
+        Ok(shown)
     }
 
-    /// Per country, the requests abandoned (or refused) by `as_of` by
-    /// reason (or ground), and the totals.
+    /// Per country (or M49 area), the requests abandoned (or refused) by
+    /// `as_of` by reason (or ground), and the totals.
     pub async fn reasons_table(
         &self,
         population: &Population,
         closure: Closure,
         view: View,
+        grouping: Grouping,
     ) -> Result<ShownTable> {
         let population = population.clone();
         let counts = self
@@ -88,11 +97,13 @@ impl Services {
                 Ok::<_, db::Error>(db::stats::reason_counts(conn, &population, closure)?)
             })
             .await?;
-        let table = reasons::table(closure, counts);
-        Ok(match view.suppress_with() {
+        let table = reasons::table(closure, grouped_reasons(counts, grouping));
+        let mut shown = match view.suppress_with() {
             None => reasons::exact(&table),
             Some(threshold) => reasons::published(&table, threshold),
-        })
+        };
+        grouping.relabel(&mut shown);
+        Ok(shown)
     }
 
     /// Per period of sending: counts and the median days to a first response.
@@ -145,7 +156,9 @@ impl Services {
         view: View,
         language: Language,
     ) -> Result<String> {
-        let shown = self.country_table(population, view).await?;
+        let shown = self
+            .country_table(population, view, Grouping::Country)
+            .await?;
         let (bars, left_out) = charts::rate_bars(&shown, language);
         charts::response_rates_svg(
             &period(population),

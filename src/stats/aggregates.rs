@@ -8,9 +8,12 @@ use chrono::NaiveDate;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 
+use std::collections::BTreeMap;
+
 use super::cellkey::{Cell, VICTIMS_SALT};
 use super::grid::KeyedDay;
 use super::km::DayCount;
+use super::regions::Grouping;
 use crate::domain::{Channel, CountryCode, LegalBasis, Offence};
 
 /// Which requests the figures cover.
@@ -385,6 +388,60 @@ pub struct Aggregates {
     pub acknowledgement_days: Vec<CountryDay>,
     pub response_days: Vec<CountryDay>,
     pub execution_days: Vec<CountryDay>,
+}
+
+impl Aggregates {
+    /// The same figures with each country's counts and days under its
+    /// group ([`Grouping::group_of`]): the counts of a group are the sums of
+    /// its countries' cells, so a region's cell holds its requests' keys
+    /// like any other.
+    pub fn grouped(self, grouping: Grouping) -> Aggregates {
+        if grouping == Grouping::Country {
+            return self;
+        }
+        let mut counts: BTreeMap<String, CountryCounts> = BTreeMap::new();
+        for c in self.counts {
+            let group = grouping.group_of(&c.country);
+            let sum = counts
+                .entry(group.clone())
+                .or_insert_with(|| CountryCounts {
+                    country: group,
+                    ..CountryCounts::default()
+                });
+            *sum = sum.plus(&c);
+        }
+        let days = |days: Vec<CountryDay>| -> Vec<CountryDay> {
+            days.into_iter()
+                .map(|d| CountryDay {
+                    country: grouping.group_of(&d.country),
+                    ..d
+                })
+                .collect()
+        };
+        Aggregates {
+            counts: counts.into_values().collect(),
+            acknowledgement_days: days(self.acknowledgement_days),
+            response_days: days(self.response_days),
+            execution_days: days(self.execution_days),
+        }
+    }
+}
+
+/// Reason counts with each country under its group, in group order (as
+/// [`super::reasons::table`] reads them).
+pub fn grouped_reasons(counts: Vec<ReasonCount>, grouping: Grouping) -> Vec<ReasonCount> {
+    if grouping == Grouping::Country {
+        return counts;
+    }
+    let mut grouped: Vec<ReasonCount> = counts
+        .into_iter()
+        .map(|c| ReasonCount {
+            country: grouping.group_of(&c.country),
+            ..c
+        })
+        .collect();
+    grouped.sort_by(|a, b| a.country.cmp(&b.country));
+    grouped
 }
 
 #[cfg(test)]

@@ -135,6 +135,102 @@ pub fn region_of(country: CountryCode) -> Option<&'static Area> {
     PLACES.get(country.as_str()).map(|(_, region)| *region)
 }
 
+/// What a table's rows are: countries, or the M49 areas they fall in —
+/// where the published view hides each small country, its sub-region or
+/// region may still be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grouping {
+    #[default]
+    Country,
+    Subregion,
+    Region,
+}
+
+impl std::str::FromStr for Grouping {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "country" => Ok(Grouping::Country),
+            "subregion" => Ok(Grouping::Subregion),
+            "region" => Ok(Grouping::Region),
+            _ => Err("must be country, subregion or region"),
+        }
+    }
+}
+
+impl Grouping {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Country => "country",
+            Grouping::Subregion => "subregion",
+            Grouping::Region => "region",
+        }
+    }
+
+    /// The row a country's figures go to: its own code, or its area's M49
+    /// code (`""` for a country outside every area: Antarctica).
+    pub fn group_of(self, country: &str) -> String {
+        let area = |of: fn(CountryCode) -> Option<&'static Area>| {
+            CountryCode::parse(country)
+                .ok()
+                .and_then(of)
+                .map_or("", |a| a.code)
+                .to_string()
+        };
+        match self {
+            Grouping::Country => country.to_string(),
+            Grouping::Subregion => area(subregion_of),
+            Grouping::Region => area(region_of),
+        }
+    }
+
+    /// A row's label columns: `country` and `country_name`, or `area` and
+    /// `area_name`.
+    pub fn labels(self) -> [&'static str; 2] {
+        match self {
+            Grouping::Country => ["country", "country_name"],
+            Grouping::Subregion | Grouping::Region => ["area", "area_name"],
+        }
+    }
+
+    /// A country table's `columns` with this grouping's label columns.
+    pub fn columns(self, columns: &[&'static str]) -> Vec<&'static str> {
+        columns
+            .iter()
+            .map(|&c| match c {
+                "country" => self.labels()[0],
+                "country_name" => self.labels()[1],
+                other => other,
+            })
+            .collect()
+    }
+
+    /// Renames the label columns of rows computed with area codes in
+    /// `country`: `area` holds the M49 code, `area_name` its English name
+    /// (the API's language, as `country_name`).
+    pub fn relabel(self, table: &mut super::ShownTable) {
+        if self == Grouping::Country {
+            return;
+        }
+        for row in &mut table.rows {
+            let code = row
+                .remove("country")
+                .and_then(|c| c.as_str().map(str::to_string))
+                .unwrap_or_default();
+            row.remove("country_name");
+            let name = by_code(&code).map_or("Outside the M49 regions", |a| a.name(Language::En));
+            row.insert("area".into(), code.into());
+            row.insert("area_name".into(), name.into());
+        }
+        table.totals.remove("country");
+        table.totals.remove("country_name");
+        table.totals.insert("area".into(), "".into());
+        table
+            .totals
+            .insert("area_name".into(), "All countries".into());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ use crate::http::state::AppState;
 use crate::services::Services;
 use crate::services::stats::View;
 use crate::stats::aggregates::{Bucket, Closure, Population};
+use crate::stats::regions::Grouping;
 use crate::stats::{ShownRow, ShownTable, countries, reasons, release, timeline};
 
 pub fn routes(r: &mut Routes) {
@@ -209,6 +210,40 @@ fn bucket<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Bucket>, D::E
     from_str(d).map(Some)
 }
 
+/// What the rows of a table by country are.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TableGroup {
+    /// The rows: `country` (the default), or the UN M49 `subregion` or `region` the countries fall in (rows labelled `area`, its M49 code, and `area_name`)
+    #[param(value_type = GroupName, inline, required = false)]
+    #[serde(default, deserialize_with = "grouping")]
+    group: Option<Grouping>,
+}
+
+/// How [`Grouping`] is written in a query.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum GroupName {
+    Country,
+    Subregion,
+    Region,
+}
+
+impl ParamGroup for TableGroup {
+    const UNKNOWN: &'static str = "is not a parameter of the statistics";
+}
+
+impl TableGroup {
+    pub fn grouping(&self) -> Grouping {
+        self.group.unwrap_or_default()
+    }
+}
+
+fn grouping<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Grouping>, D::Error> {
+    from_str(d).map(Some)
+}
+
 /// Whether the caller asked for CSV by its `Accept` header.
 pub(super) fn accepts_csv(req: &HttpRequest) -> bool {
     req.headers()
@@ -244,13 +279,13 @@ impl From<View> for Suppression {
     }
 }
 
-/// A statistics table as JSON: its rows under `countries` or `buckets`,
+/// A statistics table as JSON: its rows under `countries`, `areas` or `buckets`,
 /// then the totals (without the rows' label columns). Its schema, column by
 /// column, is in the OpenAPI document (`CountriesTable`, …).
 #[derive(Debug, Serialize)]
 pub struct TableBody {
     pub as_of: NaiveDate,
-    /// `countries` or `buckets`.
+    /// `countries`, `areas` or `buckets`.
     #[serde(flatten)]
     pub rows: BTreeMap<&'static str, Vec<ShownRow>>,
     pub sent_from: Option<NaiveDate>,
@@ -267,7 +302,7 @@ struct Table {
     rows_key: &'static str,
     columns: Vec<&'static str>,
     /// The rows' label columns, which the JSON totals leave out.
-    label: &'static [&'static str],
+    label: Vec<&'static str>,
 }
 
 /// A shown table as CSV (rows, then the totals, in `columns` order) or as
@@ -289,7 +324,7 @@ fn table_response(
         ));
     }
     for column in table.label {
-        totals.remove(*column);
+        totals.remove(column);
     }
     Ok(HttpResponse::Ok().json(TableBody {
         as_of: population.as_of,
@@ -301,7 +336,13 @@ fn table_response(
     }))
 }
 
-const BY_COUNTRY: &[&str] = &["country", "country_name"];
+/// The rows' key in JSON for a table by country or by area.
+fn rows_key_of(grouping: Grouping) -> &'static str {
+    match grouping {
+        Grouping::Country => "countries",
+        Grouping::Subregion | Grouping::Region => "areas",
+    }
+}
 
 /// Per country: counts, response rate, Kaplan–Meier medians and shares
 ///
@@ -310,7 +351,7 @@ const BY_COUNTRY: &[&str] = &["country", "country_name"];
 #[utoipa::path(
     get, path = "/api/v1/stats/countries", operation_id = "statsCountries", tag = "statistics",
     security(("bearer" = [])),
-    params(StatsFilters, TableFormat),
+    params(StatsFilters, TableFormat, TableGroup),
     responses((status = 200, description = "The table", content(
         (CountriesTable = "application/json"), (String = "text/csv"))))
 )]
@@ -318,16 +359,20 @@ async fn countries_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
-    params: Params<(StatsFilters, TableFormat)>,
+    params: Params<(StatsFilters, (TableFormat, TableGroup))>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filters, format) = params.0;
+    let (filters, (format, group)) = params.0;
+    let grouping = group.grouping();
     let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
-    let shown = state.services.country_table(&population, view).await?;
+    let shown = state
+        .services
+        .country_table(&population, view, grouping)
+        .await?;
     let table = Table {
         name: "countries",
-        rows_key: "countries",
-        columns: countries::COLUMNS.to_vec(),
-        label: BY_COUNTRY,
+        rows_key: rows_key_of(grouping),
+        columns: grouping.columns(&countries::COLUMNS),
+        label: grouping.labels().to_vec(),
     };
     table_response(format.csv(&req), &population, view, table, shown)
 }
@@ -337,7 +382,7 @@ async fn countries_table(
     get, path = "/api/v1/stats/abandonment-reasons", operation_id = "statsAbandonmentReasons",
     tag = "statistics",
     security(("bearer" = [])),
-    params(StatsFilters, TableFormat),
+    params(StatsFilters, TableFormat, TableGroup),
     responses((status = 200, description = "The table", content(
         (AbandonmentReasonsTable = "application/json"), (String = "text/csv"))))
 )]
@@ -345,7 +390,7 @@ async fn abandonment_reasons_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
-    params: Params<(StatsFilters, TableFormat)>,
+    params: Params<(StatsFilters, (TableFormat, TableGroup))>,
 ) -> Result<HttpResponse, ApiError> {
     reasons_table(state, auth, req, params.0, Closure::Abandoned).await
 }
@@ -355,7 +400,7 @@ async fn abandonment_reasons_table(
     get, path = "/api/v1/stats/refusal-grounds", operation_id = "statsRefusalGrounds",
     tag = "statistics",
     security(("bearer" = [])),
-    params(StatsFilters, TableFormat),
+    params(StatsFilters, TableFormat, TableGroup),
     responses((status = 200, description = "The table", content(
         (RefusalGroundsTable = "application/json"), (String = "text/csv"))))
 )]
@@ -363,7 +408,7 @@ async fn refusal_grounds_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
-    params: Params<(StatsFilters, TableFormat)>,
+    params: Params<(StatsFilters, (TableFormat, TableGroup))>,
 ) -> Result<HttpResponse, ApiError> {
     reasons_table(state, auth, req, params.0, Closure::Refused).await
 }
@@ -372,22 +417,23 @@ async fn reasons_table(
     state: web::Data<AppState>,
     auth: Authorized<ReadStats>,
     req: HttpRequest,
-    (filters, format): (StatsFilters, TableFormat),
+    (filters, (format, group)): (StatsFilters, (TableFormat, TableGroup)),
     closure: Closure,
 ) -> Result<HttpResponse, ApiError> {
+    let grouping = group.grouping();
     let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
     let shown = state
         .services
-        .reasons_table(&population, closure, view)
+        .reasons_table(&population, closure, view, grouping)
         .await?;
     let table = Table {
         name: match closure {
             Closure::Abandoned => "abandonment-reasons",
             Closure::Refused => "refusal-grounds",
         },
-        rows_key: "countries",
-        columns: reasons::columns(closure),
-        label: BY_COUNTRY,
+        rows_key: rows_key_of(grouping),
+        columns: grouping.columns(&reasons::columns(closure)),
+        label: grouping.labels().to_vec(),
     };
     table_response(format.csv(&req), &population, view, table, shown)
 }
@@ -416,7 +462,7 @@ async fn timeline_table(
         name: "timeline",
         rows_key: "buckets",
         columns: timeline::COLUMNS.to_vec(),
-        label: &["bucket"],
+        label: vec!["bucket"],
     };
     table_response(format.csv(&req), &population, view, table, shown)
 }
@@ -424,17 +470,32 @@ async fn timeline_table(
 /// The schema of a table's JSON, column by column: `{as_of, sent_from,
 /// sent_to, suppression, <rows>: [...], totals}`; each row holds `columns`
 /// (the totals lack the label columns). Hidden figures are `null` and named
-/// in `suppressed`.
+/// in `suppressed`. A table by country is one of two: rows of countries, or
+/// rows of M49 areas under `areas` (`group=subregion|region`).
 fn table_schema(
     rows_key: &str,
-    columns: &[&str],
+    columns: &[&'static str],
 ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let schema = if columns.contains(&"country") {
+        serde_json::json!({"oneOf": [
+            body_schema(rows_key, columns),
+            body_schema(rows_key_of(Grouping::Region), &Grouping::Region.columns(columns)),
+        ]})
+    } else {
+        body_schema(rows_key, columns)
+    };
+    serde_json::from_value(schema).expect("a valid schema")
+}
+
+/// The schema of one shape of a table's JSON (see [`table_schema`]).
+fn body_schema(rows_key: &str, columns: &[&str]) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     use utoipa::PartialSchema;
     let column = |name: &str| -> Value {
         match name {
             "country" => serde_json::to_value(CountryCode::schema()).expect("schemas serialise"),
-            "country_name" | "bucket" => json!({"type": "string"}),
+            "country_name" | "bucket" | "area_name" => json!({"type": "string"}),
+            "area" => json!({"type": "string", "pattern": "^([0-9]{3})?$"}),
             "suppressed" => json!({"type": "array", "items": {"type": "string", "enum": columns}}),
             n if n.ends_with("_not_reached") => json!({"type": ["boolean", "null"]}),
             // An interval: of a median in days (an end `null` when not
@@ -451,7 +512,7 @@ fn table_schema(
             _ => json!({"type": ["integer", "null"], "minimum": 0}),
         }
     };
-    let labels = ["country", "country_name", "bucket"];
+    let labels = ["country", "country_name", "bucket", "area", "area_name"];
     let row = |with_labels: bool| -> Value {
         let names: Vec<&str> = columns
             .iter()
@@ -463,7 +524,7 @@ fn table_schema(
         json!({"type": "object", "properties": properties, "required": names,
                "additionalProperties": false})
     };
-    let schema = json!({
+    json!({
         "type": "object",
         "required": ["as_of", "sent_from", "sent_to", "suppression", rows_key, "totals"],
         "additionalProperties": false,
@@ -475,8 +536,7 @@ fn table_schema(
             rows_key: {"type": "array", "items": row(true)},
             "totals": row(false),
         }
-    });
-    serde_json::from_value(schema).expect("a valid schema")
+    })
 }
 
 /// Declares the OpenAPI schema of a table's JSON, by name.
@@ -523,7 +583,7 @@ mod tests {
             (Closure::Refused, RefusalGroundsTable::schema()),
         ] {
             let schema = serde_json::to_value(schema).unwrap();
-            let row = &schema["properties"]["countries"]["items"];
+            let row = &schema["oneOf"][0]["properties"]["countries"]["items"];
             let mut counted = reasons::reasons(closure);
             counted.push(closure.status());
             for column in counted {

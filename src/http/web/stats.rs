@@ -28,6 +28,7 @@ use crate::http::state::AppState;
 use crate::services::Services;
 use crate::services::stats::View;
 use crate::stats::aggregates::{Bucket, Closure, Population};
+use crate::stats::regions::Grouping;
 use crate::stats::{ShownRow, ShownTable, countries, reasons, timeline};
 use chrono::{Datelike, Months, NaiveDate};
 
@@ -346,9 +347,9 @@ pub async fn page(
                 bucket,
             } = &scope;
             let (by_country, abandoned, refused, by_period) = futures_util::future::try_join4(
-                services.country_table(population, *view),
-                services.reasons_table(population, Closure::Abandoned, *view),
-                services.reasons_table(population, Closure::Refused, *view),
+                services.country_table(population, *view, Grouping::Country),
+                services.reasons_table(population, Closure::Abandoned, *view, Grouping::Country),
+                services.reasons_table(population, Closure::Refused, *view, Grouping::Country),
                 services.timeline_table(population, *bucket, *view),
             )
             .await
@@ -590,7 +591,7 @@ pub async fn countries_csv(
     let (scope, NoMore {}) = download_scope(&state, &signed_in, &req)?;
     let table = state
         .services
-        .country_table(&scope.population, scope.view)
+        .country_table(&scope.population, scope.view, Grouping::Country)
         .await
         .map_err(|e| WebError::service(e, t.language))?;
     csv_download(
@@ -619,7 +620,7 @@ pub async fn reasons_csv(
     };
     let table = state
         .services
-        .reasons_table(&scope.population, closure, scope.view)
+        .reasons_table(&scope.population, closure, scope.view, Grouping::Country)
         .await
         .map_err(|e| WebError::service(e, t.language))?;
     csv_download(
