@@ -150,8 +150,8 @@ fn where_clause_on(d: &mut Dialect, p: &Population, prefix: &str) -> (String, St
             .into_iter()
             .map(|item| {
                 values.push(Value::Text(pattern(item)));
-                if column == "offences" {
-                    format!("{prefix}offences LIKE {}", d.param())
+                if matches!(column, "offences" | "measures" | "facilitators") {
+                    format!("{prefix}{column} LIKE {}", d.param())
                 } else {
                     format!("{prefix}{column} = {}", d.param())
                 }
@@ -159,12 +159,34 @@ fn where_clause_on(d: &mut Dialect, p: &Population, prefix: &str) -> (String, St
             .collect();
         sql += &format!(" AND ({})", tests.join(" OR "));
     };
-    // Offences are a JSON array of vocabulary words: `"word"` with its
-    // quotes matches exactly one of them.
+    // Offences, measures and facilitators are JSON arrays of vocabulary
+    // words: `"word"` with its quotes matches exactly one of them.
+    let in_array = |word: String| format!("%\"{word}\"%");
     any_of(
         "offences",
         p.offences.iter().map(|o| o.as_str().to_string()).collect(),
-        |o| format!("%\"{o}\"%"),
+        in_array,
+    );
+    any_of(
+        "measures",
+        p.measures.iter().map(|m| m.as_str().to_string()).collect(),
+        in_array,
+    );
+    any_of(
+        "facilitators",
+        p.facilitators
+            .iter()
+            .map(|f| f.as_str().to_string())
+            .collect(),
+        in_array,
+    );
+    any_of(
+        "priority",
+        p.priorities
+            .iter()
+            .map(|v| v.as_str().to_string())
+            .collect(),
+        |v| v,
     );
     any_of(
         "legal_basis",

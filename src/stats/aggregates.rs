@@ -14,7 +14,7 @@ use super::cellkey::{Cell, VICTIMS_SALT};
 use super::grid::KeyedDay;
 use super::km::DayCount;
 use super::regions::Grouping;
-use crate::domain::{Channel, CountryCode, LegalBasis, Offence};
+use crate::domain::{Channel, CountryCode, Facilitator, LegalBasis, Measure, Offence, Priority};
 
 /// Which requests the figures cover.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,11 @@ pub struct Population {
     pub legal_bases: Vec<LegalBasis>,
     pub channels: Vec<Channel>,
     pub countries: Vec<CountryCode>,
+    /// Requests asking for any of these measures.
+    pub measures: Vec<Measure>,
+    pub priorities: Vec<Priority>,
+    /// Requests that went through any of these facilitators.
+    pub facilitators: Vec<Facilitator>,
 }
 
 impl Population {
@@ -39,6 +44,9 @@ impl Population {
             legal_bases: Vec::new(),
             channels: Vec::new(),
             countries: Vec::new(),
+            measures: Vec::new(),
+            priorities: Vec::new(),
+            facilitators: Vec::new(),
         }
     }
 }

@@ -4,8 +4,8 @@
 //! A published table is computed as of a **release date** — the last day of
 //! a month before the current one (by default the latest) — over all
 //! requests sent, or those sent in **one calendar year or one quarter**,
-//! with **at most one value** per filter (offence, legal basis, channel,
-//! country), and a timeline by year or quarter. Day-by-day steps of a
+//! with **at most one value** per filter (offence, measure, facilitator,
+//! legal basis, channel, priority, country), and a timeline by year or quarter. Day-by-day steps of a
 //! period or of `as_of`, lists of countries that leave one out, and months
 //! are what differencing attacks are made of; the perturbation
 //! ([`super::cellkey`]) protects each cell, and this space keeps the
@@ -109,6 +109,9 @@ pub fn check(
         ("legal_basis", population.legal_bases.len()),
         ("channel", population.channels.len()),
         ("country", population.countries.len()),
+        ("measure", population.measures.len()),
+        ("priority", population.priorities.len()),
+        ("facilitator", population.facilitators.len()),
     ] {
         if values > 1 {
             errors.add(field, "takes at most one value in the published view");
@@ -122,7 +125,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::CountryCode;
+    use crate::domain::{CountryCode, Facilitator, Measure, Priority};
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -206,5 +209,14 @@ mod tests {
         assert!(refused(&p, Some(Bucket::Quarter)).is_empty());
         p.countries.push(CountryCode::parse("DE").unwrap());
         assert_eq!(refused(&p, Some(Bucket::Month)), ["bucket", "country"]);
+        let mut p = Population::as_of(d("2026-05-31"));
+        p.measures = vec![Measure::IdentifyVictims];
+        p.priorities = vec![Priority::Urgent];
+        p.facilitators = vec![Facilitator::ALL[0]];
+        assert!(refused(&p, None).is_empty());
+        p.measures.push(Measure::ALL[0]);
+        p.priorities.push(Priority::ALL[0]);
+        p.facilitators.push(Facilitator::ALL[1]);
+        assert_eq!(refused(&p, None), ["facilitator", "measure", "priority"]);
     }
 }

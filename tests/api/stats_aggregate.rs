@@ -7,10 +7,12 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use crate::common::spawn_app;
+use crate::common::{hand_worked, spawn_app};
 use chrono::NaiveDate;
 use mla_tracker::db::stats;
-use mla_tracker::domain::{Channel, CountryCode, LegalBasis, Offence};
+use mla_tracker::domain::{
+    Channel, CountryCode, Facilitator, LegalBasis, Measure, Offence, Priority,
+};
 use mla_tracker::stats::aggregates::{CountryCounts, Population, Waiting};
 use serde_json::Value;
 
@@ -27,16 +29,32 @@ fn in_population(r: &Value, p: &Population) -> bool {
     let Some(sent) = date(&r["sent_at"]) else {
         return false;
     };
-    let offences: Vec<&str> = r["offences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o.as_str().unwrap())
-        .collect();
+    let words = |field: &str| -> Vec<String> {
+        r[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap().to_string())
+            .collect()
+    };
+    let (offences, measures, facilitators) =
+        (words("offences"), words("measures"), words("facilitators"));
+    let any = |asked: Vec<&str>, have: &[String]| {
+        asked.is_empty() || asked.iter().any(|a| have.iter().any(|h| h == a))
+    };
     sent <= p.as_of
         && p.sent_from.is_none_or(|f| sent >= f)
         && p.sent_to.is_none_or(|t| sent <= t)
-        && (p.offences.is_empty() || p.offences.iter().any(|o| offences.contains(&o.as_str())))
+        && any(p.offences.iter().map(|o| o.as_str()).collect(), &offences)
+        && any(p.measures.iter().map(|m| m.as_str()).collect(), &measures)
+        && any(
+            p.facilitators.iter().map(|f| f.as_str()).collect(),
+            &facilitators,
+        )
+        && (p.priorities.is_empty()
+            || p.priorities
+                .iter()
+                .any(|v| text(r, "priority") == v.as_str()))
         && (p.legal_bases.is_empty()
             || p.legal_bases
                 .iter()
@@ -230,6 +248,19 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
         })
         .await
         .unwrap();
+    // The demo portfolio has no livestreamed abuse: three such requests,
+    // one answered and executed, so that the filter is exercised.
+    for i in 0..3 {
+        let mut body =
+            common::sent_body(&format!("LIVE-{i}"), &hand_worked::days_before_as_of(100));
+        body["target_country"] = "PH".into();
+        body["offences"] = serde_json::json!(["livestreamed_child_sexual_abuse"]);
+        let id = common::id_of(&app.create_request(&body).await);
+        if i == 0 {
+            hand_worked::moved_on_day(&app, &id, "in_execution", 12).await;
+            hand_worked::moved_on_day(&app, &id, "executed", 40).await;
+        }
+    }
     let all = app.list_all("", 200).await;
     assert!(all.len() >= 1500, "{}", all.len());
     let cases = app.list_all_cases(200).await;
@@ -267,6 +298,19 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
     populations.push(Population {
         legal_bases: vec![LegalBasis::EioDirective],
         channels: vec![Channel::ALL[0], Channel::ALL[1]],
+        ..Population::as_of(today)
+    });
+    populations.push(Population {
+        measures: vec![Measure::IdentifyVictims],
+        priorities: vec![Priority::Urgent, Priority::Emergency],
+        ..Population::as_of(today)
+    });
+    populations.push(Population {
+        facilitators: Facilitator::ALL.to_vec(),
+        ..Population::as_of(today)
+    });
+    populations.push(Population {
+        offences: vec![Offence::LivestreamedChildSexualAbuse],
         ..Population::as_of(today)
     });
     populations.push(Population {

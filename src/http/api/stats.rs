@@ -12,7 +12,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Role;
-use crate::domain::{Channel, CountryCode, FieldErrors, LegalBasis, Offence};
+use crate::domain::{
+    Channel, CountryCode, Facilitator, FieldErrors, LegalBasis, Measure, Offence, Priority,
+};
 use crate::http::auth::{Authorized, ReadStats};
 use crate::http::error::ApiError;
 use crate::http::params::{Flag, ParamGroup, Params, from_str};
@@ -66,6 +68,18 @@ pub struct StatsFilters {
     #[serde(default)]
     #[param(inline, style = Form, explode)]
     country: Vec<CountryCode>,
+    /// Only requests asking for any of these measures — one in the published view
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    measure: Vec<Measure>,
+    /// Only requests of these priorities — one in the published view
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    priority: Vec<Priority>,
+    /// Only requests that went through any of these facilitators (Eurojust, the EJN, …) — one in the published view
+    #[serde(default)]
+    #[param(inline, style = Form, explode)]
+    facilitator: Vec<Facilitator>,
     /// `true`: the published view (always so for analysts)
     #[param(value_type = Flag, inline, required = false)]
     suppress: Option<Flag>,
@@ -122,6 +136,9 @@ impl StatsFilters {
             legal_bases: self.legal_basis.clone(),
             channels: self.channel.clone(),
             countries: self.country.clone(),
+            measures: self.measure.clone(),
+            priorities: self.priority.clone(),
+            facilitators: self.facilitator.clone(),
         }
     }
 }
