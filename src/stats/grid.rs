@@ -36,6 +36,8 @@
 //!   `t_{j−1} + (S(t_{j−1}) − 0.5) / (S(t_{j−1}) − S(t_j)) · (t_j −
 //!   t_{j−1})`, rounded to the nearest day; "not reached" when no point is
 //!   at or below `0.5`.
+//! * **Mean delay of the events**: `Σ d_j · (t_{j−1} + t_j) / 2 / Σ d_j`,
+//!   each interval's events at its midpoint; `None` without any event.
 //! * **95 % interval of the median**: the same interpolation on the band's
 //!   lower bound and on its upper bound (where each first reaches `0.5`);
 //!   either end "not reached" when that bound never does.
@@ -64,6 +66,7 @@ fn next_point(t: u32) -> u32 {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GridCurve {
     points: Vec<GridPoint>,
+    mean_event_day: Option<f64>,
 }
 
 /// `S` at one grid point, with its 95 % interval.
@@ -88,6 +91,7 @@ pub fn estimate(days: &[KeyedDay], requests: u64) -> GridCurve {
     let (mut e_prev, mut c_prev) = (0u64, 0u64);
     let mut survival = 1.0;
     let mut greenwood = 0.0;
+    let (mut event_days, mut all_events) = (0.0, 0.0);
     let mut points = Vec::new();
     let mut next = days.iter().peekable();
     let mut t = 0;
@@ -105,6 +109,9 @@ pub fn estimate(days: &[KeyedDay], requests: u64) -> GridCurve {
             break;
         }
         let events = (e - e_prev) as f64;
+        let before = points.last().map_or(0, |p: &GridPoint| p.day);
+        event_days += events * f64::from(before + t) / 2.0;
+        all_events += events;
         survival *= 1.0 - (events / exposed).min(1.0);
         if exposed > events {
             greenwood += events / (exposed * (exposed - events));
@@ -118,7 +125,10 @@ pub fn estimate(days: &[KeyedDay], requests: u64) -> GridCurve {
         });
         (e_prev, c_prev) = (e, c);
     }
-    GridCurve { points }
+    GridCurve {
+        points,
+        mean_event_day: (all_events > 0.0).then(|| event_days / all_events),
+    }
 }
 
 impl GridCurve {
@@ -162,6 +172,11 @@ impl GridCurve {
             .take_while(|p| p.day <= t)
             .last()
             .map_or(1.0, |p| p.survival)
+    }
+
+    /// The mean delay of the events, each at its interval's midpoint.
+    pub fn mean_event_day(&self) -> Option<f64> {
+        self.mean_event_day
     }
 
     /// The interpolated median, `None` when not reached.
@@ -249,6 +264,8 @@ mod tests {
         assert!((curve.survival_at(365) - 0.24).abs() < 1e-12);
         // 0.5 between (30, 0.6) and (60, 0.24): 30 + 0.1 / 0.36 · 30 ≈ 38.3.
         assert_eq!(curve.median(), Some(38));
+        // 4 events at 15, 3 at 45: (60 + 135) / 7.
+        assert_eq!(curve.mean_event_day(), Some(195.0 / 7.0));
         // Followed to day 90 at most: S(90) is read, S(180) is not estimable.
         assert!((curve.share_at(90).unwrap().survival - 0.24).abs() < 1e-12);
         assert_eq!(curve.share_at(180), None);

@@ -194,6 +194,17 @@ impl Curve {
         self.median
     }
 
+    /// The average day of the events: the mean delay over the requests
+    /// that had one, ignoring those still waiting (`None` without any).
+    pub fn mean_event_day(&self) -> Option<f64> {
+        let (mut days, mut events) = (0.0, 0u64);
+        for s in &self.steps {
+            days += f64::from(s.day) * s.events as f64;
+            events += s.events;
+        }
+        (events > 0).then(|| days / events as f64)
+    }
+
     /// The 95 % interval of the median: the first day the interval's lower
     /// bound falls to one half, and the first day its upper bound does;
     /// `None` where it never does.

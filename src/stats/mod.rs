@@ -52,6 +52,9 @@ pub trait Survival {
     /// interval; `None` when no request was followed that long (not
     /// estimable), unless every one had its event before.
     fn share_at(&self, t: u32) -> Option<Share>;
+    /// The mean delay over the requests that had their event, those still
+    /// waiting left out: the figure official reports quote.
+    fn mean_event_day(&self) -> Option<f64>;
 }
 
 /// An estimated share with its 95 % interval.
@@ -71,6 +74,9 @@ impl Survival for km::Curve {
     }
     fn median_interval(&self) -> (Option<u32>, Option<u32>) {
         km::Curve::median_interval(self)
+    }
+    fn mean_event_day(&self) -> Option<f64> {
+        km::Curve::mean_event_day(self)
     }
     fn share_at(&self, t: u32) -> Option<Share> {
         let last = self.steps().last()?;
@@ -95,6 +101,9 @@ impl Survival for grid::GridCurve {
     }
     fn median_interval(&self) -> (Option<u32>, Option<u32>) {
         grid::GridCurve::median_interval(self)
+    }
+    fn mean_event_day(&self) -> Option<f64> {
+        grid::GridCurve::mean_event_day(self)
     }
     fn share_at(&self, t: u32) -> Option<Share> {
         self.share_at(t).map(|p| Share {

@@ -1063,7 +1063,7 @@ async fn finding_2_published_curves_give_back_no_per_day_counts() {
 
 /// A country row's figures estimated from its requests (`victims_identified`
 /// is hidden with them too, but is a count: a published 0 tells nothing).
-const ESTIMATES: [&str; 21] = [
+const ESTIMATES: [&str; 22] = [
     "response_rate",
     "response_rate_ci",
     "refusal_rate",
@@ -1082,6 +1082,7 @@ const ESTIMATES: [&str; 21] = [
     "share_unanswered_180_ci",
     "share_unanswered_365",
     "share_unanswered_365_ci",
+    "mean_days_to_response_among_answered",
     "median_days_to_execution",
     "median_days_to_execution_ci",
     "median_execution_not_reached",
@@ -1091,7 +1092,7 @@ const ESTIMATES: [&str; 21] = [
 /// `requests`, gives back `answered` (a rate times the requests; one less
 /// a share; Wilson's interval inverted: its centre is `(p + z²/2n) / (1 +
 /// z²/n)`).
-const FROM_ANSWERED: [&str; 11] = [
+const FROM_ANSWERED: [&str; 12] = [
     "response_rate",
     "response_rate_ci",
     "median_days_to_response",
@@ -1103,6 +1104,7 @@ const FROM_ANSWERED: [&str; 11] = [
     "share_unanswered_180_ci",
     "share_unanswered_365",
     "share_unanswered_365_ci",
+    "mean_days_to_response_among_answered",
 ];
 
 /// `x` from the Wilson interval `[low, high]` of `x / n`: the published

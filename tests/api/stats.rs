@@ -106,6 +106,8 @@ async fn exact_figures_follow_the_hand_worked_kaplan_meier_estimates() {
     assert_eq!(no["share_unanswered_180"], Value::Null);
     assert_eq!(no["share_unanswered_180_ci"], Value::Null);
     assert_eq!(no["share_unanswered_365"], Value::Null);
+    // The official figure: the average over the two answered, (10 + 30) / 2.
+    assert_eq!(no["mean_days_to_response_among_answered"], 20.0);
     // The acknowledgement: the first sign of receipt, by an acknowledgement
     // (day 5) or by the answer itself (days 10 and 30). S(5) = 3/4, S(10) =
     // 1/2: the median is day 10; its interval opens on day 5 (lower bound
@@ -170,7 +172,7 @@ const COUNTS: [&str; 11] = [
 ];
 
 /// The figures each count gives back with `requests` (docs/DOMAIN.md §9.3).
-const FROM_ANSWERED: [&str; 11] = [
+const FROM_ANSWERED: [&str; 12] = [
     "response_rate",
     "response_rate_ci",
     "median_days_to_response",
@@ -182,6 +184,7 @@ const FROM_ANSWERED: [&str; 11] = [
     "share_unanswered_180_ci",
     "share_unanswered_365",
     "share_unanswered_365_ci",
+    "mean_days_to_response_among_answered",
 ];
 const FROM_ACKNOWLEDGED: [&str; 3] = [
     "median_days_to_acknowledgement",
@@ -323,7 +326,7 @@ async fn csv_has_one_row_per_country_and_the_totals_in_a_stable_order() {
     assert_eq!(
         lines.next(),
         Some(
-            "country,country_name,requests,answered,acknowledged,pending,executed,partially_executed,refused,withdrawn,abandoned,abandoned_no_response,response_rate,response_rate_ci_low,response_rate_ci_high,refusal_rate,refusal_rate_ci_low,refusal_rate_ci_high,abandoned_no_response_rate,abandoned_no_response_rate_ci_low,abandoned_no_response_rate_ci_high,median_days_to_acknowledgement,median_days_to_acknowledgement_ci_low,median_days_to_acknowledgement_ci_high,median_acknowledgement_not_reached,median_days_to_response,median_days_to_response_ci_low,median_days_to_response_ci_high,median_response_not_reached,share_unanswered_90,share_unanswered_90_ci_low,share_unanswered_90_ci_high,share_unanswered_180,share_unanswered_180_ci_low,share_unanswered_180_ci_high,share_unanswered_365,share_unanswered_365_ci_low,share_unanswered_365_ci_high,median_days_to_execution,median_days_to_execution_ci_low,median_days_to_execution_ci_high,median_execution_not_reached,victims_identified,suppressed"
+            "country,country_name,requests,answered,acknowledged,pending,executed,partially_executed,refused,withdrawn,abandoned,abandoned_no_response,response_rate,response_rate_ci_low,response_rate_ci_high,refusal_rate,refusal_rate_ci_low,refusal_rate_ci_high,abandoned_no_response_rate,abandoned_no_response_rate_ci_low,abandoned_no_response_rate_ci_high,median_days_to_acknowledgement,median_days_to_acknowledgement_ci_low,median_days_to_acknowledgement_ci_high,median_acknowledgement_not_reached,median_days_to_response,median_days_to_response_ci_low,median_days_to_response_ci_high,median_response_not_reached,share_unanswered_90,share_unanswered_90_ci_low,share_unanswered_90_ci_high,share_unanswered_180,share_unanswered_180_ci_low,share_unanswered_180_ci_high,share_unanswered_365,share_unanswered_365_ci_low,share_unanswered_365_ci_high,mean_days_to_response_among_answered,median_days_to_execution,median_days_to_execution_ci_low,median_days_to_execution_ci_high,median_execution_not_reached,victims_identified,suppressed"
         )
     );
     let rows: Vec<&str> = lines.collect();

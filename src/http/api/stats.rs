@@ -523,6 +523,7 @@ fn body_schema(rows_key: &str, columns: &[&str]) -> serde_json::Value {
             n if n.ends_with("_ci") => json!({
                 "type": ["array", "null"], "minItems": 2, "maxItems": 2,
                 "items": {"type": "number", "minimum": 0, "maximum": 1}}),
+            n if n.starts_with("mean_") => json!({"type": ["number", "null"], "minimum": 0}),
             n if n.ends_with("_rate") || n.starts_with("share_unanswered") => {
                 json!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
             }
