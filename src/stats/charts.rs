@@ -122,7 +122,7 @@ fn count(n: u64, language: Language) -> String {
 
 /// A percentage on an axis or a bar: `42 %`, with a narrow no-break space
 /// in French.
-fn percent(x: f64, language: Language) -> String {
+pub fn percent(x: f64, language: Language) -> String {
     match language {
         Language::En => format!("{x:.0} %"),
         Language::Fr => format!("{x:.0}\u{202f}%"),

@@ -104,7 +104,8 @@ pub const AREAS: [Area; 22] = [
     area("061", "Polynesia", "Polynésie", Some("009")),
 ];
 
-fn by_code(code: &str) -> Option<&'static Area> {
+/// The sub-region or region of M49 code `code`.
+pub fn by_code(code: &str) -> Option<&'static Area> {
     AREAS.iter().find(|a| a.code == code)
 }
 

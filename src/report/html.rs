@@ -1,0 +1,495 @@
+//! A report as one self-contained HTML document (`templates/report.html`):
+//! its styles inline, its charts inline SVG, no script and nothing fetched,
+//! every value escaped by the template. Every word in the report's
+//! language; every figure as the published tables give it, written the
+//! way the language writes numbers.
+
+use askama::Template;
+use serde_json::Value;
+
+use super::Report;
+use crate::domain::{AbandonmentReason, CountryCode, Language, RefusalGround};
+use crate::stats::ShownRow;
+use crate::stats::aggregates::Closure;
+use crate::stats::charts::percent;
+use crate::stats::reasons;
+use crate::stats::regions::{self, Grouping};
+
+/// The report as HTML.
+pub fn render(report: &Report) -> anyhow::Result<String> {
+    let w = words(report.language);
+    let t = Cells {
+        language: report.language,
+        w,
+    };
+    let page = Page {
+        lang: match report.language {
+            Language::En => "en",
+            Language::Fr => "fr",
+        },
+        w,
+        period: report.period.describe(report.language),
+        threshold: report.threshold.to_string(),
+        clocks: main_table(&t, report),
+        official: official_table(&t, report),
+        outcomes: outcomes_table(&t, report),
+        abandoned: reasons_table(&t, report, Closure::Abandoned),
+        refused: reasons_table(&t, report, Closure::Refused),
+        rates_chart: &report.rates_chart,
+        curves_chart: &report.curves_chart,
+    };
+    Ok(page.render()?)
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page<'a> {
+    lang: &'static str,
+    w: &'static Words,
+    period: String,
+    threshold: String,
+    clocks: Table,
+    official: Table,
+    outcomes: Table,
+    abandoned: Table,
+    refused: Table,
+    rates_chart: &'a str,
+    curves_chart: &'a str,
+}
+
+/// A table as laid out: headings, then rows of cells, the first a row
+/// heading; the totals last.
+struct Table {
+    heads: Vec<String>,
+    rows: Vec<Vec<String>>,
+    totals: Vec<String>,
+}
+
+/// How one report writes a cell.
+struct Cells {
+    language: Language,
+    w: &'static Words,
+}
+
+impl Cells {
+    /// Whether the published view hid `key` in `row`.
+    fn hidden(row: &ShownRow, key: &str) -> bool {
+        row.get("suppressed")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|f| f == key))
+    }
+
+    /// What a missing value says: hidden, or (for an estimate) that it
+    /// cannot be estimated.
+    fn missing(&self, row: &ShownRow, key: &str) -> String {
+        if Self::hidden(row, key) {
+            self.w.hidden.to_string()
+        } else {
+            self.w.not_estimable.to_string()
+        }
+    }
+
+    fn count(&self, row: &ShownRow, key: &str) -> String {
+        match row.get(key).and_then(Value::as_i64) {
+            Some(n) => self.language.number(n),
+            None => self.missing(row, key),
+        }
+    }
+
+    fn percent(&self, x: f64) -> String {
+        percent(x * 100.0, self.language)
+    }
+
+    /// A share with its interval: `14 % (7–24)`.
+    fn share(&self, row: &ShownRow, key: &str) -> String {
+        let Some(value) = row.get(key).and_then(Value::as_f64) else {
+            return self.missing(row, key);
+        };
+        let ci = row.get(&format!("{key}_ci")).and_then(Value::as_array);
+        match ci.map(|ends| (ends[0].as_f64(), ends[1].as_f64())) {
+            Some((Some(low), Some(high))) => format!(
+                "{} ({}–{})",
+                self.percent(value),
+                (low * 100.0).round(),
+                (high * 100.0).round()
+            ),
+            _ => self.percent(value),
+        }
+    }
+
+    /// A median in days with its interval: `65 (30–88)`, `not reached
+    /// (30–…)`.
+    fn median(&self, row: &ShownRow, key: &str, not_reached: &str) -> String {
+        let value = match (row.get(key).and_then(Value::as_i64), row.get(not_reached)) {
+            (Some(days), _) => self.language.number(days),
+            (None, Some(Value::Bool(true))) => self.w.not_reached.to_string(),
+            _ => return self.missing(row, key),
+        };
+        let ci = row.get(&format!("{key}_ci")).and_then(Value::as_array);
+        let end = |v: &Value| v.as_i64().map_or("…".to_string(), |d| self.language.number(d));
+        match ci {
+            Some(ends) if ends.len() == 2 && !(ends[0].is_null() && ends[1].is_null()) => {
+                format!("{value} ({}–{})", end(&ends[0]), end(&ends[1]))
+            }
+            _ => value,
+        }
+    }
+
+    /// Whole days.
+    fn days(&self, row: &ShownRow, key: &str) -> String {
+        match row.get(key).and_then(Value::as_f64) {
+            Some(days) => self.language.number(days.round() as i64),
+            None => self.missing(row, key),
+        }
+    }
+
+    /// The row's heading: its country, or its M49 area, in the report's
+    /// language.
+    fn name(&self, row: &ShownRow) -> String {
+        if let Some(code) = row.get("country").and_then(Value::as_str) {
+            return CountryCode::parse(code)
+                .map_or_else(|_| code.to_string(), |c| c.name_in(self.language).to_string());
+        }
+        let code = row.get("area").and_then(Value::as_str).unwrap_or_default();
+        regions::by_code(code).map_or_else(
+            || self.w.no_region.to_string(),
+            |a| a.name(self.language).to_string(),
+        )
+    }
+}
+
+/// The rows of a table by country, by name in the report's language, and
+/// the totals, each as `cells` writes it.
+fn laid_out(
+    t: &Cells,
+    report_rows: &[ShownRow],
+    totals: &ShownRow,
+    heads: Vec<String>,
+    cells: impl Fn(&ShownRow) -> Vec<String>,
+) -> Table {
+    let mut rows: Vec<Vec<String>> = report_rows
+        .iter()
+        .map(|row| {
+            let mut line = vec![t.name(row)];
+            line.extend(cells(row));
+            line
+        })
+        .collect();
+    rows.sort_by(|a, b| a[0].cmp(&b[0]));
+    let mut total = vec![t.w.all_countries.to_string()];
+    total.extend(cells(totals));
+    Table {
+        heads,
+        rows,
+        totals: total,
+    }
+}
+
+fn first_head(t: &Cells, grouping: Grouping) -> String {
+    match grouping {
+        Grouping::Country => t.w.country,
+        Grouping::Subregion => t.w.subregion,
+        Grouping::Region => t.w.region,
+    }
+    .to_string()
+}
+
+fn heads(t: &Cells, grouping: Grouping, rest: &[&str]) -> Vec<String> {
+    let mut heads = vec![first_head(t, grouping)];
+    heads.extend(rest.iter().map(|h| h.to_string()));
+    heads
+}
+
+/// The three clocks and the shares still unanswered.
+fn main_table(t: &Cells, r: &Report) -> Table {
+    let w = t.w;
+    laid_out(
+        t,
+        &r.countries.rows,
+        &r.countries.totals,
+        heads(
+            t,
+            r.grouping,
+            &[
+                w.requests,
+                w.response_rate,
+                w.days_to_acknowledgement,
+                w.days_to_response,
+                w.unanswered_90,
+                w.unanswered_365,
+                w.days_to_execution,
+            ],
+        ),
+        |row| {
+            vec![
+                t.count(row, "requests"),
+                t.share(row, "response_rate"),
+                t.median(
+                    row,
+                    "median_days_to_acknowledgement",
+                    "median_acknowledgement_not_reached",
+                ),
+                t.median(row, "median_days_to_response", "median_response_not_reached"),
+                t.share(row, "share_unanswered_90"),
+                t.share(row, "share_unanswered_365"),
+                t.median(
+                    row,
+                    "median_days_to_execution",
+                    "median_execution_not_reached",
+                ),
+            ]
+        },
+    )
+}
+
+/// The figures official reports use.
+fn official_table(t: &Cells, r: &Report) -> Table {
+    let w = t.w;
+    laid_out(
+        t,
+        &r.countries.rows,
+        &r.countries.totals,
+        heads(
+            t,
+            r.grouping,
+            &[w.requests, w.answered, w.share_answered, w.mean_days_answered],
+        ),
+        |row| {
+            vec![
+                t.count(row, "requests"),
+                t.count(row, "answered"),
+                row.get("response_rate")
+                    .and_then(Value::as_f64)
+                    .map_or_else(|| t.missing(row, "response_rate"), |x| t.percent(x)),
+                t.days(row, "mean_days_to_response_among_answered"),
+            ]
+        },
+    )
+}
+
+/// Where the requests stand on the analysis date: exclusive groups.
+fn outcomes_table(t: &Cells, r: &Report) -> Table {
+    let w = t.w;
+    laid_out(
+        t,
+        &r.countries.rows,
+        &r.countries.totals,
+        heads(
+            t,
+            r.grouping,
+            &[
+                w.requests,
+                w.pending,
+                w.executed,
+                w.partially_executed,
+                w.refused,
+                w.withdrawn,
+                w.abandoned,
+                w.abandoned_no_response,
+            ],
+        ),
+        |row| {
+            [
+                "requests",
+                "pending",
+                "executed",
+                "partially_executed",
+                "refused",
+                "withdrawn",
+                "abandoned",
+                "abandoned_no_response",
+            ]
+            .iter()
+            .map(|key| t.count(row, key))
+            .collect()
+        },
+    )
+}
+
+/// The reasons (or grounds) in all countries: one line per reason.
+fn reasons_table(t: &Cells, r: &Report, closure: Closure) -> Table {
+    let (table, heading) = match closure {
+        Closure::Abandoned => (&r.abandoned, t.w.reason),
+        Closure::Refused => (&r.refused, t.w.ground),
+    };
+    let label = |code: &str| -> String {
+        let found = match closure {
+            Closure::Abandoned => AbandonmentReason::ALL
+                .iter()
+                .find(|r| r.as_str() == code)
+                .map(|r| r.label(t.language)),
+            Closure::Refused => RefusalGround::ALL
+                .iter()
+                .find(|r| r.as_str() == code)
+                .map(|r| r.label(t.language)),
+        };
+        found.unwrap_or(code).to_string()
+    };
+    let rows = reasons::reasons(closure)
+        .into_iter()
+        .map(|code| vec![label(code), t.count(&table.totals, code)])
+        .collect();
+    Table {
+        heads: vec![heading.to_string(), t.w.requests.to_string()],
+        rows,
+        totals: vec![
+            t.w.all_reasons.to_string(),
+            t.count(&table.totals, closure.status()),
+        ],
+    }
+}
+
+/// Every word of the report in one language.
+pub struct Words {
+    pub title: &'static str,
+    pub subtitle: &'static str,
+    pub method_heading: &'static str,
+    pub method: &'static [&'static str],
+    pub disclosure: &'static str,
+    pub clocks_heading: &'static str,
+    pub clocks_note: &'static str,
+    pub official_heading: &'static str,
+    pub official_note: &'static str,
+    pub outcomes_heading: &'static str,
+    pub outcomes_note: &'static str,
+    pub reasons_heading: &'static str,
+    pub charts_heading: &'static str,
+    pub country: &'static str,
+    pub subregion: &'static str,
+    pub region: &'static str,
+    pub requests: &'static str,
+    pub answered: &'static str,
+    pub response_rate: &'static str,
+    pub share_answered: &'static str,
+    pub mean_days_answered: &'static str,
+    pub days_to_acknowledgement: &'static str,
+    pub days_to_response: &'static str,
+    pub days_to_execution: &'static str,
+    pub unanswered_90: &'static str,
+    pub unanswered_365: &'static str,
+    pub pending: &'static str,
+    pub executed: &'static str,
+    pub partially_executed: &'static str,
+    pub refused: &'static str,
+    pub withdrawn: &'static str,
+    pub abandoned: &'static str,
+    pub abandoned_no_response: &'static str,
+    pub reason: &'static str,
+    pub ground: &'static str,
+    pub all_reasons: &'static str,
+    pub all_countries: &'static str,
+    pub no_region: &'static str,
+    pub hidden: &'static str,
+    pub not_estimable: &'static str,
+    pub not_reached: &'static str,
+    pub threshold: &'static str,
+}
+
+pub fn words(language: Language) -> &'static Words {
+    match language {
+        Language::En => &ENGLISH,
+        Language::Fr => &FRENCH,
+    }
+}
+
+const ENGLISH: Words = Words {
+    title: "Mutual legal assistance: how requested states answer",
+    subtitle: "Requests for mutual legal assistance sent abroad, and what became of them",
+    method_heading: "How to read these figures",
+    method: &[
+        "Three clocks start when a request is sent: the days until the requested state acknowledges receipt (by an acknowledgement, or by its answer), until its first substantive answer (an acknowledgement is not an answer), and until the request is executed.",
+        "Many requests are still waiting on the date of the figures. Leaving them out would flatter slow states; counting them as failures would judge them too early. They are counted as censored — waiting for as long as they have been observed — with the Kaplan–Meier method, which medical trials use for the same reason.",
+        "A median is the number of days by which half the requests had their answer. When fewer than half have ever been answered, the median is “not reached”: no number of days can be given, which is itself the finding.",
+        "Every estimate comes with its 95 % confidence interval, in brackets: the range the true value lies in with 95 % confidence. A wide interval means few requests; read the figure with it. Rates use the Wilson interval, medians and shares the Greenwood interval of the Kaplan–Meier estimate.",
+        "A share after 90 or 365 days is “not estimable” when no request of the group has been followed that long: it is never shown as 0 % or 100 %.",
+    ],
+    disclosure: "Disclosure control: these are published figures. Each count carries a small, consistent noise (at most 2 either way), counts from 1 to {threshold} − 1 are hidden, and figures built on too few requests are hidden with them, so that no figure can point to one case or one child. Totals are counts of their own and need not equal the sum of the rows.",
+    clocks_heading: "Three clocks, and the requests still unanswered",
+    clocks_note: "Days are medians (95 % confidence interval); shares are the estimated share of requests still without a substantive answer that many days after sending.",
+    official_heading: "The figures official reports use",
+    official_note: "These are the figures usually published: counts, the share answered, and the average delay over the answered requests only. The average flatters slow states: the requests they never answer do not count, so the fewer they answer, the better it looks.",
+    outcomes_heading: "Where the requests stand",
+    outcomes_note: "Each request is in exactly one of these groups on the date of the figures. Whether a request was answered is a separate question: an abandoned request may have been answered first.",
+    reasons_heading: "Why requests were abandoned or refused",
+    charts_heading: "Charts",
+    country: "Country",
+    subregion: "Sub-region (UN M49)",
+    region: "Region (UN M49)",
+    requests: "Requests",
+    answered: "Answered",
+    response_rate: "Answered (share)",
+    share_answered: "Share answered",
+    mean_days_answered: "Average days to an answer (answered only)",
+    days_to_acknowledgement: "Days to acknowledgement",
+    days_to_response: "Days to an answer",
+    days_to_execution: "Days to execution",
+    unanswered_90: "Unanswered after 90 days",
+    unanswered_365: "Unanswered after 365 days",
+    pending: "Still open",
+    executed: "Executed",
+    partially_executed: "Partially executed",
+    refused: "Refused",
+    withdrawn: "Withdrawn",
+    abandoned: "Abandoned",
+    abandoned_no_response: "of which for no answer",
+    reason: "Reason for abandoning",
+    ground: "Ground for refusal",
+    all_reasons: "All reasons",
+    all_countries: "All countries",
+    no_region: "Outside the M49 regions",
+    hidden: "hidden",
+    not_estimable: "not estimable",
+    not_reached: "not reached",
+    threshold: "threshold",
+};
+
+const FRENCH: Words = Words {
+    title: "Entraide pénale internationale : comment répondent les États requis",
+    subtitle: "Demandes d'entraide envoyées à l'étranger, et ce qu'elles sont devenues",
+    method_heading: "Comment lire ces chiffres",
+    method: &[
+        "Trois délais courent dès l'envoi d'une demande : les jours jusqu'à ce que l'État requis en accuse réception (par un accusé de réception, ou par sa réponse), jusqu'à sa première réponse sur le fond (un accusé de réception n'est pas une réponse), et jusqu'à l'exécution de la demande.",
+        "Beaucoup de demandes attendent encore à la date des chiffres. Les écarter flatterait les États lents ; les compter comme des échecs les jugerait trop tôt. Elles sont comptées comme censurées — en attente depuis aussi longtemps qu'on les a observées — par la méthode de Kaplan-Meier, que les essais cliniques emploient pour la même raison.",
+        "Une médiane est le nombre de jours au bout duquel la moitié des demandes avaient reçu leur réponse. Quand moins de la moitié ont jamais reçu de réponse, la médiane n'est « pas atteinte » : aucun nombre de jours ne peut être donné, et c'est là le constat.",
+        "Chaque estimation est donnée avec son intervalle de confiance à 95 %, entre parenthèses : la fourchette où se trouve la vraie valeur avec une confiance de 95 %. Un intervalle large signale peu de demandes ; lisez le chiffre avec lui. Les taux portent l'intervalle de Wilson, les médianes et les parts celui de Greenwood de l'estimation de Kaplan-Meier.",
+        "Une part après 90 ou 365 jours est « non estimable » quand aucune demande du groupe n'a été suivie aussi longtemps : elle n'est jamais donnée comme 0 % ou 100 %.",
+    ],
+    disclosure: "Contrôle de la divulgation : ces chiffres sont publiés. Chaque effectif porte un petit bruit constant (au plus 2 dans un sens ou dans l'autre), les effectifs de 1 à {threshold} − 1 sont masqués, ainsi que les chiffres bâtis sur trop peu de demandes, afin qu'aucun chiffre ne puisse désigner une affaire ou un enfant. Les totaux sont des effectifs à part entière et ne sont pas forcément la somme des lignes.",
+    clocks_heading: "Trois délais, et les demandes encore sans réponse",
+    clocks_note: "Les jours sont des médianes (intervalle de confiance à 95 %) ; les parts sont la part estimée des demandes encore sans réponse sur le fond autant de jours après l'envoi.",
+    official_heading: "Les chiffres des rapports officiels",
+    official_note: "Ce sont les chiffres habituellement publiés : des effectifs, la part des demandes ayant reçu une réponse, et le délai moyen sur les seules demandes ayant reçu une réponse. Cette moyenne flatte les États lents : les demandes auxquelles ils ne répondent jamais n'y comptent pas, si bien que moins ils répondent, meilleure elle paraît.",
+    outcomes_heading: "Où en sont les demandes",
+    outcomes_note: "Chaque demande est dans un seul de ces groupes à la date des chiffres. Avoir reçu une réponse est une autre question : une demande abandonnée peut avoir reçu une réponse auparavant.",
+    reasons_heading: "Pourquoi des demandes ont été abandonnées ou refusées",
+    charts_heading: "Graphiques",
+    country: "Pays",
+    subregion: "Sous-région (M49 des Nations unies)",
+    region: "Région (M49 des Nations unies)",
+    requests: "Demandes",
+    answered: "Avec réponse",
+    response_rate: "Avec réponse (part)",
+    share_answered: "Part avec réponse",
+    mean_days_answered: "Délai moyen de réponse en jours (demandes avec réponse seulement)",
+    days_to_acknowledgement: "Jours jusqu'à l'accusé de réception",
+    days_to_response: "Jours jusqu'à une réponse",
+    days_to_execution: "Jours jusqu'à l'exécution",
+    unanswered_90: "Sans réponse après 90 jours",
+    unanswered_365: "Sans réponse après 365 jours",
+    pending: "En cours",
+    executed: "Exécutées",
+    partially_executed: "Partiellement exécutées",
+    refused: "Refusées",
+    withdrawn: "Retirées",
+    abandoned: "Abandonnées",
+    abandoned_no_response: "dont faute de réponse",
+    reason: "Motif d'abandon",
+    ground: "Motif de refus",
+    all_reasons: "Tous motifs",
+    all_countries: "Tous pays",
+    no_region: "Hors des régions M49",
+    hidden: "masqué",
+    not_estimable: "non estimable",
+    not_reached: "non atteinte",
+    threshold: "seuil",
+};
