@@ -250,6 +250,17 @@ pub enum Bucket {
     Month,
 }
 
+impl Bucket {
+    /// The bucket's name in a query: `year`, `quarter` or `month`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Year => "year",
+            Bucket::Quarter => "quarter",
+            Bucket::Month => "month",
+        }
+    }
+}
+
 impl std::str::FromStr for Bucket {
     type Err = &'static str;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
