@@ -641,15 +641,21 @@ pub struct CohortsTable;
 
 impl utoipa::PartialSchema for CohortsTable {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        let schema_of = |s: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
-            serde_json::to_value(s).expect("schemas serialise")
-        };
+        let buckets = [Bucket::Year, Bucket::Quarter, Bucket::Month].map(Bucket::as_str);
         table_schema_with(
             "cohorts",
             &cohorts::COLUMNS,
             vec![
-                ("bucket", schema_of(BucketName::schema())),
-                ("horizon", schema_of(HorizonDays::schema())),
+                (
+                    "bucket",
+                    serde_json::json!({"type": "string", "enum": buckets,
+                        "description": "The cohorts' period of sending"}),
+                ),
+                (
+                    "horizon",
+                    serde_json::json!({"type": "integer", "enum": Horizon::ALL.map(Horizon::days),
+                        "description": "Days after sending within which a first response counts"}),
+                ),
             ],
         )
     }
