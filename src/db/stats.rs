@@ -38,8 +38,8 @@ use diesel::sql_types::{BigInt, Date, Integer, Text};
 
 use super::DbConnection;
 use crate::stats::aggregates::{
-    Aggregates, Bucket, BucketCounts, BucketDay, Closure, CountryCounts, CountryDay, DayKeys,
-    Population, ReasonCount, Waiting,
+    Aggregates, Bucket, BucketCounts, BucketDay, Closure, CohortCounts, CountryCounts, CountryDay,
+    DayKeys, Population, ReasonCount, Waiting,
 };
 use crate::stats::km::DayCount;
 
@@ -626,6 +626,39 @@ pub fn bucket_counts(
         executed_keys = keys_where("s = 'executed'"),
         refused_keys = keys_where("s = 'refused'"),
         abandoned_keys = keys_where("s = 'abandoned'"),
+    );
+    load(conn, sql, values)
+}
+
+/// Per cohort (bucket of `sent_at`), in time order: the requests sent and
+/// those answered within `horizon_days` — a first response on or before
+/// `as_of`, at most that many days after sending (a response dated before
+/// sending counts as day 0) — with the sums of their record keys. Buckets
+/// without any request are absent.
+pub fn cohort_counts(
+    conn: &mut DbConnection,
+    p: &Population,
+    bucket: Bucket,
+    horizon_days: u32,
+) -> QueryResult<Vec<CohortCounts>> {
+    let mut d = dialect(conn);
+    let (filter, as_of, values) = where_clause(&mut d, p);
+    let requests = d.requests();
+    let within = format!(
+        "first_response_at <= {as_of} AND {} <= {horizon_days}",
+        d.days("first_response_at", "sent_at")
+    );
+    let sql = format!(
+        "SELECT bucket, COUNT(*) AS sent, \
+                COUNT(*) FILTER (WHERE in_time = 1) AS answered_within, \
+                {all_keys} AS sent_key, {within_keys} AS answered_within_key \
+         FROM (SELECT {label} AS bucket, CASE WHEN {within} THEN 1 ELSE 0 END AS in_time, \
+                      record_key \
+               FROM {requests} WHERE {filter}) AS population \
+         GROUP BY bucket ORDER BY bucket",
+        label = d.bucket(bucket, "sent_at"),
+        all_keys = key_sum(""),
+        within_keys = key_sum("FILTER (WHERE in_time = 1)"),
     );
     load(conn, sql, values)
 }

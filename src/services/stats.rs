@@ -5,9 +5,11 @@
 use super::{Error, Result, Services};
 use crate::db;
 use crate::domain::{Language, Role};
-use crate::stats::aggregates::{Aggregates, Bucket, Closure, Population, Waiting, grouped_reasons};
+use crate::stats::aggregates::{
+    Aggregates, Bucket, Closure, Horizon, Population, Waiting, grouped_reasons,
+};
 use crate::stats::regions::Grouping;
-use crate::stats::{ShownTable, charts, countries, curves, reasons, timeline};
+use crate::stats::{ShownTable, charts, cohorts, countries, curves, reasons, timeline};
 
 /// Which figures a caller gets: the exact ones, or the published view
 /// (counts below `threshold` and what could rebuild them hidden).
@@ -131,6 +133,42 @@ impl Services {
         Ok(match view.suppress_with() {
             None => timeline::exact(&timeline::table(counts, days)),
             Some(threshold) => timeline::published(&counts, &days, threshold),
+        })
+    }
+
+    /// Per cohort (period of sending): the requests sent, those answered
+    /// within the horizon and the share answered within it with its
+    /// interval. The per-day counts of the days to a first response are
+    /// read only when some cohort may be incomplete.
+    pub async fn cohorts_table(
+        &self,
+        population: &Population,
+        bucket: Bucket,
+        horizon: Horizon,
+        view: View,
+    ) -> Result<ShownTable> {
+        let frame = cohorts::Frame::of(population, bucket, horizon);
+        let population = population.clone();
+        let (counts, days) = self
+            .db
+            .read(move |conn| {
+                let counts = db::stats::cohort_counts(conn, &population, bucket, horizon.days())?;
+                let days = if frame.all_complete() {
+                    Vec::new()
+                } else {
+                    db::stats::bucket_waiting_days(
+                        conn,
+                        &population,
+                        Waiting::FirstResponse,
+                        bucket,
+                    )?
+                };
+                Ok::<_, db::Error>((counts, days))
+            })
+            .await?;
+        Ok(match view.suppress_with() {
+            None => cohorts::exact(&cohorts::table(counts, days, frame)),
+            Some(threshold) => cohorts::published(&counts, &days, frame, threshold),
         })
     }
 

@@ -261,6 +261,17 @@ pub enum Bucket {
     Month,
 }
 
+impl Bucket {
+    /// The bucket's name in a query: `year`, `quarter` or `month`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Year => "year",
+            Bucket::Quarter => "quarter",
+            Bucket::Month => "month",
+        }
+    }
+}
+
 impl std::str::FromStr for Bucket {
     type Err = &'static str;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -352,6 +363,102 @@ impl BucketCounts {
             key: c.key,
         });
         BucketCounts::from_cells(self.bucket.clone(), cells)
+    }
+}
+
+/// How long after sending a response counts in the cohort table
+/// (`GET /stats/cohorts`): 90, 180 or 365 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Horizon {
+    Days90,
+    Days180,
+    #[default]
+    Days365,
+}
+
+impl Horizon {
+    pub const ALL: [Horizon; 3] = [Horizon::Days90, Horizon::Days180, Horizon::Days365];
+
+    /// The horizon in days.
+    pub fn days(self) -> u32 {
+        match self {
+            Horizon::Days90 => 90,
+            Horizon::Days180 => 180,
+            Horizon::Days365 => 365,
+        }
+    }
+}
+
+impl std::str::FromStr for Horizon {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "90" => Ok(Horizon::Days90),
+            "180" => Ok(Horizon::Days180),
+            "365" => Ok(Horizon::Days365),
+            _ => Err("must be 90, 180 or 365 (days)"),
+        }
+    }
+}
+
+/// One cohort's counts (the requests sent in one bucket of `sent_at`):
+/// `sent`, and `answered_within` the horizon — a first response by
+/// `as_of` at most the horizon's days after sending.
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
+pub struct CohortCounts {
+    #[diesel(sql_type = Text)]
+    pub bucket: String,
+    #[diesel(sql_type = BigInt)]
+    pub sent: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered_within: i64,
+    /// The sums of the record keys of each count's requests.
+    #[diesel(sql_type = BigInt)]
+    pub sent_key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered_within_key: i64,
+}
+
+impl CohortCounts {
+    /// The counts' names, in [`Self::cells`] order.
+    pub const FIELDS: [&'static str; 2] = ["sent", "answered_within"];
+
+    /// Each count with its cell, in [`Self::FIELDS`] order.
+    pub fn cells(&self) -> [Cell; 2] {
+        [
+            Cell::of(self.sent, self.sent_key),
+            Cell::of(self.answered_within, self.answered_within_key),
+        ]
+    }
+
+    /// Rebuilt from cells in [`Self::FIELDS`] order.
+    pub fn from_cells(bucket: String, cells: [Cell; 2]) -> CohortCounts {
+        let [s, a] = cells.map(|c| (c.count as i64, i64::from(c.key)));
+        CohortCounts {
+            bucket,
+            sent: s.0,
+            answered_within: a.0,
+            sent_key: s.1,
+            answered_within_key: a.1,
+        }
+    }
+
+    /// The counts of the union of two disjoint sets of requests.
+    pub fn plus(&self, other: &CohortCounts) -> CohortCounts {
+        let (a, b) = (self.cells(), other.cells());
+        CohortCounts::from_cells(
+            self.bucket.clone(),
+            std::array::from_fn(|i| a[i].plus(b[i])),
+        )
+    }
+
+    /// The published counts (each cell perturbed; keys kept).
+    pub fn perturbed(&self) -> CohortCounts {
+        let cells = self.cells().map(|c| Cell {
+            count: c.published(),
+            key: c.key,
+        });
+        CohortCounts::from_cells(self.bucket.clone(), cells)
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod aggregates;
 pub mod cellkey;
 pub mod charts;
+pub mod cohorts;
 pub mod countries;
 pub mod curves;
 pub mod grid;

@@ -798,6 +798,7 @@ async fn the_api_answers_as_recorded() {
     s.app.pin_record_keys().await;
     stats(&mut s).await;
     charts(&mut s).await;
+    cohorts(&mut s).await;
 
     let mut files: BTreeMap<String, String> = s
         .files
@@ -2422,6 +2423,34 @@ async fn stats(s: &mut Scenario) {
         &[],
     )
     .await;
+}
+
+/// The cohorts at fixed horizons, exact and published, and their bad
+/// parameters.
+async fn cohorts(s: &mut Scenario) {
+    s.area = "cohorts";
+    let path = "/api/v1/stats/cohorts";
+    s.get(path, "admin").await;
+    s.get(&format!("{path}?format=csv"), "admin").await;
+    s.get(path, "analyst").await;
+    s.get(&format!("{path}?bucket=quarter&horizon=90"), "coordinator")
+        .await;
+    s.get(
+        &format!("{path}?bucket=quarter&horizon=180&format=csv"),
+        "analyst",
+    )
+    .await;
+    s.get(
+        &format!("{path}?bucket=month&horizon=365&sent_from=2025-01-01&sent_to=2025-12-31"),
+        "clerk",
+    )
+    .await;
+    // Bad parameters.
+    s.get(&format!("{path}?horizon=30&bucket=week"), "admin")
+        .await;
+    s.get(&format!("{path}?bucket=month&horizon=90"), "analyst")
+        .await;
+    s.get(path, "no token").await;
 }
 
 /// Response curves and the SVG charts.

@@ -39,6 +39,7 @@ mod smtp;
 mod stats;
 mod stats_aggregate;
 mod stats_charts;
+mod stats_cohorts;
 mod stats_regions;
 mod stats_tables;
 mod transitions;

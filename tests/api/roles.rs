@@ -86,6 +86,7 @@ enum Endpoint {
     AbandonmentStats,
     RefusalStats,
     TimelineStats,
+    CohortStats,
     CreateUser,
     ListUsers,
     RotateToken,
@@ -93,7 +94,7 @@ enum Endpoint {
 }
 
 /// The table: endpoint, who may call it, the status on success.
-const MATRIX: [(Endpoint, Right, u16); 38] = [
+const MATRIX: [(Endpoint, Right, u16); 39] = [
     (Endpoint::ListRequests, Right::Cases, 200),
     (Endpoint::CreateRequest, Right::Cases, 201),
     (Endpoint::GetRequest, Right::Cases, 200),
@@ -131,6 +132,7 @@ const MATRIX: [(Endpoint, Right, u16); 38] = [
     (Endpoint::AbandonmentStats, Right::SignedIn, 200),
     (Endpoint::RefusalStats, Right::SignedIn, 200),
     (Endpoint::TimelineStats, Right::SignedIn, 200),
+    (Endpoint::CohortStats, Right::SignedIn, 200),
     (Endpoint::CreateUser, Right::Users, 201),
     (Endpoint::ListUsers, Right::Users, 200),
     (Endpoint::RotateToken, Right::Users, 200),
@@ -431,6 +433,11 @@ async fn prepare(app: &TestApp, endpoint: Endpoint) -> Call {
         Endpoint::TimelineStats => call(
             Method::GET,
             "/api/v1/stats/timeline?bucket=quarter".into(),
+            None,
+        ),
+        Endpoint::CohortStats => call(
+            Method::GET,
+            "/api/v1/stats/cohorts?bucket=quarter&horizon=180".into(),
             None,
         ),
         Endpoint::FollowUp => {

@@ -22,9 +22,9 @@ use crate::http::routing::{self, Routes};
 use crate::http::state::AppState;
 use crate::services::Services;
 use crate::services::stats::View;
-use crate::stats::aggregates::{Bucket, Closure, Population};
+use crate::stats::aggregates::{Bucket, Closure, Horizon, Population};
 use crate::stats::regions::Grouping;
-use crate::stats::{ShownRow, ShownTable, countries, reasons, release, timeline};
+use crate::stats::{ShownRow, ShownTable, cohorts, countries, reasons, release, timeline};
 
 pub fn routes(r: &mut Routes) {
     r.add("/stats/countries", [routing::get(countries_table)])
@@ -36,7 +36,8 @@ pub fn routes(r: &mut Routes) {
             "/stats/refusal-grounds",
             [routing::get(refusal_grounds_table)],
         )
-        .add("/stats/timeline", [routing::get(timeline_table)]);
+        .add("/stats/timeline", [routing::get(timeline_table)])
+        .add("/stats/cohorts", [routing::get(cohorts_table)]);
 }
 
 /// Which requests the figures cover, and for whom.
@@ -261,6 +262,43 @@ fn grouping<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Grouping>, 
     from_str(d).map(Some)
 }
 
+/// The cohort table's periods and horizon.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CohortParams {
+    /// The period of sending of a cohort (default year; published view: year or quarter)
+    #[param(value_type = BucketName, inline, required = false)]
+    #[serde(default, deserialize_with = "bucket")]
+    bucket: Option<Bucket>,
+    /// Days after sending within which a first response counts: 90, 180 or 365 (default)
+    #[param(value_type = HorizonDays, inline, required = false)]
+    #[serde(default, deserialize_with = "horizon")]
+    horizon: Option<Horizon>,
+}
+
+impl ParamGroup for CohortParams {
+    const UNKNOWN: &'static str = "is not a parameter of the statistics";
+}
+
+fn horizon<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Horizon>, D::Error> {
+    from_str(d).map(Some)
+}
+
+/// How [`Horizon`] is written in a query: one of its numbers of days.
+struct HorizonDays;
+
+impl utoipa::PartialSchema for HorizonDays {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .enum_values(Some(Horizon::ALL.map(Horizon::days)))
+            .default(Some(Horizon::default().days().into()))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for HorizonDays {}
+
 /// Whether the caller asked for CSV by its `Accept` header.
 pub(super) fn accepts_csv(req: &HttpRequest) -> bool {
     req.headers()
@@ -309,6 +347,10 @@ pub struct TableBody {
     pub sent_to: Option<NaiveDate>,
     pub suppression: Suppression,
     pub totals: ShownRow,
+    /// The table's own parameters, as it read them (the cohorts' `bucket`
+    /// and `horizon`); none for the other tables.
+    #[serde(flatten)]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What one table endpoint answers with.
@@ -331,6 +373,18 @@ fn table_response(
     table: Table,
     shown: ShownTable,
 ) -> Result<HttpResponse, ApiError> {
+    table_response_with(csv, population, view, table, shown, serde_json::Map::new())
+}
+
+/// [`table_response`], the JSON stating the table's own `parameters`.
+fn table_response_with(
+    csv: bool,
+    population: &Population,
+    view: View,
+    table: Table,
+    shown: ShownTable,
+    parameters: serde_json::Map<String, serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
     let ShownTable { rows, mut totals } = shown;
     if csv {
         let mut all: Vec<&ShownRow> = rows.iter().collect();
@@ -350,6 +404,7 @@ fn table_response(
         sent_to: population.sent_to,
         suppression: view.into(),
         totals,
+        parameters,
     }))
 }
 
@@ -484,6 +539,57 @@ async fn timeline_table(
     table_response(format.csv(&req), &population, view, table, shown)
 }
 
+/// Per period of sending: the share answered within a horizon
+///
+/// Per cohort (the requests sent in one year, quarter or month): `sent`,
+/// `answered_within` the horizon (90, 180 or 365 days) and the share
+/// answered within it with its 95 % interval — Wilson's when every request
+/// of the cohort was followed for the whole horizon (`complete`), 1 − S of
+/// Kaplan–Meier otherwise, `null` when no request was followed that long —
+/// then the cohorts pooled.
+#[utoipa::path(
+    get, path = "/api/v1/stats/cohorts", operation_id = "statsCohorts", tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat, CohortParams),
+    responses((status = 200, description = "The table", content(
+        (CohortsTable = "application/json"), (String = "text/csv"))))
+)]
+async fn cohorts_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+    params: Params<(StatsFilters, (TableFormat, CohortParams))>,
+) -> Result<HttpResponse, ApiError> {
+    let (filters, (format, cohort)) = params.0;
+    let (population, view) = filters.scope(&state.services, auth.user.role, cohort.bucket)?;
+    let (bucket, horizon) = (
+        cohort.bucket.unwrap_or_default(),
+        cohort.horizon.unwrap_or_default(),
+    );
+    let shown = state
+        .services
+        .cohorts_table(&population, bucket, horizon, view)
+        .await?;
+    let table = Table {
+        name: "cohorts",
+        rows_key: "cohorts",
+        columns: cohorts::COLUMNS.to_vec(),
+        label: vec!["cohort"],
+    };
+    let parameters = serde_json::Map::from_iter([
+        ("bucket".to_string(), bucket.as_str().into()),
+        ("horizon".to_string(), horizon.days().into()),
+    ]);
+    table_response_with(
+        format.csv(&req),
+        &population,
+        view,
+        table,
+        shown,
+        parameters,
+    )
+}
+
 /// The schema of a table's JSON, column by column: `{as_of, sent_from,
 /// sent_to, suppression, <rows>: [...], totals}`; each row holds `columns`
 /// (the totals lack the label columns). Hidden figures are `null` and named
@@ -493,26 +599,50 @@ fn table_schema(
     rows_key: &str,
     columns: &[&'static str],
 ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    table_schema_with(rows_key, columns, Vec::new())
+}
+
+/// [`table_schema`] with the table's own parameters in the body (`name`,
+/// schema), required like the rest. A table by country is one of two:
+/// rows of countries, or rows of M49 areas under `areas`
+/// (`group=subregion|region`).
+fn table_schema_with(
+    rows_key: &str,
+    columns: &[&'static str],
+    parameters: Vec<(&str, serde_json::Value)>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     let schema = if columns.contains(&"country") {
         serde_json::json!({"oneOf": [
-            body_schema(rows_key, columns),
-            body_schema(rows_key_of(Grouping::Region), &Grouping::Region.columns(columns)),
+            body_schema(rows_key, columns, &parameters),
+            body_schema(
+                rows_key_of(Grouping::Region),
+                &Grouping::Region.columns(columns),
+                &parameters,
+            ),
         ]})
     } else {
-        body_schema(rows_key, columns)
+        body_schema(rows_key, columns, &parameters)
     };
     serde_json::from_value(schema).expect("a valid schema")
 }
 
-/// The schema of one shape of a table's JSON (see [`table_schema`]).
-fn body_schema(rows_key: &str, columns: &[&str]) -> serde_json::Value {
+/// The schema of one shape of a table's JSON (see [`table_schema_with`]).
+fn body_schema(
+    rows_key: &str,
+    columns: &[&str],
+    parameters: &[(&str, serde_json::Value)],
+) -> serde_json::Value {
     use serde_json::{Map, Value, json};
     use utoipa::PartialSchema;
     let column = |name: &str| -> Value {
         match name {
             "country" => serde_json::to_value(CountryCode::schema()).expect("schemas serialise"),
-            "country_name" | "bucket" | "area_name" => json!({"type": "string"}),
+            "country_name" | "bucket" | "area_name" | "cohort" => json!({"type": "string"}),
             "area" => json!({"type": "string", "pattern": "^([0-9]{3})?$"}),
+            "complete" => json!({"type": "boolean"}),
+            "share" | "ci_low" | "ci_high" => {
+                json!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
+            }
             "suppressed" => json!({"type": "array", "items": {"type": "string", "enum": columns}}),
             n if n.ends_with("_not_reached") => json!({"type": ["boolean", "null"]}),
             // An interval: of a median in days (an end `null` when not
@@ -530,7 +660,7 @@ fn body_schema(rows_key: &str, columns: &[&str]) -> serde_json::Value {
             _ => json!({"type": ["integer", "null"], "minimum": 0}),
         }
     };
-    let labels = ["country", "country_name", "bucket", "area", "area_name"];
+    let labels = ["country", "country_name", "bucket", "area", "area_name", "cohort"];
     let row = |with_labels: bool| -> Value {
         let names: Vec<&str> = columns
             .iter()
@@ -542,7 +672,7 @@ fn body_schema(rows_key: &str, columns: &[&str]) -> serde_json::Value {
         json!({"type": "object", "properties": properties, "required": names,
                "additionalProperties": false})
     };
-    json!({
+    let mut schema = json!({
         "type": "object",
         "required": ["as_of", "sent_from", "sent_to", "suppression", rows_key, "totals"],
         "additionalProperties": false,
@@ -554,7 +684,15 @@ fn body_schema(rows_key: &str, columns: &[&str]) -> serde_json::Value {
             rows_key: {"type": "array", "items": row(true)},
             "totals": row(false),
         }
-    })
+    });
+    for (name, parameter) in parameters {
+        schema["required"]
+            .as_array_mut()
+            .expect("a list")
+            .push((*name).into());
+        schema["properties"][*name] = parameter.clone();
+    }
+    schema
 }
 
 /// Declares the OpenAPI schema of a table's JSON, by name.
@@ -584,6 +722,46 @@ table_schemas! {
     AbandonmentReasonsTable => ("countries", reasons::columns(Closure::Abandoned)),
     RefusalGroundsTable => ("countries", reasons::columns(Closure::Refused)),
     TimelineTable => ("buckets", timeline::COLUMNS),
+}
+
+/// The `CohortsTable` of the OpenAPI document: a table with its `bucket`
+/// and `horizon`.
+pub struct CohortsTable;
+
+impl utoipa::PartialSchema for CohortsTable {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let buckets = [Bucket::Year, Bucket::Quarter, Bucket::Month].map(Bucket::as_str);
+        table_schema_with(
+            "cohorts",
+            &cohorts::COLUMNS,
+            vec![
+                (
+                    "bucket",
+                    serde_json::json!({"type": "string", "enum": buckets,
+                        "description": "The cohorts' period of sending"}),
+                ),
+                (
+                    "horizon",
+                    serde_json::json!({"type": "integer", "enum": Horizon::ALL.map(Horizon::days),
+                        "description": "Days after sending within which a first response counts"}),
+                ),
+            ],
+        )
+    }
+}
+
+impl utoipa::ToSchema for CohortsTable {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            Suppression::name().into_owned(),
+            <Suppression as utoipa::PartialSchema>::schema(),
+        ));
+    }
 }
 
 #[cfg(test)]
