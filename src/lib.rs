@@ -5,8 +5,8 @@
 //! `scripts/check-module-deps` enforces it): [`domain`], [`credentials`] and
 //! [`stats`] (pure types, rules and maths) → [`config`] → [`db`] (storage)
 //! → [`alerts`], [`audit`], [`backup`], [`seed`] (work on the storage) →
-//! [`services`] (one method per operation) → [`http`] and the command line
-//! (`src/cli/`, called by `src/main.rs`), the front ends.
+//! [`services`] (one method per operation) → [`http`], [`report`] and the
+//! command line (`src/cli/`, called by `src/main.rs`), the front ends.
 
 pub mod alerts;
 pub mod audit;
@@ -17,6 +17,7 @@ pub mod credentials;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod report;
 pub mod seed;
 pub mod services;
 pub mod stats;

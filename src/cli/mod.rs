@@ -11,6 +11,7 @@
 mod alerts;
 mod audit;
 mod open;
+mod report;
 mod support;
 mod users;
 
@@ -22,7 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
 use crate::db::open::Open;
-use crate::domain::Clock;
+use crate::domain::{Clock, Language};
 use crate::services;
 use crate::stats::aggregates::Population;
 use crate::stats::countries;
@@ -59,6 +60,30 @@ enum Command {
     /// Cooperation statistics.
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// The report to publish: the published view's figures with their method, as PDF or HTML.
+    Report {
+        /// Only requests sent on or after this date (YYYY-MM-DD): the first day of a year or a quarter.
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        sent_from: Option<NaiveDate>,
+        /// Only requests sent on or before this date: the last day of --sent-from's year or quarter.
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        sent_to: Option<NaiveDate>,
+        /// The release date: the last day of a past month (default: the latest).
+        #[arg(long, value_name = "DATE", value_parser = date)]
+        as_of: Option<NaiveDate>,
+        /// The report's language, charts included.
+        #[arg(long, value_name = "LANG", default_value = "en")]
+        lang: Language,
+        /// PDF (printed by Chromium) or one self-contained HTML page.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Pdf)]
+        format: ReportFormat,
+        /// Rows by country, or by UN M49 sub-region or region.
+        #[arg(long, value_enum, default_value_t = GroupBy::Country)]
+        group: GroupBy,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// The tamper-evident history.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -131,6 +156,21 @@ enum StatsCommand {
         #[arg(long)]
         suppress: bool,
     },
+}
+
+/// `report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Pdf,
+    Html,
+}
+
+/// `report --group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GroupBy {
+    Country,
+    Subregion,
+    Region,
 }
 
 /// `stats countries --format`.
@@ -295,6 +335,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Report {
+            sent_from,
+            sent_to,
+            as_of,
+            lang,
+            format,
+            group,
+            out,
+        } => report::write(
+            settings,
+            report::Asked {
+                sent_from,
+                sent_to,
+                as_of,
+                language: lang,
+                pdf: format == ReportFormat::Pdf,
+                grouping: match group {
+                    GroupBy::Country => Grouping::Country,
+                    GroupBy::Subregion => Grouping::Subregion,
+                    GroupBy::Region => Grouping::Region,
+                },
+                out,
+            },
+        ),
         Command::Audit(AuditCommand::Verify { chunk, json }) => {
             let mut conn = open::connection(&settings.database, Open::Existing, "audit verify")?;
             let report = audit::verify(&mut conn, chunk, json)?;

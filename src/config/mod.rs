@@ -192,6 +192,9 @@ pub struct StatsSettings {
     /// Published (perturbed) counts from 1 to this − 1 are hidden in the
     /// published view, and so are figures built on fewer requests.
     pub suppression_threshold: u64,
+    /// The Chromium that prints PDF reports; `None`: the first of
+    /// `chromium`, `chromium-browser`, `google-chrome` on `PATH`.
+    pub pdf_browser: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -496,6 +499,8 @@ fn check_stats(raw: raw::Stats) -> anyhow::Result<StatsSettings> {
             raw.suppression_threshold,
             2..=1000,
         )?,
+        pdf_browser: (!raw.pdf_browser.trim().is_empty())
+            .then(|| std::path::PathBuf::from(raw.pdf_browser.trim())),
     })
 }
 

@@ -102,6 +102,7 @@ pub struct Mail {
 #[serde(deny_unknown_fields)]
 pub struct Stats {
     pub suppression_threshold: u64,
+    pub pdf_browser: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

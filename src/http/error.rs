@@ -65,6 +65,9 @@ pub enum ApiError {
     /// The database answers but cannot store: nothing was written.
     #[error("{}", .0.message())]
     Storage(StorageFault, #[source] anyhow::Error),
+    /// A PDF was asked for and no browser can print it.
+    #[error("{0}")]
+    PdfUnavailable(&'static str),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Storage(fault, _) => fault.code(),
+            ApiError::PdfUnavailable(_) => "pdf_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -148,7 +152,9 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyFailedAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::Storage(..) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Storage(..) | ApiError::PdfUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

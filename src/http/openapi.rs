@@ -48,7 +48,7 @@ use crate::domain::Role;
         api::users::list, api::users::create, api::users::deactivate, api::users::rotate_token,
         api::alerts::rules, api::alerts::stalled, api::alerts::run, api::alerts::notifications,
         api::stats::countries_table, api::stats::abandonment_reasons_table,
-        api::stats::refusal_grounds_table, api::stats::timeline_table, api::stats::cohorts_table,
+        api::stats::refusal_grounds_table, api::stats::timeline_table, api::stats::cohorts_table, api::stats::report,
         api::charts::response_curves, api::charts::response_rates_chart,
         api::charts::response_curves_chart,
     ),

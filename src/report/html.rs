@@ -29,7 +29,10 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         },
         w,
         period: report.period.describe(report.language),
-        threshold: report.threshold.to_string(),
+        disclosure: w.disclosure.replace(
+            "{threshold}",
+            &report.language.number(report.threshold as i64),
+        ),
         clocks: main_table(&t, report),
         official: official_table(&t, report),
         outcomes: outcomes_table(&t, report),
@@ -47,7 +50,7 @@ struct Page<'a> {
     lang: &'static str,
     w: &'static Words,
     period: String,
-    threshold: String,
+    disclosure: String,
     clocks: Table,
     official: Table,
     outcomes: Table,
@@ -126,7 +129,10 @@ impl Cells {
             _ => return self.missing(row, key),
         };
         let ci = row.get(&format!("{key}_ci")).and_then(Value::as_array);
-        let end = |v: &Value| v.as_i64().map_or("…".to_string(), |d| self.language.number(d));
+        let end = |v: &Value| {
+            v.as_i64()
+                .map_or("…".to_string(), |d| self.language.number(d))
+        };
         match ci {
             Some(ends) if ends.len() == 2 && !(ends[0].is_null() && ends[1].is_null()) => {
                 format!("{value} ({}–{})", end(&ends[0]), end(&ends[1]))
@@ -147,8 +153,10 @@ impl Cells {
     /// language.
     fn name(&self, row: &ShownRow) -> String {
         if let Some(code) = row.get("country").and_then(Value::as_str) {
-            return CountryCode::parse(code)
-                .map_or_else(|_| code.to_string(), |c| c.name_in(self.language).to_string());
+            return CountryCode::parse(code).map_or_else(
+                |_| code.to_string(),
+                |c| c.name_in(self.language).to_string(),
+            );
         }
         let code = row.get("area").and_then(Value::as_str).unwrap_or_default();
         regions::by_code(code).map_or_else(
@@ -229,7 +237,11 @@ fn main_table(t: &Cells, r: &Report) -> Table {
                     "median_days_to_acknowledgement",
                     "median_acknowledgement_not_reached",
                 ),
-                t.median(row, "median_days_to_response", "median_response_not_reached"),
+                t.median(
+                    row,
+                    "median_days_to_response",
+                    "median_response_not_reached",
+                ),
                 t.share(row, "share_unanswered_90"),
                 t.share(row, "share_unanswered_365"),
                 t.median(
@@ -252,7 +264,12 @@ fn official_table(t: &Cells, r: &Report) -> Table {
         heads(
             t,
             r.grouping,
-            &[w.requests, w.answered, w.share_answered, w.mean_days_answered],
+            &[
+                w.requests,
+                w.answered,
+                w.share_answered,
+                w.mean_days_answered,
+            ],
         ),
         |row| {
             vec![
@@ -352,7 +369,8 @@ pub struct Words {
     pub official_note: &'static str,
     pub outcomes_heading: &'static str,
     pub outcomes_note: &'static str,
-    pub reasons_heading: &'static str,
+    pub abandoned_heading: &'static str,
+    pub refused_heading: &'static str,
     pub charts_heading: &'static str,
     pub country: &'static str,
     pub subregion: &'static str,
@@ -382,7 +400,6 @@ pub struct Words {
     pub hidden: &'static str,
     pub not_estimable: &'static str,
     pub not_reached: &'static str,
-    pub threshold: &'static str,
 }
 
 pub fn words(language: Language) -> &'static Words {
@@ -410,7 +427,8 @@ const ENGLISH: Words = Words {
     official_note: "These are the figures usually published: counts, the share answered, and the average delay over the answered requests only. The average flatters slow states: the requests they never answer do not count, so the fewer they answer, the better it looks.",
     outcomes_heading: "Where the requests stand",
     outcomes_note: "Each request is in exactly one of these groups on the date of the figures. Whether a request was answered is a separate question: an abandoned request may have been answered first.",
-    reasons_heading: "Why requests were abandoned or refused",
+    abandoned_heading: "Why requests were abandoned",
+    refused_heading: "Why requests were refused",
     charts_heading: "Charts",
     country: "Country",
     subregion: "Sub-region (UN M49)",
@@ -440,7 +458,6 @@ const ENGLISH: Words = Words {
     hidden: "hidden",
     not_estimable: "not estimable",
     not_reached: "not reached",
-    threshold: "threshold",
 };
 
 const FRENCH: Words = Words {
@@ -461,7 +478,8 @@ const FRENCH: Words = Words {
     official_note: "Ce sont les chiffres habituellement publiés : des effectifs, la part des demandes ayant reçu une réponse, et le délai moyen sur les seules demandes ayant reçu une réponse. Cette moyenne flatte les États lents : les demandes auxquelles ils ne répondent jamais n'y comptent pas, si bien que moins ils répondent, meilleure elle paraît.",
     outcomes_heading: "Où en sont les demandes",
     outcomes_note: "Chaque demande est dans un seul de ces groupes à la date des chiffres. Avoir reçu une réponse est une autre question : une demande abandonnée peut avoir reçu une réponse auparavant.",
-    reasons_heading: "Pourquoi des demandes ont été abandonnées ou refusées",
+    abandoned_heading: "Pourquoi des demandes ont été abandonnées",
+    refused_heading: "Pourquoi des demandes ont été refusées",
     charts_heading: "Graphiques",
     country: "Pays",
     subregion: "Sous-région (M49 des Nations unies)",
@@ -491,5 +509,4 @@ const FRENCH: Words = Words {
     hidden: "masqué",
     not_estimable: "non estimable",
     not_reached: "non atteinte",
-    threshold: "seuil",
 };

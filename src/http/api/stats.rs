@@ -11,10 +11,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Role;
 use crate::domain::{
     Channel, CountryCode, Facilitator, FieldErrors, LegalBasis, Measure, Offence, Priority,
 };
+use crate::domain::{Language, Role};
 use crate::http::auth::{Authorized, ReadStats};
 use crate::http::error::ApiError;
 use crate::http::params::{Flag, ParamGroup, Params, from_str};
@@ -37,6 +37,7 @@ pub fn routes(r: &mut Routes) {
             [routing::get(refusal_grounds_table)],
         )
         .add("/stats/timeline", [routing::get(timeline_table)])
+        .add("/stats/report", [routing::get(report)])
         .add("/stats/cohorts", [routing::get(cohorts_table)]);
 }
 
@@ -298,6 +299,118 @@ impl utoipa::PartialSchema for HorizonDays {
 }
 
 impl utoipa::ToSchema for HorizonDays {}
+
+/// The report's language and form.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// The report's language: `en` (the default) or `fr`, charts included
+    #[param(value_type = LanguageCode, inline, required = false)]
+    #[serde(default, deserialize_with = "language")]
+    lang: Option<Language>,
+    /// `pdf` (the default; needs Chromium on the server, else 503) or `html` (one self-contained page)
+    #[param(value_type = ReportFormat, inline, required = false)]
+    #[serde(default, deserialize_with = "report_format")]
+    format: Option<crate::report::Format>,
+}
+
+/// How [`Language`] is written in a query.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum LanguageCode {
+    En,
+    Fr,
+}
+
+/// How [`crate::report::Format`] is written in a query.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum ReportFormat {
+    Pdf,
+    Html,
+}
+
+impl ParamGroup for ReportParams {
+    const UNKNOWN: &'static str = "is not a parameter of the report";
+}
+
+fn language<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Language>, D::Error> {
+    from_str(d).map(Some)
+}
+
+fn report_format<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::report::Format>, D::Error> {
+    from_str(d).map(Some)
+}
+
+/// What the HTML report may load: its own inline styles and nothing else.
+const REPORT_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
+/// The report to publish
+///
+/// One self-contained document of the published view — whoever asks —
+/// in French or English: the method in plain words, the three clocks by
+/// country (or region), the figures official reports use, where the
+/// requests stand, why they were abandoned or refused, and the charts,
+/// with the period and the release date on every page. The same closed
+/// query space as the published tables (a release date, a year or a
+/// quarter, one value per filter).
+#[utoipa::path(
+    get, path = "/api/v1/stats/report", operation_id = "statsReport", tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, ReportParams, TableGroup),
+    responses(
+        (status = 200, description = "The report", content(
+            (Vec<u8> = "application/pdf"), (String = "text/html"))),
+        (status = 503, description = "A PDF was asked for and no browser can print it", body = crate::http::error::ErrorBody),
+    )
+)]
+async fn report(
+    state: web::Data<AppState>,
+    _auth: Authorized<ReadStats>,
+    params: Params<(StatsFilters, (ReportParams, TableGroup))>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::report::{self, Format};
+    let (filters, (asked, group)) = params.0;
+    // Always the published view, whatever the role.
+    let (population, _) = filters.scope(&state.services, Role::Analyst, None)?;
+    let language = asked.lang.unwrap_or(Language::En);
+    let format = asked.format.unwrap_or_default();
+    let browser = match format {
+        Format::Html => None,
+        Format::Pdf => Some(
+            report::pdf::browser(state.services.settings.stats.pdf_browser.as_deref())
+                .ok_or(ApiError::PdfUnavailable(report::pdf::NO_BROWSER))?,
+        ),
+    };
+    let gathered = report::gather(&state.services, &population, group.grouping(), language).await?;
+    let html = report::html::render(&gathered).map_err(ApiError::Internal)?;
+    let Some(browser) = browser else {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_SECURITY_POLICY, REPORT_POLICY))
+            .body(html));
+    };
+    let pdf = web::block(move || report::pdf::print(&html, &browser))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("the PDF printer stopped: {e}")))?
+        .map_err(ApiError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"mla-report-{}-{}.pdf\"",
+                population.as_of,
+                language.code()
+            ),
+        ))
+        .body(pdf))
+}
 
 /// Whether the caller asked for CSV by its `Accept` header.
 pub(super) fn accepts_csv(req: &HttpRequest) -> bool {
@@ -660,7 +773,14 @@ fn body_schema(
             _ => json!({"type": ["integer", "null"], "minimum": 0}),
         }
     };
-    let labels = ["country", "country_name", "bucket", "area", "area_name", "cohort"];
+    let labels = [
+        "country",
+        "country_name",
+        "bucket",
+        "area",
+        "area_name",
+        "cohort",
+    ];
     let row = |with_labels: bool| -> Value {
         let names: Vec<&str> = columns
             .iter()
