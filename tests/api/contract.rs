@@ -417,6 +417,11 @@ impl Scenario {
             self.openapi = Some(pretty(&self.norm.value(&res.body)) + "\n");
             return "(the document: see openapi.json)".into();
         }
+        if route == "/api/v1/stats/report" && res.status == 200 {
+            // A PDF carries the time it was printed; tests/api/report.rs
+            // reads both forms.
+            return "(the report: see tests/api/report.rs)".into();
+        }
         match &res.body {
             Value::Null => "(empty body)".into(),
             Value::String(text) if !is_json => show_text(text),
@@ -799,6 +804,7 @@ async fn the_api_answers_as_recorded() {
     stats(&mut s).await;
     charts(&mut s).await;
     cohorts(&mut s).await;
+    report(&mut s).await;
 
     let mut files: BTreeMap<String, String> = s
         .files
@@ -2449,6 +2455,18 @@ async fn cohorts(s: &mut Scenario) {
     s.get(&format!("{path}?horizon=30&bucket=week"), "admin")
         .await;
     s.get(&format!("{path}?bucket=month&horizon=90"), "analyst")
+        .await;
+    s.get(path, "no token").await;
+}
+
+/// The report, as HTML and PDF, and a parameter outside the releases.
+async fn report(s: &mut Scenario) {
+    s.area = "report";
+    let path = "/api/v1/stats/report";
+    s.get(&format!("{path}?format=html&lang=fr"), "coordinator")
+        .await;
+    s.get(path, "analyst").await;
+    s.get(&format!("{path}?format=odt&as_of=2026-03-15"), "admin")
         .await;
     s.get(path, "no token").await;
 }

@@ -32,6 +32,7 @@ mod milestones;
 mod openapi;
 mod pagination;
 mod preservations;
+mod report;
 mod roles;
 mod scheduler;
 mod security;

@@ -365,7 +365,7 @@ const REPORT_POLICY: &str =
     params(StatsFilters, ReportParams, TableGroup),
     responses(
         (status = 200, description = "The report", content(
-            (Vec<u8> = "application/pdf"), (String = "text/html"))),
+            (String = "application/pdf"), (String = "text/html"))),
         (status = 503, description = "A PDF was asked for and no browser can print it", body = crate::http::error::ErrorBody),
     )
 )]
