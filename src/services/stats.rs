@@ -115,6 +115,7 @@ impl Services {
         bucket: Bucket,
         view: View,
     ) -> Result<ShownTable> {
+        let frame = cohorts::Frame::of(population, bucket, Horizon::Days365);
         let population = population.clone();
         let (counts, days) = self
             .db
@@ -130,10 +131,12 @@ impl Services {
                 ))
             })
             .await?;
-        Ok(match view.suppress_with() {
+        let mut shown = match view.suppress_with() {
             None => timeline::exact(&timeline::table(counts, days)),
             Some(threshold) => timeline::published(&counts, &days, threshold),
-        })
+        };
+        timeline::mark_complete(&mut shown, &frame);
+        Ok(shown)
     }
 
     /// Per cohort (period of sending): the requests sent, those answered

@@ -34,8 +34,9 @@ pub struct Timeline {
 }
 
 /// The columns of a row, in the API's and the CSV's order.
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 10] = [
     "bucket",
+    "complete",
     "sent",
     "answered",
     "executed",
@@ -45,6 +46,26 @@ pub const COLUMNS: [&str; 9] = [
     "median_response_not_reached",
     "suppressed",
 ];
+
+/// Marks each period `complete` when every request sent in it has been
+/// followed for a year by `as_of` (its last day, or `sent_to`, plus 365
+/// days), and the totals when the latest period is: the counts of a recent
+/// period still grow (answers, abandonments), and a fall in them is no
+/// trend until it is complete. A fact of the parameters, never hidden.
+pub fn mark_complete(shown: &mut ShownTable, frame: &super::cohorts::Frame) {
+    let mut latest = None;
+    for row in &mut shown.rows {
+        let label = row
+            .get("bucket")
+            .and_then(|b| b.as_str())
+            .unwrap_or_default()
+            .to_string();
+        row.insert("complete".into(), frame.complete(&label).into());
+        latest = Some(label);
+    }
+    let totals = latest.map_or_else(|| frame.all_complete(), |label| frame.complete(&label));
+    shown.totals.insert("complete".into(), totals.into());
+}
 
 /// Figures estimated from a bucket's requests: hidden with them.
 const DERIVED: [&str; 2] = ["median_days_to_response", "median_response_not_reached"];

@@ -408,6 +408,7 @@ async fn csv_has_one_row_per_country_or_bucket_and_the_totals_last() {
     refused.extend(["refused", "suppressed"]);
     let timeline = [
         "bucket",
+        "complete",
         "sent",
         "answered",
         "executed",

@@ -446,7 +446,7 @@ async fn each_csv_is_the_api_s_csv_for_the_same_query() {
     }
     let header = browser.get("/stats/timeline.csv").await.body;
     assert!(
-        header.starts_with("bucket,sent,answered,executed,refused,abandoned,"),
+        header.starts_with("bucket,complete,sent,answered,executed,refused,abandoned,"),
         "{header}"
     );
     let header = browser.get("/stats/reasons.csv?status=refused").await.body;
