@@ -35,6 +35,7 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         ),
         clocks: main_table(&t, report),
         official: official_table(&t, report),
+        cohorts: cohorts_table(&t, report),
         outcomes: outcomes_table(&t, report),
         abandoned: reasons_table(&t, report, Closure::Abandoned),
         refused: reasons_table(&t, report, Closure::Refused),
@@ -53,6 +54,7 @@ struct Page<'a> {
     disclosure: String,
     clocks: Table,
     official: Table,
+    cohorts: Table,
     outcomes: Table,
     abandoned: Table,
     refused: Table,
@@ -284,6 +286,66 @@ fn official_table(t: &Cells, r: &Report) -> Table {
     )
 }
 
+/// Per year of sending, the share answered within a year: a proportion
+/// once every request of the year has had its year, Kaplan–Meier before.
+fn cohorts_table(t: &Cells, r: &Report) -> Table {
+    let w = t.w;
+    let cells = |row: &ShownRow| -> Vec<String> {
+        let share = match (
+            row.get("share").and_then(Value::as_f64),
+            row.get("ci_low").and_then(Value::as_f64),
+            row.get("ci_high").and_then(Value::as_f64),
+        ) {
+            (Some(s), Some(low), Some(high)) => format!(
+                "{} ({}–{})",
+                t.percent(s),
+                (low * 100.0).round(),
+                (high * 100.0).round()
+            ),
+            _ => t.missing(row, "share"),
+        };
+        let complete = if row.get("complete").and_then(Value::as_bool) == Some(true) {
+            w.cohort_complete
+        } else {
+            w.cohort_incomplete
+        };
+        vec![
+            t.count(row, "sent"),
+            t.count(row, "answered_within"),
+            share,
+            complete.to_string(),
+        ]
+    };
+    let rows = r
+        .cohorts
+        .rows
+        .iter()
+        .map(|row| {
+            let mut line = vec![
+                row.get("cohort")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ];
+            line.extend(cells(row));
+            line
+        })
+        .collect();
+    let mut totals = vec![w.all_years.to_string()];
+    totals.extend(cells(&r.cohorts.totals));
+    Table {
+        heads: vec![
+            w.year_sent.to_string(),
+            w.requests.to_string(),
+            w.answered_within_year.to_string(),
+            w.share_within_year.to_string(),
+            w.estimated_by.to_string(),
+        ],
+        rows,
+        totals,
+    }
+}
+
 /// Where the requests stand on the analysis date: exclusive groups.
 fn outcomes_table(t: &Cells, r: &Report) -> Table {
     let w = t.w;
@@ -367,6 +429,15 @@ pub struct Words {
     pub clocks_note: &'static str,
     pub official_heading: &'static str,
     pub official_note: &'static str,
+    pub cohorts_heading: &'static str,
+    pub cohorts_note: &'static str,
+    pub year_sent: &'static str,
+    pub answered_within_year: &'static str,
+    pub share_within_year: &'static str,
+    pub estimated_by: &'static str,
+    pub cohort_complete: &'static str,
+    pub cohort_incomplete: &'static str,
+    pub all_years: &'static str,
     pub outcomes_heading: &'static str,
     pub outcomes_note: &'static str,
     pub abandoned_heading: &'static str,
@@ -425,6 +496,15 @@ const ENGLISH: Words = Words {
     clocks_note: "Days are medians (95 % confidence interval); shares are the estimated share of requests still without a substantive answer that many days after sending.",
     official_heading: "The figures official reports use",
     official_note: "These are the figures usually published: counts, the share answered, and the average delay over the answered requests only. The average flatters slow states: the requests they never answer do not count, so the fewer they answer, the better it looks.",
+    cohorts_heading: "Year by year: answered within a year",
+    cohorts_note: "For each year of sending, the share of requests that had a substantive answer within 365 days. Once every request of a year has had its year, it is a plain proportion (Wilson interval); for recent years it is the Kaplan–Meier estimate, which still counts the requests waiting.",
+    year_sent: "Year sent",
+    answered_within_year: "Answered within a year",
+    share_within_year: "Share answered within a year",
+    estimated_by: "Estimate",
+    cohort_complete: "every request followed a year",
+    cohort_incomplete: "Kaplan–Meier (year not over)",
+    all_years: "All years",
     outcomes_heading: "Where the requests stand",
     outcomes_note: "Each request is in exactly one of these groups on the date of the figures. Whether a request was answered is a separate question: an abandoned request may have been answered first.",
     abandoned_heading: "Why requests were abandoned",
@@ -476,6 +556,15 @@ const FRENCH: Words = Words {
     clocks_note: "Les jours sont des médianes (intervalle de confiance à 95 %) ; les parts sont la part estimée des demandes encore sans réponse sur le fond autant de jours après l'envoi.",
     official_heading: "Les chiffres des rapports officiels",
     official_note: "Ce sont les chiffres habituellement publiés : des effectifs, la part des demandes ayant reçu une réponse, et le délai moyen sur les seules demandes ayant reçu une réponse. Cette moyenne flatte les États lents : les demandes auxquelles ils ne répondent jamais n'y comptent pas, si bien que moins ils répondent, meilleure elle paraît.",
+    cohorts_heading: "Année par année : réponse dans l'année",
+    cohorts_note: "Pour chaque année d'envoi, la part des demandes ayant reçu une réponse sur le fond dans les 365 jours. Une fois que chaque demande de l'année a eu son année, c'est une simple proportion (intervalle de Wilson) ; pour les années récentes, c'est l'estimation de Kaplan-Meier, qui compte encore les demandes en attente.",
+    year_sent: "Année d'envoi",
+    answered_within_year: "Réponse dans l'année",
+    share_within_year: "Part avec réponse dans l'année",
+    estimated_by: "Estimation",
+    cohort_complete: "chaque demande suivie un an",
+    cohort_incomplete: "Kaplan-Meier (année en cours)",
+    all_years: "Toutes années",
     outcomes_heading: "Où en sont les demandes",
     outcomes_note: "Chaque demande est dans un seul de ces groupes à la date des chiffres. Avoir reçu une réponse est une autre question : une demande abandonnée peut avoir reçu une réponse auparavant.",
     abandoned_heading: "Pourquoi des demandes ont été abandonnées",

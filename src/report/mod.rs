@@ -14,7 +14,7 @@ pub mod pdf;
 use crate::domain::{Language, Role};
 use crate::services::{self, Services};
 use crate::stats::ShownTable;
-use crate::stats::aggregates::{Closure, Population};
+use crate::stats::aggregates::{Bucket, Closure, Horizon, Population};
 use crate::stats::charts::Period;
 use crate::stats::regions::Grouping;
 
@@ -27,6 +27,8 @@ pub struct Report {
     /// The published view's threshold: counts from 1 to this − 1 are hidden.
     pub threshold: u64,
     pub countries: ShownTable,
+    /// Per year of sending, the share answered within a year.
+    pub cohorts: ShownTable,
     pub abandoned: ShownTable,
     pub refused: ShownTable,
     /// The charts, SVG in the report's language.
@@ -42,13 +44,16 @@ pub async fn gather(
     language: Language,
 ) -> Result<Report, services::Error> {
     let view = services.stats_view(Role::Analyst, true);
-    let (countries, abandoned, refused, rates_chart, curves_chart) =
-        futures_util::future::try_join5(
-            services.country_table(population, view, grouping),
-            services.reasons_table(population, Closure::Abandoned, view, grouping),
-            services.reasons_table(population, Closure::Refused, view, grouping),
-            services.response_rates_chart(population, view, language),
-            services.response_curves_chart(population, view, language),
+    let ((countries, abandoned, refused, rates_chart, curves_chart), cohorts) =
+        futures_util::future::try_join(
+            futures_util::future::try_join5(
+                services.country_table(population, view, grouping),
+                services.reasons_table(population, Closure::Abandoned, view, grouping),
+                services.reasons_table(population, Closure::Refused, view, grouping),
+                services.response_rates_chart(population, view, language),
+                services.response_curves_chart(population, view, language),
+            ),
+            services.cohorts_table(population, Bucket::Year, Horizon::Days365, view),
         )
         .await?;
     Ok(Report {
@@ -61,6 +66,7 @@ pub async fn gather(
         grouping,
         threshold: view.threshold,
         countries,
+        cohorts,
         abandoned,
         refused,
         rates_chart,

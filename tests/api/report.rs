@@ -207,6 +207,10 @@ async fn the_pdf_carries_the_api_s_published_numbers_in_english_and_french() {
     let table = app.get("/api/v1/stats/countries", &analyst).await;
     assert_eq!(table.status, 200, "{table:?}");
     assert_eq!(table.body["suppression"]["applied"], true);
+    let cohorts = app
+        .get("/api/v1/stats/cohorts?bucket=year&horizon=365", &analyst)
+        .await;
+    assert_eq!(cohorts.status, 200, "{cohorts:?}");
     for language in [Language::En, Language::Fr] {
         let (status, content_type, pdf) = get_bytes(
             &app,
@@ -267,6 +271,51 @@ async fn the_pdf_carries_the_api_s_published_numbers_in_english_and_french() {
                 "{language:?} {name}: only {checked} rows checked:\n{text}"
             );
         }
+        // The cohorts: the share answered within a year, per year.
+        let cohorts_heading = match language {
+            Language::En => "Year by year: answered within a year",
+            Language::Fr => "Année par année : réponse dans l'année",
+        };
+        let lines_of_cohorts = section(cohorts_heading, outcomes);
+        let words = match language {
+            Language::En => ("hidden", "not estimable"),
+            Language::Fr => ("masqué", "non estimable"),
+        };
+        let mut years = 0;
+        for row in cohorts.body["cohorts"].as_array().unwrap() {
+            let label = row["cohort"].as_str().unwrap();
+            let share = match (
+                row["share"].as_f64(),
+                row["ci_low"].as_f64(),
+                row["ci_high"].as_f64(),
+            ) {
+                (Some(s), Some(low), Some(high)) => format!(
+                    "{:.0} % ({}–{})",
+                    s * 100.0,
+                    (low * 100.0).round(),
+                    (high * 100.0).round()
+                ),
+                _ => count(row, "share", language, words),
+            };
+            let cells: Vec<String> = [
+                count(row, "sent", language, words),
+                count(row, "answered_within", language, words),
+                share,
+            ]
+            .iter()
+            .map(|c| plain(c))
+            .collect();
+            let line = lines_of_cohorts
+                .iter()
+                .find(|l| l.trim_start().starts_with(&format!("{label} ")))
+                .unwrap_or_else(|| panic!("{language:?}: no line for {label}:\n{text}"));
+            assert!(
+                holds_in_order(line, &cells),
+                "{language:?} {label}: {cells:?} not in\n{line}"
+            );
+            years += 1;
+        }
+        assert!(years >= 5, "{years} years");
         let lines: Vec<&str> = text.lines().collect();
         // The totals, and the period on the pages.
         let totals = clock_cells(&table.body["totals"], language);
