@@ -101,10 +101,19 @@ impl Browser {
             }
         }
         let body = res.body().limit(10 << 20).await.expect("a body");
+        // Every page is UTF-8; a PDF is read as text only to look for words.
+        let pdf = res
+            .headers()
+            .get("content-type")
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/pdf"));
         Page {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
-            body: String::from_utf8(body.to_vec()).expect("UTF-8"),
+            body: if pdf {
+                String::from_utf8_lossy(&body).into_owned()
+            } else {
+                String::from_utf8(body.to_vec()).expect("UTF-8")
+            },
         }
     }
 

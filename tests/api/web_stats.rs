@@ -617,3 +617,36 @@ async fn refused_queries_are_explained_and_download_nothing() {
     let (mut office, _) = person(&app, "coordinator", None).await;
     assert_eq!(office.get("/stats?bucket=month").await.status, 200);
 }
+
+#[actix_web::test]
+async fn the_page_offers_the_report_in_the_reader_s_language() {
+    let app = seeded().await;
+    let (mut browser, _) = person(&app, "coordinator", Some("fr")).await;
+    let page = browser.get("/stats?period=2025").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains(r#"href="/stats/report.pdf?period=2025""#),
+        "{}",
+        page.body
+    );
+    let html = browser.get("/stats/report.html?period=2025").await;
+    assert_eq!(html.status, 200);
+    assert_eq!(html.header("content-type"), "text/html; charset=utf-8");
+    assert!(html.body.contains("Comment lire ces chiffres"), "in French");
+    assert!(
+        html.body
+            .contains("Demandes envoyées du 1er janvier 2025 au 31 décembre 2025"),
+        "the page's period"
+    );
+    let pdf = browser.get("/stats/report.pdf?period=2025").await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.header("content-type"), "application/pdf");
+    assert!(pdf.body.starts_with("%PDF-"));
+    // The report is the published view: it takes no day that is no release.
+    let refused = browser.get("/stats/report.html?as_of=2025-03-15").await;
+    assert_eq!(refused.status, 404);
+    // Signed out, no report.
+    let mut stranger = Browser::new(&app);
+    assert_eq!(stranger.get("/stats/report.pdf").await.status, 303);
+}

@@ -357,6 +357,9 @@ messages! {
     stats_title: "Cooperation statistics", "Statistiques de la coopération";
     stats_by_country: "Cooperation by country", "Coopération par pays";
     stats_csv_countries: "Download the table by country (CSV)", "Télécharger le tableau par pays (CSV)";
+    stats_report: "The report to publish (the published view, with its method):", "Le rapport à publier (la vue publiée, avec sa méthode) :";
+    stats_report_pdf: "PDF", "PDF";
+    stats_report_html: "web page", "page web";
     stats_unanswered_180: "Unanswered after 180 days", "Sans réponse après 180 jours";
     stats_unanswered_365: "Unanswered after 365 days", "Sans réponse après 365 jours";
     stats_rates_chart_alt: "Bar chart: the countries ranked by the share of their requests still without a first response 365 days after sending, with their requests answered and sent. The table above gives the same figures.", "Graphique en barres : les pays classés selon la part de leurs demandes encore sans première réponse 365 jours après l'envoi, avec leurs demandes ayant reçu une réponse et envoyées. Le tableau ci-dessus donne les mêmes chiffres.";

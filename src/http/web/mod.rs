@@ -93,6 +93,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
         .route("/stats", web::get().to(stats::page))
         .route("/stats/countries.csv", web::get().to(stats::countries_csv))
+        .route(
+            "/stats/report.pdf",
+            web::get().to(|s, u, r| stats::report(s, u, r, true)),
+        )
+        .route(
+            "/stats/report.html",
+            web::get().to(|s, u, r| stats::report(s, u, r, false)),
+        )
         .route("/stats/reasons.csv", web::get().to(stats::reasons_csv))
         .route("/stats/timeline.csv", web::get().to(stats::timeline_csv))
         .route(

@@ -79,6 +79,8 @@ pub struct PeriodLine {
 struct Figures {
     as_of: String,
     countries_csv: String,
+    report_pdf: String,
+    report_html: String,
     lines: Vec<Line>,
     total: Line,
     rates_chart: String,
@@ -360,6 +362,8 @@ pub async fn page(
             shown.figures = Some(Figures {
                 as_of: t.date(&population.as_of),
                 countries_csv: link("/stats/countries.csv", None, raw),
+                report_pdf: link("/stats/report.pdf", None, raw),
+                report_html: link("/stats/report.html", None, raw),
                 lines,
                 total: Line {
                     country: t.stats_all_countries().to_string(),
@@ -579,6 +583,66 @@ fn download_scope<E: QueryParams + 'static>(
 ) -> Result<(Scope, E), WebError> {
     scope::<E>(&state.services, signed_in.user.role, req.query_string())
         .map_err(|_| signed_in.visitor.not_found())
+}
+
+/// `GET /stats/report.pdf` and `/stats/report.html`: the report of the
+/// page's period in the reader's language — always the published view, as
+/// the API's `GET /stats/report` (so of a release: the page's, or the
+/// latest).
+pub async fn report(
+    state: web::Data<AppState>,
+    signed_in: SignedIn<ReadStats>,
+    req: HttpRequest,
+    pdf: bool,
+) -> Result<HttpResponse, WebError> {
+    let t = signed_in.visitor.tr();
+    let (scope, NoMore {}) = scope::<NoMore>(&state.services, Role::Analyst, req.query_string())
+        .map_err(|_| signed_in.visitor.not_found())?;
+    let browser = if pdf {
+        Some(
+            crate::report::pdf::browser(state.services.settings.stats.pdf_browser.as_deref())
+                .ok_or(WebError::Unavailable(t.language))?,
+        )
+    } else {
+        None
+    };
+    let gathered = crate::report::gather(
+        &state.services,
+        &scope.population,
+        Grouping::Country,
+        t.language,
+    )
+    .await
+    .map_err(|e| WebError::service(e, t.language))?;
+    let html =
+        crate::report::html::render(&gathered).map_err(|_| WebError::Internal(t.language))?;
+    let Some(browser) = browser else {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+            ))
+            .body(html));
+    };
+    let pdf = web::block(move || crate::report::pdf::print(&html, &browser))
+        .await
+        .map_err(|_| WebError::Internal(t.language))?
+        .map_err(|e| {
+            log::error!("the report could not be printed: {e:#}");
+            WebError::Internal(t.language)
+        })?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"mla-report-{}-{}.pdf\"",
+                scope.population.as_of,
+                t.language.code()
+            ),
+        ))
+        .body(pdf))
 }
 
 /// `GET /stats/countries.csv`: the table by country, as the API's CSV.
