@@ -13,6 +13,7 @@ mod audit;
 mod backup;
 mod cases;
 mod cli;
+mod clocks_reference;
 mod concurrency;
 mod contract;
 mod crash_delivery;
