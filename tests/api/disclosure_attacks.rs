@@ -84,19 +84,19 @@
 //!    with victims — so whether the request was chased, or its case found
 //!    victims, never stands out among zeros.
 //! 10. **A share chased twice beside a hidden count**: 24 rows of 10
-//!    requests abandoned for silence, 2 chased twice (published 0 to 4).
-//!    Certain: no share and no interval beside a hidden `chased_twice`
-//!    (share × total, or Wilson's interval inverted, would give it back);
-//!    the chasing table's `abandoned_no_response` is the country table's,
-//!    the same requests' cell.
+//!     requests abandoned for silence, 2 chased twice (published 0 to 4).
+//!     Certain: no share and no interval beside a hidden `chased_twice`
+//!     (share × total, or Wilson's interval inverted, would give it back);
+//!     the chasing table's `abandoned_no_response` is the country table's,
+//!     the same requests' cell.
 //! 11. **Cases less requests**: the victims table's cells are keyed by the
-//!    cases' requests, so where each case sent one request `cases` has the
-//!    key of the country table's `requests`, and `cases_with_victims_identified`
-//!    that of `executed` when those are the executed requests; unsalted,
-//!    each pair drew one noise and its published difference was exactly
-//!    the true one. Over 24 rows, neither difference exact in all of them
-//!    (0.4^24 each; the cases' salt moves `u` by one half, which never
-//!    draws the same noise, so in fact never exact).
+//!     cases' requests, so where each case sent one request `cases` has the
+//!     key of the country table's `requests`, and `cases_with_victims_identified`
+//!     that of `executed` when those are the executed requests; unsalted,
+//!     each pair drew one noise and its published difference was exactly
+//!     the true one. Over 24 rows, neither difference exact in all of them
+//!     (0.4^24 each; the cases' salt moves `u` by one half, which never
+//!     draws the same noise, so in fact never exact).
 //!
 //! # Findings: tests that fail on 7271753
 //!
