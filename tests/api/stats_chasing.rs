@@ -635,3 +635,44 @@ async fn the_published_view_perturbs_every_count_and_estimates_from_them() {
     let again = table(&app, &analyst, "/api/v1/stats/chasing").await;
     assert_eq!(staff, again);
 }
+
+/// Both tables: a token needed, every role admitted (analysts in the
+/// published view, its closed query space enforced), the statistics'
+/// parameters and no other.
+#[actix_web::test]
+async fn the_new_tables_take_the_statistics_parameters_and_every_role() {
+    let app = spawn_app().await;
+    let analyst = app.token_for("analyst").await;
+    let clerk = app.token_for("clerk").await;
+    for endpoint in ["chasing", "victims"] {
+        let path = format!("/api/v1/stats/{endpoint}");
+        let res = app.call(awc::http::Method::GET, &path, None, None).await;
+        assert_eq!(res.status, 401, "{res:?}");
+        let res = app.get(&path, &clerk).await;
+        assert_eq!(res.status, 200, "{res:?}");
+        assert_eq!(res.body["suppression"]["applied"], false);
+        let res = app.get(&path, &analyst).await;
+        assert_eq!(res.body["suppression"]["applied"], true, "{res:?}");
+        let res = app
+            .get(&format!("{path}?as_of={}", common::days_ago(0)), &analyst)
+            .await;
+        assert_eq!(res.status, 422, "{res:?}");
+        assert!(res.body["error"]["fields"]["as_of"].is_array(), "{res:?}");
+        let res = app
+            .get(
+                &format!("{path}?group=continent&colour=red"),
+                &app.admin_token,
+            )
+            .await;
+        assert_eq!(res.status, 422, "{res:?}");
+        assert_eq!(
+            res.body["error"]["fields"]["group"][0],
+            "must be country, subregion or region"
+        );
+        assert!(res.body["error"]["fields"]["colour"].is_array(), "{res:?}");
+        let res = app
+            .get(&format!("{path}?bucket=year"), &app.admin_token)
+            .await;
+        assert_eq!(res.status, 422, "only the timeline has buckets: {res:?}");
+    }
+}
