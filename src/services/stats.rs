@@ -140,13 +140,10 @@ impl Services {
         let (rows, totals) = self
             .db
             .read(move |conn| {
-                Ok::<_, db::Error>((
-                    db::stats::case_counts(conn, &population, Some(grouping))?,
-                    db::stats::case_counts(conn, &population, None)?,
-                ))
+                Ok::<_, db::Error>(db::stats::case_counts(conn, &population, grouping)?)
             })
             .await?;
-        let table = victims::table(rows, totals.into_iter().next());
+        let table = victims::table(rows, totals);
         let mut shown = match view.suppress_with() {
             None => victims::exact(&table),
             Some(threshold) => victims::published(&table, threshold),

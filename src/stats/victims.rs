@@ -84,13 +84,9 @@ const COUNTS: [&str; 2] = ["cases", "cases_with_victims_identified"];
 /// the cases: hidden with them.
 const FROM_VICTIMS: [&str; 2] = ["share", "share_ci"];
 
-/// The table from the rows and the totals `db::stats` returned (the totals
-/// of an empty population come back as no row at all).
-pub fn table(rows: Vec<CaseCounts>, totals: Option<CaseCounts>) -> VictimsTable {
-    VictimsTable {
-        rows,
-        totals: totals.unwrap_or_default(),
-    }
+/// The table from the rows and the totals `db::stats` returned.
+pub fn table(rows: Vec<CaseCounts>, totals: CaseCounts) -> VictimsTable {
+    VictimsTable { rows, totals }
 }
 
 /// A row with each count shown as `value` gives it (its count, or its
@@ -171,7 +167,7 @@ mod tests {
     fn the_exact_view_shows_counts_and_the_share() {
         let t = table(
             vec![counts("PH", (8, 0), (2, 0))],
-            Some(counts("", (9, 0), (2, 0))),
+            counts("", (9, 0), (2, 0)),
         );
         let shown = exact(&t);
         let ph = &shown.rows[0];
@@ -182,7 +178,7 @@ mod tests {
         assert_eq!(shown.totals["country_name"], "All countries");
         assert_eq!(shown.totals["cases"], 9);
         // An empty population: zeros, nothing estimated.
-        let empty = exact(&table(Vec::new(), None));
+        let empty = exact(&table(Vec::new(), CaseCounts::default()));
         assert_eq!(empty.totals["cases"], 0);
         assert!(empty.totals["share"].is_null() && empty.totals["share_ci"].is_null());
     }
@@ -224,7 +220,7 @@ mod tests {
                 counts("DE", (12, 1 << 31), (3, 0)),
                 counts("NG", (3, 0), (3, 0)),
             ],
-            Some(counts("", (15, 0), (6, 0))),
+            counts("", (15, 0), (6, 0)),
         );
         let shown = published(&t, 5);
         let de = &shown.rows[0];
