@@ -26,7 +26,15 @@
 //!   executed on `as_of` — the first sent of those whose `identify_victims`
 //!   measure was executed, else of those that asked for it, else of them
 //!   all (ties: the first recorded) — so the column still adds up to its
-//!   total.
+//!   total;
+//! - follow-ups before abandoning (the chasing table): of a request
+//!   abandoned on `as_of` with reason `no_response`, its `follow_up` events
+//!   whose effective date is on or before its `closed_at`;
+//! - cases (the victims table): the distinct cases with at least one
+//!   request of the population in the row, those with
+//!   `victims_identified > 0` among them, whatever became of the requests.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use diesel::backend::Backend;
@@ -41,7 +49,10 @@ use crate::stats::aggregates::{
     Aggregates, Bucket, BucketCounts, BucketDay, Closure, CohortCounts, CountryCounts, CountryDay,
     DayKeys, Population, ReasonCount, Waiting,
 };
+use crate::stats::chasing::{self, FollowUpCount};
 use crate::stats::km::DayCount;
+use crate::stats::regions::{self, Grouping};
+use crate::stats::victims::CaseCounts;
 
 /// The column holding why a request closed this way.
 fn reason_column(closure: Closure) -> &'static str {
@@ -86,6 +97,21 @@ impl Dialect {
             "requests"
         } else {
             "requests INDEXED BY requests_stats"
+        }
+    }
+
+    /// The requests table for a pass that reads a column the covering
+    /// index lacks (`case_id`). Without statistics SQLite walks an index on
+    /// `sent_at` or the country for a filter that keeps every request, then
+    /// fetches each row from the table (twice as slow as reading the table
+    /// at 300,000 requests); so it reads the table unless the population is
+    /// narrowed by country or by period, where those indexes pay.
+    fn whole_rows(&self, p: &Population) -> &'static str {
+        if self.postgres || !p.countries.is_empty() || p.sent_from.is_some() || p.sent_to.is_some()
+        {
+            "requests"
+        } else {
+            "requests NOT INDEXED"
         }
     }
 
@@ -591,6 +617,124 @@ pub fn reason_counts(
         closed = closure.status(),
     );
     load(conn, sql, values)
+}
+
+/// Per country and number of follow-ups (capped at [`chasing::CAP`]: that
+/// many or more), the requests abandoned on `as_of` with reason
+/// `no_response`, counting the follow-ups dated on or before the
+/// abandonment (`closed_at`), in (country, follow-ups) order. Countries
+/// without such a request are absent.
+///
+/// The follow-ups of each abandoned request are counted through the
+/// `(request_id, seq)` index of its history: requests abandoned for silence
+/// are few beside the population, and their events fewer still.
+pub fn follow_up_counts(
+    conn: &mut DbConnection,
+    p: &Population,
+) -> QueryResult<Vec<FollowUpCount>> {
+    let mut d = dialect(conn);
+    let (filter, as_of, values) = where_clause_on(&mut d, p, "r.");
+    let cap = chasing::CAP;
+    let sql = format!(
+        "SELECT country, follow_ups, COUNT(*) AS requests, {keys} AS requests_key \
+         FROM (SELECT r.target_country AS country, r.record_key, \
+                      (SELECT CASE WHEN COUNT(*) >= {cap} THEN {cap} ELSE COUNT(*) END \
+                       FROM request_events AS e \
+                       WHERE e.request_id = r.id AND e.kind = 'follow_up' \
+                         AND e.effective_date <= r.closed_at) AS follow_ups \
+               FROM requests AS r \
+               WHERE {filter} AND r.status = 'abandoned' AND r.status_since <= {as_of} \
+                 AND r.abandonment_reason = 'no_response') AS abandoned \
+         GROUP BY country, follow_ups ORDER BY country, follow_ups",
+        keys = key_sum(""),
+    );
+    load(conn, sql, values)
+}
+
+/// The SQL expression of the row a request of `column`'s country counts
+/// in: the country itself, or its M49 area's code (`''` outside every area,
+/// as [`Grouping::group_of`]). The codes are the register's own constants,
+/// written into the text.
+fn group_expression(grouping: Grouping, column: &str) -> String {
+    let area_of = match grouping {
+        Grouping::Country => return column.to_string(),
+        Grouping::Subregion => regions::subregion_of,
+        Grouping::Region => regions::region_of,
+    };
+    let mut by_area: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for country in crate::domain::CountryCode::all() {
+        if let Some(area) = area_of(country) {
+            by_area
+                .entry(area.code)
+                .or_default()
+                .push(format!("'{}'", country.as_str()));
+        }
+    }
+    let arms: Vec<String> = by_area
+        .into_iter()
+        .map(|(area, countries)| {
+            format!("WHEN {column} IN ({}) THEN '{area}'", countries.join(", "))
+        })
+        .collect();
+    format!("CASE {} ELSE '' END", arms.join(" "))
+}
+
+/// The label of the totals' row in [`case_counts`]' query: no country's
+/// code nor any area's.
+const ALL_CASES: &str = "*";
+
+/// Per row of `grouping` (its country's code, or its M49 area's), in code
+/// order, then for the totals: the distinct cases with at least one request
+/// of the population in the row, and those whose `victims_identified` is
+/// above 0, each count with the sum of the record keys of the cases'
+/// requests in the row.
+///
+/// One pass over the population, grouped by (row, case) so that a case
+/// with requests to two countries of one area counts once in the area's
+/// row; the totals regroup those by case. Whether a case identified victims
+/// is read once per case, from the index that holds exactly the cases with
+/// victims.
+pub fn case_counts(
+    conn: &mut DbConnection,
+    p: &Population,
+    grouping: Grouping,
+) -> QueryResult<(Vec<CaseCounts>, CaseCounts)> {
+    let mut d = dialect(conn);
+    let (filter, _, values) = where_clause(&mut d, p);
+    let group = group_expression(grouping, "target_country");
+    let counts = "COUNT(*) AS cases, \
+                  CAST(COALESCE(SUM(key_total), 0) AS BIGINT) AS cases_key, \
+                  COUNT(*) FILTER (WHERE victims = 1) AS with_victims, \
+                  CAST(COALESCE(SUM(key_total) FILTER (WHERE victims = 1), 0) AS BIGINT) \
+                      AS with_victims_key";
+    let sql = format!(
+        "WITH per_row AS ( \
+             SELECT {group} AS grp, case_id, CAST(SUM(record_key) AS BIGINT) AS key_total \
+             FROM {requests} WHERE {filter} GROUP BY 1, 2), \
+         flagged AS ( \
+             SELECT grp, case_id, key_total, \
+                    CASE WHEN case_id IN (SELECT id FROM cases WHERE victims_identified > 0) \
+                         THEN 1 ELSE 0 END AS victims \
+             FROM per_row) \
+         SELECT grp AS country, {counts} FROM flagged GROUP BY grp \
+         UNION ALL \
+         SELECT '{ALL_CASES}' AS country, {counts} \
+         FROM (SELECT case_id, SUM(key_total) AS key_total, MAX(victims) AS victims \
+               FROM flagged GROUP BY case_id) AS per_case \
+         ORDER BY country",
+        requests = d.whole_rows(p),
+    );
+    let (totals, rows): (Vec<CaseCounts>, Vec<CaseCounts>) = load::<CaseCounts>(conn, sql, values)?
+        .into_iter()
+        .partition(|c| c.country == ALL_CASES);
+    let totals = totals.into_iter().next().unwrap_or_default();
+    Ok((
+        rows,
+        CaseCounts {
+            country: String::new(),
+            ..totals
+        },
+    ))
 }
 
 /// Counts per bucket of `sent_at`, in time order. Buckets without any

@@ -9,7 +9,9 @@ use crate::stats::aggregates::{
     Aggregates, Bucket, Closure, Horizon, Population, Waiting, grouped_reasons,
 };
 use crate::stats::regions::Grouping;
-use crate::stats::{ShownTable, charts, cohorts, countries, curves, reasons, timeline};
+use crate::stats::{
+    ShownTable, charts, chasing, cohorts, countries, curves, reasons, timeline, victims,
+};
 
 /// Which figures a caller gets: the exact ones, or the published view
 /// (counts below `threshold` and what could rebuild them hidden).
@@ -103,6 +105,52 @@ impl Services {
         let mut shown = match view.suppress_with() {
             None => reasons::exact(&table),
             Some(threshold) => reasons::published(&table, threshold),
+        };
+        grouping.relabel(&mut shown);
+        Ok(shown)
+    }
+
+    /// Per country (or M49 area), the requests abandoned for silence by
+    /// `as_of` and the follow-ups recorded before giving up, and the totals.
+    pub async fn chasing_table(
+        &self,
+        population: &Population,
+        view: View,
+        grouping: Grouping,
+    ) -> Result<ShownTable> {
+        let population = population.clone();
+        let counts = self
+            .db
+            .read(move |conn| Ok::<_, db::Error>(db::stats::follow_up_counts(conn, &population)?))
+            .await?;
+        let table = chasing::table(counts, grouping);
+        let mut shown = match view.suppress_with() {
+            None => chasing::exact(&table),
+            Some(threshold) => chasing::published(&table, threshold),
+        };
+        grouping.relabel(&mut shown);
+        Ok(shown)
+    }
+
+    /// Per country (or M49 area), the cases that sent it requests and those
+    /// of them that identified victims, and the totals (each case once).
+    pub async fn victims_table(
+        &self,
+        population: &Population,
+        view: View,
+        grouping: Grouping,
+    ) -> Result<ShownTable> {
+        let population = population.clone();
+        let (rows, totals) = self
+            .db
+            .read(move |conn| {
+                Ok::<_, db::Error>(db::stats::case_counts(conn, &population, grouping)?)
+            })
+            .await?;
+        let table = victims::table(rows, totals);
+        let mut shown = match view.suppress_with() {
+            None => victims::exact(&table),
+            Some(threshold) => victims::published(&table, threshold),
         };
         grouping.relabel(&mut shown);
         Ok(shown)

@@ -6,6 +6,7 @@
 pub mod aggregates;
 pub mod cellkey;
 pub mod charts;
+pub mod chasing;
 pub mod cohorts;
 pub mod countries;
 pub mod curves;
@@ -15,6 +16,7 @@ pub mod reasons;
 pub mod regions;
 pub mod release;
 pub mod timeline;
+pub mod victims;
 pub mod wilson;
 
 use std::collections::BTreeMap;
@@ -113,6 +115,17 @@ impl Survival for grid::GridCurve {
             high: p.upper,
         })
     }
+}
+
+/// `part / whole` and its Wilson 95 % interval `[low, high]`, `None` without
+/// a `whole` (a published `part` may exceed its published `whole`: the
+/// share is then 1).
+pub fn share(part: u64, whole: u64) -> (Option<f64>, Option<[f64; 2]>) {
+    let interval = wilson::wilson(part, whole).map(|(low, high)| [low, high]);
+    (
+        (whole > 0).then(|| part.min(whole) as f64 / whole as f64),
+        interval,
+    )
 }
 
 /// Whether a published count is too small to show: from 1 to the

@@ -2429,6 +2429,15 @@ async fn stats(s: &mut Scenario) {
         &[],
     )
     .await;
+    // Were they chased before being given up; which cases identified
+    // victims.
+    for table in ["chasing", "victims"] {
+        let path = format!("/api/v1/stats/{table}");
+        s.get(&path, "admin").await;
+        s.get(&format!("{path}?format=csv"), "admin").await;
+        s.get(&path, "analyst").await;
+        s.get(&format!("{path}?group=region"), "coordinator").await;
+    }
 }
 
 /// The cohorts at fixed horizons, exact and published, and their bad

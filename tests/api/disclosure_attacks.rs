@@ -76,6 +76,27 @@
 //!    sub-regions in four quarters, each with two countries always shown
 //!    and one of 3 requests; the area's `requests` less the two shown is
 //!    not exact in all 24 trials (0.4^24).
+//! 9. **The chasing and victims tables narrowed to one request** (one
+//!    country, offence, channel and quarter; twenty targets, half abandoned
+//!    for silence after 0 to 3 follow-ups, half executed in a case with
+//!    victims). Certain: `abandoned_no_response` and `cases` 0 or hidden,
+//!    and nothing beside them — no follow-up count, median, share or case
+//!    with victims — so whether the request was chased, or its case found
+//!    victims, never stands out among zeros.
+//! 10. **A share chased twice beside a hidden count**: 24 rows of 10
+//!     requests abandoned for silence, 2 chased twice (published 0 to 4).
+//!     Certain: no share and no interval beside a hidden `chased_twice`
+//!     (share × total, or Wilson's interval inverted, would give it back);
+//!     the chasing table's `abandoned_no_response` is the country table's,
+//!     the same requests' cell.
+//! 11. **Cases less requests**: the victims table's cells are keyed by the
+//!     cases' requests, so where each case sent one request `cases` has the
+//!     key of the country table's `requests`, and `cases_with_victims_identified`
+//!     that of `executed` when those are the executed requests; unsalted,
+//!     each pair drew one noise and its published difference was exactly
+//!     the true one. Over 24 rows, neither difference exact in all of them
+//!     (0.4^24 each; the cases' salt moves `u` by one half, which never
+//!     draws the same noise, so in fact never exact).
 //!
 //! # Findings: tests that fail on 7271753
 //!
@@ -1783,4 +1804,272 @@ async fn asking_again_or_another_way_draws_no_new_noise() {
         &totals["abandoned_no_response"],
         "no response",
     );
+}
+
+// ---------------------------------------------------------------------------
+// The chasing and victims tables.
+// ---------------------------------------------------------------------------
+
+/// Each filed request's id, by its position in the slice [`file`] was given
+/// (its case reference says it).
+async fn filed_ids(app: &TestApp) -> BTreeMap<usize, String> {
+    app.list_all("", 200)
+        .await
+        .iter()
+        .filter_map(|r| {
+            let n = r["case_reference"].as_str()?.strip_prefix("ATK-")?;
+            Some((n.parse().ok()?, r["id"].as_str()?.to_string()))
+        })
+        .collect()
+}
+
+/// Records `times` follow-ups of request `id`, sent on `sent`, ten days
+/// apart from its sending.
+async fn chase(app: &TestApp, id: &str, sent: NaiveDate, times: u64) {
+    for i in 1..=times {
+        let res = app
+            .post(
+                &format!("/api/v1/requests/{id}/follow-ups"),
+                &app.admin_token,
+                &json!({"channel": "diplomatic", "effective_date": (sent + Days::new(10 * i)).to_string()}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{res:?}");
+    }
+}
+
+/// The chasing table's figures beside its total.
+const CHASING_DETAILS: [&str; 5] = [
+    "followed_up",
+    "chased_twice",
+    "median_follow_ups",
+    "share_chased_twice",
+    "share_chased_twice_ci",
+];
+
+/// The victims table's figures beside its cases.
+const VICTIMS_DETAILS: [&str; 3] = ["cases_with_victims_identified", "share", "share_ci"];
+
+/// Twenty targets, one per country, each the only request of its country
+/// about grooming sent through diplomatic channels in one quarter, beside
+/// two others still waiting: half abandoned for silence after 0 to 3
+/// follow-ups, half executed in a case that identified 1 to 3 victims.
+/// Certain: narrowed to the target, the chasing and victims tables show
+/// every count 0 or hidden, and nothing beside it — no follow-up count, no
+/// median, no share, no case with victims — so no hidden count stands out
+/// among zeros to tell whether it was chased, or found victims.
+#[actix_web::test]
+async fn the_chasing_and_victims_tables_narrowed_to_one_request_show_nothing() {
+    let app = spawn_app().await;
+    let year = latest_release().year() - 1;
+    let countries = [
+        "AL", "AM", "AZ", "BA", "BY", "CH", "CY", "GE", "IS", "LI", "MC", "MD", "ME", "MK", "MT",
+        "NO", "RS", "SM", "TR", "UA",
+    ];
+    let mut requests = Vec::new();
+    let mut targets = Vec::new();
+    for (i, country) in countries.into_iter().enumerate() {
+        let sent = ymd(year, 4, 3 + i as u32);
+        let t = Filed::new(country, sent)
+            .offence("grooming_sextortion")
+            .channel("diplomatic");
+        let t = if i % 2 == 0 {
+            t.then("abandoned", sent + Days::new(60))
+        } else {
+            t.then("in_execution", sent + Days::new(20))
+                .then("executed", sent + Days::new(50))
+                .victims(1 + i as u64 % 3)
+        };
+        targets.push((requests.len(), t.clone()));
+        requests.push(t);
+        requests.push(Filed::new(country, sent));
+        requests.push(Filed::new(country, sent + Days::new(1)));
+    }
+    file(&app, &requests).await;
+    let ids = filed_ids(&app).await;
+    for (i, (n, t)) in targets.iter().enumerate() {
+        if i % 2 == 0 {
+            chase(&app, &ids[n], t.sent, (i / 2) as u64 % 4).await;
+        }
+    }
+
+    let mut analyst = Analyst::new(&app).await;
+    let release = latest_release();
+    let mut broken = Vec::new();
+    for (_, t) in &targets {
+        let narrowed = Ask {
+            offence: Some(t.offence),
+            channel: Some(t.channel),
+            ..Ask::as_of(release)
+                .period(quarter_of(t.sent))
+                .country(t.country)
+        };
+        for (endpoint, total, details) in [
+            ("chasing", "abandoned_no_response", &CHASING_DETAILS[..]),
+            ("victims", "cases", &VICTIMS_DETAILS[..]),
+        ] {
+            let table = analyst.table(endpoint, &narrowed).await;
+            let mut rows = vec![&table["totals"]];
+            rows.extend(table["countries"].as_array().unwrap());
+            for row in rows {
+                if count(row, total).is_some_and(|n| n != 0) {
+                    broken.push(format!(
+                        "{}: {endpoint} {total} = {}",
+                        t.country, row[total]
+                    ));
+                }
+                for field in details.iter().filter(|f| !row[**f].is_null()) {
+                    broken.push(format!(
+                        "{}: {endpoint} {field} shown in a one-request row: {row}",
+                        t.country
+                    ));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}
+
+/// Six countries in each of four quarters (24 rows), each with 10 requests
+/// abandoned for silence: 2 chased twice, 3 once, 5 never. Ten requests are
+/// published as 8 or more, so every row shows its figures; 2 chased twice
+/// are published as 0 to 4, hidden unless 0. Certain: no share chased twice
+/// and no interval beside a hidden `chased_twice` (with the total, the
+/// share gives it back, and Wilson's interval inverted too); the chasing
+/// table's `abandoned_no_response` is the country table's, the same
+/// requests' cell (asking another way draws no new noise).
+#[actix_web::test]
+async fn the_share_chased_twice_beside_a_hidden_count_does_not_give_it_back() {
+    let app = spawn_app().await;
+    let year = latest_release().year() - 1;
+    let countries = ["KE", "TZ", "UG", "RW", "ET", "SN"];
+    let mut requests = Vec::new();
+    let mut chased = Vec::new();
+    for quarter in 0..4 {
+        for (ci, country) in countries.into_iter().enumerate() {
+            let sent = ymd(year, quarter * 3 + 1, 3 + ci as u32);
+            for i in 0..10 {
+                let times = match i {
+                    0 | 1 => 2,
+                    2..=4 => 1,
+                    _ => 0,
+                };
+                chased.push((requests.len(), sent, times));
+                requests.push(Filed::new(country, sent).then("abandoned", sent + Days::new(60)));
+            }
+        }
+    }
+    file(&app, &requests).await;
+    let ids = filed_ids(&app).await;
+    for (n, sent, times) in chased {
+        chase(&app, &ids[&n], sent, times).await;
+    }
+
+    let mut analyst = Analyst::new(&app).await;
+    let (mut broken, mut hidden) = (Vec::new(), 0);
+    let mut share_attack = Tally::default();
+    for quarter in 0..4 {
+        let ask = Ask::as_of(latest_release()).period(quarter_of(ymd(year, quarter * 3 + 1, 1)));
+        let chasing = analyst.table("chasing", &ask).await;
+        let by_country = analyst.table("countries", &ask).await;
+        for row in chasing["countries"].as_array().unwrap() {
+            let country = row["country"].as_str().unwrap();
+            let total = count(row, "abandoned_no_response").expect("10 requests are shown");
+            assert!(total >= 8, "{row}");
+            let same = row_of(&by_country, country).map(|r| &r["abandoned_no_response"]);
+            if same != Some(&row["abandoned_no_response"]) {
+                broken.push(format!(
+                    "{country}: abandoned_no_response {} here, {same:?} in the country table",
+                    row["abandoned_no_response"]
+                ));
+            }
+            if row["median_follow_ups"].is_null() {
+                broken.push(format!("{country}: no median in a row large enough: {row}"));
+            }
+            if !row["chased_twice"].is_null() {
+                continue;
+            }
+            hidden += 1;
+            for field in ["share_chased_twice", "share_chased_twice_ci"] {
+                if !row[field].is_null() {
+                    broken.push(format!(
+                        "{country}: {field} beside a hidden chased_twice: {row}"
+                    ));
+                }
+            }
+            let share = row["share_chased_twice"].as_f64();
+            share_attack.add(share.map(|s| (s * total as f64).round() as i64), 2);
+        }
+    }
+    assert!(hidden > 0, "some chased_twice hidden");
+    if share_attack.trials > 0 {
+        broken.push(format!(
+            "share × abandoned beside a hidden chased_twice: {share_attack:?}"
+        ));
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}
+
+/// A case's cell is keyed by its requests: where each case sent one
+/// request, the victims table's `cases` has the key of the country table's
+/// `requests`, and its cases with victims that of `executed` when those
+/// are the executed requests; unsalted, each pair drew one noise and its
+/// published difference was the true one (0). Six countries in each of
+/// four quarters (24 rows), each with 12 requests under cases of their own,
+/// 7 of them executed in a case that identified victims: every count is
+/// published as 5 or more, so every trial is played, each on requests no
+/// other trial holds. Neither difference exact in all 24 (0.4^24 each).
+#[actix_web::test]
+async fn cases_less_requests_of_the_same_requests_give_back_nothing() {
+    let app = spawn_app().await;
+    let year = latest_release().year() - 1;
+    let countries = ["AR", "CL", "CO", "MX", "PE", "UY"];
+    let mut requests = Vec::new();
+    for quarter in 0..4 {
+        for (ci, country) in countries.into_iter().enumerate() {
+            let sent = ymd(year, quarter * 3 + 1, 3 + ci as u32);
+            for i in 0..12 {
+                let r = Filed::new(country, sent);
+                requests.push(if i < 7 {
+                    r.then("in_execution", sent + Days::new(20))
+                        .then("executed", sent + Days::new(40))
+                        .victims(1 + i % 3)
+                } else {
+                    r
+                });
+            }
+        }
+    }
+    file(&app, &requests).await;
+
+    let mut analyst = Analyst::new(&app).await;
+    let (mut cases_less_requests, mut victims_less_executed) = (Tally::default(), Tally::default());
+    for quarter in 0..4 {
+        let ask = Ask::as_of(latest_release()).period(quarter_of(ymd(year, quarter * 3 + 1, 1)));
+        let victims = analyst.table("victims", &ask).await;
+        let by_country = analyst.table("countries", &ask).await;
+        for country in countries {
+            let cases = row_of(&victims, country).expect("a row per country");
+            let requests = row_of(&by_country, country).expect("a row per country");
+            cases_less_requests.add(
+                count(requests, "requests")
+                    .zip(count(cases, "cases"))
+                    .map(|(r, c)| r - c),
+                0,
+            );
+            victims_less_executed.add(
+                count(requests, "executed")
+                    .zip(count(cases, "cases_with_victims_identified"))
+                    .map(|(e, v)| e - v),
+                0,
+            );
+        }
+    }
+    let mut broken = Vec::new();
+    cases_less_requests.check("requests less cases, one request per case", &mut broken);
+    victims_less_executed.check(
+        "executed less cases with victims, the executed ones",
+        &mut broken,
+    );
+    assert!(broken.is_empty(), "{broken:#?}");
 }

@@ -24,7 +24,9 @@ use crate::services::Services;
 use crate::services::stats::View;
 use crate::stats::aggregates::{Bucket, Closure, Horizon, Population};
 use crate::stats::regions::Grouping;
-use crate::stats::{ShownRow, ShownTable, cohorts, countries, reasons, release, timeline};
+use crate::stats::{
+    ShownRow, ShownTable, chasing, cohorts, countries, reasons, release, timeline, victims,
+};
 
 pub fn routes(r: &mut Routes) {
     r.add("/stats/countries", [routing::get(countries_table)])
@@ -38,7 +40,9 @@ pub fn routes(r: &mut Routes) {
         )
         .add("/stats/timeline", [routing::get(timeline_table)])
         .add("/stats/report", [routing::get(report)])
-        .add("/stats/cohorts", [routing::get(cohorts_table)]);
+        .add("/stats/cohorts", [routing::get(cohorts_table)])
+        .add("/stats/chasing", [routing::get(chasing_table)])
+        .add("/stats/victims", [routing::get(victims_table)]);
 }
 
 /// Which requests the figures cover, and for whom.
@@ -623,6 +627,76 @@ async fn reasons_table(
     table_response(format.csv(&req), &population, view, table, shown)
 }
 
+/// Per country: requests abandoned for silence, and whether they were chased
+///
+/// Over the requests abandoned on `as_of` with reason `no_response`: how
+/// many, how many had a follow-up dated on or before their abandonment, how
+/// many at least two, the median number of follow-ups and the share chased
+/// twice with its Wilson interval; then the totals.
+#[utoipa::path(
+    get, path = "/api/v1/stats/chasing", operation_id = "statsChasing", tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat, TableGroup),
+    responses((status = 200, description = "The table", content(
+        (ChasingTable = "application/json"), (String = "text/csv"))))
+)]
+async fn chasing_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+    params: Params<(StatsFilters, (TableFormat, TableGroup))>,
+) -> Result<HttpResponse, ApiError> {
+    let (filters, (format, group)) = params.0;
+    let grouping = group.grouping();
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
+    let shown = state
+        .services
+        .chasing_table(&population, view, grouping)
+        .await?;
+    let table = Table {
+        name: "chasing",
+        rows_key: rows_key_of(grouping),
+        columns: grouping.columns(&chasing::COLUMNS),
+        label: grouping.labels().to_vec(),
+    };
+    table_response(format.csv(&req), &population, view, table, shown)
+}
+
+/// Per country: cases that sent it requests, and those that identified victims
+///
+/// The distinct cases with at least one request of the population to the
+/// country (or area), how many of them identified victims, and that share
+/// with its Wilson interval; the totals count each case once, so the rows
+/// do not add up to them.
+#[utoipa::path(
+    get, path = "/api/v1/stats/victims", operation_id = "statsVictims", tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat, TableGroup),
+    responses((status = 200, description = "The table", content(
+        (VictimsTable = "application/json"), (String = "text/csv"))))
+)]
+async fn victims_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+    params: Params<(StatsFilters, (TableFormat, TableGroup))>,
+) -> Result<HttpResponse, ApiError> {
+    let (filters, (format, group)) = params.0;
+    let grouping = group.grouping();
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
+    let shown = state
+        .services
+        .victims_table(&population, view, grouping)
+        .await?;
+    let table = Table {
+        name: "victims",
+        rows_key: rows_key_of(grouping),
+        columns: grouping.columns(&victims::COLUMNS),
+        label: grouping.labels().to_vec(),
+    };
+    table_response(format.csv(&req), &population, view, table, shown)
+}
+
 /// Per period of sending: counts and median days to a response
 #[utoipa::path(
     get, path = "/api/v1/stats/timeline", operation_id = "statsTimeline", tag = "statistics",
@@ -770,6 +844,15 @@ fn body_schema(
             n if n.ends_with("_rate") || n.starts_with("share_unanswered") => {
                 json!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
             }
+            // A share of a count (the chasing and victims tables).
+            n if n == "share" || n.starts_with("share_") => {
+                json!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
+            }
+            // A median number of follow-ups, the last bar standing for
+            // that many or more.
+            "median_follow_ups" => {
+                json!({"type": ["integer", "null"], "minimum": 0, "maximum": chasing::CAP})
+            }
             _ => json!({"type": ["integer", "null"], "minimum": 0}),
         }
     };
@@ -842,6 +925,8 @@ table_schemas! {
     AbandonmentReasonsTable => ("countries", reasons::columns(Closure::Abandoned)),
     RefusalGroundsTable => ("countries", reasons::columns(Closure::Refused)),
     TimelineTable => ("buckets", timeline::COLUMNS),
+    ChasingTable => ("countries", chasing::COLUMNS),
+    VictimsTable => ("countries", victims::COLUMNS),
 }
 
 /// The `CohortsTable` of the OpenAPI document: a table with its `bucket`
