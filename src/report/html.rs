@@ -36,6 +36,8 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         clocks: main_table(&t, report),
         official: official_table(&t, report),
         cohorts: cohorts_table(&t, report),
+        chasing: chasing_table(&t, report),
+        victims: victims_table(&t, report),
         outcomes: outcomes_table(&t, report),
         abandoned: reasons_table(&t, report, Closure::Abandoned),
         refused: reasons_table(&t, report, Closure::Refused),
@@ -55,6 +57,8 @@ struct Page<'a> {
     clocks: Table,
     official: Table,
     cohorts: Table,
+    chasing: Table,
+    victims: Table,
     outcomes: Table,
     abandoned: Table,
     refused: Table,
@@ -346,6 +350,59 @@ fn cohorts_table(t: &Cells, r: &Report) -> Table {
     }
 }
 
+/// Were they chased? The requests given up for silence, and the
+/// follow-ups recorded before giving up.
+fn chasing_table(t: &Cells, r: &Report) -> Table {
+    let w = t.w;
+    laid_out(
+        t,
+        &r.chasing.rows,
+        &r.chasing.totals,
+        heads(
+            t,
+            r.grouping,
+            &[
+                w.abandoned_no_response_count,
+                w.followed_up,
+                w.chased_twice,
+                w.median_follow_ups,
+                w.share_chased_twice,
+            ],
+        ),
+        |row| {
+            vec![
+                t.count(row, "abandoned_no_response"),
+                t.count(row, "followed_up"),
+                t.count(row, "chased_twice"),
+                t.count(row, "median_follow_ups"),
+                t.share(row, "share_chased_twice"),
+            ]
+        },
+    )
+}
+
+/// The cases behind the requests, and those that identified victims.
+fn victims_table(t: &Cells, r: &Report) -> Table {
+    let w = t.w;
+    laid_out(
+        t,
+        &r.victims.rows,
+        &r.victims.totals,
+        heads(
+            t,
+            r.grouping,
+            &[w.cases, w.cases_with_victims, w.share_cases_with_victims],
+        ),
+        |row| {
+            vec![
+                t.count(row, "cases"),
+                t.count(row, "cases_with_victims_identified"),
+                t.share(row, "share"),
+            ]
+        },
+    )
+}
+
 /// Where the requests stand on the analysis date: exclusive groups.
 fn outcomes_table(t: &Cells, r: &Report) -> Table {
     let w = t.w;
@@ -438,6 +495,18 @@ pub struct Words {
     pub cohort_complete: &'static str,
     pub cohort_incomplete: &'static str,
     pub all_years: &'static str,
+    pub chasing_heading: &'static str,
+    pub chasing_note: &'static str,
+    pub abandoned_no_response_count: &'static str,
+    pub followed_up: &'static str,
+    pub chased_twice: &'static str,
+    pub median_follow_ups: &'static str,
+    pub share_chased_twice: &'static str,
+    pub victims_heading: &'static str,
+    pub victims_note: &'static str,
+    pub cases: &'static str,
+    pub cases_with_victims: &'static str,
+    pub share_cases_with_victims: &'static str,
     pub outcomes_heading: &'static str,
     pub outcomes_note: &'static str,
     pub abandoned_heading: &'static str,
@@ -505,6 +574,18 @@ const ENGLISH: Words = Words {
     cohort_complete: "every request followed a year",
     cohort_incomplete: "Kaplan–Meier (year not over)",
     all_years: "All years",
+    chasing_heading: "Were they chased?",
+    chasing_note: "Requests given up because the requested state never answered, and the reminders recorded before giving up: no state can say it was never reminded.",
+    abandoned_no_response_count: "Given up for no answer",
+    followed_up: "Reminded at least once",
+    chased_twice: "Reminded twice or more",
+    median_follow_ups: "Median reminders",
+    share_chased_twice: "Share reminded twice or more",
+    victims_heading: "The cases behind the requests",
+    victims_note: "The investigations (cases) that sent a request to each country, and those that identified victims. A case that sent requests to several countries counts in each row and once in the total.",
+    cases: "Cases",
+    cases_with_victims: "Cases that identified victims",
+    share_cases_with_victims: "Share",
     outcomes_heading: "Where the requests stand",
     outcomes_note: "Each request is in exactly one of these groups on the date of the figures. Whether a request was answered is a separate question: an abandoned request may have been answered first.",
     abandoned_heading: "Why requests were abandoned",
@@ -565,6 +646,18 @@ const FRENCH: Words = Words {
     cohort_complete: "chaque demande suivie un an",
     cohort_incomplete: "Kaplan-Meier (année en cours)",
     all_years: "Toutes années",
+    chasing_heading: "Ont-elles été relancées ?",
+    chasing_note: "Les demandes abandonnées faute de toute réponse de l'État requis, et les relances enregistrées avant l'abandon : aucun État ne peut dire qu'il n'a jamais été relancé.",
+    abandoned_no_response_count: "Abandonnées faute de réponse",
+    followed_up: "Relancées au moins une fois",
+    chased_twice: "Relancées deux fois ou plus",
+    median_follow_ups: "Médiane des relances",
+    share_chased_twice: "Part relancée deux fois ou plus",
+    victims_heading: "Les affaires derrière les demandes",
+    victims_note: "Les enquêtes (affaires) qui ont adressé une demande à chaque pays, et celles qui ont identifié des victimes. Une affaire qui a adressé des demandes à plusieurs pays compte dans chaque ligne et une seule fois dans le total.",
+    cases: "Affaires",
+    cases_with_victims: "Affaires ayant identifié des victimes",
+    share_cases_with_victims: "Part",
     outcomes_heading: "Où en sont les demandes",
     outcomes_note: "Chaque demande est dans un seul de ces groupes à la date des chiffres. Avoir reçu une réponse est une autre question : une demande abandonnée peut avoir reçu une réponse auparavant.",
     abandoned_heading: "Pourquoi des demandes ont été abandonnées",

@@ -29,6 +29,10 @@ pub struct Report {
     pub countries: ShownTable,
     /// Per year of sending, the share answered within a year.
     pub cohorts: ShownTable,
+    /// The requests given up for silence, and how often they were chased.
+    pub chasing: ShownTable,
+    /// The cases behind the requests, and those that identified victims.
+    pub victims: ShownTable,
     pub abandoned: ShownTable,
     pub refused: ShownTable,
     /// The charts, SVG in the report's language.
@@ -44,7 +48,7 @@ pub async fn gather(
     language: Language,
 ) -> Result<Report, services::Error> {
     let view = services.stats_view(Role::Analyst, true);
-    let ((countries, abandoned, refused, rates_chart, curves_chart), cohorts) =
+    let ((countries, abandoned, refused, rates_chart, curves_chart), (cohorts, chasing, victims)) =
         futures_util::future::try_join(
             futures_util::future::try_join5(
                 services.country_table(population, view, grouping),
@@ -53,7 +57,11 @@ pub async fn gather(
                 services.response_rates_chart(population, view, language),
                 services.response_curves_chart(population, view, language),
             ),
-            services.cohorts_table(population, Bucket::Year, Horizon::Days365, view),
+            futures_util::future::try_join3(
+                services.cohorts_table(population, Bucket::Year, Horizon::Days365, view),
+                services.chasing_table(population, view, grouping),
+                services.victims_table(population, view, grouping),
+            ),
         )
         .await?;
     Ok(Report {
@@ -67,6 +75,8 @@ pub async fn gather(
         threshold: view.threshold,
         countries,
         cohorts,
+        chasing,
+        victims,
         abandoned,
         refused,
         rates_chart,

@@ -21,7 +21,10 @@ async fn the_three_clocks_equal_lifelines_on_the_fixture() {
         .unwrap(),
     )
     .unwrap();
-    assert_eq!(fixture["censored_at"], 100, "hand_worked sends 100 days back");
+    assert_eq!(
+        fixture["censored_at"], 100,
+        "hand_worked sends 100 days back"
+    );
     let app = spawn_app().await;
     for (i, r) in fixture["requests"].as_array().unwrap().iter().enumerate() {
         let id = sent(&app, "NO", &format!("CLOCK-{i}")).await;

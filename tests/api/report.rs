@@ -187,6 +187,40 @@ fn official_cells(row: &Value, language: Language) -> Vec<String> {
     .collect()
 }
 
+/// The chasing table's cells: the counts, the median, the share.
+fn chasing_cells(row: &Value, language: Language) -> Vec<String> {
+    let words = match language {
+        Language::En => ("hidden", "not estimable"),
+        Language::Fr => ("masqué", "non estimable"),
+    };
+    [
+        count(row, "abandoned_no_response", language, words),
+        count(row, "followed_up", language, words),
+        count(row, "chased_twice", language, words),
+        count(row, "median_follow_ups", language, words),
+        share(row, "share_chased_twice", words),
+    ]
+    .iter()
+    .map(|c| plain(c))
+    .collect()
+}
+
+/// The victims table's cells.
+fn victims_cells(row: &Value, language: Language) -> Vec<String> {
+    let words = match language {
+        Language::En => ("hidden", "not estimable"),
+        Language::Fr => ("masqué", "non estimable"),
+    };
+    [
+        count(row, "cases", language, words),
+        count(row, "cases_with_victims_identified", language, words),
+        share(row, "share", words),
+    ]
+    .iter()
+    .map(|c| plain(c))
+    .collect()
+}
+
 /// Whether `line` holds `cells` in this order, each a whole cell (with
 /// spaces around it).
 fn holds_in_order(line: &str, cells: &[String]) -> bool {
@@ -211,6 +245,9 @@ async fn the_pdf_carries_the_api_s_published_numbers_in_english_and_french() {
         .get("/api/v1/stats/cohorts?bucket=year&horizon=365", &analyst)
         .await;
     assert_eq!(cohorts.status, 200, "{cohorts:?}");
+    let chasing = app.get("/api/v1/stats/chasing", &analyst).await;
+    let victims = app.get("/api/v1/stats/victims", &analyst).await;
+    assert_eq!((chasing.status, victims.status), (200, 200));
     for language in [Language::En, Language::Fr] {
         let (status, content_type, pdf) = get_bytes(
             &app,
@@ -239,16 +276,50 @@ async fn the_pdf_carries_the_api_s_published_numbers_in_english_and_french() {
             let end = start + text[start..].find(to).unwrap_or_else(|| panic!("{to}"));
             text[start..end].lines().map(str::to_string).collect()
         };
-        for (name, lines, cells_of) in [
+        let (chased, cases, abandoned) = match language {
+            Language::En => (
+                "Were they chased?",
+                "The cases behind the requests",
+                "Why requests were abandoned",
+            ),
+            Language::Fr => (
+                "Ont-elles été relancées ?",
+                "Les affaires derrière les demandes",
+                "Pourquoi des demandes ont été abandonnées",
+            ),
+        };
+        for (name, lines, api, cells_of, at_least) in [
             (
                 "clocks",
                 section(clocks, official),
+                &table.body,
                 clock_cells as fn(&Value, Language) -> Vec<String>,
+                20,
             ),
-            ("official", section(official, outcomes), official_cells),
+            (
+                "official",
+                section(official, outcomes),
+                &table.body,
+                official_cells,
+                20,
+            ),
+            (
+                "chasing",
+                section(chased, cases),
+                &chasing.body,
+                chasing_cells,
+                5,
+            ),
+            (
+                "victims",
+                section(cases, abandoned),
+                &victims.body,
+                victims_cells,
+                20,
+            ),
         ] {
             let mut checked = 0;
-            for row in table.body["countries"].as_array().unwrap() {
+            for row in api["countries"].as_array().unwrap() {
                 let country = CountryCode::parse(row["country"].as_str().unwrap())
                     .unwrap()
                     .name_in(language);
@@ -267,7 +338,7 @@ async fn the_pdf_carries_the_api_s_published_numbers_in_english_and_french() {
                 checked += 1;
             }
             assert!(
-                checked >= 20,
+                checked >= at_least,
                 "{language:?} {name}: only {checked} rows checked:\n{text}"
             );
         }
