@@ -287,7 +287,14 @@ async fn assert_tables_match_the_api(
         "buckets",
         "All periods",
         false,
-        |r| quarter(r["bucket"].as_str().unwrap()),
+        |r| {
+            let label = quarter(r["bucket"].as_str().unwrap());
+            if r["complete"] == false {
+                format!("{label} (incomplete)")
+            } else {
+                label
+            }
+        },
         |r| {
             ["sent", "answered", "executed", "refused", "abandoned"]
                 .iter()

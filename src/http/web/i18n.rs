@@ -397,6 +397,8 @@ messages! {
     stats_hidden: "hidden", "masqué";
     stats_not_reached: "not reached", "non atteint";
     stats_not_estimable: "not estimable", "non estimable";
+    stats_incomplete: "(incomplete)", "(incomplète)";
+    stats_incomplete_note: "(incomplete): the period's requests have not all been followed for a year; its counts will still grow, so a fall in them is not yet a trend.", "(incomplète) : les demandes de la période n'ont pas toutes été suivies un an ; ses effectifs vont encore croître, et une baisse n'est pas encore une tendance.";
     stats_all_countries: "All countries", "Tous pays";
 }
 

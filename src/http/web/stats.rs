@@ -538,7 +538,15 @@ fn bucket_label(t: Tr, bucket: &str) -> String {
 
 fn period_line(t: Tr, row: &ShownRow) -> PeriodLine {
     PeriodLine {
-        period: bucket_label(t, row.get("bucket").and_then(Value::as_str).unwrap_or("")),
+        period: {
+            let label = bucket_label(t, row.get("bucket").and_then(Value::as_str).unwrap_or(""));
+            // The totals' period is named apart; a period is marked when its
+            // requests have not all had a year (DOMAIN §8.4).
+            match row.get("bucket").map(|_| row.get("complete")) {
+                Some(Some(Value::Bool(false))) => format!("{label} {}", t.stats_incomplete()),
+                _ => label,
+            }
+        },
         sent: count(t, row, "sent"),
         answered: count(t, row, "answered"),
         executed: count(t, row, "executed"),
