@@ -9,7 +9,7 @@ use crate::stats::aggregates::{
     Aggregates, Bucket, Closure, Horizon, Population, Waiting, grouped_reasons,
 };
 use crate::stats::regions::Grouping;
-use crate::stats::{ShownTable, charts, cohorts, countries, curves, reasons, timeline};
+use crate::stats::{ShownTable, charts, cohorts, countries, curves, eevidence, reasons, timeline};
 
 /// Which figures a caller gets: the exact ones, or the published view
 /// (counts below `threshold` and what could rebuild them hidden).
@@ -106,6 +106,30 @@ impl Services {
         };
         grouping.relabel(&mut shown);
         Ok(shown)
+    }
+
+    /// The e-Evidence Regulation's art. 28 figures: the population's
+    /// e-evidence orders per data category and emergency, or per
+    /// addressee, complied with or not, pending, and the mean days to data,
+    /// then every order once.
+    pub async fn eevidence_table(
+        &self,
+        population: &Population,
+        by: eevidence::By,
+        view: View,
+    ) -> Result<ShownTable> {
+        let population = population.clone();
+        let counts = self
+            .db
+            .read(move |conn| {
+                Ok::<_, db::Error>(db::stats::eevidence_counts(conn, &population, by)?)
+            })
+            .await?;
+        let table = eevidence::table(by, &counts);
+        Ok(match view.suppress_with() {
+            None => eevidence::exact(&table),
+            Some(threshold) => eevidence::published(&table, threshold),
+        })
     }
 
     /// Per period of sending: counts and the median days to a first response.

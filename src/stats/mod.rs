@@ -9,6 +9,7 @@ pub mod charts;
 pub mod cohorts;
 pub mod countries;
 pub mod curves;
+pub mod eevidence;
 pub mod grid;
 pub mod km;
 pub mod reasons;
