@@ -41,6 +41,7 @@ mod stats;
 mod stats_aggregate;
 mod stats_charts;
 mod stats_cohorts;
+mod stats_eevidence;
 mod stats_regions;
 mod stats_tables;
 mod transitions;
