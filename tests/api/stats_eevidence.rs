@@ -179,14 +179,14 @@ impl Expected {
 
 /// The expected rows by (category, emergency) and by addressee, and the
 /// totals, from every request of the register.
-fn expected(
-    requests: &[Value],
-    as_of: NaiveDate,
-) -> (
+/// The rows by (category rank, emergency), by addressee, and the totals.
+type ExpectedTables = (
     BTreeMap<(usize, bool), Expected>,
     BTreeMap<String, Expected>,
     Expected,
-) {
+);
+
+fn expected(requests: &[Value], as_of: NaiveDate) -> ExpectedTables {
     let categories = ["subscriber_data", "traffic_data", "content_data"];
     let (mut by_category, mut by_addressee, mut totals) =
         (BTreeMap::new(), BTreeMap::new(), Expected::default());
