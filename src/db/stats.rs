@@ -50,6 +50,7 @@ use crate::stats::aggregates::{
     DayKeys, Population, ReasonCount, Waiting,
 };
 use crate::stats::chasing::{self, FollowUpCount};
+use crate::stats::eevidence;
 use crate::stats::km::DayCount;
 use crate::stats::regions::{self, Grouping};
 use crate::stats::victims::CaseCounts;
@@ -803,6 +804,71 @@ pub fn cohort_counts(
         label = d.bucket(bucket, "sent_at"),
         all_keys = key_sum(""),
         within_keys = key_sum("FILTER (WHERE in_time = 1)"),
+    );
+    load(conn, sql, values)
+}
+
+/// The e-evidence orders of the population (`legal_basis =
+/// e_evidence_regulation`, whatever else it filters on) counted in one
+/// grouped pass by group — each data category an order asks for and
+/// [`eevidence::ALL_ORDERS`] (every order once), or its addressee —,
+/// emergency (by category), outcome on `as_of` and day: the days from
+/// `sent_at` to data of a complied order (`closed_at` when executed,
+/// `status_since` when partially executed), else to the day it was
+/// censored (`closed_at` when refused, withdrawn or abandoned by `as_of`,
+/// otherwise `as_of`), a negative value counting as 0. Definitions in
+/// [`crate::stats::eevidence`].
+pub fn eevidence_counts(
+    conn: &mut DbConnection,
+    p: &Population,
+    by: eevidence::By,
+) -> QueryResult<Vec<eevidence::OrderCount>> {
+    let mut d = dialect(conn);
+    let (filter, as_of, values) = where_clause_on(&mut d, p, "r.");
+    // The categories as a derived table of literals (a VALUES list with
+    // column names is not SQLite's), joined on the measures' JSON array.
+    let (group, emergency, join) = match by {
+        eevidence::By::Category => {
+            let labels: Vec<String> = std::iter::once(eevidence::ALL_ORDERS)
+                .chain(eevidence::CATEGORIES)
+                .map(|c| format!("SELECT '{c}' AS category"))
+                .collect();
+            (
+                "c.category",
+                "CASE WHEN r.priority = 'emergency' THEN 1 ELSE 0 END",
+                format!(
+                    "JOIN ({}) AS c ON c.category = '{all}' \
+                                       OR r.measures LIKE '%\"' || c.category || '\"%'",
+                    labels.join(" UNION ALL "),
+                    all = eevidence::ALL_ORDERS,
+                ),
+            )
+        }
+        eevidence::By::Addressee => ("COALESCE(r.requested_authority, '')", "0", String::new()),
+    };
+    let days = d.days("until", "sent_at");
+    let sql = format!(
+        "SELECT grp, emergency, outcome, CAST(CASE WHEN {days} < 0 THEN 0 ELSE {days} END AS INTEGER) AS day, \
+                COUNT(*) AS orders, {keys} AS orders_key \
+         FROM (SELECT grp, emergency, sent_at, record_key, \
+                      CASE WHEN s IN ('executed', 'partially_executed') THEN '{complied}' \
+                           WHEN s = 'refused' THEN '{not_complied}' \
+                           ELSE '{pending}' END AS outcome, \
+                      CASE WHEN s IN ('executed', 'partially_executed') \
+                           THEN COALESCE(closed_at, status_since) \
+                           WHEN s IN ('refused', 'withdrawn', 'abandoned') THEN closed_at \
+                           ELSE {as_of} END AS until \
+               FROM (SELECT {group} AS grp, CAST({emergency} AS INTEGER) AS emergency, \
+                            {status} AS s, r.sent_at, r.closed_at, r.status_since, r.record_key \
+                     FROM requests AS r {join} \
+                     WHERE {filter} AND r.legal_basis = '{basis}') AS orders) AS dated \
+         GROUP BY grp, emergency, outcome, day",
+        keys = key_sum(""),
+        complied = eevidence::COMPLIED,
+        not_complied = eevidence::NOT_COMPLIED,
+        pending = eevidence::PENDING,
+        status = status_on(&as_of),
+        basis = crate::domain::LegalBasis::EEvidenceRegulation.as_str(),
     );
     load(conn, sql, values)
 }

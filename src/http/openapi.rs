@@ -50,6 +50,7 @@ use crate::domain::Role;
         api::stats::countries_table, api::stats::abandonment_reasons_table,
         api::stats::refusal_grounds_table, api::stats::timeline_table, api::stats::cohorts_table,
         api::stats::report, api::stats::chasing_table, api::stats::victims_table,
+        api::stats::eevidence_table,
         api::charts::response_curves, api::charts::response_rates_chart,
         api::charts::response_curves_chart,
     ),

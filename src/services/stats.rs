@@ -10,7 +10,7 @@ use crate::stats::aggregates::{
 };
 use crate::stats::regions::Grouping;
 use crate::stats::{
-    ShownTable, charts, chasing, cohorts, countries, curves, reasons, timeline, victims,
+    ShownTable, charts, chasing, cohorts, countries, curves, eevidence, reasons, timeline, victims,
 };
 
 /// Which figures a caller gets: the exact ones, or the published view
@@ -154,6 +154,30 @@ impl Services {
         };
         grouping.relabel(&mut shown);
         Ok(shown)
+    }
+
+    /// The e-Evidence Regulation's art. 28 figures: the population's
+    /// e-evidence orders per data category and emergency, or per
+    /// addressee, complied with or not, pending, and the mean days to data,
+    /// then every order once.
+    pub async fn eevidence_table(
+        &self,
+        population: &Population,
+        by: eevidence::By,
+        view: View,
+    ) -> Result<ShownTable> {
+        let population = population.clone();
+        let counts = self
+            .db
+            .read(move |conn| {
+                Ok::<_, db::Error>(db::stats::eevidence_counts(conn, &population, by)?)
+            })
+            .await?;
+        let table = eevidence::table(by, &counts);
+        Ok(match view.suppress_with() {
+            None => eevidence::exact(&table),
+            Some(threshold) => eevidence::published(&table, threshold),
+        })
     }
 
     /// Per period of sending: counts and the median days to a first response.

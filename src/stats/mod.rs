@@ -10,6 +10,7 @@ pub mod chasing;
 pub mod cohorts;
 pub mod countries;
 pub mod curves;
+pub mod eevidence;
 pub mod grid;
 pub mod km;
 pub mod reasons;

@@ -57,7 +57,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::common::{Resp, TestApp, draft_body, sent_body, spawn_app_with, transition_to};
+use crate::common::{Resp, TestApp, draft_body, id_of, sent_body, spawn_app_with, transition_to};
 use awc::http::{Method, StatusCode};
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -805,6 +805,7 @@ async fn the_api_answers_as_recorded() {
     charts(&mut s).await;
     cohorts(&mut s).await;
     report(&mut s).await;
+    eevidence(&mut s).await;
 
     let mut files: BTreeMap<String, String> = s
         .files
@@ -2465,6 +2466,84 @@ async fn cohorts(s: &mut Scenario) {
         .await;
     s.get(&format!("{path}?bucket=month&horizon=90"), "analyst")
         .await;
+    s.get(path, "no token").await;
+}
+
+/// The e-Evidence Regulation's art. 28 table, by category and by
+/// addressee, exact and published, and a bad `by`. Its orders are filed
+/// last, outside the recorded exchanges (so that no other area changes),
+/// and their record keys pinned like the rest.
+async fn eevidence(s: &mut Scenario) {
+    s.area = "e-evidence";
+    let orders = [
+        (
+            "EEV-1",
+            "IE",
+            "normal",
+            "Provider A",
+            &["subscriber_data"][..],
+            Some(("executed", "2025-03-12")),
+        ),
+        (
+            "EEV-2",
+            "DE",
+            "emergency",
+            "Provider A",
+            &["subscriber_data", "traffic_data"][..],
+            Some(("executed", "2025-03-03")),
+        ),
+        (
+            "EEV-3",
+            "FR",
+            "normal",
+            "Provider \"B\", Ltd",
+            &["content_data", "data_preservation"][..],
+            Some(("refused", "2025-04-01")),
+        ),
+        ("EEV-4", "NL", "normal", "", &["traffic_data"][..], None),
+        (
+            "EEV-5",
+            "IE",
+            "urgent",
+            "Provider A",
+            &["subscriber_data"][..],
+            Some(("partially_executed", "2025-03-20")),
+        ),
+        (
+            "EEV-6",
+            "DE",
+            "normal",
+            "Provider \"B\", Ltd",
+            &["data_preservation"][..],
+            Some(("withdrawn", "2025-03-15")),
+        ),
+    ];
+    for (case, country, priority, addressee, measures, moved) in orders {
+        let mut body = sent_body(case, "2025-03-01");
+        body["target_country"] = json!(country);
+        body["priority"] = json!(priority);
+        body["legal_basis"] = json!("e_evidence_regulation");
+        body["channel"] = json!("service_provider_direct");
+        body["measures"] = json!(measures);
+        if !addressee.is_empty() {
+            body["requested_authority"] = json!(addressee);
+        }
+        let id = id_of(&s.app.create_request(&body).await);
+        if let Some((to, date)) = moved {
+            s.app.move_to(&id, to, date).await;
+        }
+    }
+    s.app.pin_record_keys().await;
+    let path = "/api/v1/stats/e-evidence";
+    s.get(path, "admin").await;
+    s.get(&format!("{path}?by=addressee&format=csv"), "admin")
+        .await;
+    s.get(&format!("{path}?by=addressee"), "coordinator").await;
+    s.get(path, "analyst").await;
+    s.get(&format!("{path}?format=csv&by=category"), "analyst")
+        .await;
+    // Bad parameters.
+    s.get(&format!("{path}?by=nonsense"), "admin").await;
     s.get(path, "no token").await;
 }
 

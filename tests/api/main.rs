@@ -43,6 +43,7 @@ mod stats_aggregate;
 mod stats_charts;
 mod stats_chasing;
 mod stats_cohorts;
+mod stats_eevidence;
 mod stats_regions;
 mod stats_tables;
 mod stats_victims;

@@ -25,7 +25,8 @@ use crate::services::stats::View;
 use crate::stats::aggregates::{Bucket, Closure, Horizon, Population};
 use crate::stats::regions::Grouping;
 use crate::stats::{
-    ShownRow, ShownTable, chasing, cohorts, countries, reasons, release, timeline, victims,
+    ShownRow, ShownTable, chasing, cohorts, countries, eevidence, reasons, release, timeline,
+    victims,
 };
 
 pub fn routes(r: &mut Routes) {
@@ -42,7 +43,8 @@ pub fn routes(r: &mut Routes) {
         .add("/stats/report", [routing::get(report)])
         .add("/stats/cohorts", [routing::get(cohorts_table)])
         .add("/stats/chasing", [routing::get(chasing_table)])
-        .add("/stats/victims", [routing::get(victims_table)]);
+        .add("/stats/victims", [routing::get(victims_table)])
+        .add("/stats/e-evidence", [routing::get(eevidence_table)]);
 }
 
 /// Which requests the figures cover, and for whom.
@@ -303,6 +305,33 @@ impl utoipa::PartialSchema for HorizonDays {
 }
 
 impl utoipa::ToSchema for HorizonDays {}
+
+/// The rows of the e-evidence table.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EEvidenceBy {
+    /// The rows: `category` (the default: per data category asked and emergency; an order asking for two counts in both) or `addressee` (per `requested_authority`, the service provider; an order without one under `""`)
+    #[param(value_type = EEvidenceRows, inline, required = false)]
+    #[serde(default, deserialize_with = "eevidence_by")]
+    by: Option<eevidence::By>,
+}
+
+/// How [`eevidence::By`] is written in a query.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum EEvidenceRows {
+    Category,
+    Addressee,
+}
+
+impl ParamGroup for EEvidenceBy {
+    const UNKNOWN: &'static str = "is not a parameter of the statistics";
+}
+
+fn eevidence_by<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<eevidence::By>, D::Error> {
+    from_str(d).map(Some)
+}
 
 /// The report's language and form.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -777,6 +806,54 @@ async fn cohorts_table(
     )
 }
 
+/// e-Evidence Regulation art. 28: orders by data category or addressee
+///
+/// The population's orders under `legal_basis = e_evidence_regulation`
+/// (the other filters apply as everywhere): per data category asked
+/// (subscriber, traffic, content) and emergency — an order asking for two
+/// categories counts in both rows — or per addressee (`by=addressee`):
+/// `orders`, `complied` (executed or partially executed on `as_of`),
+/// `not_complied` (refused), `pending` (the rest: still open, withdrawn or
+/// abandoned) and `mean_days_to_data` over the complied ones; the totals
+/// count every order once. The refusal grounds are
+/// `/stats/refusal-grounds?legal_basis=e_evidence_regulation`.
+#[utoipa::path(
+    get, path = "/api/v1/stats/e-evidence", operation_id = "statsEEvidence", tag = "statistics",
+    security(("bearer" = [])),
+    params(StatsFilters, TableFormat, EEvidenceBy),
+    responses((status = 200, description = "The table", content(
+        (EEvidenceTable = "application/json"), (String = "text/csv"))))
+)]
+async fn eevidence_table(
+    state: web::Data<AppState>,
+    auth: Authorized<ReadStats>,
+    req: HttpRequest,
+    params: Params<(StatsFilters, (TableFormat, EEvidenceBy))>,
+) -> Result<HttpResponse, ApiError> {
+    let (filters, (format, by)) = params.0;
+    let by = by.by.unwrap_or_default();
+    let (population, view) = filters.scope(&state.services, auth.user.role, None)?;
+    let shown = state
+        .services
+        .eevidence_table(&population, by, view)
+        .await?;
+    let table = Table {
+        name: "e-evidence",
+        rows_key: "rows",
+        columns: by.columns(),
+        label: by.labels().to_vec(),
+    };
+    let parameters = serde_json::Map::from_iter([("by".to_string(), by.as_str().into())]);
+    table_response_with(
+        format.csv(&req),
+        &population,
+        view,
+        table,
+        shown,
+        parameters,
+    )
+}
+
 /// The schema of a table's JSON, column by column: `{as_of, sent_from,
 /// sent_to, suppression, <rows>: [...], totals}`; each row holds `columns`
 /// (the totals lack the label columns). Hidden figures are `null` and named
@@ -827,6 +904,8 @@ fn body_schema(
             "country_name" | "bucket" | "area_name" | "cohort" => json!({"type": "string"}),
             "area" => json!({"type": "string", "pattern": "^([0-9]{3})?$"}),
             "complete" => json!({"type": "boolean"}),
+            "data_category" | "addressee" => json!({"type": "string"}),
+            "emergency" => json!({"type": "boolean"}),
             "share" | "ci_low" | "ci_high" => {
                 json!({"type": ["number", "null"], "minimum": 0, "maximum": 1})
             }
@@ -863,6 +942,9 @@ fn body_schema(
         "area",
         "area_name",
         "cohort",
+        "data_category",
+        "emergency",
+        "addressee",
     ];
     let row = |with_labels: bool| -> Value {
         let names: Vec<&str> = columns
@@ -956,6 +1038,45 @@ impl utoipa::PartialSchema for CohortsTable {
 }
 
 impl utoipa::ToSchema for CohortsTable {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            Suppression::name().into_owned(),
+            <Suppression as utoipa::PartialSchema>::schema(),
+        ));
+    }
+}
+
+/// The `EEvidenceTable` of the OpenAPI document: rows by category or by
+/// addressee, and the `by` that chose them.
+pub struct EEvidenceTable;
+
+impl utoipa::PartialSchema for EEvidenceTable {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let by = |rows: eevidence::By| {
+            body_schema(
+                "rows",
+                &rows.columns(),
+                &[(
+                    "by",
+                    serde_json::json!({"type": "string", "enum": [rows.as_str()],
+                        "description": "What the rows are"}),
+                )],
+            )
+        };
+        let schema = serde_json::json!({"oneOf": [
+            by(eevidence::By::Category),
+            by(eevidence::By::Addressee),
+        ]});
+        serde_json::from_value(schema).expect("a valid schema")
+    }
+}
+
+impl utoipa::ToSchema for EEvidenceTable {
     fn schemas(
         schemas: &mut Vec<(
             String,
