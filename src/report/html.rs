@@ -38,6 +38,13 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
         cohorts: cohorts_table(&t, report),
         chasing: chasing_table(&t, report),
         victims: victims_table(&t, report),
+        eevidence: eevidence_table(&t, report),
+        no_orders: report
+            .eevidence
+            .totals
+            .get("orders")
+            .and_then(Value::as_i64)
+            == Some(0),
         outcomes: outcomes_table(&t, report),
         abandoned: reasons_table(&t, report, Closure::Abandoned),
         refused: reasons_table(&t, report, Closure::Refused),
@@ -59,6 +66,9 @@ struct Page<'a> {
     cohorts: Table,
     chasing: Table,
     victims: Table,
+    eevidence: Table,
+    /// No e-evidence order in the population: the annex says so instead.
+    no_orders: bool,
     outcomes: Table,
     abandoned: Table,
     refused: Table,
@@ -403,6 +413,64 @@ fn victims_table(t: &Cells, r: &Report) -> Table {
     )
 }
 
+/// The annex: the e-Evidence Regulation's art. 28 figures, one line per
+/// data category and emergency.
+fn eevidence_table(t: &Cells, r: &Report) -> Table {
+    let w = t.w;
+    let cells = |row: &ShownRow| -> Vec<String> {
+        vec![
+            t.count(row, "orders"),
+            t.count(row, "complied"),
+            t.count(row, "not_complied"),
+            t.count(row, "pending"),
+            t.days(row, "mean_days_to_data"),
+        ]
+    };
+    let category = |code: &str| -> String {
+        crate::domain::Measure::ALL
+            .iter()
+            .find(|m| m.as_str() == code)
+            .map_or(code, |m| m.label(t.language))
+            .to_string()
+    };
+    let rows = r
+        .eevidence
+        .rows
+        .iter()
+        .map(|row| {
+            let code = row
+                .get("data_category")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let emergency = row.get("emergency").and_then(Value::as_bool) == Some(true);
+            let mut line = vec![format!(
+                "{}{}",
+                category(code),
+                if emergency { w.in_emergency } else { "" }
+            )];
+            line.extend(cells(row));
+            line
+        })
+        .collect();
+    let mut totals = vec![w.all_orders.to_string()];
+    totals.extend(cells(&r.eevidence.totals));
+    Table {
+        heads: [
+            w.data_category,
+            w.orders,
+            w.complied,
+            w.not_complied,
+            w.orders_pending,
+            w.mean_days_to_data,
+        ]
+        .iter()
+        .map(|h| h.to_string())
+        .collect(),
+        rows,
+        totals,
+    }
+}
+
 /// Where the requests stand on the analysis date: exclusive groups.
 fn outcomes_table(t: &Cells, r: &Report) -> Table {
     let w = t.w;
@@ -507,6 +575,17 @@ pub struct Words {
     pub cases: &'static str,
     pub cases_with_victims: &'static str,
     pub share_cases_with_victims: &'static str,
+    pub annex_heading: &'static str,
+    pub annex_note: &'static str,
+    pub annex_empty: &'static str,
+    pub data_category: &'static str,
+    pub in_emergency: &'static str,
+    pub orders: &'static str,
+    pub complied: &'static str,
+    pub not_complied: &'static str,
+    pub orders_pending: &'static str,
+    pub mean_days_to_data: &'static str,
+    pub all_orders: &'static str,
     pub outcomes_heading: &'static str,
     pub outcomes_note: &'static str,
     pub abandoned_heading: &'static str,
@@ -586,6 +665,17 @@ const ENGLISH: Words = Words {
     cases: "Cases",
     cases_with_victims: "Cases that identified victims",
     share_cases_with_victims: "Share",
+    annex_heading: "Annex: European Production Orders (Regulation (EU) 2023/1543, art. 28)",
+    annex_note: "Orders recorded under the e-Evidence Regulation, per category of data asked and whether in an emergency; an order asking for two categories counts in both lines, once in the total. Complied: executed, in whole or in part; not complied: refused (grounds in the refusal table, under this legal basis); pending: the rest. Days to data: the average over the complied orders.",
+    annex_empty: "No order was recorded under the e-Evidence Regulation for this period.",
+    data_category: "Data asked",
+    in_emergency: ", emergency",
+    orders: "Orders",
+    complied: "Complied",
+    not_complied: "Not complied",
+    orders_pending: "Pending",
+    mean_days_to_data: "Average days to data",
+    all_orders: "All orders",
     outcomes_heading: "Where the requests stand",
     outcomes_note: "Each request is in exactly one of these groups on the date of the figures. Whether a request was answered is a separate question: an abandoned request may have been answered first.",
     abandoned_heading: "Why requests were abandoned",
@@ -658,6 +748,17 @@ const FRENCH: Words = Words {
     cases: "Affaires",
     cases_with_victims: "Affaires ayant identifié des victimes",
     share_cases_with_victims: "Part",
+    annex_heading: "Annexe : injonctions européennes de production (règlement (UE) 2023/1543, art. 28)",
+    annex_note: "Injonctions émises au titre du règlement sur les preuves électroniques, par catégorie de données demandées et selon l'urgence ; une injonction qui demande deux catégories compte dans les deux lignes, une fois dans le total. Exécutées : en tout ou en partie ; non exécutées : refusées (motifs au tableau des refus, sous cette base juridique) ; en cours : les autres. Délai : la moyenne sur les injonctions exécutées.",
+    annex_empty: "Aucune injonction n'a été émise au titre du règlement sur les preuves électroniques pour cette période.",
+    data_category: "Données demandées",
+    in_emergency: ", urgence",
+    orders: "Injonctions",
+    complied: "Exécutées",
+    not_complied: "Non exécutées",
+    orders_pending: "En cours",
+    mean_days_to_data: "Délai moyen d'obtention en jours",
+    all_orders: "Toutes injonctions",
     outcomes_heading: "Où en sont les demandes",
     outcomes_note: "Chaque demande est dans un seul de ces groupes à la date des chiffres. Avoir reçu une réponse est une autre question : une demande abandonnée peut avoir reçu une réponse auparavant.",
     abandoned_heading: "Pourquoi des demandes ont été abandonnées",
@@ -692,3 +793,75 @@ const FRENCH: Words = Words {
     not_estimable: "non estimable",
     not_reached: "non atteinte",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::ShownTable;
+    use crate::stats::charts::Period;
+    use serde_json::json;
+
+    fn row(value: Value) -> ShownRow {
+        value.as_object().unwrap().clone()
+    }
+
+    fn empty() -> ShownTable {
+        ShownTable {
+            rows: Vec::new(),
+            totals: row(json!({"suppressed": []})),
+        }
+    }
+
+    fn report(eevidence: ShownTable, language: Language) -> Report {
+        Report {
+            period: Period {
+                sent_from: None,
+                sent_to: None,
+                as_of: chrono::NaiveDate::from_ymd_opt(2026, 5, 31).unwrap(),
+            },
+            language,
+            grouping: Grouping::Country,
+            threshold: 5,
+            countries: empty(),
+            cohorts: empty(),
+            chasing: empty(),
+            victims: empty(),
+            eevidence,
+            abandoned: empty(),
+            refused: empty(),
+            rates_chart: "<svg></svg>".into(),
+            curves_chart: "<svg></svg>".into(),
+        }
+    }
+
+    /// The annex lays out each category line, a hidden count as hidden,
+    /// and says so when there is no order at all.
+    #[test]
+    fn the_annex_lists_the_orders_by_category_or_says_there_were_none() {
+        let orders = ShownTable {
+            rows: vec![row(json!({
+                "data_category": "subscriber_data", "emergency": true, "orders": 12,
+                "complied": 9, "not_complied": null, "pending": 0,
+                "mean_days_to_data": 3.4, "suppressed": ["not_complied"],
+            }))],
+            totals: row(json!({
+                "orders": 12, "complied": 9, "not_complied": null, "pending": 0,
+                "mean_days_to_data": 3.4, "suppressed": ["not_complied"],
+            })),
+        };
+        let html = render(&report(orders, Language::Fr)).unwrap();
+        assert!(html.contains("Annexe : injonctions européennes de production"));
+        assert!(
+            html.contains(
+                "<th scope=\"row\">Données relatives aux abonnés, urgence</th><td>12</td><td>9</td><td>masqué</td><td>0</td><td>3</td>"
+            ),
+            "{html}"
+        );
+        let none = ShownTable {
+            rows: Vec::new(),
+            totals: row(json!({"orders": 0, "suppressed": []})),
+        };
+        let html = render(&report(none, Language::En)).unwrap();
+        assert!(html.contains("No order was recorded under the e-Evidence Regulation"));
+    }
+}

@@ -16,6 +16,7 @@ use crate::services::{self, Services};
 use crate::stats::ShownTable;
 use crate::stats::aggregates::{Bucket, Closure, Horizon, Population};
 use crate::stats::charts::Period;
+use crate::stats::eevidence::By;
 use crate::stats::regions::Grouping;
 
 /// What a report shows: the published tables and charts of one population.
@@ -33,6 +34,9 @@ pub struct Report {
     pub chasing: ShownTable,
     /// The cases behind the requests, and those that identified victims.
     pub victims: ShownTable,
+    /// The annex: the e-Evidence Regulation's art. 28 figures, per data
+    /// category and emergency.
+    pub eevidence: ShownTable,
     pub abandoned: ShownTable,
     pub refused: ShownTable,
     /// The charts, SVG in the report's language.
@@ -48,22 +52,25 @@ pub async fn gather(
     language: Language,
 ) -> Result<Report, services::Error> {
     let view = services.stats_view(Role::Analyst, true);
-    let ((countries, abandoned, refused, rates_chart, curves_chart), (cohorts, chasing, victims)) =
-        futures_util::future::try_join(
-            futures_util::future::try_join5(
-                services.country_table(population, view, grouping),
-                services.reasons_table(population, Closure::Abandoned, view, grouping),
-                services.reasons_table(population, Closure::Refused, view, grouping),
-                services.response_rates_chart(population, view, language),
-                services.response_curves_chart(population, view, language),
-            ),
-            futures_util::future::try_join3(
-                services.cohorts_table(population, Bucket::Year, Horizon::Days365, view),
-                services.chasing_table(population, view, grouping),
-                services.victims_table(population, view, grouping),
-            ),
-        )
-        .await?;
+    let (
+        (countries, abandoned, refused, rates_chart, curves_chart),
+        (cohorts, chasing, victims, eevidence),
+    ) = futures_util::future::try_join(
+        futures_util::future::try_join5(
+            services.country_table(population, view, grouping),
+            services.reasons_table(population, Closure::Abandoned, view, grouping),
+            services.reasons_table(population, Closure::Refused, view, grouping),
+            services.response_rates_chart(population, view, language),
+            services.response_curves_chart(population, view, language),
+        ),
+        futures_util::future::try_join4(
+            services.cohorts_table(population, Bucket::Year, Horizon::Days365, view),
+            services.chasing_table(population, view, grouping),
+            services.victims_table(population, view, grouping),
+            services.eevidence_table(population, By::Category, view),
+        ),
+    )
+    .await?;
     Ok(Report {
         period: Period {
             sent_from: population.sent_from,
@@ -77,6 +84,7 @@ pub async fn gather(
         cohorts,
         chasing,
         victims,
+        eevidence,
         abandoned,
         refused,
         rates_chart,

@@ -421,6 +421,14 @@ async fn the_pdf_carries_the_api_s_published_numbers_in_english_and_french() {
             Language::Fr => ("Comment lire ces chiffres", "How to read"),
         };
         assert!(text.contains(method), "{text}");
+        // The annex: the demo portfolio has no European Production Order.
+        let annex = match language {
+            Language::En => {
+                "No order was recorded under the e-Evidence Regulation for this period."
+            }
+            Language::Fr => "Aucune injonction n'a été émise au titre du règlement sur les preuves",
+        };
+        assert!(text.contains(annex), "{text}");
         assert!(!text.contains(not_in), "{text}");
     }
 }
