@@ -512,6 +512,7 @@ mod tests {
     /// Words that are the same in both languages (names, Latin, loanwords).
     const SAME_IN_BOTH: &[&str] = &[
         "event_note",
+        "stats_report_pdf",
         "col_note",
         "follow_up_date",
         "group_dates",
