@@ -77,7 +77,7 @@ def test_an_analyst_picks_a_period_and_downloads_the_table(page, site, register)
         page.get_by_role("link", name="Download the table by period (CSV)").click()
     assert download.value.suggested_filename.startswith("timeline-")
     first_line = open(download.value.path(), encoding="utf-8").readline()
-    assert first_line.startswith("bucket,sent,answered,"), first_line
+    assert first_line.startswith("bucket,complete,sent,answered,"), first_line
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the refusal grounds (CSV)").click()
     assert download.value.suggested_filename.startswith("refusal-grounds-")
