@@ -64,8 +64,10 @@
 //! 6. **Filters narrowed to one request** (one country, offence, channel and
 //!    quarter holding a single request; twenty targets). Certain: every
 //!    count 0 or hidden, no estimate, no curve, in the country table, the
-//!    timeline and the refusal grounds. And no outcome: a status, an answer
-//!    or a ground read off the one count hidden among zeros.
+//!    timeline, the cohorts (no share or interval: it would say whether the
+//!    request was answered within the year) and the refusal grounds. And no
+//!    outcome: a status, an answer or a ground read off the one count
+//!    hidden among zeros.
 //! 7. **Asking again, or another way**. Certain: the same query twenty
 //!    times gives the same bytes (JSON, CSV, curves, both SVG charts), so
 //!    averaging gives back the noise with the count; the same requests
@@ -107,6 +109,11 @@
 //!     and rows of the same orders differ by the true 0); and narrowed to
 //!     one order (one country and quarter, 24 targets), by category and by
 //!     addressee, every count is 0 or hidden and no mean is shown.
+//!
+//! The report (`/stats/report`) lays out these same published tables and
+//! computes nothing of its own — `tests/api/report.rs` checks that its
+//! numbers are the API's for the same parameters — so it opens no way
+//! around them.
 //!
 //! # Findings: tests that fail on 7271753
 //!
@@ -1561,6 +1568,7 @@ async fn narrowing_the_filters_to_one_request_gives_back_no_outcome() {
         let curves = analyst.table("response-curves", &narrowed).await;
         let timeline = analyst.table("timeline", &narrowed).await;
         let grounds = analyst.table("refusal-grounds", &narrowed).await;
+        let cohorts = analyst.table("cohorts", &narrowed).await;
         let mut rows = vec![("countries", &table["totals"])];
         rows.extend(
             table["countries"]
@@ -1576,6 +1584,14 @@ async fn narrowing_the_filters_to_one_request_gives_back_no_outcome() {
                 .unwrap()
                 .iter()
                 .map(|r| ("timeline", r)),
+        );
+        rows.push(("cohorts", &cohorts["totals"]));
+        rows.extend(
+            cohorts["cohorts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| ("cohorts", r)),
         );
         rows.push(("refusal-grounds", &grounds["totals"]));
         rows.extend(
@@ -1599,6 +1615,15 @@ async fn narrowing_the_filters_to_one_request_gives_back_no_outcome() {
         }
         if !curves["all_countries"]["curve"].is_null() {
             broken.push(format!("{}: a curve shown", t.country));
+        }
+        // Certain: no cohort's share (nor its interval) of one request:
+        // it would say whether that request was answered within the year.
+        for (_, row) in rows.iter().filter(|(endpoint, _)| *endpoint == "cohorts") {
+            for field in ["share", "ci_low", "ci_high", "answered_within"] {
+                if !row[field].is_null() {
+                    broken.push(format!("{}: a cohort's {field} shown: {row}", t.country));
+                }
+            }
         }
         // Certain: a row that may hold fewer than 5 requests (its total is
         // published as 3 at most) shows none of its statuses, not even a
