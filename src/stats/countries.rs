@@ -265,7 +265,7 @@ pub const COLUMNS: [&str; 36] = [
 
 /// Figures that give back `answered` with the published `requests` (rate ×
 /// requests; 1 − the last share × requests): hidden with it.
-const FROM_ANSWERED: [&str; 12] = [
+pub const FROM_ANSWERED: [&str; 12] = [
     "response_rate",
     "response_rate_ci",
     "median_days_to_response",
@@ -281,14 +281,14 @@ const FROM_ANSWERED: [&str; 12] = [
 ];
 
 /// Figures that give back `acknowledged` the same way: hidden with it.
-const FROM_ACKNOWLEDGED: [&str; 3] = [
+pub const FROM_ACKNOWLEDGED: [&str; 3] = [
     "median_days_to_acknowledgement",
     "median_days_to_acknowledgement_ci",
     "median_acknowledgement_not_reached",
 ];
 
 /// Figures that give back `executed` the same way: hidden with it.
-const FROM_EXECUTED: [&str; 3] = [
+pub const FROM_EXECUTED: [&str; 3] = [
     "median_days_to_execution",
     "median_days_to_execution_ci",
     "median_execution_not_reached",

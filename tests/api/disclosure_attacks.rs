@@ -163,6 +163,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use serde_json::{Value, json};
 
 use mla_tracker::stats::aggregates::Closure;
+use mla_tracker::stats::countries::FROM_ANSWERED;
 use mla_tracker::stats::reasons;
 
 use crate::common::{self, TestApp, id_of, query, sent_body, spawn_app, spawn_app_with};
@@ -1124,25 +1125,6 @@ const ESTIMATES: [&str; 22] = [
     "median_days_to_execution",
     "median_days_to_execution_ci",
     "median_execution_not_reached",
-];
-
-/// The figures a row estimates from its first responses: each, with
-/// `requests`, gives back `answered` (a rate times the requests; one less
-/// a share; Wilson's interval inverted: its centre is `(p + z²/2n) / (1 +
-/// z²/n)`).
-const FROM_ANSWERED: [&str; 12] = [
-    "response_rate",
-    "response_rate_ci",
-    "median_days_to_response",
-    "median_days_to_response_ci",
-    "median_response_not_reached",
-    "share_unanswered_90",
-    "share_unanswered_90_ci",
-    "share_unanswered_180",
-    "share_unanswered_180_ci",
-    "share_unanswered_365",
-    "share_unanswered_365_ci",
-    "mean_days_to_response_among_answered",
 ];
 
 /// `x` from the Wilson interval `[low, high]` of `x / n`: the published

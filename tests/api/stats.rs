@@ -5,6 +5,7 @@ use crate::common;
 
 use crate::common::hand_worked::{as_of, moved_on_day, sent};
 use crate::common::{TestApp, query, spawn_app};
+use mla_tracker::stats::countries::{FROM_ACKNOWLEDGED, FROM_ANSWERED, FROM_EXECUTED};
 use serde_json::Value;
 
 /// Norway: 4 sent, answered on days 10 and 30 (execution started), 2 pending
@@ -169,32 +170,6 @@ const COUNTS: [&str; 11] = [
     "abandoned",
     "abandoned_no_response",
     "victims_identified",
-];
-
-/// The figures each count gives back with `requests` (docs/DOMAIN.md §9.3).
-const FROM_ANSWERED: [&str; 12] = [
-    "response_rate",
-    "response_rate_ci",
-    "median_days_to_response",
-    "median_days_to_response_ci",
-    "median_response_not_reached",
-    "share_unanswered_90",
-    "share_unanswered_90_ci",
-    "share_unanswered_180",
-    "share_unanswered_180_ci",
-    "share_unanswered_365",
-    "share_unanswered_365_ci",
-    "mean_days_to_response_among_answered",
-];
-const FROM_ACKNOWLEDGED: [&str; 3] = [
-    "median_days_to_acknowledgement",
-    "median_days_to_acknowledgement_ci",
-    "median_acknowledgement_not_reached",
-];
-const FROM_EXECUTED: [&str; 3] = [
-    "median_days_to_execution",
-    "median_days_to_execution_ci",
-    "median_execution_not_reached",
 ];
 
 fn listed(row: &Value, field: &str) -> bool {
