@@ -115,3 +115,25 @@ def test_the_page_with_its_charts_is_accessible(new_page, site, register, role, 
         expect(page.locator(f"#{table}")).to_be_visible()
     charts_drawn(page)
     check_axe(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_report_reads_in_the_reader_s_language_and_is_accessible(new_page, site, register, lang):
+    """The report's web page, opened from the statistics page: in the
+    reader's language, every table and both charts there, and axe finds no
+    violation (the page is also what the PDF is printed from)."""
+    page = new_page(bypass_csp=True)
+    user = site.users["analyst"] if lang == "en" else site.add_user("analyst")
+    login(page, user)
+    if lang == "fr":
+        switch_language(page, "Français")
+    page.goto("/stats")
+    link = page.get_by_role("link", name="web page" if lang == "en" else "page web")
+    with page.expect_navigation():
+        link.click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    heading = "How to read these figures" if lang == "en" else "Comment lire ces chiffres"
+    expect(page.get_by_role("heading", level=2, name=heading)).to_be_visible()
+    assert page.locator("table").count() >= 8, page.content()
+    assert page.locator("svg").count() == 2
+    check_axe(page)
