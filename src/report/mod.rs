@@ -52,25 +52,26 @@ pub async fn gather(
     language: Language,
 ) -> Result<Report, services::Error> {
     let view = services.stats_view(Role::Analyst, true);
-    let (
-        (countries, abandoned, refused, rates_chart, curves_chart),
-        (cohorts, chasing, victims, eevidence),
-    ) = futures_util::future::try_join(
-        futures_util::future::try_join5(
-            services.country_table(population, view, grouping),
-            services.reasons_table(population, Closure::Abandoned, view, grouping),
-            services.reasons_table(population, Closure::Refused, view, grouping),
-            services.response_rates_chart(population, view, language),
-            services.response_curves_chart(population, view, language),
-        ),
-        futures_util::future::try_join4(
-            services.cohorts_table(population, Bucket::Year, Horizon::Days365, view),
-            services.chasing_table(population, view, grouping),
-            services.victims_table(population, view, grouping),
-            services.eevidence_table(population, By::Category, view),
-        ),
-    )
-    .await?;
+    // One table after the other: each is a pass (or four) over the whole
+    // population, which two cores serve no faster at once, and run
+    // together they would wait on each other for the pool's connections.
+    let (countries, rates_chart, curves_chart) = services
+        .country_table_and_charts(population, view, grouping, language)
+        .await?;
+    let cohorts = services
+        .cohorts_table(population, Bucket::Year, Horizon::Days365, view)
+        .await?;
+    let chasing = services.chasing_table(population, view, grouping).await?;
+    let victims = services.victims_table(population, view, grouping).await?;
+    let eevidence = services
+        .eevidence_table(population, By::Category, view)
+        .await?;
+    let abandoned = services
+        .reasons_table(population, Closure::Abandoned, view, grouping)
+        .await?;
+    let refused = services
+        .reasons_table(population, Closure::Refused, view, grouping)
+        .await?;
     Ok(Report {
         period: Period {
             sent_from: population.sent_from,

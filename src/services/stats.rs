@@ -76,13 +76,28 @@ impl Services {
         view: View,
         grouping: Grouping,
     ) -> Result<ShownTable> {
-        let aggregates = self.country_aggregates(population).await?.grouped(grouping);
-        let mut shown = match view.suppress_with() {
-            None => countries::exact(&countries::of(aggregates)),
-            Some(threshold) => countries::published(&aggregates, threshold),
+        let aggregates = self.country_aggregates(population).await?;
+        Ok(country_rows(aggregates, view, grouping))
+    }
+
+    /// The country table (rows by `grouping`) and the two charts of one
+    /// population from a single aggregation: what the report shows of it.
+    pub async fn country_table_and_charts(
+        &self,
+        population: &Population,
+        view: View,
+        grouping: Grouping,
+        language: Language,
+    ) -> Result<(ShownTable, String, String)> {
+        let aggregates = self.country_aggregates(population).await?;
+        let by_country = country_rows(aggregates.clone(), view, Grouping::Country);
+        let rates = rates_chart(&by_country, population, view, language)?;
+        let curves = curves_chart(&curve_rows(&aggregates, view), population, view, language)?;
+        let table = match grouping {
+            Grouping::Country => by_country,
+            _ => country_rows(aggregates, view, grouping),
         };
-        grouping.relabel(&mut shown);
-        Ok(shown)
+        Ok((table, rates, curves))
     }
 
     /// Per country (or M49 area), the requests abandoned (or refused) by
@@ -255,10 +270,7 @@ impl Services {
         view: View,
     ) -> Result<curves::Shown> {
         let aggregates = self.country_aggregates(population).await?;
-        Ok(match view.suppress_with() {
-            None => curves::exact(&curves::of(aggregates)),
-            Some(threshold) => curves::published(&aggregates, threshold),
-        })
+        Ok(curve_rows(&aggregates, view))
     }
 
     /// The SVG chart of countries ranked by the share still unanswered after
@@ -272,15 +284,7 @@ impl Services {
         let shown = self
             .country_table(population, view, Grouping::Country)
             .await?;
-        let (bars, left_out) = charts::rate_bars(&shown, language);
-        charts::response_rates_svg(
-            &period(population),
-            &bars,
-            left_out,
-            view.suppress_with(),
-            language,
-        )
-        .map_err(Error::Internal)
+        rates_chart(&shown, population, view, language)
     }
 
     /// The SVG chart of the response curves of the countries in the
@@ -293,15 +297,60 @@ impl Services {
         language: Language,
     ) -> Result<String> {
         let shown = self.response_curves(population, view).await?;
-        let (lines, notes) = charts::pick_curves(
-            &shown,
-            &population.countries,
-            view.suppress_with(),
-            language,
-        );
-        charts::response_curves_svg(&period(population), &lines, &notes, language)
-            .map_err(Error::Internal)
+        curves_chart(&shown, population, view, language)
     }
+}
+
+/// The country table as `view` shows it, rows by `grouping`.
+fn country_rows(aggregates: Aggregates, view: View, grouping: Grouping) -> ShownTable {
+    let aggregates = aggregates.grouped(grouping);
+    let mut shown = match view.suppress_with() {
+        None => countries::exact(&countries::of(aggregates)),
+        Some(threshold) => countries::published(&aggregates, threshold),
+    };
+    grouping.relabel(&mut shown);
+    shown
+}
+
+/// The response curves as `view` shows them.
+fn curve_rows(aggregates: &Aggregates, view: View) -> curves::Shown {
+    match view.suppress_with() {
+        None => curves::exact(&curves::of(aggregates.clone())),
+        Some(threshold) => curves::published(aggregates, threshold),
+    }
+}
+
+/// The chart of the countries ranked by the share still unanswered after a
+/// year, from the table by country as shown.
+fn rates_chart(
+    by_country: &ShownTable,
+    population: &Population,
+    view: View,
+    language: Language,
+) -> Result<String> {
+    let (bars, left_out) = charts::rate_bars(by_country, language);
+    charts::response_rates_svg(
+        &period(population),
+        &bars,
+        left_out,
+        view.suppress_with(),
+        language,
+    )
+    .map_err(Error::Internal)
+}
+
+/// The chart of the response curves of the countries asked for, or of the
+/// five with most requests.
+fn curves_chart(
+    shown: &curves::Shown,
+    population: &Population,
+    view: View,
+    language: Language,
+) -> Result<String> {
+    let (lines, notes) =
+        charts::pick_curves(shown, &population.countries, view.suppress_with(), language);
+    charts::response_curves_svg(&period(population), &lines, &notes, language)
+        .map_err(Error::Internal)
 }
 
 fn period(population: &Population) -> charts::Period {
