@@ -116,6 +116,15 @@ impl Dialect {
         }
     }
 
+    /// [`Self::requests`] under the alias `r`.
+    fn requests_as_r(&self) -> &'static str {
+        if self.postgres {
+            "requests AS r"
+        } else {
+            "requests AS r INDEXED BY requests_stats"
+        }
+    }
+
     /// A join in the order written. SQLite's planner, without statistics,
     /// starts the victims' attribution from the requests' status index and
     /// fetches half the register row by row (3.9 s at 1,000,000 requests);
@@ -871,7 +880,7 @@ pub fn eevidence_counts(
                            ELSE {as_of} END AS until \
                FROM (SELECT {group} AS grp, CAST({emergency} AS INTEGER) AS emergency, \
                             {status} AS s, r.sent_at, r.closed_at, r.status_since, r.record_key \
-                     FROM requests AS r {join} \
+                     FROM {requests} {join} \
                      WHERE {filter} AND r.legal_basis = '{basis}') AS orders) AS dated \
          GROUP BY grp, emergency, outcome, day",
         keys = key_sum(""),
@@ -880,6 +889,10 @@ pub fn eevidence_counts(
         pending = eevidence::PENDING,
         status = status_on(&as_of),
         basis = crate::domain::LegalBasis::EEvidenceRegulation.as_str(),
+        // Through the index, checking `legal_basis` there before reading a
+        // row: read whole, the table took 7.4 s at 1,000,000 requests
+        // holding no order, the index 0.5 s.
+        requests = d.requests_as_r(),
     );
     load(conn, sql, values)
 }
