@@ -15,6 +15,11 @@ use crate::stats::charts::percent;
 use crate::stats::reasons;
 use crate::stats::regions::{self, Grouping};
 
+/// What the HTML report may load, wherever it is served: its own inline
+/// styles and nothing else (the document's `<meta>` says the same).
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
 /// The report as HTML.
 pub fn render(report: &Report) -> anyhow::Result<String> {
     let w = words(report.language);

@@ -379,10 +379,6 @@ fn report_format<'de, D: serde::Deserializer<'de>>(
     from_str(d).map(Some)
 }
 
-/// What the HTML report may load: its own inline styles and nothing else.
-const REPORT_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
-
 /// The report to publish
 ///
 /// One self-contained document of the published view — whoever asks —
@@ -425,7 +421,10 @@ async fn report(
     let Some(browser) = browser else {
         return Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .insert_header((header::CONTENT_SECURITY_POLICY, REPORT_POLICY))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                crate::report::html::CONTENT_SECURITY_POLICY,
+            ))
             .body(html));
     };
     let pdf = web::block(move || report::pdf::print(&html, &browser))
@@ -510,6 +509,18 @@ struct Table {
     label: Vec<&'static str>,
 }
 
+impl Table {
+    /// A table whose rows are countries, or the M49 areas of `grouping`.
+    fn by_country(name: &'static str, columns: &[&'static str], grouping: Grouping) -> Table {
+        Table {
+            name,
+            rows_key: rows_key_of(grouping),
+            columns: grouping.columns(columns),
+            label: grouping.labels().to_vec(),
+        }
+    }
+}
+
 /// A shown table as CSV (rows, then the totals, in `columns` order) or as
 /// JSON ([`TableBody`]).
 fn table_response(
@@ -586,12 +597,7 @@ async fn countries_table(
         .services
         .country_table(&population, view, grouping)
         .await?;
-    let table = Table {
-        name: "countries",
-        rows_key: rows_key_of(grouping),
-        columns: grouping.columns(&countries::COLUMNS),
-        label: grouping.labels().to_vec(),
-    };
+    let table = Table::by_country("countries", &countries::COLUMNS, grouping);
     table_response(format.csv(&req), &population, view, table, shown)
 }
 
@@ -644,15 +650,11 @@ async fn reasons_table(
         .services
         .reasons_table(&population, closure, view, grouping)
         .await?;
-    let table = Table {
-        name: match closure {
-            Closure::Abandoned => "abandonment-reasons",
-            Closure::Refused => "refusal-grounds",
-        },
-        rows_key: rows_key_of(grouping),
-        columns: grouping.columns(&reasons::columns(closure)),
-        label: grouping.labels().to_vec(),
+    let name = match closure {
+        Closure::Abandoned => "abandonment-reasons",
+        Closure::Refused => "refusal-grounds",
     };
+    let table = Table::by_country(name, &reasons::columns(closure), grouping);
     table_response(format.csv(&req), &population, view, table, shown)
 }
 
@@ -682,12 +684,7 @@ async fn chasing_table(
         .services
         .chasing_table(&population, view, grouping)
         .await?;
-    let table = Table {
-        name: "chasing",
-        rows_key: rows_key_of(grouping),
-        columns: grouping.columns(&chasing::COLUMNS),
-        label: grouping.labels().to_vec(),
-    };
+    let table = Table::by_country("chasing", &chasing::COLUMNS, grouping);
     table_response(format.csv(&req), &population, view, table, shown)
 }
 
@@ -717,12 +714,7 @@ async fn victims_table(
         .services
         .victims_table(&population, view, grouping)
         .await?;
-    let table = Table {
-        name: "victims",
-        rows_key: rows_key_of(grouping),
-        columns: grouping.columns(&victims::COLUMNS),
-        label: grouping.labels().to_vec(),
-    };
+    let table = Table::by_country("victims", &victims::COLUMNS, grouping);
     table_response(format.csv(&req), &population, view, table, shown)
 }
 

@@ -629,7 +629,7 @@ pub async fn report(
             .content_type("text/html; charset=utf-8")
             .insert_header((
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+                crate::report::html::CONTENT_SECURITY_POLICY,
             ))
             .body(html));
     };
