@@ -6,7 +6,7 @@ use super::{Error, Result, Services};
 use crate::db;
 use crate::domain::{Language, Role};
 use crate::stats::aggregates::{
-    Aggregates, Bucket, Closure, Horizon, Population, Waiting, grouped_reasons,
+    Aggregates, Bucket, BucketDay, Closure, Horizon, Population, Waiting, grouped_reasons,
 };
 use crate::stats::regions::Grouping;
 use crate::stats::{
@@ -38,26 +38,18 @@ impl Services {
         }
     }
 
-    /// What the country table and the curves are built from, the four
-    /// aggregations running at once on their own read connections: each is
-    /// a pass over the population, so on two cores they share the machine
-    /// instead of queueing.
+    /// What the country table and the curves are built from: the counts and
+    /// the three clocks' days, two passes over the population running at
+    /// once on their own read connections, so on two cores they share the
+    /// machine instead of queueing.
     pub async fn country_aggregates(&self, population: &Population) -> Result<Aggregates> {
-        let days = |waiting: Waiting| {
-            let p = population.clone();
-            self.db
-                .read(move |conn| Ok::<_, db::Error>(db::stats::waiting_days(conn, &p, waiting)?))
-        };
-        let p = population.clone();
-        let (counts, (acknowledgement_days, response_days, execution_days)) =
+        let (p, q) = (population.clone(), population.clone());
+        let (counts, [acknowledgement_days, response_days, execution_days]) =
             futures_util::future::try_join(
                 self.db
                     .read(move |conn| Ok::<_, db::Error>(db::stats::country_counts(conn, &p)?)),
-                futures_util::future::try_join3(
-                    days(Waiting::Acknowledgement),
-                    days(Waiting::FirstResponse),
-                    days(Waiting::Execution),
-                ),
+                self.db
+                    .read(move |conn| Ok::<_, db::Error>(db::stats::clock_days(conn, &q)?)),
             )
             .await?;
         Ok(Aggregates {
@@ -203,27 +195,41 @@ impl Services {
         view: View,
     ) -> Result<ShownTable> {
         let frame = cohorts::Frame::of(population, bucket, Horizon::Days365);
-        let population = population.clone();
-        let (counts, days) = self
-            .db
-            .read(move |conn| {
-                Ok::<_, db::Error>((
-                    db::stats::bucket_counts(conn, &population, bucket)?,
-                    db::stats::bucket_waiting_days(
-                        conn,
-                        &population,
-                        Waiting::FirstResponse,
-                        bucket,
-                    )?,
-                ))
-            })
-            .await?;
+        let p = population.clone();
+        let (counts, days) = futures_util::future::try_join(
+            self.db
+                .read(move |conn| Ok::<_, db::Error>(db::stats::bucket_counts(conn, &p, bucket)?)),
+            self.bucket_response_days(population, bucket),
+        )
+        .await?;
         let mut shown = match view.suppress_with() {
             None => timeline::exact(&timeline::table(counts, days)),
             Some(threshold) => timeline::published(&counts, &days, threshold),
         };
         timeline::mark_complete(&mut shown, &frame);
         Ok(shown)
+    }
+
+    /// Per bucket of sending, the per-day counts of the days to a first
+    /// response, on a read connection of its own: the tables by period run
+    /// it beside their counting pass, each a scan of the population, so on
+    /// two cores they share the machine instead of queueing.
+    async fn bucket_response_days(
+        &self,
+        population: &Population,
+        bucket: Bucket,
+    ) -> std::result::Result<Vec<BucketDay>, db::Error> {
+        let population = population.clone();
+        self.db
+            .read(move |conn| {
+                Ok::<_, db::Error>(db::stats::bucket_waiting_days(
+                    conn,
+                    &population,
+                    Waiting::FirstResponse,
+                    bucket,
+                )?)
+            })
+            .await
     }
 
     /// Per cohort (period of sending): the requests sent, those answered
@@ -238,24 +244,16 @@ impl Services {
         view: View,
     ) -> Result<ShownTable> {
         let frame = cohorts::Frame::of(population, bucket, horizon);
-        let population = population.clone();
-        let (counts, days) = self
-            .db
-            .read(move |conn| {
-                let counts = db::stats::cohort_counts(conn, &population, bucket, horizon.days())?;
-                let days = if frame.all_complete() {
-                    Vec::new()
-                } else {
-                    db::stats::bucket_waiting_days(
-                        conn,
-                        &population,
-                        Waiting::FirstResponse,
-                        bucket,
-                    )?
-                };
-                Ok::<_, db::Error>((counts, days))
-            })
-            .await?;
+        let p = population.clone();
+        let counts = self.db.read(move |conn| {
+            Ok::<_, db::Error>(db::stats::cohort_counts(conn, &p, bucket, horizon.days())?)
+        });
+        let (counts, days) = if frame.all_complete() {
+            (counts.await?, Vec::new())
+        } else {
+            futures_util::future::try_join(counts, self.bucket_response_days(population, bucket))
+                .await?
+        };
         Ok(match view.suppress_with() {
             None => cohorts::exact(&cohorts::table(counts, days, frame)),
             Some(threshold) => cohorts::published(&counts, &days, frame, threshold),

@@ -215,6 +215,15 @@ pub enum Waiting {
     Execution,
 }
 
+impl Waiting {
+    /// The three clocks, in the order of the country table's columns.
+    pub const ALL: [Waiting; 3] = [
+        Waiting::Acknowledgement,
+        Waiting::FirstResponse,
+        Waiting::Execution,
+    ];
+}
+
 /// A country's requests last observed on one day after sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountryDay {

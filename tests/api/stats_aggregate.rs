@@ -352,20 +352,14 @@ async fn database_aggregates_match_the_definitions_request_by_request() {
             .unwrap();
         assert_eq!(counts, expected, "{p:?}");
 
-        for waiting in [
-            Waiting::Acknowledgement,
-            Waiting::FirstResponse,
-            Waiting::Execution,
-        ] {
+        let q = p.clone();
+        let clocks = app
+            .db
+            .read(move |conn| Ok::<_, mla_tracker::db::Error>(stats::clock_days(conn, &q)?))
+            .await
+            .unwrap();
+        for (waiting, days) in Waiting::ALL.into_iter().zip(clocks) {
             let expected = expected_days(&all, &p, waiting, &keys);
-            let q = p.clone();
-            let days = app
-                .db
-                .read(move |conn| {
-                    Ok::<_, mla_tracker::db::Error>(stats::waiting_days(conn, &q, waiting)?)
-                })
-                .await
-                .unwrap();
             let mut got: BTreeMap<(String, u32, bool), (u64, i64)> = BTreeMap::new();
             for d in days {
                 if d.count.events > 0 {
