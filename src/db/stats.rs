@@ -314,16 +314,43 @@ fn dialect(conn: &DbConnection) -> Dialect {
     }
 }
 
-/// Counts per country, in country-code order.
+/// Counts per country, victims included, in country-code order: the
+/// [`request_counts`] with the [`victims_by_country`] (which the service
+/// runs at once instead).
+pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Vec<CountryCounts>> {
+    let counts = request_counts(conn, p)?;
+    Ok(with_victims(counts, victims_by_country(conn, p)?))
+}
+
+/// `counts` with each country's victims identified.
+pub fn with_victims(
+    mut counts: Vec<CountryCounts>,
+    victims: Vec<CountryVictims>,
+) -> Vec<CountryCounts> {
+    let victims: BTreeMap<String, CountryVictims> = victims
+        .into_iter()
+        .map(|v| (v.country.clone(), v))
+        .collect();
+    for row in &mut counts {
+        if let Some(v) = victims.get(&row.country) {
+            row.victims_identified = v.victims;
+            row.victims_key = v.victims_key;
+        }
+    }
+    counts
+}
+
+/// Counts per country in country-code order, victims apart (0: see
+/// [`victims_by_country`]).
 ///
 /// One pass over the covering index, grouped in its order (no sort), with
 /// `COUNT(*) FILTER (WHERE …)` per column: SQLite evaluates a filter far
 /// faster than a `SUM(CASE …)` (at 1,000,000 requests the query went from
 /// 1.0 s to 0.45 s), and PostgreSQL reads it as well. `pending` is what is
 /// left once the final statuses reached by `as_of` are counted.
-pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Vec<CountryCounts>> {
+pub fn request_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Vec<CountryCounts>> {
     let mut d = dialect(conn);
-    let (filter, as_of, mut values) = where_clause(&mut d, p);
+    let (filter, as_of, values) = where_clause(&mut d, p);
     let on_as_of = |condition: &str| format!("status_since <= {as_of} AND {condition}");
     // Each count `name` and `name_key`, the sum of its requests' record keys.
     let counted = |name: &str, condition: &str| {
@@ -335,28 +362,24 @@ pub fn country_counts(conn: &mut DbConnection, p: &Population) -> QueryResult<Ve
     };
     let status = |status: &str| counted(status, &on_as_of(&format!("status = '{status}'")));
     let requests = d.requests();
-    let (victims, victim_values) = victims_by_country(&mut d, p);
-    values.extend(victim_values);
     let sql = format!(
-        "SELECT per_country.country, requests, answered, acknowledged, \
+        "SELECT country, requests, answered, acknowledged, \
                 requests - executed - partially_executed - refused - withdrawn - abandoned \
                     AS pending, \
                 executed, partially_executed, refused, withdrawn, abandoned, \
-                abandoned_no_response, COALESCE(victims.victims, 0) AS victims_identified, \
+                abandoned_no_response, CAST(0 AS BIGINT) AS victims_identified, \
                 requests_key, answered_key, acknowledged_key, \
                 requests_key - executed_key - partially_executed_key - refused_key \
                     - withdrawn_key - abandoned_key AS pending_key, \
                 executed_key, partially_executed_key, refused_key, withdrawn_key, \
-                abandoned_key, abandoned_no_response_key, \
-                COALESCE(victims.victims_key, 0) AS victims_key \
+                abandoned_key, abandoned_no_response_key, CAST(0 AS BIGINT) AS victims_key \
          FROM (SELECT target_country AS country, COUNT(*) AS requests, \
                       {all_keys} AS requests_key, \
                       {answered}, {acknowledged}, {executed}, {partial}, {refused}, {withdrawn}, {abandoned}, \
                       {no_response} \
                FROM {requests} WHERE {filter} \
                GROUP BY target_country) AS per_country \
-         LEFT JOIN ({victims}) AS victims ON victims.country = per_country.country \
-         ORDER BY per_country.country",
+         ORDER BY country",
         all_keys = key_sum(""),
         answered = counted("answered", &format!("first_response_at <= {as_of}")),
         acknowledged = counted(
@@ -384,17 +407,22 @@ fn key_sum(filter: &str) -> String {
     format!("CAST(COALESCE(SUM(record_key) {filter}, 0) AS BIGINT)")
 }
 
-/// Victims identified per country (`country`, `victims`), each case's once
-/// (see the module documentation for the request that takes them), and the
-/// values to bind after those already numbered in `d`.
+/// Victims identified per country, each case's once (see the module
+/// documentation for the request that takes them), with the sums of the
+/// record keys of the requests that took them. Countries without are
+/// absent.
 ///
-/// Driven from the cases that have victims (an index holds exactly them),
-/// then their requests: victims are rare beside requests, so this reads
-/// few rows however large the register.
-fn victims_by_country(d: &mut Dialect, p: &Population) -> (String, Vec<Value>) {
-    let (filter, as_of, values) = where_clause_on(d, p, "r.");
+/// Driven from the cases that have victims (an index holds exactly them
+/// and how many), then their requests: victims are rare beside requests,
+/// so this reads few rows however large the register.
+pub fn victims_by_country(
+    conn: &mut DbConnection,
+    p: &Population,
+) -> QueryResult<Vec<CountryVictims>> {
+    let mut d = dialect(conn);
+    let (filter, as_of, values) = where_clause_on(&mut d, p, "r.");
     let sql = format!(
-        "SELECT country, SUM(victims) AS victims, \
+        "SELECT country, CAST(SUM(victims) AS BIGINT) AS victims, \
                 CAST(SUM(record_key) AS BIGINT) AS victims_key \
          FROM (SELECT r.target_country AS country, c.victims_identified AS victims, \
                       r.record_key, \
@@ -412,7 +440,18 @@ fn victims_by_country(d: &mut Dialect, p: &Population) -> (String, Vec<Value>) {
          GROUP BY country",
         join = d.join_in_order(),
     );
-    (sql, values)
+    load(conn, sql, values)
+}
+
+/// One country's victims identified, from [`victims_by_country`].
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CountryVictims {
+    #[diesel(sql_type = Text)]
+    pub country: String,
+    #[diesel(sql_type = BigInt)]
+    pub victims: i64,
+    #[diesel(sql_type = BigInt)]
+    pub victims_key: i64,
 }
 
 /// Per-country, per-day counts of events and censorings for each of the
@@ -641,6 +680,7 @@ diesel::define_sql_function! {
     /// by (`day`, `event`) for each of up to three clocks (unused ones
     /// NULL), their record keys summed, as text.
     #[aggregate]
+    #[allow(clippy::too_many_arguments)]
     fn km_days(
         grp: Text,
         day_1: Nullable<Integer>,

@@ -38,22 +38,24 @@ impl Services {
         }
     }
 
-    /// What the country table and the curves are built from: the counts and
-    /// the three clocks' days, two passes over the population running at
-    /// once on their own read connections, so on two cores they share the
-    /// machine instead of queueing.
+    /// What the country table and the curves are built from: the counts,
+    /// the victims identified and the three clocks' days, three passes
+    /// running at once on their own read connections, so on two cores they
+    /// share the machine instead of queueing.
     pub async fn country_aggregates(&self, population: &Population) -> Result<Aggregates> {
-        let (p, q) = (population.clone(), population.clone());
-        let (counts, [acknowledgement_days, response_days, execution_days]) =
-            futures_util::future::try_join(
+        let (p, q, r) = (population.clone(), population.clone(), population.clone());
+        let (counts, victims, [acknowledgement_days, response_days, execution_days]) =
+            futures_util::future::try_join3(
                 self.db
-                    .read(move |conn| Ok::<_, db::Error>(db::stats::country_counts(conn, &p)?)),
+                    .read(move |conn| Ok::<_, db::Error>(db::stats::request_counts(conn, &p)?)),
                 self.db
-                    .read(move |conn| Ok::<_, db::Error>(db::stats::clock_days(conn, &q)?)),
+                    .read(move |conn| Ok::<_, db::Error>(db::stats::victims_by_country(conn, &q)?)),
+                self.db
+                    .read(move |conn| Ok::<_, db::Error>(db::stats::clock_days(conn, &r)?)),
             )
             .await?;
         Ok(Aggregates {
-            counts,
+            counts: db::stats::with_victims(counts, victims),
             acknowledgement_days,
             response_days,
             execution_days,
