@@ -46,8 +46,8 @@ use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text};
 
 use super::DbConnection;
 use crate::stats::aggregates::{
-    Aggregates, Bucket, BucketCounts, BucketDay, Closure, CohortCounts, CountryCounts, CountryDay,
-    DayKeys, Population, ReasonCount, Waiting,
+    Bucket, BucketCounts, BucketDay, Closure, CohortCounts, CountryCounts, CountryDay, DayKeys,
+    Population, ReasonCount, Waiting,
 };
 use crate::stats::chasing::{self, FollowUpCount};
 use crate::stats::eevidence;
@@ -61,18 +61,6 @@ fn reason_column(closure: Closure) -> &'static str {
         Closure::Abandoned => "abandonment_reason",
         Closure::Refused => "refusal_ground",
     }
-}
-
-/// Everything the country table and the response curves are built from,
-/// in one go (the service runs the two passes concurrently instead).
-pub fn aggregates(conn: &mut DbConnection, population: &Population) -> QueryResult<Aggregates> {
-    let [acknowledgement_days, response_days, execution_days] = clock_days(conn, population)?;
-    Ok(Aggregates {
-        counts: country_counts(conn, population)?,
-        acknowledgement_days,
-        response_days,
-        execution_days,
-    })
 }
 
 /// SQL text for one backend: its placeholders and its date arithmetic.
@@ -457,8 +445,8 @@ pub struct CountryVictims {
 /// Per-country, per-day counts of events and censorings for each of the
 /// three clocks ([`Waiting::ALL`], in that order), each in (country, day)
 /// order, from one pass over the population: the three read the same rows,
-/// so one scan serves them (three passes took 2.2 s at 1,000,000 requests
-/// on SQLite).
+/// so one scan serves them (a pass each made the country table 2.2 s at
+/// 1,000,000 requests on SQLite).
 pub fn clock_days(conn: &mut DbConnection, p: &Population) -> QueryResult<[Vec<CountryDay>; 3]> {
     let [acknowledgement, response, execution] =
         days_by(conn, p, &Waiting::ALL, |_| "target_country".to_string())?
