@@ -616,12 +616,11 @@ fn days_by(
                 .collect();
             arguments.resize(CLOCKS_PER_PASS, "NULL, NULL".to_string());
             let sql = format!(
-                "SELECT km_days({group}, {arguments}, record_key) AS days \
+                "SELECT km_days({group}, {arguments}, record_key) AS text \
                  FROM {requests} WHERE {filter}",
                 arguments = arguments.join(", "),
             );
-            let walked: Vec<Walked> = load(conn, sql, values)?;
-            GroupHistograms::parse(walked.first().map_or("", |w| &w.days), clocks.len())?
+            GroupHistograms::parse(&aggregate_text(c, sql, values)?, clocks.len())?
         }
     };
     let mut counts = vec![Vec::new(); clocks.len()];
@@ -645,11 +644,28 @@ fn days_by(
 /// `km_days`.
 const CLOCKS_PER_PASS: usize = 3;
 
-/// What SQLite's `km_days` returns: every group's histograms.
+/// The one row of a query over one of SQLite's Rust aggregates
+/// (`km_days`, `tally_cases`): its text, `AS text`.
 #[derive(QueryableByName)]
-struct Walked {
+struct AggregateText {
     #[diesel(sql_type = Text)]
-    days: String,
+    text: String,
+}
+
+/// Runs `sql`, a query of one row over one of SQLite's Rust aggregates, and
+/// returns its text.
+fn aggregate_text(
+    conn: &mut diesel::sqlite::SqliteConnection,
+    sql: String,
+    values: Vec<Value>,
+) -> QueryResult<String> {
+    let rows: Vec<AggregateText> =
+        bind_all(diesel::sql_query(sql).into_boxed(), values).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|row| row.text)
+        .unwrap_or_default())
 }
 
 /// One group's histogram of one clock (its index in the clocks asked).
@@ -1009,19 +1025,11 @@ fn sqlite_case_counts(
         tally_cases_utils::register_impl::<CaseTally, _, _, _, _>(conn)?;
         let sql = format!(
             "SELECT tally_cases({group}, case_id, case_has_victims(case_id), record_key) \
-                 AS counts \
+                 AS text \
              FROM {requests} WHERE {filter}"
         );
-        let tallied: Vec<TalliedCases> =
-            bind_all(diesel::sql_query(sql).into_boxed(), values).load(conn)?;
-        CaseTally::parse(tallied.first().map_or("", |t| &t.counts))
+        CaseTally::parse(&aggregate_text(conn, sql, values)?)
     })
-}
-
-#[derive(QueryableByName)]
-struct TalliedCases {
-    #[diesel(sql_type = Text)]
-    counts: String,
 }
 
 diesel::define_sql_function! {
@@ -1317,8 +1325,8 @@ mod tests {
         )
         .unwrap();
         km_days_utils::register_impl::<GroupHistograms, _, _, _, _, _, _, _, _>(&mut conn).unwrap();
-        let walked: Vec<Walked> = diesel::sql_query(
-            "SELECT km_days(g, day, event, day2, event2, NULL, NULL, k) AS days FROM t",
+        let walked: Vec<AggregateText> = diesel::sql_query(
+            "SELECT km_days(g, day, event, day2, event2, NULL, NULL, k) AS text FROM t",
         )
         .load(&mut conn)
         .unwrap();
@@ -1327,12 +1335,12 @@ mod tests {
         // counts on day 0; each clock has its histogram, an unused one is
         // empty.
         assert_eq!(
-            walked[0].days,
+            walked[0].text,
             "\t4:1:0:9:0|4:1:0:9:0|\n\
              A\t0:1:1:3:2 3:2:1:4294967296:7|1:1:1:3:2 5:2:1:4294967302:1|\n\
              B\t10:0:1:0:5|12:0:1:0:5|"
         );
-        let rows = GroupHistograms::parse(&walked[0].days, 2).unwrap();
+        let rows = GroupHistograms::parse(&walked[0].text, 2).unwrap();
         let texts: Vec<(&str, i32, &str)> =
             rows.iter().map(|r| (&*r.grp, r.clock, &*r.days)).collect();
         assert_eq!(
@@ -1378,8 +1386,8 @@ mod tests {
         )
         .unwrap();
         tally_cases_utils::register_impl::<CaseTally, _, _, _, _>(&mut conn).unwrap();
-        let tallied: Vec<TalliedCases> =
-            diesel::sql_query("SELECT tally_cases(g, c, v, k) AS counts FROM t")
+        let tallied: Vec<AggregateText> =
+            diesel::sql_query("SELECT tally_cases(g, c, v, k) AS text FROM t")
                 .load(&mut conn)
                 .unwrap();
         let row = |country: &str, cases, cases_key, with_victims, with_victims_key| CaseCounts {
@@ -1393,7 +1401,7 @@ mod tests {
         // another); a row outside every area has the empty label; the
         // totals count each case once.
         assert_eq!(
-            CaseTally::parse(&tallied[0].counts).unwrap(),
+            CaseTally::parse(&tallied[0].text).unwrap(),
             [
                 row("", 2, 12, 1, 4),
                 row("BE", 1, 16, 0, 0),
@@ -1401,12 +1409,12 @@ mod tests {
                 row(ALL_CASES, 3, 31, 2, 7),
             ]
         );
-        let empty: Vec<TalliedCases> =
-            diesel::sql_query("SELECT tally_cases(g, c, v, k) AS counts FROM t WHERE 0")
+        let empty: Vec<AggregateText> =
+            diesel::sql_query("SELECT tally_cases(g, c, v, k) AS text FROM t WHERE 0")
                 .load(&mut conn)
                 .unwrap();
         assert_eq!(
-            CaseTally::parse(&empty[0].counts).unwrap(),
+            CaseTally::parse(&empty[0].text).unwrap(),
             [row(ALL_CASES, 0, 0, 0, 0)]
         );
         assert!(CaseTally::parse("FR\t1\t2\t3").is_err());
