@@ -415,6 +415,22 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app.port(),
         app.db().backend
     );
+    // The statistics read the register into memory once; doing it now
+    // spares the first statistics request the wait.
+    let services = app.services().clone();
+    actix_web::rt::spawn(async move {
+        let started = std::time::Instant::now();
+        match services.prepare_statistics().await {
+            Ok(n) => log::info!(
+                "statistics ready: {n} requests sent, read in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => log::warn!(
+                "the statistics could not read the register ahead ({e}); \
+                 the first statistics request will"
+            ),
+        }
+    });
     app.run_until_stopped().await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod open;
 pub mod pool;
 pub mod preservations;
 pub mod private_files;
+pub mod register;
 pub mod requests;
 pub mod schema;
 pub mod sessions;

@@ -22,12 +22,14 @@ pub mod sessions;
 pub mod stats;
 pub mod users;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::alerts::mail::Mailer;
 use crate::config::Settings;
 use crate::db::pool::Db;
+use crate::db::register::Mark;
 use crate::domain::{Clock, Today};
+use crate::stats::register::Register;
 
 pub use error::{Error, Result};
 
@@ -41,6 +43,10 @@ pub struct Services {
     /// Held while digests are being sent, so two deliverers in this process
     /// never pick the same one.
     delivering: Mutex<()>,
+    /// The statistics' copy of the register, shared by every request of
+    /// this process, and how far it has read the change log; `None` until
+    /// first read (`Services::over_register`).
+    register: Arc<RwLock<Option<(Register, Mark)>>>,
 }
 
 impl Services {
@@ -54,6 +60,7 @@ impl Services {
             settings,
             mailer,
             delivering: Mutex::new(()),
+            register: Default::default(),
         })
     }
 

@@ -2,13 +2,16 @@
 //! charts, each for a population of requests and in the view the caller may
 //! see — analysts only ever the published one, small counts suppressed.
 
+use std::sync::PoisonError;
+
 use super::{Error, Result, Services};
 use crate::db;
 use crate::domain::{Language, Role};
 use crate::stats::aggregates::{
-    Aggregates, Bucket, BucketDay, Closure, Horizon, Population, Waiting, grouped_reasons,
+    Aggregates, Bucket, Closure, Horizon, Population, Waiting, grouped_reasons,
 };
 use crate::stats::regions::Grouping;
+use crate::stats::register::Register;
 use crate::stats::{
     ShownTable, charts, chasing, cohorts, countries, curves, eevidence, reasons, timeline, victims,
 };
@@ -29,6 +32,50 @@ impl View {
 }
 
 impl Services {
+    /// Runs `count` over the statistics' copy of the register, first read
+    /// whole if this process has none yet, else brought up to date with
+    /// the change log: each table is then one walk over compact rows in
+    /// memory instead of a scan of the database (docs/DECISIONS.md).
+    async fn over_register<T, F>(&self, count: F) -> Result<T>
+    where
+        F: FnOnce(&Register) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let copy = self.register.clone();
+        let counted = self
+            .db
+            .read(move |conn| {
+                {
+                    let mut held = copy.write().unwrap_or_else(|poisoned| {
+                        // A read that panicked half-way leaves a copy that
+                        // cannot be trusted: start again from the database.
+                        copy.clear_poison();
+                        let mut held = poisoned.into_inner();
+                        *held = None;
+                        held
+                    });
+                    match held.as_mut() {
+                        Some((register, mark)) => {
+                            *mark = db::register::read_changes(conn, register, *mark)?;
+                        }
+                        None => *held = Some(db::register::read_all(conn)?),
+                    }
+                }
+                let held = copy.read().unwrap_or_else(PoisonError::into_inner);
+                let (register, _) = held.as_ref().expect("read just above");
+                Ok::<_, db::Error>(count(register))
+            })
+            .await?;
+        Ok(counted)
+    }
+
+    /// Reads the statistics' copy of the register now, so that the first
+    /// statistics request after start does not wait for it (seconds at
+    /// 1,000,000 requests).
+    pub async fn prepare_statistics(&self) -> Result<usize> {
+        self.over_register(|register| register.len()).await
+    }
+
     /// The view a caller gets: the published one for analysts whatever
     /// they ask, and for anyone who asks for it.
     pub fn stats_view(&self, role: Role, asked_published: bool) -> View {
@@ -39,27 +86,19 @@ impl Services {
     }
 
     /// What the country table and the curves are built from: the counts,
-    /// the victims identified and the three clocks' days, three passes
-    /// running at once on their own read connections, so on two cores they
-    /// share the machine instead of queueing.
+    /// the victims identified and the three clocks' days.
     pub async fn country_aggregates(&self, population: &Population) -> Result<Aggregates> {
-        let (p, q, r) = (population.clone(), population.clone(), population.clone());
-        let (counts, victims, [acknowledgement_days, response_days, execution_days]) =
-            futures_util::future::try_join3(
-                self.db
-                    .read(move |conn| Ok::<_, db::Error>(db::stats::request_counts(conn, &p)?)),
-                self.db
-                    .read(move |conn| Ok::<_, db::Error>(db::stats::victims_by_country(conn, &q)?)),
-                self.db
-                    .read(move |conn| Ok::<_, db::Error>(db::stats::clock_days(conn, &r)?)),
-            )
-            .await?;
-        Ok(Aggregates {
-            counts: db::stats::with_victims(counts, victims),
-            acknowledgement_days,
-            response_days,
-            execution_days,
+        let p = population.clone();
+        self.over_register(move |register| {
+            let [acknowledgement_days, response_days, execution_days] = register.clock_days(&p);
+            Aggregates {
+                counts: register.country_counts(&p),
+                acknowledgement_days,
+                response_days,
+                execution_days,
+            }
         })
+        .await
     }
 
     /// Per country (or per M49 sub-region or region): counts, rates, the
@@ -129,8 +168,7 @@ impl Services {
     ) -> Result<ShownTable> {
         let population = population.clone();
         let counts = self
-            .db
-            .read(move |conn| Ok::<_, db::Error>(db::stats::follow_up_counts(conn, &population)?))
+            .over_register(move |register| register.follow_up_counts(&population))
             .await?;
         let table = chasing::table(counts, grouping);
         let mut shown = match view.suppress_with() {
@@ -151,10 +189,7 @@ impl Services {
     ) -> Result<ShownTable> {
         let population = population.clone();
         let (rows, totals) = self
-            .db
-            .read(move |conn| {
-                Ok::<_, db::Error>(db::stats::case_counts(conn, &population, grouping)?)
-            })
+            .over_register(move |register| register.case_counts(&population, grouping))
             .await?;
         let table = victims::table(rows, totals);
         let mut shown = match view.suppress_with() {
@@ -198,12 +233,14 @@ impl Services {
     ) -> Result<ShownTable> {
         let frame = cohorts::Frame::of(population, bucket, Horizon::Days365);
         let p = population.clone();
-        let (counts, days) = futures_util::future::try_join(
-            self.db
-                .read(move |conn| Ok::<_, db::Error>(db::stats::bucket_counts(conn, &p, bucket)?)),
-            self.bucket_response_days(population, bucket),
-        )
-        .await?;
+        let (counts, days) = self
+            .over_register(move |register| {
+                (
+                    register.bucket_counts(&p, bucket),
+                    register.bucket_days(&p, Waiting::FirstResponse, bucket),
+                )
+            })
+            .await?;
         let mut shown = match view.suppress_with() {
             None => timeline::exact(&timeline::table(counts, days)),
             Some(threshold) => timeline::published(&counts, &days, threshold),
@@ -212,32 +249,10 @@ impl Services {
         Ok(shown)
     }
 
-    /// Per bucket of sending, the per-day counts of the days to a first
-    /// response, on a read connection of its own: the tables by period run
-    /// it beside their counting pass, each a scan of the population, so on
-    /// two cores they share the machine instead of queueing.
-    async fn bucket_response_days(
-        &self,
-        population: &Population,
-        bucket: Bucket,
-    ) -> std::result::Result<Vec<BucketDay>, db::Error> {
-        let population = population.clone();
-        self.db
-            .read(move |conn| {
-                Ok::<_, db::Error>(db::stats::bucket_waiting_days(
-                    conn,
-                    &population,
-                    Waiting::FirstResponse,
-                    bucket,
-                )?)
-            })
-            .await
-    }
-
     /// Per cohort (period of sending): the requests sent, those answered
     /// within the horizon and the share answered within it with its
     /// interval. The per-day counts of the days to a first response are
-    /// read only when some cohort may be incomplete.
+    /// counted only when some cohort may be incomplete.
     pub async fn cohorts_table(
         &self,
         population: &Population,
@@ -247,15 +262,18 @@ impl Services {
     ) -> Result<ShownTable> {
         let frame = cohorts::Frame::of(population, bucket, horizon);
         let p = population.clone();
-        let counts = self.db.read(move |conn| {
-            Ok::<_, db::Error>(db::stats::cohort_counts(conn, &p, bucket, horizon.days())?)
-        });
-        let (counts, days) = if frame.all_complete() {
-            (counts.await?, Vec::new())
-        } else {
-            futures_util::future::try_join(counts, self.bucket_response_days(population, bucket))
-                .await?
-        };
+        let all_complete = frame.all_complete();
+        let (counts, days) = self
+            .over_register(move |register| {
+                let counts = register.cohort_counts(&p, bucket, horizon.days());
+                let days = if all_complete {
+                    Vec::new()
+                } else {
+                    register.bucket_days(&p, Waiting::FirstResponse, bucket)
+                };
+                (counts, days)
+            })
+            .await?;
         Ok(match view.suppress_with() {
             None => cohorts::exact(&cohorts::table(counts, days, frame)),
             Some(threshold) => cohorts::published(&counts, &days, frame, threshold),

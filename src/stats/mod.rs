@@ -15,6 +15,7 @@ pub mod grid;
 pub mod km;
 pub mod reasons;
 pub mod regions;
+pub mod register;
 pub mod release;
 pub mod timeline;
 pub mod victims;

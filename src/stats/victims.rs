@@ -5,9 +5,9 @@
 //!
 //! A case counts in every row it sent a request to, and once in the totals:
 //! the rows do not add up to the totals. An area's row counts each case of
-//! its countries once, so the database counts distinct cases per row
-//! (`db::stats::case_counts`, given the grouping) rather than this module
-//! summing countries.
+//! its countries once, so the counting walk finds the distinct cases per
+//! row (`stats::register::Register::case_counts`, given the grouping)
+//! rather than this module summing countries.
 //!
 //! A case's cell is keyed by the record keys of its requests counted in the
 //! row, under [`CASES_SALT`]: a row whose cases each sent one request has

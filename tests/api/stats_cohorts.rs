@@ -328,9 +328,8 @@ async fn cohorts_match_a_recount_of_every_request() {
         let got = app
             .db
             .read(move |conn| {
-                Ok::<_, mla_tracker::db::Error>(mla_tracker::db::stats::cohort_counts(
-                    conn, &p, bucket, horizon,
-                )?)
+                let (register, _) = mla_tracker::db::register::read_all(conn)?;
+                Ok::<_, mla_tracker::db::Error>(register.cohort_counts(&p, bucket, horizon))
             })
             .await
             .unwrap();

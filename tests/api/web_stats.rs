@@ -647,7 +647,7 @@ async fn the_page_offers_the_report_in_the_reader_s_language() {
         "the page's period"
     );
     let pdf = browser.get("/stats/report.pdf?period=2025").await;
-    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.status, 200, "{}", pdf.body);
     assert_eq!(pdf.header("content-type"), "application/pdf");
     assert!(pdf.body.starts_with("%PDF-"));
     // The report is the published view: it takes no day that is no release.

@@ -65,6 +65,8 @@ pub enum WebError {
     NotFound(Box<Chrome>),
     /// The database did not answer.
     Unavailable(Language),
+    /// A PDF was asked for, and no browser here can print one.
+    NoPdf(Language),
     Internal(Language),
 }
 
@@ -99,7 +101,7 @@ impl ResponseError for WebError {
             WebError::SignIn { .. } => StatusCode::SEE_OTHER,
             WebError::Forbidden(_) | WebError::Csrf(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
-            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Unavailable(_) | WebError::NoPdf(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -133,6 +135,13 @@ impl ResponseError for WebError {
                 MessagePage {
                     chrome: Chrome::bare(t, t.error_title()),
                     text: t.unavailable_text(),
+                }
+            }
+            WebError::NoPdf(language) => {
+                let t = Tr::new(*language);
+                MessagePage {
+                    chrome: Chrome::bare(t, t.error_title()),
+                    text: t.no_pdf_text(),
                 }
             }
             WebError::Internal(language) => {

@@ -60,6 +60,7 @@ messages! {
     error_title: "Something went wrong", "Une erreur est survenue";
     error_text: "The service could not finish this. Nothing was changed. Try again in a moment; if it happens again, tell an administrator.", "Le service n'a pas pu terminer. Rien n'a été modifié. Réessayez dans un instant ; si cela se reproduit, prévenez un administrateur.";
     unavailable_text: "The database is not answering. Nothing was changed. Try again in a minute.", "La base de données ne répond pas. Rien n'a été modifié. Réessayez dans une minute.";
+    no_pdf_text: "This server cannot print the report as a PDF: it needs Chromium, which an administrator can install. The report's web version, beside the PDF link, works now.", "Ce serveur ne peut pas imprimer le rapport en PDF : il lui faut Chromium, qu'un administrateur peut installer. La version web du rapport, à côté du lien PDF, fonctionne dès maintenant.";
     back_home: "Back to the start page", "Retour à la page d'accueil";
     register_title: "Requests sent abroad", "Demandes adressées à l'étranger";
     filters: "Filters", "Filtres";

@@ -609,7 +609,7 @@ pub async fn report(
     let browser = if pdf {
         Some(
             crate::report::pdf::browser(state.services.settings.stats.pdf_browser.as_deref())
-                .ok_or(WebError::Unavailable(t.language))?,
+                .ok_or(WebError::NoPdf(t.language))?,
         )
     } else {
         None

@@ -1,0 +1,264 @@
+//! Reads the register into the statistics' copy of it
+//! ([`crate::stats::register::Register`]): all of it once, then the
+//! requests and cases the change log (`stats_changes`, migration 000014)
+//! says changed since.
+//!
+//! A [`Mark`] says how far a copy has read. It is taken before the rows are
+//! read, so that anything committed while they are read is read again next
+//! time rather than missed: putting a request in twice changes nothing.
+//! - SQLite writes one transaction at a time, so the log's `seq` grows in
+//!   commit order: the mark is the last `seq`, and the next read takes
+//!   what comes after it.
+//! - PostgreSQL commits in any order: the mark is the oldest transaction
+//!   still running (`pg_snapshot_xmin`), and the next read takes every
+//!   entry written by it or a newer one — all a copy may not have seen.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
+
+use super::DbConnection;
+use crate::stats::register::{Columns, Register};
+
+/// How far a copy has read the change log (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark(i64);
+
+/// Requests read per query: a million at once would hold their text
+/// columns (several hundred megabytes) before they are packed.
+const CHUNK: i64 = 20_000;
+
+/// The whole register, and the mark to read its changes from.
+pub fn read_all(conn: &mut DbConnection) -> QueryResult<(Register, Mark)> {
+    let mark = mark(conn)?;
+    let mut register = Register::default();
+    read_requests(conn, &mut register, None)?;
+    let cases: Vec<CaseRow> = query(
+        conn,
+        "SELECT id, CAST(victims_identified AS BIGINT) AS victims_identified \
+         FROM cases WHERE victims_identified > 0",
+    )?;
+    for case in cases {
+        register.put_case(&case.id, case.victims_identified);
+    }
+    Ok((register, mark))
+}
+
+/// Brings `register` up to date with what changed since `since`; returns
+/// the new mark.
+pub fn read_changes(
+    conn: &mut DbConnection,
+    register: &mut Register,
+    since: Mark,
+) -> QueryResult<Mark> {
+    let mark = mark(conn)?;
+    read_requests(conn, register, Some(since))?;
+    let cases: Vec<CaseRow> = bind_mark(
+        conn,
+        &format!(
+            "SELECT id, CAST(victims_identified AS BIGINT) AS victims_identified \
+             FROM cases WHERE id IN (SELECT id FROM stats_changes WHERE kind = 'case' AND {})",
+            changed_since(conn)
+        ),
+        since,
+    )?;
+    for case in cases {
+        register.put_case(&case.id, case.victims_identified);
+    }
+    Ok(mark)
+}
+
+fn mark(conn: &mut DbConnection) -> QueryResult<Mark> {
+    let sql = match conn {
+        DbConnection::Postgresql(_) => {
+            "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT) AS mark"
+        }
+        DbConnection::Sqlite(_) => "SELECT COALESCE(MAX(seq), 0) AS mark FROM stats_changes",
+    };
+    let rows: Vec<MarkRow> = query(conn, sql)?;
+    Ok(Mark(rows.first().map_or(0, |row| row.mark)))
+}
+
+/// The log's entries a copy marked `?` / `$1` has not seen.
+fn changed_since(conn: &DbConnection) -> &'static str {
+    match conn {
+        DbConnection::Postgresql(_) => "xact >= $1",
+        DbConnection::Sqlite(_) => "seq > ?",
+    }
+}
+
+/// Reads the requests sent (`since`: `None`) or those changed since the
+/// mark into `register`, [`CHUNK`] at a time in identifier order; a
+/// changed request no longer sent is taken out.
+fn read_requests(
+    conn: &mut DbConnection,
+    register: &mut Register,
+    since: Option<Mark>,
+) -> QueryResult<()> {
+    let postgres = matches!(conn, DbConnection::Postgresql(_));
+    let param = |n: usize| {
+        if postgres {
+            format!("${n}")
+        } else {
+            "?".to_string()
+        }
+    };
+    // A request's follow-ups matter only once it is abandoned (the chasing
+    // table), so only then are they counted.
+    let columns = "r.id, r.case_id, r.record_key, r.created_at, r.target_country, r.sent_at, \
+                   r.status, r.status_since, r.acknowledged_at, r.first_response_at, \
+                   r.closed_at, r.abandonment_reason, r.priority, r.legal_basis, r.channel, \
+                   r.offences, r.measures, r.facilitators, r.measure_outcomes, \
+                   CASE WHEN r.status = 'abandoned' THEN \
+                       (SELECT COUNT(*) FROM request_events AS e \
+                        WHERE e.request_id = r.id AND e.kind = 'follow_up' \
+                          AND e.effective_date <= r.closed_at) \
+                   ELSE 0 END AS follow_ups";
+    let which = match since {
+        None => "r.sent_at IS NOT NULL".to_string(),
+        Some(_) => format!(
+            "r.id IN (SELECT id FROM stats_changes WHERE kind = 'request' AND {})",
+            changed_since(conn).replace("$1", &param(1))
+        ),
+    };
+    let after = param(if since.is_some() { 2 } else { 1 });
+    let limit = param(if since.is_some() { 3 } else { 2 });
+    let sql = format!(
+        "SELECT {columns} FROM requests AS r WHERE {which} AND r.id > {after} \
+         ORDER BY r.id LIMIT {limit}"
+    );
+    let mut last = String::new();
+    loop {
+        let rows: Vec<RequestRow> = match (since, &mut *conn) {
+            (None, DbConnection::Postgresql(c)) => diesel::sql_query(&sql)
+                .bind::<Text, _>(&last)
+                .bind::<BigInt, _>(CHUNK)
+                .load(c)?,
+            (None, DbConnection::Sqlite(c)) => diesel::sql_query(&sql)
+                .bind::<Text, _>(&last)
+                .bind::<BigInt, _>(CHUNK)
+                .load(c)?,
+            (Some(Mark(m)), DbConnection::Postgresql(c)) => diesel::sql_query(&sql)
+                .bind::<BigInt, _>(m)
+                .bind::<Text, _>(&last)
+                .bind::<BigInt, _>(CHUNK)
+                .load(c)?,
+            (Some(Mark(m)), DbConnection::Sqlite(c)) => diesel::sql_query(&sql)
+                .bind::<BigInt, _>(m)
+                .bind::<Text, _>(&last)
+                .bind::<BigInt, _>(CHUNK)
+                .load(c)?,
+        };
+        for row in &rows {
+            let columns = row.sent_at.map(|sent_at| Columns {
+                id: &row.id,
+                case_id: &row.case_id,
+                record_key: row.record_key,
+                created_at: row.created_at,
+                target_country: &row.target_country,
+                sent_at,
+                status: &row.status,
+                status_since: row.status_since,
+                acknowledged_at: row.acknowledged_at,
+                first_response_at: row.first_response_at,
+                closed_at: row.closed_at,
+                abandonment_reason: row.abandonment_reason.as_deref(),
+                priority: &row.priority,
+                legal_basis: row.legal_basis.as_deref(),
+                channel: row.channel.as_deref(),
+                offences: &row.offences,
+                measures: &row.measures,
+                facilitators: &row.facilitators,
+                measure_outcomes: &row.measure_outcomes,
+                follow_ups: row.follow_ups,
+            });
+            register
+                .put(&row.id, columns.as_ref())
+                .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+        }
+        match rows.last() {
+            Some(row) if rows.len() as i64 == CHUNK => last = row.id.clone(),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Runs `sql`, without parameters, on either backend.
+fn query<T>(conn: &mut DbConnection, sql: &str) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).load(c),
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+    }
+}
+
+/// Runs `sql`, whose one parameter is a mark, on either backend.
+fn bind_mark<T>(conn: &mut DbConnection, sql: &str, mark: Mark) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(sql).bind::<BigInt, _>(mark.0).load(c),
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).bind::<BigInt, _>(mark.0).load(c),
+    }
+}
+
+#[derive(QueryableByName)]
+struct MarkRow {
+    #[diesel(sql_type = BigInt)]
+    mark: i64,
+}
+
+#[derive(QueryableByName)]
+struct CaseRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    victims_identified: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct RequestRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    case_id: String,
+    #[diesel(sql_type = BigInt)]
+    record_key: i64,
+    #[diesel(sql_type = Timestamp)]
+    created_at: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    target_country: String,
+    #[diesel(sql_type = Nullable<Date>)]
+    sent_at: Option<NaiveDate>,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Date)]
+    status_since: NaiveDate,
+    #[diesel(sql_type = Nullable<Date>)]
+    acknowledged_at: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    first_response_at: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    closed_at: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    abandonment_reason: Option<String>,
+    #[diesel(sql_type = Text)]
+    priority: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    legal_basis: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    channel: Option<String>,
+    #[diesel(sql_type = Text)]
+    offences: String,
+    #[diesel(sql_type = Text)]
+    measures: String,
+    #[diesel(sql_type = Text)]
+    facilitators: String,
+    #[diesel(sql_type = Text)]
+    measure_outcomes: String,
+    #[diesel(sql_type = BigInt)]
+    follow_ups: i64,
+}
