@@ -581,3 +581,66 @@ async fn bad_parameters_are_named() {
         assert_eq!(res.body["totals"]["sent"], 0);
     }
 }
+
+/// The totals of `GET /stats/{table}` today, exact (the admin).
+async fn totals_of(app: &TestApp, table: &str) -> Value {
+    get(app, table, &app.admin_token, &[]).await["totals"].clone()
+}
+
+/// The statistics count a copy of the register held in memory, read once:
+/// every table must still follow each change made after that first read —
+/// a request sent, answered, executed, its case's victims — on both
+/// backends.
+#[actix_web::test]
+async fn the_tables_follow_changes_made_after_their_first_read() {
+    use common::hand_worked::{moved_on_day, sent};
+    let app = spawn_app().await;
+    let totals = totals_of(&app, "countries").await;
+    assert_eq!(totals["requests"], 0, "{totals}");
+
+    let id = sent(&app, "PH", "FRESH-1").await;
+    let totals = totals_of(&app, "countries").await;
+    assert_eq!(
+        (&totals["requests"], &totals["pending"], &totals["answered"]),
+        (&1.into(), &1.into(), &0.into()),
+        "{totals}"
+    );
+
+    moved_on_day(&app, &id, "in_execution", 12).await;
+    moved_on_day(&app, &id, "executed", 40).await;
+    let totals = totals_of(&app, "countries").await;
+    assert_eq!(
+        (&totals["pending"], &totals["answered"], &totals["executed"]),
+        (&0.into(), &1.into(), &1.into()),
+        "{totals}"
+    );
+    assert_eq!(totals["victims_identified"], 0, "{totals}");
+    assert_eq!(totals_of(&app, "victims").await["cases"], 1);
+
+    let case_id = app
+        .get(&format!("/api/v1/requests/{id}"), &app.admin_token)
+        .await
+        .body["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/cases/{case_id}");
+    let version = app.get(&path, &app.admin_token).await.body["version"].clone();
+    let res = app
+        .call_with(
+            awc::http::Method::PATCH,
+            &path,
+            Some(&app.admin_token),
+            Some(&serde_json::json!({ "victims_identified": 2 })),
+            &[("If-Match", &format!("\"{version}\""))],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(totals_of(&app, "countries").await["victims_identified"], 2);
+    let victims = totals_of(&app, "victims").await;
+    assert_eq!(
+        (&victims["cases"], &victims["cases_with_victims_identified"]),
+        (&1.into(), &1.into()),
+        "{victims}"
+    );
+}
