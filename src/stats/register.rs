@@ -361,20 +361,26 @@ impl Tally {
     }
 }
 
-/// Per day, the events and censorings of one clock with their key sums.
+/// Per day (the index), the events and censorings of one clock with their
+/// key sums: a million requests fall on a few thousand days.
 #[derive(Debug, Clone, Default)]
-struct Histogram(BTreeMap<u32, (DayCount, DayKeys)>);
+struct Histogram(Vec<(DayCount, DayKeys)>);
 
 impl Histogram {
     fn add(&mut self, day: u32, event: bool, key: i64) {
-        let (count, keys) = self.0.entry(day).or_insert((
-            DayCount {
-                day,
-                events: 0,
-                censored: 0,
-            },
-            DayKeys::default(),
-        ));
+        let at = day as usize;
+        if self.0.len() <= at {
+            let from = self.0.len() as u32;
+            self.0.extend((from..=day).map(|day| {
+                let count = DayCount {
+                    day,
+                    events: 0,
+                    censored: 0,
+                };
+                (count, DayKeys::default())
+            }));
+        }
+        let (count, keys) = &mut self.0[at];
         if event {
             count.events += 1;
             keys.events += key;
@@ -382,6 +388,14 @@ impl Histogram {
             count.censored += 1;
             keys.censored += key;
         }
+    }
+
+    /// The days with a request, in day order.
+    fn days(&self) -> impl Iterator<Item = (DayCount, DayKeys)> + '_ {
+        self.0
+            .iter()
+            .filter(|(count, _)| count.events + count.censored > 0)
+            .copied()
     }
 }
 
@@ -590,9 +604,8 @@ impl Register {
                 .iter()
                 .flat_map(|&i| {
                     per_country[i][clock]
-                        .0
-                        .values()
-                        .map(move |&(count, keys)| CountryDay {
+                        .days()
+                        .map(move |(count, keys)| CountryDay {
                             country: self.countries[i].clone(),
                             count,
                             keys,
@@ -615,17 +628,14 @@ impl Register {
                 .add(day, event, r.record_key);
         }
         per_period
-            .into_iter()
+            .iter()
             .flat_map(|(period, histogram)| {
                 let label = period.label(bucket);
-                histogram
-                    .0
-                    .into_values()
-                    .map(move |(count, keys)| BucketDay {
-                        bucket: label.clone(),
-                        count,
-                        keys,
-                    })
+                histogram.days().map(move |(count, keys)| BucketDay {
+                    bucket: label.clone(),
+                    count,
+                    keys,
+                })
             })
             .collect()
     }
