@@ -421,9 +421,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::spawn(async move {
         let started = std::time::Instant::now();
         match services.prepare_statistics().await {
-            Ok(n) => log::info!(
-                "statistics ready: {n} requests sent, read in {:.1} s",
-                started.elapsed().as_secs_f64()
+            Ok((n, bytes)) => log::info!(
+                "statistics ready: {n} requests sent, read in {:.1} s, {:.0} MB held",
+                started.elapsed().as_secs_f64(),
+                bytes as f64 / 1e6
             ),
             Err(e) => log::warn!(
                 "the statistics could not read the register ahead ({e}); \

@@ -72,8 +72,10 @@ impl Services {
     /// Reads the statistics' copy of the register now, so that the first
     /// statistics request after start does not wait for it (seconds at
     /// 1,000,000 requests).
-    pub async fn prepare_statistics(&self) -> Result<usize> {
-        self.over_register(|register| register.len()).await
+    /// Returns how many requests it holds, and about how many bytes.
+    pub async fn prepare_statistics(&self) -> Result<(usize, usize)> {
+        self.over_register(|register| (register.len(), register.memory_bytes()))
+            .await
     }
 
     /// The view a caller gets: the published one for analysts whatever

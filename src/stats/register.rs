@@ -450,6 +450,15 @@ impl Register {
         self.rows.is_empty()
     }
 
+    /// About how many bytes the copy takes: its rows, and its two maps at
+    /// their capacity (a key, a value and a control byte per slot).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.rows.capacity() * size_of::<Row>()
+            + self.places.capacity() * (size_of::<u128>() + size_of::<usize>() + 1)
+            + self.victims.capacity() * (size_of::<u128>() + size_of::<i64>() + 1)
+    }
+
     fn country(&mut self, code: &str) -> u16 {
         if let Some(&i) = self.country_index.get(code) {
             return i;
