@@ -91,7 +91,8 @@ fn changed_since(conn: &DbConnection) -> &'static str {
 ///
 /// The rows stream in, so that a million are never held as text at once
 /// (several hundred megabytes): on SQLite one statement stepped row by
-/// row, on PostgreSQL a cursor fetched [`CHUNK`] rows at a time. Read in
+/// row, on PostgreSQL (reading it whole) a cursor fetched [`CHUNK`] rows
+/// at a time. Read in
 /// identifier order a chunk at a time instead, PostgreSQL fetched the
 /// table's pages in random order (37 s at 1,000,000 requests).
 fn read_requests(
@@ -152,6 +153,14 @@ fn read_requests(
             use diesel::connection::DefaultLoadingMode;
             for row in diesel::sql_query(&sql).load_iter::<RequestRow, DefaultLoadingMode>(c)? {
                 put(row?)?;
+            }
+            Ok(())
+        }
+        // A few changed rows: a cursor's plan, made to start fast, read
+        // the whole table to find them (0.3 s at 1,000,000 requests).
+        DbConnection::Postgresql(c) if since.is_some() => {
+            for row in diesel::sql_query(&sql).load::<RequestRow>(c)? {
+                put(row)?;
             }
             Ok(())
         }

@@ -796,12 +796,18 @@ impl Register {
         }
         requests.sort_unstable_by_key(|&(row, case, _)| (row, case));
         let mut per_row: Vec<CaseCounts> = vec![CaseCounts::default(); labels.len()];
-        each_distinct(&requests, |r| (r.0, r.1), |(row, _), case, keys| {
-            count(&mut per_row[row], case, keys)
-        });
+        each_distinct(
+            &requests,
+            |r| (r.0, r.1),
+            |(row, _), case, keys| count(&mut per_row[row], case, keys),
+        );
         requests.sort_unstable_by_key(|&(_, case, _)| case);
         let mut totals = CaseCounts::default();
-        each_distinct(&requests, |r| r.1, |_, case, keys| count(&mut totals, case, keys));
+        each_distinct(
+            &requests,
+            |r| r.1,
+            |_, case, keys| count(&mut totals, case, keys),
+        );
         let rows = per_row
             .into_iter()
             .zip(labels)
