@@ -335,19 +335,8 @@ async fn file_one(app: &TestApp, r: &Filed, n: usize) {
     let record = app.create_request(&body).await;
     let id = id_of(&record);
     if let Some(victims) = r.victims {
-        let case = record["case_id"].as_str().expect("a case").to_string();
-        let path = format!("/api/v1/cases/{case}");
-        let version = app.get(&path, &app.admin_token).await.body["version"].clone();
-        let res = app
-            .call_with(
-                awc::http::Method::PATCH,
-                &path,
-                Some(&app.admin_token),
-                Some(&json!({ "victims_identified": victims })),
-                &[("If-Match", &format!("\"{version}\""))],
-            )
-            .await;
-        assert_eq!(res.status, 200, "{res:?}");
+        let case = record["case_id"].as_str().expect("a case");
+        app.set_case_victims(case, victims).await;
     }
     for (status, date) in &r.moves {
         app.move_to(&id, status, &date.to_string()).await;

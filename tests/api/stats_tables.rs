@@ -624,18 +624,7 @@ async fn the_tables_follow_changes_made_after_their_first_read() {
         .as_str()
         .unwrap()
         .to_string();
-    let path = format!("/api/v1/cases/{case_id}");
-    let version = app.get(&path, &app.admin_token).await.body["version"].clone();
-    let res = app
-        .call_with(
-            awc::http::Method::PATCH,
-            &path,
-            Some(&app.admin_token),
-            Some(&serde_json::json!({ "victims_identified": 2 })),
-            &[("If-Match", &format!("\"{version}\""))],
-        )
-        .await;
-    assert_eq!(res.status, 200, "{res:?}");
+    app.set_case_victims(&case_id, 2).await;
     assert_eq!(totals_of(&app, "countries").await["victims_identified"], 2);
     let victims = totals_of(&app, "victims").await;
     assert_eq!(

@@ -33,18 +33,7 @@ async fn case(app: &TestApp, reference: &str, countries: &[&str], victims: Optio
         case_id = Some(record["case_id"].as_str().unwrap().to_string());
     }
     if let (Some(victims), Some(case_id)) = (victims, case_id) {
-        let path = format!("/api/v1/cases/{case_id}");
-        let version = app.get(&path, &app.admin_token).await.body["version"].clone();
-        let res = app
-            .call_with(
-                awc::http::Method::PATCH,
-                &path,
-                Some(&app.admin_token),
-                Some(&json!({ "victims_identified": victims })),
-                &[("If-Match", &format!("\"{version}\""))],
-            )
-            .await;
-        assert_eq!(res.status, 200, "{res:?}");
+        app.set_case_victims(&case_id, victims).await;
     }
 }
 

@@ -482,6 +482,23 @@ pub fn id_of(record: &Value) -> String {
 }
 
 impl TestApp {
+    /// Records, as the admin, that case `case_id` identified `victims`
+    /// victims.
+    pub async fn set_case_victims(&self, case_id: &str, victims: u64) {
+        let path = format!("/api/v1/cases/{case_id}");
+        let version = self.get(&path, &self.admin_token).await.body["version"].clone();
+        let res = self
+            .call_with(
+                awc::http::Method::PATCH,
+                &path,
+                Some(&self.admin_token),
+                Some(&serde_json::json!({ "victims_identified": victims })),
+                &[("If-Match", &format!("\"{version}\""))],
+            )
+            .await;
+        assert_eq!(res.status, 200, "{res:?}");
+    }
+
     /// Like [`TestApp::send_raw`], with extra headers (e.g. `If-Match`).
     pub async fn send_raw_with(
         &self,
