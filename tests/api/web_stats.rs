@@ -657,3 +657,23 @@ async fn the_page_offers_the_report_in_the_reader_s_language() {
     let mut stranger = Browser::new(&app);
     assert_eq!(stranger.get("/stats/report.pdf").await.status, 303);
 }
+
+/// Without a browser to print it, a PDF report is refused naming what is
+/// missing and what works instead — on the page and in the API — never as a
+/// database outage.
+#[actix_web::test]
+async fn without_chromium_the_pdf_is_refused_saying_so() {
+    let app = common::spawn_app_with(|settings| {
+        settings.stats.pdf_browser = Some("/nonexistent/chromium".into());
+    })
+    .await;
+    let (mut browser, token) = person(&app, "coordinator", Some("fr")).await;
+    let page = browser.get("/stats/report.pdf").await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains("il lui faut Chromium"), "{}", page.body);
+    assert!(!page.body.contains("base de données"), "{}", page.body);
+    assert_eq!(browser.get("/stats/report.html").await.status, 200);
+    let api = app.get("/api/v1/stats/report?format=pdf", &token).await;
+    assert_eq!(api.status, 503, "{api:?}");
+    assert_eq!(api.body["error"]["code"], "pdf_unavailable", "{api:?}");
+}
