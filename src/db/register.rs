@@ -57,7 +57,7 @@ pub fn read_changes(
         &format!(
             "SELECT id, CAST(victims_identified AS BIGINT) AS victims_identified \
              FROM cases WHERE id IN (SELECT id FROM stats_changes WHERE kind = 'case' AND {})",
-            changed_since(conn).replace("{mark}", &since.0.to_string())
+            changed_since(conn, since)
         ),
     )?;
     for case in cases {
@@ -77,11 +77,13 @@ fn mark(conn: &mut DbConnection) -> QueryResult<Mark> {
     Ok(Mark(rows.first().map_or(0, |row| row.mark)))
 }
 
-/// The log's entries a copy marked `{mark}` has not seen.
-fn changed_since(conn: &DbConnection) -> &'static str {
+/// The condition on the log's entries a copy marked `mark` has not seen.
+/// The mark is an integer of ours, written into the text: PostgreSQL takes
+/// no parameters in a cursor's declaration.
+fn changed_since(conn: &DbConnection, Mark(mark): Mark) -> String {
     match conn {
-        DbConnection::Postgresql(_) => "xact >= {mark}",
-        DbConnection::Sqlite(_) => "seq > {mark}",
+        DbConnection::Postgresql(_) => format!("xact >= {mark}"),
+        DbConnection::Sqlite(_) => format!("seq > {mark}"),
     }
 }
 
@@ -92,9 +94,9 @@ fn changed_since(conn: &DbConnection) -> &'static str {
 /// The rows stream in, so that a million are never held as text at once
 /// (several hundred megabytes): on SQLite one statement stepped row by
 /// row, on PostgreSQL (reading it whole) a cursor fetched [`CHUNK`] rows
-/// at a time. Read in
-/// identifier order a chunk at a time instead, PostgreSQL fetched the
-/// table's pages in random order (37 s at 1,000,000 requests).
+/// at a time. Read in identifier order a chunk at a time instead,
+/// PostgreSQL fetched the table's pages in random order (37 s at 1,000,000
+/// requests).
 fn read_requests(
     conn: &mut DbConnection,
     register: &mut Register,
@@ -111,13 +113,11 @@ fn read_requests(
                         WHERE e.request_id = r.id AND e.kind = 'follow_up' \
                           AND e.effective_date <= r.closed_at) \
                    ELSE 0 END AS follow_ups";
-    // The mark is an integer of ours, written into the text: PostgreSQL
-    // takes no parameters in a cursor's declaration.
     let which = match since {
         None => "r.sent_at IS NOT NULL".to_string(),
-        Some(Mark(m)) => format!(
+        Some(mark) => format!(
             "r.id IN (SELECT id FROM stats_changes WHERE kind = 'request' AND {})",
-            changed_since(conn).replace("{mark}", &m.to_string())
+            changed_since(conn, mark)
         ),
     };
     let sql = format!("SELECT {columns} FROM requests AS r WHERE {which}");
