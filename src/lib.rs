@@ -20,4 +20,5 @@ pub mod http;
 pub mod report;
 pub mod seed;
 pub mod services;
+pub mod sheet;
 pub mod stats;

@@ -44,6 +44,19 @@ macro_rules! vocabulary {
             }
         }
 
+        impl $crate::domain::vocab::Vocabulary for $name {
+            const LABEL: &'static str = $label;
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+            fn label_in(self, language: $crate::domain::language::Language) -> &'static str {
+                self.label(language)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -90,6 +103,19 @@ macro_rules! vocabulary {
     };
 }
 pub(crate) use vocabulary;
+
+/// What every vocabulary offers, for code that reads any of them the same
+/// way (a spreadsheet's cell by code or by label).
+pub trait Vocabulary: Copy + 'static {
+    /// What this vocabulary is called in error messages.
+    const LABEL: &'static str;
+    /// Every value, in the order declared.
+    fn all() -> &'static [Self];
+    /// The snake_case code the API speaks.
+    fn code(self) -> &'static str;
+    /// How a person reads the value, in `language`.
+    fn label_in(self, language: crate::domain::language::Language) -> &'static str;
+}
 
 vocabulary!(
     /// How the request travels to the requested state.
