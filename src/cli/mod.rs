@@ -10,6 +10,7 @@
 
 mod alerts;
 mod audit;
+mod import;
 mod open;
 mod report;
 mod support;
@@ -83,6 +84,29 @@ enum Command {
         /// The file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Bring requests in from a spreadsheet (XLSX, ODS or CSV), with their dated
+    /// histories; exit 0 if every row imports, 1 if rows have problems, 2 on error.
+    Import {
+        /// The spreadsheet.
+        file: PathBuf,
+        /// The importing user's email (an admin or a coordinator): the history records
+        /// them.
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// Check every row and report what would be created or updated; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the rows without problems and report the others (by default one
+        /// problem stops the whole import).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// A TOML file naming the sheet and which header is which column.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// The tamper-evident history.
     #[command(subcommand)]
@@ -251,14 +275,15 @@ pub fn main() -> ExitCode {
     }
     logger.init();
     let cli = Cli::parse();
-    let auditing = matches!(cli.command, Command::Audit(_));
+    let auditing = matches!(cli.command, Command::Audit(_) | Command::Import { .. });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The cause chain on one line; no backtrace for a user's mistake.
             eprintln!("mla-tracker: {e:#}");
-            // audit verify: 1 means a broken chain, 2 that it could not run.
-            if auditing && !e.is::<audit::Broken>() {
+            // audit verify: 1 means a broken chain, 2 that it could not run;
+            // import: 1 means rows with problems, 2 that it could not run.
+            if auditing && !e.is::<audit::Broken>() && !e.is::<import::NotClean>() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
@@ -357,6 +382,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     GroupBy::Region => Grouping::Region,
                 },
                 out,
+            },
+        ),
+        Command::Import {
+            file,
+            user,
+            dry_run,
+            skip_invalid,
+            mapping,
+            json,
+        } => import::run(
+            settings,
+            import::Asked {
+                file,
+                user,
+                dry_run,
+                skip_invalid,
+                mapping,
+                json,
             },
         ),
         Command::Audit(AuditCommand::Verify { chunk, json }) => {

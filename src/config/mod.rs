@@ -39,6 +39,7 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub mail: MailSettings,
     pub stats: StatsSettings,
+    pub import: ImportSettings,
     pub office: OfficeSettings,
     /// Where "now" comes from (`[clock]`).
     pub clock: Clock,
@@ -186,6 +187,24 @@ pub struct MailSettings {
 /// The language of the emails.
 pub use crate::domain::Language;
 
+/// `[import]`: how large a spreadsheet may be imported.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportSettings {
+    pub max_file_bytes: u64,
+    pub max_unpacked_bytes: u64,
+    pub max_rows: usize,
+}
+
+impl ImportSettings {
+    pub fn limits(&self) -> crate::sheet::read::Limits {
+        crate::sheet::read::Limits {
+            max_bytes: self.max_file_bytes,
+            max_unpacked_bytes: self.max_unpacked_bytes,
+            max_rows: self.max_rows,
+        }
+    }
+}
+
 /// `[stats]`: the published statistics.
 #[derive(Debug, Clone)]
 pub struct StatsSettings {
@@ -251,6 +270,7 @@ impl Settings {
             alerts: check_alerts(raw.alerts)?,
             mail: check_mail(raw.mail)?,
             stats: check_stats(raw.stats)?,
+            import: check_import(raw.import)?,
             office: OfficeSettings {
                 timezone: check_timezone(&raw.office.timezone)?,
             },
@@ -489,6 +509,16 @@ fn check_mail(raw: raw::Mail) -> anyhow::Result<MailSettings> {
         url: SecretUrl::new(raw.url),
         from,
         language,
+    })
+}
+
+fn check_import(raw: raw::Import) -> anyhow::Result<ImportSettings> {
+    const MB: u64 = 1024 * 1024;
+    Ok(ImportSettings {
+        max_file_bytes: in_range("import.max_file_mb", raw.max_file_mb, 1..=4096)? * MB,
+        max_unpacked_bytes: in_range("import.max_unpacked_mb", raw.max_unpacked_mb, 1..=16384)?
+            * MB,
+        max_rows: in_range("import.max_rows", raw.max_rows, 1..=10_000_000)? as usize,
     })
 }
 

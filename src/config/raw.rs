@@ -18,6 +18,7 @@ pub struct Settings {
     pub alerts: Alerts,
     pub mail: Mail,
     pub stats: Stats,
+    pub import: Import,
     pub office: Office,
     #[serde(default)]
     pub clock: Clock,
@@ -103,6 +104,14 @@ pub struct Mail {
 pub struct Stats {
     pub suppression_threshold: u64,
     pub pdf_browser: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    pub max_file_mb: u64,
+    pub max_unpacked_mb: u64,
+    pub max_rows: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

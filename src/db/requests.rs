@@ -234,9 +234,34 @@ pub fn of_case(conn: &mut DbConnection, case_id: Uuid) -> Result<Vec<MlaRequest>
         .map_err(Into::into)
 }
 
-/// Inserts a new request and its `created` event; the caller holds the
-/// transaction.
-pub fn insert(conn: &mut DbConnection, record: &MlaRequest) -> Result<()> {
+/// The request with this reference, if there is one, with its links.
+pub fn by_reference(conn: &mut DbConnection, reference: &str) -> Result<Option<MlaRequest>> {
+    let id: Option<String> = requests::table
+        .filter(requests::reference.eq(reference))
+        .select(requests::id)
+        .first(conn)
+        .optional()?;
+    match id.map(|id| stored::<Uuid>("id", &id)).transpose()? {
+        Some(id) => get(conn, id),
+        None => Ok(None),
+    }
+}
+
+/// The ids of the requests with this foreign reference (the requested
+/// state's own number, which nothing keeps unique).
+pub fn ids_by_foreign_reference(conn: &mut DbConnection, foreign: &str) -> Result<Vec<Uuid>> {
+    requests::table
+        .filter(requests::foreign_reference.eq(foreign))
+        .select(requests::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| stored::<Uuid>("id", id).map_err(Into::into))
+        .collect()
+}
+
+/// Inserts a new request and its `created` event (with `note`, if any); the
+/// caller holds the transaction.
+pub fn insert(conn: &mut DbConnection, record: &MlaRequest, note: Option<&str>) -> Result<()> {
     diesel::insert_into(requests::table)
         .values(RequestRow::from_record(record))
         .execute(conn)?;
@@ -250,7 +275,7 @@ pub fn insert(conn: &mut DbConnection, record: &MlaRequest) -> Result<()> {
             from_status: None,
             to_status: Some(record.lifecycle.status),
             changes: &creation_changes(record),
-            note: None,
+            note,
         },
     )?;
     Ok(())

@@ -15,6 +15,7 @@ pub mod alerts;
 pub mod cases;
 mod cursor;
 pub mod error;
+pub mod imports;
 pub mod invitations;
 pub mod preservations;
 pub mod requests;

@@ -110,52 +110,7 @@ impl Services {
                             current: current.version,
                         });
                     }
-                    let Patched {
-                        fields,
-                        mut changes,
-                        move_to,
-                    } = apply_patch(&current, patch)?;
-                    let mut updated = MlaRequest {
-                        fields,
-                        ..current.clone()
-                    };
-                    if let Some(choice) = move_to {
-                        let case = file_under(conn, &choice, &updated, actor, today)?;
-                        let mut note =
-                            |name: &str, old: serde_json::Value, new: serde_json::Value| {
-                                if old != new {
-                                    changes.insert(name.to_string(), Change { old, new });
-                                }
-                            };
-                        note(
-                            "case_id",
-                            serde_json::json!(current.case_id),
-                            serde_json::json!(case.id),
-                        );
-                        note(
-                            "case_reference",
-                            serde_json::json!(current.case_reference),
-                            serde_json::json!(case.fields.case_reference),
-                        );
-                        updated.case_id = case.id;
-                        updated.case_reference = case.fields.case_reference;
-                    }
-                    if changes.is_empty() {
-                        return Ok(current);
-                    }
-                    let event = NewEvent {
-                        request_id: id,
-                        kind: EventKind::Updated,
-                        actor_id: actor,
-                        effective_date: today.date,
-                        from_status: None,
-                        to_status: None,
-                        changes: &changes,
-                        note: None,
-                    };
-                    store::save(conn, &updated, expected, event)?.ok_or(Error::PreconditionFailed {
-                        current: expected + 1,
-                    })
+                    patch_record(conn, current, patch, actor, today, None)
                 })
             })
             .await
@@ -537,7 +492,22 @@ fn insert_request(
         (None, Backend::Postgres) => Some(store::reserve_reference(conn, year)?),
         _ => None,
     };
-    conn.transaction(|conn| {
+    conn.transaction(|conn| insert_record(conn, new, reserved, actor, year, today, None))
+}
+
+/// Writes a new request, its `created` event (with `note`) and, when its
+/// case reference is new, its case; the caller holds the transaction. Its
+/// reference is the one given, else `reserved`, else the next free one.
+pub(super) fn insert_record(
+    conn: &mut DbConnection,
+    new: NewRequest,
+    reserved: Option<String>,
+    actor: Uuid,
+    year: i32,
+    today: Today,
+    note: Option<&str>,
+) -> Result<MlaRequest> {
+    {
         let reference = match (new.reference, reserved) {
             (Some(reference), _) => {
                 if store::reference_taken(conn, &reference)? {
@@ -567,8 +537,69 @@ fn insert_request(
         let case = file_under(conn, &new.case, &record, actor, today)?;
         record.case_id = case.id;
         record.case_reference = case.fields.case_reference;
-        store::insert(conn, &record)?;
+        store::insert(conn, &record, note)?;
         Ok(record)
+    }
+}
+
+/// Applies a merge patch of the descriptive fields to `current` (read in
+/// this transaction, its version checked by the caller) and saves it with
+/// an `updated` event carrying `note`; a patch that changes nothing returns
+/// the record as it is, without a new version or event.
+pub(super) fn patch_record(
+    conn: &mut DbConnection,
+    current: MlaRequest,
+    patch: serde_json::Map<String, serde_json::Value>,
+    actor: Uuid,
+    today: Today,
+    note: Option<&str>,
+) -> Result<MlaRequest> {
+    let id = current.id;
+    let expected = current.version;
+    let Patched {
+        fields,
+        mut changes,
+        move_to,
+    } = apply_patch(&current, patch)?;
+    let mut updated = MlaRequest {
+        fields,
+        ..current.clone()
+    };
+    if let Some(choice) = move_to {
+        let case = file_under(conn, &choice, &updated, actor, today)?;
+        let mut record_change = |name: &str, old: serde_json::Value, new: serde_json::Value| {
+            if old != new {
+                changes.insert(name.to_string(), Change { old, new });
+            }
+        };
+        record_change(
+            "case_id",
+            serde_json::json!(current.case_id),
+            serde_json::json!(case.id),
+        );
+        record_change(
+            "case_reference",
+            serde_json::json!(current.case_reference),
+            serde_json::json!(case.fields.case_reference),
+        );
+        updated.case_id = case.id;
+        updated.case_reference = case.fields.case_reference;
+    }
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    let event = NewEvent {
+        request_id: id,
+        kind: EventKind::Updated,
+        actor_id: actor,
+        effective_date: today.date,
+        from_status: None,
+        to_status: None,
+        changes: &changes,
+        note,
+    };
+    store::save(conn, &updated, expected, event)?.ok_or(Error::PreconditionFailed {
+        current: expected + 1,
     })
 }
 

@@ -510,7 +510,7 @@ pub fn word<V: Vocabulary>(cell: &Cell) -> Result<Option<V>, Unreadable> {
 }
 
 fn one_word<V: Vocabulary>(t: &str) -> Result<V, Unreadable> {
-    let folded = fold(t);
+    let folded = &fold(t);
     let spellings = |v: V| {
         [
             fold(v.code()),
@@ -521,20 +521,36 @@ fn one_word<V: Vocabulary>(t: &str) -> Result<V, Unreadable> {
     if let Some(v) = V::all()
         .iter()
         .copied()
-        .find(|v| spellings(*v).contains(&folded))
+        .find(|v| spellings(*v).contains(folded))
     {
         return Ok(v);
     }
+    // The closest spelling, in the language it is written in; else a value
+    // whose code or label starts with what was typed (`eio`).
+    let languages = [Language::En, Language::En, Language::Fr];
     let suggestion = V::all()
         .iter()
         .copied()
-        .flat_map(|v| spellings(v).map(|s| (v, strsim::jaro_winkler(&s, &folded))))
-        .filter(|(_, score)| *score >= 0.85)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(v, _)| v.label_in(Language::En).to_string());
+        .flat_map(|v| {
+            spellings(v)
+                .into_iter()
+                .zip(languages)
+                .map(move |(s, l)| (v, l, strsim::jaro_winkler(&s, folded)))
+        })
+        .filter(|(_, _, score)| *score >= 0.85)
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .map(|(v, l, _)| (v, l))
+        .or_else(|| {
+            V::all()
+                .iter()
+                .copied()
+                .find(|v| spellings(*v).iter().any(|s| s.starts_with(folded.as_str())))
+                .map(|v| (v, Language::En))
+        })
+        .map(|(v, l)| v.label_in(l).to_string());
     Err(Unreadable {
         message: format!(
-            "is not a {}: expected one of {}",
+            "is not a known {}: expected one of {} (or the French label, or the code)",
             V::LABEL,
             V::all()
                 .iter()
@@ -669,7 +685,11 @@ mod tests {
             Ok(Some(Status::Executed))
         );
         let wrong = word::<Channel>(&Cell::Text("Autorite centrall".into())).unwrap_err();
-        assert_eq!(wrong.suggestion.as_deref(), Some("Central authority"));
+        assert_eq!(
+            wrong.suggestion.as_deref(),
+            Some("Autorité centrale"),
+            "in the language typed"
+        );
     }
 
     #[test]

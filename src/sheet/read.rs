@@ -93,6 +93,8 @@ pub enum Rows {
         records: csv::StringRecordsIntoIter<Cursor<Vec<u8>>>,
         line: usize,
         limit: usize,
+        /// Where each line ends in the text, for row numbers.
+        newlines: Vec<usize>,
     },
 }
 
@@ -128,6 +130,7 @@ impl Iterator for Rows {
                     records,
                     line,
                     limit,
+                    newlines,
                 } => {
                     let record = match records.next()? {
                         Ok(record) => record,
@@ -142,8 +145,11 @@ impl Iterator for Rows {
                     if *line > *limit + 1 {
                         return Some(Err(ReadError::TooManyRows { limit: *limit }));
                     }
-                    // The reader's line count starts after the header line.
-                    let number = record.position().map_or(*line, |p| p.line() as usize + 1);
+                    // The line the record starts on, counted from where it
+                    // starts (with CRLF, a record starts on the LF: hence `<=`).
+                    let number = record.position().map_or(*line, |p| {
+                        newlines.partition_point(|&at| at <= p.byte() as usize) + 1
+                    });
                     (number, record.iter().map(text_cell).collect())
                 }
             };
@@ -332,6 +338,12 @@ fn read_csv(bytes: Vec<u8>, limits: Limits) -> Result<Sheet, ReadError> {
     } else {
         b','
     };
+    let newlines = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -356,6 +368,7 @@ fn read_csv(bytes: Vec<u8>, limits: Limits) -> Result<Sheet, ReadError> {
             records: reader.into_records(),
             line: 1,
             limit: limits.max_rows,
+            newlines,
         },
     })
 }
@@ -449,7 +462,9 @@ mod tests {
             .to_vec();
         let sheet = read(bytes, None, LIMITS).unwrap();
         assert_eq!(sheet.header, ["Requested country", "Date sent"]);
-        assert_eq!(rows(sheet)[0].1[0], Cell::Text("Philippines".into()));
+        let rows = rows(sheet);
+        assert_eq!(rows[0].0, 2, "the first row after the header is row 2");
+        assert_eq!(rows[0].1[0], Cell::Text("Philippines".into()));
     }
 
     #[test]

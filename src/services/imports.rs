@@ -1,0 +1,1303 @@
+//! Importing a register kept in a spreadsheet (docs/DOMAIN.md §2.5).
+//!
+//! A file is read twice. The first pass checks every row against the
+//! register without writing: what each row would create or change, and
+//! every problem, by row and column, with a suggestion where a value is
+//! close to one accepted. A dry run stops there. A real run writes only
+//! after a clean first pass (or, with `skip_invalid`, the rows that passed),
+//! in one transaction: a row that no longer passes when it is written (the
+//! register changed meanwhile) undoes the whole import.
+//!
+//! Each request created gets the history the row describes — created (as
+//! sent on its date sent), acknowledged, answered, closed — each event dated
+//! from the row, by the importing user, with the note "imported from FILE,
+//! row N". A row is matched to the register by `reference`, then by
+//! `foreign_reference`; a matched row changes the descriptive fields that
+//! differ and records the lifecycle steps the register has not recorded
+//! yet, so importing the same file again changes nothing. A date the
+//! register already holds is never rewritten by an import: a row that
+//! disagrees with it is a problem to settle on the request's page.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::requests::{insert_record, patch_record};
+use super::{Error, Services};
+use crate::db::DbConnection;
+use crate::db::events::{EventKind, NewEvent};
+use crate::db::requests as store;
+use crate::domain::request::{Lifecycle, MlaRequest, NewRequest, apply_patch};
+use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
+use crate::domain::{
+    AbandonmentReason, Channel, Facilitator, FieldErrors, LegalBasis, Measure, Offence, Priority,
+    RefusalGround, Status, Today,
+};
+use crate::sheet::Cell;
+use crate::sheet::columns::{self, Column, Unreadable};
+use crate::sheet::read::{Format, Limits, ReadError, Sheet, read};
+
+/// At most this many problems and changes are listed in a report; the
+/// rest are counted.
+const LISTED: usize = 1000;
+
+/// The file to import.
+pub struct ImportFile {
+    /// Its name, as the history's notes give it.
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Which columns a file's headers are, when they are not the names the
+/// importer knows, and which sheet to read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// The sheet to read (by name); the first when not given.
+    pub sheet: Option<String>,
+    /// A header as the file writes it → the column's key (`target_country`).
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+impl Mapping {
+    /// Reads a mapping file (TOML), checking that each column it names
+    /// exists.
+    pub fn from_toml(text: &str) -> std::result::Result<Mapping, String> {
+        let mapping: Mapping =
+            toml::from_str(text).map_err(|e| format!("the mapping file is not valid: {e}"))?;
+        for (header, key) in &mapping.columns {
+            if Column::from_key(key).is_none() {
+                return Err(format!(
+                    "the mapping file maps `{header}` to `{key}`, which is not a column; the columns are: {}",
+                    Column::all()
+                        .map(Column::key)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        Ok(mapping)
+    }
+
+    fn column(&self, header: &str) -> Option<Column> {
+        self.columns
+            .iter()
+            .find(|(h, _)| crate::sheet::fold(h) == crate::sheet::fold(header))
+            .and_then(|(_, key)| Column::from_key(key))
+            .or_else(|| Column::recognise(header))
+    }
+}
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Check and report; write nothing.
+    pub dry_run: bool,
+    /// Write the rows that pass, report the others (otherwise a single
+    /// problem stops the whole import).
+    pub skip_invalid: bool,
+    pub mapping: Mapping,
+}
+
+/// Where an import is: for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportProgress {
+    pub writing: bool,
+    pub rows_done: usize,
+    /// The rows to go through, when known (a CSV's is estimated from its
+    /// lines).
+    pub rows_total: Option<usize>,
+}
+
+/// Told of progress every few hundred rows.
+pub type ProgressFn = Arc<dyn Fn(ImportProgress) + Send + Sync>;
+
+/// What an import found and did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub file: String,
+    pub format: Format,
+    pub dry_run: bool,
+    /// Every row can be imported as it is.
+    pub clean: bool,
+    /// This run wrote to the register.
+    pub written: bool,
+    /// Data rows read (blank rows not counted).
+    pub rows: usize,
+    /// Requests created (or, in a dry run or a refused import, that would be).
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Rows with at least one problem.
+    pub invalid: usize,
+    /// How each header of the file was read.
+    pub columns: Vec<ColumnUse>,
+    pub problems: Vec<Problem>,
+    /// Problems found but not listed.
+    pub problems_omitted: usize,
+    /// What each row creates or changes.
+    pub changes: Vec<RowChange>,
+    pub changes_omitted: usize,
+}
+
+/// A header of the file and the column it was read as (`None`: ignored).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ColumnUse {
+    pub header: String,
+    pub column: Option<&'static str>,
+    /// For an ignored header close to a known one: that one.
+    pub suggestion: Option<String>,
+}
+
+/// Something wrong with a row, or with the file (row 1 is the header).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub row: usize,
+    /// The header of the column at fault, as the file writes it (or the
+    /// column's English name when the file lacks it).
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+    pub suggestion: Option<String>,
+}
+
+/// What a row creates or changes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RowChange {
+    pub row: usize,
+    pub action: RowAction,
+    /// The request's reference (`None` for one still to be numbered).
+    pub reference: Option<String>,
+    /// For an update: the fields that change, and the statuses recorded.
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowAction {
+    Create,
+    Update,
+}
+
+/// Why a file cannot be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    File(#[from] ReadError),
+    #[error("{0}")]
+    Mapping(String),
+    #[error(transparent)]
+    Service(#[from] Error),
+}
+
+impl crate::db::error::Failure for ImportError {
+    fn storage_error(&mut self) -> Option<&mut crate::db::Error> {
+        match self {
+            ImportError::Service(Error::Store(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::db::Error> for ImportError {
+    fn from(e: crate::db::Error) -> ImportError {
+        ImportError::Service(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> ImportError {
+        ImportError::Service(e.into())
+    }
+}
+
+impl Services {
+    /// Imports `file` as `actor` (see the module's documentation); the
+    /// report says what was found and done.
+    pub async fn import_requests(
+        &self,
+        actor: Uuid,
+        file: ImportFile,
+        options: ImportOptions,
+        progress: Option<ProgressFn>,
+    ) -> std::result::Result<ImportReport, ImportError> {
+        let limits = self.settings.import.limits();
+        let today = self.today();
+        let year = self.clock.now().year();
+        let ImportFile { name, bytes } = file;
+        // Refused before anything else: an oversized upload is not kept.
+        if bytes.len() as u64 > limits.max_bytes {
+            return Err(ReadError::TooLarge {
+                size: bytes.len() as u64,
+                limit: limits.max_bytes,
+            }
+            .into());
+        }
+        let second_read = (!options.dry_run).then(|| bytes.clone());
+        let check = Pass {
+            name: name.clone(),
+            limits,
+            today,
+            year,
+            actor,
+            progress: progress.clone(),
+            write: false,
+            skip: HashSet::new(),
+        };
+        let mapping = options.mapping.clone();
+        let (mut report, invalid_rows) = self
+            .db
+            .read(move |conn| check.run(conn, bytes, &mapping))
+            .await?;
+        report.dry_run = options.dry_run;
+        let Some(bytes) = second_read else {
+            return Ok(report);
+        };
+        let nothing_to_write = report.created + report.updated == 0;
+        if (!report.clean && !options.skip_invalid) || nothing_to_write {
+            return Ok(report);
+        }
+        let write = Pass {
+            name,
+            limits,
+            today,
+            year,
+            actor,
+            progress,
+            write: true,
+            skip: invalid_rows,
+        };
+        let mapping = options.mapping;
+        self.db
+            .write(move |conn| {
+                conn.transaction(|conn| write.run(conn, bytes, &mapping).map(|_| ()))
+            })
+            .await?;
+        report.written = true;
+        Ok(report)
+    }
+}
+
+/// One pass over the file: checking only, or checking and writing.
+struct Pass {
+    name: String,
+    limits: Limits,
+    today: Today,
+    year: i32,
+    actor: Uuid,
+    progress: Option<ProgressFn>,
+    write: bool,
+    /// Rows the check found invalid, which a writing pass skips.
+    skip: HashSet<usize>,
+}
+
+/// The file's columns: which column each position is, and its header.
+struct Layout {
+    at: Vec<Option<Column>>,
+    headers: HashMap<Column, String>,
+}
+
+impl Layout {
+    fn header(&self, column: Column) -> String {
+        self.headers
+            .get(&column)
+            .cloned()
+            .unwrap_or_else(|| column.header(crate::domain::Language::En).to_string())
+    }
+}
+
+/// A row's cells by column: present columns only.
+struct Row {
+    number: usize,
+    cells: HashMap<Column, Cell>,
+}
+
+impl Row {
+    fn has(&self, column: Column) -> bool {
+        self.cells.contains_key(&column)
+    }
+
+    fn cell(&self, column: Column) -> &Cell {
+        self.cells.get(&column).unwrap_or(&Cell::Empty)
+    }
+}
+
+/// Problems of one row, named by column.
+struct Trouble<'a> {
+    row: &'a Row,
+    layout: &'a Layout,
+    found: Vec<Problem>,
+}
+
+impl Trouble<'_> {
+    fn add(&mut self, column: Option<Column>, message: impl Into<String>) {
+        self.add_with(column, message.into(), None);
+    }
+
+    fn add_with(&mut self, column: Option<Column>, message: String, suggestion: Option<String>) {
+        let value = column
+            .map(|c| self.row.cell(c).shown())
+            .filter(|v| !v.is_empty());
+        self.found.push(Problem {
+            row: self.row.number,
+            column: column.map(|c| self.layout.header(c)),
+            value,
+            message,
+            suggestion: suggestion.map(|s| format!("did you mean {s}?")),
+        });
+    }
+
+    fn unreadable(&mut self, column: Column, e: Unreadable) {
+        self.add_with(Some(column), e.message, e.suggestion);
+    }
+
+    /// Field errors of the domain (by API field name), by column.
+    fn fields(&mut self, errors: FieldErrors, date_column: Option<Column>) {
+        for (field, messages) in errors.0 {
+            let column = column_of_field(&field).or(date_column);
+            for message in messages {
+                self.add(column, message);
+            }
+        }
+    }
+
+    fn read<T>(&mut self, column: Column, r: std::result::Result<T, Unreadable>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.unreadable(column, e);
+                None
+            }
+        }
+    }
+}
+
+/// The column an API field's error belongs to.
+fn column_of_field(field: &str) -> Option<Column> {
+    let head = field.split(['[', '.']).next().unwrap_or(field);
+    Some(match (head, field) {
+        (_, "issuing_magistrate.court") => Column::Court,
+        (_, "issuing_magistrate.email") => Column::MagistrateEmail,
+        ("issuing_magistrate", _) => Column::Magistrate,
+        ("reference", _) => Column::Reference,
+        ("case_reference" | "case_id", _) => Column::CaseReference,
+        ("title", _) => Column::Title,
+        ("target_country", _) => Column::TargetCountry,
+        ("requested_authority", _) => Column::RequestedAuthority,
+        ("channel", _) => Column::Channel,
+        ("facilitators", _) => Column::Facilitators,
+        ("legal_basis", _) => Column::LegalBasis,
+        ("legal_basis_detail", _) => Column::LegalBasisDetail,
+        ("offences", _) => Column::Offences,
+        ("measures", _) => Column::Measures,
+        ("priority", _) => Column::Priority,
+        ("coordinator_email", _) => Column::CoordinatorEmail,
+        ("foreign_reference", _) => Column::ForeignReference,
+        ("needed_by", _) => Column::NeededBy,
+        ("outcome_note" | "note", _) => Column::OutcomeNote,
+        ("sent_at" | "sent_time", _) => Column::SentAt,
+        ("abandonment_reason", _) => Column::AbandonmentReason,
+        ("refusal_ground", _) => Column::RefusalGround,
+        _ => return None,
+    })
+}
+
+/// The lifecycle a row describes. For dates, `None`: the file has no such
+/// column; `Some(None)`: the cell is blank.
+#[derive(Debug, Default)]
+struct Target {
+    status: Option<Status>,
+    status_since: Option<Option<NaiveDate>>,
+    sent: Option<Option<NaiveDate>>,
+    acknowledged: Option<Option<NaiveDate>>,
+    answered: Option<Option<NaiveDate>>,
+    closed: Option<Option<NaiveDate>>,
+    abandonment_reason: Option<AbandonmentReason>,
+    refusal_ground: Option<RefusalGround>,
+    outcome_note: Option<String>,
+}
+
+/// A lifecycle step the row describes and the register lacks: a
+/// transition, and the column its date comes from.
+struct Step {
+    command: TransitionCommand,
+    column: Column,
+}
+
+/// What a row comes to.
+enum Plan {
+    Create {
+        new: NewRequest,
+        steps: Vec<Step>,
+    },
+    Update {
+        current: MlaRequest,
+        patch: Map<String, Value>,
+        steps: Vec<Step>,
+    },
+    Unchanged,
+}
+
+impl Pass {
+    /// Goes through the file: the report, and the rows found invalid.
+    fn run(
+        &self,
+        conn: &mut DbConnection,
+        bytes: Vec<u8>,
+        mapping: &Mapping,
+    ) -> std::result::Result<(ImportReport, HashSet<usize>), ImportError> {
+        let lines = bytes.iter().filter(|b| **b == b'\n').count();
+        let Sheet {
+            format,
+            header,
+            rows,
+        } = read(bytes, mapping.sheet.as_deref(), self.limits)?;
+        let total = rows.len_hint().or(Some(lines.saturating_sub(1)));
+        let mut report = ImportReport {
+            file: self.name.clone(),
+            format,
+            dry_run: !self.write,
+            clean: true,
+            written: false,
+            rows: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            invalid: 0,
+            columns: Vec::new(),
+            problems: Vec::new(),
+            problems_omitted: 0,
+            changes: Vec::new(),
+            changes_omitted: 0,
+        };
+        let mut layout = Layout {
+            at: Vec::new(),
+            headers: HashMap::new(),
+        };
+        let mut file_problems = Vec::new();
+        for text in &header {
+            let column = if text.is_empty() {
+                None
+            } else {
+                mapping.column(text)
+            };
+            if let Some(c) = column
+                && let Some(first) = layout.headers.insert(c, text.clone())
+            {
+                file_problems.push(Problem {
+                    row: 1,
+                    column: Some(text.clone()),
+                    value: None,
+                    message: format!(
+                        "names the same column as `{first}` ({}): keep one of them",
+                        c.key()
+                    ),
+                    suggestion: None,
+                });
+            }
+            layout.at.push(column);
+            report.columns.push(ColumnUse {
+                header: text.clone(),
+                column: column.map(Column::key),
+                suggestion: match column {
+                    None if !text.is_empty() => Column::closest(text)
+                        .map(|c| c.header(crate::domain::Language::En).to_string()),
+                    _ => None,
+                },
+            });
+        }
+        if !layout.headers.contains_key(&Column::Reference)
+            && !layout.headers.contains_key(&Column::ForeignReference)
+        {
+            file_problems.push(Problem {
+                row: 1,
+                column: None,
+                value: None,
+                message: "no column gives the request's reference (`Reference` / `Référence`) or the foreign reference (`Foreign reference` / `Référence étrangère`): one of them is needed, so that importing the file again finds each request instead of creating it twice".into(),
+                suggestion: None,
+            });
+        }
+        if !file_problems.is_empty() {
+            report.clean = false;
+            report.problems = file_problems;
+            return Ok((report, HashSet::new()));
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut invalid_rows = HashSet::new();
+        for (done, row) in rows.enumerate() {
+            let (number, cells) = row?;
+            report.rows += 1;
+            if let Some(progress) = &self.progress
+                && done % 250 == 0
+            {
+                progress(ImportProgress {
+                    writing: self.write,
+                    rows_done: done,
+                    rows_total: total,
+                });
+            }
+            if self.skip.contains(&number) {
+                continue;
+            }
+            let row = Row {
+                number,
+                cells: cells
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, cell)| Some((layout.at.get(i).copied().flatten()?, cell)))
+                    .collect(),
+            };
+            let mut trouble = Trouble {
+                row: &row,
+                layout: &layout,
+                found: Vec::new(),
+            };
+            let plan = self.plan(conn, &row, &mut trouble, &mut seen)?;
+            if !trouble.found.is_empty() {
+                if self.write {
+                    // The check passed this row: the register changed since.
+                    let first = &trouble.found[0];
+                    return Err(Error::Conflict(format!(
+                        "row {} no longer imports ({}{}); the register changed during the import, which was undone: run it again",
+                        first.row,
+                        first.column.as_deref().map_or(String::new(), |c| format!("{c}: ")),
+                        first.message
+                    ))
+                    .into());
+                }
+                report.clean = false;
+                report.invalid += 1;
+                invalid_rows.insert(number);
+                for problem in trouble.found {
+                    if report.problems.len() < LISTED {
+                        report.problems.push(problem);
+                    } else {
+                        report.problems_omitted += 1;
+                    }
+                }
+                continue;
+            }
+            let change = match &plan {
+                Plan::Unchanged => {
+                    report.unchanged += 1;
+                    None
+                }
+                Plan::Create { new, steps } => {
+                    report.created += 1;
+                    Some(RowChange {
+                        row: number,
+                        action: RowAction::Create,
+                        reference: new.reference.clone(),
+                        changes: steps.iter().map(|s| s.command.to.to_string()).collect(),
+                    })
+                }
+                Plan::Update {
+                    current,
+                    patch,
+                    steps,
+                } => {
+                    report.updated += 1;
+                    Some(RowChange {
+                        row: number,
+                        action: RowAction::Update,
+                        reference: Some(current.reference.clone()),
+                        changes: patch
+                            .keys()
+                            .cloned()
+                            .chain(steps.iter().map(|s| s.command.to.to_string()))
+                            .collect(),
+                    })
+                }
+            };
+            if let Some(change) = change {
+                if report.changes.len() < LISTED {
+                    report.changes.push(change);
+                } else {
+                    report.changes_omitted += 1;
+                }
+            }
+            if self.write {
+                self.apply(conn, number, plan)?;
+            }
+        }
+        if let Some(progress) = &self.progress {
+            progress(ImportProgress {
+                writing: self.write,
+                rows_done: report.rows,
+                rows_total: Some(report.rows),
+            });
+        }
+        Ok((report, invalid_rows))
+    }
+
+    /// What `row` comes to against the register, or its problems.
+    fn plan(
+        &self,
+        conn: &mut DbConnection,
+        row: &Row,
+        trouble: &mut Trouble,
+        seen: &mut HashMap<String, usize>,
+    ) -> std::result::Result<Plan, ImportError> {
+        let reference = columns::text(row.cell(Column::Reference));
+        let foreign = columns::text(row.cell(Column::ForeignReference));
+        for (column, key) in [
+            (
+                Column::Reference,
+                reference.as_ref().map(|r| format!("r:{r}")),
+            ),
+            (
+                Column::ForeignReference,
+                foreign.as_ref().map(|f| format!("f:{f}")),
+            ),
+        ] {
+            if let Some(key) = key
+                && let Some(first) = seen.insert(key, row.number)
+            {
+                trouble.add(
+                    Some(column),
+                    format!("row {first} already gives this reference: each request takes one row"),
+                );
+            }
+        }
+        if reference.is_none() && foreign.is_none() {
+            trouble.add(
+                Some(Column::Reference),
+                "is empty, and so is the foreign reference: give one, so that importing the file again finds this request instead of creating it twice",
+            );
+            return Ok(Plan::Unchanged);
+        }
+        let current = self.matching(conn, reference.as_deref(), foreign.as_deref(), trouble)?;
+        let fields = descriptive(row, trouble);
+        let target = target(row, trouble);
+        if !trouble.found.is_empty() {
+            return Ok(Plan::Unchanged);
+        }
+        let note = self.note(row.number);
+        match current {
+            None => {
+                let mut body = fields;
+                if let Some(reference) = &reference {
+                    body.insert("reference".into(), json!(reference));
+                }
+                match columns::text(row.cell(Column::CaseReference)) {
+                    Some(case) => {
+                        body.insert("case_reference".into(), json!(case));
+                    }
+                    None => trouble.add(
+                        Some(Column::CaseReference),
+                        "is required for a new request: the domestic case number it serves",
+                    ),
+                }
+                if let Some(Some(sent)) = target.sent {
+                    body.insert("sent_at".into(), json!(sent));
+                }
+                for (column, key) in [
+                    (Column::Title, "title"),
+                    (Column::TargetCountry, "target_country"),
+                ] {
+                    if !body.contains_key(key) {
+                        trouble.add(Some(column), "is required for a new request");
+                    }
+                }
+                if !row.has(Column::Magistrate) || row.cell(Column::Magistrate).is_blank() {
+                    trouble.add(
+                        Some(Column::Magistrate),
+                        "is required for a new request: the issuing magistrate's name",
+                    );
+                }
+                if !trouble.found.is_empty() {
+                    return Ok(Plan::Unchanged);
+                }
+                let new = match NewRequest::from_json(body, self.today) {
+                    Ok(new) => new,
+                    Err(errors) => {
+                        trouble.fields(errors, None);
+                        return Ok(Plan::Unchanged);
+                    }
+                };
+                let record = provisional(&new, self.actor);
+                let steps = steps(&record.lifecycle, &target, &note, trouble);
+                self.rehearse(record, &steps, &target, trouble);
+                Ok(Plan::Create { new, steps })
+            }
+            Some(current) => {
+                let mut patch = Map::new();
+                let shown = serde_json::to_value(&current).expect("records serialise");
+                for (key, value) in fields {
+                    let same = match (&key[..], shown.get(&key)) {
+                        ("issuing_magistrate", Some(old)) => {
+                            let mut merged = old.clone();
+                            crate::domain::request::merge_patch(&mut merged, value.clone());
+                            merged == *old
+                        }
+                        (_, Some(old)) => *old == value || (old.is_null() && value.is_null()),
+                        (_, None) => value.is_null(),
+                    };
+                    if !same {
+                        patch.insert(key, value);
+                    }
+                }
+                if let Some(case) = columns::text(row.cell(Column::CaseReference))
+                    && case != current.case_reference
+                {
+                    patch.insert("case_reference".into(), json!(case));
+                }
+                let patched = if patch.is_empty() {
+                    current.clone()
+                } else {
+                    match apply_patch(&current, patch.clone()) {
+                        Ok(p) => MlaRequest {
+                            fields: p.fields,
+                            ..current.clone()
+                        },
+                        Err(errors) => {
+                            trouble.fields(errors, None);
+                            return Ok(Plan::Unchanged);
+                        }
+                    }
+                };
+                let steps = steps(&current.lifecycle, &target, &note, trouble);
+                self.rehearse(patched, &steps, &target, trouble);
+                if patch.is_empty() && steps.is_empty() {
+                    Ok(Plan::Unchanged)
+                } else {
+                    Ok(Plan::Update {
+                        current,
+                        patch,
+                        steps,
+                    })
+                }
+            }
+        }
+    }
+
+    /// The request a row names: by reference, else by foreign reference.
+    fn matching(
+        &self,
+        conn: &mut DbConnection,
+        reference: Option<&str>,
+        foreign: Option<&str>,
+        trouble: &mut Trouble,
+    ) -> std::result::Result<Option<MlaRequest>, ImportError> {
+        if let Some(reference) = reference
+            && let Some(found) = store::by_reference(conn, reference)?
+        {
+            return Ok(Some(found));
+        }
+        let Some(foreign) = foreign else {
+            return Ok(None);
+        };
+        let ids = store::ids_by_foreign_reference(conn, foreign)?;
+        match ids.as_slice() {
+            [] => Ok(None),
+            [id] => {
+                let found = store::get(conn, *id)?;
+                if let (Some(found), Some(_)) = (&found, reference) {
+                    trouble.add(
+                        Some(Column::Reference),
+                        format!(
+                            "names no request, but the foreign reference is that of {}: give its reference, or leave the cell blank",
+                            found.reference
+                        ),
+                    );
+                }
+                Ok(found)
+            }
+            _ => {
+                trouble.add(
+                    Some(Column::ForeignReference),
+                    format!(
+                        "belongs to {} requests of the register: give the reference of the one this row is",
+                        ids.len()
+                    ),
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// Runs `steps` on `record` in memory, so that every refusal the real
+    /// transitions would meet is a problem of this row now; then checks the
+    /// dates the row gives against the result.
+    fn rehearse(
+        &self,
+        mut record: MlaRequest,
+        steps: &[Step],
+        target: &Target,
+        trouble: &mut Trouble,
+    ) {
+        for step in steps {
+            match apply_transition(&record, &step.command, self.today) {
+                Ok(done) => {
+                    record.fields = done.fields;
+                    record.lifecycle = done.lifecycle;
+                }
+                Err(e) => {
+                    refusal(e, step, trouble);
+                    return;
+                }
+            }
+        }
+        let l = &record.lifecycle;
+        for (given, recorded, column, what) in [
+            (
+                target.status_since,
+                Some(l.status_since),
+                Column::StatusSince,
+                "in its status since",
+            ),
+            (target.closed, l.closed_at, Column::ClosedAt, "closed on"),
+        ] {
+            if let Some(Some(given)) = given
+                && recorded != Some(given)
+            {
+                trouble.add(
+                    Some(column),
+                    match recorded {
+                        Some(d) => format!(
+                            "does not match the rest of the row, which makes the request {what} {d}"
+                        ),
+                        None => "is given, but the status is not a closing one".to_string(),
+                    },
+                );
+            }
+        }
+        if let Some(status) = target.status
+            && status != l.status
+            && trouble.found.is_empty()
+        {
+            trouble.add(
+                Some(Column::Status),
+                format!(
+                    "cannot be reached from the register's `{}` by the dates the row gives",
+                    l.status
+                ),
+            );
+        }
+    }
+
+    /// "imported from FILE, row N".
+    fn note(&self, row: usize) -> String {
+        format!("imported from {}, row {row}", self.name)
+    }
+
+    /// Writes what a checked row comes to.
+    fn apply(
+        &self,
+        conn: &mut DbConnection,
+        row: usize,
+        plan: Plan,
+    ) -> std::result::Result<(), ImportError> {
+        let note = self.note(row);
+        let (record, steps) = match plan {
+            Plan::Unchanged => return Ok(()),
+            Plan::Create { new, steps } => (
+                insert_record(
+                    conn,
+                    new,
+                    None,
+                    self.actor,
+                    self.year,
+                    self.today,
+                    Some(&note),
+                )?,
+                steps,
+            ),
+            Plan::Update {
+                current,
+                patch,
+                steps,
+            } => {
+                let record = if patch.is_empty() {
+                    current
+                } else {
+                    patch_record(conn, current, patch, self.actor, self.today, Some(&note))?
+                };
+                (record, steps)
+            }
+        };
+        let mut record = record;
+        for step in steps {
+            let done = apply_transition(&record, &step.command, self.today).map_err(|e| {
+                Error::Conflict(format!(
+                    "row {row} no longer imports ({e:?}); the import was undone: run it again"
+                ))
+            })?;
+            let next = MlaRequest {
+                fields: done.fields,
+                lifecycle: done.lifecycle,
+                ..record.clone()
+            };
+            let event = NewEvent {
+                request_id: record.id,
+                kind: EventKind::Transition,
+                actor_id: self.actor,
+                effective_date: step.command.effective_date,
+                from_status: Some(record.lifecycle.status),
+                to_status: Some(step.command.to),
+                changes: &done.changes,
+                note: step.command.note.as_deref(),
+            };
+            record = store::save(conn, &next, record.version, event)?.ok_or_else(|| {
+                Error::Conflict(format!(
+                    "row {row}: request {} was changed by someone else during the import, which was undone: run it again",
+                    record.reference
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A refused step, as a problem of the column its date or status came from.
+fn refusal(e: TransitionError, step: &Step, trouble: &mut Trouble) {
+    match e {
+        TransitionError::NotAllowed { from, to, allowed } => trouble.add(
+            Some(Column::Status),
+            format!(
+                "the history this row describes would move the request from `{from}` to `{to}`, which the register does not allow (from `{from}`: {})",
+                allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        TransitionError::Invalid(fields) => trouble.fields(fields, Some(step.column)),
+    }
+}
+
+/// The request as it would be created, before it has an id or a case.
+fn provisional(new: &NewRequest, actor: Uuid) -> MlaRequest {
+    let now = chrono::Utc::now();
+    MlaRequest {
+        id: Uuid::nil(),
+        reference: new.reference.clone().unwrap_or_default(),
+        case_id: Uuid::nil(),
+        case_reference: new.case.reference.clone().unwrap_or_default(),
+        fields: new.fields.clone(),
+        lifecycle: new.lifecycle.clone(),
+        links: Vec::new(),
+        version: 1,
+        created_by: actor,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The descriptive fields the row gives, as the API names them (a blank
+/// cell clears an optional field).
+fn descriptive(row: &Row, trouble: &mut Trouble) -> Map<String, Value> {
+    let mut body = Map::new();
+    let text = |c: Column| json!(columns::text(row.cell(c)));
+    for (column, key) in [
+        (Column::Title, "title"),
+        (Column::RequestedAuthority, "requested_authority"),
+        (Column::LegalBasisDetail, "legal_basis_detail"),
+        (Column::CoordinatorEmail, "coordinator_email"),
+        (Column::ForeignReference, "foreign_reference"),
+        (Column::OutcomeNote, "outcome_note"),
+    ] {
+        if row.has(column) {
+            body.insert(key.into(), text(column));
+        }
+    }
+    body.retain(|key, value| !(key == "title" && value.is_null()));
+    let mut magistrate = Map::new();
+    for (column, key) in [
+        (Column::Magistrate, "name"),
+        (Column::Court, "court"),
+        (Column::MagistrateEmail, "email"),
+    ] {
+        if row.has(column) {
+            magistrate.insert(key.into(), text(column));
+        }
+    }
+    magistrate.retain(|key, value| !(key == "name" && value.is_null()));
+    if !magistrate.is_empty() {
+        body.insert("issuing_magistrate".into(), Value::Object(magistrate));
+    }
+    if row.has(Column::TargetCountry)
+        && let Some(Some(c)) = trouble.read(
+            Column::TargetCountry,
+            columns::country(row.cell(Column::TargetCountry)),
+        )
+    {
+        body.insert("target_country".into(), json!(c.as_str()));
+    }
+    one::<Channel>(row, Column::Channel, "channel", &mut body, trouble);
+    one::<LegalBasis>(row, Column::LegalBasis, "legal_basis", &mut body, trouble);
+    if row.has(Column::Priority)
+        && let Some(Some(p)) = trouble.read(
+            Column::Priority,
+            columns::word::<Priority>(row.cell(Column::Priority)),
+        )
+    {
+        body.insert("priority".into(), json!(p.code()));
+    }
+    list::<Facilitator>(
+        row,
+        Column::Facilitators,
+        "facilitators",
+        &mut body,
+        trouble,
+    );
+    list::<Offence>(row, Column::Offences, "offences", &mut body, trouble);
+    list::<Measure>(row, Column::Measures, "measures", &mut body, trouble);
+    if row.has(Column::NeededBy)
+        && let Some(d) = trouble.read(Column::NeededBy, columns::date(row.cell(Column::NeededBy)))
+    {
+        body.insert("needed_by".into(), json!(d));
+    }
+    body
+}
+
+use crate::domain::vocab::Vocabulary;
+
+/// An optional vocabulary field (blank clears it).
+fn one<V: Vocabulary>(
+    row: &Row,
+    column: Column,
+    key: &str,
+    body: &mut Map<String, Value>,
+    trouble: &mut Trouble,
+) {
+    if row.has(column)
+        && let Some(v) = trouble.read(column, columns::word::<V>(row.cell(column)))
+    {
+        body.insert(key.into(), json!(v.map(V::code)));
+    }
+}
+
+/// A list of vocabulary values.
+fn list<V: Vocabulary>(
+    row: &Row,
+    column: Column,
+    key: &str,
+    body: &mut Map<String, Value>,
+    trouble: &mut Trouble,
+) {
+    if row.has(column)
+        && let Some(values) = trouble.read(column, columns::words::<V>(row.cell(column)))
+    {
+        body.insert(
+            key.into(),
+            Value::Array(values.into_iter().map(|v| json!(v.code())).collect()),
+        );
+    }
+}
+
+/// The lifecycle the row gives.
+fn target(row: &Row, trouble: &mut Trouble) -> Target {
+    let mut date = |column: Column| -> Option<Option<NaiveDate>> {
+        if !row.has(column) {
+            return None;
+        }
+        trouble.read(column, columns::date(row.cell(column)))
+    };
+    let mut t = Target {
+        status_since: date(Column::StatusSince),
+        sent: date(Column::SentAt),
+        acknowledged: date(Column::AcknowledgedAt),
+        answered: date(Column::AnsweredAt),
+        closed: date(Column::ClosedAt),
+        outcome_note: columns::text(row.cell(Column::OutcomeNote)),
+        ..Target::default()
+    };
+    t.status = trouble
+        .read(
+            Column::Status,
+            columns::word::<Status>(row.cell(Column::Status)),
+        )
+        .flatten();
+    t.abandonment_reason = trouble
+        .read(
+            Column::AbandonmentReason,
+            columns::word::<AbandonmentReason>(row.cell(Column::AbandonmentReason)),
+        )
+        .flatten();
+    t.refusal_ground = trouble
+        .read(
+            Column::RefusalGround,
+            columns::word::<RefusalGround>(row.cell(Column::RefusalGround)),
+        )
+        .flatten();
+    t
+}
+
+/// The transitions that take a request from `current` to what the row
+/// describes: sent, acknowledged, answered, then the row's status, each on
+/// its date. A date the register already holds is kept; a row that gives
+/// another is a problem.
+fn steps(current: &Lifecycle, t: &Target, note: &str, trouble: &mut Trouble) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (given, recorded, column, what) in [
+        (t.sent, current.sent_at, Column::SentAt, "sent"),
+        (
+            t.acknowledged,
+            current.acknowledged_at,
+            Column::AcknowledgedAt,
+            "acknowledged",
+        ),
+        (
+            t.answered,
+            current.first_response_at,
+            Column::AnsweredAt,
+            "first answered",
+        ),
+    ] {
+        if let (Some(given), Some(recorded)) = (given, recorded)
+            && given != Some(recorded)
+        {
+            trouble.add(
+                Some(column),
+                format!(
+                    "differs from the register, which records the request {what} on {recorded}: an import does not rewrite a request's history; correct it on the request's page"
+                ),
+            );
+        }
+    }
+    if !trouble.found.is_empty() {
+        return steps;
+    }
+    let step = |to: Status, date: NaiveDate, column: Column| Step {
+        command: TransitionCommand {
+            to,
+            effective_date: date,
+            note: Some(note.to_string()),
+            abandonment_reason: None,
+            refusal_ground: None,
+            measure_outcomes: None,
+            sent_time: None,
+        },
+        column,
+    };
+    let mut status = current.status;
+    if status == Status::Draft
+        && let Some(Some(sent)) = t.sent
+    {
+        steps.push(step(Status::Sent, sent, Column::SentAt));
+        status = Status::Sent;
+    }
+    if current.acknowledged_at.is_none()
+        && let Some(Some(ack)) = t.acknowledged
+    {
+        steps.push(step(Status::Acknowledged, ack, Column::AcknowledgedAt));
+        status = Status::Acknowledged;
+    }
+    let last = t.status.unwrap_or(status);
+    let last_date = if last.closes() {
+        t.closed.flatten()
+    } else {
+        t.status_since.flatten()
+    };
+    if current.first_response_at.is_none()
+        && let Some(Some(answered)) = t.answered
+    {
+        let first = if last == Status::InformationSupplied {
+            Status::AdditionalInfoRequested
+        } else if last.is_substantive_response() && last_date.is_none_or(|d| d == answered) {
+            last
+        } else {
+            Status::InExecution
+        };
+        steps.push(step(first, answered, Column::AnsweredAt));
+        status = first;
+    }
+    if let Some(last) = t.status
+        && last != status
+    {
+        let (date, column) = if last.closes() {
+            (t.closed.flatten(), Column::ClosedAt)
+        } else {
+            (t.status_since.flatten(), Column::StatusSince)
+        };
+        let Some(date) = date else {
+            trouble.add(
+                Some(column),
+                format!("is needed: the date the request became `{last}`"),
+            );
+            return steps;
+        };
+        let mut last_step = step(last, date, column);
+        match last {
+            Status::Abandoned => last_step.command.abandonment_reason = t.abandonment_reason,
+            Status::Refused => last_step.command.refusal_ground = t.refusal_ground,
+            _ => {}
+        }
+        let other = t.abandonment_reason == Some(AbandonmentReason::Other)
+            && last == Status::Abandoned
+            || t.refusal_ground == Some(RefusalGround::Other) && last == Status::Refused;
+        if other {
+            match &t.outcome_note {
+                Some(why) => last_step.command.note = Some(format!("{note}: {why}")),
+                None => trouble.add(
+                    Some(Column::OutcomeNote),
+                    "must say why: the reason given is `other`",
+                ),
+            }
+        }
+        steps.push(last_step);
+    }
+    for (given, column, status_wanted) in [
+        (
+            t.abandonment_reason.is_some(),
+            Column::AbandonmentReason,
+            Status::Abandoned,
+        ),
+        (
+            t.refusal_ground.is_some(),
+            Column::RefusalGround,
+            Status::Refused,
+        ),
+    ] {
+        if given && t.status.unwrap_or(current.status) != status_wanted {
+            trouble.add(
+                Some(column),
+                format!("is given, but only a request whose status is `{status_wanted}` has one"),
+            );
+        }
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_names_existing_columns_only() {
+        let mapping = Mapping::from_toml(
+            "sheet = \"Registre\"\n[columns]\n\"Pays destinataire\" = \"target_country\"\n",
+        )
+        .unwrap();
+        assert_eq!(mapping.sheet.as_deref(), Some("Registre"));
+        assert_eq!(
+            mapping.column("pays destinataire"),
+            Some(Column::TargetCountry)
+        );
+        assert_eq!(
+            mapping.column("Statut"),
+            Some(Column::Status),
+            "known names still work"
+        );
+        let wrong = Mapping::from_toml("[columns]\n\"X\" = \"colour\"\n").unwrap_err();
+        assert!(wrong.contains("not a column"), "{wrong}");
+    }
+
+    #[test]
+    fn every_field_error_lands_in_a_column() {
+        assert_eq!(
+            column_of_field("issuing_magistrate.name"),
+            Some(Column::Magistrate)
+        );
+        assert_eq!(
+            column_of_field("issuing_magistrate.email"),
+            Some(Column::MagistrateEmail)
+        );
+        assert_eq!(column_of_field("offences[2]"), Some(Column::Offences));
+        assert_eq!(column_of_field("effective_date"), None);
+    }
+}
