@@ -39,6 +39,9 @@ pub struct ManageUsers;
 pub struct RunAlerts;
 /// Anything any signed-in user may see (vocabularies).
 pub struct SignedIn;
+/// Bring a spreadsheet register in: many requests at once, so only those
+/// who answer for the portfolio.
+pub struct ImportRequests;
 /// Statistics: every role, but analysts only ever get the published
 /// (suppressed) view, which the handlers enforce.
 pub struct ReadStats;
@@ -59,6 +62,11 @@ impl Permission for ManageUsers {
     }
 }
 impl Permission for RunAlerts {
+    fn granted(role: Role) -> bool {
+        matches!(role, Role::Admin | Role::Coordinator)
+    }
+}
+impl Permission for ImportRequests {
     fn granted(role: Role) -> bool {
         matches!(role, Role::Admin | Role::Coordinator)
     }

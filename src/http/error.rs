@@ -60,6 +60,9 @@ pub enum ApiError {
     TooManyFailedAttempts { retry_after: u64 },
     #[error("some fields are invalid")]
     Validation(FieldErrors),
+    /// An uploaded file that cannot be read as what it should be.
+    #[error("{0}")]
+    UnreadableFile(String),
     #[error("the database is unavailable; try again shortly")]
     Unavailable(#[source] anyhow::Error),
     /// The database answers but cannot store: nothing was written.
@@ -96,6 +99,7 @@ impl ApiError {
             ApiError::RequestTimeout => "request_timeout",
             ApiError::TooManyFailedAttempts { .. } => "too_many_failed_attempts",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::UnreadableFile(_) => "unreadable_file",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Storage(fault, _) => fault.code(),
             ApiError::PdfUnavailable(_) => "pdf_unavailable",
@@ -151,7 +155,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyFailedAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::UnreadableFile(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unavailable(_) | ApiError::Storage(..) | ApiError::PdfUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

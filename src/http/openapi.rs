@@ -39,7 +39,7 @@ use crate::domain::Role;
         api::meta::healthz, api::meta::readyz, serve, api::meta::vocabularies,
         api::requests::list, api::requests::create, api::requests::get, api::requests::patch,
         api::requests::transition, api::requests::milestone, api::requests::add_note, api::requests::list_events,
-        api::requests::add_link, api::requests::remove_link,
+        api::requests::add_link, api::requests::remove_link, api::imports::import,
         api::cases::list, api::cases::create, api::cases::get, api::cases::patch,
         api::cases::list_events,
         api::preservations::list, api::preservations::create, api::preservations::get,
@@ -181,7 +181,14 @@ fn standard_errors(op: &mut Value) {
         add(400, "The path is not valid UTF-8 once decoded");
         add(404, "No record with this id");
     }
-    if op.get("requestBody").is_some() {
+    let multipart = op["requestBody"]["content"]
+        .get("multipart/form-data")
+        .is_some();
+    if multipart {
+        add(400, "The form is malformed");
+        add(408, "The body did not arrive in time");
+        add(422, "Some fields are invalid: `error.fields` names each");
+    } else if op.get("requestBody").is_some() {
         add(400, "The body is not a JSON object");
         add(408, "The body did not arrive in time");
         add(413, "The body is larger than server.body_limit_bytes");

@@ -122,6 +122,7 @@ impl Application {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let mut r = Routes::new(cfg, API_PREFIX);
     api::requests::routes(&mut r);
+    api::imports::routes(&mut r);
     api::cases::routes(&mut r);
     api::preservations::routes(&mut r);
     api::users::routes(&mut r);
