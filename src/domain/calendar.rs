@@ -335,10 +335,14 @@ pub fn render(header: FeedHeader<'_>, mut events: Vec<FeedEvent>) -> String {
             Some(at) => event.starts(at),
             None => event.starts(e.day).ends(e.day + Days::new(1)),
         };
-        event.alarm(Alarm::display(
-            &e.summary,
-            e.deadline.reminder(e.at.is_some()),
-        ));
+        // Given their UID (RFC 9074) and stamp: the crate would make up
+        // fresh ones on every fetch.
+        event.alarm(
+            Alarm::display(&e.summary, e.deadline.reminder(e.at.is_some()))
+                .uid(&format!("reminder-{}", e.uid(header.host)))
+                .timestamp(e.stamp)
+                .done(),
+        );
         calendar.push(event.done());
     }
     calendar.done().to_string()
