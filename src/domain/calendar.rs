@@ -301,10 +301,11 @@ pub fn request_page(public_url: &str, id: Uuid) -> String {
 /// How often a calendar should fetch the feed again.
 const REFRESH: Duration = Duration::hours(1);
 
-/// The feed's text (RFC 5545): the events soonest first, then by UID, so the
-/// same register gives the same text.
+/// The feed's text (RFC 5545): the events soonest first, then by summary
+/// (the request's reference first) and UID, so the same register gives the
+/// same text.
 pub fn render(header: FeedHeader<'_>, mut events: Vec<FeedEvent>) -> String {
-    events.sort_by_cached_key(|e| (e.day, e.uid(header.host)));
+    events.sort_by_cached_key(|e| (e.day, e.summary.clone(), e.uid(header.host)));
     let name = match header.language {
         Language::En => "MLA deadlines",
         Language::Fr => "Échéances d'entraide",
