@@ -263,44 +263,39 @@ async fn a_clerks_feed_holds_the_deadlines_of_their_requests_on_their_days() {
     let path = issue(&app, &clerk).await;
     let events = events(&app, &path).await;
 
-    all_day(&events, &uid("needed-by", &a_id), in_days(40), &a_id, 7);
-    all_day(
-        &events,
-        &uid("eio-acknowledgement", &a_id),
-        received + Days::new(7),
-        &a_id,
-        1,
-    );
-    all_day(
-        &events,
-        &uid("eio-recognition", &a_id),
-        received + Days::new(30),
-        &a_id,
-        1,
-    );
-    all_day(&events, &uid("snooze-end", &a_id), until, &a_id, 0);
-    all_day(&events, &uid("needed-by", &b_id), in_days(200), &b_id, 7);
-    all_day(
-        &events,
-        &uid("eio-execution", &b_id),
-        executing + Days::new(90),
-        &b_id,
-        1,
-    );
-    all_day(
-        &events,
-        &uid("preservation-expiry", &id_of(&kept)),
-        day_of(&kept["expires_on"]),
-        &a_id,
-        3,
-    );
-    all_day(
-        &events,
-        &uid("preservation-expiry", &id_of(&kept_for_case)),
-        day_of(&kept_for_case["expires_on"]),
-        &a_id,
-        3,
-    );
+    let kept_id = id_of(&kept);
+    let kept_for_case_id = id_of(&kept_for_case);
+    let expected = [
+        ("needed-by", &a_id, in_days(40), &a_id, 7),
+        (
+            "eio-acknowledgement",
+            &a_id,
+            received + Days::new(7),
+            &a_id,
+            1,
+        ),
+        ("eio-recognition", &a_id, received + Days::new(30), &a_id, 1),
+        ("snooze-end", &a_id, until, &a_id, 0),
+        ("needed-by", &b_id, in_days(200), &b_id, 7),
+        ("eio-execution", &b_id, executing + Days::new(90), &b_id, 1),
+        (
+            "preservation-expiry",
+            &kept_id,
+            day_of(&kept["expires_on"]),
+            &a_id,
+            3,
+        ),
+        (
+            "preservation-expiry",
+            &kept_for_case_id,
+            day_of(&kept_for_case["expires_on"]),
+            &a_id,
+            3,
+        ),
+    ];
+    for (kind, source, day, request, days_before) in expected {
+        all_day(&events, &uid(kind, source), day, request, days_before);
+    }
     assert_eq!(
         events.len(),
         8,
