@@ -1,5 +1,6 @@
 //! Secrets people and programs sign in with: API tokens and web session
-//! secrets (here), and passwords ([`password`]).
+//! secrets (here), and passwords ([`password`]); and the secret of a
+//! calendar feed's URL, which signs no one in but opens one feed.
 //!
 //! A token is 256 random bits, so a fast hash (SHA-256) is the right way to
 //! store and look it up: slow, salted password hashes exist to protect
@@ -28,6 +29,14 @@ pub fn new_session_secret() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS random source is available");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh calendar feed secret, the last segment of the feed's URL:
+/// `mlacal_` and 32 random bytes, base64url; stored only as its
+/// [`hash_token`]. Its own prefix tells it from an API token, which it
+/// never works as.
+pub fn new_calendar_secret() -> String {
+    format!("mlacal_{}", new_session_secret())
 }
 
 /// The form token that proves a POST comes from a page this service gave

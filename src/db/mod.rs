@@ -7,6 +7,7 @@
 //! the current schema.
 
 pub mod alert_state;
+pub mod calendar_feeds;
 pub mod cases;
 pub mod connect;
 pub mod error;

@@ -36,6 +36,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Personal calendar feeds, known by the hash of their URL's secret.
+    calendar_feeds (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     requests (id) {
         id -> Text,
         reference -> Text,
@@ -220,6 +229,7 @@ diesel::joinable!(request_events -> requests (request_id));
 diesel::joinable!(request_events -> users (actor_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(invitations -> users (user_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     requests,
@@ -229,6 +239,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_history_backfill,
     request_links,
     request_events,
+    request_event_heads,
     reference_counters,
     request_alert_state,
     alert_runs,
@@ -237,7 +248,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     preservations,
     preservation_renewals,
     web_sessions,
-    invitations
+    invitations,
+    calendar_feeds
 );
 
 diesel::table! {

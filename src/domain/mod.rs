@@ -3,6 +3,7 @@
 
 pub mod alert_rules;
 pub mod body;
+pub mod calendar;
 pub mod case;
 pub mod clock;
 pub mod country;

@@ -33,7 +33,7 @@ use crate::domain::Role;
     ),
     tags(
         (name = "requests"), (name = "cases"), (name = "preservations"), (name = "alerts"), (name = "users"),
-        (name = "statistics"), (name = "meta"), (name = "health"),
+        (name = "calendar"), (name = "statistics"), (name = "meta"), (name = "health"),
     ),
     paths(
         api::meta::healthz, api::meta::readyz, serve, api::meta::vocabularies,
@@ -46,6 +46,7 @@ use crate::domain::Role;
         api::preservations::renew, api::preservations::release,
         api::alerts::add_follow_up, api::alerts::snooze, api::alerts::unsnooze,
         api::users::list, api::users::create, api::users::deactivate, api::users::rotate_token,
+        api::calendar::state, api::calendar::issue, api::calendar::revoke, api::calendar::feed,
         api::alerts::rules, api::alerts::stalled, api::alerts::run, api::alerts::notifications,
         api::stats::countries_table, api::stats::abandonment_reasons_table,
         api::stats::refusal_grounds_table, api::stats::timeline_table, api::stats::cohorts_table,

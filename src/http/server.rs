@@ -128,6 +128,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     api::users::routes(&mut r);
     api::meta::routes(&mut r);
     api::alerts::routes(&mut r);
+    api::calendar::routes(&mut r);
     api::stats::routes(&mut r);
     api::charts::routes(&mut r);
     r.add("/openapi.json", [get_anonymous(openapi::serve)]);
@@ -163,7 +164,8 @@ fn security_headers() -> DefaultHeaders {
 
 /// One line per request: method, path, status, time. No query string (it can
 /// hold searched names), no headers (they hold tokens), no bodies, and not
-/// the secret of a link to set a password (`/invitation/…`).
+/// the secret of a link to set a password (`/invitation/…`) nor that of a
+/// calendar feed (`/api/v1/calendar/…`).
 fn access_log() -> Logger {
     Logger::new("%{method}xi %{path}xi %s %Dms")
         .custom_request_replace("method", |req| req.method().to_string())
@@ -172,10 +174,16 @@ fn access_log() -> Logger {
 
 /// A path as the access log writes it: secrets in it replaced by `…`.
 fn logged_path(path: &str) -> String {
-    match path.strip_prefix("/invitation/") {
-        Some(_) => "/invitation/…".to_string(),
-        None => path.to_string(),
+    if path.starts_with("/invitation/") {
+        return "/invitation/…".to_string();
     }
+    if path
+        .strip_prefix(API_PREFIX)
+        .is_some_and(|rest| rest.starts_with(api::calendar::FEED_PATH))
+    {
+        return format!("{API_PREFIX}{}…", api::calendar::FEED_PATH);
+    }
+    path.to_string()
 }
 
 /// Unknown addresses: the HTML page for a browser asking for a page, the
@@ -231,6 +239,11 @@ mod tests {
             logged_path("/invitation/1JufvGTew9_KVSBlAHDPwIeO30T69euOas67sw3Ttqg"),
             "/invitation/…"
         );
+        assert_eq!(
+            logged_path("/api/v1/calendar/mlacal_1JufvGTew9_KVSBlAHDPwIeO30T69euOas67sw3Ttqg"),
+            "/api/v1/calendar/…"
+        );
+        assert_eq!(logged_path("/api/v1/me/calendar"), "/api/v1/me/calendar");
         assert_eq!(logged_path("/requests/42"), "/requests/42");
     }
 }

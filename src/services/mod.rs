@@ -12,6 +12,7 @@
 //! database itself.
 
 pub mod alerts;
+pub mod calendar;
 pub mod cases;
 mod cursor;
 pub mod error;

@@ -251,6 +251,54 @@ fn is_uuid(bytes: &[u8]) -> bool {
     })
 }
 
+/// Every calendar feed secret (`mlacal_` and 43 base64url characters) in
+/// `text` shown as `<calendar-secret>`.
+fn calendar_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("mlacal_") {
+        out.push_str(&rest[..at]);
+        let secret = &rest[at + 7..];
+        let len = secret
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            .count();
+        if len == 43 {
+            out.push_str("<calendar-secret>");
+            rest = &secret[len..];
+        } else {
+            out.push_str("mlacal_");
+            rest = secret;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A calendar feed as the golden file shows it: its lines unfolded (so a
+/// UUID is never cut in two) and the real-clock stamps (`DTSTAMP`,
+/// `LAST-MODIFIED`, when a record last changed) shown as `<time>`.
+fn show_feed(norm: &Normaliser, text: &str) -> String {
+    let unfolded = text.replace("\r\n ", "");
+    let lines: Vec<String> = unfolded
+        .split("\r\n")
+        .map(|line| {
+            let stamp = line
+                .split_once(':')
+                .filter(|(name, _)| matches!(*name, "DTSTAMP" | "LAST-MODIFIED"))
+                .and_then(|(name, value)| {
+                    let at = NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ").ok()?;
+                    let rfc3339 = at
+                        .and_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    norm.real_time(&rfc3339).map(|_| format!("{name}:<time>"))
+                });
+            stamp.unwrap_or_else(|| line.to_string())
+        })
+        .collect();
+    show_text(&lines.join("\r\n"))
+}
+
 /// A bearer token as `auth::new_token` makes them.
 fn is_token(text: &str) -> bool {
     text.strip_prefix("mla_").is_some_and(|rest| {
@@ -406,7 +454,7 @@ impl Scenario {
             text.push('\n');
         }
         text.push('\n');
-        let text = self.norm.uuids(&text);
+        let text = self.norm.uuids(&calendar_secrets(&text));
         self.files.entry(self.area).or_default().push_str(&text);
         *self.exchanges.entry(self.area).or_default() += 1;
     }
@@ -424,6 +472,9 @@ impl Scenario {
         }
         match &res.body {
             Value::Null => "(empty body)".into(),
+            Value::String(text) if !is_json && route.starts_with("/api/v1/calendar/") => {
+                show_feed(&self.norm, text)
+            }
             Value::String(text) if !is_json => show_text(text),
             body => {
                 let mut body = self.norm.value(body);
@@ -800,6 +851,7 @@ async fn the_api_answers_as_recorded() {
     portfolio(&mut s).await;
     list(&mut s).await;
     alerts(&mut s, &ids).await;
+    calendar(&mut s).await;
     s.app.pin_record_keys().await;
     stats(&mut s).await;
     charts(&mut s).await;
@@ -859,6 +911,34 @@ fn check_every_route_succeeded(calls: &[(Method, String, u16)]) {
         missing.is_empty(),
         "the contract scenario never called these routes successfully; add them to tests/api/contract.rs: {missing:?}"
     );
+}
+
+/// The calendar feed: the clerk's, issued, read, refused to an analyst,
+/// revoked.
+async fn calendar(s: &mut Scenario) {
+    s.area = "calendar";
+    s.get("/api/v1/me/calendar", "clerk").await;
+    let res = s
+        .send(
+            Method::POST,
+            "/api/v1/me/calendar",
+            "clerk",
+            Body::None,
+            &[],
+        )
+        .await;
+    s.expect(&res, 201);
+    let url = res.body["url"].as_str().unwrap_or_default();
+    let path = url
+        .find("/api/v1/calendar/")
+        .map_or("/api/v1/calendar/none", |at| &url[at..])
+        .to_string();
+    s.get(&path, "no token").await;
+    s.get("/api/v1/me/calendar", "clerk").await;
+    s.get("/api/v1/me/calendar", "analyst").await;
+    s.get("/api/v1/me/calendar", "no token").await;
+    s.delete("/api/v1/me/calendar", "clerk").await;
+    s.get(&path, "no token").await;
 }
 
 /// Probes, the document, the vocabularies, unknown routes.

@@ -11,6 +11,7 @@ mod alert_runs;
 mod alerts;
 mod audit;
 mod backup;
+mod calendar;
 mod cases;
 mod cli;
 mod clocks_reference;

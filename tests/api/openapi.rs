@@ -14,7 +14,9 @@ use crate::common::{draft_body, id_of, spawn_app, transition_to};
 use awc::http::Method;
 use serde_json::{Value, json};
 
-const PUBLIC: [&str; 3] = ["healthz", "readyz", "getOpenApi"];
+/// Operations without a bearer token: the probes, this document, and a
+/// calendar feed (the secret in its path opens it).
+const PUBLIC: [&str; 4] = ["healthz", "readyz", "getOpenApi", "calendarFeed"];
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];

@@ -782,6 +782,26 @@ async fn logs_at_trace_hold_no_token_hash_or_body() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // A calendar feed: issued, read by a calendar program (no token), then
+    // revoked and read again (404).
+    let mut res = send(Method::POST, "/api/v1/me/calendar", &clerk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let issued: serde_json::Value = res.json().await.unwrap();
+    let url = issued["url"].as_str().unwrap();
+    let feed_secret = url.rsplit('/').next().unwrap().to_string();
+    let feed = format!("{base}/api/v1/calendar/{feed_secret}");
+    let res = client.get(&feed).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = send(Method::DELETE, "/api/v1/me/calendar", &clerk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = client.get(&feed).send().await.unwrap();
+    assert_eq!(res.status(), 404);
     // Bad tokens, past the throttle (which logs the address).
     let bad = format!("mla_{MARKER}BadToken0000000000000000000000000");
     for _ in 0..4 {
@@ -802,6 +822,10 @@ async fn logs_at_trace_hold_no_token_hash_or_body() {
     assert!(log.contains("POST /api/v1/requests 201"), "{log}");
     assert!(log.contains("too many failed authentications"), "{log}");
     assert!(
+        log.contains("GET /api/v1/calendar/… 200") && log.contains("GET /api/v1/calendar/… 404"),
+        "the feed's access lines, without its secret: {log}"
+    );
+    assert!(
         log.contains(" DEBUG ") || log.contains(" TRACE "),
         "RUST_LOG=trace took effect: {log}"
     );
@@ -818,6 +842,14 @@ async fn logs_at_trace_hold_no_token_hash_or_body() {
             mla_tracker::credentials::hash_token(&clerk),
         ),
         ("bad token hash", mla_tracker::credentials::hash_token(&bad)),
+        (
+            "calendar feed secret",
+            feed_secret["mlacal_".len()..].to_string(),
+        ),
+        (
+            "calendar feed secret hash",
+            mla_tracker::credentials::hash_token(&feed_secret),
+        ),
     ];
     for (what, secret) in secrets {
         let leaks: Vec<&str> = log.lines().filter(|l| l.contains(&secret)).collect();

@@ -3,6 +3,7 @@
 //! shapes the answer.
 
 pub mod alerts;
+pub mod calendar;
 pub mod cases;
 pub mod charts;
 pub mod imports;
