@@ -137,6 +137,10 @@ fn verdict(r: &ImportReport) -> String {
             "{} row(s) with problems were skipped; the others were imported",
             r.invalid
         ),
+        (false, false) if r.clean || r.created + r.updated == 0 => format!(
+            "{} row(s) have problems; the others are already in the register as they are",
+            r.invalid
+        ),
         (false, false) => format!(
             "{} row(s) have problems: nothing was imported (fix them, or use --skip-invalid to import the others)",
             r.invalid.max(1)

@@ -732,9 +732,16 @@ impl Pass {
                 for (key, value) in fields {
                     let same = match (&key[..], shown.get(&key)) {
                         ("issuing_magistrate", Some(old)) => {
+                            // A merge patch drops the keys it nulls; the record
+                            // shows them as null.
+                            let bare = |v: &Value| {
+                                let mut out = Value::Null;
+                                crate::domain::request::merge_patch(&mut out, v.clone());
+                                out
+                            };
                             let mut merged = old.clone();
                             crate::domain::request::merge_patch(&mut merged, value.clone());
-                            merged == *old
+                            bare(&merged) == bare(old)
                         }
                         (_, Some(old)) => *old == value || (old.is_null() && value.is_null()),
                         (_, None) => value.is_null(),
@@ -1193,6 +1200,13 @@ fn steps(current: &Lifecycle, t: &Target, note: &str, trouble: &mut Trouble) -> 
     } else {
         t.status_since.flatten()
     };
+    if last.closes() && last != current.status && last_date.is_none() {
+        trouble.add(
+            Some(Column::ClosedAt),
+            format!("is needed: the date the request became `{last}`"),
+        );
+        return steps;
+    }
     if current.first_response_at.is_none()
         && let Some(Some(answered)) = t.answered
     {
