@@ -26,6 +26,7 @@ mod emergencies;
 mod errors;
 mod faults;
 mod health;
+mod imports;
 mod km_reference;
 mod legal_basis;
 mod links;
