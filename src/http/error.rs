@@ -47,8 +47,9 @@ pub enum ApiError {
     PreconditionRequired,
     #[error("the body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("the body must be JSON (Content-Type: application/json)")]
-    UnsupportedMediaType,
+    /// The body's Content-Type is not the one the operation reads (named).
+    #[error("the body must be {0}")]
+    UnsupportedMediaType(&'static str),
     /// The body did not arrive within `server.request_timeout_seconds`.
     #[error("the request body did not arrive in time")]
     RequestTimeout,
@@ -95,7 +96,7 @@ impl ApiError {
             ApiError::PreconditionFailed { .. } => "precondition_failed",
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RequestTimeout => "request_timeout",
             ApiError::TooManyFailedAttempts { .. } => "too_many_failed_attempts",
             ApiError::Validation(_) => "validation_failed",
@@ -152,7 +153,7 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyFailedAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Validation(_) | ApiError::UnreadableFile(_) => {

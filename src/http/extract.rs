@@ -49,7 +49,9 @@ impl FromRequest for JsonObject {
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType);
+                return Err(ApiError::UnsupportedMediaType(
+                    "JSON (Content-Type: application/json)",
+                ));
             }
             if declared_length.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });

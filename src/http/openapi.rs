@@ -188,6 +188,10 @@ fn standard_errors(op: &mut Value) {
     if multipart {
         add(400, "The form is malformed");
         add(408, "The body did not arrive in time");
+        add(
+            415,
+            "The body is not a form (Content-Type: multipart/form-data)",
+        );
         add(422, "Some fields are invalid: `error.fields` names each");
     } else if op.get("requestBody").is_some() {
         add(400, "The body is not a JSON object");

@@ -51,8 +51,23 @@ async fn import(
     state: web::Data<AppState>,
     auth: Authorized<ImportRequests>,
     req: HttpRequest,
-    mut form: Multipart,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !is_form {
+        return Err(ApiError::UnsupportedMediaType(
+            "a form (Content-Type: multipart/form-data) with the file in `file`",
+        ));
+    }
+    let mut form = Multipart::new(req.headers(), payload);
     let limit = state.services.settings.import.max_file_bytes;
     let too_large = || ApiError::PayloadTooLarge {
         limit: limit as usize,
