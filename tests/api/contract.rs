@@ -858,6 +858,7 @@ async fn the_api_answers_as_recorded() {
     cohorts(&mut s).await;
     report(&mut s).await;
     eevidence(&mut s).await;
+    imports(&mut s).await;
 
     let mut files: BTreeMap<String, String> = s
         .files
@@ -911,6 +912,39 @@ fn check_every_route_succeeded(calls: &[(Method, String, u16)]) {
         missing.is_empty(),
         "the contract scenario never called these routes successfully; add them to tests/api/contract.rs: {missing:?}"
     );
+}
+
+/// The import: a dry run that finds a misspelt country, the corrected file
+/// imported, refused to a clerk. The rows are drafts, which no statistic
+/// counts.
+async fn imports(s: &mut Scenario) {
+    s.area = "imports";
+    let boundary = "contract-boundary";
+    let form = |csv: &str, dry_run: bool| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\n{dry_run}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"register.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        )
+        .into_bytes()
+    };
+    let head = "Reference;Case reference;Title;Magistrate;Requested country;Status\r\n";
+    let misspelt =
+        format!("{head}CRI-2026-900;PARQ-26-0900;Imported;Judge C. Petit;Philipines;Draft\r\n");
+    let right = misspelt.replace("Philipines", "Philippines");
+    for (who, bytes) in [
+        ("admin", form(&misspelt, true)),
+        ("admin", form(&right, false)),
+        ("clerk", form(&right, true)),
+    ] {
+        let body = Body::Raw {
+            content_type: "multipart/form-data; boundary=contract-boundary",
+            bytes,
+            shown: None,
+        };
+        s.send(Method::POST, "/api/v1/imports", who, body, &[])
+            .await;
+    }
 }
 
 /// The calendar feed: the clerk's, issued, read, refused to an analyst,
