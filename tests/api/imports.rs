@@ -405,8 +405,12 @@ async fn unreadable_files_are_refused_saying_why() {
 }
 
 #[actix_web::test]
-async fn a_file_over_the_limit_is_refused_with_413() {
-    let app = spawn_app_with(|s| s.import.max_file_bytes = 100_000).await;
+async fn files_over_the_limits_are_refused_with_the_limit_stated() {
+    let app = spawn_app_with(|s| {
+        s.import.max_file_bytes = 100_000;
+        s.import.max_rows = 5;
+    })
+    .await;
     let token = app.token_for("coordinator").await;
     let mut big = fixture("register-fr.csv");
     big.resize(150_000, b' ');
@@ -416,6 +420,25 @@ async fn a_file_over_the_limit_is_refused_with_413() {
         (413, "payload_too_large"),
         "{res:?}"
     );
+    for (file, _) in FORMATS {
+        let res = upload(&app, &token, file, &fixture(file), &[]).await;
+        assert_eq!(
+            (res.status, res.code()),
+            (422, "unreadable_file"),
+            "{file}: {res:?}"
+        );
+        let message = res.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("more than 5 rows"), "{file}: {message}");
+    }
+    let res = app
+        .post("/api/v1/imports", &token, &serde_json::json!({"file": "x"}))
+        .await;
+    assert_eq!(
+        (res.status, res.code()),
+        (415, "unsupported_media_type"),
+        "{res:?}"
+    );
+    assert!(references(&app).await.is_empty(), "nothing half-imported");
 }
 
 #[actix_web::test]
