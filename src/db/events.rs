@@ -165,6 +165,7 @@ impl std::str::FromStr for EventKind {
 }
 
 /// An event to append.
+#[derive(Clone, Copy)]
 pub struct NewEvent<'a> {
     pub request_id: Uuid,
     pub kind: EventKind,

@@ -262,22 +262,40 @@ pub fn ids_by_foreign_reference(conn: &mut DbConnection, foreign: &str) -> Resul
 /// Inserts a new request and its `created` event (with `note`, if any); the
 /// caller holds the transaction.
 pub fn insert(conn: &mut DbConnection, record: &MlaRequest, note: Option<&str>) -> Result<()> {
+    insert_with_history(conn, record, note, record, &[])
+}
+
+/// Inserts a request as it stands after `later` — its `created` event (of
+/// the record as it was created, `created`, with `note`), then each event
+/// of `later` in order — writing the row once, as it ends (`last`); the
+/// caller holds the transaction. What a request created and then moved
+/// event by event would leave, without rewriting its row at each move.
+pub fn insert_with_history(
+    conn: &mut DbConnection,
+    created: &MlaRequest,
+    note: Option<&str>,
+    last: &MlaRequest,
+    later: &[NewEvent<'_>],
+) -> Result<()> {
     diesel::insert_into(requests::table)
-        .values(RequestRow::from_record(record))
+        .values(RequestRow::from_record(last))
         .execute(conn)?;
     events::append(
         conn,
         NewEvent {
-            request_id: record.id,
+            request_id: created.id,
             kind: EventKind::Created,
-            actor_id: record.created_by,
-            effective_date: record.lifecycle.status_since,
+            actor_id: created.created_by,
+            effective_date: created.lifecycle.status_since,
             from_status: None,
-            to_status: Some(record.lifecycle.status),
-            changes: &creation_changes(record),
+            to_status: Some(created.lifecycle.status),
+            changes: &creation_changes(created),
             note,
         },
     )?;
+    for event in later {
+        events::append(conn, *event)?;
+    }
     Ok(())
 }
 

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::requests::{insert_record, patch_record};
+use super::requests::{numbered_and_filed, patch_record};
 use super::{Error, Services};
 use crate::db::DbConnection;
 use crate::db::events::{EventKind, NewEvent};
@@ -276,7 +276,9 @@ impl Services {
         let mapping = options.mapping;
         self.db
             .write(move |conn| {
-                conn.transaction(|conn| write.run(conn, bytes, &mapping).map(|_| ()))
+                crate::db::with_large_cache(conn, |conn| {
+                    conn.transaction(|conn| write.run(conn, bytes, &mapping).map(|_| ()))
+                })
             })
             .await?;
         report.written = true;
@@ -902,20 +904,45 @@ impl Pass {
         plan: Plan,
     ) -> std::result::Result<(), ImportError> {
         let note = self.note(row);
+        let undone = |e: TransitionError| {
+            Error::Conflict(format!(
+                "row {row} no longer imports ({e:?}); the import was undone: run it again"
+            ))
+        };
         let (record, steps) = match plan {
             Plan::Unchanged => return Ok(()),
-            Plan::Create { new, steps } => (
-                insert_record(
-                    conn,
-                    new,
-                    None,
-                    self.actor,
-                    self.year,
-                    self.today,
-                    Some(&note),
-                )?,
-                steps,
-            ),
+            Plan::Create { new, steps } => {
+                // The row is written once, as the last step leaves it, with
+                // every event of the steps after its `created` one.
+                let created =
+                    numbered_and_filed(conn, new, None, self.actor, self.year, self.today)?;
+                let mut last = created.clone();
+                let mut moves = Vec::with_capacity(steps.len());
+                for step in &steps {
+                    let done =
+                        apply_transition(&last, &step.command, self.today).map_err(undone)?;
+                    moves.push((last.lifecycle.status, done.changes));
+                    last.fields = done.fields;
+                    last.lifecycle = done.lifecycle;
+                    last.version += 1;
+                }
+                let events: Vec<NewEvent> = steps
+                    .iter()
+                    .zip(&moves)
+                    .map(|(step, (from, changes))| NewEvent {
+                        request_id: created.id,
+                        kind: EventKind::Transition,
+                        actor_id: self.actor,
+                        effective_date: step.command.effective_date,
+                        from_status: Some(*from),
+                        to_status: Some(step.command.to),
+                        changes,
+                        note: step.command.note.as_deref(),
+                    })
+                    .collect();
+                store::insert_with_history(conn, &created, Some(&note), &last, &events)?;
+                return Ok(());
+            }
             Plan::Update {
                 current,
                 patch,
@@ -931,11 +958,7 @@ impl Pass {
         };
         let mut record = record;
         for step in steps {
-            let done = apply_transition(&record, &step.command, self.today).map_err(|e| {
-                Error::Conflict(format!(
-                    "row {row} no longer imports ({e:?}); the import was undone: run it again"
-                ))
-            })?;
+            let done = apply_transition(&record, &step.command, self.today).map_err(undone)?;
             let next = MlaRequest {
                 fields: done.fields,
                 lifecycle: done.lifecycle,

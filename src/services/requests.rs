@@ -507,39 +507,52 @@ pub(super) fn insert_record(
     today: Today,
     note: Option<&str>,
 ) -> Result<MlaRequest> {
-    {
-        let reference = match (new.reference, reserved) {
-            (Some(reference), _) => {
-                if store::reference_taken(conn, &reference)? {
-                    return Err(Error::Conflict(format!(
-                        "reference `{reference}` is already used"
-                    )));
-                }
-                reference
+    let record = numbered_and_filed(conn, new, reserved, actor, year, today)?;
+    store::insert(conn, &record, note)?;
+    Ok(record)
+}
+
+/// A new request as it will be written: its reference (the one given,
+/// else `reserved`, else the next free one) and its case (found, or opened
+/// now), not yet inserted; the caller holds the transaction.
+pub(super) fn numbered_and_filed(
+    conn: &mut DbConnection,
+    new: NewRequest,
+    reserved: Option<String>,
+    actor: Uuid,
+    year: i32,
+    today: Today,
+) -> Result<MlaRequest> {
+    let reference = match (new.reference, reserved) {
+        (Some(reference), _) => {
+            if store::reference_taken(conn, &reference)? {
+                return Err(Error::Conflict(format!(
+                    "reference `{reference}` is already used"
+                )));
             }
-            (None, Some(reserved)) => reserved,
-            (None, None) => store::next_reference(conn, year)?,
-        };
-        let now = crate::db::now().and_utc();
-        let mut record = MlaRequest {
-            id: Uuid::new_v4(),
-            reference,
-            case_id: Uuid::nil(),
-            case_reference: String::new(),
-            fields: new.fields,
-            lifecycle: new.lifecycle,
-            links: Vec::new(),
-            version: 1,
-            created_by: actor,
-            created_at: now,
-            updated_at: now,
-        };
-        let case = file_under(conn, &new.case, &record, actor, today)?;
-        record.case_id = case.id;
-        record.case_reference = case.fields.case_reference;
-        store::insert(conn, &record, note)?;
-        Ok(record)
-    }
+            reference
+        }
+        (None, Some(reserved)) => reserved,
+        (None, None) => store::next_reference(conn, year)?,
+    };
+    let now = crate::db::now().and_utc();
+    let mut record = MlaRequest {
+        id: Uuid::new_v4(),
+        reference,
+        case_id: Uuid::nil(),
+        case_reference: String::new(),
+        fields: new.fields,
+        lifecycle: new.lifecycle,
+        links: Vec::new(),
+        version: 1,
+        created_by: actor,
+        created_at: now,
+        updated_at: now,
+    };
+    let case = file_under(conn, &new.case, &record, actor, today)?;
+    record.case_id = case.id;
+    record.case_reference = case.fields.case_reference;
+    Ok(record)
 }
 
 /// Applies a merge patch of the descriptive fields to `current` (read in
