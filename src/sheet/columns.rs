@@ -468,6 +468,18 @@ pub fn date(cell: &Cell) -> Result<Option<NaiveDate>, Unreadable> {
     }
 }
 
+/// Every country's English and French names, folded.
+static COUNTRY_NAMES: std::sync::LazyLock<Vec<(String, CountryCode)>> =
+    std::sync::LazyLock::new(|| {
+        CountryCode::all()
+            .flat_map(|c| {
+                Language::ALL
+                    .into_iter()
+                    .map(move |l| (fold(c.name_in(l)), c))
+            })
+            .collect()
+    });
+
 /// A country: its ISO code, or its English or French name.
 pub fn country(cell: &Cell) -> Result<Option<CountryCode>, Unreadable> {
     let Some(t) = text(cell) else {
@@ -479,18 +491,12 @@ pub fn country(cell: &Cell) -> Result<Option<CountryCode>, Unreadable> {
         return Ok(Some(code));
     }
     let folded = fold(&t);
-    let names = || {
-        CountryCode::all().flat_map(|c| {
-            Language::ALL
-                .into_iter()
-                .map(move |l| (c, fold(c.name_in(l))))
-        })
-    };
-    if let Some((code, _)) = names().find(|(_, name)| *name == folded) {
-        return Ok(Some(code));
+    if let Some(code) = COUNTRY_NAMES.iter().find(|(name, _)| *name == folded) {
+        return Ok(Some(code.1));
     }
-    let suggestion = names()
-        .map(|(c, name)| (c, strsim::jaro_winkler(&name, &folded)))
+    let suggestion = COUNTRY_NAMES
+        .iter()
+        .map(|(name, c)| (*c, strsim::jaro_winkler(name, &folded)))
         .filter(|(_, score)| *score >= 0.85)
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(c, _)| format!("{} ({})", c.name_in(Language::En), c.as_str()));
