@@ -103,7 +103,9 @@ impl From<UploadError> for ApiError {
             UploadError::TooLarge { limit } => ApiError::PayloadTooLarge {
                 limit: limit as usize,
             },
-            UploadError::Malformed(e) => ApiError::BadRequest(format!("the form is malformed: {e}")),
+            UploadError::Malformed(e) => {
+                ApiError::BadRequest(format!("the form is malformed: {e}"))
+            }
             UploadError::NotAFlag(field) => ApiError::field(field, "must be true or false"),
         }
     }
