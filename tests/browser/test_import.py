@@ -77,3 +77,21 @@ def test_a_form_sent_without_a_file_says_so_beside_the_field(new_page, site, lan
     page.get_by_role("alert").get_by_role("link").first.click()
     expect(field).to_be_focused()
     check_axe(page)
+
+
+def test_a_file_over_the_limit_is_refused_beside_the_field(new_page, site_with, tmp_path):
+    """The browser gets the form back with the message, not a broken
+    connection, though the server stops reading the upload early."""
+    small = site_with("import-limit", MLA__IMPORT__MAX_FILE_MB="1")
+    page = new_page(base_url=small.url, bypass_csp=True)
+    login(page, small.users["coordinator"])
+    page.goto("/imports")
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"Reference;Title\n" + b"IMP-1;" + b"x" * (8 * 1024 * 1024) + b"\n")
+    page.get_by_label(WORDS["en"][1]).set_input_files(big)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the file").click()
+    error = page.locator("#import-file-error")
+    expect(error).to_contain_text("This file is too large")
+    expect(error).to_contain_text("Largest file accepted: 1\u00a0MB.")
+    check_axe(page)
