@@ -9,6 +9,7 @@ pub mod cors;
 pub mod deadline;
 pub mod error;
 pub mod extract;
+pub mod import_upload;
 pub mod openapi;
 pub mod params;
 pub mod routing;

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::common::serve::{mla, scratch_dir};
 use crate::common::{Resp, TestApp, spawn_app, spawn_app_with};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import");
+pub(crate) const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import");
 
 /// Each fixture, and the headers of its three bad cells (rows 4, 6, 8).
 const FORMATS: [(&str, [&str; 3]); 3] = [
@@ -34,14 +34,14 @@ const FORMATS: [(&str, [&str; 3]); 3] = [
 ];
 
 /// The references of the good rows.
-const GOOD: [&str; 4] = ["IMP-001", "IMP-002", "IMP-004", "IMP-006"];
+pub(crate) const GOOD: [&str; 4] = ["IMP-001", "IMP-002", "IMP-004", "IMP-006"];
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(PathBuf::from(FIXTURES).join(name)).unwrap()
 }
 
 /// A multipart/form-data body: `file` (named `file_name`) and text fields.
-fn form(file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+pub(crate) fn form(file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     let boundary = format!("----mla{}", uuid::Uuid::new_v4().simple());
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -96,7 +96,7 @@ fn expected_problems(headers: [&str; 3]) -> BTreeSet<(u64, String)> {
         .collect()
 }
 
-async fn references(app: &TestApp) -> BTreeSet<String> {
+pub(crate) async fn references(app: &TestApp) -> BTreeSet<String> {
     app.list_all("", 100)
         .await
         .iter()

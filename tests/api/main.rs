@@ -52,6 +52,7 @@ mod stats_victims;
 mod transitions;
 mod users;
 mod web;
+mod web_import;
 mod web_request;
 mod web_stats;
 mod wilson_reference;

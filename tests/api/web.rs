@@ -24,6 +24,13 @@ pub(crate) struct Browser {
     pub(crate) accept_language: Option<&'static str>,
 }
 
+/// What a request of the browser carries.
+enum Body<'a> {
+    None,
+    Form(&'a [(&'a str, &'a str)]),
+    Raw(String, Vec<u8>),
+}
+
 pub(crate) struct Page {
     pub(crate) status: u16,
     pub(crate) headers: awc::http::header::HeaderMap,
@@ -67,7 +74,7 @@ impl Browser {
         }
     }
 
-    async fn send(&mut self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Page {
+    async fn send(&mut self, method: Method, path: &str, body: Body<'_>) -> Page {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.address))
@@ -83,9 +90,14 @@ impl Browser {
                 .collect();
             req = req.insert_header(("Cookie", jar.join("; ")));
         }
-        let mut res = match form {
-            Some(pairs) => req.send_form(&pairs.to_vec()).await,
-            None => req.send().await,
+        let mut res = match body {
+            Body::Form(pairs) => req.send_form(&pairs.to_vec()).await,
+            Body::Raw(content_type, bytes) => {
+                req.insert_header(("Content-Type", content_type))
+                    .send_body(bytes)
+                    .await
+            }
+            Body::None => req.send().await,
         }
         .expect("the server answers");
         for set in res.headers().get_all("set-cookie") {
@@ -118,11 +130,21 @@ impl Browser {
     }
 
     pub(crate) async fn get(&mut self, path: &str) -> Page {
-        self.send(Method::GET, path, None).await
+        self.send(Method::GET, path, Body::None).await
     }
 
     pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        self.send(Method::POST, path, Some(form)).await
+        self.send(Method::POST, path, Body::Form(form)).await
+    }
+
+    /// Posts a body already encoded (a multipart form) of `content_type`.
+    pub(crate) async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        self.send(
+            Method::POST,
+            path,
+            Body::Raw(content_type.to_string(), body),
+        )
+        .await
     }
 
     /// Signs in through the form; returns the answer to the POST.

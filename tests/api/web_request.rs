@@ -24,7 +24,7 @@ async fn clerk_on(body: &Value) -> (TestApp, Browser, String, Page) {
 
 /// The form was refused with `message` beside the field `id` (its element
 /// id), the field marked invalid and described by the message.
-fn refused_beside(page: &Page, id: &str, message: &str) {
+pub(crate) fn refused_beside(page: &Page, id: &str, message: &str) {
     assert_eq!(page.status, 422, "{id}: {}", page.body);
     let marker = format!(r#"<p class="field-error" id="{id}-error">"#);
     let start = page

@@ -42,6 +42,13 @@ impl Chrome {
             .is_some_and(|u| crate::http::auth::WriteCases::granted(u.role))
     }
 
+    /// Whether the user may import a spreadsheet register.
+    pub fn imports_requests(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| crate::http::auth::ImportRequests::granted(u.role))
+    }
+
     /// Whether the user manages the users.
     pub fn manages_users(&self) -> bool {
         self.user

@@ -17,6 +17,7 @@ mod choice;
 pub mod error;
 mod field_errors;
 pub mod i18n;
+mod imports;
 mod invitation;
 mod layout;
 mod moves;
@@ -88,6 +89,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/requests/{id}/edit")
                 .get(request_form::edit_form)
                 .post(request_form::update),
+        )
+        .service(
+            web::resource("/imports")
+                .get(imports::form)
+                .post(imports::submit),
         )
         .route("/alerts", web::get().to(alerts::list))
         .route("/alerts/follow-ups", web::post().to(alerts::follow_up))
