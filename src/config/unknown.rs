@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(
             unknown.explained(&env, None),
             "MLA__SERVERR__BIND is not a setting (the sections are: server, auth, web, database, \
-             alerts, mail, stats, office, clock); did you mean MLA__SERVER__BIND?"
+             alerts, mail, stats, import, office, clock); did you mean MLA__SERVER__BIND?"
         );
         let unknown = unknown_in("far", |f| {
             std::fs::write(f, "[server]\ncolour = \"blue\"\n").unwrap()
