@@ -15,6 +15,7 @@ pub mod alerts;
 pub mod cases;
 mod cursor;
 pub mod error;
+pub mod export;
 pub mod invitations;
 pub mod preservations;
 pub mod requests;

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod cases;
 pub mod charts;
+pub mod export;
 pub mod meta;
 pub mod preservations;
 pub mod requests;
