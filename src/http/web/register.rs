@@ -106,10 +106,12 @@ pub async fn list(
     let language = t.language;
     let (given, query) = filled_in(&req);
     let export = |format: &str| {
-        let mut link = form_urlencoded::Serializer::new(String::from("/requests/export?"));
-        link.append_pair("format", format);
-        link.extend_pairs(given.iter().filter(|(k, _)| k != "cursor"));
-        link.finish()
+        let filters = given.iter().filter(|(k, _)| k != "cursor");
+        let filters = filters.map(|(k, v)| (k.as_str(), v.as_str()));
+        link(
+            "/requests/export",
+            [("format", format)].into_iter().chain(filters),
+        )
     };
     let export_links = (export("csv"), export("xlsx"));
     let given: HashMap<String, String> = given.into_iter().collect();
@@ -222,6 +224,15 @@ fn filled_in(req: &HttpRequest) -> (Vec<(String, String)>, String) {
     (given, query)
 }
 
+/// `path?` then the pairs, percent-encoded.
+fn link<'a>(path: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let start = format!("{path}?");
+    let len = start.len();
+    form_urlencoded::Serializer::for_suffix(start, len)
+        .extend_pairs(pairs)
+        .finish()
+}
+
 /// `GET /requests/export?format=csv|xlsx&…`: the register as a file, as
 /// the register's filters select it, in the visitor's language (unless
 /// `lang` says otherwise) — the API's export, for a signed-in browser.
@@ -244,9 +255,9 @@ pub async fn export(
         .await
         .map_err(|e| WebError::service(e, language)),
         Err(_) => {
-            let mut back = form_urlencoded::Serializer::new(String::from("/requests?"));
-            back.extend_pairs(given.iter().filter(|(k, _)| k != "format" && k != "lang"));
-            Ok(super::error::see_other(&back.finish()).finish())
+            let filters = given.iter().filter(|(k, _)| k != "format" && k != "lang");
+            let back = link("/requests", filters.map(|(k, v)| (k.as_str(), v.as_str())));
+            Ok(super::error::see_other(&back).finish())
         }
     }
 }
