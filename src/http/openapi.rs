@@ -264,6 +264,10 @@ fn header(name: &str) -> Value {
         ),
         "WWW-Authenticate" => (json!({"type": "string"}), "`Bearer`"),
         "Allow" => (json!({"type": "string"}), "The methods this path answers"),
+        "Content-Disposition" => (
+            json!({"type": "string"}),
+            "`attachment`, with the file's name",
+        ),
         _ => (json!({"type": "string"}), ""),
     };
     json!({"required": true, "description": why, "schema": schema})

@@ -91,8 +91,8 @@ impl ParamGroup for ExportParams {
     security(("bearer" = ["admin", "coordinator", "clerk"])),
     params(ListFilters, ExportParams),
     responses(
-        (status = 200, description = "The file, as an attachment",
-         headers(("Content-Disposition" = String, description = "`attachment; filename=\"requests-YYYY-MM-DD.csv\"` (or `.xlsx`), dated today")),
+        (status = 200, description = "The file, as an attachment named `requests-YYYY-MM-DD.csv` (or `.xlsx`) after today",
+         headers(("Content-Disposition")),
          content(
             (String = "text/csv"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
@@ -102,9 +102,9 @@ async fn export(
     state: web::Data<AppState>,
     auth: Authorized<ReadCases>,
     req: HttpRequest,
-    params: Params<(ListFilters, ExportParams)>,
+    params: Params<(ExportParams, ListFilters)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filters, asked) = params.0;
+    let (asked, filters) = params.0;
     let language = match asked.lang {
         Some(language) => language,
         None => state

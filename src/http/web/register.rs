@@ -245,8 +245,8 @@ pub async fn export(
     let language = signed_in.visitor.language;
     let (given, query) = filled_in(&req);
     let today = state.services.today().date;
-    match params::parse::<(ListFilters, ExportParams)>(&query, today) {
-        Ok((filters, asked)) => download(
+    match params::parse::<(ExportParams, ListFilters)>(&query, today) {
+        Ok((asked, filters)) => download(
             state.services.clone(),
             filters,
             asked.format.unwrap_or_default(),
