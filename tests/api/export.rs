@@ -140,6 +140,12 @@ async fn export(app: &TestApp, format: &str, query: &str) -> Download {
     res
 }
 
+/// The export by reference in `language`.
+async fn export_in(app: &TestApp, format: &str, language: Language) -> Download {
+    let query = format!("sort=reference&lang={}", language.code());
+    export(app, format, &query).await
+}
+
 /// The first column (the references) of every row after the header.
 fn references(found: &Value) -> Vec<String> {
     rows(found)[1..]
@@ -174,12 +180,7 @@ async fn the_csv_opens_with_headers_and_labels_in_the_asked_language() {
     let app = spawn_app().await;
     let (sent, _) = two_requests(&app).await;
     for language in Language::ALL {
-        let res = export(
-            &app,
-            "csv",
-            &format!("sort=reference&lang={}", language.code()),
-        )
-        .await;
+        let res = export_in(&app, "csv", language).await;
         assert!(
             res.body.starts_with(b"\xEF\xBB\xBFR"),
             "a byte-order mark, then the header"
@@ -228,12 +229,7 @@ async fn the_xlsx_has_typed_cells_and_a_frozen_filterable_header() {
     let app = spawn_app().await;
     let (sent, _) = two_requests(&app).await;
     for language in Language::ALL {
-        let res = export(
-            &app,
-            "xlsx",
-            &format!("sort=reference&lang={}", language.code()),
-        )
-        .await;
+        let res = export_in(&app, "xlsx", language).await;
         assert_eq!(
             res.header("content-length"),
             Some(res.body.len().to_string().as_str()),
