@@ -39,7 +39,7 @@ use crate::domain::Role;
         api::meta::healthz, api::meta::readyz, serve, api::meta::vocabularies,
         api::requests::list, api::requests::create, api::requests::get, api::requests::patch,
         api::requests::transition, api::requests::milestone, api::requests::add_note, api::requests::list_events,
-        api::requests::add_link, api::requests::remove_link, api::imports::import,
+        api::requests::add_link, api::requests::remove_link, api::export::export, api::imports::import,
         api::cases::list, api::cases::create, api::cases::get, api::cases::patch,
         api::cases::list_events,
         api::preservations::list, api::preservations::create, api::preservations::get,
@@ -276,6 +276,10 @@ fn header(name: &str) -> Value {
         ),
         "WWW-Authenticate" => (json!({"type": "string"}), "`Bearer`"),
         "Allow" => (json!({"type": "string"}), "The methods this path answers"),
+        "Content-Disposition" => (
+            json!({"type": "string"}),
+            "`attachment`, with the file's name",
+        ),
         _ => (json!({"type": "string"}), ""),
     };
     json!({"required": true, "description": why, "schema": schema})

@@ -121,6 +121,7 @@ impl Application {
 /// Everything under [`API_PREFIX`].
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let mut r = Routes::new(cfg, API_PREFIX);
+    api::export::routes(&mut r);
     api::requests::routes(&mut r);
     api::imports::routes(&mut r);
     api::cases::routes(&mut r);

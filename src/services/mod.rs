@@ -16,6 +16,7 @@ pub mod calendar;
 pub mod cases;
 mod cursor;
 pub mod error;
+pub mod export;
 pub mod imports;
 pub mod invitations;
 pub mod preservations;

@@ -159,6 +159,13 @@ impl Services {
             .await
     }
 
+    /// The language the user chose to read the service in, if they chose one.
+    pub async fn user_language(&self, user: Uuid) -> Result<Option<Language>> {
+        self.db
+            .read(move |conn| Ok::<_, Error>(users::language(conn, user)?))
+            .await
+    }
+
     /// Sessions unused since before the first instant, or begun before the
     /// second, have ended.
     fn session_cutoffs(&self) -> (NaiveDateTime, NaiveDateTime) {

@@ -1,11 +1,12 @@
 //! Spreadsheets: reading a workbook (XLSX, ODS) or a CSV file into rows of
 //! cells with bounded memory (`read`), and the register's columns as
-//! people name them and write their values (`columns`). Nothing here knows
-//! the database: the importer and the export in `services` bring the
-//! records.
+//! people name them and write their values (`columns`), and the register
+//! written out as CSV or XLSX page by page (`write`). Nothing here knows
+//! the database: the importer and the export bring the records.
 
 pub mod columns;
 pub mod read;
+pub mod write;
 
 use chrono::NaiveDate;
 

@@ -150,7 +150,13 @@ impl Iterator for Rows {
                     let number = record.position().map_or(*line, |p| {
                         newlines.partition_point(|&at| at <= p.byte() as usize) + 1
                     });
-                    (number, record.iter().map(text_cell).collect())
+                    // A CSV cell the export neutralised (`'=…`) is read as
+                    // it was written.
+                    let cells = record
+                        .iter()
+                        .map(|text| text_cell(super::write::unneutralised(text)))
+                        .collect();
+                    (number, cells)
                 }
             };
             if cells.iter().all(Cell::is_blank) {

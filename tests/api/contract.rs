@@ -314,7 +314,7 @@ fn pretty(value: &Value) -> String {
 }
 
 fn show_text(text: &str) -> String {
-    text.replace('\r', "\\r")
+    text.replace('\r', "\\r").replace('\u{feff}', "\\u{feff}")
 }
 
 // ---------------------------------------------------------------------------
@@ -469,6 +469,14 @@ impl Scenario {
             // A PDF carries the time it was printed; tests/api/report.rs
             // reads both forms.
             return "(the report: see tests/api/report.rs)".into();
+        }
+        let is_xlsx = res
+            .header("content-type")
+            .is_some_and(|t| t.contains("spreadsheetml"));
+        if route == "/api/v1/requests/export" && is_xlsx {
+            // A workbook carries the time it was written; tests/api/export.rs
+            // reads it with openpyxl.
+            return "(the workbook: see tests/api/export.rs)".into();
         }
         match &res.body {
             Value::Null => "(empty body)".into(),
@@ -850,6 +858,7 @@ async fn the_api_answers_as_recorded() {
     preservations(&mut s, &ids).await;
     portfolio(&mut s).await;
     list(&mut s).await;
+    export(&mut s).await;
     alerts(&mut s, &ids).await;
     calendar(&mut s).await;
     s.app.pin_record_keys().await;
@@ -2291,6 +2300,32 @@ async fn list(s: &mut Scenario) {
     .await;
     s.get("/api/v1/requests", "analyst").await;
     s.get("/api/v1/requests", "no token").await;
+}
+
+/// The register as a file: CSV as text (the XLSX is read in
+/// tests/api/export.rs), in either language, and the refusals.
+async fn export(s: &mut Scenario) {
+    s.area = "export";
+    let path = "/api/v1/requests/export";
+    s.get(
+        &format!("{path}?format=csv&status=sent&country=ph&sort=reference&lang=fr"),
+        "clerk",
+    )
+    .await;
+    s.get(&format!("{path}?country=JP&lang=en"), "coordinator")
+        .await;
+    s.get(
+        &format!("{path}?format=xlsx&status=sent&country=ph"),
+        "admin",
+    )
+    .await;
+    s.get(
+        &format!("{path}?format=pdf&limit=5&sent_from=2025-01-01&sent_to=2024-01-01"),
+        "clerk",
+    )
+    .await;
+    s.get(path, "analyst").await;
+    s.get(path, "no token").await;
 }
 
 /// Rules, the stalled list, follow-ups, snoozes, runs and notifications.

@@ -24,6 +24,7 @@ mod disclosure_utility;
 mod docs;
 mod emergencies;
 mod errors;
+mod export;
 mod faults;
 mod health;
 mod imports;

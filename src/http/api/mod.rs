@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod calendar;
 pub mod cases;
 pub mod charts;
+pub mod export;
 pub mod imports;
 pub mod meta;
 pub mod preservations;

@@ -300,10 +300,10 @@ async fn list_events(
     Ok(HttpResponse::Ok().json(EventList { items }))
 }
 
-/// The list's filters, order and page.
+/// The list's filters and order (the export takes them too).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub struct ListFilters {
     /// Only these statuses
     #[serde(default)]
     #[param(inline, style = Form, explode)]
@@ -329,6 +329,12 @@ pub struct ListParams {
     /// Sort key, `-` for descending (default -created_at)
     #[param(value_type = Sort, inline, required = false)]
     sort: Option<Sort>,
+}
+
+/// The list's page: its size and where it starts.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
     /// Page size (default 50)
     #[param(value_type = u32, minimum = 1, maximum = 200, required = false)]
     limit: Option<Limit<MAX_LIMIT>>,
@@ -337,33 +343,46 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-impl ListParams {
-    /// The query the list service runs (also what the register page asks).
-    pub fn into_query(self) -> ListQuery {
+/// The list's parameters: its filters and order, then its page.
+pub type ListParams = (ListFilters, PageParams);
+
+impl ListFilters {
+    /// The filters, the sort key and whether it is descending.
+    pub fn into_parts(self) -> (Filters, SortKey, bool) {
         let sort = self.sort.unwrap_or(Sort {
             key: SortKey::CreatedAt,
             descending: true,
         });
-        ListQuery {
-            filters: Filters {
-                statuses: self.status,
-                country: self.country,
-                priority: self.priority,
-                legal_basis: self.legal_basis,
-                q: self.q.map(|q| q.0).filter(|q| !q.is_empty()),
-                sent_from: self.sent_from,
-                sent_to: self.sent_to,
-            },
-            sort: sort.key,
-            descending: sort.descending,
-            limit: self.limit.map_or(DEFAULT_LIMIT, |l| l.0).into(),
-            cursor: self.cursor,
-        }
+        let filters = Filters {
+            statuses: self.status,
+            country: self.country,
+            priority: self.priority,
+            legal_basis: self.legal_basis,
+            q: self.q.map(|q| q.0).filter(|q| !q.is_empty()),
+            sent_from: self.sent_from,
+            sent_to: self.sent_to,
+        };
+        (filters, sort.key, sort.descending)
     }
 }
 
-impl ParamGroup for ListParams {
-    const UNKNOWN: &'static str = "is not a filter of this list";
+/// The query the list service runs (also what the register page asks).
+pub fn list_query((filters, page): ListParams) -> ListQuery {
+    let (filters, sort, descending) = filters.into_parts();
+    ListQuery {
+        filters,
+        sort,
+        descending,
+        limit: page.limit.map_or(DEFAULT_LIMIT, |l| l.0).into(),
+        cursor: page.cursor,
+    }
+}
+
+/// What a name neither group declares is told.
+const NOT_A_FILTER: &str = "is not a filter of this list";
+
+impl ParamGroup for ListFilters {
+    const UNKNOWN: &'static str = NOT_A_FILTER;
 
     fn check(&self, _today: NaiveDate, errors: &mut FieldErrors) {
         if let (Some(from), Some(to)) = (self.sent_from, self.sent_to)
@@ -372,6 +391,10 @@ impl ParamGroup for ListParams {
             errors.add("sent_to", "must not be before sent_from");
         }
     }
+}
+
+impl ParamGroup for PageParams {
+    const UNKNOWN: &'static str = NOT_A_FILTER;
 }
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -451,7 +474,7 @@ impl utoipa::ToSchema for Sort {}
 #[utoipa::path(
     get, path = "/api/v1/requests", operation_id = "listRequests", tag = "requests",
     security(("bearer" = ["admin", "coordinator", "clerk"])),
-    params(ListParams),
+    params(ListFilters, PageParams),
     responses(
         (status = 200, description = "A page", body = RequestPage,
          links(
@@ -468,7 +491,7 @@ async fn list(
     _: Authorized<ReadCases>,
     params: Params<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = params.0.into_query();
+    let query = list_query(params.0);
     let page = state.services.list_requests(query).await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -490,13 +513,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            q.status,
+            q.0.status,
             vec![Status::Sent, Status::Acknowledged, Status::Executed]
         );
-        assert_eq!(q.country.unwrap().as_str(), "PH");
-        let sort = q.sort.unwrap();
+        assert_eq!(q.0.country.unwrap().as_str(), "PH");
+        let sort = q.0.sort.unwrap();
         assert_eq!((sort.key, sort.descending), (SortKey::SentAt, true));
-        assert_eq!(q.limit.map(|l| l.0), Some(20));
+        assert_eq!(q.1.limit.map(|l| l.0), Some(20));
     }
 
     #[test]

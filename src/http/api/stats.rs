@@ -351,7 +351,7 @@ pub struct ReportParams {
 #[derive(utoipa::ToSchema)]
 #[schema(rename_all = "lowercase")]
 #[allow(dead_code)]
-enum LanguageCode {
+pub(super) enum LanguageCode {
     En,
     Fr,
 }
@@ -369,7 +369,9 @@ impl ParamGroup for ReportParams {
     const UNKNOWN: &'static str = "is not a parameter of the report";
 }
 
-fn language<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Language>, D::Error> {
+pub(super) fn language<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Language>, D::Error> {
     from_str(d).map(Some)
 }
 

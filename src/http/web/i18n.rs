@@ -92,6 +92,9 @@ messages! {
     none: "none", "aucune";
     no_requests: "No request matches these filters.", "Aucune demande ne correspond à ces filtres.";
     next_page: "Next page", "Page suivante";
+    export_heading: "Download these requests", "Télécharger ces demandes";
+    export_csv: "CSV file", "Fichier CSV";
+    export_xlsx: "Excel workbook (XLSX)", "Classeur Excel (XLSX)";
     first_page: "First page", "Première page";
     invalid_date: "Enter a date as YYYY-MM-DD, for example 2026-03-31.", "Saisissez une date au format AAAA-MM-JJ, par exemple 2026-03-31.";
     sent_to_before_from: "This date is before the start date; correct one of the two.", "Cette date précède la date de début ; corrigez l'une des deux.";

@@ -51,6 +51,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .get(request_form::new_form)
                 .post(request_form::create),
         )
+        .route("/requests/export", web::get().to(register::export))
         .route("/requests/{id}", web::get().to(register::show))
         .route(
             "/requests/{id}/transitions",

@@ -18,7 +18,8 @@ use crate::db::events::{Event, EventKind};
 use crate::domain::legal_deadline::next_deadline;
 use crate::domain::request::MlaRequest;
 use crate::domain::{AbandonmentReason, LegalBasis, Priority, RefusalGround, Status};
-use crate::http::api::requests::ListParams;
+use crate::http::api::export::{ExportParams, download};
+use crate::http::api::requests::{ListFilters, ListParams, list_query};
 use crate::http::auth::ReadCases;
 use crate::http::params;
 use crate::http::state::AppState;
@@ -60,6 +61,8 @@ struct RegisterPage {
     next_page: Option<String>,
     /// Whether this is a page after the first.
     later_page: bool,
+    /// The export's links, CSV then XLSX, with these filters.
+    export_links: (String, String),
 }
 
 impl RegisterPage {
@@ -101,14 +104,16 @@ pub async fn list(
     let visitor = &signed_in.visitor;
     let t = visitor.tr();
     let language = t.language;
-    // A form sends its empty fields too; empty means "any".
-    let given: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(given.iter())
-        .finish();
+    let (given, query) = filled_in(&req);
+    let export = |format: &str| {
+        let filters = given.iter().filter(|(k, _)| k != "cursor");
+        let filters = filters.map(|(k, v)| (k.as_str(), v.as_str()));
+        link(
+            "/requests/export",
+            [("format", format)].into_iter().chain(filters),
+        )
+    };
+    let export_links = (export("csv"), export("xlsx"));
     let given: HashMap<String, String> = given.into_iter().collect();
     let chosen = |name: &str| given.get(name).cloned().unwrap_or_default();
     let today = state.services.today();
@@ -151,6 +156,7 @@ pub async fn list(
         field_errors: HashMap::new(),
         rows: Vec::new(),
         next_page: None,
+        export_links,
     };
     match params::parse::<ListParams>(&query, today.date) {
         Err(errors) => {
@@ -178,7 +184,7 @@ pub async fn list(
                 .collect();
         }
         Ok(params) => {
-            let found = state.services.list_requests(params.into_query()).await;
+            let found = state.services.list_requests(list_query(params)).await;
             let found = match found {
                 Ok(found) => found,
                 Err(services::Error::InvalidCursor(_)) => {
@@ -203,6 +209,57 @@ pub async fn list(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok(visitor.page(status, &register))
+}
+
+/// The query's filled-in fields (a form sends its empty fields too; empty
+/// means "any"), and the query again without the empty ones.
+fn filled_in(req: &HttpRequest) -> (Vec<(String, String)>, String) {
+    let given: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(given.iter())
+        .finish();
+    (given, query)
+}
+
+/// `path?` then the pairs, percent-encoded.
+fn link<'a>(path: &str, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let start = format!("{path}?");
+    let len = start.len();
+    form_urlencoded::Serializer::for_suffix(start, len)
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// `GET /requests/export?format=csv|xlsx&…`: the register as a file, as
+/// the register's filters select it, in the visitor's language (unless
+/// `lang` says otherwise) — the API's export, for a signed-in browser.
+/// Invalid filters go back to the register, which names them.
+pub async fn export(
+    state: web::Data<AppState>,
+    signed_in: SignedIn<ReadCases>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    let language = signed_in.visitor.language;
+    let (given, query) = filled_in(&req);
+    let today = state.services.today().date;
+    match params::parse::<(ExportParams, ListFilters)>(&query, today) {
+        Ok((asked, filters)) => download(
+            state.services.clone(),
+            filters,
+            asked.format.unwrap_or_default(),
+            asked.lang.unwrap_or(language),
+        )
+        .await
+        .map_err(|e| WebError::service(e, language)),
+        Err(_) => {
+            let filters = given.iter().filter(|(k, _)| k != "format" && k != "lang");
+            let back = link("/requests", filters.map(|(k, v)| (k.as_str(), v.as_str())));
+            Ok(super::error::see_other(&back).finish())
+        }
+    }
 }
 
 /// A filter's name as its label reads.
