@@ -543,3 +543,47 @@ async fn the_register_page_links_to_the_export_of_its_filters() {
     other.sign_in(&analyst, crate::web::PASSWORD).await;
     assert_eq!(other.get("/requests/export?format=csv").await.status, 403);
 }
+
+/// An export imports back as it is: a dry run of the CSV and of the XLSX,
+/// in English and in French, finds every request of a varied register
+/// unchanged — formula-like and quoted text included.
+#[actix_web::test]
+async fn an_export_imports_back_without_a_change() {
+    let app = spawn_app().await;
+    app.db
+        .write(|conn| {
+            mla_tracker::seed::run(conn, 300, 5, common::office_present()).expect("seed");
+            Ok::<_, mla_tracker::db::Error>(())
+        })
+        .await
+        .unwrap();
+    for title in ["=HYPERLINK(\"http://x\")", "'quoted", "+33 1 23 45 67 89"] {
+        let mut body = sent_body("CASE-ROUND-TRIP", &common::days_ago(30));
+        body["title"] = json!(title);
+        app.create_request(&body).await;
+    }
+    let count = app.list_all("", 200).await.len();
+    for format in ["csv", "xlsx"] {
+        for language in Language::ALL {
+            let file = export_in(&app, format, language).await.body;
+            let name = format!("requests.{format}");
+            let res = crate::imports::upload(
+                &app,
+                &app.admin_token,
+                &name,
+                &file,
+                &[("dry_run", "true")],
+            )
+            .await;
+            assert_eq!(res.status, 200, "{name} ({language:?}): {res:?}");
+            let report = &res.body;
+            assert_eq!(report["problems"], json!([]), "{name} ({language:?})");
+            assert_eq!(report["changes"], json!([]), "{name} ({language:?})");
+            assert_eq!(
+                (report["clean"].as_bool(), report["unchanged"].as_u64()),
+                (Some(true), Some(count as u64)),
+                "{name} ({language:?}): {report}"
+            );
+        }
+    }
+}

@@ -61,7 +61,7 @@ pub(crate) fn form(file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> (S
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     token: &str,
     file_name: &str,
