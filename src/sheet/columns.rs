@@ -12,8 +12,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::read::serial_date;
-use super::{Cell, fold};
+use super::{Cell, fold, serial_date};
 use crate::domain::request::MlaRequest;
 use crate::domain::vocab::Vocabulary;
 use crate::domain::{CountryCode, Language};

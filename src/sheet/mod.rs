@@ -5,10 +5,11 @@
 //! the database: the importer and the export bring the records.
 
 pub mod columns;
+pub mod formulas;
 pub mod read;
 pub mod write;
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 
 /// One cell as the file stores it; a formula cell by its stored value.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +83,16 @@ pub fn fold(text: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// The date of a spreadsheet serial number (1900 date system: day 1 is
+/// 1900-01-01, and Lotus's phantom 1900-02-29 is day 60, so the days count
+/// from 1899-12-30 for every date after it); `None` outside 1900–9999.
+pub fn serial_date(serial: f64) -> Option<NaiveDate> {
+    if !(61.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_signed(Duration::days(serial as i64))
 }
 
 #[cfg(test)]

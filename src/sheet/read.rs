@@ -16,9 +16,8 @@
 use std::io::{self, Cursor, Read};
 
 use calamine::{Data, Ods, Range, Reader, Xlsx, open_workbook_from_rs};
-use chrono::{Duration, NaiveDate};
 
-use super::Cell;
+use super::{Cell, serial_date};
 
 /// The kinds of file read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -154,7 +153,7 @@ impl Iterator for Rows {
                     // it was written.
                     let cells = record
                         .iter()
-                        .map(|text| text_cell(super::write::unneutralised(text)))
+                        .map(|text| text_cell(super::formulas::unneutralised(text)))
                         .collect();
                     (number, cells)
                 }
@@ -424,19 +423,10 @@ fn cell_of(data: &Data) -> Cell {
     }
 }
 
-/// The date of a spreadsheet serial number (1900 date system: day 1 is
-/// 1900-01-01, and Lotus's phantom 1900-02-29 is day 60, so the days count
-/// from 1899-12-30 for every date after it); `None` outside 1900–9999.
-pub fn serial_date(serial: f64) -> Option<NaiveDate> {
-    if !(61.0..2_958_466.0).contains(&serial) {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_signed(Duration::days(serial as i64))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     const LIMITS: Limits = Limits {
         max_bytes: 1 << 20,

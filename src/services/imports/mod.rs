@@ -18,10 +18,13 @@
 //! register already holds is never rewritten by an import: a row that
 //! disagrees with it is a problem to settle on the request's page.
 
+mod history;
+mod row;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -32,15 +35,14 @@ use super::{Error, Services};
 use crate::db::DbConnection;
 use crate::db::events::{EventKind, NewEvent};
 use crate::db::requests as store;
-use crate::domain::request::{Lifecycle, MlaRequest, NewRequest, apply_patch};
-use crate::domain::transition::{TransitionCommand, TransitionError, apply_transition};
-use crate::domain::{
-    AbandonmentReason, Channel, Facilitator, FieldErrors, LegalBasis, Measure, Offence, Priority,
-    RefusalGround, Status, Today,
-};
-use crate::sheet::Cell;
-use crate::sheet::columns::{self, Column, Unreadable};
+use crate::domain::Today;
+use crate::domain::request::{MlaRequest, NewRequest, apply_patch};
+use crate::domain::transition::{TransitionError, apply_transition};
+use crate::sheet::columns::{self, Column};
 use crate::sheet::read::{Format, Limits, ReadError, Sheet, read};
+use history::{Step, refusal, steps};
+pub use row::Problem;
+use row::{Layout, Row, Target, Trouble, descriptive, target};
 
 /// At most this many problems and changes are listed in a report; the
 /// rest are counted.
@@ -152,18 +154,6 @@ pub struct ColumnUse {
     pub header: String,
     pub column: Option<&'static str>,
     /// For an ignored header close to a known one: that one.
-    pub suggestion: Option<String>,
-}
-
-/// Something wrong with a row, or with the file (row 1 is the header).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    pub row: usize,
-    /// The header of the column at fault, as the file writes it (or the
-    /// column's English name when the file lacks it).
-    pub column: Option<String>,
-    pub value: Option<String>,
-    pub message: String,
     pub suggestion: Option<String>,
 }
 
@@ -297,139 +287,6 @@ struct Pass {
     write: bool,
     /// Rows the check found invalid, which a writing pass skips.
     skip: HashSet<usize>,
-}
-
-/// The file's columns: which column each position is, and its header.
-struct Layout {
-    at: Vec<Option<Column>>,
-    headers: HashMap<Column, String>,
-}
-
-impl Layout {
-    fn header(&self, column: Column) -> String {
-        self.headers
-            .get(&column)
-            .cloned()
-            .unwrap_or_else(|| column.header(crate::domain::Language::En).to_string())
-    }
-}
-
-/// A row's cells by column: present columns only.
-struct Row {
-    number: usize,
-    cells: HashMap<Column, Cell>,
-}
-
-impl Row {
-    fn has(&self, column: Column) -> bool {
-        self.cells.contains_key(&column)
-    }
-
-    fn cell(&self, column: Column) -> &Cell {
-        self.cells.get(&column).unwrap_or(&Cell::Empty)
-    }
-}
-
-/// Problems of one row, named by column.
-struct Trouble<'a> {
-    row: &'a Row,
-    layout: &'a Layout,
-    found: Vec<Problem>,
-}
-
-impl Trouble<'_> {
-    fn add(&mut self, column: Option<Column>, message: impl Into<String>) {
-        self.add_with(column, message.into(), None);
-    }
-
-    fn add_with(&mut self, column: Option<Column>, message: String, suggestion: Option<String>) {
-        let value = column
-            .map(|c| self.row.cell(c).shown())
-            .filter(|v| !v.is_empty());
-        self.found.push(Problem {
-            row: self.row.number,
-            column: column.map(|c| self.layout.header(c)),
-            value,
-            message,
-            suggestion: suggestion.map(|s| format!("did you mean {s}?")),
-        });
-    }
-
-    fn unreadable(&mut self, column: Column, e: Unreadable) {
-        self.add_with(Some(column), e.message, e.suggestion);
-    }
-
-    /// Field errors of the domain (by API field name), by column.
-    fn fields(&mut self, errors: FieldErrors, date_column: Option<Column>) {
-        for (field, messages) in errors.0 {
-            let column = column_of_field(&field).or(date_column);
-            for message in messages {
-                self.add(column, message);
-            }
-        }
-    }
-
-    fn read<T>(&mut self, column: Column, r: std::result::Result<T, Unreadable>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.unreadable(column, e);
-                None
-            }
-        }
-    }
-}
-
-/// The column an API field's error belongs to.
-fn column_of_field(field: &str) -> Option<Column> {
-    let head = field.split(['[', '.']).next().unwrap_or(field);
-    Some(match (head, field) {
-        (_, "issuing_magistrate.court") => Column::Court,
-        (_, "issuing_magistrate.email") => Column::MagistrateEmail,
-        ("issuing_magistrate", _) => Column::Magistrate,
-        ("reference", _) => Column::Reference,
-        ("case_reference" | "case_id", _) => Column::CaseReference,
-        ("title", _) => Column::Title,
-        ("target_country", _) => Column::TargetCountry,
-        ("requested_authority", _) => Column::RequestedAuthority,
-        ("channel", _) => Column::Channel,
-        ("facilitators", _) => Column::Facilitators,
-        ("legal_basis", _) => Column::LegalBasis,
-        ("legal_basis_detail", _) => Column::LegalBasisDetail,
-        ("offences", _) => Column::Offences,
-        ("measures", _) => Column::Measures,
-        ("priority", _) => Column::Priority,
-        ("coordinator_email", _) => Column::CoordinatorEmail,
-        ("foreign_reference", _) => Column::ForeignReference,
-        ("needed_by", _) => Column::NeededBy,
-        ("outcome_note" | "note", _) => Column::OutcomeNote,
-        ("sent_at" | "sent_time", _) => Column::SentAt,
-        ("abandonment_reason", _) => Column::AbandonmentReason,
-        ("refusal_ground", _) => Column::RefusalGround,
-        _ => return None,
-    })
-}
-
-/// The lifecycle a row describes. For dates, `None`: the file has no such
-/// column; `Some(None)`: the cell is blank.
-#[derive(Debug, Default)]
-struct Target {
-    status: Option<Status>,
-    status_since: Option<Option<NaiveDate>>,
-    sent: Option<Option<NaiveDate>>,
-    acknowledged: Option<Option<NaiveDate>>,
-    answered: Option<Option<NaiveDate>>,
-    closed: Option<Option<NaiveDate>>,
-    abandonment_reason: Option<AbandonmentReason>,
-    refusal_ground: Option<RefusalGround>,
-    outcome_note: Option<String>,
-}
-
-/// A lifecycle step the row describes and the register lacks: a
-/// transition, and the column its date comes from.
-struct Step {
-    command: TransitionCommand,
-    column: Column,
 }
 
 /// What a row comes to.
@@ -985,20 +842,6 @@ impl Pass {
     }
 }
 
-/// A refused step, as a problem of the column its date or status came from.
-fn refusal(e: TransitionError, step: &Step, trouble: &mut Trouble) {
-    match e {
-        TransitionError::NotAllowed { from, to, allowed } => trouble.add(
-            Some(Column::Status),
-            format!(
-                "the history this row describes would move the request from `{from}` to `{to}`, which the register does not allow (from `{from}`: {})",
-                allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        ),
-        TransitionError::Invalid(fields) => trouble.fields(fields, Some(step.column)),
-    }
-}
-
 /// The request as it would be created, before it has an id or a case.
 fn provisional(new: &NewRequest, actor: Uuid) -> MlaRequest {
     let now = chrono::Utc::now();
@@ -1015,289 +858,6 @@ fn provisional(new: &NewRequest, actor: Uuid) -> MlaRequest {
         created_at: now,
         updated_at: now,
     }
-}
-
-/// The descriptive fields the row gives, as the API names them (a blank
-/// cell clears an optional field).
-fn descriptive(row: &Row, trouble: &mut Trouble) -> Map<String, Value> {
-    let mut body = Map::new();
-    let text = |c: Column| json!(columns::text(row.cell(c)));
-    for (column, key) in [
-        (Column::Title, "title"),
-        (Column::RequestedAuthority, "requested_authority"),
-        (Column::LegalBasisDetail, "legal_basis_detail"),
-        (Column::CoordinatorEmail, "coordinator_email"),
-        (Column::ForeignReference, "foreign_reference"),
-        (Column::OutcomeNote, "outcome_note"),
-    ] {
-        if row.has(column) {
-            body.insert(key.into(), text(column));
-        }
-    }
-    body.retain(|key, value| !(key == "title" && value.is_null()));
-    let mut magistrate = Map::new();
-    for (column, key) in [
-        (Column::Magistrate, "name"),
-        (Column::Court, "court"),
-        (Column::MagistrateEmail, "email"),
-    ] {
-        if row.has(column) {
-            magistrate.insert(key.into(), text(column));
-        }
-    }
-    magistrate.retain(|key, value| !(key == "name" && value.is_null()));
-    if !magistrate.is_empty() {
-        body.insert("issuing_magistrate".into(), Value::Object(magistrate));
-    }
-    if row.has(Column::TargetCountry)
-        && let Some(Some(c)) = trouble.read(
-            Column::TargetCountry,
-            columns::country(row.cell(Column::TargetCountry)),
-        )
-    {
-        body.insert("target_country".into(), json!(c.as_str()));
-    }
-    one::<Channel>(row, Column::Channel, "channel", &mut body, trouble);
-    one::<LegalBasis>(row, Column::LegalBasis, "legal_basis", &mut body, trouble);
-    if row.has(Column::Priority)
-        && let Some(Some(p)) = trouble.read(
-            Column::Priority,
-            columns::word::<Priority>(row.cell(Column::Priority)),
-        )
-    {
-        body.insert("priority".into(), json!(p.code()));
-    }
-    list::<Facilitator>(
-        row,
-        Column::Facilitators,
-        "facilitators",
-        &mut body,
-        trouble,
-    );
-    list::<Offence>(row, Column::Offences, "offences", &mut body, trouble);
-    list::<Measure>(row, Column::Measures, "measures", &mut body, trouble);
-    if row.has(Column::NeededBy)
-        && let Some(d) = trouble.read(Column::NeededBy, columns::date(row.cell(Column::NeededBy)))
-    {
-        body.insert("needed_by".into(), json!(d));
-    }
-    body
-}
-
-use crate::domain::vocab::Vocabulary;
-
-/// An optional vocabulary field (blank clears it).
-fn one<V: Vocabulary>(
-    row: &Row,
-    column: Column,
-    key: &str,
-    body: &mut Map<String, Value>,
-    trouble: &mut Trouble,
-) {
-    if row.has(column)
-        && let Some(v) = trouble.read(column, columns::word::<V>(row.cell(column)))
-    {
-        body.insert(key.into(), json!(v.map(V::code)));
-    }
-}
-
-/// A list of vocabulary values.
-fn list<V: Vocabulary>(
-    row: &Row,
-    column: Column,
-    key: &str,
-    body: &mut Map<String, Value>,
-    trouble: &mut Trouble,
-) {
-    if row.has(column)
-        && let Some(values) = trouble.read(column, columns::words::<V>(row.cell(column)))
-    {
-        body.insert(
-            key.into(),
-            Value::Array(values.into_iter().map(|v| json!(v.code())).collect()),
-        );
-    }
-}
-
-/// The lifecycle the row gives.
-fn target(row: &Row, trouble: &mut Trouble) -> Target {
-    let mut date = |column: Column| -> Option<Option<NaiveDate>> {
-        if !row.has(column) {
-            return None;
-        }
-        trouble.read(column, columns::date(row.cell(column)))
-    };
-    let mut t = Target {
-        status_since: date(Column::StatusSince),
-        sent: date(Column::SentAt),
-        acknowledged: date(Column::AcknowledgedAt),
-        answered: date(Column::AnsweredAt),
-        closed: date(Column::ClosedAt),
-        outcome_note: columns::text(row.cell(Column::OutcomeNote)),
-        ..Target::default()
-    };
-    t.status = trouble
-        .read(
-            Column::Status,
-            columns::word::<Status>(row.cell(Column::Status)),
-        )
-        .flatten();
-    t.abandonment_reason = trouble
-        .read(
-            Column::AbandonmentReason,
-            columns::word::<AbandonmentReason>(row.cell(Column::AbandonmentReason)),
-        )
-        .flatten();
-    t.refusal_ground = trouble
-        .read(
-            Column::RefusalGround,
-            columns::word::<RefusalGround>(row.cell(Column::RefusalGround)),
-        )
-        .flatten();
-    t
-}
-
-/// The transitions that take a request from `current` to what the row
-/// describes: sent, acknowledged, answered, then the row's status, each on
-/// its date. A date the register already holds is kept; a row that gives
-/// another is a problem.
-fn steps(current: &Lifecycle, t: &Target, note: &str, trouble: &mut Trouble) -> Vec<Step> {
-    let mut steps = Vec::new();
-    for (given, recorded, column, what) in [
-        (t.sent, current.sent_at, Column::SentAt, "sent"),
-        (
-            t.acknowledged,
-            current.acknowledged_at,
-            Column::AcknowledgedAt,
-            "acknowledged",
-        ),
-        (
-            t.answered,
-            current.first_response_at,
-            Column::AnsweredAt,
-            "first answered",
-        ),
-    ] {
-        if let (Some(given), Some(recorded)) = (given, recorded)
-            && given != Some(recorded)
-        {
-            trouble.add(
-                Some(column),
-                format!(
-                    "differs from the register, which records the request {what} on {recorded}: an import does not rewrite a request's history; correct it on the request's page"
-                ),
-            );
-        }
-    }
-    if !trouble.found.is_empty() {
-        return steps;
-    }
-    let step = |to: Status, date: NaiveDate, column: Column| Step {
-        command: TransitionCommand {
-            to,
-            effective_date: date,
-            note: Some(note.to_string()),
-            abandonment_reason: None,
-            refusal_ground: None,
-            measure_outcomes: None,
-            sent_time: None,
-        },
-        column,
-    };
-    let mut status = current.status;
-    if status == Status::Draft
-        && let Some(Some(sent)) = t.sent
-    {
-        steps.push(step(Status::Sent, sent, Column::SentAt));
-        status = Status::Sent;
-    }
-    if current.acknowledged_at.is_none()
-        && let Some(Some(ack)) = t.acknowledged
-    {
-        steps.push(step(Status::Acknowledged, ack, Column::AcknowledgedAt));
-        status = Status::Acknowledged;
-    }
-    let last = t.status.unwrap_or(status);
-    let last_date = if last.closes() {
-        t.closed.flatten()
-    } else {
-        t.status_since.flatten()
-    };
-    if last.closes() && last != current.status && last_date.is_none() {
-        trouble.add(
-            Some(Column::ClosedAt),
-            format!("is needed: the date the request became `{last}`"),
-        );
-        return steps;
-    }
-    if current.first_response_at.is_none()
-        && let Some(Some(answered)) = t.answered
-    {
-        let first = if last == Status::InformationSupplied {
-            Status::AdditionalInfoRequested
-        } else if last.is_substantive_response() && last_date.is_none_or(|d| d == answered) {
-            last
-        } else {
-            Status::InExecution
-        };
-        steps.push(step(first, answered, Column::AnsweredAt));
-        status = first;
-    }
-    if let Some(last) = t.status
-        && last != status
-    {
-        let (date, column) = if last.closes() {
-            (t.closed.flatten(), Column::ClosedAt)
-        } else {
-            (t.status_since.flatten(), Column::StatusSince)
-        };
-        let Some(date) = date else {
-            trouble.add(
-                Some(column),
-                format!("is needed: the date the request became `{last}`"),
-            );
-            return steps;
-        };
-        let mut last_step = step(last, date, column);
-        match last {
-            Status::Abandoned => last_step.command.abandonment_reason = t.abandonment_reason,
-            Status::Refused => last_step.command.refusal_ground = t.refusal_ground,
-            _ => {}
-        }
-        let other = t.abandonment_reason == Some(AbandonmentReason::Other)
-            && last == Status::Abandoned
-            || t.refusal_ground == Some(RefusalGround::Other) && last == Status::Refused;
-        if other {
-            match &t.outcome_note {
-                Some(why) => last_step.command.note = Some(format!("{note}: {why}")),
-                None => trouble.add(
-                    Some(Column::OutcomeNote),
-                    "must say why: the reason given is `other`",
-                ),
-            }
-        }
-        steps.push(last_step);
-    }
-    for (given, column, status_wanted) in [
-        (
-            t.abandonment_reason.is_some(),
-            Column::AbandonmentReason,
-            Status::Abandoned,
-        ),
-        (
-            t.refusal_ground.is_some(),
-            Column::RefusalGround,
-            Status::Refused,
-        ),
-    ] {
-        if given && t.status.unwrap_or(current.status) != status_wanted {
-            trouble.add(
-                Some(column),
-                format!("is given, but only a request whose status is `{status_wanted}` has one"),
-            );
-        }
-    }
-    steps
 }
 
 #[cfg(test)]
@@ -1322,19 +882,5 @@ mod tests {
         );
         let wrong = Mapping::from_toml("[columns]\n\"X\" = \"colour\"\n").unwrap_err();
         assert!(wrong.contains("not a column"), "{wrong}");
-    }
-
-    #[test]
-    fn every_field_error_lands_in_a_column() {
-        assert_eq!(
-            column_of_field("issuing_magistrate.name"),
-            Some(Column::Magistrate)
-        );
-        assert_eq!(
-            column_of_field("issuing_magistrate.email"),
-            Some(Column::MagistrateEmail)
-        );
-        assert_eq!(column_of_field("offences[2]"), Some(Column::Offences));
-        assert_eq!(column_of_field("effective_date"), None);
     }
 }
