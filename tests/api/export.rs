@@ -587,3 +587,54 @@ async fn an_export_imports_back_without_a_change() {
         }
     }
 }
+
+/// A register exported from one service imports into an empty one with
+/// every request's status and the dates the statistics and alerts read:
+/// sent, acknowledged, first answered, closed, and why it was abandoned or
+/// refused (the drafts are dated the day of the import, and "status since"
+/// by the moves the row implies).
+#[actix_web::test]
+async fn an_export_imports_into_an_empty_register_with_its_statuses_and_dates() {
+    let from = spawn_app().await;
+    from.db
+        .write(|conn| {
+            mla_tracker::seed::run(conn, 600, 9, common::office_present()).expect("seed");
+            Ok::<_, mla_tracker::db::Error>(())
+        })
+        .await
+        .unwrap();
+    let file = export_in(&from, "csv", Language::Fr).await.body;
+    let to = spawn_app().await;
+    let res = crate::imports::upload(&to, &to.admin_token, "registre.csv", &file, &[]).await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(res.body["problems"], json!([]));
+    assert_eq!(
+        (res.body["written"].as_bool(), res.body["created"].as_u64()),
+        (Some(true), Some(600))
+    );
+    let dates = |records: Vec<Value>| -> Vec<Value> {
+        let mut out: Vec<Value> = records
+            .iter()
+            .map(|r| {
+                json!([
+                    r["reference"],
+                    r["status"],
+                    r["sent_at"],
+                    r["acknowledged_at"],
+                    r["first_response_at"],
+                    r["closed_at"],
+                    r["abandonment_reason"],
+                    r["refusal_ground"],
+                    r["target_country"],
+                    r["case_reference"]
+                ])
+            })
+            .collect();
+        out.sort_by_key(|v| v[0].as_str().unwrap().to_string());
+        out
+    };
+    assert_eq!(
+        dates(to.list_all("", 200).await),
+        dates(from.list_all("", 200).await)
+    );
+}

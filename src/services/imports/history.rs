@@ -71,17 +71,31 @@ pub(super) fn steps(
     if !trouble.found.is_empty() {
         return steps;
     }
-    let step = |to: Status, date: NaiveDate, column: Column| Step {
-        command: TransitionCommand {
-            to,
-            effective_date: date,
-            note: Some(note.to_string()),
-            abandonment_reason: None,
-            refusal_ground: None,
-            measure_outcomes: None,
-            sent_time: None,
-        },
-        column,
+    // A move to `abandoned` or `refused` carries the row's reason; one whose
+    // reason is `other` says why with the row's outcome note, or that the
+    // file does not say.
+    let step = |to: Status, date: NaiveDate, column: Column| {
+        let abandonment_reason = t.abandonment_reason.filter(|_| to == Status::Abandoned);
+        let refusal_ground = t.refusal_ground.filter(|_| to == Status::Refused);
+        let other = abandonment_reason == Some(AbandonmentReason::Other)
+            || refusal_ground == Some(RefusalGround::Other);
+        let note = match (&t.outcome_note, other) {
+            (_, false) => note.to_string(),
+            (Some(why), true) => format!("{note}: {why}"),
+            (None, true) => format!("{note} (the reason is `other`; the file does not say why)"),
+        };
+        Step {
+            command: TransitionCommand {
+                to,
+                effective_date: date,
+                note: Some(note),
+                abandonment_reason,
+                refusal_ground,
+                measure_outcomes: None,
+                sent_time: None,
+            },
+            column,
+        }
     };
     let mut status = current.status;
     if status == Status::Draft
@@ -137,25 +151,7 @@ pub(super) fn steps(
             );
             return steps;
         };
-        let mut last_step = step(last, date, column);
-        match last {
-            Status::Abandoned => last_step.command.abandonment_reason = t.abandonment_reason,
-            Status::Refused => last_step.command.refusal_ground = t.refusal_ground,
-            _ => {}
-        }
-        let other = t.abandonment_reason == Some(AbandonmentReason::Other)
-            && last == Status::Abandoned
-            || t.refusal_ground == Some(RefusalGround::Other) && last == Status::Refused;
-        if other {
-            match &t.outcome_note {
-                Some(why) => last_step.command.note = Some(format!("{note}: {why}")),
-                None => trouble.add(
-                    Some(Column::OutcomeNote),
-                    "must say why: the reason given is `other`",
-                ),
-            }
-        }
-        steps.push(last_step);
+        steps.push(step(last, date, column));
     }
     for (given, column, status_wanted) in [
         (

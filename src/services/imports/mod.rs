@@ -711,28 +711,20 @@ impl Pass {
             }
         }
         let l = &record.lifecycle;
-        for (given, recorded, column, what) in [
-            (
-                target.status_since,
-                Some(l.status_since),
-                Column::StatusSince,
-                "in its status since",
-            ),
-            (target.closed, l.closed_at, Column::ClosedAt, "closed on"),
-        ] {
-            if let Some(Some(given)) = given
-                && recorded != Some(given)
-            {
-                trouble.add(
-                    Some(column),
-                    match recorded {
-                        Some(d) => format!(
-                            "does not match the rest of the row, which makes the request {what} {d}"
-                        ),
-                        None => "is given, but the status is not a closing one".to_string(),
-                    },
-                );
-            }
+        // "Status since" dates only a status reached by a move of its own
+        // (neither the first answer nor a closing one): it is not checked.
+        if let Some(Some(given)) = target.closed
+            && l.closed_at != Some(given)
+        {
+            trouble.add(
+                Some(Column::ClosedAt),
+                match l.closed_at {
+                    Some(d) => format!(
+                        "does not match the rest of the row, which makes the request closed on {d}"
+                    ),
+                    None => "is given, but the status is not a closing one".to_string(),
+                },
+            );
         }
         if let Some(status) = target.status
             && status != l.status
