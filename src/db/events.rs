@@ -446,6 +446,28 @@ pub fn append(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<()> {
     Ok(())
 }
 
+/// Writes the whole history of a request that has none yet, oldest first:
+/// chained in memory from [`GENESIS`] and inserted in one statement, where
+/// [`append`] reads the chain's end back for each event.
+pub fn append_first(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> QueryResult<()> {
+    let recorded_at = now();
+    let mut rows: Vec<EventRow> = events
+        .iter()
+        .zip(1..)
+        .map(|(event, seq)| EventRow::new(event, seq, recorded_at))
+        .collect();
+    chain(&mut rows);
+    match conn {
+        DbConnection::Postgresql(c) => diesel::insert_into(request_events::table)
+            .values(&rows)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(request_events::table)
+            .values(&rows)
+            .execute(c)?,
+    };
+    Ok(())
+}
+
 /// Appends an event and reads it back as the API shows it.
 pub fn append_and_read(conn: &mut DbConnection, event: NewEvent<'_>) -> QueryResult<Event> {
     let request_id = event.request_id;

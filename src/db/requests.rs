@@ -280,22 +280,21 @@ pub fn insert_with_history(
     diesel::insert_into(requests::table)
         .values(RequestRow::from_record(last))
         .execute(conn)?;
-    events::append(
-        conn,
-        NewEvent {
-            request_id: created.id,
-            kind: EventKind::Created,
-            actor_id: created.created_by,
-            effective_date: created.lifecycle.status_since,
-            from_status: None,
-            to_status: Some(created.lifecycle.status),
-            changes: &creation_changes(created),
-            note,
-        },
-    )?;
-    for event in later {
-        events::append(conn, *event)?;
-    }
+    let changes = creation_changes(created);
+    let first = NewEvent {
+        request_id: created.id,
+        kind: EventKind::Created,
+        actor_id: created.created_by,
+        effective_date: created.lifecycle.status_since,
+        from_status: None,
+        to_status: Some(created.lifecycle.status),
+        changes: &changes,
+        note,
+    };
+    let history: Vec<NewEvent> = std::iter::once(first)
+        .chain(later.iter().copied())
+        .collect();
+    events::append_first(conn, &history)?;
     Ok(())
 }
 
