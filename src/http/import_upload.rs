@@ -91,11 +91,12 @@ pub async fn read<E: From<UploadError>>(
     Ok(upload)
 }
 
-/// A checkbox-like form value: `true`/`false` (also `on`, `1`, `0`).
+/// A boolean form value: `true` or `false`, as the OpenAPI document says
+/// (the page's checkboxes send `true`, and nothing when unticked).
 fn flag(field: &'static str, text: &str) -> Result<bool, UploadError> {
-    match text.to_ascii_lowercase().as_str() {
-        "true" | "on" | "1" | "yes" => Ok(true),
-        "false" | "off" | "0" | "no" | "" => Ok(false),
+    match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
         _ => Err(UploadError::NotAFlag(field)),
     }
 }

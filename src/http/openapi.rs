@@ -308,6 +308,8 @@ fn adjust_schemas(out: &mut Map<String, Value>) {
                "propertyNames": {"$ref": "#/components/schemas/Measure"},
                "additionalProperties": value})
     };
+    // The import's form has no other field (an unknown one is refused).
+    out["ImportUpload"]["additionalProperties"] = json!(false);
     out["RequestFields"]["properties"]["measure_outcomes"] = outcomes(true);
     out["TransitionCommand"]["properties"]["measure_outcomes"] = outcomes(true);
     for name in ["MlaRequest", "Case", "CaseDetail"] {
