@@ -79,23 +79,6 @@ impl std::fmt::Display for Backend {
 }
 
 /// The file path behind a SQLite URL.
-/// Runs `work` with SQLite's page cache raised to 256 MB, then back to its
-/// 2 MB: one long transaction (an import) would otherwise spill its dirty
-/// pages to the WAL again and again. On PostgreSQL, `work` as it is.
-pub fn with_large_cache<T, E: From<diesel::result::Error>>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
-) -> Result<T, E> {
-    use diesel::connection::SimpleConnection;
-    if conn.backend() != Backend::Sqlite {
-        return work(conn);
-    }
-    conn.batch_execute("PRAGMA cache_size = -262144")?;
-    let outcome = work(conn);
-    conn.batch_execute("PRAGMA cache_size = -2000; PRAGMA shrink_memory")?;
-    outcome
-}
-
 pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }

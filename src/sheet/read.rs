@@ -98,11 +98,12 @@ pub enum Rows {
 }
 
 impl Rows {
-    /// The number of data rows, when known in advance (blank ones included).
-    pub fn len_hint(&self) -> Option<usize> {
+    /// The number of data rows, blank ones included: a workbook's exactly,
+    /// a CSV file's from its lines (a quoted line break counts one more).
+    pub fn len_hint(&self) -> usize {
         match self {
-            Rows::Workbook { range, .. } => Some(range.height().saturating_sub(1)),
-            Rows::Csv { .. } => None,
+            Rows::Workbook { range, .. } => range.height().saturating_sub(1),
+            Rows::Csv { newlines, .. } => newlines.len().saturating_sub(1),
         }
     }
 }

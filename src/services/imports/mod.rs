@@ -266,9 +266,7 @@ impl Services {
         let mapping = options.mapping;
         self.db
             .write(move |conn| {
-                crate::db::with_large_cache(conn, |conn| {
-                    conn.transaction(|conn| write.run(conn, bytes, &mapping).map(|_| ()))
-                })
+                conn.transaction(|conn| write.run(conn, bytes, &mapping).map(|_| ()))
             })
             .await?;
         report.written = true;
@@ -311,13 +309,12 @@ impl Pass {
         bytes: Vec<u8>,
         mapping: &Mapping,
     ) -> std::result::Result<(ImportReport, HashSet<usize>), ImportError> {
-        let lines = bytes.iter().filter(|b| **b == b'\n').count();
         let Sheet {
             format,
             header,
             rows,
         } = read(bytes, mapping.sheet.as_deref(), self.limits)?;
-        let total = rows.len_hint().or(Some(lines.saturating_sub(1)));
+        let total = Some(rows.len_hint());
         let mut report = ImportReport {
             file: self.name.clone(),
             format,
