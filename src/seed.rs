@@ -772,7 +772,7 @@ fn simulate_case(
                 offences.clone(),
             );
             let case = Case {
-                id: Uuid::new_v4(),
+                id: crate::db::new_id(),
                 fields,
                 version: 1,
                 created_by: actor,
@@ -812,7 +812,7 @@ fn simulate_case(
         if let Some(kind) = link {
             let to = &done[0];
             let row = LinkRow {
-                id: Uuid::new_v4().to_string(),
+                id: crate::db::new_id().to_string(),
                 from_request_id: simulated.record.id.to_string(),
                 to_request_id: to.record.id.to_string(),
                 kind: kind.as_str().to_string(),
@@ -1066,7 +1066,7 @@ fn simulate_request(
     );
     lifecycle.sent_time = sent_time;
     let mut record = MlaRequest {
-        id: Uuid::new_v4(),
+        id: crate::db::new_id(),
         reference,
         case_id: Uuid::nil(),
         case_reference: String::new(),
@@ -1324,7 +1324,7 @@ fn preserve(
     // Recorded with the request, just after it.
     let at = record.created_at.naive_utc() + Duration::minutes(2);
     let mut p = Preservation {
-        id: Uuid::new_v4(),
+        id: crate::db::new_id(),
         request_id: Some(record.id),
         case_id: None,
         holder: body.holder,

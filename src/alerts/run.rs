@@ -217,7 +217,7 @@ fn record(conn: &mut DbConnection, scan: &Scan) -> Result<RunSummary, Stop> {
         }
     }
     let started = now();
-    let run_id = Uuid::new_v4().to_string();
+    let run_id = crate::db::new_id().to_string();
     diesel::insert_into(alert_runs::table)
         .values((
             alert_runs::id.eq(&run_id),
@@ -366,7 +366,7 @@ fn new_digest(
     recipient: &str,
     started: chrono::NaiveDateTime,
 ) -> QueryResult<String> {
-    let id = Uuid::new_v4().to_string();
+    let id = crate::db::new_id().to_string();
     diesel::insert_into(alert_digests::table)
         .values((
             alert_digests::id.eq(&id),

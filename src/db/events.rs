@@ -228,7 +228,7 @@ impl EventRow {
     pub fn new(event: &NewEvent<'_>, seq: i32, recorded_at: NaiveDateTime) -> EventRow {
         let recorded_at = micros(recorded_at);
         EventRow {
-            id: Uuid::new_v4().to_string(),
+            id: crate::db::new_id().to_string(),
             request_id: event.request_id.to_string(),
             seq,
             kind: event.kind.as_str(),
@@ -614,7 +614,7 @@ impl CaseEventRow {
         prev_hash: &str,
     ) -> CaseEventRow {
         let mut row = CaseEventRow {
-            id: Uuid::new_v4().to_string(),
+            id: crate::db::new_id().to_string(),
             case_id: event.case_id.to_string(),
             seq,
             kind: event.kind.as_str(),

@@ -7,6 +7,7 @@
 //! the current schema.
 
 pub mod alert_state;
+pub mod bulk;
 pub mod calendar_feeds;
 pub mod cases;
 pub mod connect;
@@ -103,4 +104,12 @@ where
             format!("unreadable {column} `{text}`: {e}").into(),
         )
     })
+}
+
+/// A new record's id: a UUID that begins with the time it was made
+/// (version 7), so that each index on ids grows at its end, where a
+/// random id (version 4) lands on a page of its own in every one of them.
+/// At 100,000 imported requests that was a sixth of the import's time.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
 }

@@ -58,7 +58,7 @@ pub fn create(
     email: &str,
     role: Role,
 ) -> QueryResult<(User, String)> {
-    let id = Uuid::new_v4();
+    let id = crate::db::new_id();
     let token = new_token();
     let now = now();
     diesel::insert_into(users::table)

@@ -106,7 +106,7 @@ pub(crate) use vocabulary;
 
 /// What every vocabulary offers, for code that reads any of them the same
 /// way (a spreadsheet's cell by code or by label).
-pub trait Vocabulary: Copy + 'static {
+pub trait Vocabulary: Copy + Send + Sync + 'static {
     /// What this vocabulary is called in error messages.
     const LABEL: &'static str;
     /// Every value, in the order declared.

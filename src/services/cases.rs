@@ -61,7 +61,7 @@ impl Services {
                 conn.transaction(|conn| {
                     let now = crate::db::now().and_utc();
                     let case = Case {
-                        id: Uuid::new_v4(),
+                        id: crate::db::new_id(),
                         fields,
                         version: 1,
                         created_by: actor,
@@ -249,7 +249,7 @@ pub fn file_under(
     }
     let now = crate::db::now().and_utc();
     let case = Case {
-        id: Uuid::new_v4(),
+        id: crate::db::new_id(),
         fields: opened_by_request(
             reference.clone(),
             request.fields.title.clone(),

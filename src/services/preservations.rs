@@ -41,7 +41,7 @@ impl Services {
                         Owner::Case(id) => (None, Some(id)),
                     };
                     let p = Preservation {
-                        id: Uuid::new_v4(),
+                        id: crate::db::new_id(),
                         request_id,
                         case_id,
                         holder: body.holder.trim().to_string(),

@@ -267,7 +267,7 @@ impl Services {
                         )));
                     }
                     let row = LinkRow {
-                        id: Uuid::new_v4().to_string(),
+                        id: crate::db::new_id().to_string(),
                         from_request_id: id.to_string(),
                         to_request_id: link.to.to_string(),
                         kind: link.kind.as_str().to_string(),
@@ -537,7 +537,7 @@ pub(super) fn numbered_and_filed(
     };
     let now = crate::db::now().and_utc();
     let mut record = MlaRequest {
-        id: Uuid::new_v4(),
+        id: crate::db::new_id(),
         reference,
         case_id: Uuid::nil(),
         case_reference: String::new(),

@@ -514,43 +514,63 @@ pub fn word<V: Vocabulary>(cell: &Cell) -> Result<Option<V>, Unreadable> {
     }
 }
 
+/// Each value of `V` with its spellings folded: its code, its English
+/// label, its French label.
+type Spellings<V> = Vec<(V, [String; 3])>;
+
+/// The spellings of `V`, folded once per vocabulary: a register's every
+/// row names a few words, and folding each spelling anew for each made a
+/// tenth of an import's time.
+fn spellings<V: Vocabulary>() -> &'static Spellings<V> {
+    use std::any::{Any, TypeId};
+    type Folded = std::collections::HashMap<TypeId, &'static (dyn Any + Send + Sync)>;
+    static FOLDED: std::sync::LazyLock<std::sync::Mutex<Folded>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut folded = FOLDED.lock().unwrap_or_else(|e| e.into_inner());
+    let entry = *folded.entry(TypeId::of::<V>()).or_insert_with(|| {
+        let table: Spellings<V> = V::all()
+            .iter()
+            .map(|&v| {
+                let spelt = [
+                    fold(v.code()),
+                    fold(v.label_in(Language::En)),
+                    fold(v.label_in(Language::Fr)),
+                ];
+                (v, spelt)
+            })
+            .collect();
+        Box::leak(Box::new(table))
+    });
+    entry
+        .downcast_ref::<Spellings<V>>()
+        .expect("the table under V's TypeId is V's")
+}
+
 fn one_word<V: Vocabulary>(t: &str) -> Result<V, Unreadable> {
     let folded = &fold(t);
-    let spellings = |v: V| {
-        [
-            fold(v.code()),
-            fold(v.label_in(Language::En)),
-            fold(v.label_in(Language::Fr)),
-        ]
-    };
-    if let Some(v) = V::all()
-        .iter()
-        .copied()
-        .find(|v| spellings(*v).contains(folded))
-    {
-        return Ok(v);
+    let table = spellings::<V>();
+    if let Some((v, _)) = table.iter().find(|(_, spelt)| spelt.contains(folded)) {
+        return Ok(*v);
     }
     // The closest spelling, in the language it is written in; else a value
     // whose code or label starts with what was typed (`eio`).
     let languages = [Language::En, Language::En, Language::Fr];
-    let suggestion = V::all()
+    let suggestion = table
         .iter()
-        .copied()
-        .flat_map(|v| {
-            spellings(v)
-                .into_iter()
+        .flat_map(|(v, spelt)| {
+            spelt
+                .iter()
                 .zip(languages)
-                .map(move |(s, l)| (v, l, strsim::jaro_winkler(&s, folded)))
+                .map(move |(s, l)| (*v, l, strsim::jaro_winkler(s, folded)))
         })
         .filter(|(_, _, score)| *score >= 0.85)
         .max_by(|a, b| a.2.total_cmp(&b.2))
         .map(|(v, l, _)| (v, l))
         .or_else(|| {
-            V::all()
+            table
                 .iter()
-                .copied()
-                .find(|v| spellings(*v).iter().any(|s| s.starts_with(folded.as_str())))
-                .map(|v| (v, Language::En))
+                .find(|(_, spelt)| spelt.iter().any(|s| s.starts_with(folded.as_str())))
+                .map(|(v, _)| (*v, Language::En))
         })
         .map(|(v, l)| v.label_in(l).to_string());
     Err(Unreadable {

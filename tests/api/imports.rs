@@ -251,6 +251,13 @@ async fn a_real_run_is_all_or_nothing_unless_told_to_skip_invalid_rows_and_a_sec
             abandoned["case_id"], executed["case_id"],
             "both rows of PARQ-2025-1 are filed under one case"
         );
+        // The search indexes hold what the import wrote (on SQLite it
+        // indexes its requests and cases at its end: db::bulk).
+        let cases = app
+            .get("/api/v1/cases?q=PARQ-2025-1", &app.admin_token)
+            .await;
+        assert_eq!(cases.status, 200, "{cases:?}");
+        assert_eq!(cases.body["items"][0]["id"], executed["case_id"], "{file}");
         let draft = &app.list_all("q=IMP-006", 10).await[0];
         assert_eq!(draft["status"], "draft");
         let sent = &app.list_all("q=IMP-002", 10).await[0];

@@ -25,7 +25,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Datelike;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -266,7 +265,9 @@ impl Services {
         let mapping = options.mapping;
         self.db
             .write(move |conn| {
-                conn.transaction(|conn| write.run(conn, bytes, &mapping).map(|_| ()))
+                crate::db::bulk::transaction(conn, |conn| {
+                    write.run(conn, bytes, &mapping).map(|_| ())
+                })
             })
             .await?;
         report.written = true;
