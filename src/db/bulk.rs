@@ -67,10 +67,12 @@ where
         )?;
         Ok(out)
     });
-    let restored = conn.batch_execute(&format!(
+    // What was committed stays committed, whatever this says: a connection
+    // left with the bulk settings only holds more memory.
+    if let Err(e) = conn.batch_execute(&format!(
         "PRAGMA temp_store = DEFAULT; PRAGMA cache_size = {cache}"
-    ));
-    let out = done?;
-    restored?;
-    Ok(out)
+    )) {
+        log::warn!("the connection keeps a bulk write's settings: {e}");
+    }
+    done
 }
