@@ -82,9 +82,7 @@ pub fn run(settings: Settings, asked: Asked) -> anyhow::Result<()> {
     let shown = bar.clone();
     let progress = Arc::new(move |p: ImportProgress| {
         shown.set_message(if p.writing { "writing" } else { "checking" });
-        if let Some(total) = p.rows_total {
-            shown.set_length(total.max(p.rows_done) as u64);
-        }
+        shown.set_length(p.rows_total.max(p.rows_done) as u64);
         shown.set_position(p.rows_done as u64);
     });
     let name = file_name(&asked.file);

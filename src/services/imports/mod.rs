@@ -111,9 +111,9 @@ pub struct ImportOptions {
 pub struct ImportProgress {
     pub writing: bool,
     pub rows_done: usize,
-    /// The rows to go through, when known (a CSV's is estimated from its
-    /// lines).
-    pub rows_total: Option<usize>,
+    /// The rows to go through (a CSV's estimated from its lines, so the
+    /// rows done can pass it).
+    pub rows_total: usize,
 }
 
 /// Told of progress every few hundred rows.
@@ -315,7 +315,7 @@ impl Pass {
             header,
             rows,
         } = read(bytes, mapping.sheet.as_deref(), self.limits)?;
-        let total = Some(rows.len_hint());
+        let total = rows.len_hint();
         let mut report = ImportReport {
             file: self.name.clone(),
             format,
@@ -487,7 +487,7 @@ impl Pass {
             progress(ImportProgress {
                 writing: self.write,
                 rows_done: report.rows,
-                rows_total: Some(report.rows),
+                rows_total: report.rows,
             });
         }
         Ok((report, invalid_rows))

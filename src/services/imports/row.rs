@@ -166,32 +166,35 @@ pub(super) struct Target {
 /// The descriptive fields the row gives, as the API names them (a blank
 /// cell clears an optional field).
 pub(super) fn descriptive(row: &Row, trouble: &mut Trouble) -> Map<String, Value> {
-    let mut body = Map::new();
-    let text = |c: Column| json!(columns::text(row.cell(c)));
-    for (column, key) in [
-        (Column::Title, "title"),
-        (Column::RequestedAuthority, "requested_authority"),
-        (Column::LegalBasisDetail, "legal_basis_detail"),
-        (Column::CoordinatorEmail, "coordinator_email"),
-        (Column::ForeignReference, "foreign_reference"),
-        (Column::OutcomeNote, "outcome_note"),
-    ] {
-        if row.has(column) {
-            body.insert(key.into(), text(column));
-        }
-    }
-    body.retain(|key, value| !(key == "title" && value.is_null()));
-    let mut magistrate = Map::new();
-    for (column, key) in [
-        (Column::Magistrate, "name"),
-        (Column::Court, "court"),
-        (Column::MagistrateEmail, "email"),
-    ] {
-        if row.has(column) {
-            magistrate.insert(key.into(), text(column));
-        }
-    }
-    magistrate.retain(|key, value| !(key == "name" && value.is_null()));
+    // The text columns the row has, under their keys; a blank `required`
+    // one is left out rather than cleared.
+    let texts = |pairs: &[(Column, &str)], required: &str| -> Map<String, Value> {
+        pairs
+            .iter()
+            .filter(|(column, _)| row.has(*column))
+            .map(|&(column, key)| (key.to_string(), json!(columns::text(row.cell(column)))))
+            .filter(|(key, value)| !(key == required && value.is_null()))
+            .collect()
+    };
+    let mut body = texts(
+        &[
+            (Column::Title, "title"),
+            (Column::RequestedAuthority, "requested_authority"),
+            (Column::LegalBasisDetail, "legal_basis_detail"),
+            (Column::CoordinatorEmail, "coordinator_email"),
+            (Column::ForeignReference, "foreign_reference"),
+            (Column::OutcomeNote, "outcome_note"),
+        ],
+        "title",
+    );
+    let magistrate = texts(
+        &[
+            (Column::Magistrate, "name"),
+            (Column::Court, "court"),
+            (Column::MagistrateEmail, "email"),
+        ],
+        "name",
+    );
     if !magistrate.is_empty() {
         body.insert("issuing_magistrate".into(), Value::Object(magistrate));
     }
