@@ -72,8 +72,10 @@
 //!    times gives the same bytes (JSON, CSV, curves, both SVG charts), so
 //!    averaging gives back the noise with the count; the same requests
 //!    reached through another query (a year holding them all, the one
-//!    channel, an earlier release after they settled, one country alone,
-//!    the timeline's and the reason tables' totals) give the same values.
+//!    channel, one country alone, the timeline's and the reason tables'
+//!    totals) give the same values, and an earlier release after they
+//!    settled the same counts (a request still waiting is followed longer
+//!    in a later release: its life-table cells, hence estimates, differ).
 //! 8. **A sub-region less its countries** (`group=subregion`): six
 //!    sub-regions in four quarters, each with two countries always shown
 //!    and one of 3 requests; the area's `requests` less the two shown is
