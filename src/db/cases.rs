@@ -166,6 +166,25 @@ pub fn find_by_reference(conn: &mut DbConnection, reference: &str) -> Result<Opt
         .map_err(Into::into)
 }
 
+/// The case with this reference, its row lock taken (PostgreSQL; SQLite has
+/// one writer) and the row read back by the same statement, a no-op update.
+pub fn locked_by_reference(conn: &mut DbConnection, reference: &str) -> Result<Option<Case>> {
+    let lock = diesel::update(cases::table.filter(cases::case_reference.eq(reference)))
+        .set(cases::version.eq(cases::version));
+    // `as_returning` takes its backend from the connection: one per arm.
+    let row = match conn {
+        DbConnection::Postgresql(c) => lock
+            .returning(CaseRow::as_returning())
+            .get_result(c)
+            .optional()?,
+        DbConnection::Sqlite(c) => lock
+            .returning(CaseRow::as_returning())
+            .get_result(c)
+            .optional()?,
+    };
+    row.map(CaseRow::into_case).transpose().map_err(Into::into)
+}
+
 /// Inserts `case` and its `created` event (dated `effective_date`, with
 /// `note`), unless a case already has its reference: then nothing is
 /// written and `false` comes back. On PostgreSQL a concurrent insert of the
@@ -187,7 +206,7 @@ pub fn insert_unless_taken(
     if inserted == 0 {
         return Ok(false);
     }
-    events::append_case(
+    events::append_case_first(
         conn,
         NewCaseEvent {
             case_id: case.id,

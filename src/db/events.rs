@@ -665,6 +665,16 @@ pub fn append_case(conn: &mut DbConnection, event: NewCaseEvent<'_>) -> QueryRes
     Ok(())
 }
 
+/// Writes the first event of a case inserted earlier in the same
+/// transaction: chained from [`GENESIS`], with no chain to read back.
+pub fn append_case_first(conn: &mut DbConnection, event: NewCaseEvent<'_>) -> QueryResult<()> {
+    let row = CaseEventRow::new(&event, 1, now(), GENESIS);
+    diesel::insert_into(case_events::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
 type LoadedCaseEvent = (
     String,
     i32,

@@ -369,28 +369,25 @@ pub fn reserve_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
     })
 }
 
-/// The next free `MLA-YYYY-NNNNN`. The counter row is locked by the update, so
-/// concurrent creators on PostgreSQL get distinct numbers; a number someone
-/// already typed in by hand is skipped.
+/// The next free `MLA-YYYY-NNNNN`. One statement starts the year's counter
+/// or moves it on, and reads it back; the counter row stays locked until
+/// the transaction ends, so concurrent creators on PostgreSQL get distinct
+/// numbers. A number someone already typed in by hand is skipped.
 pub fn next_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
-    let seed = diesel::insert_into(reference_counters::table)
-        .values((
-            reference_counters::year.eq(year),
-            reference_counters::last.eq(0),
-        ))
-        .on_conflict_do_nothing();
-    match conn {
-        DbConnection::Postgresql(c) => seed.execute(c)?,
-        DbConnection::Sqlite(c) => seed.execute(c)?,
-    };
     loop {
-        diesel::update(reference_counters::table.find(year))
+        let advance = diesel::insert_into(reference_counters::table)
+            .values((
+                reference_counters::year.eq(year),
+                reference_counters::last.eq(1),
+            ))
+            .on_conflict(reference_counters::year)
+            .do_update()
             .set(reference_counters::last.eq(reference_counters::last + 1))
-            .execute(conn)?;
-        let number: i32 = reference_counters::table
-            .find(year)
-            .select(reference_counters::last)
-            .first(conn)?;
+            .returning(reference_counters::last);
+        let number: i32 = match conn {
+            DbConnection::Postgresql(c) => advance.get_result(c)?,
+            DbConnection::Sqlite(c) => advance.get_result(c)?,
+        };
         let reference = crate::domain::request::generated_reference(year, number.into());
         if !reference_taken(conn, &reference)? {
             return Ok(reference);

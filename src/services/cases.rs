@@ -243,9 +243,8 @@ pub fn file_under(
         .reference
         .clone()
         .expect("a case choice names an id or a reference");
-    if let Some(found) = store::find_by_reference(conn, &reference)? {
-        return locked(conn, found.id)?
-            .ok_or_else(|| Error::Conflict("the case was changed meanwhile; try again".into()));
+    if let Some(found) = store::locked_by_reference(conn, &reference)? {
+        return Ok(found);
     }
     let now = crate::db::now().and_utc();
     let case = Case {
@@ -270,9 +269,7 @@ pub fn file_under(
         return Ok(case);
     }
     // Opened meanwhile by another writer (PostgreSQL waited for it).
-    let found = store::find_by_reference(conn, &reference)?
-        .ok_or_else(|| Error::Conflict("the case was changed meanwhile; try again".into()))?;
-    locked(conn, found.id)?
+    store::locked_by_reference(conn, &reference)?
         .ok_or_else(|| Error::Conflict("the case was changed meanwhile; try again".into()))
 }
 
