@@ -658,19 +658,25 @@ pub fn append_case(conn: &mut DbConnection, event: NewCaseEvent<'_>) -> QueryRes
         .first(conn)
         .optional()?;
     let (seq, prev_hash) = last.map_or((1, GENESIS.to_string()), |(seq, hash)| (seq + 1, hash));
-    let row = CaseEventRow::new(&event, seq, now(), &prev_hash);
-    diesel::insert_into(case_events::table)
-        .values(row)
-        .execute(conn)?;
-    Ok(())
+    insert_case_event(conn, &event, seq, &prev_hash)
 }
 
 /// Writes the first event of a case inserted earlier in the same
 /// transaction: chained from [`GENESIS`], with no chain to read back.
 pub fn append_case_first(conn: &mut DbConnection, event: NewCaseEvent<'_>) -> QueryResult<()> {
-    let row = CaseEventRow::new(&event, 1, now(), GENESIS);
+    insert_case_event(conn, &event, 1, GENESIS)
+}
+
+/// Inserts `event` at position `seq` of its case's history, after the
+/// event whose hash is `prev_hash`.
+fn insert_case_event(
+    conn: &mut DbConnection,
+    event: &NewCaseEvent<'_>,
+    seq: i32,
+    prev_hash: &str,
+) -> QueryResult<()> {
     diesel::insert_into(case_events::table)
-        .values(row)
+        .values(CaseEventRow::new(event, seq, now(), prev_hash))
         .execute(conn)?;
     Ok(())
 }
