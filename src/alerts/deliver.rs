@@ -18,7 +18,7 @@ use crate::config::{AlertSettings, MailSettings};
 use crate::db::alert_state;
 use crate::db::error::Result;
 use crate::db::preservations::{self, Watcher};
-use crate::db::schema::{alert_digests as digests, alert_notifications as notes};
+use crate::db::schema::{alert_digests as digests, alert_notifications as notes, alert_runs};
 use crate::db::{DbConnection, requests, stored, users};
 use crate::domain::Today;
 use crate::domain::alert_rules::{Anchor, Candidate, Trigger};
@@ -80,6 +80,12 @@ fn claim(conn: &mut DbConnection, now: NaiveDateTime, lock: bool) -> QueryResult
     let due = digests::table
         .filter(digests::state.eq(DigestState::Pending.as_str()))
         .filter(digests::next_attempt_at.le(now))
+        // A run's digests are still being written until it has finished.
+        .filter(diesel::dsl::exists(
+            alert_runs::table
+                .filter(alert_runs::id.eq(digests::run_id))
+                .filter(alert_runs::finished_at.is_not_null()),
+        ))
         .order((digests::next_attempt_at, digests::id))
         .select((digests::id, digests::recipient, digests::attempts));
     match conn {

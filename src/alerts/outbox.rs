@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbConnection;
-use crate::db::schema::{alert_digests as digests, alert_notifications as notes, requests};
+use crate::db::schema::{
+    alert_digests as digests, alert_notifications as notes, alert_runs, requests,
+};
 
 /// How many notifications one listing returns at most, newest first.
 const LIMIT: i64 = 1000;
@@ -15,6 +17,9 @@ const LIMIT: i64 = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DigestState {
+    /// Its run is still recording: not sent before the run has finished.
+    /// Never stored: a pending digest of an unfinished run.
+    Assembling,
     /// Not sent yet: waiting for its first attempt, or for a retry.
     Pending,
     /// The mail server accepted it.
@@ -26,6 +31,7 @@ pub enum DigestState {
 impl DigestState {
     pub fn as_str(self) -> &'static str {
         match self {
+            DigestState::Assembling => "assembling",
             DigestState::Pending => "pending",
             DigestState::Sent => "sent",
             DigestState::Failed => "failed",
@@ -37,6 +43,7 @@ impl std::str::FromStr for DigestState {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "assembling" => Ok(DigestState::Assembling),
             "pending" => Ok(DigestState::Pending),
             "sent" => Ok(DigestState::Sent),
             "failed" => Ok(DigestState::Failed),
@@ -79,6 +86,7 @@ struct NotificationRow {
     last_error: Option<String>,
     created_at: NaiveDateTime,
     sent_at: Option<NaiveDateTime>,
+    run_finished_at: Option<NaiveDateTime>,
 }
 
 /// The newest notifications, of digests in `state` when given.
@@ -87,7 +95,7 @@ pub fn list(
     state: Option<DigestState>,
 ) -> QueryResult<Vec<NotificationView>> {
     let mut query = notes::table
-        .inner_join(digests::table)
+        .inner_join(digests::table.inner_join(alert_runs::table))
         .inner_join(requests::table)
         .select((
             notes::id,
@@ -103,13 +111,19 @@ pub fn list(
             digests::last_error,
             notes::created_at,
             digests::sent_at,
+            alert_runs::finished_at,
         ))
         .order((notes::created_at.desc(), notes::id))
         .limit(LIMIT)
         .into_boxed();
-    if let Some(state) = state {
-        query = query.filter(digests::state.eq(state.as_str()));
-    }
+    query = match state {
+        None => query,
+        Some(DigestState::Assembling) => query.filter(alert_runs::finished_at.is_null()),
+        Some(DigestState::Pending) => query
+            .filter(digests::state.eq(DigestState::Pending.as_str()))
+            .filter(alert_runs::finished_at.is_not_null()),
+        Some(state) => query.filter(digests::state.eq(state.as_str())),
+    };
     query
         .load::<NotificationRow>(conn)?
         .into_iter()
@@ -123,7 +137,10 @@ pub fn list(
                 episode: r.episode,
                 recipient: r.recipient,
                 digest_id: r.digest_id,
-                state: crate::db::stored("alert_digests.state", &r.state)?,
+                state: match r.run_finished_at {
+                    None => DigestState::Assembling,
+                    Some(_) => crate::db::stored("alert_digests.state", &r.state)?,
+                },
                 attempts: r.attempts,
                 last_error: r.last_error,
                 created_at: r.created_at.and_utc(),

@@ -1,6 +1,19 @@
 //! One alert run: scan, decide which breaches are new, and write them to the
-//! outbox — all in one transaction, so a crash leaves either the whole
-//! decision or none of it, and the delivery loop sends what was decided.
+//! outbox.
+//!
+//! A run is recorded chunk by chunk ([`begin`], [`record`] for each chunk of
+//! the scan, [`finish`]), each chunk in a transaction of its own, so that on
+//! SQLite a run over a large register never holds the single writer for
+//! longer than a chunk: a clerk's save waits for a chunk, not for the scan.
+//! Its digests are "assembling" — delivery does not see them — until
+//! [`finish`] releases them, so a digest never goes out half-written.
+//!
+//! A run that crashed stays unfinished; once it has been silent for longer
+//! than `alerts.run_lease_seconds`, the next run finishes it ([`begin`]):
+//! what it recorded was never sent, so it is sent then, once, and the breaches
+//! it had not reached are recorded by the run that found it. Nothing is sent
+//! twice: a notification is recorded once ever (its unique key), in one
+//! digest, and a run that was taken over can no longer add to its digests.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,7 +23,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::outbox::DigestState;
-use super::scan::{self, Scope, Stalled};
+use super::scan::Stalled;
 use crate::db::DbConnection;
 use crate::db::error::{Error, Result};
 use crate::db::now;
@@ -43,29 +56,9 @@ pub struct RunSummary {
     pub skipped_busy: bool,
 }
 
-/// The key of the PostgreSQL advisory lock that lets one scan run at a time
-/// across instances ("MLA\0" as an integer); the emergency scan has its
-/// own, so that a long morning scan never holds it up.
+/// The key of the PostgreSQL advisory lock under which runs begin ("MLA\0"
+/// as an integer), so that two instances never both find a kind free.
 const SCAN_LOCK: i64 = 0x4d4c_4100;
-const EMERGENCY_SCAN_LOCK: i64 = 0x4d4c_4101;
-
-/// What a run scans, and for what.
-pub struct Scan<'a> {
-    pub rules: &'a RuleSet,
-    pub lists: &'a BTreeMap<String, Vec<String>>,
-    /// The office's present.
-    pub at: Today,
-    /// `schedule`, `emergency`, `api`, `cli`: kept with the run.
-    pub origin: &'a str,
-    /// Only requests of priority `emergency` (the emergency scan).
-    pub emergencies_only: bool,
-}
-
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    locked: bool,
-}
 
 /// The addresses a breach of each stalled request goes to.
 pub fn plan(
@@ -105,10 +98,302 @@ pub fn plan(
     planned.into_iter().collect()
 }
 
-/// Why a run's transaction ends without committing.
+/// A run in progress: what its chunks need to record, and what it found.
+/// It is passed from chunk to chunk, each chunk on whichever connection the
+/// caller has, so a run holds no connection (and, on SQLite, not the
+/// single writer) between chunks.
+pub struct Run {
+    id: String,
+    started: chrono::NaiveDateTime,
+    dry_run: bool,
+    /// Each recipient's digest in this run, created the first time a chunk
+    /// names them (a dry run's are rolled back with each chunk).
+    digest_of: BTreeMap<String, String>,
+    /// The recipients that received at least one new notification.
+    notified: BTreeSet<String>,
+    summary: RunSummary,
+}
+
+impl Run {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// How a run is begun.
+pub struct Start<'a> {
+    /// The office's present.
+    pub at: Today,
+    /// `schedule`, `emergency`, `api`, `cli`: kept with the run.
+    pub origin: &'a str,
+    /// Only requests of priority `emergency` (the emergency scan).
+    pub emergencies_only: bool,
+    /// Computes and counts everything as for real, and keeps nothing.
+    pub dry_run: bool,
+    /// See [`crate::config::AlertSettings::run_lease_seconds`].
+    pub lease: chrono::Duration,
+}
+
+/// Why a chunk was refused.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the alert run {0} was finished by another run after `alerts.run_lease_seconds` without \
+     progress; what it recorded is sent, and the next run records the rest"
+)]
+pub struct TakenOver(pub String);
+
+impl From<TakenOver> for Error {
+    fn from(e: TakenOver) -> Error {
+        Error::Internal(e.into())
+    }
+}
+
+/// Begins a run: finishes the runs that crashed (unfinished, and silent
+/// for longer than the lease: their digests were never sent, so they are
+/// sent now, once), then records this one as started. `None` when a run of
+/// the same kind (the emergency scan, or any other) is still alive: it will
+/// record whatever this one would have, so this one does nothing. A dry run
+/// claims nothing and records nothing here.
+pub fn begin(conn: &mut DbConnection, start: &Start) -> Result<Option<Run>> {
+    let started = now();
+    let run = Run {
+        id: crate::db::new_id().to_string(),
+        started,
+        dry_run: start.dry_run,
+        digest_of: BTreeMap::new(),
+        notified: BTreeSet::new(),
+        summary: RunSummary {
+            as_of: Some(start.at.date),
+            dry_run: start.dry_run,
+            ..RunSummary::default()
+        },
+    };
+    if start.dry_run {
+        return Ok(Some(run));
+    }
+    conn.transaction(|conn| {
+        if let DbConnection::Postgresql(pg) = conn {
+            // Two instances begin one after the other, so only one of them
+            // finds the kind free.
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(SCAN_LOCK)
+                .execute(pg)?;
+        }
+        let crashed: Vec<String> = alert_runs::table
+            .filter(alert_runs::finished_at.is_null())
+            .filter(alert_runs::alive_at.lt(started - start.lease))
+            .select(alert_runs::id)
+            .load(conn)?;
+        for id in &crashed {
+            let digests = close(conn, id, started)?;
+            log::warn!(
+                "alert run {id} stopped without finishing; its {digests} digest(s) are released \
+                 for delivery"
+            );
+        }
+        let unfinished = alert_runs::table
+            .filter(alert_runs::finished_at.is_null())
+            .into_boxed();
+        let same_kind = if start.emergencies_only {
+            unfinished.filter(alert_runs::origin.eq(EMERGENCY_ORIGIN))
+        } else {
+            unfinished.filter(alert_runs::origin.ne(EMERGENCY_ORIGIN))
+        };
+        let alive: i64 = same_kind.count().get_result(conn)?;
+        if alive > 0 {
+            return Ok(None);
+        }
+        insert_run(conn, &run.id, start.at.date, start.origin, started)?;
+        Ok(Some(run))
+    })
+}
+
+/// The origin of the emergency scan's runs: a kind of its own, which runs
+/// beside the daily scan instead of waiting for it.
+const EMERGENCY_ORIGIN: &str = "emergency";
+
+fn insert_run(
+    conn: &mut DbConnection,
+    id: &str,
+    as_of: NaiveDate,
+    origin: &str,
+    started: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(alert_runs::table)
+        .values((
+            alert_runs::id.eq(id),
+            alert_runs::started_at.eq(started),
+            alert_runs::as_of.eq(as_of),
+            alert_runs::origin.eq(origin),
+            alert_runs::stalled.eq(0),
+            alert_runs::notifications_created.eq(0),
+            alert_runs::alive_at.eq(started),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Finishes run `id` if it is not finished yet: drops its digests that
+/// received nothing, and releases the others for delivery. Returns how many
+/// it released.
+fn close(conn: &mut DbConnection, id: &str, at: chrono::NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        alert_digests::table
+            .filter(alert_digests::run_id.eq(id))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                alert_notifications::table
+                    .filter(alert_notifications::digest_id.eq(alert_digests::id)),
+            ))),
+    )
+    .execute(conn)?;
+    diesel::update(
+        alert_runs::table
+            .find(id)
+            .filter(alert_runs::finished_at.is_null()),
+    )
+    .set(alert_runs::finished_at.eq(at))
+    .execute(conn)?;
+    alert_digests::table
+        .filter(alert_digests::run_id.eq(id))
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n as usize)
+}
+
+/// Records one chunk of the scan in a transaction of its own: the
+/// recipients' digests (created the first time a chunk names them) and the
+/// new notifications. A breach already notified in this episode (same
+/// request, rule, `status_since`/`needed_by` and recipient) is never
+/// recorded twice, whoever runs the scan and however often: the unique key
+/// decides, and the conflicting rows are skipped. A dry run's chunk is
+/// rolled back, so its counts are exactly what a real run would have done.
+/// Returns how many notifications went in.
+pub fn record(
+    conn: &mut DbConnection,
+    run: &mut Run,
+    chunk: Vec<Stalled>,
+    rules: &RuleSet,
+    lists: &BTreeMap<String, Vec<String>>,
+) -> Result<usize> {
+    let stalled = chunk.len();
+    let planned = plan(&chunk, rules, lists);
+    drop(chunk);
+    if planned.is_empty() && stalled == 0 {
+        return Ok(0);
+    }
+    let outcome = conn.transaction::<Vec<String>, Stop, _>(|conn| {
+        if run.dry_run {
+            let at = run.summary.as_of.unwrap_or(run.started.date());
+            insert_run(conn, &run.id, at, "dry run", run.started)?;
+        } else {
+            let alive = diesel::update(
+                alert_runs::table
+                    .find(&run.id)
+                    .filter(alert_runs::finished_at.is_null()),
+            )
+            .set((
+                alert_runs::alive_at.eq(now()),
+                alert_runs::stalled.eq(alert_runs::stalled + stalled as i32),
+            ))
+            .execute(conn)?;
+            if alive == 0 {
+                return Err(Stop::TakenOver);
+            }
+        }
+        for p in &planned {
+            if !run.digest_of.contains_key(&p.recipient) {
+                let id = new_digest(conn, &run.id, &p.recipient, run.started)?;
+                run.digest_of.insert(p.recipient.clone(), id);
+            }
+        }
+        let rows: Vec<NewNotification> = planned
+            .iter()
+            .map(|p| NewNotification {
+                digest_id: &run.digest_of[&p.recipient],
+                request_id: p.request_id.to_string(),
+                rule: p.rule.clone(),
+                level: i32::from(p.level),
+                episode: p.episode,
+                recipient: p.recipient.clone(),
+                overdue_days: p.overdue_days as i32,
+                created_at: run.started,
+            })
+            .collect();
+        let inserted = match conn {
+            DbConnection::Postgresql(c) => insert_unnested(c, &rows)?,
+            DbConnection::Sqlite(c) => insert_from_json(c, &rows, run.started)?,
+        };
+        if run.dry_run {
+            return Err(Stop::Rehearsed(inserted));
+        }
+        diesel::update(alert_runs::table.find(&run.id))
+            .set(
+                alert_runs::notifications_created
+                    .eq(alert_runs::notifications_created + inserted.len() as i32),
+            )
+            .execute(conn)?;
+        Ok(inserted)
+    });
+    let inserted = match outcome {
+        Ok(inserted) => inserted,
+        Err(Stop::Rehearsed(inserted)) => {
+            // Rolled back with the chunk: the next chunk creates its own.
+            run.digest_of.clear();
+            inserted
+        }
+        Err(Stop::TakenOver) => return Err(TakenOver(run.id.clone()).into()),
+        Err(Stop::Failed(e)) => return Err(e),
+    };
+    run.summary.stalled += stalled;
+    let count = inserted.len();
+    run.summary.notifications_created += count;
+    run.notified.extend(inserted);
+    Ok(count)
+}
+
+/// Ends a run: its digests that received something are released for
+/// delivery, the others dropped, in one transaction.
+pub fn finish(conn: &mut DbConnection, run: Run) -> Result<RunSummary> {
+    let digests_created = run.notified.len();
+    let summary = RunSummary {
+        digests_created,
+        ..run.summary
+    };
+    if run.dry_run {
+        return Ok(summary);
+    }
+    let closed = conn.transaction::<bool, Error, _>(|conn| {
+        let unfinished = alert_runs::table
+            .find(&run.id)
+            .filter(alert_runs::finished_at.is_null())
+            .count()
+            .get_result::<i64>(conn)?;
+        if unfinished == 0 {
+            return Ok(false);
+        }
+        close(conn, &run.id, now())?;
+        Ok(true)
+    })?;
+    if !closed {
+        return Err(TakenOver(run.id).into());
+    }
+    Ok(summary)
+}
+
+/// After a run failed part way: releases what it recorded, as the next run
+/// would once the lease is over. Best effort: when the database is what
+/// failed, the next run does it.
+pub fn release_after_failure(conn: &mut DbConnection, id: &str) -> Result<usize> {
+    Ok(conn.transaction(|conn| close(conn, id, now()))?)
+}
+
+/// Why a chunk's transaction ends without committing.
 enum Stop {
-    /// A dry run: everything was computed as for real, then rolled back.
-    Rehearsed(RunSummary),
+    /// A dry run: the chunk was recorded as for real (these recipients
+    /// were notified), then rolled back.
+    Rehearsed(Vec<String>),
+    /// Another run finished this one (see [`TakenOver`]).
+    TakenOver,
     Failed(Error),
 }
 
@@ -132,167 +417,25 @@ struct NewNotification<'a> {
     created_at: chrono::NaiveDateTime,
 }
 
-/// Scans and records the new notifications grouped into one digest per
-/// recipient. A breach already notified in this episode (same request, rule,
-/// `status_since`/`needed_by` and recipient) is never recorded twice, whoever
-/// runs the scan and however often: the unique key decides, in one
-/// transaction. A dry run does all of it and rolls back, so its counts are
-/// exactly what a real run would have done.
-pub fn run(conn: &mut DbConnection, scan: &Scan, dry_run: bool) -> Result<RunSummary> {
-    let widened = RunCache::widen(conn)?;
-    let outcome = widened.conn.transaction::<RunSummary, Stop, _>(|conn| {
-        let summary = record(conn, scan)?;
-        if dry_run {
-            return Err(Stop::Rehearsed(RunSummary {
-                dry_run: true,
-                ..summary
-            }));
-        }
-        Ok(summary)
-    });
-    match outcome {
-        Ok(summary) | Err(Stop::Rehearsed(summary)) => Ok(summary),
-        Err(Stop::Failed(e)) => Err(e),
-    }
-}
-
-/// SQLite keeps a transaction's pages in its page cache (2 MB by default)
-/// and spills to the WAL file once that is full; a run over a large backlog
-/// writes hundreds of thousands of rows, so it gets a larger cache for its
-/// duration, given back when it ends, however it ends.
-struct RunCache<'c> {
-    conn: &'c mut DbConnection,
-}
-
-/// Pages of SQLite cache, in KiB as `PRAGMA cache_size` takes negative values.
-const RUN_CACHE_KIB: i32 = 64 * 1024;
-const DEFAULT_CACHE_KIB: i32 = 2000;
-
-impl<'c> RunCache<'c> {
-    fn widen(conn: &'c mut DbConnection) -> QueryResult<RunCache<'c>> {
-        if let DbConnection::Sqlite(c) = conn {
-            diesel::sql_query(format!("PRAGMA cache_size = -{RUN_CACHE_KIB}")).execute(c)?;
-        }
-        Ok(RunCache { conn })
-    }
-}
-
-impl Drop for RunCache<'_> {
-    fn drop(&mut self) {
-        if let DbConnection::Sqlite(c) = self.conn {
-            let restored =
-                diesel::sql_query(format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}")).execute(c);
-            if let Err(e) = restored {
-                log::warn!("could not restore the SQLite cache size after an alert run: {e}");
-            }
-        }
-    }
-}
-
-/// The run's writes: the scan is read and recorded chunk by chunk, so memory
-/// is bounded by the chunk size rather than by the number of stalled
-/// requests. Each recipient's digest is created the first time a chunk names
-/// them; conflicting rows (already notified) are skipped by the database,
-/// and digests that received nothing new are dropped at the end.
-fn record(conn: &mut DbConnection, scan: &Scan) -> Result<RunSummary, Stop> {
-    let (rules, lists, today) = (scan.rules, scan.lists, scan.at.date);
-    let mut summary = RunSummary {
-        as_of: Some(today),
-        ..RunSummary::default()
-    };
-    if let DbConnection::Postgresql(pg) = conn {
-        let key = if scan.emergencies_only {
-            EMERGENCY_SCAN_LOCK
-        } else {
-            SCAN_LOCK
-        };
-        let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<diesel::sql_types::BigInt, _>(key)
-            .get_result(pg)?;
-        if !lock.locked {
-            return Ok(RunSummary {
-                skipped_busy: true,
-                ..summary
-            });
-        }
-    }
-    let started = now();
-    let run_id = crate::db::new_id().to_string();
-    diesel::insert_into(alert_runs::table)
-        .values((
-            alert_runs::id.eq(&run_id),
-            alert_runs::started_at.eq(started),
-            alert_runs::as_of.eq(today),
-            alert_runs::origin.eq(scan.origin),
-            alert_runs::stalled.eq(0),
-            alert_runs::notifications_created.eq(0),
-        ))
-        .execute(conn)?;
-    let mut digest_of: BTreeMap<String, String> = BTreeMap::new();
-    let scope = Scope {
-        emergencies_only: scan.emergencies_only,
-        ..Scope::default()
-    };
-    scan::for_each_chunk(conn, rules, scan.at, scope, |conn, chunk| {
-        summary.stalled += chunk.len();
-        let planned = plan(&chunk, rules, lists);
-        drop(chunk);
-        for p in &planned {
-            if !digest_of.contains_key(&p.recipient) {
-                let id = new_digest(conn, &run_id, &p.recipient, started)?;
-                digest_of.insert(p.recipient.clone(), id);
-            }
-        }
-        let rows: Vec<NewNotification> = planned
-            .into_iter()
-            .map(|p| NewNotification {
-                digest_id: &digest_of[&p.recipient],
-                request_id: p.request_id.to_string(),
-                rule: p.rule,
-                level: i32::from(p.level),
-                episode: p.episode,
-                recipient: p.recipient,
-                overdue_days: p.overdue_days as i32,
-                created_at: started,
-            })
-            .collect();
-        summary.notifications_created += match conn {
-            DbConnection::Postgresql(c) => insert_unnested(c, &rows)?,
-            DbConnection::Sqlite(c) => insert_from_json(c, &rows, started)?,
-        };
-        Ok::<_, Stop>(())
-    })?;
-    let empty = diesel::delete(
-        alert_digests::table
-            .filter(alert_digests::run_id.eq(&run_id))
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                alert_notifications::table
-                    .filter(alert_notifications::digest_id.eq(alert_digests::id)),
-            ))),
-    )
-    .execute(conn)?;
-    summary.digests_created = digest_of.len() - empty;
-    diesel::update(alert_runs::table.find(&run_id))
-        .set((
-            alert_runs::stalled.eq(summary.stalled as i32),
-            alert_runs::notifications_created.eq(summary.notifications_created as i32),
-        ))
-        .execute(conn)?;
-    Ok(summary)
+/// The recipient of a notification that went in.
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    recipient: String,
 }
 
 /// PostgreSQL: one statement per chunk, its rows bound as eight arrays.
 /// Parsing and planning a multi-row `VALUES` with thousands of parameters
 /// cost more than inserting the rows; `unnest` keeps the statement small
-/// and the same for every chunk. Returns the rows that went in (conflicts,
-/// breaches already notified, are skipped).
+/// and the same for every chunk. Returns the recipients of the rows that
+/// went in (conflicts, breaches already notified, are skipped).
 fn insert_unnested(
     conn: &mut diesel::PgConnection,
     rows: &[NewNotification],
-) -> QueryResult<usize> {
+) -> QueryResult<Vec<String>> {
     use diesel::sql_types::{Array, Date, Integer, Text, Timestamp};
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     fn column<'r, 'd, T>(
         rows: &'r [NewNotification<'d>],
@@ -305,7 +448,7 @@ fn insert_unnested(
          (digest_id, request_id, rule, level, episode, recipient, overdue_days, created_at) \
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[], $5::date[], \
                               $6::text[], $7::int4[], $8::timestamp[]) \
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING RETURNING recipient",
     )
     .bind::<Array<Text>, _>(column(rows, |r| r.digest_id))
     .bind::<Array<Text>, _>(column(rows, |r| r.request_id.as_str()))
@@ -315,7 +458,12 @@ fn insert_unnested(
     .bind::<Array<Text>, _>(column(rows, |r| r.recipient.as_str()))
     .bind::<Array<Integer>, _>(column(rows, |r| r.overdue_days))
     .bind::<Array<Timestamp>, _>(column(rows, |r| r.created_at))
-    .execute(conn)
+    .load::<Inserted>(conn)
+    .map(recipients)
+}
+
+fn recipients(rows: Vec<Inserted>) -> Vec<String> {
+    rows.into_iter().map(|r| r.recipient).collect()
 }
 
 /// SQLite: the chunk's rows as one JSON array, unpacked by `json_each` —
@@ -326,10 +474,10 @@ fn insert_from_json(
     conn: &mut diesel::SqliteConnection,
     rows: &[NewNotification],
     created_at: chrono::NaiveDateTime,
-) -> QueryResult<usize> {
+) -> QueryResult<Vec<String>> {
     use diesel::sql_types::{Text, Timestamp};
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let packed: Vec<_> = rows
         .iter()
@@ -352,11 +500,13 @@ fn insert_from_json(
          (digest_id, request_id, rule, level, episode, recipient, overdue_days, created_at) \
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
                 value ->> 6, ? \
-         FROM json_each(?)",
+         FROM json_each(?) \
+         RETURNING recipient",
     )
     .bind::<Timestamp, _>(created_at)
     .bind::<Text, _>(json)
-    .execute(conn)
+    .load::<Inserted>(conn)
+    .map(recipients)
 }
 
 /// A pending digest for `recipient` in this run; returns its id.

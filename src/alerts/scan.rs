@@ -211,124 +211,162 @@ impl Window {
     }
 }
 
-/// Walks every stalled request at `today` (the office's present) in chunks of at most [`CHUNK`]
-/// requests (status by status, oldest in status first — not by urgency),
-/// handing each chunk to `each` with the connection, so that a run can write
-/// between reads inside its transaction. Each chunk is one range of the
+/// A walk over every stalled request at `today` (the office's present) in
+/// chunks of at most [`CHUNK`] requests (status by status, oldest in status
+/// first — not by urgency). Each chunk is one range of the
 /// `(status, status_since, id)` index, so the walk reads every candidate
-/// once and sorts nothing, however large the register.
+/// once and sorts nothing, however large the register. It keeps its place
+/// between chunks, so each chunk may be read on a connection of its own
+/// and a run can commit what it found before reading on.
+pub struct Walk {
+    window: Option<Window>,
+    scope: Scope,
+    today: Today,
+    /// The status being walked, as an index into `window.statuses`.
+    status: usize,
+    /// The last request read in that status.
+    after: Option<(NaiveDate, String)>,
+}
+
+impl Walk {
+    pub fn new(rules: &RuleSet, today: Today, scope: Scope) -> Walk {
+        Walk {
+            window: Window::of(rules, today.date, scope),
+            scope,
+            today,
+            status: 0,
+            after: None,
+        }
+    }
+
+    /// The next chunk's stalled requests (possibly none: a chunk of
+    /// candidates may hold no breach), or `None` once the walk is over.
+    pub fn next_chunk(
+        &mut self,
+        conn: &mut DbConnection,
+        rules: &RuleSet,
+    ) -> QueryResult<Option<Vec<Stalled>>> {
+        let Some(window) = &self.window else {
+            return Ok(None);
+        };
+        let Some(status) = window.statuses.get(self.status).copied() else {
+            return Ok(None);
+        };
+        let today = self.today;
+        let mut query = requests::table
+            .inner_join(users::table)
+            .left_join(state::table)
+            .filter(requests::status.eq(status))
+            .select((
+                requests::id,
+                requests::reference,
+                requests::case_id,
+                requests::target_country,
+                requests::status,
+                requests::status_since,
+                (
+                    requests::sent_at,
+                    requests::sent_time,
+                    requests::received_at,
+                    requests::acknowledged_at,
+                    requests::recognised_at,
+                    requests::deadline_extended_to,
+                ),
+                requests::priority,
+                requests::legal_basis,
+                requests::needed_by,
+                requests::coordinator_email,
+                requests::issuing_magistrate,
+                users::email,
+                (
+                    state::snoozed_until.nullable(),
+                    state::snooze_reason.nullable(),
+                    state::last_follow_up_on.nullable(),
+                    state::last_follow_up_channel.nullable(),
+                ),
+            ))
+            .order((requests::status_since, requests::id))
+            .limit(CHUNK)
+            .into_boxed();
+        let could_stall = requests::status_since
+            .le(window.old_enough)
+            .or(requests::sent_at.le(window.sent_early_enough))
+            .or(requests::needed_by.le(window.deadline_within));
+        query = match window.expiring_by {
+            None => query.filter(could_stall),
+            Some(by) => query.filter(
+                could_stall.or(diesel::dsl::exists(
+                    preservations::table
+                        .filter(preservations::released_on.is_null())
+                        .filter(preservations::expires_on.le(by))
+                        .filter(
+                            preservations::request_id.eq(requests::id.nullable()).or(
+                                preservations::case_id
+                                    .eq(requests::case_id.nullable())
+                                    .and(preservations::country.eq(requests::target_country)),
+                            ),
+                        ),
+                )),
+            ),
+        };
+        if self.scope.emergencies_only {
+            query = query.filter(requests::priority.eq(Priority::Emergency.as_str()));
+        }
+        if let Some(country) = self.scope.country {
+            query = query.filter(requests::target_country.eq(country.as_str().to_string()));
+        }
+        if let Some((since, id)) = self.after.take() {
+            // The plain `>=` lets the database start the range there.
+            query = query
+                .filter(requests::status_since.ge(since))
+                .filter(requests::status_since.gt(since).or(requests::id.gt(id)));
+        }
+        let rows: Vec<ScanRow> = query.load(conn)?;
+        if (rows.len() as i64) < CHUNK {
+            self.status += 1;
+            self.after = None;
+        } else {
+            self.after = rows.last().map(|row| (row.status_since, row.id.clone()));
+        }
+        let mut due = match window.expiring_by {
+            None => HashMap::new(),
+            Some(by) => {
+                let watchers: Vec<Watcher> = rows
+                    .iter()
+                    .map(|r| Watcher {
+                        request_id: &r.id,
+                        case_id: &r.case_id,
+                        country: &r.country,
+                    })
+                    .collect();
+                preservations_store::due_for(conn, &watchers, by)?
+            }
+        };
+        let mut found = Vec::new();
+        for row in rows {
+            let preservations = due.remove(&row.id).unwrap_or_default();
+            if let Some(item) =
+                evaluate(row, rules, today, self.scope.include_snoozed, preservations)?
+            {
+                found.push(item);
+            }
+        }
+        Ok(Some(found))
+    }
+}
+
+/// Walks every stalled request at `today` ([`Walk`]) on one connection,
+/// handing each chunk to `each`.
 pub fn for_each_chunk<E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
     rules: &RuleSet,
     today: Today,
     scope: Scope,
-    mut each: impl FnMut(&mut DbConnection, Vec<Stalled>) -> Result<(), E>,
+    mut each: impl FnMut(Vec<Stalled>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let Some(window) = Window::of(rules, today.date, scope) else {
-        return Ok(());
-    };
-    for status in &window.statuses {
-        let mut after: Option<(NaiveDate, String)> = None;
-        loop {
-            let mut query = requests::table
-                .inner_join(users::table)
-                .left_join(state::table)
-                .filter(requests::status.eq(status))
-                .select((
-                    requests::id,
-                    requests::reference,
-                    requests::case_id,
-                    requests::target_country,
-                    requests::status,
-                    requests::status_since,
-                    (
-                        requests::sent_at,
-                        requests::sent_time,
-                        requests::received_at,
-                        requests::acknowledged_at,
-                        requests::recognised_at,
-                        requests::deadline_extended_to,
-                    ),
-                    requests::priority,
-                    requests::legal_basis,
-                    requests::needed_by,
-                    requests::coordinator_email,
-                    requests::issuing_magistrate,
-                    users::email,
-                    (
-                        state::snoozed_until.nullable(),
-                        state::snooze_reason.nullable(),
-                        state::last_follow_up_on.nullable(),
-                        state::last_follow_up_channel.nullable(),
-                    ),
-                ))
-                .order((requests::status_since, requests::id))
-                .limit(CHUNK)
-                .into_boxed();
-            let could_stall = requests::status_since
-                .le(window.old_enough)
-                .or(requests::sent_at.le(window.sent_early_enough))
-                .or(requests::needed_by.le(window.deadline_within));
-            query = match window.expiring_by {
-                None => query.filter(could_stall),
-                Some(by) => query.filter(
-                    could_stall.or(diesel::dsl::exists(
-                        preservations::table
-                            .filter(preservations::released_on.is_null())
-                            .filter(preservations::expires_on.le(by))
-                            .filter(
-                                preservations::request_id.eq(requests::id.nullable()).or(
-                                    preservations::case_id
-                                        .eq(requests::case_id.nullable())
-                                        .and(preservations::country.eq(requests::target_country)),
-                                ),
-                            ),
-                    )),
-                ),
-            };
-            if scope.emergencies_only {
-                query = query.filter(requests::priority.eq(Priority::Emergency.as_str()));
-            }
-            if let Some(country) = scope.country {
-                query = query.filter(requests::target_country.eq(country.as_str().to_string()));
-            }
-            if let Some((since, id)) = after.take() {
-                // The plain `>=` lets the database start the range there.
-                query = query
-                    .filter(requests::status_since.ge(since))
-                    .filter(requests::status_since.gt(since).or(requests::id.gt(id)));
-            }
-            let rows: Vec<ScanRow> = query.load(conn)?;
-            let complete = (rows.len() as i64) < CHUNK;
-            after = rows.last().map(|row| (row.status_since, row.id.clone()));
-            let mut due = match window.expiring_by {
-                None => HashMap::new(),
-                Some(by) => {
-                    let watchers: Vec<Watcher> = rows
-                        .iter()
-                        .map(|r| Watcher {
-                            request_id: &r.id,
-                            case_id: &r.case_id,
-                            country: &r.country,
-                        })
-                        .collect();
-                    preservations_store::due_for(conn, &watchers, by)?
-                }
-            };
-            let mut found = Vec::new();
-            for row in rows {
-                let preservations = due.remove(&row.id).unwrap_or_default();
-                if let Some(item) =
-                    evaluate(row, rules, today, scope.include_snoozed, preservations)?
-                {
-                    found.push(item);
-                }
-            }
-            each(conn, found)?;
-            if complete {
-                break;
-            }
-        }
+    let mut walk = Walk::new(rules, today, scope);
+    while let Some(chunk) = walk.next_chunk(conn, rules)? {
+        each(chunk)?;
     }
     Ok(())
 }
@@ -431,7 +469,7 @@ pub fn most_urgent(
 ) -> QueryResult<(usize, Vec<Stalled>)> {
     let mut total = 0;
     let mut kept: Vec<Stalled> = Vec::new();
-    for_each_chunk(conn, rules, today, scope, |_, chunk| {
+    for_each_chunk(conn, rules, today, scope, |chunk| {
         for item in chunk.into_iter().filter(|s| s.level() >= min_level) {
             total += 1;
             kept.push(item);

@@ -169,6 +169,10 @@ pub struct AlertSettings {
     pub delivery_interval_seconds: u64,
     pub retry_base_seconds: u64,
     pub max_attempts: u32,
+    /// How long an unfinished alert run that has recorded nothing is still
+    /// believed to be running: past it, the run crashed, and the next run
+    /// finishes it (src/alerts/run.rs).
+    pub run_lease_seconds: u64,
     /// Named address lists rules can notify (`list:NAME`).
     pub lists: BTreeMap<String, Vec<String>>,
     /// The checked rules, in configuration order.
@@ -480,6 +484,11 @@ fn check_alerts(raw: raw::Alerts) -> anyhow::Result<AlertSettings> {
             1..=86_400,
         )?,
         max_attempts: in_range("alerts.max_attempts", raw.max_attempts, 1..=30)?,
+        run_lease_seconds: in_range(
+            "alerts.run_lease_seconds",
+            raw.run_lease_seconds,
+            1..=86_400,
+        )?,
         lists: raw.lists,
         rules,
     })

@@ -85,6 +85,7 @@ pub struct Alerts {
     pub delivery_interval_seconds: u64,
     pub retry_base_seconds: u64,
     pub max_attempts: u32,
+    pub run_lease_seconds: u64,
     #[serde(default)]
     pub lists: BTreeMap<String, Vec<String>>,
     #[serde(default)]

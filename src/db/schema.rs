@@ -273,6 +273,8 @@ diesel::table! {
         origin -> Text,
         stalled -> Integer,
         notifications_created -> Integer,
+        finished_at -> Nullable<Timestamp>,
+        alive_at -> Timestamp,
     }
 }
 

@@ -19,14 +19,14 @@ use super::requests::lock_existing;
 use super::{Error, Result, Services};
 use crate::alerts::deliver::{Delivery, deliver_due};
 use crate::alerts::outbox::{self, NotificationView};
-use crate::alerts::run::{RunSummary, Scan, run};
-use crate::alerts::scan::{self, Scope, Stalled};
+use crate::alerts::run::{self, Run, RunSummary, Start};
+use crate::alerts::scan::{self, Scope, Stalled, Walk};
 use crate::db::alert_state::{self, FollowUp};
 use crate::db::events::{Event, EventKind};
 use crate::db::{now, requests};
 use crate::domain::alert_rules::Rule;
 use crate::domain::request::{Change, Changes};
-use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, check_date};
+use crate::domain::{CountryCode, FieldErrors, FollowUpChannel, Today, check_date};
 
 /// We chased the requested state.
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -165,27 +165,93 @@ impl Services {
         Ok(summary)
     }
 
-    /// Scans and records the new notifications (on the writer: the
-    /// decision is one write transaction); a dry run records nothing. Sends
-    /// nothing: the digests wait in the outbox for a delivery loop — the
-    /// next step of the schedule, or, for `mla-tracker alerts run` beside a
-    /// `serve` that holds the SQLite database, that service's loop (SQLite
-    /// serialises the two processes' writes).
+    /// Scans and records the new notifications; a dry run records nothing.
+    /// Each chunk of the scan is read on a reading connection and recorded
+    /// on the writer in a transaction of its own ([`crate::alerts::run`]),
+    /// so a clerk's save waits at most for one chunk. Sends nothing: the
+    /// digests wait in the outbox for a delivery loop — the next step of
+    /// the schedule, or, for `mla-tracker alerts run` beside a `serve` that
+    /// holds the SQLite database, that service's loop.
     pub async fn scan(self: &Arc<Self>, origin: RunOrigin, dry_run: bool) -> Result<RunSummary> {
-        let today = self.today();
-        let services = self.clone();
+        let at = self.today();
+        let emergencies_only = origin == RunOrigin::Emergency;
+        let start = Start {
+            at,
+            origin: origin.as_str(),
+            emergencies_only,
+            dry_run,
+            lease: chrono::Duration::seconds(self.settings.alerts.run_lease_seconds as i64),
+        };
+        let begun = self
+            .db
+            .write(move |conn| Ok::<_, Error>(run::begin(conn, &start)?))
+            .await?;
+        let Some(run) = begun else {
+            return Ok(RunSummary {
+                as_of: Some(at.date),
+                skipped_busy: true,
+                ..RunSummary::default()
+            });
+        };
+        let id = run.id().to_string();
+        let scope = Scope {
+            emergencies_only,
+            ..Scope::default()
+        };
+        match self.record_scan(run, at, scope).await {
+            Ok(summary) => Ok(summary),
+            Err(e) if dry_run => Err(e),
+            Err(e) => {
+                let released = self
+                    .db
+                    .write(move |conn| Ok::<_, Error>(run::release_after_failure(conn, &id)?))
+                    .await;
+                if let Err(release) = released {
+                    log::warn!("a failed alert run left for the next run to finish: {release}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Walks the scan chunk by chunk, recording each, then finishes the run.
+    async fn record_scan(
+        self: &Arc<Self>,
+        mut run: Run,
+        at: Today,
+        scope: Scope,
+    ) -> Result<RunSummary> {
+        let mut walk = Walk::new(&self.settings.alerts.rules, at, scope);
+        loop {
+            let services = self.clone();
+            let (walked, chunk) = self
+                .db
+                .read(move |conn| {
+                    let chunk = walk.next_chunk(conn, &services.settings.alerts.rules)?;
+                    Ok::<_, Error>((walk, chunk))
+                })
+                .await?;
+            walk = walked;
+            let Some(chunk) = chunk else {
+                break;
+            };
+            let services = self.clone();
+            let recorded;
+            (run, recorded) = self
+                .db
+                .write(move |conn| {
+                    let alerts = &services.settings.alerts;
+                    let recorded =
+                        run::record(conn, &mut run, chunk, &alerts.rules, &alerts.lists)?;
+                    Ok::<_, Error>((run, recorded))
+                })
+                .await?;
+            if recorded > 0 {
+                test_pause().await;
+            }
+        }
         self.db
-            .write(move |conn| {
-                let alerts = &services.settings.alerts;
-                let scan = Scan {
-                    rules: &alerts.rules,
-                    lists: &alerts.lists,
-                    at: today,
-                    origin: origin.as_str(),
-                    emergencies_only: origin == RunOrigin::Emergency,
-                };
-                Ok(run(conn, &scan, dry_run)?)
-            })
+            .write(move |conn| Ok::<_, Error>(run::finish(conn, run)?))
             .await
     }
 
@@ -354,6 +420,25 @@ impl Services {
                 })
             })
             .await
+    }
+}
+
+/// A seam for the test that a save goes through while a run is under way
+/// (tests/api/alert_steps.rs); compiled into debug builds only. With
+/// `MLA_TEST_ALERT_RUN_PAUSE` naming a folder, a run stops after each chunk
+/// in which it recorded a notification: it creates `paused` there and waits
+/// until `resume` exists.
+async fn test_pause() {
+    #[cfg(debug_assertions)]
+    if let Some(folder) = std::env::var_os("MLA_TEST_ALERT_RUN_PAUSE") {
+        let folder = std::path::PathBuf::from(folder);
+        if let Err(e) = std::fs::write(folder.join("paused"), b"") {
+            log::warn!("MLA_TEST_ALERT_RUN_PAUSE: {e}");
+            return;
+        }
+        while !folder.join("resume").exists() {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 
 mod alert_clocks;
 mod alert_runs;
+mod alert_steps;
 mod alerts;
 mod audit;
 mod backup;
