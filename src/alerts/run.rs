@@ -168,6 +168,7 @@ pub fn begin(conn: &mut DbConnection, start: &Start) -> Result<Option<Run>> {
             ..RunSummary::default()
         },
     };
+    widen_cache(conn, RUN_CACHE_KIB)?;
     if start.dry_run {
         return Ok(Some(run));
     }
@@ -260,24 +261,26 @@ fn close(conn: &mut DbConnection, id: &str, at: chrono::NaiveDateTime) -> QueryR
         .map(|n| n as usize)
 }
 
-/// Records one chunk of the scan in a transaction of its own: the
-/// recipients' digests (created the first time a chunk names them) and the
+/// The most notifications one transaction of a run records: a chunk of the
+/// scan plans thousands (over 10,000 per 5,000 requests for a first run over
+/// a backlog), and on SQLite every other write waits while one is recorded.
+pub const SLICE: usize = 500;
+
+/// Records a slice of at most [`SLICE`] planned notifications in a
+/// transaction of its own, counting `stalled` more stalled requests: the
+/// recipients' digests (created the first time a slice names them) and the
 /// new notifications. A breach already notified in this episode (same
 /// request, rule, `status_since`/`needed_by` and recipient) is never
 /// recorded twice, whoever runs the scan and however often: the unique key
-/// decides, and the conflicting rows are skipped. A dry run's chunk is
+/// decides, and the conflicting rows are skipped. A dry run's slice is
 /// rolled back, so its counts are exactly what a real run would have done.
 /// Returns how many notifications went in.
 pub fn record(
     conn: &mut DbConnection,
     run: &mut Run,
-    chunk: Vec<Stalled>,
-    rules: &RuleSet,
-    lists: &BTreeMap<String, Vec<String>>,
+    stalled: usize,
+    planned: &[Planned],
 ) -> Result<usize> {
-    let stalled = chunk.len();
-    let planned = plan(&chunk, rules, lists);
-    drop(chunk);
     if planned.is_empty() && stalled == 0 {
         return Ok(0);
     }
@@ -300,7 +303,7 @@ pub fn record(
                 return Err(Stop::TakenOver);
             }
         }
-        for p in &planned {
+        for p in planned {
             if !run.digest_of.contains_key(&p.recipient) {
                 let id = new_digest(conn, &run.id, &p.recipient, run.started)?;
                 run.digest_of.insert(p.recipient.clone(), id);
@@ -354,6 +357,7 @@ pub fn record(
 /// Ends a run: its digests that received something are released for
 /// delivery, the others dropped, in one transaction.
 pub fn finish(conn: &mut DbConnection, run: Run) -> Result<RunSummary> {
+    widen_cache(conn, DEFAULT_CACHE_KIB)?;
     let digests_created = run.notified.len();
     let summary = RunSummary {
         digests_created,
@@ -381,11 +385,29 @@ pub fn finish(conn: &mut DbConnection, run: Run) -> Result<RunSummary> {
 }
 
 /// After a run failed part way: releases what it recorded, as the next run
-/// would once the lease is over. Best effort: when the database is what
-/// failed, the next run does it.
+/// would once the lease is over (a dry run recorded nothing), and gives the
+/// writer its cache back. Best effort: when the database is what failed,
+/// the next run does it.
 pub fn release_after_failure(conn: &mut DbConnection, id: &str) -> Result<usize> {
+    widen_cache(conn, DEFAULT_CACHE_KIB)?;
     Ok(conn.transaction(|conn| close(conn, id, now()))?)
 }
+
+/// SQLite keeps the pages a connection reads and writes in its cache (2 MB
+/// by default); a run over a large backlog inserts into the outbox's
+/// indexes all over, and with the default cache every slice would read most
+/// of its pages back from the file. The writer gets a larger cache while a
+/// run is under way ([`begin`] to [`finish`]).
+fn widen_cache(conn: &mut DbConnection, kib: i32) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::sql_query(format!("PRAGMA cache_size = -{kib}")).execute(c)?;
+    }
+    Ok(())
+}
+
+/// The writer's SQLite cache during a run, and the default, in KiB.
+const RUN_CACHE_KIB: i32 = 64 * 1024;
+const DEFAULT_CACHE_KIB: i32 = 2000;
 
 /// Why a chunk's transaction ends without committing.
 enum Stop {

@@ -294,19 +294,27 @@ impl Walk {
             .or(requests::needed_by.le(window.deadline_within));
         query = match window.expiring_by {
             None => query.filter(could_stall),
+            // Two subqueries, each spelling out the condition of its partial
+            // index: one subquery with an `OR` cannot use either, and walks
+            // every unreleased preservation by expiry for each request (over
+            // a minute a status at 1,000,000 requests; under a second so).
             Some(by) => query.filter(
-                could_stall.or(diesel::dsl::exists(
-                    preservations::table
-                        .filter(preservations::released_on.is_null())
-                        .filter(preservations::expires_on.le(by))
-                        .filter(
-                            preservations::request_id.eq(requests::id.nullable()).or(
-                                preservations::case_id
-                                    .eq(requests::case_id.nullable())
-                                    .and(preservations::country.eq(requests::target_country)),
-                            ),
-                        ),
-                )),
+                could_stall
+                    .or(diesel::dsl::exists(
+                        preservations::table
+                            .filter(preservations::released_on.is_null())
+                            .filter(preservations::request_id.is_not_null())
+                            .filter(preservations::request_id.eq(requests::id.nullable()))
+                            .filter(preservations::expires_on.le(by)),
+                    ))
+                    .or(diesel::dsl::exists(
+                        preservations::table
+                            .filter(preservations::released_on.is_null())
+                            .filter(preservations::case_id.is_not_null())
+                            .filter(preservations::case_id.eq(requests::case_id.nullable()))
+                            .filter(preservations::country.eq(requests::target_country))
+                            .filter(preservations::expires_on.le(by)),
+                    )),
             ),
         };
         if self.scope.emergencies_only {

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use diesel::RunQueryDsl;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 
 use super::connect::Manager;
@@ -92,6 +93,74 @@ impl ManageConnection for Manager {
 }
 
 pub type Pool = r2d2::Pool<Manager>;
+
+/// The SQLite page cache of a [`Db::snapshot`], in KiB (`PRAGMA cache_size`
+/// takes it negated); given back when the snapshot ends.
+const SNAPSHOT_CACHE_KIB: i32 = 64 * 1024;
+/// SQLite's default page cache, in KiB.
+const DEFAULT_CACHE_KIB: i32 = 2000;
+
+/// A connection in one read transaction ([`Db::snapshot`]); the transaction
+/// ends, and the connection goes back to its pool, when it is dropped.
+pub struct Snapshot {
+    conn: Option<r2d2::PooledConnection<Manager>>,
+}
+
+impl Snapshot {
+    /// Runs `job` on the snapshot's connection off the async workers.
+    pub async fn read<T, E, F>(&mut self, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Failure + Send + 'static,
+    {
+        let Some(mut conn) = self.conn.take() else {
+            return Err(E::from(Error::Internal(anyhow::anyhow!(
+                "a snapshot read after one that failed"
+            ))));
+        };
+        let outcome = actix_web::web::block(move || {
+            let mut result = job(&mut conn);
+            if let Err(e) = &mut result
+                && e.storage_error().is_some_and(|e| e.is_connection_outage())
+            {
+                conn.broken = true;
+            }
+            (conn, result)
+        })
+        .await;
+        match outcome {
+            Ok((conn, result)) => {
+                self.conn = Some(conn);
+                result
+            }
+            Err(e) => Err(E::from(Error::Internal(anyhow::anyhow!(
+                "blocking task failed: {e}"
+            )))),
+        }
+    }
+}
+
+impl Drop for Snapshot {
+    /// Ends the read transaction before the connection goes back to its
+    /// pool (one statement: nothing was written); a connection where that
+    /// fails is dropped instead.
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let ended = match &mut conn.conn {
+            DbConnection::Sqlite(c) => diesel::sql_query("COMMIT").execute(c).and_then(|_| {
+                diesel::sql_query(format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}")).execute(c)
+            }),
+            DbConnection::Postgresql(c) => diesel::sql_query("COMMIT").execute(c),
+        };
+        if let Err(e) = ended {
+            log::warn!("could not end a snapshot's read transaction: {e}");
+            conn.broken = true;
+        }
+    }
+}
 
 /// The pools and the backend they talk to; cheap to clone.
 #[derive(Clone)]
@@ -191,6 +260,39 @@ impl Db {
         E: Failure + Send + 'static,
     {
         self.run_blocking(&self.background, job).await
+    }
+
+    /// A reading connection kept for a long walk over the register (an
+    /// alert run's), in one read transaction: every chunk read sees the
+    /// same snapshot, whatever is written meanwhile, and on SQLite the
+    /// connection's page cache is widened to [`SNAPSHOT_CACHE_KIB`] and
+    /// stays warm between chunks (another connection's commit empties a
+    /// SQLite connection's cache at its next read transaction, so a walk
+    /// reading each chunk in a transaction of its own would read its pages
+    /// from the file again and again).
+    pub async fn snapshot(&self) -> Result<Snapshot, Error> {
+        let pool = self.reads.clone();
+        let conn = actix_web::web::block(move || -> Result<_, Error> {
+            let mut conn = pool.get()?;
+            let begin = match &mut conn.conn {
+                DbConnection::Sqlite(c) => {
+                    diesel::sql_query(format!("PRAGMA cache_size = -{SNAPSHOT_CACHE_KIB}"))
+                        .execute(c)?;
+                    diesel::sql_query("BEGIN").execute(c)
+                }
+                DbConnection::Postgresql(c) => {
+                    diesel::sql_query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(c)
+                }
+            };
+            if let Err(e) = begin {
+                conn.broken = true;
+                return Err(e.into());
+            }
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
+        Ok(Snapshot { conn: Some(conn) })
     }
 
     /// A pooled connection for work outside the async runtime (start-up).

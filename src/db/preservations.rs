@@ -349,16 +349,25 @@ pub fn due_for(
     }
     let request_ids: Vec<&str> = watchers.iter().map(|w| w.request_id).collect();
     let case_ids: Vec<&str> = watchers.iter().map(|w| w.case_id).collect();
-    let rows: Vec<PreservationRow> = preservations::table
-        .filter(preservations::released_on.is_null())
-        .filter(preservations::expires_on.le(by))
-        .filter(
-            preservations::request_id
-                .eq_any(&request_ids)
-                .or(preservations::case_id.eq_any(&case_ids)),
-        )
-        .select(PreservationRow::as_select())
+    // One query for each partial index (a preservation is a request's or a
+    // case's, never both): with an `OR`, the database would walk every
+    // unreleased preservation by expiry instead.
+    let unreleased = || {
+        preservations::table
+            .filter(preservations::released_on.is_null())
+            .filter(preservations::expires_on.le(by))
+            .select(PreservationRow::as_select())
+    };
+    let mut rows: Vec<PreservationRow> = unreleased()
+        .filter(preservations::request_id.is_not_null())
+        .filter(preservations::request_id.eq_any(&request_ids))
         .load(conn)?;
+    rows.extend(
+        unreleased()
+            .filter(preservations::case_id.is_not_null())
+            .filter(preservations::case_id.eq_any(&case_ids))
+            .load::<PreservationRow>(conn)?,
+    );
     let by_request: HashMap<&str, &Watcher> = watchers.iter().map(|w| (w.request_id, w)).collect();
     let mut by_case: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
     for w in watchers {

@@ -166,8 +166,9 @@ impl Services {
     }
 
     /// Scans and records the new notifications; a dry run records nothing.
-    /// Each chunk of the scan is read on a reading connection and recorded
-    /// on the writer in a transaction of its own ([`crate::alerts::run`]),
+    /// The scan is read from one snapshot of the register ([`crate::db::pool::Db::snapshot`]),
+    /// chunk by chunk, and each chunk is recorded on the writer in a
+    /// transaction of its own ([`crate::alerts::run`]),
     /// so a clerk's save waits at most for one chunk. Sends nothing: the
     /// digests wait in the outbox for a delivery loop — the next step of
     /// the schedule, or, for `mla-tracker alerts run` beside a `serve` that
@@ -200,7 +201,6 @@ impl Services {
         };
         match self.record_scan(run, at, scope).await {
             Ok(summary) => Ok(summary),
-            Err(e) if dry_run => Err(e),
             Err(e) => {
                 let released = self
                     .db
@@ -222,32 +222,45 @@ impl Services {
         scope: Scope,
     ) -> Result<RunSummary> {
         let mut walk = Walk::new(&self.settings.alerts.rules, at, scope);
+        let mut snapshot = self.db.snapshot().await?;
         loop {
             let services = self.clone();
-            let (walked, chunk) = self
-                .db
+            let (walked, chunk) = snapshot
                 .read(move |conn| {
-                    let chunk = walk.next_chunk(conn, &services.settings.alerts.rules)?;
+                    let alerts = &services.settings.alerts;
+                    let chunk = walk.next_chunk(conn, &alerts.rules)?.map(|stalled| {
+                        (
+                            stalled.len(),
+                            run::plan(&stalled, &alerts.rules, &alerts.lists),
+                        )
+                    });
                     Ok::<_, Error>((walk, chunk))
                 })
                 .await?;
             walk = walked;
-            let Some(chunk) = chunk else {
+            let Some((mut stalled, mut planned)) = chunk else {
                 break;
             };
-            let services = self.clone();
-            let recorded;
-            (run, recorded) = self
-                .db
-                .write(move |conn| {
-                    let alerts = &services.settings.alerts;
-                    let recorded =
-                        run::record(conn, &mut run, chunk, &alerts.rules, &alerts.lists)?;
-                    Ok::<_, Error>((run, recorded))
-                })
-                .await?;
-            if recorded > 0 {
-                test_pause().await;
+            // Recorded a slice at a time, each slice a write of its own, so
+            // other writes take turns with the run's.
+            loop {
+                let rest = planned.split_off(planned.len().min(run::SLICE));
+                let slice = std::mem::replace(&mut planned, rest);
+                let recorded;
+                (run, recorded) = self
+                    .db
+                    .write(move |conn| {
+                        let recorded = run::record(conn, &mut run, stalled, &slice)?;
+                        Ok::<_, Error>((run, recorded))
+                    })
+                    .await?;
+                stalled = 0;
+                if recorded > 0 {
+                    test_pause().await;
+                }
+                if planned.is_empty() {
+                    break;
+                }
             }
         }
         self.db
@@ -425,7 +438,7 @@ impl Services {
 
 /// A seam for the test that a save goes through while a run is under way
 /// (tests/api/alert_steps.rs); compiled into debug builds only. With
-/// `MLA_TEST_ALERT_RUN_PAUSE` naming a folder, a run stops after each chunk
+/// `MLA_TEST_ALERT_RUN_PAUSE` naming a folder, a run stops after each write
 /// in which it recorded a notification: it creates `paused` there and waits
 /// until `resume` exists.
 async fn test_pause() {
