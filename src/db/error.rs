@@ -94,6 +94,24 @@ impl From<diesel::r2d2::PoolError> for Error {
     }
 }
 
+impl Error {
+    /// The same failure again, for another caller: the writes of a group
+    /// commit ([`super::group`]) share one outcome.
+    pub fn again(&self) -> Error {
+        let cause = match std::error::Error::source(self) {
+            Some(source) => anyhow::anyhow!("{source}"),
+            None => anyhow::anyhow!("{self}"),
+        };
+        match self {
+            Error::NotFound => Error::NotFound,
+            Error::UniqueViolation(message) => Error::UniqueViolation(message.clone()),
+            Error::Unavailable(_) => Error::Unavailable(cause),
+            Error::Storage(fault, _) => Error::Storage(*fault, cause),
+            Error::Internal(_) => Error::Internal(cause),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Error {
         use diesel::result::{DatabaseErrorKind as Kind, Error as Diesel};

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod connect;
 pub mod error;
 pub mod events;
+mod group;
 pub mod instance;
 pub mod invitations;
 pub mod links;

@@ -23,6 +23,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 
 use super::connect::Manager;
 use super::error::{Error, Failure, StorageFault};
+use super::group::{self, Group};
 use super::open::{Open, OpenError, connect_once, not_writable, place};
 use super::{Backend, DbConnection, sqlite_path};
 use crate::config::DatabaseSettings;
@@ -162,6 +163,30 @@ impl Drop for Snapshot {
     }
 }
 
+/// Starts a leader of the grouped writes on the blocking pool: it waits for
+/// the writer, runs one group, and hands the lead to a new leader if more
+/// writes queued meanwhile. Started now and run to its end whether or not
+/// the caller that started it still waits: the others' answers depend on it.
+fn lead(pool: Pool, group: Arc<Group>, outages: Arc<AtomicU64>) {
+    drop(actix_web::web::block(move || match pool.get() {
+        Ok(mut conn) => {
+            let (more, failed) = group.lead_once(&mut conn);
+            if failed.is_some_and(|e| e.is_connection_outage()) {
+                conn.broken = true;
+                outages.fetch_add(1, Ordering::AcqRel);
+            }
+            drop(conn);
+            if more {
+                lead(pool, group, outages);
+            }
+        }
+        Err(e) => {
+            log::warn!("no connection for the grouped writes: {e}");
+            group.drop_all();
+        }
+    }));
+}
+
 /// The pools and the backend they talk to; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -175,6 +200,9 @@ pub struct Db {
     outages: Arc<AtomicU64>,
     /// The SQLite file, to tell a read-only file from other I/O errors.
     sqlite_file: Option<std::path::PathBuf>,
+    /// SQLite: the writes waiting to be committed together
+    /// ([`Db::write_grouped`]).
+    group: Arc<Group>,
 }
 
 impl Db {
@@ -229,6 +257,7 @@ impl Db {
             outages,
             sqlite_file: (backend == Backend::Sqlite)
                 .then(|| sqlite_path(settings.url.expose()).into()),
+            group: Arc::default(),
         })
     }
 
@@ -250,6 +279,36 @@ impl Db {
         E: Failure + Send + 'static,
     {
         self.run_blocking(&self.writes, job).await
+    }
+
+    /// Like [`Db::write`], for a short write that stands on its own (a
+    /// create): on SQLite it may share a transaction with the writes that
+    /// arrive meanwhile, each in a savepoint of its own, and is answered
+    /// once that transaction has committed ([`super::group`]). On
+    /// PostgreSQL, where concurrent writers each have a connection, it is
+    /// [`Db::write`].
+    pub async fn write_grouped<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Failure + From<diesel::result::Error> + Send + 'static,
+    {
+        if self.backend != Backend::Sqlite {
+            return self.write(job).await;
+        }
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        if self.group.push(group::job(job, answer)) {
+            lead(
+                self.writes.clone(),
+                self.group.clone(),
+                self.outages.clone(),
+            );
+        }
+        answered.await.unwrap_or_else(|_| {
+            Err(E::from(Error::Unavailable(anyhow::anyhow!(
+                "the database's writer could not be reached"
+            ))))
+        })
     }
 
     /// Like [`Db::write`], on the background connection.

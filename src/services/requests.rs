@@ -81,7 +81,7 @@ impl Services {
         let new = NewRequest::from_json(body, today)?;
         let year = self.clock.now().year();
         self.db
-            .write(move |conn| insert_request(conn, new, actor, year, today))
+            .write_grouped(move |conn| insert_request(conn, new, actor, year, today))
             .await
     }
 
