@@ -165,7 +165,8 @@ mod tests {
     fn a_failed_write_undoes_only_its_own_changes_and_the_others_commit_together() {
         let group = Arc::new(Group::default());
         let mut answers = Vec::new();
-        let mut queue = |job: Box<dyn FnOnce(&mut DbConnection) -> Result<usize, Error> + Send>| {
+        type Write = Box<dyn FnOnce(&mut DbConnection) -> Result<usize, Error> + Send>;
+        let mut queue = |job: Write| {
             let (tx, rx) = tokio::sync::oneshot::channel();
             let lead = group.push(super::job(job, tx));
             answers.push(rx);
