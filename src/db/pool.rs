@@ -163,6 +163,25 @@ impl Drop for Snapshot {
     }
 }
 
+/// What the pools learn from a failed job: an outage is counted (pooled
+/// connections are pinged before their next use), and an I/O error on a
+/// SQLite file that is not writable is reported as read-only.
+fn note_failure<E: Failure>(e: &mut E, outages: &AtomicU64, sqlite_file: Option<&std::path::Path>) {
+    let Some(storage) = e.storage_error() else {
+        return;
+    };
+    if storage.is_connection_outage() {
+        outages.fetch_add(1, Ordering::AcqRel);
+    } else if matches!(storage, Error::Storage(StorageFault::Io, _))
+        && sqlite_file.is_some_and(not_writable)
+    {
+        let Error::Storage(fault, _) = storage else {
+            unreachable!("matched a storage fault")
+        };
+        *fault = StorageFault::ReadOnly;
+    }
+}
+
 /// Starts a leader of the grouped writes on the blocking pool: it waits for
 /// the writer, runs one group, and hands the lead to a new leader if more
 /// writes queued meanwhile. Started now and run to its end whether or not
@@ -171,9 +190,9 @@ fn lead(pool: Pool, group: Arc<Group>, outages: Arc<AtomicU64>) {
     drop(actix_web::web::block(move || match pool.get() {
         Ok(mut conn) => {
             let (more, failed) = group.lead_once(&mut conn);
+            // The callers count the outage when they get the error.
             if failed.is_some_and(|e| e.is_connection_outage()) {
                 conn.broken = true;
-                outages.fetch_add(1, Ordering::AcqRel);
             }
             drop(conn);
             if more {
@@ -304,11 +323,15 @@ impl Db {
                 self.outages.clone(),
             );
         }
-        answered.await.unwrap_or_else(|_| {
+        let mut result = answered.await.unwrap_or_else(|_| {
             Err(E::from(Error::Unavailable(anyhow::anyhow!(
                 "the database's writer could not be reached"
             ))))
-        })
+        });
+        if let Err(e) = &mut result {
+            note_failure(e, &self.outages, self.sqlite_file.as_deref());
+        }
+        result
     }
 
     /// Like [`Db::write`], on the background connection.
@@ -384,19 +407,8 @@ impl Db {
                     result
                 }
             };
-            if let Err(e) = &mut result
-                && let Some(storage) = e.storage_error()
-            {
-                if storage.is_connection_outage() {
-                    outages.fetch_add(1, Ordering::AcqRel);
-                } else if matches!(storage, Error::Storage(StorageFault::Io, _))
-                    && sqlite_file.as_deref().is_some_and(not_writable)
-                {
-                    let Error::Storage(fault, _) = storage else {
-                        unreachable!("matched a storage fault")
-                    };
-                    *fault = StorageFault::ReadOnly;
-                }
+            if let Err(e) = &mut result {
+                note_failure(e, &outages, sqlite_file.as_deref());
             }
             result
         })
