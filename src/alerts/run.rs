@@ -1,10 +1,11 @@
 //! One alert run: scan, decide which breaches are new, and write them to the
 //! outbox.
 //!
-//! A run is recorded chunk by chunk ([`begin`], [`record`] for each chunk of
-//! the scan, [`finish`]), each chunk in a transaction of its own, so that on
-//! SQLite a run over a large register never holds the single writer for
-//! longer than a chunk: a clerk's save waits for a chunk, not for the scan.
+//! A run is recorded in steps ([`begin`], [`record`] for each slice of at
+//! most [`SLICE`] notifications the scan plans, [`finish`]), each step a
+//! transaction of its own, so that on SQLite a run over a large register
+//! never holds the single writer for longer than a slice: a clerk's save
+//! waits for a slice, not for the scan.
 //! Its digests are "assembling" — delivery does not see them — until
 //! [`finish`] releases them, so a digest never goes out half-written.
 //!

@@ -166,10 +166,11 @@ impl Services {
     }
 
     /// Scans and records the new notifications; a dry run records nothing.
-    /// The scan is read from one snapshot of the register ([`crate::db::pool::Db::snapshot`]),
-    /// chunk by chunk, and each chunk is recorded on the writer in a
-    /// transaction of its own ([`crate::alerts::run`]),
-    /// so a clerk's save waits at most for one chunk. Sends nothing: the
+    /// The scan is read from one snapshot of the register
+    /// ([`crate::db::pool::Db::snapshot`]), chunk by chunk, and what each
+    /// chunk plans is recorded on the writer a slice at a time, each slice
+    /// a transaction of its own ([`crate::alerts::run`]), so a clerk's save
+    /// waits at most for one slice. Sends nothing: the
     /// digests wait in the outbox for a delivery loop — the next step of
     /// the schedule, or, for `mla-tracker alerts run` beside a `serve` that
     /// holds the SQLite database, that service's loop.
@@ -214,7 +215,8 @@ impl Services {
         }
     }
 
-    /// Walks the scan chunk by chunk, recording each, then finishes the run.
+    /// Walks the scan chunk by chunk, recording each a slice at a time, then
+    /// finishes the run.
     async fn record_scan(
         self: &Arc<Self>,
         mut run: Run,
