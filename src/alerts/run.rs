@@ -26,6 +26,7 @@ use uuid::Uuid;
 use super::outbox::DigestState;
 use super::scan::Stalled;
 use crate::db::DbConnection;
+use crate::db::connect::{DEFAULT_CACHE_KIB, WIDE_CACHE_KIB, set_sqlite_cache};
 use crate::db::error::{Error, Result};
 use crate::db::now;
 use crate::db::schema::{alert_digests, alert_notifications, alert_runs};
@@ -169,7 +170,7 @@ pub fn begin(conn: &mut DbConnection, start: &Start) -> Result<Option<Run>> {
             ..RunSummary::default()
         },
     };
-    widen_cache(conn, RUN_CACHE_KIB)?;
+    set_sqlite_cache(conn, WIDE_CACHE_KIB)?;
     if start.dry_run {
         return Ok(Some(run));
     }
@@ -187,7 +188,7 @@ pub fn begin(conn: &mut DbConnection, start: &Start) -> Result<Option<Run>> {
             .select(alert_runs::id)
             .load(conn)?;
         for id in &crashed {
-            let digests = close(conn, id, started)?;
+            let digests = close(conn, id, started)?.unwrap_or_default();
             log::warn!(
                 "alert run {id} stopped without finishing; its {digests} digest(s) are released \
                  for delivery"
@@ -237,8 +238,12 @@ fn insert_run(
 
 /// Finishes run `id` if it is not finished yet: drops its digests that
 /// received nothing, and releases the others for delivery. Returns how many
-/// it released.
-fn close(conn: &mut DbConnection, id: &str, at: chrono::NaiveDateTime) -> QueryResult<usize> {
+/// it released, or `None` when the run was finished already (by another).
+fn close(
+    conn: &mut DbConnection,
+    id: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<Option<usize>> {
     diesel::delete(
         alert_digests::table
             .filter(alert_digests::run_id.eq(id))
@@ -248,18 +253,21 @@ fn close(conn: &mut DbConnection, id: &str, at: chrono::NaiveDateTime) -> QueryR
             ))),
     )
     .execute(conn)?;
-    diesel::update(
+    let closed = diesel::update(
         alert_runs::table
             .find(id)
             .filter(alert_runs::finished_at.is_null()),
     )
     .set(alert_runs::finished_at.eq(at))
     .execute(conn)?;
+    if closed == 0 {
+        return Ok(None);
+    }
     alert_digests::table
         .filter(alert_digests::run_id.eq(id))
         .count()
         .get_result::<i64>(conn)
-        .map(|n| n as usize)
+        .map(|n| Some(n as usize))
 }
 
 /// The most notifications one transaction of a run records: a chunk of the
@@ -289,20 +297,6 @@ pub fn record(
         if run.dry_run {
             let at = run.summary.as_of.unwrap_or(run.started.date());
             insert_run(conn, &run.id, at, "dry run", run.started)?;
-        } else {
-            let alive = diesel::update(
-                alert_runs::table
-                    .find(&run.id)
-                    .filter(alert_runs::finished_at.is_null()),
-            )
-            .set((
-                alert_runs::alive_at.eq(now()),
-                alert_runs::stalled.eq(alert_runs::stalled + stalled as i32),
-            ))
-            .execute(conn)?;
-            if alive == 0 {
-                return Err(Stop::TakenOver);
-            }
         }
         for p in planned {
             if !run.digest_of.contains_key(&p.recipient) {
@@ -330,12 +324,23 @@ pub fn record(
         if run.dry_run {
             return Err(Stop::Rehearsed(inserted));
         }
-        diesel::update(alert_runs::table.find(&run.id))
-            .set(
-                alert_runs::notifications_created
-                    .eq(alert_runs::notifications_created + inserted.len() as i32),
-            )
-            .execute(conn)?;
+        // Counted, and the run shown alive, unless another run finished it
+        // meanwhile: then this slice is undone.
+        let alive = diesel::update(
+            alert_runs::table
+                .find(&run.id)
+                .filter(alert_runs::finished_at.is_null()),
+        )
+        .set((
+            alert_runs::alive_at.eq(now()),
+            alert_runs::stalled.eq(alert_runs::stalled + stalled as i32),
+            alert_runs::notifications_created
+                .eq(alert_runs::notifications_created + inserted.len() as i32),
+        ))
+        .execute(conn)?;
+        if alive == 0 {
+            return Err(Stop::TakenOver);
+        }
         Ok(inserted)
     });
     let inserted = match outcome {
@@ -358,7 +363,7 @@ pub fn record(
 /// Ends a run: its digests that received something are released for
 /// delivery, the others dropped, in one transaction.
 pub fn finish(conn: &mut DbConnection, run: Run) -> Result<RunSummary> {
-    widen_cache(conn, DEFAULT_CACHE_KIB)?;
+    set_sqlite_cache(conn, DEFAULT_CACHE_KIB)?;
     let digests_created = run.notified.len();
     let summary = RunSummary {
         digests_created,
@@ -367,48 +372,21 @@ pub fn finish(conn: &mut DbConnection, run: Run) -> Result<RunSummary> {
     if run.dry_run {
         return Ok(summary);
     }
-    let closed = conn.transaction::<bool, Error, _>(|conn| {
-        let unfinished = alert_runs::table
-            .find(&run.id)
-            .filter(alert_runs::finished_at.is_null())
-            .count()
-            .get_result::<i64>(conn)?;
-        if unfinished == 0 {
-            return Ok(false);
-        }
-        close(conn, &run.id, now())?;
-        Ok(true)
-    })?;
-    if !closed {
-        return Err(TakenOver(run.id).into());
+    match conn.transaction(|conn| close(conn, &run.id, now()))? {
+        Some(_) => Ok(summary),
+        None => Err(TakenOver(run.id).into()),
     }
-    Ok(summary)
 }
 
 /// After a run failed part way: releases what it recorded, as the next run
 /// would once the lease is over (a dry run recorded nothing), and gives the
 /// writer its cache back. Best effort: when the database is what failed,
 /// the next run does it.
-pub fn release_after_failure(conn: &mut DbConnection, id: &str) -> Result<usize> {
-    widen_cache(conn, DEFAULT_CACHE_KIB)?;
-    Ok(conn.transaction(|conn| close(conn, id, now()))?)
-}
-
-/// SQLite keeps the pages a connection reads and writes in its cache (2 MB
-/// by default); a run over a large backlog inserts into the outbox's
-/// indexes all over, and with the default cache every slice would read most
-/// of its pages back from the file. The writer gets a larger cache while a
-/// run is under way ([`begin`] to [`finish`]).
-fn widen_cache(conn: &mut DbConnection, kib: i32) -> QueryResult<()> {
-    if let DbConnection::Sqlite(c) = conn {
-        diesel::sql_query(format!("PRAGMA cache_size = -{kib}")).execute(c)?;
-    }
+pub fn release_after_failure(conn: &mut DbConnection, id: &str) -> Result<()> {
+    set_sqlite_cache(conn, DEFAULT_CACHE_KIB)?;
+    conn.transaction(|conn| close(conn, id, now()))?;
     Ok(())
 }
-
-/// The writer's SQLite cache during a run, and the default, in KiB.
-const RUN_CACHE_KIB: i32 = 64 * 1024;
-const DEFAULT_CACHE_KIB: i32 = 2000;
 
 /// Why a chunk's transaction ends without committing.
 enum Stop {

@@ -96,3 +96,18 @@ fn with_connect_timeout(url: &str, seconds: u64) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}connect_timeout={seconds}")
 }
+
+/// SQLite's page cache of one connection, in KiB (`PRAGMA cache_size` takes
+/// it negated): its default, and the wide one a connection gets for a long
+/// piece of work over much of the file (an alert run's writer, its
+/// snapshot), given back when the work ends.
+pub const DEFAULT_CACHE_KIB: i32 = 2000;
+pub const WIDE_CACHE_KIB: i32 = 64 * 1024;
+
+/// Sets a SQLite connection's page cache to `kib`; nothing on PostgreSQL.
+pub fn set_sqlite_cache(conn: &mut DbConnection, kib: i32) -> diesel::QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::RunQueryDsl::execute(diesel::sql_query(format!("PRAGMA cache_size = -{kib}")), c)?;
+    }
+    Ok(())
+}

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use diesel::RunQueryDsl;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 
-use super::connect::Manager;
+use super::connect::{DEFAULT_CACHE_KIB, Manager, WIDE_CACHE_KIB, set_sqlite_cache};
 use super::error::{Error, Failure, StorageFault};
 use super::group::{self, Group};
 use super::open::{Open, OpenError, connect_once, not_writable, place};
@@ -95,12 +95,6 @@ impl ManageConnection for Manager {
 
 pub type Pool = r2d2::Pool<Manager>;
 
-/// The SQLite page cache of a [`Db::snapshot`], in KiB (`PRAGMA cache_size`
-/// takes it negated); given back when the snapshot ends.
-const SNAPSHOT_CACHE_KIB: i32 = 64 * 1024;
-/// SQLite's default page cache, in KiB.
-const DEFAULT_CACHE_KIB: i32 = 2000;
-
 /// A connection in one read transaction ([`Db::snapshot`]); the transaction
 /// ends, and the connection goes back to its pool, when it is dropped.
 pub struct Snapshot {
@@ -150,12 +144,9 @@ impl Drop for Snapshot {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
-        let ended = match &mut conn.conn {
-            DbConnection::Sqlite(c) => diesel::sql_query("COMMIT").execute(c).and_then(|_| {
-                diesel::sql_query(format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}")).execute(c)
-            }),
-            DbConnection::Postgresql(c) => diesel::sql_query("COMMIT").execute(c),
-        };
+        let ended = diesel::sql_query("COMMIT")
+            .execute(&mut conn.conn)
+            .and_then(|_| set_sqlite_cache(&mut conn.conn, DEFAULT_CACHE_KIB));
         if let Err(e) = ended {
             log::warn!("could not end a snapshot's read transaction: {e}");
             conn.broken = true;
@@ -186,7 +177,7 @@ fn note_failure<E: Failure>(e: &mut E, outages: &AtomicU64, sqlite_file: Option<
 /// the writer, runs one group, and hands the lead to a new leader if more
 /// writes queued meanwhile. Started now and run to its end whether or not
 /// the caller that started it still waits: the others' answers depend on it.
-fn lead(pool: Pool, group: Arc<Group>, outages: Arc<AtomicU64>) {
+fn lead(pool: Pool, group: Arc<Group>) {
     drop(actix_web::web::block(move || match pool.get() {
         Ok(mut conn) => {
             let (more, failed) = group.lead_once(&mut conn);
@@ -196,7 +187,7 @@ fn lead(pool: Pool, group: Arc<Group>, outages: Arc<AtomicU64>) {
             }
             drop(conn);
             if more {
-                lead(pool, group, outages);
+                lead(pool, group);
             }
         }
         Err(e) => {
@@ -317,11 +308,7 @@ impl Db {
         }
         let (answer, answered) = tokio::sync::oneshot::channel();
         if self.group.push(group::job(job, answer)) {
-            lead(
-                self.writes.clone(),
-                self.group.clone(),
-                self.outages.clone(),
-            );
+            lead(self.writes.clone(), self.group.clone());
         }
         let mut result = answered.await.unwrap_or_else(|_| {
             Err(E::from(Error::Unavailable(anyhow::anyhow!(
@@ -347,7 +334,7 @@ impl Db {
     /// A reading connection kept for a long walk over the register (an
     /// alert run's), in one read transaction: every chunk read sees the
     /// same snapshot, whatever is written meanwhile, and on SQLite the
-    /// connection's page cache is widened to [`SNAPSHOT_CACHE_KIB`] and
+    /// connection's page cache is widened to [`WIDE_CACHE_KIB`] and
     /// stays warm between chunks (another connection's commit empties a
     /// SQLite connection's cache at its next read transaction, so a walk
     /// reading each chunk in a transaction of its own would read its pages
@@ -356,12 +343,9 @@ impl Db {
         let pool = self.reads.clone();
         let conn = actix_web::web::block(move || -> Result<_, Error> {
             let mut conn = pool.get()?;
+            set_sqlite_cache(&mut conn.conn, WIDE_CACHE_KIB)?;
             let begin = match &mut conn.conn {
-                DbConnection::Sqlite(c) => {
-                    diesel::sql_query(format!("PRAGMA cache_size = -{SNAPSHOT_CACHE_KIB}"))
-                        .execute(c)?;
-                    diesel::sql_query("BEGIN").execute(c)
-                }
+                DbConnection::Sqlite(c) => diesel::sql_query("BEGIN").execute(c),
                 DbConnection::Postgresql(c) => {
                     diesel::sql_query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(c)
                 }
