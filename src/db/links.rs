@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::error::Result;
 use super::schema::{request_links, requests};
-use super::{DbConnection, stored};
+use super::{DbConnection, one_of, stored};
 use crate::domain::link::{Direction, LinkKind, RequestLink};
 
 /// A `request_links` row.
@@ -83,7 +83,7 @@ pub fn of_requests(
     }
     let outgoing: Vec<Loaded> = request_links::table
         .inner_join(requests::table.on(requests::id.eq(request_links::to_request_id)))
-        .filter(request_links::from_request_id.eq_any(ids))
+        .filter(one_of(request_links::from_request_id, ids))
         .select((
             request_links::id,
             request_links::from_request_id,
@@ -95,7 +95,7 @@ pub fn of_requests(
         .load(conn)?;
     let incoming: Vec<Loaded> = request_links::table
         .inner_join(requests::table.on(requests::id.eq(request_links::from_request_id)))
-        .filter(request_links::to_request_id.eq_any(ids))
+        .filter(one_of(request_links::to_request_id, ids))
         .select((
             request_links::id,
             request_links::to_request_id,
