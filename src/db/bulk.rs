@@ -29,6 +29,12 @@ struct CacheSize {
     cache_size: i64,
 }
 
+#[derive(diesel::QueryableByName)]
+struct TempStore {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    temp_store: i64,
+}
+
 /// Runs `write` in one transaction, committed if it returns `Ok`, as a
 /// bulk write (see the module's documentation). The search index is
 /// complete again before the commit: no other connection sees it
@@ -46,33 +52,49 @@ where
     let cache = diesel::sql_query("PRAGMA cache_size")
         .get_result::<CacheSize>(conn)?
         .cache_size;
+    let temp_store = diesel::sql_query("PRAGMA temp_store")
+        .get_result::<TempStore>(conn)?
+        .temp_store;
     // Outside the transaction: SQLite refuses to change temp_store in one.
     conn.batch_execute(&format!(
         "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{CACHE_KIB}"
     ))?;
-    let done = conn.transaction::<_, E, _>(|conn| {
-        diesel::sql_query(
-            "INSERT INTO search_deferred (only_row, requests_after, cases_after) VALUES (1, \
-             (SELECT COALESCE(MAX(row_key), 0) FROM requests), \
-             (SELECT COALESCE(MAX(row_key), 0) FROM cases))",
-        )
-        .execute(conn)?;
-        let out = write(conn)?;
-        conn.batch_execute(
-            "INSERT INTO requests_search (rowid, search_text) SELECT row_key, search_text \
-             FROM requests WHERE row_key > (SELECT requests_after FROM search_deferred); \
-             INSERT INTO cases_search (rowid, search_text) SELECT row_key, search_text \
-             FROM cases WHERE row_key > (SELECT cases_after FROM search_deferred); \
-             DELETE FROM search_deferred;",
-        )?;
-        Ok(out)
-    });
+    let done = conn.transaction::<_, E, _>(|conn| deferring_search(conn, write));
     // What was committed stays committed, whatever this says: a connection
     // left with the bulk settings only holds more memory.
     if let Err(e) = conn.batch_execute(&format!(
-        "PRAGMA temp_store = DEFAULT; PRAGMA cache_size = {cache}"
+        "PRAGMA temp_store = {temp_store}; PRAGMA cache_size = {cache}"
     )) {
         log::warn!("the connection keeps a bulk write's settings: {e}");
     }
     done
+}
+
+/// Runs `write` inside the caller's SQLite transaction with the search
+/// indexes of the requests and cases it inserts deferred to one statement
+/// at its end (see the module's documentation): also what a group of
+/// creates does ([`super::group`]), whose creates, each alone, would each
+/// write a segment of the search index.
+pub fn deferring_search<T, E>(
+    conn: &mut DbConnection,
+    write: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    diesel::sql_query(
+        "INSERT INTO search_deferred (only_row, requests_after, cases_after) VALUES (1, \
+         (SELECT COALESCE(MAX(row_key), 0) FROM requests), \
+         (SELECT COALESCE(MAX(row_key), 0) FROM cases))",
+    )
+    .execute(conn)?;
+    let out = write(conn)?;
+    conn.batch_execute(
+        "INSERT INTO requests_search (rowid, search_text) SELECT row_key, search_text \
+         FROM requests WHERE row_key > (SELECT requests_after FROM search_deferred); \
+         INSERT INTO cases_search (rowid, search_text) SELECT row_key, search_text \
+         FROM cases WHERE row_key > (SELECT cases_after FROM search_deferred); \
+         DELETE FROM search_deferred;",
+    )?;
+    Ok(out)
 }

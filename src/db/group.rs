@@ -8,7 +8,9 @@
 //! changes a page of each of its tables and of each of their indexes, and
 //! concurrent creates change the same pages (their ids and dates are
 //! close), so creates committed together write each page once instead of
-//! once apiece. A write that fails rolls back its savepoint only; if the
+//! once apiece; the search index of the requests and cases a group
+//! inserts is written once, at its end ([`super::bulk::deferring_search`]),
+//! rather than a segment per create. A write that fails rolls back its savepoint only; if the
 //! shared commit fails, every write of the group gets its error, and none
 //! of them is stored.
 //!
@@ -69,8 +71,10 @@ impl Group {
         let jobs = std::mem::take(&mut self.queue().jobs);
         let mut answers = Vec::with_capacity(jobs.len());
         let committed = conn.transaction::<(), Error, _>(|conn| {
-            answers.extend(jobs.into_iter().map(|job| job(conn)));
-            Ok(())
+            super::bulk::deferring_search(conn, |conn| {
+                answers.extend(jobs.into_iter().map(|job| job(conn)));
+                Ok::<_, Error>(())
+            })
         });
         for answer in answers {
             answer(committed.as_ref().map(|_| ()));

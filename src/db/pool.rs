@@ -237,7 +237,7 @@ impl Db {
         // (it opens connections on demand), so nothing of it races the C
         // libraries' clean-up when the process exits. Checkouts are tested,
         // but `Manager::is_valid` only pings after an outage.
-        let build = |size: u32| {
+        let build = |size: u32, manager: &Manager| {
             r2d2::Pool::builder()
                 .max_size(size)
                 .min_idle(Some(0))
@@ -251,10 +251,10 @@ impl Db {
             place: place(&settings.url),
             cause: e.to_string(),
         };
-        let reads = build(settings.pool_size).map_err(failed)?;
+        let reads = build(settings.pool_size, &manager).map_err(failed)?;
         let (writes, background) = match backend {
             Backend::Sqlite => {
-                let one = || build(1).map_err(failed);
+                let one = || build(1, &manager.writer()).map_err(failed);
                 (one()?, one()?)
             }
             Backend::Postgres => (reads.clone(), reads.clone()),
