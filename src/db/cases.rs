@@ -13,6 +13,7 @@ use super::error::Result;
 use super::events::{self, CaseEventRow, EventKind, GENESIS, NewCaseEvent};
 use super::now;
 use super::schema::{case_history_backfill, cases, requests};
+use super::sql::planned_with_values;
 use super::{Backend, DbConnection, MultiBackend, stored};
 use crate::domain::case::{Case, CaseFields, CaseRequest};
 use crate::domain::request::{Change, Changes, Magistrate};
@@ -389,7 +390,10 @@ type Boxed = cases::BoxedQuery<
 >;
 
 fn filtered(f: &Filters, backend: Backend) -> Boxed {
-    let mut query = cases::table.select(CaseRow::as_select()).into_boxed();
+    let mut query = cases::table
+        .select(CaseRow::as_select())
+        .filter(planned_with_values())
+        .into_boxed();
     if let Some(country) = f.country {
         query = query.filter(
             cases::id.eq_any(

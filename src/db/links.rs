@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::error::Result;
 use super::schema::{request_links, requests};
-use super::{DbConnection, one_of, stored};
+use super::sql::one_of;
+use super::{DbConnection, stored};
 use crate::domain::link::{Direction, LinkKind, RequestLink};
 
 /// A `request_links` row.

@@ -26,6 +26,7 @@ pub mod register;
 pub mod requests;
 pub mod schema;
 pub mod sessions;
+pub mod sql;
 pub mod stats;
 pub mod users;
 
@@ -113,82 +114,4 @@ where
 /// At 100,000 imported requests that was a sixth of the import's time.
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
-}
-
-/// `column IN (ids)` with the ids bound as one JSON array, so the statement
-/// reads the same whatever their number and each connection prepares it
-/// once. diesel's `eq_any` binds each id, and a statement with a varying
-/// number of binds is never cached: SQLite parsed and planned it again at
-/// every call, a quarter of the time of a read by id.
-pub fn one_of<C>(column: C, ids: &[String]) -> OneOf<C> {
-    OneOf {
-        column,
-        ids: serde_json::to_string(ids).expect("strings serialise"),
-    }
-}
-
-/// See [`one_of`].
-#[derive(Debug, Clone)]
-pub struct OneOf<C> {
-    column: C,
-    /// The ids, as a JSON array of strings.
-    ids: String,
-}
-
-mod one_of_sql {
-    use diesel::expression::{AppearsOnTable, Expression, ValidGrouping};
-    use diesel::pg::Pg;
-    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-    use diesel::sql_types::{Bool, Text};
-    use diesel::sqlite::Sqlite;
-    use diesel::QueryResult;
-
-    use super::OneOf;
-    use super::MultiBackend;
-
-    impl<C: Expression<SqlType = Text>> Expression for OneOf<C> {
-        type SqlType = Bool;
-    }
-
-    impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for OneOf<C> where Self: Expression {}
-
-    impl<C: ValidGrouping<G>, G> ValidGrouping<G> for OneOf<C> {
-        type IsAggregate = C::IsAggregate;
-    }
-
-    /// The text of the statement depends on the column alone: it may be
-    /// cached under the column's type.
-    impl<C: QueryId> QueryId for OneOf<C> {
-        type QueryId = OneOf<C::QueryId>;
-        const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
-    }
-
-    impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for OneOf<C> {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-            self.column.walk_ast(out.reborrow())?;
-            out.push_sql(" IN (SELECT value FROM json_each(");
-            out.push_bind_param::<Text, _>(&self.ids)?;
-            out.push_sql("))");
-            Ok(())
-        }
-    }
-
-    impl<C: QueryFragment<Pg>> QueryFragment<Pg> for OneOf<C> {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-            self.column.walk_ast(out.reborrow())?;
-            out.push_sql(" IN (SELECT jsonb_array_elements_text(CAST(");
-            out.push_bind_param::<Text, _>(&self.ids)?;
-            out.push_sql(" AS jsonb)))");
-            Ok(())
-        }
-    }
-
-    impl<C> QueryFragment<MultiBackend> for OneOf<C>
-    where
-        Self: QueryFragment<Pg> + QueryFragment<Sqlite>,
-    {
-        fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-            MultiBackend::walk_variant_ast(self, pass)
-        }
-    }
 }

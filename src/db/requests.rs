@@ -10,6 +10,7 @@ use super::events::{self, EventKind, NewEvent};
 use super::links;
 use super::now;
 use super::schema::{reference_counters, requests};
+use super::sql::planned_with_values;
 use super::{Backend, DbConnection, MultiBackend, stored};
 use crate::domain::request::{Change, Changes, Lifecycle, Magistrate, MlaRequest, RequestFields};
 use crate::domain::{CountryCode, LegalBasis, Priority, Status};
@@ -513,7 +514,10 @@ type Boxed = requests::BoxedQuery<
 >;
 
 fn filtered(f: &Filters, backend: Backend) -> Boxed {
-    let mut query = requests::table.select(RequestRow::as_select()).into_boxed();
+    let mut query = requests::table
+        .select(RequestRow::as_select())
+        .filter(planned_with_values())
+        .into_boxed();
     // One status is an equality, so the (status, sort key) indexes can hand
     // rows over in order; PostgreSQL cannot do that for `= ANY(array)`.
     match f.statuses.as_slice() {
