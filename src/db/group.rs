@@ -142,12 +142,16 @@ mod tests {
         n: i64,
     }
 
+    /// The schema (a group writes the search index at its end) and a table
+    /// of names to write to.
     fn conn() -> DbConnection {
-        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let mut conn =
+            DbConnection::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap());
+        crate::db::migrate::run_migrations(&mut conn).unwrap();
         diesel::sql_query("CREATE TABLE t (name TEXT PRIMARY KEY NOT NULL)")
             .execute(&mut conn)
             .unwrap();
-        DbConnection::Sqlite(conn)
+        conn
     }
 
     fn insert(name: &'static str) -> impl FnOnce(&mut DbConnection) -> Result<usize, Error> {

@@ -309,22 +309,26 @@ pub fn list(conn: &mut DbConnection, filters: &Filters, limit: i64) -> Result<Ve
         .collect()
 }
 
-/// The preservations a case's detail shows: its own and its requests'.
+/// The preservations a case's detail shows: its own and its requests',
+/// soonest to expire first. Two queries, one per index: joined by `OR`,
+/// neither backend could use them, and each page read every preservation.
 pub fn of_case(conn: &mut DbConnection, case_id: Uuid) -> Result<Vec<Preservation>> {
     use super::schema::requests;
     let own_requests = requests::table
         .filter(requests::case_id.eq(case_id.to_string()))
         .select(requests::id.nullable());
-    preservations::table
-        .filter(
-            preservations::case_id
-                .eq(case_id.to_string())
-                .or(preservations::request_id.eq_any(own_requests)),
-        )
-        .order((preservations::expires_on, preservations::id))
+    let mut rows = preservations::table
+        .filter(preservations::case_id.eq(case_id.to_string()))
         .select(PreservationRow::as_select())
-        .load(conn)?
-        .into_iter()
+        .load(conn)?;
+    rows.extend(
+        preservations::table
+            .filter(preservations::request_id.eq_any(own_requests))
+            .select(PreservationRow::as_select())
+            .load(conn)?,
+    );
+    rows.sort_by(|a, b| (a.expires_on, &a.id).cmp(&(b.expires_on, &b.id)));
+    rows.into_iter()
         .map(|row| row.into_record().map_err(Into::into))
         .collect()
 }

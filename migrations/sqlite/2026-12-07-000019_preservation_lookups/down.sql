@@ -1,0 +1,2 @@
+DROP INDEX preservations_of_case;
+DROP INDEX preservations_of_request;
