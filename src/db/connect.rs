@@ -87,9 +87,9 @@ impl Manager {
                 // a generic plan after five runs, and stops being planned at
                 // every run, half the cost of a read by id. Statements whose
                 // best plan depends on the values (a LIKE pattern, a cursor)
-                // are built per call and never kept, so each is planned with
-                // its values (DECISIONS "PostgreSQL plans once what never
-                // varies").
+                // carry `sql::planned_with_values`, are never kept, and so
+                // are planned with their values at each run (DECISIONS
+                // "PostgreSQL plans once what never varies").
                 conn.batch_execute(&format!(
                     "SET statement_timeout = '{}s'",
                     self.statement_timeout_seconds

@@ -10,9 +10,9 @@
 //! close), so creates committed together write each page once instead of
 //! once apiece; the search index of the requests and cases a group
 //! inserts is written once, at its end ([`super::bulk::deferring_search`]),
-//! rather than a segment per create. A write that fails rolls back its savepoint only; if the
-//! shared commit fails, every write of the group gets its error, and none
-//! of them is stored.
+//! rather than a segment per create. A write that fails rolls back its
+//! savepoint only; if the shared commit fails, every write of the group
+//! gets its error, and none of them is stored.
 //!
 //! There is no waiting for company: the first write to arrive leads, runs
 //! alone if it is alone, and whatever queued up meanwhile forms the next
