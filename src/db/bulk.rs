@@ -1,45 +1,31 @@
 //! One transaction of many small writes — an import's thousands of
 //! requests — at the cost of its inserts, not of the transaction's length.
 //!
-//! On PostgreSQL that is any transaction. SQLite needs two things. Its
+//! On PostgreSQL that is any transaction. SQLite needs three things. Its
 //! statement journals (what undoes one statement that fails halfway) go to
 //! a temporary file once one outgrows 64 KiB, and every later statement of
-//! the connection's transaction then writes its own there: kept in memory
-//! instead, each holding only the pages one statement changes. And its
-//! FTS5 search indexes write their pending terms to disk at every
-//! statement of a transaction that has written to them, so each insert
-//! pays a segment of its own and its merging: the requests and cases the
-//! transaction inserts are indexed once, by one statement at its end
-//! (migration `000017_search_deferred`). And a larger page cache for the
-//! transaction's length ([`CACHE_KIB`]), so that the pages of the indexes
-//! it writes to stay in memory instead of going to the WAL and coming back.
+//! the connection's transaction then writes its own there: a bulk write
+//! runs on the writer, whose connections keep them in memory
+//! ([`super::connect::Manager::writer`]), each holding only the pages one
+//! statement changes. Its FTS5 search indexes write their pending terms to
+//! disk at every statement of a transaction that has written to them, so
+//! each insert pays a segment of its own and its merging: the requests and
+//! cases the transaction inserts are indexed once, by one statement at its
+//! end (migration `000017_search_deferred`). And a larger page cache for
+//! the transaction's length ([`WIDE_CACHE_KIB`]: 100,000 imported requests
+//! took 49 s with it, 53 s with the default), so that the pages of the
+//! indexes it writes to stay in memory instead of going to the WAL and
+//! coming back.
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
 
 use super::DbConnection;
-
-/// The page cache of a bulk write on SQLite, in KiB (the connection's own
-/// is 2 MiB). 100,000 imported requests took 49 s with it, 53 s without.
-const CACHE_KIB: i64 = 64 * 1024;
-
-/// A connection's setting, read back.
-#[derive(diesel::QueryableByName)]
-struct Setting {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    value: i64,
-}
-
-/// The value of a numeric pragma (`name` is one of ours, never input).
-fn pragma(conn: &mut DbConnection, name: &str) -> diesel::QueryResult<i64> {
-    diesel::sql_query(format!("SELECT {name} AS value FROM pragma_{name}()"))
-        .get_result::<Setting>(conn)
-        .map(|s| s.value)
-}
+use super::connect::{DEFAULT_CACHE_KIB, WIDE_CACHE_KIB, set_sqlite_cache};
 
 /// Runs `write` in one transaction, committed if it returns `Ok`, as a
-/// bulk write (see the module's documentation). The search index is
-/// complete again before the commit: no other connection sees it
+/// bulk write (see the module's documentation), on the writer. The search
+/// index is complete again before the commit: no other connection sees it
 /// otherwise.
 pub fn transaction<T, E>(
     conn: &mut DbConnection,
@@ -51,19 +37,12 @@ where
     if matches!(conn, DbConnection::Postgresql(_)) {
         return conn.transaction(write);
     }
-    let cache = pragma(conn, "cache_size")?;
-    let temp_store = pragma(conn, "temp_store")?;
-    // Outside the transaction: SQLite refuses to change temp_store in one.
-    conn.batch_execute(&format!(
-        "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{CACHE_KIB}"
-    ))?;
+    set_sqlite_cache(conn, WIDE_CACHE_KIB)?;
     let done = conn.transaction::<_, E, _>(|conn| deferring_search(conn, write));
     // What was committed stays committed, whatever this says: a connection
-    // left with the bulk settings only holds more memory.
-    if let Err(e) = conn.batch_execute(&format!(
-        "PRAGMA temp_store = {temp_store}; PRAGMA cache_size = {cache}"
-    )) {
-        log::warn!("the connection keeps a bulk write's settings: {e}");
+    // left with the wide cache only holds more memory.
+    if let Err(e) = set_sqlite_cache(conn, DEFAULT_CACHE_KIB) {
+        log::warn!("the connection keeps a bulk write's page cache: {e}");
     }
     done
 }

@@ -130,7 +130,7 @@ fn with_connect_timeout(url: &str, seconds: u64) -> String {
 /// SQLite's page cache of one connection, in KiB (`PRAGMA cache_size` takes
 /// it negated): its default, and the wide one a connection gets for a long
 /// piece of work over much of the file (an alert run's writer, its
-/// snapshot), given back when the work ends.
+/// snapshot, a bulk write), given back when the work ends.
 pub const DEFAULT_CACHE_KIB: i32 = 2000;
 pub const WIDE_CACHE_KIB: i32 = 64 * 1024;
 
