@@ -203,7 +203,7 @@ pub struct Event {
 
 /// A `request_events` row, as written.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = request_events)]
+#[diesel(table_name = request_events, treat_none_as_default_value = false)]
 pub struct EventRow {
     pub id: String,
     pub request_id: String,
@@ -457,11 +457,16 @@ pub fn append_first(conn: &mut DbConnection, events: &[NewEvent<'_>]) -> QueryRe
         .map(|(event, seq)| EventRow::new(event, seq, recorded_at))
         .collect();
     chain(&mut rows);
-    match conn {
-        DbConnection::Postgresql(c) => diesel::insert_into(request_events::table)
+    match (conn, rows.as_slice()) {
+        // A create's history, one event: as a row of its own, a statement
+        // diesel keeps prepared (it never keeps a multi-row insert).
+        (conn, [only]) => diesel::insert_into(request_events::table)
+            .values(only)
+            .execute(conn)?,
+        (DbConnection::Postgresql(c), _) => diesel::insert_into(request_events::table)
             .values(&rows)
             .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(request_events::table)
+        (DbConnection::Sqlite(c), _) => diesel::insert_into(request_events::table)
             .values(&rows)
             .execute(c)?,
     };
@@ -588,7 +593,7 @@ pub struct CaseEvent {
 
 /// A `case_events` row, chained as it is made.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = case_events)]
+#[diesel(table_name = case_events, treat_none_as_default_value = false)]
 pub struct CaseEventRow {
     pub id: String,
     pub case_id: String,

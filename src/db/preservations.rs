@@ -21,7 +21,11 @@ use crate::domain::request::Changes;
 
 /// A `preservations` row, column for column.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = preservations, treat_none_as_null = true)]
+#[diesel(
+    table_name = preservations,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub struct PreservationRow {
     pub id: String,
     pub request_id: Option<String>,

@@ -17,9 +17,16 @@ use crate::domain::{CountryCode, LegalBasis, Priority, Status};
 use diesel::dsl::sql;
 use diesel::sql_types::{Bool, Text};
 
-/// A `requests` row, column for column.
+/// A `requests` row, column for column. An absent value is inserted as
+/// NULL, not as `DEFAULT` (no nullable column has a default): the insert then
+/// reads the same whatever the row, and diesel keeps it prepared instead of
+/// parsing and planning it at every create. The other row types do the same.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = requests, treat_none_as_null = true)]
+#[diesel(
+    table_name = requests,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
 pub struct RequestRow {
     pub id: String,
     pub reference: String,
@@ -355,19 +362,40 @@ pub fn reference_taken(conn: &mut DbConnection, reference: &str) -> Result<bool>
     Ok(n > 0)
 }
 
-/// Takes the next number in a transaction of its own (PostgreSQL). Inside
-/// the creating transaction, the counter row's lock would be held through
-/// that transaction's WAL flush and queue every writer behind it; here it is
-/// committed without waiting for the flush (`synchronous_commit = off`). If
-/// the server crashes before that flush the number is simply handed out
-/// again: no request can have been committed with it, since its own commit
-/// flushes the WAL past the reservation. A creation that fails afterwards
-/// leaves a gap in the numbering, which is harmless.
+/// Takes the next number in a transaction of its own (PostgreSQL; the
+/// caller holds no transaction). Inside the creating transaction, the
+/// counter row's lock would be held through that transaction's WAL flush
+/// and queue every writer behind it; here it is committed without waiting
+/// for the flush (`synchronous_commit` off for this one statement's own
+/// transaction, set by the statement itself: one round trip, where
+/// `BEGIN`, `SET LOCAL`, the increment and `COMMIT` took four). If the
+/// server crashes before that flush the number is simply handed out again:
+/// no request can have been committed with it, since its own commit flushes
+/// the WAL past the reservation. A creation that fails afterwards leaves a
+/// gap in the numbering, which is harmless. A number someone already typed
+/// in by hand is skipped.
 pub fn reserve_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
-    conn.transaction(|conn| {
-        diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
-        next_reference(conn, year)
-    })
+    #[derive(QueryableByName)]
+    struct Counter {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        last: i32,
+    }
+    loop {
+        // `FROM unflushed` makes the setting part of the statement, before
+        // the row is written.
+        let counter: Counter = diesel::sql_query(
+            "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) \
+             INSERT INTO reference_counters (year, last) SELECT $1, 1 FROM unflushed \
+             ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 \
+             RETURNING last",
+        )
+        .bind::<diesel::sql_types::Integer, _>(year)
+        .get_result(conn)?;
+        let reference = crate::domain::request::generated_reference(year, counter.last.into());
+        if !reference_taken(conn, &reference)? {
+            return Ok(reference);
+        }
+    }
 }
 
 /// The next free `MLA-YYYY-NNNNN`. One statement starts the year's counter

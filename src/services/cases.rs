@@ -243,14 +243,11 @@ pub fn file_under(
         .reference
         .clone()
         .expect("a case choice names an id or a reference");
-    if let Some(found) = store::locked_by_reference(conn, &reference)? {
-        return Ok(found);
-    }
     let now = crate::db::now().and_utc();
     let case = Case {
         id: crate::db::new_id(),
         fields: opened_by_request(
-            reference.clone(),
+            reference,
             request.fields.title.clone(),
             request.fields.issuing_magistrate.clone(),
             request.fields.offences.clone(),
@@ -265,12 +262,12 @@ pub fn file_under(
          offences from it.",
         request.reference
     );
-    if store::insert_unless_taken(conn, &case, today.date, Some(&note))? {
-        return Ok(case);
-    }
-    // Opened meanwhile by another writer (PostgreSQL waited for it).
-    store::locked_by_reference(conn, &reference)?
-        .ok_or_else(|| Error::Conflict("the case was changed meanwhile; try again".into()))
+    Ok(store::opened_or_locked(
+        conn,
+        &case,
+        today.date,
+        Some(&note),
+    )?)
 }
 
 /// Whether the case `choice` names by `id` exists and has the reference

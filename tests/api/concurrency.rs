@@ -339,6 +339,48 @@ async fn simultaneous_creates_with_one_typed_reference_create_one_request() {
 }
 
 #[actix_web::test]
+async fn simultaneous_creates_naming_one_new_case_open_it_once() {
+    let app = spawn_app().await;
+    let n = 8;
+    let results = concurrently(
+        (0..n)
+            .map(|_| {
+                let body = draft_body("PARQUET-SHARED-7");
+                let app = &app;
+                async move { create_unless_saturated(app, &body).await }
+            })
+            .collect(),
+    )
+    .await;
+    let cases: BTreeSet<String> = results
+        .iter()
+        .map(|res| {
+            assert_eq!(res.status, 201, "{res:?}");
+            assert_eq!(res.body["case_reference"], "PARQUET-SHARED-7");
+            res.body["case_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(cases.len(), 1, "filed under several cases: {cases:?}");
+    let case = cases.first().unwrap();
+    let read = app
+        .get(&format!("/api/v1/cases/{case}"), &app.admin_token)
+        .await;
+    assert_eq!(read.status, 200, "{read:?}");
+    assert_eq!(read.body["requests"].as_array().unwrap().len(), n);
+    assert_eq!(read.body["version"], 1, "the case was changed: {read:?}");
+    let events = app
+        .get(&format!("/api/v1/cases/{case}/events"), &app.admin_token)
+        .await;
+    let kinds: Vec<&Value> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["kind"])
+        .collect();
+    assert_eq!(kinds, [&json!("created")], "{events:?}");
+}
+
+#[actix_web::test]
 async fn a_generated_reference_skips_one_typed_in_by_hand() {
     let app = spawn_app().await;
     let year = common::test_now().year();
