@@ -375,28 +375,55 @@ pub fn reference_taken(conn: &mut DbConnection, reference: &str) -> Result<bool>
 /// gap in the numbering, which is harmless. A number someone already typed
 /// in by hand is skipped.
 pub fn reserve_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
-    #[derive(QueryableByName)]
-    struct Counter {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        last: i32,
-    }
     loop {
-        // `FROM unflushed` makes the setting part of the statement, before
-        // the row is written.
-        let counter: Counter = diesel::sql_query(
-            "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) \
-             INSERT INTO reference_counters (year, last) SELECT $1, 1 FROM unflushed \
-             ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 \
-             RETURNING last",
-        )
-        .bind::<diesel::sql_types::Integer, _>(year)
-        .get_result(conn)?;
-        let reference = crate::domain::request::generated_reference(year, counter.last.into());
+        let DbConnection::Postgresql(pg) = &mut *conn else {
+            return Err(super::error::Error::Internal(anyhow::anyhow!(
+                "references are reserved ahead on PostgreSQL only"
+            )));
+        };
+        let last: i32 = Reservation { year }.get_result(pg)?;
+        let reference = crate::domain::request::generated_reference(year, last.into());
         if !reference_taken(conn, &reference)? {
             return Ok(reference);
         }
     }
 }
+
+/// The statement of [`reserve_reference`]: the year's counter moved on (or
+/// started) and read back, the flush of its own commit turned off first
+/// (`FROM unflushed` makes the setting part of the statement, before the
+/// row is written). A type of its own rather than a `sql_query`, which
+/// diesel never keeps prepared: this one is parsed and planned once per
+/// connection.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct Reservation {
+    year: i32,
+}
+
+impl diesel::query_builder::Query for Reservation {
+    type SqlType = diesel::sql_types::Integer;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Reservation {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true)) \
+             INSERT INTO reference_counters (year, last) SELECT ",
+        );
+        out.push_bind_param::<diesel::sql_types::Integer, _>(&self.year)?;
+        out.push_sql(
+            ", 1 FROM unflushed \
+             ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 \
+             RETURNING last",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for Reservation {}
 
 /// The next free `MLA-YYYY-NNNNN`. One statement starts the year's counter
 /// or moves it on, and reads it back; the counter row stays locked until
