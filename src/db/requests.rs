@@ -372,17 +372,26 @@ pub fn reference_taken(conn: &mut DbConnection, reference: &str) -> Result<bool>
 /// server crashes before that flush the number is simply handed out again:
 /// no request can have been committed with it, since its own commit flushes
 /// the WAL past the reservation. A creation that fails afterwards leaves a
-/// gap in the numbering, which is harmless. A number someone already typed
-/// in by hand is skipped.
+/// gap in the numbering, which is harmless.
 pub fn reserve_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
+    first_free(conn, year, |conn| match conn {
+        DbConnection::Postgresql(pg) => Ok(Reservation { year }.get_result(pg)?),
+        DbConnection::Sqlite(_) => Err(super::error::Error::Internal(anyhow::anyhow!(
+            "references are reserved ahead on PostgreSQL only"
+        ))),
+    })
+}
+
+/// The first `MLA-YYYY-NNNNN` whose number `advance` hands out (moving the
+/// year's counter on) that nobody typed in by hand.
+fn first_free(
+    conn: &mut DbConnection,
+    year: i32,
+    mut advance: impl FnMut(&mut DbConnection) -> Result<i32>,
+) -> Result<String> {
     loop {
-        let DbConnection::Postgresql(pg) = &mut *conn else {
-            return Err(super::error::Error::Internal(anyhow::anyhow!(
-                "references are reserved ahead on PostgreSQL only"
-            )));
-        };
-        let last: i32 = Reservation { year }.get_result(pg)?;
-        let reference = crate::domain::request::generated_reference(year, last.into());
+        let number = advance(conn)?;
+        let reference = crate::domain::request::generated_reference(year, number.into());
         if !reference_taken(conn, &reference)? {
             return Ok(reference);
         }
@@ -430,7 +439,7 @@ impl RunQueryDsl<diesel::PgConnection> for Reservation {}
 /// the transaction ends, so concurrent creators on PostgreSQL get distinct
 /// numbers. A number someone already typed in by hand is skipped.
 pub fn next_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
-    loop {
+    first_free(conn, year, |conn| {
         let advance = diesel::insert_into(reference_counters::table)
             .values((
                 reference_counters::year.eq(year),
@@ -440,15 +449,11 @@ pub fn next_reference(conn: &mut DbConnection, year: i32) -> Result<String> {
             .do_update()
             .set(reference_counters::last.eq(reference_counters::last + 1))
             .returning(reference_counters::last);
-        let number: i32 = match conn {
+        Ok(match conn {
             DbConnection::Postgresql(c) => advance.get_result(c)?,
             DbConnection::Sqlite(c) => advance.get_result(c)?,
-        };
-        let reference = crate::domain::request::generated_reference(year, number.into());
-        if !reference_taken(conn, &reference)? {
-            return Ok(reference);
-        }
-    }
+        })
+    })
 }
 
 /// Writes `record` if the stored version is still `expected_version`, and
